@@ -1,0 +1,38 @@
+"""The mlops-platform policy pack: the platform's secure defaults, enforced as mandatory policies.
+
+``policy/__main__.py`` builds the PolicyPack from ``pack_arguments()``; tests use the same
+arguments (and the policies directly) without starting the pack's server.
+"""
+from pulumi_policy import EnforcementLevel
+
+from .compute import COMPUTE_POLICY
+from .keyvault import KEY_VAULT_POLICY
+from .registry import REGISTRY_POLICY
+from .roles import CUSTOM_ROLE_POLICY
+from .storage import STORAGE_POLICY
+from .traffic import ENDPOINT_TRAFFIC_POLICY, SINGLE_TRAFFIC_OWNER_POLICY
+from .workspace import WORKSPACE_POLICY
+
+PACK_NAME = "mlops-platform"
+
+RESOURCE_POLICIES = [
+    KEY_VAULT_POLICY,
+    REGISTRY_POLICY,
+    STORAGE_POLICY,
+    WORKSPACE_POLICY,
+    COMPUTE_POLICY,
+    CUSTOM_ROLE_POLICY,
+    ENDPOINT_TRAFFIC_POLICY,
+]
+STACK_POLICIES = [SINGLE_TRAFFIC_OWNER_POLICY]
+POLICIES = RESOURCE_POLICIES + STACK_POLICIES
+
+
+def pack_arguments() -> dict:
+    return {
+        "name": PACK_NAME,
+        "policies": list(POLICIES),
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "description": "Secure defaults of the mlops-platform Azure ML estate.",
+        "provider": "azure",
+    }

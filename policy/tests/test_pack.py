@@ -1,0 +1,110 @@
+"""The pack as the Pulumi engine drives it: the analyzer servicer PolicyPack would serve, fed protobuf
+requests with camelCase properties and resource options (no server, no CLI)."""
+import ast
+from pathlib import Path
+
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from harness import POLICY_DIR, urn
+from mlops_policies import PACK_NAME, POLICIES, STACK_POLICIES, pack_arguments
+
+
+@pytest.fixture
+def analyzer():
+    args = pack_arguments()
+    return _PolicyAnalyzerServicer(
+        args["name"], "1.0.0", args["policies"], args["enforcement_level"], None,
+        args["description"], None, None, args["provider"], None, None,
+    )
+
+
+def request(resource, stack, ignore_changes=()):
+    properties = struct_pb2.Struct()
+    properties.update(resource["inputs"])
+    return proto.AnalyzeRequest(
+        type=resource["type"],
+        name=resource["name"],
+        urn=urn(stack, resource["type"], resource["name"]),
+        properties=properties,
+        options=proto.AnalyzerResourceOptions(ignoreChanges=list(ignore_changes)),
+    )
+
+
+def test_every_policy_is_mandatory_and_uniquely_named():
+    assert len({p.name for p in POLICIES}) == len(POLICIES)
+    assert pack_arguments()["enforcement_level"] is EnforcementLevel.MANDATORY
+    assert all(p.enforcement_level is EnforcementLevel.MANDATORY for p in POLICIES)
+    assert STACK_POLICIES
+
+
+def test_analyzer_info_lists_every_policy_as_mandatory(analyzer):
+    info = analyzer.GetAnalyzerInfo(None, None)
+    assert info.name == PACK_NAME
+    assert [p.name for p in info.policies] == [p.name for p in POLICIES]
+    assert {p.enforcementLevel for p in info.policies} == {proto.MANDATORY}
+
+
+def test_secure_resources_pass_through_the_engine_path(analyzer, secure):
+    for resource in secure.values():
+        response = analyzer.Analyze(request(resource, "prod", resource.get("ignoreChanges", ())), None)
+        assert list(response.diagnostics) == [], resource["name"]
+
+
+def test_violations_come_back_as_mandatory_diagnostics(analyzer, secure):
+    vault = secure["vault"]
+    vault["inputs"]["properties"]["enableRbacAuthorization"] = False
+    response = analyzer.Analyze(request(vault, "dev"), None)
+    [diagnostic] = response.diagnostics
+    assert diagnostic.policyName == "key-vault-rbac-purge-protection"
+    assert diagnostic.enforcementLevel == proto.MANDATORY
+    assert "properties.enableRbacAuthorization is False" in diagnostic.message
+
+
+def test_endpoint_ignore_changes_travel_in_the_request_options(analyzer, secure):
+    endpoint = secure["endpoint"]
+    assert list(analyzer.Analyze(request(endpoint, "prod", ["properties.traffic"]), None).diagnostics) == []
+    [diagnostic] = analyzer.Analyze(request(endpoint, "prod"), None).diagnostics
+    assert diagnostic.policyName == "endpoint-traffic-ignored"
+
+
+def test_unknown_values_during_preview_do_not_crash_the_pack(analyzer, secure):
+    registry = secure["registry"]
+    registry["inputs"]["publicNetworkAccess"] = UNKNOWN_STRING_VALUE
+    [diagnostic] = analyzer.Analyze(request(registry, "prod"), None).diagnostics
+    assert "can't be known during preview" in diagnostic.message
+    assert diagnostic.enforcementLevel == proto.ADVISORY
+
+
+def test_policy_config_sets_production_stacks(analyzer, secure):
+    registry = secure["registry"]
+    registry["inputs"]["publicNetworkAccess"] = "Enabled"
+    config = proto.PolicyConfig()
+    config.properties.update({"productionStacks": ["live"]})
+    analyzer.Configure(proto.ConfigureAnalyzerRequest(policyConfig={"container-registry-locked-down": config}), None)
+    assert len(analyzer.Analyze(request(registry, "live"), None).diagnostics) == 1
+    assert list(analyzer.Analyze(request(registry, "prod"), None).diagnostics) == []
+
+
+def test_main_builds_the_pack_from_pack_arguments_and_nothing_else():
+    tree = ast.parse((POLICY_DIR / "__main__.py").read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "PolicyPack"]
+    assert len(calls) == 1
+    assert [getattr(k.value.func, "id", None) for k in calls[0].keywords] == ["pack_arguments"]
+
+
+def test_pack_manifest_and_requirements_match_this_environment():
+    import importlib.metadata as md
+
+    manifest = (POLICY_DIR / "PulumiPolicy.yaml").read_text()
+    assert "name: python" in manifest and "version:" in manifest
+    pins = dict(
+        line.split("==") for line in (POLICY_DIR / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    assert pins["pulumi-policy"] == md.version("pulumi-policy")
+    assert pins["pulumi"] == md.version("pulumi")
