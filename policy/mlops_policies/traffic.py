@@ -1,7 +1,7 @@
 """Endpoint traffic has one owner: the release resource.
 
-The online endpoint resource must leave ``properties.traffic`` alone (``ignore_changes``) and declare
-no traffic itself; per endpoint, exactly one other resource (the release provider's traffic resource)
+The online endpoint resource must leave ``properties.traffic`` and ``properties.mirrorTraffic`` alone
+(``ignore_changes``) and declare no traffic itself; per endpoint, exactly one other resource (the release provider's traffic resource)
 may carry a ``traffic`` map. Two writers of the same endpoint's traffic would undo each other on every
 ``pulumi up`` (an endpoint PUT replaces the whole body, last writer wins).
 
@@ -24,16 +24,13 @@ from pulumi_policy import (
 from .resource_props import MISSING, lookup, shown
 
 ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
-TRAFFIC_PATH = "properties.traffic"
+OWNED_BY_RELEASE = ("properties.traffic", "properties.mirrorTraffic")
 ENDPOINT_KEYS = ("endpointName", "endpoint_name", "endpoint")
 WORKSPACE_KEYS = ("workspaceName", "workspace_name", "workspace")
 
 
-def _ignores_traffic(ignore_changes) -> bool:
-    for path in ignore_changes or []:
-        if path in ("*", "properties", TRAFFIC_PATH) or path.startswith(TRAFFIC_PATH + "["):
-            return True
-    return False
+def _is_ignored(path: str, ignore_changes) -> bool:
+    return any(ignored in ("*", "properties", path) for ignored in ignore_changes)
 
 
 def _declares_traffic(value) -> bool:
@@ -43,10 +40,12 @@ def _declares_traffic(value) -> bool:
 def validate_endpoint_ignores_traffic(args: ResourceValidationArgs, report_violation) -> None:
     if args.resource_type != ENDPOINT:
         return
-    if not _ignores_traffic(args.opts.ignore_changes if args.opts else None):
+    ignore_changes = list(args.opts.ignore_changes or []) if args.opts else []
+    missing = [path for path in OWNED_BY_RELEASE if not _is_ignored(path, ignore_changes)]
+    if missing:
         report_violation(
-            f"Online endpoint '{args.name}': ignore_changes is {list(args.opts.ignore_changes or []) if args.opts else []}; "
-            f"it must include '{TRAFFIC_PATH}' so that pulumi up never resets the traffic the release resource set."
+            f"Online endpoint '{args.name}': ignore_changes is {ignore_changes}; it must include "
+            f"{', '.join(repr(p) for p in missing)} so that pulumi up never resets the traffic the release resource set."
         )
     for field in ("traffic", "mirrorTraffic"):
         value = lookup(args.props, f"properties.{field}")
@@ -96,11 +95,12 @@ def validate_single_traffic_owner(args: StackValidationArgs, report_violation) -
 
 ENDPOINT_TRAFFIC_POLICY = ResourceValidationPolicy(
     name="endpoint-traffic-ignored",
-    description="Online endpoints must ignore changes to properties.traffic and declare no traffic of their own.",
+    description="Online endpoints must ignore changes to properties.traffic and properties.mirrorTraffic "
+    "and declare no traffic of their own.",
     validate=validate_endpoint_ignores_traffic,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Create the endpoint with opts=ResourceOptions(ignore_changes=['properties.traffic']) "
+    remediation_steps="Create the endpoint with opts=ResourceOptions(ignore_changes=['properties.traffic', 'properties.mirrorTraffic']) "
     "and no traffic; let the release resource set it.",
 )
 

@@ -172,6 +172,6 @@ SECURE_RESOURCES = {
             "identity": {"type": "SystemAssigned"},
             "properties": {"authMode": "AMLToken", "publicNetworkAccess": "Enabled"},
         },
-        "ignoreChanges": ["properties.traffic"],
+        "ignoreChanges": ["properties.traffic", "properties.mirrorTraffic"],
     },
 }

@@ -67,7 +67,7 @@ def test_violations_come_back_as_mandatory_diagnostics(analyzer, secure):
 
 def test_endpoint_ignore_changes_travel_in_the_request_options(analyzer, secure):
     endpoint = secure["endpoint"]
-    assert list(analyzer.Analyze(request(endpoint, "prod", ["properties.traffic"]), None).diagnostics) == []
+    assert list(analyzer.Analyze(request(endpoint, "prod", ["properties.traffic", "properties.mirrorTraffic"]), None).diagnostics) == []
     [diagnostic] = analyzer.Analyze(request(endpoint, "prod"), None).diagnostics
     assert diagnostic.policyName == "endpoint-traffic-ignored"
 

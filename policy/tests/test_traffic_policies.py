@@ -31,7 +31,15 @@ def test_endpoint_without_ignore_changes_is_caught(secure):
     endpoint = secure["endpoint"]
     endpoint["ignoreChanges"] = ["tags"]
     found = violations_of(ENDPOINT_TRAFFIC_POLICY, endpoint)
-    assert len(found) == 1 and "ignore_changes is ['tags']" in found[0] and "properties.traffic" in found[0]
+    assert len(found) == 1 and "ignore_changes is ['tags']" in found[0]
+    assert "'properties.traffic', 'properties.mirrorTraffic'" in found[0]
+
+
+def test_endpoint_that_ignores_traffic_but_not_mirror_traffic_is_caught(secure):
+    endpoint = secure["endpoint"]
+    endpoint["ignoreChanges"] = ["properties.traffic"]
+    found = violations_of(ENDPOINT_TRAFFIC_POLICY, endpoint)
+    assert len(found) == 1 and "must include 'properties.mirrorTraffic'" in found[0]
 
 
 def test_endpoint_that_declares_traffic_is_caught(secure):
