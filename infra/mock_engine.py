@@ -1,0 +1,267 @@
+"""Runs the real program of a stack offline, under the Pulumi SDK's mock runtime.
+
+The engine answers every resource registration with plausible Azure ids and names, records what
+was declared (type, name, parent, wire inputs, options) and resolves the stack outputs. It is the
+one engine behind `scripts/plan`, the benchmarks and the tests: none of them needs the Pulumi CLI,
+credentials or Azure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as runtime_mocks
+from pulumi.runtime import rpc
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+TENANT_ID = "11111111-1111-1111-1111-111111111111"
+CLIENT_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass(frozen=True)
+class DeclaredResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    ignore_changes: tuple[str, ...] = ()
+    protect: bool = False
+    additional_secret_outputs: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+
+    def input(self, path: str, default: Any = None) -> Any:
+        """A wire input by dotted path, e.g. `properties.enableRbacAuthorization`."""
+        value: Any = self.inputs
+        for part in path.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return default
+            value = value[part]
+        return value
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[DeclaredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> DeclaredResource:
+        matches = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {type_}{f' named {name}' if name else ''}, found {len(matches)}")
+        return matches[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "resources": [
+                {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}
+                for r in self.resources
+            ],
+            "outputs": self.outputs,
+        }
+
+
+def _azure_name(args: runtime_mocks.MockResourceArgs) -> str:
+    inputs = args.inputs
+    for key in ("resourceGroupName", "workspaceName", "vaultName", "registryName", "accountName",
+                "computeName", "endpointName", "deploymentName", "containerName", "blobName",
+                "roleDefinitionId", "roleAssignmentName", "resourceName", "name"):
+        if args.typ.endswith(":ResourceGroup") and key != "resourceGroupName":
+            continue
+        value = inputs.get(key)
+        if isinstance(value, str) and value:
+            if key in ("resourceGroupName", "workspaceName") and not args.typ.endswith(
+                    (":ResourceGroup", ":machinelearningservices:Workspace", "operationalinsights:Workspace")):
+                continue
+            return value
+    return args.name
+
+
+def _azure_id(args: runtime_mocks.MockResourceArgs, name: str) -> str:
+    inputs = args.inputs
+    group = inputs.get("resourceGroupName", name if args.typ.endswith(":ResourceGroup") else "rg")
+    base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}"
+    if args.typ.endswith(":ResourceGroup"):
+        return base
+    if args.typ.startswith("azure-native:authorization:"):
+        kind = "roleDefinitions" if args.typ.endswith("RoleDefinition") else "roleAssignments"
+        return f"{inputs.get('scope', base)}/providers/Microsoft.Authorization/{kind}/{name}"
+    _, module, kind = args.typ.split(":")
+    path = {
+        "machinelearningservices": "Microsoft.MachineLearningServices",
+        "keyvault": "Microsoft.KeyVault",
+        "containerregistry": "Microsoft.ContainerRegistry",
+        "storage": "Microsoft.Storage",
+        "operationalinsights": "Microsoft.OperationalInsights",
+        "applicationinsights": "Microsoft.Insights",
+    }.get(module, module)
+    parents = "".join(
+        f"/{segment}/{inputs[key]}" for key, segment in (
+            ("workspaceName", "workspaces"), ("accountName", "storageAccounts"), ("endpointName", "onlineEndpoints"))
+        if key in inputs and not args.typ.endswith((":machinelearningservices:Workspace", ":StorageAccount"))
+    )
+    return f"{base}/providers/{path}{parents}/{kind[0].lower()}{kind[1:]}s/{name}"
+
+
+def _computed_outputs(args: runtime_mocks.MockResourceArgs, name: str) -> dict[str, Any]:
+    """Outputs Azure computes that the program reads."""
+    typ = args.typ
+    if typ == "azure-native:keyvault:Vault":
+        return {"properties": {**args.inputs.get("properties", {}), "vaultUri": f"https://{name}.vault.azure.net/"}}
+    if typ == "azure-native:containerregistry:Registry":
+        return {"loginServer": f"{name}.azurecr.io"}
+    if typ in ("azure-native:machinelearningservices:Workspace", "azure-native:machinelearningservices:Compute",
+               "azure-native:machinelearningservices:OnlineEndpoint"):
+        identity = args.inputs.get("identity") or {}
+        outputs: dict[str, Any] = {"identity": {**identity, "principalId": f"principal-{name}", "tenantId": TENANT_ID}}
+        if typ.endswith("OnlineEndpoint"):
+            region = args.inputs.get("location", "westeurope")
+            outputs["properties"] = {**args.inputs.get("properties", {}),
+                                     "scoringUri": f"https://{name}.{region}.inference.ml.azure.com/score"}
+        return outputs
+    return {}
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Plausible ids and outputs for every resource; answers the provider's client config."""
+
+    def new_resource(self, args: runtime_mocks.MockResourceArgs) -> tuple[str, dict]:
+        if not args.custom:
+            return "", dict(args.inputs)
+        name = _azure_name(args)
+        resource_id = _azure_id(args, name)
+        return resource_id, {**args.inputs, "name": name, "id": resource_id, **_computed_outputs(args, name)}
+
+    def call(self, args: runtime_mocks.MockCallArgs) -> dict:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {"clientId": "mock-client", "objectId": CLIENT_OBJECT_ID,
+                    "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}
+        raise NotImplementedError(f"the offline engine has no answer for invoke {args.token}")
+
+
+class RecordingMonitor(runtime_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping what the engine would see of each registration."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+        self._names: dict[str, str] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        self._names[response.urn] = request.name
+        inputs = _redact(json_format.MessageToDict(request.object))
+        self.declared.append(DeclaredResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=self._names.get(request.parent),
+            custom=bool(request.custom),
+            inputs=inputs,
+            ignore_changes=tuple(request.ignoreChanges),
+            protect=bool(request.protect),
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            dependencies=tuple(self._names.get(urn, urn) for urn in request.dependencies),
+        ))
+        return response
+
+
+def _redact(value: Any) -> Any:
+    """Plain values for the record: secrets shown as `[secret]`, unknowns as `None`, assets
+    as their path, and the dynamic provider's pickled source left out."""
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return SECRET_PLACEHOLDER
+        if signature == rpc._special_asset_sig:
+            return {"asset": value.get("path") or value.get("uri") or "<text>"}
+        return {key: _redact(item) for key, item in value.items() if key != "__provider"}
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    if value == rpc.UNKNOWN:
+        return None
+    return value
+
+
+def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The `config:` map of `Pulumi.<stack>.yaml`, keys as written (`project:key`)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise FileNotFoundError(f"no stack '{stack}': {path} does not exist; known stacks: {', '.join(known)}")
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return dict(document.get("config") or {})
+
+
+def _as_engine_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """What the engine hands the program: every value a string, objects JSON encoded."""
+    import json
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+def run_program(stack: str, program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any],
+                project: str = "mlops-platform") -> Plan:
+    """Run `program` as the stack's Pulumi program under mocks, with `config` as its stack config."""
+    pulumi.runtime.reset_options(project=project, stack=stack)
+    pulumi.runtime.set_all_config(_as_engine_config(config))
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    outputs_holder: dict[str, Any] = {}
+
+    def body():
+        outputs = program()
+        return pulumi.Output.from_input(outputs).apply(outputs_holder.update)
+
+    _run(body)
+    return Plan(stack=stack, resources=list(monitor.declared), outputs=_redact(_plain(outputs_holder)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _run(body: Callable[[], pulumi.Output]) -> None:
+    """Run the program and wait for every registration, as `pulumi.runtime.test` does."""
+    from pulumi.runtime.settings import SETTINGS
+    from pulumi.runtime.stack import run_pulumi_func
+
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    runtime_mocks._sync_await(run_pulumi_func(lambda: runtime_mocks._sync_await(body().future())))
+
+
+def run_stack(stack: str, project_dir: Path = PROJECT_DIR, config: Mapping[str, Any] | None = None) -> Plan:
+    """Run the real program of `stack` with its YAML config (or `config`, keys `project:key`)."""
+    import stacks
+
+    config = stack_config(stack, project_dir) if config is None else config
+    return run_program(stack, stacks.program, config)

@@ -1,0 +1,116 @@
+"""The serving code and inference environment of a workspace, as versioned Azure ML assets.
+
+Both versions are derived from the content of `serving/`, so a change to the scoring code or the
+environment makes a new version and an unchanged tree declares nothing new. The code is uploaded
+as blobs to the shared storage account and registered as a code version pointing at them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import yaml
+from pulumi_azure_native import machinelearningservices as ml
+from pulumi_azure_native import storage
+
+SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
+ENVIRONMENT_SPEC = SERVING_DIR / "environment" / "environment.yml"
+CODE_SUFFIXES = {".py", ".json"}
+
+
+@dataclass(frozen=True)
+class ServingSource:
+    """What `serving/` holds: the code files to ship and the environment's image and conda file."""
+
+    code_files: tuple[tuple[str, Path], ...]  # (name inside the code asset, file)
+    code_version: str
+    image: str
+    conda_file: str
+    environment_version: str
+
+    @classmethod
+    def read(cls, serving_dir: Path = SERVING_DIR) -> "ServingSource":
+        spec_path = serving_dir / "environment" / "environment.yml"
+        if not spec_path.is_file():
+            raise FileNotFoundError(f"serving environment spec not found: {spec_path} "
+                                    "(expected an Azure ML environment YAML with `image` and `conda_file`)")
+        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        missing = [key for key in ("image", "conda_file") if not spec.get(key)]
+        if missing:
+            raise ValueError(f"{spec_path}: missing {', '.join(missing)}; accepted: an Azure ML environment "
+                             "YAML with `image` (base image) and `conda_file` (path beside it)")
+        conda_text = (spec_path.parent / spec["conda_file"]).read_text(encoding="utf-8")
+        files = tuple(sorted(
+            (path.relative_to(serving_dir).as_posix(), path) for path in serving_dir.rglob("*")
+            if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts
+            and "environment" not in path.relative_to(serving_dir).parts
+        ))
+        return cls(
+            code_files=files,
+            code_version=_digest((name, path.read_bytes()) for name, path in files),
+            image=spec["image"],
+            conda_file=conda_text,
+            environment_version=_digest([("image", spec["image"].encode()), ("conda", conda_text.encode())]),
+        )
+
+
+def _digest(named_contents) -> str:
+    digest = hashlib.sha256()
+    for name, content in named_contents:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()[:12]
+
+
+class ServingAssets(pulumi.ComponentResource):
+    environment_id: pulumi.Output[str]
+    code_id: pulumi.Output[str]
+
+    def __init__(self, name: str, source: ServingSource, workspace_name: pulumi.Input[str],
+                 resource_group_name: pulumi.Input[str], storage_account_name: pulumi.Input[str],
+                 code_container_name: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:infra:ServingAssets", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        environment = ml.EnvironmentVersion(
+            f"{name}-environment",
+            name="hate-speech-serving",
+            version=source.environment_version,
+            workspace_name=workspace_name,
+            resource_group_name=resource_group_name,
+            properties={"image": source.image, "conda_file": source.conda_file, "os_type": "Linux",
+                        "description": "onnxruntime inference environment of serving/"},
+            opts=child,
+        )
+        prefix = f"{name}/{source.code_version}"
+        blobs = [
+            storage.Blob(
+                f"{name}-code-{file_name}",
+                blob_name=f"{prefix}/{file_name}",
+                container_name=code_container_name,
+                account_name=storage_account_name,
+                resource_group_name=resource_group_name,
+                type="Block",
+                source=pulumi.FileAsset(str(path)),
+                opts=child,
+            )
+            for file_name, path in source.code_files
+        ]
+        code = ml.CodeVersion(
+            f"{name}-code",
+            name="hate-speech-scoring",
+            version=source.code_version,
+            workspace_name=workspace_name,
+            resource_group_name=resource_group_name,
+            properties={
+                "code_uri": pulumi.Output.concat(
+                    "https://", storage_account_name, ".blob.core.windows.net/", code_container_name, "/", prefix),
+                "description": "scoring code of serving/",
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=blobs),
+        )
+        self.environment_id = environment.id
+        self.code_id = code.id
+        self.register_outputs({"environment_id": self.environment_id, "code_id": self.code_id})

@@ -1,0 +1,152 @@
+"""Shared services of one environment: the resource group and what every workspace links to.
+
+Log Analytics, workspace-based Application Insights, Key Vault, Container Registry and Storage
+are created once per stack and shared by all its Azure ML workspaces. Secure settings are the
+defaults; a stack loosens network exposure only through its `network` settings.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_azure_native import (
+    applicationinsights,
+    authorization,
+    containerregistry,
+    keyvault,
+    operationalinsights,
+    resources,
+    storage,
+)
+
+from stacks.settings import StackSettings
+
+
+class SharedServices(pulumi.ComponentResource):
+    resource_group_name: pulumi.Output[str]
+    resource_group_id: pulumi.Output[str]
+    key_vault_id: pulumi.Output[str]
+    key_vault_uri: pulumi.Output[str]
+    app_insights_id: pulumi.Output[str]
+    registry_id: pulumi.Output[str]
+    registry_login_server: pulumi.Output[str]
+    storage_account_id: pulumi.Output[str]
+    storage_account_name: pulumi.Output[str]
+    code_container_name: pulumi.Output[str]
+
+    def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:infra:SharedServices", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        names, tags, location = settings.names, dict(settings.tags), settings.location
+        public = settings.network.public_network_access
+        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+
+        group = resources.ResourceGroup(
+            "resource-group", resource_group_name=names.resource_group, location=location, tags=tags, opts=child)
+
+        logs = operationalinsights.Workspace(
+            "log-analytics",
+            workspace_name=names.log_analytics,
+            resource_group_name=group.name,
+            location=location,
+            sku={"name": "PerGB2018"},
+            retention_in_days=settings.log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+
+        insights = applicationinsights.Component(
+            "app-insights",
+            resource_name_=names.app_insights,
+            resource_group_name=group.name,
+            location=location,
+            kind="web",
+            application_type="web",
+            ingestion_mode="LogAnalytics",
+            workspace_resource_id=logs.id,
+            disable_local_auth=True,
+            tags=tags,
+            opts=child,
+        )
+
+        vault = keyvault.Vault(
+            "key-vault",
+            vault_name=names.key_vault,
+            resource_group_name=group.name,
+            location=location,
+            properties={
+                "tenant_id": client.tenant_id,
+                "sku": {"family": "A", "name": "standard"},
+                "enable_rbac_authorization": True,
+                "enable_soft_delete": True,
+                "soft_delete_retention_in_days": settings.key_vault_retention_days,
+                "enable_purge_protection": True,
+                "public_network_access": "Enabled" if public else "Disabled",
+                "network_acls": {
+                    "default_action": "Deny",
+                    "bypass": "AzureServices",
+                    "ip_rules": [{"value": cidr} for cidr in settings.network.allowed_ip_ranges],
+                },
+            },
+            tags=tags,
+            opts=child,
+        )
+
+        registry = containerregistry.Registry(
+            "container-registry",
+            registry_name=names.container_registry,
+            resource_group_name=group.name,
+            location=location,
+            sku={"name": settings.registry_sku},
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access="Enabled" if public else "Disabled",
+            tags=tags,
+            opts=child,
+        )
+
+        account = storage.StorageAccount(
+            "storage",
+            account_name=names.storage_account,
+            resource_group_name=group.name,
+            location=location,
+            kind="StorageV2",
+            sku={"name": "Standard_ZRS" if settings.is_prod else "Standard_LRS"},
+            minimum_tls_version="TLS1_2",
+            enable_https_traffic_only=True,
+            allow_blob_public_access=False,
+            allow_cross_tenant_replication=False,
+            public_network_access="Enabled" if public else "Disabled",
+            network_rule_set={
+                "default_action": "Allow" if public and not settings.network.allowed_ip_ranges else "Deny",
+                "bypass": "AzureServices",
+                "ip_rules": [{"i_p_address_or_range": cidr, "action": "Allow"}
+                             for cidr in settings.network.allowed_ip_ranges],
+            },
+            tags=tags,
+            opts=child,
+        )
+
+        code_container = storage.BlobContainer(
+            "serving-code",
+            container_name="serving-code",
+            account_name=account.name,
+            resource_group_name=group.name,
+            public_access="None",
+            opts=child,
+        )
+
+        self.resource_group_name = group.name
+        self.resource_group_id = group.id
+        self.key_vault_id = vault.id
+        self.key_vault_uri = vault.properties.vault_uri
+        self.app_insights_id = insights.id
+        self.registry_id = registry.id
+        self.registry_login_server = registry.login_server
+        self.storage_account_id = account.id
+        self.storage_account_name = account.name
+        self.code_container_name = code_container.name
+        self.register_outputs({
+            "resource_group_name": self.resource_group_name,
+            "key_vault_uri": self.key_vault_uri,
+            "registry_login_server": self.registry_login_server,
+        })

@@ -1,0 +1,1 @@
+"""Offline preview of a stack: its resources as a tree or JSON, and diffs between plans."""

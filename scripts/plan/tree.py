@@ -1,0 +1,84 @@
+"""A plan as a text tree: each resource's type, name and key settings, children under parents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The inputs worth seeing at a glance, per resource type (wire names, dotted paths).
+KEY_SETTINGS: dict[str, tuple[str, ...]] = {
+    "azure-native:resources:ResourceGroup": ("resourceGroupName", "location"),
+    "azure-native:operationalinsights:Workspace": ("workspaceName", "retentionInDays"),
+    "azure-native:applicationinsights:Component": ("resourceName", "ingestionMode", "disableLocalAuth"),
+    "azure-native:keyvault:Vault": ("vaultName", "properties.enableRbacAuthorization",
+                                    "properties.enablePurgeProtection", "properties.softDeleteRetentionInDays",
+                                    "properties.publicNetworkAccess"),
+    "azure-native:containerregistry:Registry": ("registryName", "sku.name", "adminUserEnabled",
+                                                "publicNetworkAccess"),
+    "azure-native:storage:StorageAccount": ("accountName", "minimumTlsVersion", "enableHttpsTrafficOnly",
+                                            "allowBlobPublicAccess", "publicNetworkAccess"),
+    "azure-native:storage:BlobContainer": ("containerName", "publicAccess"),
+    "azure-native:storage:Blob": ("blobName",),
+    "azure-native:machinelearningservices:Workspace": ("workspaceName", "identity.type", "publicNetworkAccess",
+                                                       "managedNetwork.isolationMode", "hbiWorkspace"),
+    "azure-native:machinelearningservices:Compute": ("computeName", "properties.properties.vmSize",
+                                                     "properties.properties.vmPriority",
+                                                     "properties.properties.scaleSettings.minNodeCount",
+                                                     "properties.properties.scaleSettings.maxNodeCount",
+                                                     "properties.properties.enableNodePublicIp",
+                                                     "properties.properties.remoteLoginPortPublicAccess"),
+    "azure-native:machinelearningservices:OnlineEndpoint": ("endpointName", "properties.authMode",
+                                                            "properties.publicNetworkAccess"),
+    "azure-native:machinelearningservices:OnlineDeployment": ("deploymentName", "properties.instanceType",
+                                                              "sku.capacity", "properties.model"),
+    "azure-native:machinelearningservices:EnvironmentVersion": ("name", "version", "properties.image"),
+    "azure-native:machinelearningservices:CodeVersion": ("name", "version"),
+    "azure-native:authorization:RoleDefinition": ("roleName", "roleDefinitionId"),
+    "azure-native:authorization:RoleAssignment": ("principalId", "principalType"),
+}
+
+
+def lookup(inputs: dict[str, Any], path: str) -> Any:
+    value: Any = inputs
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def key_settings(resource: dict[str, Any]) -> str:
+    fields = KEY_SETTINGS.get(resource["type"], ())
+    shown = [(path.split(".")[-1], lookup(resource["inputs"], path)) for path in fields]
+    return "  ".join(f"{name}={_fmt(value)}" for name, value in shown if value is not None)
+
+
+def render_tree(plan: dict[str, Any]) -> str:
+    resources = plan["resources"]
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for resource in resources:
+        children.setdefault(resource["parent"], []).append(resource)
+    lines = [f"stack {plan['stack']}: {len(resources)} resources "
+             f"({sum(1 for r in resources if not r['type'].startswith('mlops:'))} in Azure)"]
+
+    def walk(parent: str | None, indent: str) -> None:
+        items = children.get(parent, [])
+        for index, resource in enumerate(items):
+            last = index == len(items) - 1
+            branch = "└─ " if last else "├─ "
+            settings = key_settings(resource)
+            lines.append(f"{indent}{branch}{resource['type']}  {resource['name']}" + (f"  [{settings}]" if settings else ""))
+            walk(resource["name"], indent + ("   " if last else "│  "))
+
+    walk(None, "")
+    if plan.get("outputs"):
+        lines.append("outputs:")
+        lines.extend(f"  {key}: {value}" for key, value in plan["outputs"].items())
+    return "\n".join(lines)
