@@ -1,0 +1,144 @@
+"""Command line: python -m model {train,evaluate,compare} ...
+
+  python -m model train --data CSV --out DIR [--preset tiny] [--epochs 10 --hidden-size 128 ...]
+  python -m model evaluate --model DIR --data CSV [--precision int8|fp32] [--json]
+  python -m model compare --champion DIR|none --challenger DIR --data CSV [--alpha 0.05 ...] [--json]
+
+DATA may be a CSV file or a folder holding one CSV (a mounted Azure ML data asset).
+Exit status: 0 on success, 2 on bad input (the message names what is wrong).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from model.data import DataError
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean; accepted: true/false, yes/no, 1/0")
+
+
+def _optional_float(text: str):
+    return None if text.strip().lower() in ("none", "null", "") else float(text)
+
+
+def _add_settings_arguments(parser, settings_class, skip=()):
+    """One --option per dataclass field (dashes for underscores)."""
+    kinds = {"int": int, "float": float, "bool": _bool, "str": str}
+    for field in dataclasses.fields(settings_class):
+        if field.name in skip:
+            continue
+        base = str(field.type).split("|")[0].strip()
+        kind = _optional_float if field.name == "max_seconds" else kinds[base]
+        parser.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, type=kind, default=None,
+                            help=f"{settings_class.__name__}.{field.name}")
+
+
+def _chosen(args, settings_class) -> dict:
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(settings_class)
+            if getattr(args, f.name, None) is not None}
+
+
+def _print(result: dict, as_json: bool, summary) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2, default=float))
+    else:
+        print(summary(result))
+
+
+def _metrics_line(metrics: dict) -> str:
+    def number(key):
+        value = metrics.get(key)
+        return "n/a" if value is None else f"{value:.4f}"
+    return (f"macro_f1 {number('macro_f1')}  f1_hate {number('f1_hate')}  precision_hate {number('precision_hate')}  "
+            f"recall_hate {number('recall_hate')}  roc_auc {number('roc_auc')}  n {metrics['n']}")
+
+
+def run_train(args) -> int:
+    from model.train import TrainSettings, train_on
+    from model.data import load_dataset
+
+    settings = TrainSettings(**_chosen(args, TrainSettings))
+    outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
+    result = {**outcome["metrics"], "training": outcome["fit"], "out": str(args.out)}
+    _print(result, args.json, lambda r: f"validation: {_metrics_line(r)}\nthreshold {r['threshold']:.4f}; "
+           f"trained in {r['training']['seconds']:.0f} s; artifact folder {r['out']}")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from model.evaluate import evaluate
+
+    result = evaluate(args.model, args.data, precision=args.precision)
+    _print(result, args.json, _metrics_line)
+    return 0
+
+
+def run_compare(args) -> int:
+    from model.compare import CompareSettings, compare
+
+    settings = CompareSettings(**_chosen(args, CompareSettings))
+    champion = None if args.champion.strip().lower() == "none" else args.champion
+    result = compare(champion, args.challenger, args.data, settings)
+
+    def summary(r):
+        lines = [f"winner: {r['winner']}  (p_value {r['p_value']})", f"reason: {r['reason']}"]
+        if r["champion"]:
+            lines.append(f"champion:   {_metrics_line(r['champion'])}  latency {r['champion']['latency_ms']:.2f} ms")
+        lines.append(f"challenger: {_metrics_line(r['challenger'])}  latency {r['challenger']['latency_ms']:.2f} ms")
+        lines += [f"guardrail {name}: {'passed' if check['passed'] else 'FAILED'}" for name, check in r["guardrails"].items()]
+        return "\n".join(lines)
+
+    _print(result, args.json, summary)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from model.compare import CompareSettings
+    from model.settings import TrainSettings
+
+    root = argparse.ArgumentParser(prog="python -m model", description=__doc__.split("\n")[0])
+    commands = root.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train and export an artifact folder")
+    train.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
+    train.add_argument("--out", required=True, help="artifact folder to write")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--json", action="store_true", help="print the validation metrics as JSON")
+    _add_settings_arguments(train, TrainSettings)
+
+    evaluate = commands.add_parser("evaluate", help="score an artifact folder on labelled data")
+    evaluate.add_argument("--model", required=True, help="artifact folder")
+    evaluate.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
+    evaluate.add_argument("--precision", default="int8", choices=("int8", "fp32"))
+    evaluate.add_argument("--json", action="store_true")
+
+    compare = commands.add_parser("compare", help="champion against challenger on the same labelled data")
+    compare.add_argument("--champion", required=True, help="artifact folder in production, or 'none'")
+    compare.add_argument("--challenger", required=True, help="candidate artifact folder")
+    compare.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
+    compare.add_argument("--json", action="store_true")
+    _add_settings_arguments(compare, CompareSettings)
+    return root
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    handlers = {"train": run_train, "evaluate": run_evaluate, "compare": run_compare}
+    try:
+        return handlers[args.command](args)
+    except (DataError, ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

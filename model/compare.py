@@ -1,0 +1,193 @@
+"""Champion against challenger on the same labelled data (shared contract 3).
+
+Both models are scored against the TRUE labels. McNemar's test looks at the rows where exactly one
+of them is right: b = champion right and challenger wrong, c = champion wrong and challenger right.
+With b + c below `exact_test_below` the two-sided exact binomial test (b ~ Binomial(b + c, 1/2)) is
+used; otherwise the chi-square statistic with continuity correction, (|b - c| - 1)^2 / (b + c), on
+one degree of freedom.
+
+The challenger wins only if
+  - it is significantly different (p < alpha) and better on the primary metric, or
+  - the test cannot separate them (p >= alpha) and it is better on the primary metric by at
+    least min_delta,
+and in both cases it breaks no guardrail:
+  - primary_metric_floor: its primary metric is at least min_primary_metric (catches a model
+    that predicts one class);
+  - category_recall_<column>: its hate recall on each category column with at least
+    min_category_support hate rows drops by at most max_category_recall_drop;
+  - latency: its median single-text latency is at most max_latency_factor times the champion's.
+Without a champion (first release) only the floor applies and the decision says so.
+"winner" "champion" means: keep what is in production (nothing, when there is no champion).
+
+No torch here: the release providers import this module from the infra environment.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from model.data import Dataset, load_dataset
+from model.evaluate import latency_sample, load_classifier, single_text_latency_ms
+from model.metrics import classification_metrics
+
+METRIC_NAMES = ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "accuracy")
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    alpha: float = 0.05
+    min_delta: float = 0.01
+    primary_metric: str = "macro_f1"
+    max_category_recall_drop: float = 0.05
+    max_latency_factor: float = 1.5
+    min_primary_metric: float = 0.5
+    min_category_support: int = 20  # hate rows a category needs before its recall is a guardrail
+    exact_test_below: int = 25  # b + c below this uses the exact binomial test
+    precision: str = "int8"  # which ONNX file of each artifact is compared (the served one)
+    latency_texts: int = 50
+
+    def __post_init__(self):
+        def require(name, condition, accepted):
+            if not condition:
+                raise ValueError(f"compare setting {name} is {getattr(self, name)!r}; accepted: {accepted}")
+
+        require("alpha", 0.0 < self.alpha < 1.0, "a number strictly between 0 and 1")
+        require("min_delta", self.min_delta >= 0.0, "a number >= 0")
+        require("primary_metric", self.primary_metric in METRIC_NAMES, f"one of {list(METRIC_NAMES)}")
+        require("max_category_recall_drop", 0.0 <= self.max_category_recall_drop <= 1.0, "a number in [0, 1]")
+        require("max_latency_factor", self.max_latency_factor >= 1.0, "a number >= 1")
+        require("min_primary_metric", 0.0 <= self.min_primary_metric <= 1.0, "a number in [0, 1]")
+        require("min_category_support", isinstance(self.min_category_support, int) and self.min_category_support >= 1,
+                "an integer >= 1")
+        require("exact_test_below", isinstance(self.exact_test_below, int) and self.exact_test_below >= 0, "an integer >= 0")
+        require("precision", self.precision in ("int8", "fp32"), "'int8' or 'fp32'")
+        require("latency_texts", isinstance(self.latency_texts, int) and self.latency_texts >= 1, "an integer >= 1")
+
+
+def mcnemar(y_true, champion_pred, challenger_pred, exact_test_below: int = 25) -> dict:
+    """McNemar's test on the right/wrong outcomes of two models against the true labels."""
+    y_true = np.asarray(y_true).astype(bool)
+    champion_right = np.asarray(champion_pred).astype(bool) == y_true
+    challenger_right = np.asarray(challenger_pred).astype(bool) == y_true
+    b = int(np.sum(champion_right & ~challenger_right))
+    c = int(np.sum(~champion_right & challenger_right))
+    n = b + c
+    if n == 0:
+        return {"b": 0, "c": 0, "statistic": 0.0, "p_value": 1.0, "method": "no discordant pairs"}
+    if n < exact_test_below:
+        k = min(b, c)
+        tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
+        return {"b": b, "c": c, "statistic": float(k), "p_value": min(1.0, 2.0 * tail), "method": "exact binomial"}
+    statistic = (abs(b - c) - 1.0) ** 2 / n
+    p_value = math.erfc(math.sqrt(statistic / 2.0))  # chi-square survival function, 1 degree of freedom
+    return {"b": b, "c": c, "statistic": statistic, "p_value": p_value, "method": "chi-square with continuity correction"}
+
+
+def _category_guardrails(champion: dict, challenger: dict, y_true, categories: dict, settings: CompareSettings) -> dict:
+    guardrails = {}
+    y_true = np.asarray(y_true).astype(bool)
+    for name, member in categories.items():
+        support = int(np.sum(y_true & np.asarray(member).astype(bool)))
+        if support < settings.min_category_support:
+            continue
+        before = champion["recall_hate_by_category"][name]
+        after = challenger["recall_hate_by_category"][name]
+        drop = before - after
+        guardrails[f"category_recall_{name}"] = {
+            "passed": drop <= settings.max_category_recall_drop + 1e-12,
+            "champion": before, "challenger": after, "drop": drop, "support": support,
+            "limit": settings.max_category_recall_drop,
+        }
+    return guardrails
+
+
+def decide(y_true, challenger_p, challenger_threshold: float, challenger_latency_ms: float | None,
+           champion_p=None, champion_threshold: float | None = None, champion_latency_ms: float | None = None,
+           categories: dict | None = None, settings: CompareSettings = CompareSettings()) -> dict:
+    """The decision and its evidence from the two models' P(hate) on the same labelled rows.
+
+    Pure: no files, no models. `champion_p` None means there is no champion yet.
+    """
+    categories = categories or {}
+    y_true = np.asarray(y_true).astype(np.int64)
+    primary = settings.primary_metric
+    challenger = classification_metrics(y_true, challenger_p, challenger_threshold, categories)
+    challenger["latency_ms"] = challenger_latency_ms
+    floor = {
+        "passed": (challenger[primary] or 0.0) >= settings.min_primary_metric,
+        "challenger": challenger[primary], "limit": settings.min_primary_metric,
+    }
+    result = {
+        "primary_metric": primary, "n": int(len(y_true)), "settings": asdict(settings),
+        "challenger": challenger,
+    }
+    if champion_p is None:
+        guardrails = {"primary_metric_floor": floor}
+        passed = floor["passed"]
+        reason = ("no champion: the challenger wins because it passes the only guardrail that applies without one "
+                  f"({primary} {challenger[primary]:.4f} >= floor {settings.min_primary_metric})" if passed else
+                  f"no champion, but the challenger's {primary} {challenger[primary]:.4f} is below the floor "
+                  f"{settings.min_primary_metric}: nothing is promoted")
+        return {**result, "winner": "challenger" if passed else "champion", "p_value": None, "reason": reason,
+                "champion": None, "guardrails": guardrails, "mcnemar": None, "delta": None}
+
+    champion = classification_metrics(y_true, champion_p, champion_threshold, categories)
+    champion["latency_ms"] = champion_latency_ms
+    test = mcnemar(y_true, np.asarray(champion_p) >= champion_threshold, np.asarray(challenger_p) >= challenger_threshold,
+                   settings.exact_test_below)
+    delta = (challenger[primary] or 0.0) - (champion[primary] or 0.0)
+    guardrails = {"primary_metric_floor": floor,
+                  **_category_guardrails(champion, challenger, y_true, categories, settings)}
+    if champion_latency_ms is not None and challenger_latency_ms is not None:
+        factor = challenger_latency_ms / champion_latency_ms if champion_latency_ms > 0 else math.inf
+        guardrails["latency"] = {"passed": factor <= settings.max_latency_factor, "factor": factor,
+                                 "champion_ms": champion_latency_ms, "challenger_ms": challenger_latency_ms,
+                                 "limit": settings.max_latency_factor}
+
+    significant = test["p_value"] < settings.alpha
+    if significant and delta > 0:
+        better, why = True, f"significantly better (McNemar p={test['p_value']:.4g} < {settings.alpha}) and {primary} +{delta:.4f}"
+    elif significant:
+        better, why = False, f"McNemar p={test['p_value']:.4g} < {settings.alpha} but {primary} changes by {delta:+.4f}: not better"
+    elif delta >= settings.min_delta:
+        better, why = True, (f"not separable by McNemar (p={test['p_value']:.4g} >= {settings.alpha}) but {primary} "
+                             f"+{delta:.4f} >= min_delta {settings.min_delta}")
+    else:
+        better, why = False, (f"not separable by McNemar (p={test['p_value']:.4g} >= {settings.alpha}) and {primary} "
+                              f"changes by {delta:+.4f} < min_delta {settings.min_delta}")
+    failed = sorted(name for name, check in guardrails.items() if not check["passed"])
+    if better and failed:
+        winner, reason = "champion", f"challenger is {why}, but breaks guardrail(s) {failed}"
+    elif better:
+        winner, reason = "challenger", f"challenger is {why}, and passes every guardrail"
+    else:
+        winner, reason = "champion", f"challenger is {why}" + (f"; it also breaks {failed}" if failed else "")
+    return {**result, "winner": winner, "p_value": test["p_value"], "reason": reason, "champion": champion,
+            "guardrails": guardrails, "mcnemar": test, "delta": delta}
+
+
+def compare_on(champion_dir, challenger_dir, dataset: Dataset, settings: CompareSettings = CompareSettings()) -> dict:
+    challenger = load_classifier(challenger_dir, settings.precision)
+    champion = load_classifier(champion_dir, settings.precision) if champion_dir is not None else None
+    models = [m for m in (champion, challenger) if m is not None]
+    latencies = single_text_latency_ms(models, latency_sample(dataset.texts, settings.latency_texts))
+    decision = decide(
+        dataset.labels,
+        challenger.predict_proba(dataset.texts), challenger.threshold, latencies[-1],
+        champion.predict_proba(dataset.texts) if champion else None,
+        champion.threshold if champion else None,
+        latencies[0] if champion else None,
+        dataset.categories, settings,
+    )
+    decision["champion_dir"] = None if champion_dir is None else str(champion_dir)
+    decision["challenger_dir"] = str(challenger_dir)
+    decision["data"] = dataset.source
+    decision["data_sha256"] = dataset.sha256
+    return decision
+
+
+def compare(champion_dir, challenger_dir, data_path, settings: CompareSettings = CompareSettings()) -> dict:
+    """Decide between the artifact folders on the labelled CSV at `data_path` (see module docstring)."""
+    return compare_on(champion_dir, challenger_dir, load_dataset(data_path), settings)

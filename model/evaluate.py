@@ -1,0 +1,59 @@
+"""Score an exported artifact folder on labelled data through the shared ONNX inference path.
+
+Uses serving/classifier.py (contract 2) and numpy only: no torch, so the release providers can
+import it from the infra environment.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from model.data import Dataset, load_dataset
+from model.metrics import classification_metrics
+
+
+def load_classifier(model_dir, precision: str = "int8"):
+    from serving.classifier import HateSpeechClassifier
+
+    return HateSpeechClassifier.load(model_dir, precision=precision)
+
+
+def evaluate_on(model_dir, dataset: Dataset, precision: str = "int8") -> dict:
+    """Contract metrics of the model in `model_dir` on `dataset`, at the artifact's threshold."""
+    classifier = load_classifier(model_dir, precision)
+    probabilities = classifier.predict_proba(dataset.texts)
+    metrics = classification_metrics(dataset.labels, probabilities, classifier.threshold, dataset.categories)
+    return {**metrics, "precision": precision, "model_dir": str(model_dir), "data": dataset.source}
+
+
+def evaluate(model_dir, data_path, precision: str = "int8") -> dict:
+    return evaluate_on(model_dir, load_dataset(data_path), precision)
+
+
+def single_text_latency_ms(classifiers: Sequence, texts: Sequence[str], warmup: int = 3) -> list[float]:
+    """Median milliseconds to score one text, for each classifier.
+
+    The classifiers take turns text by text, so a change in machine load during the measurement
+    affects them alike.
+    """
+    if not texts:
+        raise ValueError("latency needs at least one text")
+    for classifier in classifiers:
+        for text in list(texts)[:warmup]:
+            classifier.predict_proba([text])
+    timings: list[list[float]] = [[] for _ in classifiers]
+    for text in texts:
+        for position, classifier in enumerate(classifiers):
+            start = time.perf_counter()
+            classifier.predict_proba([text])
+            timings[position].append((time.perf_counter() - start) * 1000.0)
+    return [statistics.median(values) for values in timings]
+
+
+def latency_sample(texts: Sequence[str], size: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(texts), size=min(size, len(texts)), replace=False)
+    return [texts[i] for i in sorted(chosen)]

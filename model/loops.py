@@ -1,0 +1,163 @@
+"""Optimisation loops: masked-LM pre-training and classification fine-tuning with early stopping."""
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from model.metrics import best_threshold, binary_scores
+from model.network import hate_probabilities, pad_batch
+from model.settings import TrainSettings
+
+
+def log_loss(y_true, p_hate) -> float:
+    p = np.clip(np.asarray(p_hate, dtype=np.float64), 1e-7, 1 - 1e-7)
+    y = np.asarray(y_true)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def progress(total: int, description: str, quiet: bool):
+    """A tqdm bar, off when quiet or when stderr is not a terminal."""
+    return tqdm(total=total, desc=description, disable=quiet or not sys.stderr.isatty(), leave=False, dynamic_ncols=True)
+
+
+def _optimizer_and_schedule(model, learning_rate, weight_decay, total_steps, warmup_fraction):
+    decay, no_decay = [], []
+    for name, parameter in model.named_parameters():
+        (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=learning_rate
+    )
+    warmup = int(total_steps * warmup_fraction)
+
+    def factor(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _batches(n: int, batch_size: int, generator: np.random.Generator):
+    order = generator.permutation(n)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def mask_tokens(ids, mask, probability, mask_id, vocab_size, special_ids, generator: torch.Generator):
+    """BERT masking: of the chosen tokens 80 % become [MASK], 10 % a random token, 10 % stay."""
+    labels = ids.clone()
+    candidates = mask.bool() & ~torch.isin(ids, torch.tensor(sorted(special_ids)))
+    chosen = (torch.rand(ids.shape, generator=generator) < probability) & candidates
+    labels[~chosen] = -100
+    inputs = ids.clone()
+    replace = chosen & (torch.rand(ids.shape, generator=generator) < 0.8)
+    inputs[replace] = mask_id
+    randomise = chosen & ~replace & (torch.rand(ids.shape, generator=generator) < 0.5)
+    inputs[randomise] = torch.randint(len(special_ids), vocab_size, ids.shape, generator=generator)[randomise]
+    return inputs, labels
+
+
+def pretrain_mlm(model, sequences, settings: TrainSettings, pad_id, mask_id, special_ids, device, quiet) -> list[float]:
+    """Masked-LM training on the training texts; returns the mean loss of each epoch."""
+    rng = np.random.default_rng(settings.seed)
+    generator = torch.Generator().manual_seed(settings.seed)
+    steps_per_epoch = -(-len(sequences) // settings.batch_size)
+    optimizer, schedule = _optimizer_and_schedule(
+        model, settings.mlm_learning_rate, settings.weight_decay, steps_per_epoch * settings.mlm_epochs,
+        settings.warmup_fraction,
+    )
+    vocab_size = model.config.vocab_size
+    losses = []
+    with progress(steps_per_epoch * settings.mlm_epochs, "mlm pre-training", quiet) as bar:
+        for epoch in range(settings.mlm_epochs):
+            model.train()
+            total = 0.0
+            for batch in _batches(len(sequences), settings.batch_size, rng):
+                ids, mask = pad_batch([sequences[i] for i in batch], pad_id)
+                inputs, labels = mask_tokens(ids, mask, settings.mlm_probability, mask_id, vocab_size, special_ids, generator)
+                if (labels != -100).sum() == 0:
+                    bar.update(1)
+                    continue
+                loss = model(input_ids=inputs.to(device), attention_mask=mask.to(device), labels=labels.to(device)).loss
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                total += loss.item()
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+            losses.append(total / steps_per_epoch)
+    return losses
+
+
+@dataclass
+class FitResult:
+    best_epoch: int
+    epochs_run: int
+    threshold: float
+    validation_probabilities: np.ndarray
+    history: list[dict]
+    stopped_by: str  # "patience", "epochs" or "time"
+
+
+def finetune(model, train_seqs, train_labels, val_seqs, val_labels, settings: TrainSettings, pad_id, device, quiet) -> FitResult:
+    """Train the classifier; keep the weights of the epoch with the best validation macro-F1.
+
+    Validation macro-F1 is measured at the threshold that is best for that epoch, the same
+    threshold rule that the saved model uses; ties go to the lower validation log-loss, the
+    better separated of the tied models.
+    """
+    rng = np.random.default_rng(settings.seed + 1)
+    train_labels = np.asarray(train_labels)
+    counts = np.bincount(train_labels, minlength=2).astype(np.float64)
+    weights = len(train_labels) / (2.0 * np.maximum(counts, 1.0)) if settings.class_weighted else np.ones(2)
+    loss_function = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=device))
+    steps_per_epoch = -(-len(train_seqs) // settings.batch_size)
+    optimizer, schedule = _optimizer_and_schedule(
+        model, settings.learning_rate, settings.weight_decay, steps_per_epoch * settings.epochs, settings.warmup_fraction
+    )
+    start = time.monotonic()
+    best = {"score": -1.0, "loss": np.inf, "epoch": 0, "state": None, "threshold": 0.5, "probabilities": None}
+    history, stopped_by = [], "epochs"
+    with progress(steps_per_epoch * settings.epochs, "fine-tuning", quiet) as bar:
+        for epoch in range(1, settings.epochs + 1):
+            model.train()
+            total = 0.0
+            for batch in _batches(len(train_seqs), settings.batch_size, rng):
+                ids, mask = pad_batch([train_seqs[i] for i in batch], pad_id)
+                targets = torch.from_numpy(train_labels[batch]).to(device)
+                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+                loss = loss_function(logits, targets)
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                total += loss.item()
+                bar.update(1)
+                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}", val_macro_f1=f"{max(best['score'], 0):.3f}")
+            probabilities = hate_probabilities(model, val_seqs, pad_id, device)
+            threshold = best_threshold(val_labels, probabilities)
+            score = binary_scores(val_labels, probabilities >= threshold)["macro_f1"]
+            val_loss = log_loss(val_labels, probabilities)
+            history.append({"epoch": epoch, "train_loss": total / steps_per_epoch, "val_loss": val_loss,
+                            "val_macro_f1": score, "threshold": threshold})
+            if (score, -val_loss) > (best["score"], -best["loss"]):
+                best = {"score": score, "loss": val_loss, "epoch": epoch, "state": copy.deepcopy(model.state_dict()),
+                        "threshold": threshold, "probabilities": probabilities}
+            bar.set_postfix(epoch=epoch, loss=f"{total / steps_per_epoch:.3f}", val_macro_f1=f"{score:.3f}")
+            if epoch - best["epoch"] >= settings.patience:
+                stopped_by = "patience"
+                break
+            if settings.max_seconds is not None and time.monotonic() - start > settings.max_seconds:
+                stopped_by = "time"
+                break
+    model.load_state_dict(best["state"])
+    model.eval()
+    return FitResult(best["epoch"], len(history), best["threshold"], best["probabilities"], history, stopped_by)

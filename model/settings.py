@@ -1,0 +1,96 @@
+"""Training settings: named presets plus explicit overrides, checked before any work starts."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+# Each preset gives every field that is left as None. "default" is tuned for the real dataset
+# (about 4,500 tweets, at most ~55 WordPiece tokens each) to train in a few minutes on 2 CPU cores;
+# "tiny" trains in seconds on the synthetic data of the tests.
+PRESETS: dict[str, dict] = {
+    "default": dict(
+        validation_fraction=0.15, vocab_size=8000, min_frequency=2, max_length=64, strip_accents=True,
+        hidden_size=128, num_layers=2, num_heads=2, intermediate_size=512, dropout=0.1,
+        mlm_epochs=20, mlm_learning_rate=1e-3, mlm_probability=0.15,
+        epochs=20, batch_size=32, learning_rate=5e-4, weight_decay=0.01, warmup_fraction=0.1,
+        patience=4, class_weighted=True, max_seconds=None,
+    ),
+    "tiny": dict(
+        validation_fraction=0.2, vocab_size=300, min_frequency=1, max_length=32, strip_accents=True,
+        hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, dropout=0.0,
+        mlm_epochs=0, mlm_learning_rate=1e-3, mlm_probability=0.15,
+        epochs=8, batch_size=16, learning_rate=3e-3, weight_decay=0.0, warmup_fraction=0.0,
+        patience=3, class_weighted=True, max_seconds=None,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How to train. A field left as None takes the value of `preset` (see PRESETS)."""
+
+    preset: str = "default"
+    seed: int = 0
+    validation_fraction: float | None = None  # part of the data held out for early stopping and threshold
+    # tokenizer
+    vocab_size: int | None = None
+    min_frequency: int | None = None
+    max_length: int | None = None  # ids per text, [CLS] and [SEP] included
+    strip_accents: bool | None = None
+    # network (BertConfig)
+    hidden_size: int | None = None
+    num_layers: int | None = None
+    num_heads: int | None = None
+    intermediate_size: int | None = None
+    dropout: float | None = None
+    # masked-language-model pre-training on the training texts (0 epochs = skip)
+    mlm_epochs: int | None = None
+    mlm_learning_rate: float | None = None
+    mlm_probability: float | None = None
+    # classification fine-tuning
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    weight_decay: float | None = None
+    warmup_fraction: float | None = None
+    patience: int | None = None  # epochs without a better validation macro-F1 before stopping
+    class_weighted: bool | None = None
+    max_seconds: float | None = None  # stop fine-tuning after this wall time (None = no limit)
+    num_threads: int | None = None  # torch CPU threads; None = every CPU this process may use
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset is {self.preset!r}; accepted: {sorted(PRESETS)}")
+        for name, value in PRESETS[self.preset].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        if self.num_threads is None:
+            object.__setattr__(self, "num_threads", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+        self._check()
+
+    def _check(self):
+        def require(name, condition, accepted):
+            if not condition:
+                raise ValueError(f"training setting {name} is {getattr(self, name)!r}; accepted: {accepted}")
+
+        for name in ("vocab_size", "min_frequency", "max_length", "hidden_size", "num_layers", "num_heads",
+                     "intermediate_size", "epochs", "batch_size", "patience", "num_threads"):
+            value = getattr(self, name)
+            require(name, isinstance(value, int) and not isinstance(value, bool) and value >= 1, "an integer >= 1")
+        require("mlm_epochs", isinstance(self.mlm_epochs, int) and self.mlm_epochs >= 0, "an integer >= 0")
+        require("seed", isinstance(self.seed, int) and not isinstance(self.seed, bool), "an integer")
+        require("vocab_size", self.vocab_size >= 10, "an integer >= 10 (the 5 special tokens need room)")
+        require("max_length", self.max_length >= 3, "an integer >= 3 ([CLS], one token, [SEP])")
+        require("hidden_size", self.hidden_size % self.num_heads == 0, f"a multiple of num_heads ({self.num_heads})")
+        require("validation_fraction", 0.0 < self.validation_fraction < 1.0, "a number strictly between 0 and 1")
+        require("dropout", 0.0 <= self.dropout < 1.0, "a number in [0, 1)")
+        require("mlm_probability", 0.0 < self.mlm_probability < 1.0, "a number strictly between 0 and 1")
+        require("warmup_fraction", 0.0 <= self.warmup_fraction < 1.0, "a number in [0, 1)")
+        for name in ("learning_rate", "mlm_learning_rate"):
+            require(name, getattr(self, name) > 0, "a number > 0")
+        require("weight_decay", self.weight_decay >= 0, "a number >= 0")
+        require("max_seconds", self.max_seconds is None or self.max_seconds > 0, "a number > 0 or None")
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)

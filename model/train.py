@@ -1,0 +1,116 @@
+"""Train the classifier from a dataset CSV and write the artifact folder (shared contract 1)."""
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.data import Dataset, load_dataset, stratified_split
+from model.export import export_and_check
+from model.loops import finetune, pretrain_mlm
+from model.metrics import classification_metrics
+from model.network import LABELS, bert_config, classifier, copy_encoder, masked_lm
+from model.report import model_card, write_plot
+from model.settings import PRESETS, TrainSettings
+from model.tokenizer import MASK, PAD, SPECIAL_TOKENS, as_transformers_tokenizer, train_tokenizer
+
+__all__ = ["PRESETS", "TrainSettings", "train", "train_on"]
+
+ARTIFACT_NAME = "hate-speech-pt"
+
+
+def git_commit() -> str | None:
+    """HEAD of the git checkout this code runs from, or None outside one."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else None
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train(data_path, out_dir, settings: TrainSettings = TrainSettings(), quiet: bool = False) -> dict:
+    """Train on the CSV at `data_path`, write the artifact folder `out_dir`, return validation metrics."""
+    dataset = load_dataset(data_path)
+    return train_on(dataset, out_dir, settings, quiet=quiet)["metrics"]
+
+
+def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(), quiet: bool = False) -> dict:
+    """Like `train`, on an already loaded dataset; returns {"metrics", "fit"} (fit = how it went)."""
+    started = time.monotonic()
+    if len(np.unique(dataset.labels)) < 2:
+        raise ValueError(f"{dataset.source}: column 'hate' holds one class only; training needs both 0 and 1")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if quiet or not sys.stderr.isatty():
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    seed_everything(settings.seed)
+    torch.set_num_threads(settings.num_threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    train_idx, val_idx = stratified_split(dataset.labels, settings.validation_fraction, settings.seed)
+    train_set, val_set = dataset.subset(train_idx), dataset.subset(val_idx)
+
+    raw_tokenizer = train_tokenizer(
+        train_set.texts, settings.vocab_size, settings.max_length, settings.min_frequency, settings.strip_accents
+    )
+    pad_id, mask_id = raw_tokenizer.token_to_id(PAD), raw_tokenizer.token_to_id(MASK)
+    special_ids = {raw_tokenizer.token_to_id(token) for token in SPECIAL_TOKENS}
+    train_seqs = [e.ids for e in raw_tokenizer.encode_batch(train_set.texts)]
+    val_seqs = [e.ids for e in raw_tokenizer.encode_batch(val_set.texts)]
+
+    config = bert_config(settings, raw_tokenizer.get_vocab_size(), pad_id)
+    network = classifier(config)
+    mlm_losses = []
+    if settings.mlm_epochs:
+        language_model = masked_lm(config).to(device)
+        mlm_losses = pretrain_mlm(language_model, train_seqs, settings, pad_id, mask_id, special_ids, device, quiet)
+        copy_encoder(language_model, network)
+        del language_model
+    network.to(device)
+    fit = finetune(network, train_seqs, train_set.labels, val_seqs, val_set.labels, settings, pad_id, device, quiet)
+    metrics = classification_metrics(val_set.labels, fit.validation_probabilities, fit.threshold, val_set.categories)
+
+    network.to("cpu")
+    network.save_pretrained(out_dir)
+    as_transformers_tokenizer(raw_tokenizer, settings.max_length).save_pretrained(out_dir)
+    export = export_and_check(network, out_dir, val_seqs, pad_id, fit.threshold, settings.max_length)
+
+    artifact = {
+        "name": ARTIFACT_NAME,
+        "labels": LABELS,
+        "max_length": settings.max_length,
+        "threshold": fit.threshold,
+        "commit": git_commit(),
+        "data_sha256": dataset.sha256,
+        "data_rows": len(dataset),
+        "data_source": dataset.source,
+        "settings": settings.as_dict(),
+        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    fit_summary = {
+        "train_rows": len(train_set), "validation_rows": len(val_set), "best_epoch": fit.best_epoch,
+        "epochs_run": fit.epochs_run, "stopped_by": fit.stopped_by, "history": fit.history,
+        "mlm_losses": mlm_losses, "export": export, "seconds": time.monotonic() - started,
+    }
+    (out_dir / "artifact.json").write_text(json.dumps(artifact, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "metrics.json").write_text(json.dumps({**metrics, "training": fit_summary}, indent=2) + "\n", encoding="utf-8")
+    write_plot(out_dir / "evaluation.png", val_set.labels, fit.validation_probabilities, fit.threshold, metrics["confusion_matrix"])
+    (out_dir / "MODEL_CARD.md").write_text(model_card(artifact, metrics, fit_summary), encoding="utf-8")
+    return {"metrics": metrics, "fit": fit_summary}
