@@ -1,0 +1,423 @@
+"""The one gateway to Azure Machine Learning: every call the release providers make goes through here.
+
+It builds an azure-ai-ml `MLClient` from a `WorkspaceRef` and a credential (DefaultAzureCredential,
+created lazily on first use, when none is given), hands `transport` to it (tests pass
+`tests.fakes.azureml.FakeAzureML().transport`), turns azure-ai-ml's entities into the small frozen
+dataclasses below, and wraps every call in bounded retries (429 honouring Retry-After, 5xx,
+connection failures, and 409 on endpoint/deployment writes, which Azure ML answers while the
+endpoint is still updating). azure-core's own retry policy is switched off (`retry_total=0`) so the
+bound and the waits are the gateway's: `RetryPolicy` and the injectable `sleep`.
+
+Semantics callers rely on:
+- get_model_version / get_endpoint / get_deployment return None when the resource does not exist;
+  every other method raises NotFound (a subclass of AzureMLError) for a missing resource.
+- Every failure is an AzureMLError naming the operation, the resource, the HTTP status and the
+  service's message; `.status`, `.code`, `.service_message`, `.attempts` hold the parts.
+- register_model_version: explicit version only (never auto-increment). `path` is an `azureml://`
+  URI (registered as is, no upload) or a local folder. A local folder is uploaded by `uploader` when
+  one was given to the gateway (uploader(local_dir, name, version) -> azureml:// URI), otherwise by
+  azure-ai-ml itself, which writes to the workspace's default datastore with azure-storage-blob's
+  own transport (real Azure only; not served by the fake). Azure ML refuses to change a version's
+  path once registered (AzureMLError, HTTP 400): check get_model_version first.
+- A model PUT replaces the whole version. set_model_tags reads the live version and writes it back
+  with only `tags` replaced (the new dict replaces the old one; nothing is merged), keeping
+  description, properties, path and the archive flag. Tag values are sent as strings.
+- archive_model_version sets isArchived (never deletes); archiving an archived version writes nothing.
+- list_model_versions lists archived versions too (each carries `archived`); an unknown model gives [].
+- Endpoint.traffic / mirror_traffic hold only deployments with a non-zero share; Endpoint.deployments
+  lists every deployment of the endpoint.
+- set_traffic always GETs the live endpoint, changes only traffic and mirror traffic, PUTs the whole
+  endpoint back and waits for the long-running operation; `mirror_traffic=None` means no mirror
+  traffic. It always writes (callers skip it when nothing changes). A 409 (endpoint updating) retries
+  the whole read-modify-write, so the PUT never carries a stale body.
+- set_deployment_model GETs the live deployment, changes only the model (an ARM id such as
+  ModelVersion.id, or "azureml:<name>:<version>"), PUTs it and waits; a failed provisioning raises
+  AzureMLError (not retried: the service already tried).
+- invoke posts `payload` as JSON to the endpoint's scoring URI with the `azureml-model-deployment`
+  header naming `deployment` (azure-ai-ml fetches the endpoint key with listKeys) and returns the
+  decoded JSON reply. A scoring failure whose body is not JSON reaches the caller with status None
+  (azure-ai-ml drops the status) and is not retried.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Optional
+
+from infra.azureml.errors import AzureMLError, NotFound
+from infra.azureml.retry import RetryPolicy, call_with_retries
+
+__all__ = [
+    "AzureMLError",
+    "AzureMLGateway",
+    "Deployment",
+    "Endpoint",
+    "ModelVersion",
+    "NotFound",
+    "RetryPolicy",
+    "WorkspaceRef",
+]
+
+Uploader = Callable[[str, str, str], str]
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    subscription_id: str
+    resource_group: str
+    workspace_name: str
+
+    def __post_init__(self):
+        for name in ("subscription_id", "resource_group", "workspace_name"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"WorkspaceRef.{name} is {value!r}; accepted: a non-empty string")
+
+    def __str__(self) -> str:
+        return f"workspace {self.workspace_name} (resource group {self.resource_group})"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    name: str
+    version: str
+    id: str
+    path: str
+    tags: dict = field(default_factory=dict)
+    properties: dict = field(default_factory=dict)
+    archived: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    traffic: dict
+    mirror_traffic: dict
+    provisioning_state: str
+    scoring_uri: Optional[str]
+    deployments: tuple = ()
+    auth_mode: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    name: str
+    endpoint: str
+    model_id: Optional[str]
+    provisioning_state: str
+    instance_type: Optional[str]
+    instance_count: Optional[int]
+
+
+class AzureMLGateway:
+    def __init__(self, workspace: WorkspaceRef, credential=None, transport=None,
+                 retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
+                 uploader: Optional[Uploader] = None):
+        if not isinstance(workspace, WorkspaceRef):
+            raise TypeError(f"workspace is {type(workspace).__name__}; accepted: WorkspaceRef")
+        if not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry is {type(retry).__name__}; accepted: RetryPolicy")
+        self.workspace = workspace
+        self._credential = credential
+        self._transport = transport
+        self._retry = retry
+        self._sleep = sleep
+        self._uploader = uploader
+        self._ml_client = None
+
+    def __repr__(self) -> str:
+        return f"AzureMLGateway({self.workspace!r})"
+
+    # ------------------------------------------------------------------ client
+    @property
+    def _ml(self):
+        if self._ml_client is None:
+            from azure.ai.ml import MLClient
+
+            credential = self._credential
+            if credential is None:
+                from azure.identity import DefaultAzureCredential
+
+                credential = DefaultAzureCredential()
+            kwargs: dict[str, Any] = {"retry_total": 0}  # the gateway owns retries and their bound
+            if self._transport is not None:
+                kwargs["transport"] = self._transport
+            self._ml_client = MLClient(credential, self.workspace.subscription_id, self.workspace.resource_group,
+                                       self.workspace.workspace_name, **kwargs)
+        return self._ml_client
+
+    def _versions(self):
+        # azure-ai-ml's Model entity drops isArchived and always sends it as false; its own archive()
+        # uses this ARM operations object (GET then whole-version PUT), and so do the reads and the
+        # tag update here, so the archive flag survives.
+        return self._ml.models._model_versions_operation
+
+    def _scope(self) -> dict:
+        return {"resource_group_name": self.workspace.resource_group,
+                "workspace_name": self.workspace.workspace_name}
+
+    def _call(self, operation: str, resource: str, fn: Callable[[], Any], busy_conflicts: bool = False):
+        return call_with_retries(fn, operation=operation, resource=resource, policy=self._retry,
+                                 sleep=self._sleep, conflict_means_busy=busy_conflicts)
+
+    def _maybe(self, operation: str, resource: str, fn: Callable[[], Any]):
+        try:
+            return self._call(operation, resource, fn)
+        except NotFound:
+            return None
+
+    # ------------------------------------------------------------------ model registry
+    def get_model_version(self, name: str, version: str) -> Optional[ModelVersion]:
+        _require_text("name", name)
+        version = _version_text(version)
+        rest = self._maybe("get_model_version", f"model {name}:{version}",
+                           lambda: self._versions().get(name=name, version=version, **self._scope()))
+        return None if rest is None else _model_from_rest(name, rest)
+
+    def register_model_version(self, name: str, version: str, path: str, tags: dict, description: str = "",
+                               properties: Optional[dict] = None) -> ModelVersion:
+        _require_text("name", name)
+        version = _version_text(version)
+        _require_text("path", path)
+        tags = _string_map("tags", tags)
+        properties = _string_map("properties", properties or {})
+        resource = f"model {name}:{version}"
+        if not path.startswith("azureml://") and self._uploader is not None:
+            if not os.path.isdir(path):
+                raise ValueError(f"path {path!r} is neither an azureml:// URI nor an existing local folder")
+            path = self._call("upload_model", resource, lambda: self._uploader(path, name, version))
+            _require_text("uploader result", path)
+
+        def register():
+            from azure.ai.ml.entities import Model
+
+            model = Model(name=name, version=version, path=path, type="custom_model", tags=dict(tags),
+                          properties=dict(properties), description=description or None)
+            self._ml.models.create_or_update(model)
+            return self._versions().get(name=name, version=version, **self._scope())
+
+        return _model_from_rest(name, self._call("register_model_version", resource, register))
+
+    def set_model_tags(self, name: str, version: str, tags: dict) -> ModelVersion:
+        _require_text("name", name)
+        version = _version_text(version)
+        tags = _string_map("tags", tags)
+
+        def replace_tags():
+            rest = self._versions().get(name=name, version=version, **self._scope())
+            rest.properties.tags = dict(tags)
+            return self._versions().create_or_update(name=name, version=version, body=rest, **self._scope())
+
+        return _model_from_rest(name, self._call("set_model_tags", f"model {name}:{version}", replace_tags))
+
+    def archive_model_version(self, name: str, version: str) -> None:
+        _require_text("name", name)
+        version = _version_text(version)
+        resource = f"model {name}:{version}"
+        rest = self._call("archive_model_version", resource,
+                          lambda: self._versions().get(name=name, version=version, **self._scope()))
+        if rest.properties.is_archived:
+            return
+        self._call("archive_model_version", resource, lambda: self._ml.models.archive(name=name, version=version))
+
+    def list_model_versions(self, name: str) -> list[ModelVersion]:
+        from azure.ai.ml.constants import ListViewType
+
+        _require_text("name", name)
+        items = self._maybe("list_model_versions", f"model {name}", lambda: list(self._versions().list(
+            name=name, list_view_type=ListViewType.ALL, **self._scope())))
+        return [_model_from_rest(name, rest) for rest in items or []]
+
+    # ------------------------------------------------------------------ endpoints and deployments
+    def get_endpoint(self, name: str) -> Optional[Endpoint]:
+        _require_text("name", name)
+        entity = self._maybe("get_endpoint", f"online endpoint {name}", lambda: self._ml.online_endpoints.get(name))
+        return None if entity is None else _endpoint_from_entity(entity)
+
+    def set_traffic(self, name: str, traffic: dict, mirror_traffic: Optional[dict] = None) -> Endpoint:
+        _require_text("name", name)
+        traffic = _traffic_map("traffic", traffic)
+        mirror = _traffic_map("mirror_traffic", mirror_traffic or {})
+        _check_traffic_rules(traffic, mirror)
+
+        def read_modify_write():
+            live = self._ml.online_endpoints.get(name)
+            # get() fills traffic with 0 for every idle deployment except a mirror target
+            deployments = tuple(sorted(set(live.traffic) | set(live.mirror_traffic or {})))
+            live.traffic = dict(traffic)
+            live.mirror_traffic = dict(mirror)
+            done = self._ml.online_endpoints.begin_create_or_update(live).result()
+            return _endpoint_from_entity(done, deployments=deployments)
+
+        return self._call("set_traffic", f"online endpoint {name}", read_modify_write, busy_conflicts=True)
+
+    def get_deployment(self, endpoint: str, name: str) -> Optional[Deployment]:
+        _require_text("endpoint", endpoint)
+        _require_text("name", name)
+        entity = self._maybe("get_deployment", f"deployment {endpoint}/{name}",
+                             lambda: self._ml.online_deployments.get(name=name, endpoint_name=endpoint))
+        return None if entity is None else _deployment_from_entity(entity, endpoint)
+
+    def set_deployment_model(self, endpoint: str, deployment: str, model_id: str) -> Deployment:
+        _require_text("endpoint", endpoint)
+        _require_text("deployment", deployment)
+        _require_text("model_id", model_id)
+
+        def read_modify_write():
+            live = self._ml.online_deployments.get(name=deployment, endpoint_name=endpoint)
+            live.model = model_id
+            poller = self._ml.online_deployments.begin_create_or_update(live)
+            try:
+                return poller.result()
+            except Exception as err:
+                raise _provisioning_failure(err, endpoint, deployment) from err
+
+        entity = self._call("set_deployment_model", f"deployment {endpoint}/{deployment}", read_modify_write,
+                            busy_conflicts=True)
+        return _deployment_from_entity(entity, endpoint)
+
+    def invoke(self, endpoint: str, deployment: str, payload: dict) -> Any:
+        _require_text("endpoint", endpoint)
+        _require_text("deployment", deployment)
+        try:
+            body = json.dumps(payload)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"payload cannot be sent as JSON: {err}") from err
+        resource = f"deployment {endpoint}/{deployment}"
+
+        def score():
+            with tempfile.TemporaryDirectory(prefix="aml-invoke-") as folder:
+                request_file = os.path.join(folder, "request.json")
+                with open(request_file, "w", encoding="utf-8") as handle:
+                    handle.write(body)
+                return self._ml.online_endpoints.invoke(endpoint, request_file=request_file,
+                                                        deployment_name=deployment)
+
+        text = self._call("invoke", resource, score)
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise AzureMLError("invoke", resource, 200, f"the scoring reply is not JSON: {text[:200]!r}") from err
+
+
+# ---------------------------------------------------------------------- conversions
+def _state(value: Any) -> str:
+    if isinstance(value, Enum):
+        value = value.value
+    return str(value) if value is not None else "Unknown"
+
+
+def _model_from_rest(name: str, rest: Any) -> ModelVersion:
+    props = rest.properties
+    return ModelVersion(
+        name=name,
+        version=str(rest.name),
+        id=str(rest.id),
+        path=str(props.model_uri or ""),
+        tags=dict(props.tags or {}),
+        properties=dict(props.properties or {}),
+        archived=bool(props.is_archived),
+        description=str(props.description or ""),
+    )
+
+
+def _endpoint_from_entity(entity: Any, deployments: Optional[tuple] = None) -> Endpoint:
+    traffic = {k: int(v) for k, v in (entity.traffic or {}).items() if int(v)}
+    mirror = {k: int(v) for k, v in (entity.mirror_traffic or {}).items() if int(v)}
+    if deployments is None:
+        deployments = tuple(sorted(set(entity.traffic or {}) | set(entity.mirror_traffic or {})))
+    return Endpoint(
+        name=entity.name,
+        traffic=traffic,
+        mirror_traffic=mirror,
+        provisioning_state=_state(entity.provisioning_state),
+        scoring_uri=entity.scoring_uri,
+        deployments=tuple(sorted(deployments)),
+        auth_mode=getattr(entity, "auth_mode", None),
+    )
+
+
+def _deployment_from_entity(entity: Any, endpoint: str) -> Deployment:
+    model = entity.model
+    model_id = model if isinstance(model, str) or model is None else getattr(model, "id", None)
+    return Deployment(
+        name=entity.name,
+        endpoint=endpoint,
+        model_id=model_id,
+        provisioning_state=_state(entity.provisioning_state),
+        instance_type=entity.instance_type,
+        instance_count=entity.instance_count,
+    )
+
+
+def _provisioning_failure(err: Exception, endpoint: str, deployment: str) -> Exception:
+    """A long-running operation that ended Failed is final: do not retry it."""
+    from azure.core.exceptions import HttpResponseError
+
+    if isinstance(err, HttpResponseError) and err.status_code in (200, 201, 202, None):
+        odata = getattr(err, "error", None)
+        message = getattr(odata, "message", None) or str(err.message or err).strip().splitlines()[0]
+        return AzureMLError("set_deployment_model", f"deployment {endpoint}/{deployment}", err.status_code,
+                            f"provisioning failed: {message}", code=getattr(odata, "code", None))
+    return err
+
+
+# ---------------------------------------------------------------------- argument checks
+def _require_text(field_name: str, value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{field_name} is {value!r}; accepted: a non-empty string")
+
+
+def _version_text(version: Any) -> str:
+    if isinstance(version, bool) or not isinstance(version, (str, int)) or not str(version).strip():
+        raise ValueError(f"version is {version!r}; accepted: an explicit non-empty string (or int); "
+                         "versions are never auto-incremented")
+    return str(version)
+
+
+def _string_map(field_name: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"{field_name} is {type(value).__name__}; accepted: a dict of str to str")
+    out = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{field_name} key {key!r} is invalid; accepted: non-empty strings")
+        if item is None or isinstance(item, (dict, list, tuple, set)):
+            raise ValueError(f"{field_name}[{key!r}] is {item!r}; accepted: a string, number or bool")
+        out[key] = str(item)
+    return out
+
+
+def _traffic_map(field_name: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"{field_name} is {type(value).__name__}; accepted: a dict of deployment name to "
+                         "integer percent")
+    out = {}
+    for key, share in value.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{field_name} key {key!r} is invalid; accepted: deployment names")
+        if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= 100:
+            raise ValueError(f"{field_name}[{key!r}] is {share!r}; accepted: an integer from 0 to 100")
+        out[key] = share
+    return out
+
+
+def _check_traffic_rules(traffic: dict, mirror: dict) -> None:
+    total = sum(traffic.values())
+    if total not in (0, 100):
+        raise ValueError(f"traffic {traffic} sums to {total}; accepted: shares summing to 100 (or all 0)")
+    live_mirror = {k: v for k, v in mirror.items() if v}
+    if len(live_mirror) > 1:
+        raise ValueError(f"mirror_traffic {mirror} names {len(live_mirror)} deployments; accepted: at most one")
+    for key, share in live_mirror.items():
+        if share > 50:
+            raise ValueError(f"mirror_traffic[{key!r}] is {share}; accepted: at most 50")
+        if traffic.get(key):
+            raise ValueError(f"mirror_traffic[{key!r}] targets a deployment that takes live traffic "
+                             f"({traffic[key]} %); accepted: a deployment with no live traffic")

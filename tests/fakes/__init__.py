@@ -1,0 +1,1 @@
+"""In-process fakes of external services, served through the clients' own transports."""

@@ -1,0 +1,1147 @@
+"""A faithful in-process fake of the Azure ML control plane (and the online scoring route).
+
+It answers what the real service answers for the calls azure-ai-ml 1.35.2 makes, served through an
+azure-core transport, so `MLClient(..., transport=fake.transport)` runs its real code path: ARM
+paths, api-versions, whole-body PUT, long-running operations polled through Azure-AsyncOperation,
+the service's error body shape, and the scoring URI with endpoint keys.
+
+Build it:
+
+    fake = FakeAzureML(subscription_id="0000...", resource_group="rg", workspace_name="mlw",
+                       region="westeurope", lro_polls=0, seed=0)
+    client = MLClient(fake.credential, fake.subscription_id, fake.resource_group,
+                      fake.workspace_name, transport=fake.transport)
+
+State the test sets up directly (none of these are logged as requests):
+
+    fake.add_model_version(name, version, path=None, tags=None, properties=None,
+                           description="", archived=False) -> dict (the ARM resource)
+    fake.add_endpoint(name, traffic=None, mirror_traffic=None, auth_mode="Key",
+                      description="", tags=None) -> dict
+    fake.add_deployment(endpoint, name, model_id=None, instance_type="Standard_DS3_v2",
+                        instance_count=1, scorer=None) -> dict
+    fake.set_scorer(endpoint, deployment, scorer)   # scorer(payload: parsed JSON) -> JSON-serialisable
+    fake.set_traffic(endpoint, traffic, mirror_traffic=None)   # a "manual change" made outside the code under test
+    fake.mark_unhealthy(endpoint, deployment, scoring_status=503, provisioning_state="Failed")
+    fake.mark_healthy(endpoint, deployment)
+    fake.hold_endpoint_updating(endpoint, writes=1)   # endpoint shows "Updating"; the next `writes`
+                                                      # writes to it or its deployments answer 409
+    fake.lro_polls = n          # every new long-running operation answers InProgress n times first
+    fake.complete_operations()  # finish every long-running operation still in progress
+
+Faults (checked before the request is applied; a faulted request changes nothing):
+
+    fake.fail(operation, status, times=1, message=None, code=None, retry_after=None, path_contains=None)
+        operation: one of OPERATIONS below; status: any HTTP status (429 gets Retry-After: retry_after
+        or 1 second); times: how many matching requests fail (None: all of them).
+    fake.fail_lro(operation, times=1, message=None, path_contains=None)
+        the PUT is accepted (201) but its long-running operation ends "Failed": an endpoint keeps its
+        previous traffic and shows provisioningState "Failed"; a deployment records the requested spec,
+        shows "Failed" and its scoring route answers 503.
+
+Reading what happened:
+
+    fake.calls            -> list[Call]: every request (operation, method, path, api_version, query, body, status)
+    fake.writes()         -> [(method, path)] of requests that change state (PUT/PATCH/DELETE and POST
+                             actions other than listKeys/token/listSecrets); a rejected write is included.
+    fake.calls_to(operation) -> list[Call]
+    fake.endpoint(name), fake.deployment(endpoint, name), fake.model_version(name, version)
+                          -> the stored ARM resource (dict) or None
+    fake.keys(endpoint)   -> {"primaryKey", "secondaryKey"} (the secrets; test-only)
+    fake.scored           -> [(endpoint, deployment, payload)] requests that reached a scorer (live)
+    fake.mirrored         -> [(endpoint, deployment, payload)] copies sent to the mirror deployment
+    fake.transport.sleeps -> delays azure-core asked for (LRO polling, its own retries); no real sleep
+
+Operations (names used by `fail`, `calls_to` and Call.operation):
+    workspaces.get, datastores.list, datastores.get, datastores.list_secrets,
+    model_containers.list, model_containers.get, model_containers.put,
+    model_versions.list, model_versions.get, model_versions.put, model_versions.delete,
+    online_endpoints.list, online_endpoints.get, online_endpoints.put, online_endpoints.delete,
+    online_endpoints.list_keys, online_endpoints.get_token,
+    online_deployments.list, online_deployments.get, online_deployments.put, online_deployments.delete,
+    operations.get (async operation status and results), score (POST to a scoring URI)
+
+Rules it enforces (as the service does): traffic values are integers 0..100 summing to 100 or all 0,
+naming existing deployments only; mirror traffic goes to at most one existing deployment, at most
+50 %, and not to a deployment that takes live traffic; a deployment with live or mirror traffic
+cannot be deleted (400); deployment names are 3-32 lowercase letters, digits and '-' starting with
+a letter; writes to an endpoint (or its deployments) while it is Creating/Updating answer 409; a
+model version's modelUri cannot change once created (400 "Asset paths cannot be updated."); a model
+PUT replaces the whole version (tags, properties, isArchived); unknown api-versions answer 400
+NoRegisteredProviderFound; missing resources answer 404 with code ResourceNotFound.
+
+Not faithful (documented limits): error message texts are close to but not verbatim the service's;
+no RBAC, ETags, throttling by rate, quota or capacity; deployments start at once (no image build);
+the scoring route calls a Python callable, not a container; blob uploads for local model folders
+go to storage with azure-storage-blob's own transport and are not served here.
+"""
+
+from __future__ import annotations
+
+import re
+import random
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Optional
+
+from tests.fakes.http import InProcessTransport, Request, Response
+
+ARM_HOST = "management.azure.com"
+PROVIDER = "Microsoft.MachineLearningServices"
+
+# api-versions azure-ai-ml 1.35.2 uses for these resources, plus nearby released ones.
+SUPPORTED_API_VERSIONS = frozenset(
+    {
+        "2022-02-01-preview",
+        "2022-05-01",
+        "2022-10-01",
+        "2022-10-01-preview",
+        "2023-04-01",
+        "2023-04-01-preview",
+        "2023-06-01-preview",
+        "2023-08-01-preview",
+        "2023-10-01",
+        "2024-01-01-preview",
+        "2024-04-01-preview",
+        "2024-10-01-preview",
+        "2025-01-01-preview",
+    }
+)
+
+READ_ONLY_ACTIONS = frozenset({"listKeys", "token", "listSecrets"})
+BUSY_STATES = frozenset({"Creating", "Updating", "Deleting"})
+DEPLOYMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$")
+ASSET_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")
+ASSET_VERSION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,49}$")
+DATASTORE_URI = re.compile(
+    r"^azureml://subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/datastores/(?P<ds>[^/]+)/paths/.+",
+    re.IGNORECASE,
+)
+
+
+class FakeCredential:
+    """Credential with `get_token`, as azure-core's bearer policy needs; records the scopes asked."""
+
+    def __init__(self):
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.credentials import AccessToken
+
+        self.scopes.append(tuple(scopes))
+        return AccessToken("fake-arm-token", int(datetime.now(timezone.utc).timestamp()) + 3600)
+
+
+@dataclass
+class Call:
+    operation: str
+    method: str
+    path: str
+    api_version: Optional[str]
+    query: dict
+    body: Any
+    status: int = 0
+
+
+@dataclass
+class _Fault:
+    operation: str
+    status: int
+    remaining: Optional[int]
+    message: Optional[str]
+    code: Optional[str]
+    retry_after: Optional[float]
+    path_contains: Optional[str]
+
+    def matches(self, operation: str, path: str) -> bool:
+        if self.operation != operation or self.remaining == 0:
+            return False
+        return self.path_contains is None or self.path_contains in path
+
+
+@dataclass
+class _Operation:
+    op_id: str
+    remaining_polls: int
+    finish: Callable[[bool], None]
+    fails: bool = False
+    message: str = ""
+    status: str = "InProgress"
+    started: str = ""
+    ended: Optional[str] = None
+
+
+class ServiceError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: Optional[dict] = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def error_body(code: str, message: str) -> dict:
+    """The ARM error shape Azure ML answers with."""
+    return {"error": {"code": code, "message": message, "details": [], "additionalInfo": []}}
+
+
+@dataclass
+class _Health:
+    scoring_status: int
+    provisioning_state: str
+
+
+class FakeAzureML:
+    def __init__(
+        self,
+        subscription_id: str = "00000000-1111-2222-3333-444444444444",
+        resource_group: str = "rg-mlops-test",
+        workspace_name: str = "mlw-test",
+        region: str = "westeurope",
+        lro_polls: int = 0,
+        seed: int = 0,
+    ):
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.workspace_name = workspace_name
+        self.region = region
+        self.lro_polls = lro_polls
+        self.transport = InProcessTransport(self._handle)
+        self.credential = FakeCredential()
+        self.calls: list[Call] = []
+        self.scored: list[tuple[str, str, Any]] = []
+        self.mirrored: list[tuple[str, str, Any]] = []
+        self._random = random.Random(seed)
+        self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self._workspace_guid = str(uuid.UUID(int=random.Random(workspace_name).getrandbits(128)))
+        self._faults: list[_Fault] = []
+        self._lro_faults: list[_Fault] = []
+        self._operations: dict[str, _Operation] = {}
+        self._models: dict[str, dict] = {}  # name -> {"container": resource, "versions": {version: resource}}
+        self._endpoints: dict[str, dict] = {}
+        self._deployments: dict[tuple[str, str], dict] = {}
+        self._keys: dict[str, dict] = {}
+        self._tokens: dict[str, str] = {}
+        self._scorers: dict[tuple[str, str], Callable[[Any], Any]] = {}
+        self._health: dict[tuple[str, str], _Health] = {}
+        self._busy_writes: dict[str, int] = {}
+        self._datastores = {name: self._datastore_resource(name, default) for name, default in
+                            (("workspaceblobstore", True), ("workspacefilestore", False))}
+
+    # ------------------------------------------------------------------ ids and helpers
+    @property
+    def workspace_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/{PROVIDER}/workspaces/{self.workspace_name}"
+        )
+
+    def model_version_id(self, name: str, version: str) -> str:
+        return f"{self.workspace_id}/models/{name}/versions/{version}"
+
+    def endpoint_id(self, name: str) -> str:
+        return f"{self.workspace_id}/onlineEndpoints/{name}"
+
+    def scoring_uri(self, endpoint: str) -> str:
+        return f"https://{endpoint}.{self.region}.inference.ml.azure.com/score"
+
+    def datastore_uri(self, path: str, datastore: str = "workspaceblobstore") -> str:
+        return (
+            f"azureml://subscriptions/{self.subscription_id}/resourcegroups/{self.resource_group}"
+            f"/workspaces/{self.workspace_name}/datastores/{datastore}/paths/{path}"
+        )
+
+    def _tick(self) -> str:
+        self._clock += timedelta(seconds=1)
+        return self._clock.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    def _system_data(self, previous: Optional[dict] = None) -> dict:
+        now = self._tick()
+        created = previous or {"createdAt": now, "createdBy": "fake@example.com", "createdByType": "User"}
+        return {
+            "createdAt": created["createdAt"],
+            "createdBy": created["createdBy"],
+            "createdByType": created["createdByType"],
+            "lastModifiedAt": now,
+            "lastModifiedBy": "fake@example.com",
+            "lastModifiedByType": "User",
+        }
+
+    # ------------------------------------------------------------------ test setup API
+    def add_model_version(self, name, version, path=None, tags=None, properties=None, description="",
+                          archived=False) -> dict:
+        body = {
+            "properties": {
+                "description": description,
+                "tags": dict(tags or {}),
+                "properties": dict(properties or {}),
+                "modelType": "custom_model",
+                "modelUri": path or self.datastore_uri(f"models/{name}/{version}/"),
+                "isAnonymous": False,
+                "isArchived": archived,
+            }
+        }
+        resource, _ = self._put_model_version(name, str(version), body)
+        return resource
+
+    def add_endpoint(self, name, traffic=None, mirror_traffic=None, auth_mode="Key", description="",
+                     tags=None) -> dict:
+        body = {
+            "location": self.region,
+            "kind": "Managed",
+            "tags": dict(tags or {}),
+            "identity": {"type": "SystemAssigned"},
+            "properties": {
+                "authMode": auth_mode,
+                "description": description,
+                "traffic": dict(traffic or {}),
+                "mirrorTraffic": dict(mirror_traffic or {}),
+            },
+        }
+        self._validate_endpoint(name, body, creating=True)
+        resource = self._store_endpoint(name, body)
+        resource["properties"]["provisioningState"] = "Succeeded"
+        return resource
+
+    def add_deployment(self, endpoint, name, model_id=None, instance_type="Standard_DS3_v2", instance_count=1,
+                       scorer=None) -> dict:
+        body = self._deployment_body(model_id, instance_type, instance_count)
+        self._validate_deployment(endpoint, name, body)
+        resource = self._store_deployment(endpoint, name, body)
+        resource["properties"]["provisioningState"] = "Succeeded"
+        if scorer is not None:
+            self._scorers[(endpoint, name)] = scorer
+        return resource
+
+    def _deployment_body(self, model_id, instance_type, instance_count) -> dict:
+        return {
+            "location": self.region,
+            "kind": "Managed",
+            "tags": {},
+            "sku": {"name": "Default", "capacity": instance_count},
+            "properties": {
+                "endpointComputeType": "Managed",
+                "model": model_id,
+                "instanceType": instance_type,
+                "scaleSettings": {"scaleType": "Default"},
+                "requestSettings": {"requestTimeout": "PT5S", "maxConcurrentRequestsPerInstance": 1},
+                "environmentId": f"{self.workspace_id}/environments/onnx-serving/versions/1",
+                "codeConfiguration": {
+                    "codeId": f"{self.workspace_id}/codes/score/versions/1",
+                    "scoringScript": "score.py",
+                },
+                "environmentVariables": {},
+                "appInsightsEnabled": False,
+                "egressPublicNetworkAccess": "Enabled",
+                "properties": {},
+            },
+        }
+
+    def set_scorer(self, endpoint: str, deployment: str, scorer: Callable[[Any], Any]) -> None:
+        self._require_deployment(endpoint, deployment)
+        self._scorers[(endpoint, deployment)] = scorer
+
+    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: Optional[dict] = None) -> None:
+        resource = self._require_endpoint(endpoint)
+        body = {**resource, "properties": {**resource["properties"], "traffic": dict(traffic),
+                                           "mirrorTraffic": dict(mirror_traffic or {})}}
+        self._validate_endpoint(endpoint, body, creating=False)
+        resource["properties"]["traffic"] = dict(traffic)
+        resource["properties"]["mirrorTraffic"] = dict(mirror_traffic or {})
+        resource["systemData"] = self._system_data(resource["systemData"])
+
+    def mark_unhealthy(self, endpoint: str, deployment: str, scoring_status: int = 503,
+                       provisioning_state: str = "Failed") -> None:
+        resource = self._require_deployment(endpoint, deployment)
+        self._health[(endpoint, deployment)] = _Health(scoring_status, provisioning_state)
+        resource["properties"]["provisioningState"] = provisioning_state
+
+    def mark_healthy(self, endpoint: str, deployment: str) -> None:
+        resource = self._require_deployment(endpoint, deployment)
+        self._health.pop((endpoint, deployment), None)
+        resource["properties"]["provisioningState"] = "Succeeded"
+
+    def hold_endpoint_updating(self, endpoint: str, writes: int = 1) -> None:
+        resource = self._require_endpoint(endpoint)
+        resource["properties"]["provisioningState"] = "Updating"
+        self._busy_writes[endpoint] = writes
+
+    def fail(self, operation: str, status: int, times: Optional[int] = 1, message: Optional[str] = None,
+             code: Optional[str] = None, retry_after: Optional[float] = None,
+             path_contains: Optional[str] = None) -> None:
+        self._check_operation_name(operation)
+        self._faults.append(_Fault(operation, status, times, message, code, retry_after, path_contains))
+
+    def fail_lro(self, operation: str, times: Optional[int] = 1, message: Optional[str] = None,
+                 path_contains: Optional[str] = None) -> None:
+        if operation not in ("online_endpoints.put", "online_deployments.put"):
+            raise ValueError(f"fail_lro: operation {operation!r} is not long-running; accepted: "
+                             "online_endpoints.put, online_deployments.put")
+        self._lro_faults.append(_Fault(operation, 0, times, message, None, None, path_contains))
+
+    def complete_operations(self) -> None:
+        for op in list(self._operations.values()):
+            if op.status == "InProgress":
+                self._finish_operation(op)
+
+    # ------------------------------------------------------------------ inspection API
+    def writes(self) -> list[tuple[str, str]]:
+        return [(c.method, c.path) for c in self.calls if _is_write(c.method, c.path)]
+
+    def calls_to(self, operation: str) -> list[Call]:
+        return [c for c in self.calls if c.operation == operation]
+
+    def endpoint(self, name: str) -> Optional[dict]:
+        return self._endpoints.get(name)
+
+    def deployment(self, endpoint: str, name: str) -> Optional[dict]:
+        return self._deployments.get((endpoint, name))
+
+    def model_version(self, name: str, version: str) -> Optional[dict]:
+        return self._models.get(name, {}).get("versions", {}).get(str(version))
+
+    def keys(self, endpoint: str) -> dict:
+        self._require_endpoint(endpoint)
+        return dict(self._keys[endpoint])
+
+    # ------------------------------------------------------------------ dispatch
+    def _handle(self, request: Request) -> Response:
+        if request.host == ARM_HOST:
+            route = self._route_arm(request)
+        elif request.host.endswith(f".{self.region}.inference.ml.azure.com"):
+            route = ("score", lambda: self._score(request))
+        else:
+            route = ("unknown", lambda: _raise(404, "NoRoute", f"fake: no service at host {request.host}"))
+        operation, action = route
+        api_version = request.query.get("api-version")
+        call = Call(operation, request.method, request.path, api_version, request.query, request.body)
+        self.calls.append(call)
+        try:
+            self._check_api_version(operation, api_version)
+            self._inject_fault(operation, request.path)
+            response = action()
+        except ServiceError as err:
+            response = Response(err.status, error_body(err.code, err.message), err.headers)
+        call.status = response.status
+        return response
+
+    def _check_api_version(self, operation: str, api_version: Optional[str]) -> None:
+        if operation in ("score", "unknown"):
+            return
+        if not api_version:
+            _raise(400, "MissingApiVersionParameter",
+                   "The api-version query parameter (?api-version=) is required for all requests.")
+        if api_version not in SUPPORTED_API_VERSIONS:
+            _raise(400, "NoRegisteredProviderFound",
+                   f"No registered resource provider found for location '{self.region}' and API version "
+                   f"'{api_version}' for type 'workspaces'. The supported api-versions are "
+                   f"'{', '.join(sorted(SUPPORTED_API_VERSIONS))}'.")
+
+    def _inject_fault(self, operation: str, path: str) -> None:
+        for fault in self._faults:
+            if fault.matches(operation, path):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                headers = {}
+                if fault.status == 429:
+                    headers["Retry-After"] = str(int(fault.retry_after if fault.retry_after is not None else 1))
+                elif fault.retry_after is not None:
+                    headers["Retry-After"] = str(int(fault.retry_after))
+                code = fault.code or _default_code(fault.status)
+                message = fault.message or f"fake: injected {fault.status} for {operation}"
+                raise ServiceError(fault.status, code, message, headers)
+
+    def _route_arm(self, request: Request):
+        path = request.path
+        method = request.method
+        op_match = re.match(
+            rf"^/subscriptions/([^/]+)/providers/{PROVIDER}/locations/([^/]+)/(mfeOperationsStatus|mfeOperationResults)/([^/]+)$",
+            path, re.IGNORECASE)
+        if op_match and method == "GET":
+            kind, op_id = op_match.group(3), op_match.group(4)
+            return "operations.get", lambda: self._operation_status(op_id, results=kind.lower() == "mfeoperationresults")
+        prefix = re.match(
+            rf"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/{PROVIDER}/workspaces/([^/]+)(/.*)?$",
+            path, re.IGNORECASE)
+        if not prefix or (prefix.group(1).lower(), prefix.group(2).lower(), prefix.group(3).lower()) != (
+            self.subscription_id.lower(), self.resource_group.lower(), self.workspace_name.lower()
+        ):
+            return "unknown", lambda: _raise(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+        rest = [p for p in (prefix.group(4) or "").split("/") if p]
+        body = request.body if isinstance(request.body, dict) else {}
+        lowered = [p.lower() for p in rest]
+        table: list[tuple[list[str], str, str, Callable]] = [
+            ([], "GET", "workspaces.get", lambda: Response(200, self._workspace_resource())),
+            (["datastores"], "GET", "datastores.list", lambda: self._list_datastores(request)),
+            (["datastores", "*"], "GET", "datastores.get", lambda: self._get_datastore(rest[1])),
+            (["datastores", "*", "listsecrets"], "POST", "datastores.list_secrets",
+             lambda: self._datastore_secrets(rest[1])),
+            (["models"], "GET", "model_containers.list", lambda: self._list_model_containers(request)),
+            (["models", "*"], "GET", "model_containers.get", lambda: self._get_model_container(rest[1])),
+            (["models", "*"], "PUT", "model_containers.put", lambda: self._put_model_container(rest[1], body)),
+            (["models", "*", "versions"], "GET", "model_versions.list",
+             lambda: self._list_model_versions(rest[1], request)),
+            (["models", "*", "versions", "*"], "GET", "model_versions.get",
+             lambda: self._get_model_version(rest[1], rest[3])),
+            (["models", "*", "versions", "*"], "PUT", "model_versions.put",
+             lambda: self._http_put_model_version(rest[1], rest[3], body)),
+            (["models", "*", "versions", "*"], "DELETE", "model_versions.delete",
+             lambda: self._delete_model_version(rest[1], rest[3])),
+            (["onlineendpoints"], "GET", "online_endpoints.list", lambda: self._list_endpoints()),
+            (["onlineendpoints", "*"], "GET", "online_endpoints.get", lambda: self._get_endpoint(rest[1])),
+            (["onlineendpoints", "*"], "PUT", "online_endpoints.put", lambda: self._put_endpoint(rest[1], body)),
+            (["onlineendpoints", "*"], "DELETE", "online_endpoints.delete",
+             lambda: self._delete_endpoint(rest[1])),
+            (["onlineendpoints", "*", "listkeys"], "POST", "online_endpoints.list_keys",
+             lambda: self._list_keys(rest[1])),
+            (["onlineendpoints", "*", "token"], "POST", "online_endpoints.get_token",
+             lambda: self._get_token(rest[1])),
+            (["onlineendpoints", "*", "deployments"], "GET", "online_deployments.list",
+             lambda: self._list_deployments(rest[1])),
+            (["onlineendpoints", "*", "deployments", "*"], "GET", "online_deployments.get",
+             lambda: self._get_deployment(rest[1], rest[3])),
+            (["onlineendpoints", "*", "deployments", "*"], "PUT", "online_deployments.put",
+             lambda: self._put_deployment(rest[1], rest[3], body)),
+            (["onlineendpoints", "*", "deployments", "*"], "DELETE", "online_deployments.delete",
+             lambda: self._delete_deployment(rest[1], rest[3])),
+        ]
+        for pattern, verb, operation, action in table:
+            if verb == method and len(pattern) == len(lowered) and all(
+                p == "*" or p == seg for p, seg in zip(pattern, lowered)
+            ):
+                return operation, action
+        return "unknown", lambda: _raise(
+            405 if any(len(p) == len(lowered) for p, *_ in table) else 404,
+            "NoRoute", f"fake: no route for {method} {path}")
+
+    def _check_operation_name(self, operation: str) -> None:
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}; accepted: {', '.join(sorted(OPERATIONS))}")
+
+    # ------------------------------------------------------------------ workspace and datastores
+    def _workspace_resource(self) -> dict:
+        rg_id = f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers"
+        return {
+            "id": self.workspace_id,
+            "name": self.workspace_name,
+            "type": f"{PROVIDER}/workspaces",
+            "location": self.region,
+            "kind": "Default",
+            "tags": {},
+            "identity": {"type": "SystemAssigned", "principalId": str(uuid.UUID(int=1)),
+                         "tenantId": str(uuid.UUID(int=2))},
+            "sku": {"name": "Basic", "tier": "Basic"},
+            "properties": {
+                "friendlyName": self.workspace_name,
+                "workspaceId": self._workspace_guid,
+                "storageAccount": f"{rg_id}/Microsoft.Storage/storageAccounts/st{self.workspace_name.replace('-', '')}",
+                "keyVault": f"{rg_id}/Microsoft.KeyVault/vaults/kv-{self.workspace_name}",
+                "applicationInsights": f"{rg_id}/Microsoft.Insights/components/appi-{self.workspace_name}",
+                "containerRegistry": f"{rg_id}/Microsoft.ContainerRegistry/registries/cr{self.workspace_name.replace('-', '')}",
+                "discoveryUrl": f"https://{self.region}.api.azureml.ms/discovery",
+                "mlFlowTrackingUri": f"azureml://{self.region}.api.azureml.ms/mlflow/v1.0{self.workspace_id}",
+                "provisioningState": "Succeeded",
+                "hbiWorkspace": False,
+                "publicNetworkAccess": "Enabled",
+                "v1LegacyMode": False,
+            },
+            "systemData": {"createdAt": "2026-01-01T00:00:00.000Z", "createdBy": "fake@example.com",
+                           "createdByType": "User", "lastModifiedAt": "2026-01-01T00:00:00.000Z",
+                           "lastModifiedBy": "fake@example.com", "lastModifiedByType": "User"},
+        }
+
+    def _datastore_resource(self, name: str, default: bool) -> dict:
+        blob = name == "workspaceblobstore"
+        properties = {
+            "datastoreType": "AzureBlob" if blob else "AzureFile",
+            "accountName": f"st{self.workspace_name.replace('-', '')}",
+            "endpoint": "core.windows.net",
+            "protocol": "https",
+            "credentials": {"credentialsType": "AccountKey"},
+            "isDefault": default,
+            "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity",
+            "description": None,
+            "properties": {},
+            "tags": {},
+        }
+        if blob:
+            properties["containerName"] = f"azureml-blobstore-{self._workspace_guid}"
+        else:
+            properties["fileShareName"] = f"code-{self._workspace_guid}"
+        return {
+            "id": f"{self.workspace_id}/datastores/{name}",
+            "name": name,
+            "type": f"{PROVIDER}/workspaces/datastores",
+            "properties": properties,
+            "systemData": {"createdAt": "2026-01-01T00:00:00.000Z", "createdBy": "fake@example.com",
+                           "createdByType": "User", "lastModifiedAt": "2026-01-01T00:00:00.000Z",
+                           "lastModifiedBy": "fake@example.com", "lastModifiedByType": "User"},
+        }
+
+    def _list_datastores(self, request: Request) -> Response:
+        items = list(self._datastores.values())
+        if request.query.get("isDefault", "").lower() == "true":
+            items = [d for d in items if d["properties"]["isDefault"]]
+        names = request.query.get("names")
+        if names:
+            wanted = set(names.split(","))
+            items = [d for d in items if d["name"] in wanted]
+        return Response(200, {"value": items, "nextLink": None})
+
+    def _get_datastore(self, name: str) -> Response:
+        if name not in self._datastores:
+            _raise(404, "ResourceNotFound", f"Datastore '{name}' not found in workspace '{self.workspace_name}'.")
+        return Response(200, self._datastores[name])
+
+    def _datastore_secrets(self, name: str) -> Response:
+        self._get_datastore(name)
+        return Response(200, {"secretsType": "AccountKey", "key": "ZmFrZS1zdG9yYWdlLWtleQ=="})
+
+    # ------------------------------------------------------------------ models
+    def _model_container(self, name: str) -> dict:
+        entry = self._models.get(name)
+        if entry is None:
+            _raise(404, "ResourceNotFound",
+                   f"Could not find asset with name '{name}' in workspace '{self.workspace_name}'.")
+        return entry
+
+    def _get_model_container(self, name: str) -> Response:
+        return Response(200, self._model_container(name)["container"])
+
+    def _put_model_container(self, name: str, body: dict) -> Response:
+        props = body.get("properties") or {}
+        entry = self._models.get(name)
+        created = entry is None
+        if created:
+            entry = self._models[name] = {"container": self._new_container(name), "versions": {}}
+        container = entry["container"]
+        container["properties"].update(
+            description=props.get("description"), tags=dict(props.get("tags") or {}),
+            properties=dict(props.get("properties") or {}), isArchived=bool(props.get("isArchived", False)))
+        container["systemData"] = self._system_data(container.get("systemData"))
+        return Response(201 if created else 200, container)
+
+    def _new_container(self, name: str) -> dict:
+        return {
+            "id": f"{self.workspace_id}/models/{name}",
+            "name": name,
+            "type": f"{PROVIDER}/workspaces/models",
+            "properties": {"description": None, "tags": {}, "properties": {}, "isArchived": False,
+                           "latestVersion": None, "nextVersion": "1", "provisioningState": "Succeeded"},
+            "systemData": self._system_data(),
+        }
+
+    def _list_model_containers(self, request: Request) -> Response:
+        items = [e["container"] for e in self._models.values()]
+        items = _filter_archived(items, request.query.get("listViewType"))
+        return Response(200, {"value": items, "nextLink": None})
+
+    def _get_model_version(self, name: str, version: str) -> Response:
+        resource = self.model_version(name, version)
+        if resource is None:
+            _raise(404, "ResourceNotFound",
+                   f"Could not find asset with ID: azureml://locations/{self.region}/workspaces/"
+                   f"{self._workspace_guid}/models/{name}/versions/{version}")
+        return Response(200, resource)
+
+    def _list_model_versions(self, name: str, request: Request) -> Response:
+        entry = self._models.get(name)
+        items = list(entry["versions"].values()) if entry else []
+        items = _filter_archived(items, request.query.get("listViewType"))
+        if "version" in request.query:
+            items = [i for i in items if i["name"] == request.query["version"]]
+        if "tags" in request.query:
+            items = [i for i in items if _tags_match(i["properties"]["tags"], request.query["tags"])]
+        if request.query.get("$orderBy", "").lower().startswith("createdtime"):
+            items.sort(key=lambda i: i["systemData"]["createdAt"],
+                       reverse=request.query["$orderBy"].lower().endswith("desc"))
+        skip = int(request.query.get("$skip", "0") or 0)
+        top = int(request.query["$top"]) if "$top" in request.query else None
+        page_size = 100
+        window = items[skip:]
+        if top is not None:
+            window = window[:top]
+            next_link = None
+        else:
+            next_link = None
+            if len(window) > page_size:
+                next_link = _replace_query(request.url, {"$skip": str(skip + page_size)})
+            window = window[:page_size]
+        return Response(200, {"value": window, "nextLink": next_link})
+
+    def _http_put_model_version(self, name: str, version: str, body: dict) -> Response:
+        resource, created = self._put_model_version(name, version, body)
+        return Response(201 if created else 200, resource)
+
+    def _put_model_version(self, name: str, version: str, body: dict) -> tuple[dict, bool]:
+        if not ASSET_NAME.match(name):
+            _raise(400, "UserError", f"Model name '{name}' is invalid: use letters, digits, '-', '_' and '.', "
+                                     "starting with a letter or digit, at most 255 characters.")
+        if not ASSET_VERSION.match(version):
+            _raise(400, "UserError", f"Model version '{version}' is invalid: use letters, digits, '-', '_' and "
+                                     "'.', starting with a letter or digit, at most 50 characters.")
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            _raise(400, "UserError", "The request body must contain 'properties'.")
+        uri = props.get("modelUri")
+        if not uri:
+            _raise(400, "UserError", "Model version requires 'modelUri'.")
+        ds = DATASTORE_URI.match(uri)
+        if ds and ds.group("ds") not in self._datastores:
+            _raise(400, "UserError", f"Datastore '{ds.group('ds')}' referenced by modelUri does not exist.")
+        entry = self._models.get(name)
+        if entry is None:
+            entry = self._models[name] = {"container": self._new_container(name), "versions": {}}
+        previous = entry["versions"].get(version)
+        if previous is not None and previous["properties"]["modelUri"] != uri:
+            _raise(400, "UserError", "Asset paths cannot be updated.")
+        resource = {
+            "id": self.model_version_id(name, version),
+            "name": version,
+            "type": f"{PROVIDER}/workspaces/models/versions",
+            "properties": {
+                "description": props.get("description"),
+                "tags": dict(props.get("tags") or {}),
+                "properties": dict(props.get("properties") or {}),
+                "isAnonymous": bool(props.get("isAnonymous", False)),
+                "isArchived": bool(props.get("isArchived", False)),
+                "flavors": props.get("flavors") or {},
+                "jobName": props.get("jobName"),
+                "modelType": props.get("modelType") or "custom_model",
+                "modelUri": uri,
+                "stage": props.get("stage"),
+                "provisioningState": "Succeeded",
+            },
+            "systemData": self._system_data(previous["systemData"] if previous else None),
+        }
+        entry["versions"][version] = resource
+        container = entry["container"]["properties"]
+        container["latestVersion"] = version
+        numeric = [int(v) for v in entry["versions"] if v.isdigit()]
+        container["nextVersion"] = str(max(numeric) + 1) if numeric else "1"
+        return resource, previous is None
+
+    def _delete_model_version(self, name: str, version: str) -> Response:
+        entry = self._models.get(name)
+        if not entry or version not in entry["versions"]:
+            return Response(204)
+        del entry["versions"][version]
+        return Response(200)
+
+    # ------------------------------------------------------------------ endpoints
+    def _require_endpoint(self, name: str) -> dict:
+        resource = self._endpoints.get(name)
+        if resource is None:
+            _raise(404, "ResourceNotFound", f"Online endpoint '{name}' not found in workspace "
+                                            f"'{self.workspace_name}'.")
+        return resource
+
+    def _require_deployment(self, endpoint: str, name: str) -> dict:
+        self._require_endpoint(endpoint)
+        resource = self._deployments.get((endpoint, name))
+        if resource is None:
+            _raise(404, "ResourceNotFound", f"Deployment '{name}' not found on online endpoint '{endpoint}'.")
+        return resource
+
+    def _get_endpoint(self, name: str) -> Response:
+        return Response(200, self._require_endpoint(name))
+
+    def _list_endpoints(self) -> Response:
+        return Response(200, {"value": list(self._endpoints.values()), "nextLink": None})
+
+    def _refuse_if_busy(self, endpoint: str) -> None:
+        resource = self._endpoints.get(endpoint)
+        if resource is None:
+            return
+        state = resource["properties"].get("provisioningState")
+        if state in BUSY_STATES:
+            if endpoint in self._busy_writes:
+                self._busy_writes[endpoint] -= 1
+                if self._busy_writes[endpoint] <= 0:
+                    del self._busy_writes[endpoint]
+                    resource["properties"]["provisioningState"] = "Succeeded"
+            _raise(409, "Conflict",
+                   f"Conflicting operation: online endpoint '{endpoint}' is in provisioning state '{state}'. "
+                   "Wait for the current operation to complete and retry.")
+
+    def _validate_endpoint(self, name: str, body: dict, creating: bool) -> None:
+        if not ENDPOINT_NAME.match(name):
+            _raise(400, "UserError", f"Endpoint name '{name}' is invalid: 3-32 characters, letters, digits and "
+                                     "'-', starting with a letter and ending with a letter or digit.")
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            _raise(400, "UserError", "The request body must contain 'properties'.")
+        if props.get("authMode") not in ("Key", "AMLToken", "AADToken"):
+            _raise(400, "UserError", f"authMode '{props.get('authMode')}' is invalid; accepted: Key, AMLToken, "
+                                     "AADToken.")
+        traffic = props.get("traffic") or {}
+        mirror = props.get("mirrorTraffic") or {}
+        existing = {d for (e, d) in self._deployments if e == name}
+        for label, rules in (("traffic", traffic), ("mirrorTraffic", mirror)):
+            for deployment, value in rules.items():
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+                    _raise(400, "UserError", f"{label} for deployment '{deployment}' is {value!r}; it must be an "
+                                             "integer from 0 to 100.")
+                if deployment not in existing and value:
+                    _raise(400, "UserError", f"{label} refers to deployment '{deployment}', which does not exist "
+                                             f"on endpoint '{name}'. Existing: {sorted(existing)}.")
+        total = sum(traffic.values())
+        if total not in (0, 100):
+            _raise(400, "UserError", f"Traffic values must sum to 100 (or all be 0); got {total} from {traffic}.")
+        live_mirror = {d: v for d, v in mirror.items() if v}
+        if len(live_mirror) > 1:
+            _raise(400, "UserError", f"Mirror traffic can go to one deployment only; got {live_mirror}.")
+        for deployment, value in live_mirror.items():
+            if value > 50:
+                _raise(400, "UserError", f"Mirror traffic to '{deployment}' is {value} %; at most 50 % is allowed.")
+            if traffic.get(deployment):
+                _raise(400, "UserError", f"Deployment '{deployment}' cannot receive both live traffic and "
+                                         "mirror traffic.")
+
+    def _store_endpoint(self, name: str, body: dict) -> dict:
+        previous = self._endpoints.get(name)
+        props = body["properties"]
+        identity = dict(body.get("identity") or {"type": "SystemAssigned"})
+        if identity.get("type", "").lower().startswith("systemassigned"):
+            old = (previous or {}).get("identity") or {}
+            identity["principalId"] = old.get("principalId") or str(uuid.uuid4())
+            identity["tenantId"] = old.get("tenantId") or str(uuid.UUID(int=2))
+        resource = {
+            "id": self.endpoint_id(name),
+            "name": name,
+            "type": f"{PROVIDER}/workspaces/onlineEndpoints",
+            "location": body.get("location") or self.region,
+            "kind": body.get("kind") or "Managed",
+            "tags": dict(body.get("tags") or {}),
+            "identity": identity,
+            "properties": {
+                "authMode": props.get("authMode"),
+                "description": props.get("description"),
+                "properties": dict(props.get("properties") or {}),
+                "traffic": {d: v for d, v in (props.get("traffic") or {}).items()},
+                "mirrorTraffic": {d: v for d, v in (props.get("mirrorTraffic") or {}).items()},
+                "publicNetworkAccess": props.get("publicNetworkAccess") or "Enabled",
+                "scoringUri": self.scoring_uri(name),
+                "swaggerUri": self.scoring_uri(name).replace("/score", "/swagger.json"),
+                "provisioningState": "Creating" if previous is None else "Updating",
+            },
+            "systemData": self._system_data(previous["systemData"] if previous else None),
+        }
+        if props.get("compute"):
+            resource["properties"]["compute"] = props["compute"]
+        self._endpoints[name] = resource
+        if name not in self._keys:
+            self._keys[name] = {"primaryKey": secrets.token_urlsafe(24), "secondaryKey": secrets.token_urlsafe(24)}
+        return resource
+
+    def _put_endpoint(self, name: str, body: dict) -> Response:
+        creating = name not in self._endpoints
+        self._refuse_if_busy(name)
+        self._validate_endpoint(name, body, creating)
+        previous = None if creating else _copy(self._endpoints[name])
+        lro_fault = self._take_lro_fault("online_endpoints.put", self.endpoint_id(name))
+        resource = self._store_endpoint(name, body)
+
+        def finish(succeeded: bool) -> None:
+            current = self._endpoints.get(name)
+            if current is None:
+                return
+            if succeeded:
+                current["properties"]["provisioningState"] = "Succeeded"
+            else:
+                if previous is not None:
+                    current["properties"]["traffic"] = previous["properties"]["traffic"]
+                    current["properties"]["mirrorTraffic"] = previous["properties"]["mirrorTraffic"]
+                current["properties"]["provisioningState"] = "Failed"
+
+        return self._accepted(self.endpoint_id(name), resource, finish, lro_fault, created=creating)
+
+    def _delete_endpoint(self, name: str) -> Response:
+        if name not in self._endpoints:
+            return Response(204)
+        self._refuse_if_busy(name)
+        self._endpoints[name]["properties"]["provisioningState"] = "Deleting"
+
+        def finish(succeeded: bool) -> None:
+            self._endpoints.pop(name, None)
+            for key in [k for k in self._deployments if k[0] == name]:
+                del self._deployments[key]
+
+        return self._accepted_delete(finish)
+
+    def _list_keys(self, name: str) -> Response:
+        resource = self._require_endpoint(name)
+        if resource["properties"]["authMode"] != "Key":
+            _raise(400, "UserError", f"Endpoint '{name}' does not use key authentication.")
+        return Response(200, dict(self._keys[name]))
+
+    def _get_token(self, name: str) -> Response:
+        resource = self._require_endpoint(name)
+        if resource["properties"]["authMode"] != "AMLToken":
+            _raise(400, "UserError", f"Endpoint '{name}' does not use AMLToken authentication.")
+        token = self._tokens.setdefault(name, secrets.token_urlsafe(24))
+        expiry = int(datetime.now(timezone.utc).timestamp()) + 3600
+        return Response(200, {"accessToken": token, "expiryTimeUtc": expiry, "refreshAfterTimeUtc": expiry - 600,
+                              "tokenType": "Bearer"})
+
+    # ------------------------------------------------------------------ deployments
+    def _get_deployment(self, endpoint: str, name: str) -> Response:
+        return Response(200, self._require_deployment(endpoint, name))
+
+    def _list_deployments(self, endpoint: str) -> Response:
+        self._require_endpoint(endpoint)
+        items = [d for (e, _), d in self._deployments.items() if e == endpoint]
+        return Response(200, {"value": items, "nextLink": None})
+
+    def _validate_deployment(self, endpoint: str, name: str, body: dict) -> None:
+        self._require_endpoint(endpoint)
+        if not DEPLOYMENT_NAME.match(name):
+            _raise(400, "UserError", f"Deployment name '{name}' is invalid: 3-32 characters, lowercase letters, "
+                                     "digits and '-', starting with a letter and ending with a letter or digit.")
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            _raise(400, "UserError", "The request body must contain 'properties'.")
+        if props.get("endpointComputeType") not in ("Managed", "Kubernetes"):
+            _raise(400, "UserError", f"endpointComputeType '{props.get('endpointComputeType')}' is invalid; "
+                                     "accepted: Managed, Kubernetes.")
+        model = props.get("model")
+        if model and model.lower().startswith(self.workspace_id.lower() + "/models/"):
+            parts = model.split("/")
+            if self.model_version(parts[-3], parts[-1]) is None:
+                _raise(400, "UserError", f"Model '{model}' referenced by deployment '{name}' does not exist.")
+        capacity = (body.get("sku") or {}).get("capacity", 1)
+        if not isinstance(capacity, int) or capacity < 1:
+            _raise(400, "UserError", f"sku.capacity (instance count) is {capacity!r}; it must be an integer >= 1.")
+
+    def _store_deployment(self, endpoint: str, name: str, body: dict) -> dict:
+        previous = self._deployments.get((endpoint, name))
+        props = dict(body["properties"])
+        props["provisioningState"] = "Creating" if previous is None else "Updating"
+        resource = {
+            "id": f"{self.endpoint_id(endpoint)}/deployments/{name}",
+            "name": name,
+            "type": f"{PROVIDER}/workspaces/onlineEndpoints/deployments",
+            "location": body.get("location") or self.region,
+            "kind": body.get("kind") or "Managed",
+            "tags": dict(body.get("tags") or {}),
+            "sku": dict(body.get("sku") or {"name": "Default", "capacity": 1}),
+            "properties": props,
+            "systemData": self._system_data(previous["systemData"] if previous else None),
+        }
+        self._deployments[(endpoint, name)] = resource
+        return resource
+
+    def _put_deployment(self, endpoint: str, name: str, body: dict) -> Response:
+        self._require_endpoint(endpoint)
+        self._refuse_if_busy(endpoint)
+        previous = self._deployments.get((endpoint, name))
+        if previous is not None and previous["properties"].get("provisioningState") in BUSY_STATES:
+            _raise(409, "Conflict", f"Conflicting operation: deployment '{name}' is in provisioning state "
+                                    f"'{previous['properties']['provisioningState']}'.")
+        self._validate_deployment(endpoint, name, body)
+        resource_id = f"{self.endpoint_id(endpoint)}/deployments/{name}"
+        lro_fault = self._take_lro_fault("online_deployments.put", resource_id)
+        resource = self._store_deployment(endpoint, name, body)
+        self._health.pop((endpoint, name), None)
+
+        def finish(succeeded: bool) -> None:
+            current = self._deployments.get((endpoint, name))
+            if current is None:
+                return
+            if succeeded:
+                current["properties"]["provisioningState"] = "Succeeded"
+            else:
+                self.mark_unhealthy(endpoint, name, scoring_status=503, provisioning_state="Failed")
+
+        return self._accepted(resource_id, resource, finish, lro_fault, created=previous is None)
+
+    def _delete_deployment(self, endpoint: str, name: str) -> Response:
+        self._require_endpoint(endpoint)
+        if (endpoint, name) not in self._deployments:
+            return Response(204)
+        self._refuse_if_busy(endpoint)
+        props = self._endpoints[endpoint]["properties"]
+        if props["traffic"].get(name) or props["mirrorTraffic"].get(name):
+            _raise(400, "UserError", f"Deployment '{name}' cannot be deleted while it receives traffic "
+                                     f"(traffic {props['traffic']}, mirrorTraffic {props['mirrorTraffic']}). "
+                                     "Set its traffic to 0 first.")
+        self._deployments[(endpoint, name)]["properties"]["provisioningState"] = "Deleting"
+
+        def finish(succeeded: bool) -> None:
+            self._deployments.pop((endpoint, name), None)
+            self._scorers.pop((endpoint, name), None)
+            self._health.pop((endpoint, name), None)
+
+        return self._accepted_delete(finish)
+
+    # ------------------------------------------------------------------ long-running operations
+    def _take_lro_fault(self, operation: str, path: str) -> Optional[_Fault]:
+        for fault in self._lro_faults:
+            if fault.matches(operation, path):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
+
+    def _new_operation(self, finish: Callable[[bool], None], fault: Optional[_Fault]) -> _Operation:
+        op = _Operation(op_id=f"oe:{uuid.uuid4()}", remaining_polls=self.lro_polls, finish=finish,
+                        fails=fault is not None,
+                        message=(fault.message if fault and fault.message else "fake: the operation failed"),
+                        started=self._tick())
+        self._operations[op.op_id] = op
+        return op
+
+    def _operation_urls(self, op: _Operation) -> tuple[str, str]:
+        base = (f"https://{ARM_HOST}/subscriptions/{self.subscription_id}/providers/{PROVIDER}"
+                f"/locations/{self.region}")
+        return (f"{base}/mfeOperationsStatus/{op.op_id}?api-version=2023-04-01-preview",
+                f"{base}/mfeOperationResults/{op.op_id}?api-version=2023-04-01-preview")
+
+    def _accepted(self, resource_id, resource, finish, fault, created) -> Response:  # noqa: ARG002
+        op = self._new_operation(finish, fault)
+        status_url, _ = self._operation_urls(op)
+        headers = {"Azure-AsyncOperation": status_url, "x-ms-async-operation-timeout": "PT1H"}
+        # The service answers 201 with Azure-AsyncOperation for creates and updates alike.
+        return Response(201, _copy(resource), headers)
+
+    def _accepted_delete(self, finish) -> Response:
+        op = self._new_operation(finish, None)
+        status_url, results_url = self._operation_urls(op)
+        return Response(202, None, {"Azure-AsyncOperation": status_url, "Location": results_url,
+                                    "x-ms-async-operation-timeout": "PT1H"})
+
+    def _finish_operation(self, op: _Operation) -> None:
+        op.status = "Failed" if op.fails else "Succeeded"
+        op.ended = self._tick()
+        op.finish(not op.fails)
+
+    def _operation_status(self, op_id: str, results: bool) -> Response:
+        op = self._operations.get(op_id)
+        if op is None:
+            _raise(404, "ResourceNotFound", f"Operation '{op_id}' not found.")
+        if op.status == "InProgress":
+            if op.remaining_polls > 0:
+                op.remaining_polls -= 1
+            else:
+                self._finish_operation(op)
+        if results:
+            return Response(202 if op.status == "InProgress" else 200, None)
+        body = {"id": f"/subscriptions/{self.subscription_id}/providers/{PROVIDER}/locations/{self.region}"
+                      f"/mfeOperationsStatus/{op.op_id}",
+                "name": op.op_id, "status": op.status, "startTime": op.started}
+        if op.ended:
+            body["endTime"] = op.ended
+        if op.status == "Failed":
+            body["error"] = {"code": "DeploymentFailed", "message": op.message}
+        return Response(200, body)
+
+    # ------------------------------------------------------------------ scoring (data plane)
+    def _score(self, request: Request) -> Response:
+        endpoint = request.host.split(".", 1)[0]
+        resource = self._endpoints.get(endpoint)
+        if resource is None or request.path != "/score" or request.method != "POST":
+            return Response(404, "Not Found")
+        auth = request.headers.get("authorization", "")
+        mode = resource["properties"]["authMode"]
+        valid = ({self._keys[endpoint]["primaryKey"], self._keys[endpoint]["secondaryKey"]} if mode == "Key"
+                 else {self._tokens.get(endpoint)})
+        if not auth.startswith("Bearer ") or auth[len("Bearer "):] not in valid:
+            return Response(401, "Unauthorized: invalid or missing key")
+        props = resource["properties"]
+        chosen = request.headers.get("azureml-model-deployment")
+        if chosen:
+            if (endpoint, chosen) not in self._deployments:
+                return Response(404, f"No deployment '{chosen}' on endpoint '{endpoint}'.")
+        else:
+            live = {d: v for d, v in props["traffic"].items() if v}
+            if not live:
+                return Response(503, "No deployment receives traffic on this endpoint.")
+            chosen = self._random.choices(list(live), weights=list(live.values()))[0]
+            for mirror, pct in props["mirrorTraffic"].items():
+                if pct and self._random.random() * 100 < pct and self._healthy(endpoint, mirror):
+                    scorer = self._scorers.get((endpoint, mirror))
+                    if scorer is not None:
+                        self.mirrored.append((endpoint, mirror, request.body))
+                        try:
+                            scorer(request.body)
+                        except Exception:  # mirror responses and failures never reach the caller
+                            pass
+        if not self._healthy(endpoint, chosen):
+            health = self._health.get((endpoint, chosen))
+            return Response(health.scoring_status if health else 503,
+                            f"Deployment '{chosen}' is not healthy.", {"azureml-model-deployment": chosen})
+        scorer = self._scorers.get((endpoint, chosen))
+        if scorer is None:
+            return Response(500, f"fake: no scorer was set for deployment '{chosen}'.")
+        try:
+            result = scorer(request.body)
+        except Exception as exc:  # the inference server answers 500 with the exception text
+            return Response(500, f"An unexpected error occurred in scoring script: {exc}",
+                            {"azureml-model-deployment": chosen})
+        self.scored.append((endpoint, chosen, request.body))
+        return Response(200, result, {"azureml-model-deployment": chosen})
+
+    def _healthy(self, endpoint: str, deployment: str) -> bool:
+        resource = self._deployments.get((endpoint, deployment))
+        return (resource is not None and (endpoint, deployment) not in self._health
+                and resource["properties"].get("provisioningState") in ("Succeeded", "Updating"))
+
+
+OPERATIONS = frozenset({
+    "workspaces.get", "datastores.list", "datastores.get", "datastores.list_secrets",
+    "model_containers.list", "model_containers.get", "model_containers.put",
+    "model_versions.list", "model_versions.get", "model_versions.put", "model_versions.delete",
+    "online_endpoints.list", "online_endpoints.get", "online_endpoints.put", "online_endpoints.delete",
+    "online_endpoints.list_keys", "online_endpoints.get_token",
+    "online_deployments.list", "online_deployments.get", "online_deployments.put", "online_deployments.delete",
+    "operations.get", "score",
+})
+
+
+def _raise(status: int, code: str, message: str):
+    raise ServiceError(status, code, message)
+
+
+def _default_code(status: int) -> str:
+    return {400: "UserError", 401: "AuthenticationFailed", 403: "AuthorizationFailed", 404: "ResourceNotFound",
+            409: "Conflict", 429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",
+            503: "ServiceUnavailable", 504: "GatewayTimeout"}.get(status, "ServiceError")
+
+
+def _is_write(method: str, path: str) -> bool:
+    if method in ("PUT", "PATCH", "DELETE"):
+        return True
+    if method == "POST":
+        return path.rstrip("/").rsplit("/", 1)[-1] not in READ_ONLY_ACTIONS and "/subscriptions/" in path
+    return False
+
+
+def _filter_archived(items: list[dict], view: Optional[str]) -> list[dict]:
+    view = (view or "ActiveOnly").lower()
+    if view == "all":
+        return items
+    want_archived = view == "archivedonly"
+    return [i for i in items if bool(i["properties"].get("isArchived")) == want_archived]
+
+
+def _tags_match(tags: dict, query: str) -> bool:
+    for clause in query.split(","):
+        key, _, value = clause.partition("=")
+        if key not in tags or (value and tags[key] != value):
+            return False
+    return True
+
+
+def _replace_query(url: str, updates: dict) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update(updates)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _copy(resource: dict) -> dict:
+    import copy
+
+    return copy.deepcopy(resource)
