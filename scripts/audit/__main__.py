@@ -1,0 +1,3 @@
+from scripts.audit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""The audit report of one stack, as a Document."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from .config_changes import config_changes
+from .document import Document, Section, Table, link, text
+from .history import Update, changes_text
+from .releases import StateResource, release_requests, release_state, state_resources
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
+
+
+def _duration(update: Update) -> str:
+    if update.end is None:
+        return "—"
+    seconds = int((update.end - update.start).total_seconds())
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _ci_run(update: Update):
+    if not update.ci_system:
+        return "local (no CI)"
+    label = f"{update.ci_system} {update.ci_build}".strip()
+    return link(label, update.ci_url) if update.ci_url else text(label)
+
+
+def _pull_request(update: Update):
+    if not update.pr_number:
+        return "—"
+    label = f"PR #{update.pr_number}"
+    return link(label, update.pr_url) if update.pr_url else label
+
+
+def _commit(update: Update) -> str:
+    if not update.commit:
+        return "—"
+    commit = update.commit[:12] + (" (dirty)" if update.dirty else "")
+    branch = update.branch.removeprefix("refs/heads/")
+    return f"{commit} on {branch}" if branch else commit
+
+
+def timeline(updates: list[Update]) -> Section:
+    rows = [[
+        str(u.version), u.kind, _when(u.start), _duration(u), u.result, text(u.author), _commit(u),
+        _ci_run(u), _pull_request(u), changes_text(u.resource_changes), text(u.message),
+    ] for u in reversed(updates)]
+    return Section("Timeline of updates", [
+        "Newest first. Who is the git author Pulumi recorded for the update; CI run and pull request come "
+        "from the CI environment Pulumi detected.",
+        Table(["Version", "Kind", "Started", "Duration", "Result", "Who", "Commit", "CI run", "Pull request",
+               "Resource changes", "Message"], rows),
+    ])
+
+
+def _fmt_traffic(traffic) -> str:
+    if not isinstance(traffic, dict) or not traffic:
+        return text(traffic) if traffic else "—"
+    return ", ".join(f"{slot} {text(share)}%" for slot, share in sorted(traffic.items()))
+
+
+def releases(updates: list[Update], resources: list[StateResource]) -> Section:
+    decisions, versions, traffic = release_state(resources)
+    section = Section("Model releases")
+    section.add("From the release resources in the current state (pulumi stack export) and the release "
+                "settings each update ran with (pulumi stack history).")
+    section.add(Table(
+        ["Decision", "Model", "Endpoint", "Champion", "Challenger", "Winner", "Winner version", "p-value",
+         "Reason", "Decided"],
+        [[d.name, text(d.model_name), text(d.endpoint), text(d.champion_version), text(d.challenger_version),
+          text(d.winner), text(d.winner_version), text(d.p_value), text(d.reason), text(d.decided_utc)]
+         for d in decisions],
+        caption="Champion/challenger decisions",
+    ))
+    for d in decisions:
+        metric_names = sorted({m for side in d.metrics.values() for m in side})
+        evidence = Section(f"Evidence for {d.name}")
+        if d.evaluation_data_sha256:
+            evidence.add(f"Evaluation data sha256 {d.evaluation_data_sha256}; primary metric {text(d.primary_metric)}.")
+        evidence.add(Table(["Metric", "Champion", "Challenger"],
+                           [[m, text(d.metrics.get("champion", {}).get(m)), text(d.metrics.get("challenger", {}).get(m))]
+                            for m in metric_names], caption="Metrics on the evaluation data"))
+        evidence.add(Table(["Guardrail", "Passed", "Details"],
+                           [[name, text(g.get("passed")) if isinstance(g, dict) else text(g),
+                             text({k: v for k, v in g.items() if k != "passed"}) if isinstance(g, dict) else "—"]
+                            for name, g in sorted(d.guardrails.items())], caption="Guardrails"))
+        if d.mcnemar:
+            evidence.add(f"McNemar's test: {text(d.mcnemar)}.")
+        section.add(evidence)
+    section.add(Table(
+        ["Traffic resource", "Endpoint", "Traffic before", "Traffic after", "Mirror before", "Mirror after",
+         "Production version", "Approval"],
+        [[t.name, text(t.endpoint), _fmt_traffic(t.before), _fmt_traffic(t.after), _fmt_traffic(t.mirror_before),
+          _fmt_traffic(t.mirror_after), text(t.production_version), text(t.approval) if t.approval else "—"]
+         for t in traffic],
+        caption="Traffic",
+    ))
+    section.add(Table(
+        ["Resource", "Model", "Version", "Stage", "Archived", "Content sha256"],
+        [[v.name, text(v.model_name), text(v.version), text(v.stage), text(v.archived), text(v.content_sha256)]
+         for v in versions],
+        caption="Registered model versions",
+    ))
+    section.add(Table(
+        ["Update", "When", "Result", "Set by", "CI run", "Workspace", "Model", "Candidate", "Approval required",
+         "Approved version"],
+        [[str(r.update.version), _when(r.update.start), r.update.result, text(r.update.author), _ci_run(r.update),
+          r.workspace, text(r.model_name), text(r.candidate), text(r.require_approval), text(r.approved_version)]
+         for r in release_requests(updates)],
+        caption="Release settings as updates changed them (stack config; approvals of prod releases are "
+                "given on the CI run's environment gate before the update that sets the approved version)",
+    ))
+    return section
+
+
+def config_section(updates: list[Update]) -> Section:
+    rows = [[str(c.version), c.key, text(c.before), text(c.after)] for c in config_changes(updates)]
+    return Section("Configuration changes", [
+        "Each update's configuration against the previous update's. Secret values are never shown; "
+        "a secret is listed when it appears or disappears.",
+        Table(["Update", "Key", "Before", "After"], rows),
+    ])
+
+
+def destroyed_section(updates: list[Update], resources: list[StateResource],
+                      previous: list[StateResource] | None, export: dict) -> Section:
+    section = Section("Destroyed and deleted")
+    section.add(Table(
+        ["Update", "Kind", "When", "Result", "Who", "Deleted", "Replaced", "Message"],
+        [[str(u.version), u.kind, _when(u.start), u.result, text(u.author), str(u.deletes),
+          str(u.resource_changes.get("replace", 0)), text(u.message)]
+         for u in reversed(updates) if u.kind == "destroy" or u.deletes or u.resource_changes.get("replace")],
+        caption="Updates that deleted or replaced resources",
+    ))
+    if previous is not None:
+        current = {r.urn for r in resources}
+        section.add(Table(["Resource", "Type"], [[r.urn, r.type] for r in previous if r.urn not in current],
+                          caption="Resources in the previous export that are gone from the current one"))
+    pending = [r for r in export.get("deployment", {}).get("resources", []) or [] if r.get("delete")]
+    pending_ops = export.get("deployment", {}).get("pending_operations") or []
+    section.add(Table(["Resource", "Type"], [[r.get("urn", ""), r.get("type", "")] for r in pending]
+                      + [[op.get("resource", {}).get("urn", ""), f"pending {op.get('type', '')}"] for op in pending_ops],
+                      caption="Resources the current state marks for deletion or with pending operations"))
+    return section
+
+
+def summary(stack: str, updates: list[Update], resources: list[StateResource], sources: str) -> Section:
+    counts = Counter(u.result for u in updates)
+    kinds = Counter(r.type for r in resources if r.type != "pulumi:pulumi:Stack")
+    latest = updates[-1] if updates else None
+    return Section("Summary", [
+        f"Stack {stack}. Sources: {sources}.",
+        f"{len(updates)} updates in the history: {counts.get('succeeded', 0)} succeeded, "
+        f"{counts.get('failed', 0)} failed, {counts.get('in-progress', 0)} in progress; "
+        f"{sum(1 for u in updates if u.kind == 'destroy')} destroy operation(s).",
+        f"Latest: version {latest.version}, {latest.kind} {latest.result} at {_when(latest.start)}." if latest
+        else "The stack has never been updated.",
+        Table(["Resource type", "Count"], [[t, str(n)] for t, n in sorted(kinds.items())],
+              caption="Resources in the current state"),
+        Table(["Output", "Value"], [[k, text(v)] for r in resources if r.type == "pulumi:pulumi:Stack"
+                                    for k, v in sorted(r.outputs.items())], caption="Stack outputs"),
+    ])
+
+
+def build_report(stack: str, history: list[Update], export: dict, sources: str,
+                 previous_export: dict | None = None, generated: datetime | None = None) -> Document:
+    resources = state_resources(export)
+    previous = state_resources(previous_export) if previous_export is not None else None
+    title = f"Audit of stack {stack}" + (f" ({_when(generated)})" if generated else "")
+    return Document(title, [
+        summary(stack, history, resources, sources),
+        timeline(history),
+        releases(history, resources),
+        config_section(history),
+        destroyed_section(history, resources, previous, export),
+    ])

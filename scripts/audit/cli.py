@@ -1,0 +1,67 @@
+"""Command line: python -m scripts.audit --stack prod [--history F --export F] [--out DIR]."""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .build import build_report
+from .history import HistoryError, parse_history
+from .render_html import render_html
+from .render_markdown import render_markdown
+from .sources import SourceError, check_export, export_from_cli, history_from_cli, load_json
+
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,100}$")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.audit",
+        description="Write a Markdown and an HTML audit report of a stack's history and state.",
+    )
+    parser.add_argument("--stack", required=True, help="stack name, e.g. prod")
+    parser.add_argument("--history", help="JSON from `pulumi stack history --json --show-secrets=false`")
+    parser.add_argument("--export", help="JSON from `pulumi stack export`")
+    parser.add_argument("--previous-export", help="an older `pulumi stack export`, to list resources gone since")
+    parser.add_argument("--cwd", help="the Pulumi project directory, when reading from the CLI")
+    parser.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI to run (default: pulumi)")
+    parser.add_argument("--out", default="out/audit", help="directory for the reports (default: out/audit)")
+    args = parser.parse_args(argv)
+    if not STACK_NAME.match(args.stack):
+        parser.error(f"--stack {args.stack!r} is not a stack name; expected letters, digits, '-', '_', '.' or '/'")
+    if (args.history is None) != (args.export is None):
+        parser.error("--history and --export go together: give both files, or neither to read from the Pulumi CLI")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.history is not None:
+            history_json = load_json(args.history, "--history")
+            export = check_export(load_json(args.export, "--export"), f"--export {args.export!r}")
+            sources = f"files {Path(args.history).name} and {Path(args.export).name}"
+        else:
+            history_json = history_from_cli(args.stack, args.cwd, args.pulumi)
+            export = export_from_cli(args.stack, args.cwd, args.pulumi)
+            sources = "the Pulumi CLI (stack history and stack export)"
+        previous = None
+        if args.previous_export:
+            previous = check_export(load_json(args.previous_export, "--previous-export"),
+                                    f"--previous-export {args.previous_export!r}")
+        updates = parse_history(history_json)
+    except (SourceError, HistoryError) as error:
+        print(f"audit: error: {error}", file=sys.stderr)
+        return 2
+    document = build_report(args.stack, updates, export, sources, previous,
+                            generated=datetime.now(timezone.utc))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    safe = args.stack.replace("/", "_")
+    markdown, html = out / f"audit-{safe}.md", out / f"audit-{safe}.html"
+    markdown.write_text(render_markdown(document), encoding="utf-8")
+    html.write_text(render_html(document), encoding="utf-8")
+    print(f"wrote {markdown} and {html}")
+    return 0

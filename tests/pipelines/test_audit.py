@@ -1,0 +1,234 @@
+"""The audit report, on JSON recorded in the formats `pulumi stack history --json` and
+`pulumi stack export` print (fixtures/), and through a stand-in Pulumi CLI."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.audit import sources
+from scripts.audit.cli import main
+from scripts.audit.history import HistoryError, parse_history, parse_time
+from scripts.audit.secrets import SECRET, redact
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HISTORY = FIXTURES / "prod-history.json"
+EXPORT = FIXTURES / "prod-export.json"
+PREVIOUS = FIXTURES / "prod-export-before-v6.json"
+LEAKS = ("MUST-NOT-APPEAR", "PROVIDER-PICKLE", "gANjZGlsbC", "CIPHERTEXT")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("audit")
+    code = main(["--stack", "prod", "--history", str(HISTORY), "--export", str(EXPORT),
+                 "--previous-export", str(PREVIOUS), "--out", str(out)])
+    assert code == 0
+    return (out / "audit-prod.md").read_text(), (out / "audit-prod.html").read_text()
+
+
+def table_rows(markdown: str, caption_or_title: str) -> list[list[str]]:
+    """Rows of the first Markdown table after a heading or caption containing the text."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if caption_or_title in line)
+    rows = []
+    for line in lines[start + 1:]:
+        if line.startswith("|"):
+            rows.append([c.strip() for c in line.strip("|").split(" | ")])
+        elif rows:
+            break
+    return rows[2:]  # without header and separator
+
+
+def test_fixtures_follow_the_cli_formats():
+    history = json.loads(HISTORY.read_text())
+    assert [e["version"] for e in history] == sorted((e["version"] for e in history), reverse=True)
+    for entry in history:
+        assert {"version", "kind", "startTime", "message", "environment", "config", "result"} <= set(entry)
+        assert all("secret" in value for value in entry["config"].values())
+    export = json.loads(EXPORT.read_text())
+    assert export["version"] == 3
+    assert all({"urn", "type"} <= set(r) for r in export["deployment"]["resources"])
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_no_secret_reaches_either_report(reports, which):
+    report = reports[which]
+    for leak in LEAKS:
+        assert leak not in report
+    assert (SECRET if which else r"\[secret\]") in report
+
+
+def test_stack_outputs_are_shown_with_secrets_masked(reports):
+    outputs = dict(table_rows(reports[0], "_Stack outputs_"))
+    assert outputs["dashboardToken"] == r"\[secret\]"
+    assert outputs["endpointScoringUri"].startswith("https://mlops-hatespeech-prod-c1")
+
+
+def test_timeline_has_every_update_newest_first_with_who_commit_ci_and_changes(reports):
+    rows = table_rows(reports[0], "## Timeline of updates")
+    assert [r[0] for r in rows] == ["7", "6", "5", "4", "3", "2", "1"]
+    by_version = {r[0]: r for r in rows}
+    assert by_version["2"][4] == "failed"
+    assert by_version["7"][1:5] == ["destroy", "2026-10-14 07:30:00 UTC", "1m05s", "failed"]
+    assert by_version["4"][5] == r"Ana Silva \<ana@example.com\>"
+    assert by_version["4"][6] == "3333333333aa on main"
+    assert by_version["4"][7] == "[GitHub 110](https://github.com/acme/mlops-platform/actions/runs/1010)"
+    assert by_version["4"][9] == r"\+1 \~2 =26"
+    assert by_version["5"][7] == r"local \(no CI\)"
+
+
+def test_pull_request_numbers_become_links(tmp_path):
+    history = json.loads(HISTORY.read_text())
+    history[0]["environment"].update({"ci.pr.number": "19", "vcs.kind": "github.com", "vcs.owner": "acme",
+                                      "vcs.repo": "mlops-platform"})
+    (tmp_path / "h.json").write_text(json.dumps(history))
+    assert main(["--stack", "prod", "--history", str(tmp_path / "h.json"), "--export", str(EXPORT),
+                 "--out", str(tmp_path)]) == 0
+    assert '<a href="https://github.com/acme/mlops-platform/pull/19">PR #19</a>' in (tmp_path / "audit-prod.html").read_text()
+
+
+def test_everything_from_the_stack_is_escaped_in_html(reports):
+    html = reports[1]
+    assert "<script>" not in html and "<b>bold" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; | open SSH" in html
+    assert "Mallory &lt;b&gt;bold&lt;/b&gt;" in html
+    assert 'href="javascript:' not in html and "javascript:alert(1)" not in html
+
+
+def test_markdown_cannot_inject_markup(reports):
+    markdown = reports[0]
+    assert "<script>" not in markdown and "<b>" not in markdown
+    assert r"\<script\>alert\('x'\)\</script\> \| open SSH on the cluster" in markdown
+
+
+def test_release_decision_with_evidence_and_traffic_before_and_after(reports):
+    markdown = reports[0]
+    [decision] = table_rows(markdown, "_Champion/challenger decisions_")
+    assert decision[:8] == ["hatespeech-decision", "hate-speech-pt", "mlops-hatespeech-prod-c1", "b0a7f00d",
+                            "c0ffee12", "challenger", "c0ffee12", "0.0123"]
+    metrics = {r[0]: r[1:] for r in table_rows(markdown, "_Metrics on the evaluation data_")}
+    assert metrics[r"macro\_f1"] == ["0.781", "0.812"]
+    guardrails = {r[0]: r[1] for r in table_rows(markdown, "_Guardrails_")}
+    assert guardrails == {r"category\_recall": "yes", "latency": "yes"}
+    [traffic] = table_rows(markdown, "_Traffic_")
+    assert traffic[2:7] == ["blue 100%, green 0%", "blue 0%, green 100%", "green 10%", "—", "c0ffee12"]
+    [version] = table_rows(markdown, "_Registered model versions_")
+    assert version[2:5] == ["c0ffee12", "production", "no"]
+
+
+def test_release_settings_rows_show_who_set_the_candidate_and_the_approval(reports):
+    rows = table_rows(reports[0], "_Release settings as updates changed them")
+    assert [(r[0], r[7], r[9]) for r in rows] == [("3", "artifacts/hate-speech-pt", "—"),
+                                                  ("4", "artifacts/hate-speech-pt", "c0ffee12")]
+    assert rows[1][4] == "[GitHub 110](https://github.com/acme/mlops-platform/actions/runs/1010)"
+
+
+def test_config_changes_between_updates_hide_secret_values(reports):
+    rows = [tuple(r) for r in table_rows(reports[0], "## Configuration changes")]
+    assert ("4", "mlops-platform:scoringKey", r"\(absent\)", r"\[secret\]") in rows
+    assert ("4", r"mlops-platform:workspaces\[0\].release.approvedVersion", r"\(absent\)", "c0ffee12") in rows
+    assert ("6", r"mlops-platform:workspaces\[0\].cpuCluster.maxNodes", "8", "4") in rows
+    assert not any(r[1].startswith("mlops-platform:alertWebhook") for r in rows)  # secret, present throughout
+
+
+def test_destroyed_section_lists_deletes_and_resources_gone(reports):
+    markdown = reports[0]
+    deletes = table_rows(markdown, "_Updates that deleted or replaced resources_")
+    assert [(r[0], r[1], r[3], r[5]) for r in deletes] == [("7", "destroy", "failed", "2"), ("6", "update", "succeeded", "1")]
+    [gone] = table_rows(markdown, "_Resources in the previous export that are gone")
+    assert gone[0].endswith("::hatespeech-gpu")
+    pending = table_rows(markdown, "_Resources the current state marks for deletion")
+    assert [r[0].rsplit("::", 1)[1] for r in pending] == ["hatespeech-tmp", "hatespeech-gpu"]
+
+
+def test_redact_replaces_secret_values_and_drops_the_pickled_provider():
+    sig = {"4dabf18193072939515e22adc298c5c1": "1b47061264138c4ac30d75fd1eb44270", "plaintext": '"hunter2"'}
+    assert redact({"a": [sig, 1], "__provider": sig, "b": {"c": sig}}) == {"a": [SECRET, 1], "b": {"c": SECRET}}
+
+
+@pytest.mark.parametrize("text", ["2026-10-14T07:30:00.000Z", "2026-10-14 07:30:00 +0000 UTC",
+                                  "2026-10-14 09:30:00.123456789 +0200 CEST"])
+def test_history_times_in_either_cli_layout(text):
+    assert parse_time(text, "startTime").strftime("%Y-%m-%d %H:%M:%S") == "2026-10-14 07:30:00"
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda e: e.update(kind="deploy"), "history[0].kind is 'deploy'"),
+        (lambda e: e.update(version="7"), "history[0].version is '7'"),
+        (lambda e: e.update(startTime="yesterday"), "history[0].startTime is 'yesterday'"),
+        (lambda e: e.update(resourceChanges={"delete": "two"}), "history[0].resourceChanges is"),
+    ],
+)
+def test_bad_history_is_rejected_naming_the_field(mutate, message):
+    history = json.loads(HISTORY.read_text())
+    mutate(history[0])
+    with pytest.raises(HistoryError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_history(history)
+
+
+def test_bad_inputs_exit_with_a_clear_error(tmp_path, capsys):
+    assert main(["--stack", "prod", "--history", str(tmp_path / "none.json"), "--export", str(EXPORT)]) == 2
+    assert "--history" in capsys.readouterr().err
+    (tmp_path / "export.json").write_text('{"resources": []}')
+    assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(tmp_path / "export.json")]) == 2
+    assert "is not a stack export" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--stack", "prod", "--history", str(HISTORY)])
+    assert "--history and --export go together" in capsys.readouterr().err
+
+
+FAKE_PULUMI = """#!{python}
+import json, sys
+args = sys.argv[1:]
+with open({log!r}, "a") as log:
+    log.write(json.dumps(args) + "\\n")
+if args[:2] == ["stack", "history"]:
+    history = json.load(open({history!r}))
+    size, page = int(args[args.index("--page-size") + 1]), int(args[args.index("--page") + 1])
+    print(json.dumps(history[(page - 1) * size: page * size]))
+elif args[:2] == ["stack", "export"]:
+    print(open({export!r}).read())
+else:
+    sys.exit("unexpected command " + " ".join(args))
+"""
+
+
+def test_reads_every_history_page_and_the_export_from_the_cli(tmp_path, monkeypatch):
+    log = tmp_path / "calls.log"
+    fake = tmp_path / "pulumi"
+    fake.write_text(FAKE_PULUMI.format(python=sys.executable, log=str(log), history=str(HISTORY), export=str(EXPORT)))
+    fake.chmod(0o755)
+    monkeypatch.setattr(sources, "HISTORY_PAGE_SIZE", 3)
+    assert main(["--stack", "prod", "--cwd", "/work/project", "--pulumi", str(fake), "--out", str(tmp_path)]) == 0
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    history_calls = [c for c in calls if c[:2] == ["stack", "history"]]
+    assert [c[c.index("--page") + 1] for c in history_calls] == ["1", "2", "3"]
+    assert all("--show-secrets=false" in c and "--json" in c and c[c.index("--cwd") + 1] == "/work/project"
+               for c in history_calls)
+    [export_call] = [c for c in calls if c[:2] == ["stack", "export"]]
+    assert "--show-secrets" not in export_call and export_call[export_call.index("--stack") + 1] == "prod"
+    markdown = (tmp_path / "audit-prod.md").read_text()
+    assert len(table_rows(markdown, "## Timeline of updates")) == 7
+
+
+def test_a_failing_cli_is_reported(tmp_path, capsys):
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!{sys.executable}\nimport sys\nsys.stderr.write('error: no stack named prod found')\nsys.exit(255)\n")
+    fake.chmod(0o755)
+    assert main(["--stack", "prod", "--pulumi", str(fake), "--out", str(tmp_path)]) == 2
+    assert "no stack named prod found" in capsys.readouterr().err
+
+
+def test_module_entry_point_writes_both_reports(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "scripts.audit", "--stack", "prod", "--history", str(HISTORY),
+         "--export", str(EXPORT), "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "audit-prod.md").read_text().startswith("# Audit of stack prod")
+    assert (tmp_path / "audit-prod.html").read_text().startswith("<!DOCTYPE html>")
