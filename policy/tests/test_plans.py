@@ -1,0 +1,174 @@
+"""Every policy over every stack's offline plan (all must pass), and over insecure variants derived
+from those plans (each must be caught). The plans come from `venv/bin/python -m scripts.plan
+--stack <s> --json`, run in the main environment: the policy environment has no azure-native."""
+import copy
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from pulumi_policy import StackValidationArgs
+
+from harness import policy_resource, resource_args
+from mlops_policies import (
+    COMPUTE_POLICY,
+    CUSTOM_ROLE_POLICY,
+    ENDPOINT_TRAFFIC_POLICY,
+    KEY_VAULT_POLICY,
+    REGISTRY_POLICY,
+    RESOURCE_POLICIES,
+    SINGLE_TRAFFIC_OWNER_POLICY,
+    STORAGE_POLICY,
+    WORKSPACE_POLICY,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+STACKS = ("dev", "test", "prod")
+MAIN_PYTHON = Path(os.environ.get("MLOPS_MAIN_PYTHON", ROOT / "venv" / "bin" / "python"))
+SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
+ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
+
+
+@pytest.fixture(scope="session")
+def plans() -> dict[str, dict]:
+    if not MAIN_PYTHON.exists():
+        pytest.fail(f"the main environment's python {MAIN_PYTHON} is missing; run scripts/setup "
+                    "(or point MLOPS_MAIN_PYTHON at it)")
+    running = {
+        stack: subprocess.Popen([str(MAIN_PYTHON), "-m", "scripts.plan", "--stack", stack, "--json"],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for stack in STACKS
+    }
+    plans = {}
+    for stack, process in running.items():
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, f"scripts.plan --stack {stack} failed:\n{stderr}"
+        plans[stack] = json.loads(stdout)
+    endpoints = [r for plan in plans.values() for r in plan["resources"] if r["type"] == ENDPOINT]
+    assert all("ignoreChanges" in r for r in endpoints), (
+        "scripts.plan --json gives no ignoreChanges per resource, so the traffic-ownership policy cannot see "
+        "the endpoint's resource options: add \"ignoreChanges\": list(r.ignore_changes) to Plan.to_json "
+        "in infra/mock_engine.py")
+    return plans
+
+
+def violations(policy, resource: dict, stack: str) -> list[str]:
+    found: list[str] = []
+    policy.validate(resource_args(resource, stack), lambda message, urn=None: found.append(message))
+    return found
+
+
+def stack_violations(resources: list[dict], stack: str) -> list[str]:
+    found: list[str] = []
+    args = StackValidationArgs([policy_resource(r, stack) for r in resources])
+    SINGLE_TRAFFIC_OWNER_POLICY.validate(args, lambda message, urn=None: found.append(message))
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_policy_passes_on_the_stack_plan(plans, stack):
+    resources = plans[stack]["resources"]
+    found = [(p.name, r["name"], m) for r in resources for p in RESOURCE_POLICIES for m in violations(p, r, stack)]
+    assert found == []
+    assert stack_violations(resources, stack) == []
+
+
+def test_plans_hold_what_the_policies_check(plans):
+    """Guards against a vacuous pass: each checked resource type is in every plan."""
+    checked = {"azure-native:keyvault:Vault", "azure-native:containerregistry:Registry",
+               "azure-native:storage:StorageAccount", "azure-native:machinelearningservices:Workspace",
+               "azure-native:machinelearningservices:Compute", "azure-native:authorization:RoleDefinition",
+               "azure-native:machinelearningservices:OnlineEndpoint"}
+    for stack, plan in plans.items():
+        assert checked <= {r["type"] for r in plan["resources"]}, stack
+
+
+def _set(path: str, value):
+    def mutate(inputs: dict) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            inputs = inputs.setdefault(key, {})
+        if value is _DELETE:
+            inputs.pop(last, None)
+        else:
+            inputs[last] = copy.deepcopy(value)
+    return mutate
+
+
+_DELETE = object()
+
+# (policy, resource type, mutation of the inputs, stacks where it must be caught, text the message names)
+VARIANTS = [
+    (KEY_VAULT_POLICY, "azure-native:keyvault:Vault", _set("properties.enableRbacAuthorization", False), STACKS,
+     "enableRbacAuthorization is False"),
+    (KEY_VAULT_POLICY, "azure-native:keyvault:Vault", _set("properties.enablePurgeProtection", _DELETE), STACKS,
+     "enablePurgeProtection is not set"),
+    (KEY_VAULT_POLICY, "azure-native:keyvault:Vault", _set("properties.enableSoftDelete", False), STACKS,
+     "enableSoftDelete is False"),
+    (REGISTRY_POLICY, "azure-native:containerregistry:Registry", _set("adminUserEnabled", True), STACKS,
+     "adminUserEnabled is True"),
+    (REGISTRY_POLICY, "azure-native:containerregistry:Registry", _set("anonymousPullEnabled", True), STACKS,
+     "anonymousPullEnabled is True"),
+    (REGISTRY_POLICY, "azure-native:containerregistry:Registry", _set("publicNetworkAccess", "Enabled"), ("prod",),
+     "publicNetworkAccess is 'Enabled'"),
+    (STORAGE_POLICY, "azure-native:storage:StorageAccount", _set("minimumTlsVersion", "TLS1_0"), STACKS,
+     "minimumTlsVersion is 'TLS1_0'"),
+    (STORAGE_POLICY, "azure-native:storage:StorageAccount", _set("enableHttpsTrafficOnly", False), STACKS,
+     "enableHttpsTrafficOnly is False"),
+    (STORAGE_POLICY, "azure-native:storage:StorageAccount", _set("allowBlobPublicAccess", True), STACKS,
+     "allowBlobPublicAccess is True"),
+    (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace", _set("identity", _DELETE), STACKS,
+     "identity.type is not set"),
+    (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace", _set("publicNetworkAccess", "Enabled"),
+     ("prod",), "publicNetworkAccess is 'Enabled'"),
+    (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace",
+     _set("managedNetwork.isolationMode", "Disabled"), ("prod",), "isolationMode is 'Disabled'"),
+    (COMPUTE_POLICY, "azure-native:machinelearningservices:Compute",
+     _set("properties.properties.enableNodePublicIp", True), ("prod",), "enableNodePublicIp is True"),
+    (COMPUTE_POLICY, "azure-native:machinelearningservices:Compute",
+     _set("properties.properties.remoteLoginPortPublicAccess", "Enabled"), ("prod",),
+     "remoteLoginPortPublicAccess is 'Enabled'"),
+    (CUSTOM_ROLE_POLICY, "azure-native:authorization:RoleDefinition",
+     lambda inputs: inputs["permissions"][0]["actions"].append("*"), STACKS, "contains '*'"),
+    (CUSTOM_ROLE_POLICY, "azure-native:authorization:RoleDefinition", _set("assignableScopes", [SUBSCRIPTION]),
+     STACKS, "is a whole subscription or broader"),
+    (ENDPOINT_TRAFFIC_POLICY, "azure-native:machinelearningservices:OnlineEndpoint",
+     _set("properties.traffic", {"blue": 100}), STACKS, "properties.traffic is {'blue': 100}"),
+]
+
+
+@pytest.mark.parametrize("policy, resource_type, mutate, stacks, expected", VARIANTS,
+                         ids=[f"{v[0].name}-{v[4]}" for v in VARIANTS])
+def test_insecure_variants_of_the_plans_are_caught(plans, policy, resource_type, mutate, stacks, expected):
+    for stack in stacks:
+        targets = [r for r in plans[stack]["resources"] if r["type"] == resource_type]
+        assert targets, f"no {resource_type} in the {stack} plan"
+        for resource in targets:
+            variant = copy.deepcopy(resource)
+            mutate(variant["inputs"])
+            found = violations(policy, variant, stack)
+            assert any(expected in m for m in found), (stack, resource["name"], found)
+
+
+def test_endpoint_that_stops_ignoring_traffic_is_caught(plans):
+    for stack, plan in plans.items():
+        for endpoint in (r for r in plan["resources"] if r["type"] == ENDPOINT):
+            variant = {**copy.deepcopy(endpoint), "ignoreChanges": []}
+            assert violations(ENDPOINT_TRAFFIC_POLICY, variant, stack), stack
+
+
+def test_a_second_traffic_owner_of_a_plan_endpoint_is_caught(plans):
+    for stack, plan in plans.items():
+        resources = copy.deepcopy(plan["resources"])
+        endpoint = next(r for r in resources if r["type"] == ENDPOINT)
+        target = {"endpoint_name": endpoint["inputs"]["endpointName"],
+                  "workspace_name": endpoint["inputs"]["workspaceName"]}
+        owners = [r for r in resources if r["type"].startswith("pulumi-python:dynamic")
+                  and isinstance(r["inputs"].get("traffic"), dict)]
+        if not owners:
+            resources.append({"type": "pulumi-python:dynamic/release:Traffic", "name": "release-traffic",
+                              "inputs": {**target, "traffic": {"blue": 100}}})
+        resources.append({"type": "pulumi-python:dynamic/release:Traffic", "name": "hotfix-traffic",
+                          "inputs": {**target, "traffic": {"green": 100}}})
+        assert len(stack_violations(resources, stack)) == 2, stack
