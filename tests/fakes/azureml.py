@@ -39,6 +39,11 @@ Faults (checked before the request is applied; a faulted request changes nothing
         previous traffic and shows provisioningState "Failed"; a deployment records the requested spec,
         shows "Failed" and its scoring route answers 503.
 
+A gateway wired to the fake (fake credential and transport; `sleep` records into fake.gateway_sleeps
+unless given):
+
+    gateway = gateway_for(fake, retry=RetryPolicy(), sleep=None, uploader=None)
+
 Reading what happened:
 
     fake.calls            -> list[Call]: every request (operation, method, path, api_version, query, body, status)
@@ -51,6 +56,7 @@ Reading what happened:
     fake.scored           -> [(endpoint, deployment, payload)] requests that reached a scorer (live)
     fake.mirrored         -> [(endpoint, deployment, payload)] copies sent to the mirror deployment
     fake.transport.sleeps -> delays azure-core asked for (LRO polling, its own retries); no real sleep
+    fake.gateway_sleeps   -> delays the gateway's retries asked for (when built by gateway_for)
 
 Operations (names used by `fail`, `calls_to` and Call.operation):
     workspaces.get, datastores.list, datastores.get, datastores.list_secrets,
@@ -78,9 +84,10 @@ go to storage with azure-storage-blob's own transport and are not served here.
 
 from __future__ import annotations
 
-import re
 import random
+import re
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -206,11 +213,13 @@ class FakeAzureML:
         self.workspace_name = workspace_name
         self.region = region
         self.lro_polls = lro_polls
+        self._lock = threading.RLock()  # azure-core LRO pollers poll from their own thread
         self.transport = InProcessTransport(self._handle)
         self.credential = FakeCredential()
         self.calls: list[Call] = []
         self.scored: list[tuple[str, str, Any]] = []
         self.mirrored: list[tuple[str, str, Any]] = []
+        self.gateway_sleeps: list[float] = []
         self._random = random.Random(seed)
         self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
         self._workspace_guid = str(uuid.UUID(int=random.Random(workspace_name).getrandbits(128)))
@@ -406,6 +415,10 @@ class FakeAzureML:
 
     # ------------------------------------------------------------------ dispatch
     def _handle(self, request: Request) -> Response:
+        with self._lock:
+            return self._handle_locked(request)
+
+    def _handle_locked(self, request: Request) -> Response:
         if request.host == ARM_HOST:
             route = self._route_arm(request)
         elif request.host.endswith(f".{self.region}.inference.ml.azure.com"):
@@ -1096,6 +1109,20 @@ OPERATIONS = frozenset({
     "online_deployments.list", "online_deployments.get", "online_deployments.put", "online_deployments.delete",
     "operations.get", "score",
 })
+
+
+def gateway_for(fake: FakeAzureML, retry=None, sleep=None, uploader=None):
+    """An AzureMLGateway on the fake's workspace, credential and transport; sleeps are recorded, not slept."""
+    from infra.azureml.gateway import AzureMLGateway, RetryPolicy, WorkspaceRef
+
+    return AzureMLGateway(
+        WorkspaceRef(fake.subscription_id, fake.resource_group, fake.workspace_name),
+        credential=fake.credential,
+        transport=fake.transport,
+        retry=retry or RetryPolicy(),
+        sleep=sleep or fake.gateway_sleeps.append,
+        uploader=uploader,
+    )
 
 
 def _raise(status: int, code: str, message: str):
