@@ -33,20 +33,24 @@ class ComputeClusters(pulumi.ComponentResource):
         self.register_outputs({"names": self.names})
 
 
-def _aml_compute(cluster: ClusterSettings, access: ComputeAccessSettings) -> dict:
-    properties = {
-        "vm_size": cluster.vm_size,
-        "vm_priority": "LowPriority" if cluster.low_priority else "Dedicated",
-        "os_type": "Linux",
-        "scale_settings": {
-            "min_node_count": cluster.min_nodes,
-            "max_node_count": cluster.max_nodes,
-            "node_idle_time_before_scale_down": f"PT{cluster.idle_seconds}S",
-        },
-        "enable_node_public_ip": access.node_public_ip,
-        "remote_login_port_public_access": "Enabled" if access.ssh else "Disabled",
-    }
-    if access.ssh:
-        properties["user_account_credentials"] = {"admin_user_name": "azureuser",
-                                                  "admin_user_ssh_public_key": access.ssh_public_key}
-    return {"compute_type": "AmlCompute", "disable_local_auth": True, "properties": properties}
+def _aml_compute(cluster: ClusterSettings, access: ComputeAccessSettings) -> ml.AmlComputeArgs:
+    # A union-typed input: only the Args classes give the engine its wire (camelCase) names.
+    return ml.AmlComputeArgs(
+        compute_type="AmlCompute",
+        disable_local_auth=True,
+        properties=ml.AmlComputePropertiesArgs(
+            vm_size=cluster.vm_size,
+            vm_priority="LowPriority" if cluster.low_priority else "Dedicated",
+            os_type="Linux",
+            scale_settings=ml.ScaleSettingsArgs(
+                min_node_count=cluster.min_nodes,
+                max_node_count=cluster.max_nodes,
+                node_idle_time_before_scale_down=f"PT{cluster.idle_seconds}S",
+            ),
+            enable_node_public_ip=access.node_public_ip,
+            remote_login_port_public_access="Enabled" if access.ssh else "Disabled",
+            user_account_credentials=ml.UserAccountCredentialsArgs(
+                admin_user_name="azureuser", admin_user_ssh_public_key=access.ssh_public_key)
+            if access.ssh else None,
+        ),
+    )

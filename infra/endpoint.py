@@ -30,7 +30,7 @@ class OnlineEndpoint(pulumi.ComponentResource):
         super().__init__("mlops:infra:OnlineEndpoint", name, None, opts)
         public = settings.network.public_network_access
         endpoint = ml.OnlineEndpoint(
-            name,
+            f"{name}-online",
             endpoint_name=settings.names.endpoint(workspace.name),
             workspace_name=workspace_name,
             resource_group_name=resource_group_name,
@@ -53,21 +53,21 @@ class OnlineEndpoint(pulumi.ComponentResource):
                 resource_group_name=resource_group_name,
                 location=settings.location,
                 sku={"name": "Default", "capacity": workspace.endpoint.instance_count},
-                properties={
-                    "endpoint_compute_type": "Managed",
-                    "instance_type": workspace.endpoint.instance_type,
-                    "model": model,
-                    "environment_id": environment_id,
-                    "code_configuration": {"code_id": code_id, "scoring_script": "score.py"},
-                    "app_insights_enabled": True,
-                    "egress_public_network_access": "Enabled" if public else "Disabled",
-                    "scale_settings": {"scale_type": "Default"},
-                    "request_settings": {"request_timeout": "PT5S", "max_concurrent_requests_per_instance": 2},
-                    "liveness_probe": {"initial_delay": "PT30S", "period": "PT10S", "timeout": "PT2S",
-                                       "failure_threshold": 3, "success_threshold": 1},
-                    "readiness_probe": {"initial_delay": "PT10S", "period": "PT10S", "timeout": "PT2S",
-                                        "failure_threshold": 3, "success_threshold": 1},
-                },
+                # A union-typed input: only the Args class gives the engine its wire (camelCase) names.
+                properties=ml.ManagedOnlineDeploymentArgs(
+                    endpoint_compute_type="Managed",
+                    instance_type=workspace.endpoint.instance_type,
+                    model=model,
+                    environment_id=environment_id,
+                    code_configuration=ml.CodeConfigurationArgs(code_id=code_id, scoring_script="score.py"),
+                    app_insights_enabled=True,
+                    egress_public_network_access="Enabled" if public else "Disabled",
+                    scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
+                    request_settings=ml.OnlineRequestSettingsArgs(
+                        request_timeout="PT5S", max_concurrent_requests_per_instance=2),
+                    liveness_probe=_probe(initial_delay="PT30S"),
+                    readiness_probe=_probe(initial_delay="PT10S"),
+                ),
                 tags={**settings.tags, "slot": slot},
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=MODEL_OWNED_BY_RELEASE),
             )
@@ -76,3 +76,8 @@ class OnlineEndpoint(pulumi.ComponentResource):
         self.name = endpoint.name
         self.scoring_uri = endpoint.properties.scoring_uri
         self.register_outputs({"name": self.name, "scoring_uri": self.scoring_uri})
+
+
+def _probe(initial_delay: str) -> ml.ProbeSettingsArgs:
+    return ml.ProbeSettingsArgs(initial_delay=initial_delay, period="PT10S", timeout="PT2S",
+                                failure_threshold=3, success_threshold=1)

@@ -77,46 +77,71 @@ class Plan:
         }
 
 
+# The input that holds each resource type's Azure name (the rest use `name` or the logical name).
+NAME_INPUT = {
+    "azure-native:resources:ResourceGroup": "resourceGroupName",
+    "azure-native:operationalinsights:Workspace": "workspaceName",
+    "azure-native:applicationinsights:Component": "resourceName",
+    "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:containerregistry:Registry": "registryName",
+    "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:storage:BlobContainer": "containerName",
+    "azure-native:storage:Blob": "blobName",
+    "azure-native:machinelearningservices:Workspace": "workspaceName",
+    "azure-native:machinelearningservices:Compute": "computeName",
+    "azure-native:machinelearningservices:OnlineEndpoint": "endpointName",
+    "azure-native:machinelearningservices:OnlineDeployment": "deploymentName",
+    "azure-native:authorization:RoleDefinition": "roleDefinitionId",
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+}
+
+
 def _azure_name(args: runtime_mocks.MockResourceArgs) -> str:
-    inputs = args.inputs
-    for key in ("resourceGroupName", "workspaceName", "vaultName", "registryName", "accountName",
-                "computeName", "endpointName", "deploymentName", "containerName", "blobName",
-                "roleDefinitionId", "roleAssignmentName", "resourceName", "name"):
-        if args.typ.endswith(":ResourceGroup") and key != "resourceGroupName":
-            continue
-        value = inputs.get(key)
-        if isinstance(value, str) and value:
-            if key in ("resourceGroupName", "workspaceName") and not args.typ.endswith(
-                    (":ResourceGroup", ":machinelearningservices:Workspace", "operationalinsights:Workspace")):
-                continue
-            return value
-    return args.name
+    value = args.inputs.get(NAME_INPUT.get(args.typ, "name"))
+    return value if isinstance(value, str) and value else args.name
+
+
+# ARM path of each resource type below its resource group: (provider, collection) per level, with
+# the input naming each level; the last level is the resource itself.
+ARM_PATH = {
+    "azure-native:operationalinsights:Workspace": ("Microsoft.OperationalInsights", [("workspaces", "workspaceName")]),
+    "azure-native:applicationinsights:Component": ("Microsoft.Insights", [("components", "resourceName")]),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault", [("vaults", "vaultName")]),
+    "azure-native:containerregistry:Registry": ("Microsoft.ContainerRegistry", [("registries", "registryName")]),
+    "azure-native:storage:StorageAccount": ("Microsoft.Storage", [("storageAccounts", "accountName")]),
+    "azure-native:storage:BlobContainer": ("Microsoft.Storage", [
+        ("storageAccounts", "accountName"), ("blobServices", None), ("containers", "containerName")]),
+    "azure-native:storage:Blob": ("Microsoft.Storage", [
+        ("storageAccounts", "accountName"), ("blobServices", None), ("containers", "containerName"),
+        ("blobs", "blobName")]),
+    "azure-native:machinelearningservices:Workspace": ("Microsoft.MachineLearningServices", [
+        ("workspaces", "workspaceName")]),
+    "azure-native:machinelearningservices:Compute": ("Microsoft.MachineLearningServices", [
+        ("workspaces", "workspaceName"), ("computes", "computeName")]),
+    "azure-native:machinelearningservices:OnlineEndpoint": ("Microsoft.MachineLearningServices", [
+        ("workspaces", "workspaceName"), ("onlineEndpoints", "endpointName")]),
+    "azure-native:machinelearningservices:OnlineDeployment": ("Microsoft.MachineLearningServices", [
+        ("workspaces", "workspaceName"), ("onlineEndpoints", "endpointName"), ("deployments", "deploymentName")]),
+    "azure-native:machinelearningservices:EnvironmentVersion": ("Microsoft.MachineLearningServices", [
+        ("workspaces", "workspaceName"), ("environments", "name"), ("versions", "version")]),
+    "azure-native:machinelearningservices:CodeVersion": ("Microsoft.MachineLearningServices", [
+        ("workspaces", "workspaceName"), ("codes", "name"), ("versions", "version")]),
+}
 
 
 def _azure_id(args: runtime_mocks.MockResourceArgs, name: str) -> str:
     inputs = args.inputs
-    group = inputs.get("resourceGroupName", name if args.typ.endswith(":ResourceGroup") else "rg")
-    base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}"
-    if args.typ.endswith(":ResourceGroup"):
-        return base
+    if args.typ == "azure-native:resources:ResourceGroup":
+        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
+    base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', 'rg')}"
     if args.typ.startswith("azure-native:authorization:"):
         kind = "roleDefinitions" if args.typ.endswith("RoleDefinition") else "roleAssignments"
         return f"{inputs.get('scope', base)}/providers/Microsoft.Authorization/{kind}/{name}"
-    _, module, kind = args.typ.split(":")
-    path = {
-        "machinelearningservices": "Microsoft.MachineLearningServices",
-        "keyvault": "Microsoft.KeyVault",
-        "containerregistry": "Microsoft.ContainerRegistry",
-        "storage": "Microsoft.Storage",
-        "operationalinsights": "Microsoft.OperationalInsights",
-        "applicationinsights": "Microsoft.Insights",
-    }.get(module, module)
-    parents = "".join(
-        f"/{segment}/{inputs[key]}" for key, segment in (
-            ("workspaceName", "workspaces"), ("accountName", "storageAccounts"), ("endpointName", "onlineEndpoints"))
-        if key in inputs and not args.typ.endswith((":machinelearningservices:Workspace", ":StorageAccount"))
-    )
-    return f"{base}/providers/{path}{parents}/{kind[0].lower()}{kind[1:]}s/{name}"
+    provider, levels = ARM_PATH.get(args.typ, (args.typ.split(":")[1], [(args.typ.split(":")[2], None)]))
+    segments = "".join(f"/{collection}/{inputs.get(key, 'default') if key else 'default'}"
+                       for collection, key in levels[:-1])
+    collection, key = levels[-1]
+    return f"{base}/providers/{provider}{segments}/{collection}/{inputs.get(key) or name}"
 
 
 def _computed_outputs(args: runtime_mocks.MockResourceArgs, name: str) -> dict[str, Any]:
@@ -192,13 +217,20 @@ def _redact(value: Any) -> Any:
         if signature == rpc._special_secret_sig:
             return SECRET_PLACEHOLDER
         if signature == rpc._special_asset_sig:
-            return {"asset": value.get("path") or value.get("uri") or "<text>"}
+            return {"asset": _project_relative(value.get("path")) or value.get("uri") or "<text>"}
         return {key: _redact(item) for key, item in value.items() if key != "__provider"}
     if isinstance(value, list):
         return [_redact(item) for item in value]
     if value == rpc.UNKNOWN:
         return None
     return value
+
+
+def _project_relative(path: str | None) -> str | None:
+    """Asset paths relative to the project, so plans from two checkouts compare equal."""
+    if path and Path(path).is_absolute() and Path(path).is_relative_to(PROJECT_DIR):
+        return Path(path).relative_to(PROJECT_DIR).as_posix()
+    return path
 
 
 def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
@@ -233,6 +265,11 @@ def run_program(stack: str, program: Callable[[], Mapping[str, Any]], config: Ma
         return pulumi.Output.from_input(outputs).apply(outputs_holder.update)
 
     _run(body)
+    names = [resource.name for resource in monitor.declared]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"logical resource names must be unique in a stack so that plans and parents are "
+                         f"unambiguous; repeated: {', '.join(repeated)}")
     return Plan(stack=stack, resources=list(monitor.declared), outputs=_redact(_plain(outputs_holder)))
 
 

@@ -17,7 +17,7 @@ from pulumi_azure_native import machinelearningservices as ml
 from pulumi_azure_native import storage
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
-ENVIRONMENT_SPEC = SERVING_DIR / "environment" / "environment.yml"
+ENVIRONMENT_SPEC_NAME = "environment.yaml"
 CODE_SUFFIXES = {".py", ".json"}
 
 
@@ -33,7 +33,7 @@ class ServingSource:
 
     @classmethod
     def read(cls, serving_dir: Path = SERVING_DIR) -> "ServingSource":
-        spec_path = serving_dir / "environment" / "environment.yml"
+        spec_path = serving_dir / "environment" / ENVIRONMENT_SPEC_NAME
         if not spec_path.is_file():
             raise FileNotFoundError(f"serving environment spec not found: {spec_path} "
                                     "(expected an Azure ML environment YAML with `image` and `conda_file`)")

@@ -22,7 +22,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         super().__init__("mlops:infra:MachineLearningWorkspace", name, None, opts)
         network = settings.network
         resource = ml.Workspace(
-            name,
+            f"{name}-workspace",
             workspace_name=settings.names.workspace(workspace.name),
             resource_group_name=shared.resource_group_name,
             location=settings.location,

@@ -142,7 +142,7 @@ def parse_settings(stack: str, config: Mapping[str, Any], project: str = PROJECT
 
     Raises `SettingsError` naming every bad key, its value and what is accepted.
     """
-    problems = Problems()
+    problems = Problems(project)
     root = Section(dict(config), "", problems, TOP_LEVEL_KEYS)
     tier = root.choice("tier", TIERS)
     location = root.string("location", pattern=LOCATION, accepted="an Azure region name such as westeurope")

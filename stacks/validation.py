@@ -28,14 +28,19 @@ class SettingsError(ValueError):
 class Problems:
     """The problems found so far, in the order they were found."""
 
-    def __init__(self) -> None:
+    def __init__(self, namespace: str = "") -> None:
         self.lines: list[str] = []
+        self.namespace = f"{namespace}:" if namespace else ""
 
     def add(self, key: str, value: Any, accepted: str) -> None:
-        self.lines.append(f"{key}: {_show(value)} is not valid; accepted: {accepted}")
+        self.lines.append(f"{self.namespace}{key}: {_show(value)} is not valid; accepted: {accepted}")
 
     def missing(self, key: str, accepted: str) -> None:
-        self.lines.append(f"{key}: is required; accepted: {accepted}")
+        self.lines.append(f"{self.namespace}{key}: is required; accepted: {accepted}")
+
+    def unknown(self, key: str, value: Any, known: set[str]) -> None:
+        self.lines.append(f"{self.namespace}{key}: unknown setting (value {_show(value)}); "
+                          f"accepted settings here: {', '.join(sorted(known))}")
 
     def raise_if_any(self, stack: str) -> None:
         if self.lines:
@@ -64,8 +69,7 @@ class Section:
             problems.add(path, raw, "a mapping of settings")
             return
         for key in sorted(set(self.raw) - allowed):
-            problems.add(f"{self.key(key)}", self.raw[key],
-                         f"no such setting here; known settings: {', '.join(sorted(allowed))}")
+            problems.unknown(self.key(key), self.raw[key], allowed)
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
@@ -131,7 +135,7 @@ class Section:
     def section(self, name: str, allowed: set[str], default: Any = _MISSING) -> Section:
         value = self._get(name, default, "a mapping of settings")
         if value is _MISSING:
-            return Section({}, self.key(name), Problems(), allowed)
+            return Section({}, self.key(name), Problems(self.problems.namespace.rstrip(":")), allowed)
         return Section(value, self.key(name), self.problems, allowed)
 
     def items(self, name: str, default: Any = _MISSING, min_items: int = 0,

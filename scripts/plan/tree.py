@@ -54,9 +54,15 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _label(path: str) -> str:
+    """`properties.properties.vmSize` reads as `vmSize`; `sku.name` stays `sku.name`."""
+    parts = [part for part in path.split(".") if part != "properties"]
+    return ".".join(parts[-2:]) if len(parts) > 1 and parts[-1] in ("name", "type") else parts[-1]
+
+
 def key_settings(resource: dict[str, Any]) -> str:
     fields = KEY_SETTINGS.get(resource["type"], ())
-    shown = [(path.split(".")[-1], lookup(resource["inputs"], path)) for path in fields]
+    shown = [(_label(path), lookup(resource["inputs"], path)) for path in fields]
     return "  ".join(f"{name}={_fmt(value)}" for name, value in shown if value is not None)
 
 

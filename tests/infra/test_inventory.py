@@ -1,0 +1,112 @@
+from collections import Counter
+
+import pytest
+
+from tests.infra.conftest import STACKS
+
+NATIVE = "azure-native"
+
+
+def expected_inventory(workspaces: int, groups: int, code_files: int) -> Counter:
+    per_workspace = {
+        "mlops:infra:MachineLearningWorkspace": 1,
+        "mlops:infra:ComputeClusters": 1,
+        "mlops:infra:ServingAssets": 1,
+        "mlops:infra:OnlineEndpoint": 1,
+        f"{NATIVE}:machinelearningservices:Workspace": 1,
+        f"{NATIVE}:machinelearningservices:Compute": 2,
+        f"{NATIVE}:machinelearningservices:EnvironmentVersion": 1,
+        f"{NATIVE}:machinelearningservices:CodeVersion": 1,
+        f"{NATIVE}:storage:Blob": code_files,
+        f"{NATIVE}:machinelearningservices:OnlineEndpoint": 1,
+        f"{NATIVE}:machinelearningservices:OnlineDeployment": 2,
+    }
+    inventory = Counter({
+        "mlops:infra:SharedServices": 1,
+        "mlops:infra:AccessControl": 1,
+        f"{NATIVE}:resources:ResourceGroup": 1,
+        f"{NATIVE}:operationalinsights:Workspace": 1,
+        f"{NATIVE}:applicationinsights:Component": 1,
+        f"{NATIVE}:keyvault:Vault": 1,
+        f"{NATIVE}:containerregistry:Registry": 1,
+        f"{NATIVE}:storage:StorageAccount": 1,
+        f"{NATIVE}:storage:BlobContainer": 1,
+        f"{NATIVE}:authorization:RoleDefinition": 2,
+        f"{NATIVE}:authorization:RoleAssignment": groups,
+    })
+    for type_, count in per_workspace.items():
+        inventory[type_] += count * workspaces
+    return inventory
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_full_inventory(plans, stack):
+    from infra.serving_assets import ServingSource
+
+    plan = plans[stack]
+    code_files = len(ServingSource.read().code_files)
+    assert code_files >= 2, "the scoring script and the classifier ship as code"
+    assert Counter(r.type for r in plan.resources) == expected_inventory(workspaces=1, groups=2, code_files=code_files)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_azure_resource_belongs_to_a_component(plans, stack):
+    components = {r.name for r in plans[stack].resources if r.type.startswith("mlops:")}
+    for resource in plans[stack].resources:
+        if resource.type.startswith(NATIVE):
+            assert resource.parent in components, resource.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_names_carry_stack_and_suffix(plans, stack):
+    plan = plans[stack]
+    vault = plan.one("azure-native:keyvault:Vault").inputs["vaultName"]
+    workspace = plan.one("azure-native:machinelearningservices:Workspace").inputs["workspaceName"]
+    for name in (vault, workspace):
+        assert stack in name
+    assert vault != workspace
+    assert plan.one("azure-native:resources:ResourceGroup").inputs["resourceGroupName"] == f"rg-mlops-{stack}"
+
+
+def test_physical_names_differ_between_stacks(plans):
+    for type_, key in (("azure-native:keyvault:Vault", "vaultName"),
+                       ("azure-native:storage:StorageAccount", "accountName"),
+                       ("azure-native:containerregistry:Registry", "registryName"),
+                       ("azure-native:machinelearningservices:OnlineEndpoint", "endpointName")):
+        names = {plans[stack].one(type_).inputs[key] for stack in STACKS}
+        assert len(names) == len(STACKS), type_
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_outputs_tell_the_user_what_comes_next(plans, stack):
+    outputs = plans[stack].outputs
+    assert outputs["resource_group"] == f"rg-mlops-{stack}"
+    assert outputs["key_vault_uri"].startswith("https://kv-mlops-") and outputs["key_vault_uri"].endswith(".vault.azure.net/")
+    assert outputs["registry_login_server"].endswith(".azurecr.io")
+    workspace = outputs["workspaces"]["hatespeech"]
+    assert workspace["workspace_name"].startswith("mlw-mlops-hatespeech-")
+    assert workspace["workspace_id"].startswith("/subscriptions/")
+    assert workspace["scoring_uri"].startswith(f"https://{workspace['endpoint_name']}.westeurope.inference.ml.azure.com")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_secret_in_outputs(plans, stack):
+    text = repr(plans[stack].outputs).lower()
+    for word in ("key\":", "password", "connectionstring", "primarykey", "instrumentationkey", "accountkey"):
+        assert word not in text
+
+
+def test_two_workspaces_share_the_stack_services(config_of):
+    from infra.mock_engine import run_stack
+
+    config = config_of("dev")
+    second = dict(config["mlops-platform:workspaces"][0], name="sandbox")
+    config["mlops-platform:workspaces"].append(second)
+    plan = run_stack("dev", config=config)
+    workspaces = plan.of_type("azure-native:machinelearningservices:Workspace")
+    assert len(workspaces) == 2
+    assert len(plan.of_type("azure-native:keyvault:Vault")) == 1
+    for key in ("keyVault", "applicationInsights", "containerRegistry", "storageAccount"):
+        assert workspaces[0].inputs[key] == workspaces[1].inputs[key] is not None
+    assert len(plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")) == 2
+    assert len({r.urn for r in plan.resources}) == len(plan.resources), "logical names must not collide"

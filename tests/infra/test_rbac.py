@@ -1,0 +1,115 @@
+import uuid
+
+import pytest
+
+from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER, ROLES, RolePermissions, permits
+from tests.infra.conftest import STACKS
+
+ML = "Microsoft.MachineLearningServices/workspaces"
+
+DATA_SCIENTIST_MAY = [
+    f"{ML}/read", f"{ML}/experiments/runs/submit/action", f"{ML}/experiments/runs/read",
+    f"{ML}/experiments/runs/write", f"{ML}/experiments/write", f"{ML}/jobs/write", f"{ML}/jobs/read",
+    f"{ML}/data/write", f"{ML}/environments/write", f"{ML}/environments/read", f"{ML}/datastores/read",
+    f"{ML}/computes/read", f"{ML}/models/read", f"{ML}/onlineEndpoints/read",
+    f"{ML}/onlineEndpoints/deployments/read",
+]
+DATA_SCIENTIST_MAY_NOT = [
+    f"{ML}/write", f"{ML}/delete", f"{ML}/computes/write", f"{ML}/computes/delete", f"{ML}/computes/start/action",
+    f"{ML}/computes/listKeys/action", f"{ML}/onlineEndpoints/write", f"{ML}/onlineEndpoints/delete",
+    f"{ML}/onlineEndpoints/deployments/write", f"{ML}/onlineEndpoints/deployments/delete",
+    f"{ML}/models/write", f"{ML}/listKeys/action", f"{ML}/datastores/write",
+    "Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleDefinitions/write",
+    "Microsoft.MachineLearningServices/workspaces/write",
+]
+DEPLOYER_MAY = [
+    f"{ML}/models/write", f"{ML}/models/versions/write", f"{ML}/onlineEndpoints/write",
+    f"{ML}/onlineEndpoints/deployments/write", f"{ML}/onlineEndpoints/deployments/delete",
+    f"{ML}/onlineEndpoints/read", f"{ML}/environments/write",
+]
+DEPLOYER_MAY_NOT = [
+    f"{ML}/delete", f"{ML}/write", f"{ML}/computes/write", f"{ML}/computes/delete",
+    "Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete",
+    "Microsoft.Authorization/roleDefinitions/write",
+]
+
+
+@pytest.mark.parametrize("operation", DATA_SCIENTIST_MAY)
+def test_data_scientist_may(operation):
+    assert permits(DATA_SCIENTIST, operation)
+
+
+@pytest.mark.parametrize("operation", DATA_SCIENTIST_MAY_NOT)
+def test_data_scientist_may_not(operation):
+    assert not permits(DATA_SCIENTIST, operation)
+
+
+@pytest.mark.parametrize("operation", DEPLOYER_MAY)
+def test_deployer_may(operation):
+    assert permits(MLOPS_DEPLOYER, operation)
+
+
+@pytest.mark.parametrize("operation", DEPLOYER_MAY_NOT)
+def test_deployer_may_not(operation):
+    assert not permits(MLOPS_DEPLOYER, operation)
+
+
+def test_matcher_follows_azure_wildcards_and_not_actions():
+    role = RolePermissions("t", "t", actions=("Microsoft.Foo/*",), not_actions=("Microsoft.Foo/bars/write",))
+    assert permits(role, "microsoft.foo/bars/read")
+    assert not permits(role, "Microsoft.Foo/bars/write")
+    assert not permits(role, "Microsoft.Bar/read")
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.purpose)
+def test_only_reads_use_wildcards(role):
+    for action in role.actions:
+        assert "*" not in action or action.endswith("/*/read"), action
+    assert not role.not_actions, "explicit allow-lists, not exclusions"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_role_definitions_in_the_plan(plans, stack):
+    plan = plans[stack]
+    group_id = plan.one("azure-native:resources:ResourceGroup")
+    scope = f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{group_id.inputs['resourceGroupName']}"
+    definitions = {d.inputs["roleName"]: d for d in plan.of_type("azure-native:authorization:RoleDefinition")}
+    assert set(definitions) == {f"mlops-{stack} Data Scientist", f"mlops-{stack} MLOps Deployer"}
+    for role in ROLES:
+        definition = definitions[f"mlops-{stack} {role.purpose}"]
+        assert definition.inputs["scope"] == scope
+        assert definition.inputs["assignableScopes"] == [scope]
+        assert definition.inputs["roleType"] == "CustomRole"
+        assert definition.inputs["permissions"] == [{"actions": list(role.actions), "notActions": [],
+                                                     "dataActions": [], "notDataActions": []}]
+        assert uuid.UUID(definition.inputs["roleDefinitionId"]).version == 5
+
+
+def test_role_guids_are_stable_and_distinct_per_stack(plans):
+    from infra.mock_engine import run_stack
+
+    again = run_stack("dev")
+    ids = lambda plan: sorted(d.inputs["roleDefinitionId"] for d in plan.of_type("azure-native:authorization:RoleDefinition"))
+    assert ids(again) == ids(plans["dev"])
+    assert not set(ids(plans["dev"])) & set(ids(plans["prod"]))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_assignments_go_to_the_configured_groups(plans, stack):
+    from infra.mock_engine import stack_config
+
+    access = stack_config(stack)["mlops-platform:access"]
+    plan = plans[stack]
+    assignments = plan.of_type("azure-native:authorization:RoleAssignment")
+    definitions = {d.name: d for d in plan.of_type("azure-native:authorization:RoleDefinition")}
+    expected = {(g, "data-scientist") for g in access["dataScientistGroupIds"]} | \
+               {(g, "mlops-deployer") for g in access["mlopsDeployerGroupIds"]}
+    seen = set()
+    for assignment in assignments:
+        assert assignment.inputs["principalType"] == "Group"
+        assert assignment.inputs["scope"] == definitions["data-scientist"].inputs["scope"]
+        role = next(name for name, d in definitions.items()
+                    if assignment.inputs["roleDefinitionId"].endswith(d.inputs["roleDefinitionId"]))
+        seen.add((assignment.inputs["principalId"], role))
+        assert uuid.UUID(assignment.inputs["roleAssignmentName"]).version == 5
+    assert seen == expected

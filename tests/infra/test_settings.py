@@ -1,0 +1,155 @@
+"""Bad configuration stops the program before any resource is declared, with one message that
+names every bad key, its value and what is accepted."""
+
+import pytest
+
+from infra.mock_engine import run_stack
+from stacks import SettingsError, parse_settings
+
+P = "mlops-platform:"
+
+
+def settings_error(config, stack="dev") -> str:
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(stack, {k[len(P):]: v for k, v in config.items() if k.startswith(P)})
+    return str(raised.value)
+
+
+def workspace(config, index=0):
+    return config[f"{P}workspaces"][index]
+
+
+def test_the_real_configs_are_valid():
+    for stack in ("dev", "test", "prod"):
+        from infra.mock_engine import stack_config
+        settings = parse_settings(stack, {k[len(P):]: v for k, v in stack_config(stack).items() if k.startswith(P)})
+        assert settings.stack == stack and settings.tier == stack
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda c: c.update({f"{P}colour": "blue"}),
+     "mlops-platform:colour: unknown setting (value 'blue'); accepted settings here: access, computeAccess"),
+    (lambda c: workspace(c)["gpuCluster"].update(colour="red"),
+     "mlops-platform:workspaces[0].gpuCluster.colour: unknown setting (value 'red'); accepted settings here: "
+     "idleSeconds, lowPriority, maxNodes, minNodes, vmSize"),
+    (lambda c: workspace(c)["cpuCluster"].update(maxNodes="four"),
+     "mlops-platform:workspaces[0].cpuCluster.maxNodes: 'four' is not valid; accepted: a whole number from 1 to 100"),
+    (lambda c: c[f"{P}network"].update(publicNetworkAccess="yes"),
+     "mlops-platform:network.publicNetworkAccess: 'yes' is not valid; accepted: true or false, not a string"),
+    (lambda c: workspace(c)["cpuCluster"].update(vmSize="DS3_v2"),
+     "mlops-platform:workspaces[0].cpuCluster.vmSize: 'DS3_v2' is not valid; accepted: an Azure VM size such as"),
+    (lambda c: workspace(c)["gpuCluster"].update(vmSize="Standard_DS3_v2"),
+     "mlops-platform:workspaces[0].gpuCluster.vmSize: 'Standard_DS3_v2' is not valid; accepted: a GPU (N-series) VM size"),
+    (lambda c: workspace(c)["gpuCluster"].update(minNodes=3, maxNodes=2),
+     "mlops-platform:workspaces[0].gpuCluster.minNodes: 3 is not valid; accepted: at most maxNodes (2)"),
+    (lambda c: workspace(c)["endpoint"].update(instanceCount=0),
+     "mlops-platform:workspaces[0].endpoint.instanceCount: 0 is not valid; accepted: a whole number from 1 to 20"),
+    (lambda c: workspace(c)["endpoint"].update(authMode="password"),
+     "mlops-platform:workspaces[0].endpoint.authMode: 'password' is not valid; accepted: one of key, aad_token"),
+    (lambda c: c.update({f"{P}workspaces": []}),
+     "mlops-platform:workspaces: [] is not valid; accepted: a list of workspaces with at least 1 entry"),
+    (lambda c: c.pop(f"{P}workspaces"),
+     "mlops-platform:workspaces: is required; accepted: a list of workspaces"),
+    (lambda c: c[f"{P}workspaces"].append(dict(workspace(c))),
+     "mlops-platform:workspaces[1].name: 'hatespeech' is not valid; accepted: a workspace name not used before "
+     "(already used at workspaces[0].name)"),
+    (lambda c: c.update({f"{P}namePrefix": "Mlops_Platform"}),
+     "mlops-platform:namePrefix: 'Mlops_Platform' is not valid; accepted: 2-8 lowercase letters and digits"),
+    (lambda c: c[f"{P}access"].update(dataScientistGroupIds=["not-a-guid"]),
+     "mlops-platform:access.dataScientistGroupIds[0]: 'not-a-guid' is not valid; accepted: a list of Entra ID group object ids"),
+    (lambda c: c.update({f"{P}keyVaultRetentionDays": 3}),
+     "mlops-platform:keyVaultRetentionDays: 3 is not valid; accepted: a whole number from 7 to 90"),
+    (lambda c: c.update({f"{P}tier": "staging"}),
+     "mlops-platform:tier: 'staging' is not valid; accepted: one of dev, test, prod"),
+])
+def test_bad_config_names_key_value_and_what_is_accepted(config_of, breakage, expected):
+    config = config_of("dev")
+    breakage(config)
+    assert expected in settings_error(config)
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda c: c[f"{P}network"].update(publicNetworkAccess=True),
+     "mlops-platform:network.publicNetworkAccess: True is not valid; accepted: false on a prod-tier stack"),
+    (lambda c: c[f"{P}network"].update(isolationMode="AllowInternetOutbound"),
+     "mlops-platform:network.isolationMode: 'AllowInternetOutbound' is not valid; accepted: AllowOnlyApprovedOutbound"),
+    (lambda c: c[f"{P}access"].update(dataScientistGroupIds=[]),
+     "mlops-platform:access.dataScientistGroupIds: is required; accepted: at least one Entra ID group object id on a prod-tier stack"),
+    (lambda c: c.pop(f"{P}access"),
+     "mlops-platform:access.mlopsDeployerGroupIds: is required; accepted: at least one Entra ID group object id"),
+    (lambda c: c.update({f"{P}registrySku": "Basic"}),
+     "mlops-platform:registrySku: 'Basic' is not valid; accepted: Premium on a prod-tier stack"),
+    (lambda c: c.update({f"{P}computeAccess": {"nodePublicIp": True}}),
+     "mlops-platform:computeAccess.nodePublicIp: True is not valid; accepted: false on a prod-tier stack"),
+    (lambda c: c.update({f"{P}computeAccess": {"sshPublicKey": "ssh-ed25519 AAAAC3Nza user"}}),
+     "mlops-platform:computeAccess.sshPublicKey: '<set>' is not valid; accepted: no SSH key on a prod-tier stack"),
+    (lambda c: c.update({f"{P}highBusinessImpact": False}),
+     "mlops-platform:highBusinessImpact: False is not valid; accepted: true on a prod-tier stack"),
+])
+def test_production_rules(config_of, breakage, expected):
+    config = config_of("prod")
+    breakage(config)
+    assert expected in settings_error(config, stack="prod")
+
+
+def test_every_problem_is_reported_at_once(config_of):
+    config = config_of("prod")
+    config[f"{P}network"]["publicNetworkAccess"] = True
+    workspace(config)["gpuCluster"]["minNodes"] = 9
+    config[f"{P}colour"] = "blue"
+    message = settings_error(config, stack="prod")
+    assert message.startswith("invalid configuration for stack 'prod':\n")
+    assert len(message.splitlines()) == 4
+
+
+def test_names_too_long_for_azure_are_rejected(config_of):
+    config = config_of("dev")
+    config[f"{P}namePrefix"] = "platform"
+    config[f"{P}nameSuffix"] = "abcdef"
+    workspace(config)["name"] = "hatespeechpt"
+    message = settings_error(config)
+    assert ("mlops-platform:namePrefix/nameSuffix/workspaces: 'mlw-platform-hatespeechpt-dev-abcdef' is not valid; "
+            "accepted: names whose machine learning workspace name fits Azure's rule") in message
+    assert len(message.splitlines()) == 2, "the other names still fit"
+
+
+def test_loosening_is_named_and_allowed_outside_prod(config_of):
+    config = config_of("dev")
+    config[f"{P}computeAccess"] = {"nodePublicIp": True, "sshPublicKey": "ssh-ed25519 AAAAC3Nza dev@example"}
+    plan = run_stack("dev", config=config)
+    for cluster in plan.of_type("azure-native:machinelearningservices:Compute"):
+        assert cluster.input("properties.properties.enableNodePublicIp") is True
+        assert cluster.input("properties.properties.remoteLoginPortPublicAccess") == "Enabled"
+
+
+def test_bad_config_declares_nothing(config_of):
+    from infra import mock_engine
+
+    config = config_of("prod")
+    config[f"{P}network"]["publicNetworkAccess"] = True
+    seen = []
+    original = mock_engine.RecordingMonitor.RegisterResource
+
+    def spy(self, request):
+        if request.type != "pulumi:pulumi:Stack":
+            seen.append(request.type)
+        return original(self, request)
+
+    mock_engine.RecordingMonitor.RegisterResource = spy
+    try:
+        with pytest.raises(SettingsError, match="publicNetworkAccess"):
+            run_stack("prod", config=config)
+    finally:
+        mock_engine.RecordingMonitor.RegisterResource = original
+    assert seen == []
+
+
+def test_engine_strings_are_read_like_yaml_values():
+    """The Pulumi engine hands scalars over as strings: 'true' and '30' must read as YAML would."""
+    from infra.mock_engine import _as_engine_config, stack_config
+    from stacks.config_source import _decode
+
+    raw = stack_config("dev")
+    as_engine = {k[len(P):]: _decode(v) for k, v in _as_engine_config(raw).items() if k.startswith(P)}
+    as_yaml = {k[len(P):]: v for k, v in raw.items() if k.startswith(P)}
+    assert parse_settings("dev", as_engine) == parse_settings("dev", as_yaml)
