@@ -22,6 +22,9 @@ Semantics callers rely on:
 - A model PUT replaces the whole version. set_model_tags reads the live version and writes it back
   with only `tags` replaced (the new dict replaces the old one; nothing is merged), keeping
   description, properties, path and the archive flag. Tag values are sent as strings.
+- download_model_version(name, version, target) writes the version's files into folder `target`
+  (replacing what was there) and returns its path; with `downloader` given to the gateway it calls
+  downloader(azureml_uri, folder), otherwise azure-ai-ml's models.download (real storage only).
 - archive_model_version sets isArchived (never deletes); archiving an archived version writes nothing.
 - list_model_versions lists archived versions too (each carries `archived`); an unknown model gives [].
 - Endpoint.traffic / mirror_traffic hold only deployments with a non-zero share; Endpoint.deployments
@@ -63,7 +66,8 @@ __all__ = [
     "WorkspaceRef",
 ]
 
-Uploader = Callable[[str, str, str], str]
+Uploader = Callable[[str, str, str], str]  # (local_dir, name, version) -> azureml:// URI of the copy
+Downloader = Callable[[str, str], None]  # (azureml:// URI, target_dir): write the files under the URI there
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ class Deployment:
 class AzureMLGateway:
     def __init__(self, workspace: WorkspaceRef, credential=None, transport=None,
                  retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
-                 uploader: Optional[Uploader] = None):
+                 uploader: Optional[Uploader] = None, downloader: Optional[Downloader] = None):
         if not isinstance(workspace, WorkspaceRef):
             raise TypeError(f"workspace is {type(workspace).__name__}; accepted: WorkspaceRef")
         if not isinstance(retry, RetryPolicy):
@@ -129,6 +133,7 @@ class AzureMLGateway:
         self._retry = retry
         self._sleep = sleep
         self._uploader = uploader
+        self._downloader = downloader
         self._ml_client = None
 
     def __repr__(self) -> str:
@@ -226,6 +231,32 @@ class AzureMLGateway:
             return
         self._call("archive_model_version", resource, lambda: self._ml.models.archive(name=name, version=version))
 
+    def download_model_version(self, name: str, version: str, target) -> str:
+        """Put exactly the files of a registered version in folder `target` (its previous content is
+        replaced only once the download succeeded) and return the folder's path."""
+        _require_text("name", name)
+        version = _version_text(version)
+        target = os.path.abspath(os.fspath(target))
+        resource = f"model {name}:{version}"
+        model = self.get_model_version(name, version)
+        if model is None:
+            raise NotFound("download_model_version", resource, 404, "the model version does not exist")
+        parent = os.path.dirname(target)
+        os.makedirs(parent, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".download-", dir=parent) as staging:
+            files = os.path.join(staging, "files")
+            if self._downloader is not None:
+                os.makedirs(files)
+                self._call("download_model_version", resource, lambda: self._downloader(model.path, files))
+            else:
+                self._call("download_model_version", resource,
+                           lambda: self._ml.models.download(name=name, version=version, download_path=staging))
+                files = _single_download(os.path.join(staging, name))
+            if os.path.lexists(target):  # moved into staging, so it is removed with it
+                os.replace(target, os.path.join(staging, "previous"))
+            os.replace(files, target)
+        return target
+
     def list_model_versions(self, name: str) -> list[ModelVersion]:
         from azure.ai.ml.constants import ListViewType
 
@@ -304,6 +335,14 @@ class AzureMLGateway:
             return json.loads(text)
         except ValueError as err:
             raise AzureMLError("invoke", resource, 200, f"the scoring reply is not JSON: {text[:200]!r}") from err
+
+
+def _single_download(folder: str) -> str:
+    """azure-ai-ml downloads a folder URI into <download_path>/<name>/<last path segment>/."""
+    entries = os.listdir(folder) if os.path.isdir(folder) else []
+    if len(entries) == 1 and os.path.isdir(os.path.join(folder, entries[0])):
+        return os.path.join(folder, entries[0])
+    return folder
 
 
 # ---------------------------------------------------------------------- conversions

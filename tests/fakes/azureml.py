@@ -15,12 +15,22 @@ Build it:
 State the test sets up directly (none of these are logged as requests):
 
     fake.add_model_version(name, version, path=None, tags=None, properties=None,
-                           description="", archived=False) -> dict (the ARM resource)
+                           description="", archived=False, folder=None) -> dict (the ARM resource)
+        path defaults to azureml://.../paths/models/<name>/<version>/; folder= uploads a local
+        folder to the fake blob store first and registers its URI (so it can be downloaded)
     fake.add_endpoint(name, traffic=None, mirror_traffic=None, auth_mode="Key",
                       description="", tags=None) -> dict
+        traffic may name existing deployments only, so the usual order is add_endpoint,
+        add_deployment (each slot), then set_traffic
     fake.add_deployment(endpoint, name, model_id=None, instance_type="Standard_DS3_v2",
                         instance_count=1, scorer=None) -> dict
+        model_id: an ARM id such as fake.model_version_id(name, version) (checked to exist)
     fake.set_scorer(endpoint, deployment, scorer)   # scorer(payload: parsed JSON) -> JSON-serialisable
+        A POST to fake.scoring_uri(endpoint) needs "Authorization: Bearer <endpoint key>"; the
+        azureml-model-deployment header picks the deployment, otherwise traffic weights do (seeded
+        random) and the mirror deployment gets a copy with its mirror percentage. A scorer that
+        raises gives 500 with the exception text (as azmlinfsrv does); an unhealthy deployment
+        answers its scoring_status.
     fake.set_traffic(endpoint, traffic, mirror_traffic=None)   # a "manual change" made outside the code under test
     fake.mark_unhealthy(endpoint, deployment, scoring_status=503, provisioning_state="Failed")
     fake.mark_healthy(endpoint, deployment)
@@ -29,20 +39,30 @@ State the test sets up directly (none of these are logged as requests):
     fake.lro_polls = n          # every new long-running operation answers InProgress n times first
     fake.complete_operations()  # finish every long-running operation still in progress
 
+Model files (the workspace's default datastore, in memory; azure-ai-ml's own blob client is not
+served here, so the gateway takes these as its uploader and downloader):
+
+    fake.upload_folder(local_dir, name, version) -> azureml:// URI (LocalUpload/<content hash>/<folder>/)
+    fake.download_folder(azureml_uri, target_dir)  # FileNotFoundError when nothing is stored there
+    fake.blobs       -> {datastore path: bytes};  fake.blob_calls -> [("upload"|"download", uri)]
+
 Faults (checked before the request is applied; a faulted request changes nothing):
 
     fake.fail(operation, status, times=1, message=None, code=None, retry_after=None, path_contains=None)
         operation: one of OPERATIONS below; status: any HTTP status (429 gets Retry-After: retry_after
-        or 1 second); times: how many matching requests fail (None: all of them).
+        or 1 second), or None to drop the connection without an answer (azure-core raises
+        ServiceRequestError); times: how many matching requests fail (None: all of them);
+        path_contains: only requests whose path contains this text.
     fake.fail_lro(operation, times=1, message=None, path_contains=None)
         the PUT is accepted (201) but its long-running operation ends "Failed": an endpoint keeps its
         previous traffic and shows provisioningState "Failed"; a deployment records the requested spec,
         shows "Failed" and its scoring route answers 503.
 
-A gateway wired to the fake (fake credential and transport; `sleep` records into fake.gateway_sleeps
-unless given):
+A gateway wired to the fake (fake credential, transport and blob store; `sleep` records into
+fake.gateway_sleeps unless given):
 
-    gateway = gateway_for(fake, retry=RetryPolicy(), sleep=None, uploader=None)
+    gateway = gateway_for(fake, retry=None, sleep=None)   # uploader=/downloader= override the blob store
+    fake.workspace_ref() -> infra.azureml.gateway.WorkspaceRef of this workspace
 
 Reading what happened:
 
@@ -78,12 +98,16 @@ NoRegisteredProviderFound; missing resources answer 404 with code ResourceNotFou
 
 Not faithful (documented limits): error message texts are close to but not verbatim the service's;
 no RBAC, ETags, throttling by rate, quota or capacity; deployments start at once (no image build);
-the scoring route calls a Python callable, not a container; blob uploads for local model folders
-go to storage with azure-storage-blob's own transport and are not served here.
+the scoring route calls a Python callable, not a container, and answers errors as plain text;
+azure-ai-ml's own blob upload/download (azure-storage-blob with its own transport, after a
+datastores GET and listSecrets) is not served: the gateway's uploader/downloader hooks stand in
+for it. A long-running operation finishes only when polled (or complete_operations()), not by time.
+azure-core pollers poll from their own thread; the fake serialises requests with a lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import secrets
@@ -91,6 +115,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 from tests.fakes.http import InProcessTransport, Request, Response
@@ -150,13 +175,13 @@ class Call:
     api_version: Optional[str]
     query: dict
     body: Any
-    status: int = 0
+    status: Optional[int] = 0  # None: the connection was dropped
 
 
 @dataclass
 class _Fault:
     operation: str
-    status: int
+    status: Optional[int]
     remaining: Optional[int]
     message: Optional[str]
     code: Optional[str]
@@ -179,6 +204,10 @@ class _Operation:
     status: str = "InProgress"
     started: str = ""
     ended: Optional[str] = None
+
+
+class _ConnectionDropped(Exception):
+    pass
 
 
 class ServiceError(Exception):
@@ -220,6 +249,8 @@ class FakeAzureML:
         self.scored: list[tuple[str, str, Any]] = []
         self.mirrored: list[tuple[str, str, Any]] = []
         self.gateway_sleeps: list[float] = []
+        self.blobs: dict[str, bytes] = {}  # default datastore: path -> content
+        self.blob_calls: list[tuple[str, str]] = []  # ("upload" | "download", azureml:// URI)
         self._random = random.Random(seed)
         self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
         self._workspace_guid = str(uuid.UUID(int=random.Random(workspace_name).getrandbits(128)))
@@ -244,6 +275,12 @@ class FakeAzureML:
             f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
             f"/providers/{PROVIDER}/workspaces/{self.workspace_name}"
         )
+
+    def workspace_ref(self):
+        """The gateway's WorkspaceRef for this fake's workspace."""
+        from infra.azureml.gateway import WorkspaceRef
+
+        return WorkspaceRef(self.subscription_id, self.resource_group, self.workspace_name)
 
     def model_version_id(self, name: str, version: str) -> str:
         return f"{self.workspace_id}/models/{name}/versions/{version}"
@@ -278,7 +315,9 @@ class FakeAzureML:
 
     # ------------------------------------------------------------------ test setup API
     def add_model_version(self, name, version, path=None, tags=None, properties=None, description="",
-                          archived=False) -> dict:
+                          archived=False, folder=None) -> dict:
+        if folder is not None:
+            path = self.upload_folder(folder, name, str(version))
         body = {
             "properties": {
                 "description": description,
@@ -375,7 +414,7 @@ class FakeAzureML:
         resource["properties"]["provisioningState"] = "Updating"
         self._busy_writes[endpoint] = writes
 
-    def fail(self, operation: str, status: int, times: Optional[int] = 1, message: Optional[str] = None,
+    def fail(self, operation: str, status: Optional[int], times: Optional[int] = 1, message: Optional[str] = None,
              code: Optional[str] = None, retry_after: Optional[float] = None,
              path_contains: Optional[str] = None) -> None:
         self._check_operation_name(operation)
@@ -392,6 +431,41 @@ class FakeAzureML:
         for op in list(self._operations.values()):
             if op.status == "InProgress":
                 self._finish_operation(op)
+
+    # ------------------------------------------------------------------ workspace blob storage
+    def upload_folder(self, local_dir, name: str, version: str) -> str:
+        """Copy a local folder into the default datastore the way azure-ai-ml lays out uploads
+        (LocalUpload/<content hash>/<folder name>/...) and return its azureml:// URI. Signature of the
+        gateway's `uploader`."""
+        root = Path(local_dir)
+        if not root.is_dir():
+            raise FileNotFoundError(f"upload_folder: {local_dir} is not a folder")
+        files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+        digest = hashlib.sha256()
+        for rel, data in files.items():
+            digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+        prefix = f"LocalUpload/{digest.hexdigest()[:32]}/{root.name}"
+        for rel, data in files.items():
+            self.blobs[f"{prefix}/{rel}"] = data
+        uri = self.datastore_uri(prefix + "/")
+        self.blob_calls.append(("upload", uri))
+        return uri
+
+    def download_folder(self, uri: str, target_dir) -> None:
+        """Write the files under an azureml:// datastore URI into target_dir. Signature of the gateway's
+        `downloader`; raises FileNotFoundError when nothing is stored under the URI."""
+        match = DATASTORE_URI.match(uri)
+        if not match or match.group("ds") not in self._datastores:
+            raise FileNotFoundError(f"download_folder: {uri} is not a path on this workspace's datastores")
+        prefix = uri.split("/paths/", 1)[1].rstrip("/") + "/"
+        found = {k[len(prefix):]: v for k, v in self.blobs.items() if k.startswith(prefix)}
+        if not found:
+            raise FileNotFoundError(f"download_folder: no files under {uri}")
+        for rel, data in found.items():
+            destination = Path(target_dir) / rel
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+        self.blob_calls.append(("download", uri))
 
     # ------------------------------------------------------------------ inspection API
     def writes(self) -> list[tuple[str, str]]:
@@ -435,6 +509,8 @@ class FakeAzureML:
             response = action()
         except ServiceError as err:
             response = Response(err.status, error_body(err.code, err.message), err.headers)
+        except _ConnectionDropped:
+            response = Response(None)
         call.status = response.status
         return response
 
@@ -460,6 +536,8 @@ class FakeAzureML:
                     headers["Retry-After"] = str(int(fault.retry_after if fault.retry_after is not None else 1))
                 elif fault.retry_after is not None:
                     headers["Retry-After"] = str(int(fault.retry_after))
+                if fault.status is None:
+                    raise _ConnectionDropped()
                 code = fault.code or _default_code(fault.status)
                 message = fault.message or f"fake: injected {fault.status} for {operation}"
                 raise ServiceError(fault.status, code, message, headers)
@@ -1111,17 +1189,22 @@ OPERATIONS = frozenset({
 })
 
 
-def gateway_for(fake: FakeAzureML, retry=None, sleep=None, uploader=None):
-    """An AzureMLGateway on the fake's workspace, credential and transport; sleeps are recorded, not slept."""
+_DEFAULT = object()
+
+
+def gateway_for(fake: FakeAzureML, retry=None, sleep=None, uploader=_DEFAULT, downloader=_DEFAULT):
+    """An AzureMLGateway on the fake's workspace, credential and transport; sleeps are recorded in
+    fake.gateway_sleeps, not slept; model files go to and come from the fake's blob store."""
     from infra.azureml.gateway import AzureMLGateway, RetryPolicy, WorkspaceRef
 
     return AzureMLGateway(
-        WorkspaceRef(fake.subscription_id, fake.resource_group, fake.workspace_name),
+        fake.workspace_ref(),
         credential=fake.credential,
         transport=fake.transport,
         retry=retry or RetryPolicy(),
         sleep=sleep or fake.gateway_sleeps.append,
-        uploader=uploader,
+        uploader=fake.upload_folder if uploader is _DEFAULT else uploader,
+        downloader=fake.download_folder if downloader is _DEFAULT else downloader,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -59,7 +59,7 @@ class Request:
 
 @dataclass
 class Response:
-    status: int
+    status: Optional[int]  # None: the connection drops without an answer
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -85,6 +85,8 @@ class _HandlerAdapter(BaseAdapter):
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         response = self._handler(Request.from_prepared(request))
+        if response.status is None:  # the connection dropped before any answer
+            raise requests.exceptions.ConnectionError("connection reset by the fake", request=request)
         data, headers = response.encoded()
         headers["Content-Length"] = str(len(data))
         raw = HTTPResponse(

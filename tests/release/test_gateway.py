@@ -372,3 +372,54 @@ def test_read_only_calls_make_no_writes(fake, gateway):
     gateway.list_model_versions("hate-speech-pt")
     gateway.invoke("hs-ep", "blue", {"texts": ["x"]})
     assert fake.writes() == []
+
+
+def test_a_dropped_connection_is_retried(fake, gateway):
+    serving_endpoint(fake)
+    fake.fail("online_endpoints.get", None, times=2)
+    assert gateway.get_endpoint("hs-ep").traffic == {"blue": 100}
+    assert [c.status for c in fake.calls_to("online_endpoints.get")][:3] == [None, None, 200]
+    assert fake.gateway_sleeps == [2.0, 4.0]
+
+
+# ---------------------------------------------------------------------- model files
+def artifact_folder(root, marker):
+    root.mkdir()
+    (root / "model.int8.onnx").write_bytes(b"weights " + marker.encode())
+    (root / "artifact.json").write_text('{"name": "hate-speech-pt"}')
+    return root
+
+
+def test_a_local_folder_round_trips_through_the_fake_blob_store(fake, gateway, tmp_path):
+    source = artifact_folder(tmp_path / "artifact", "v1")
+    registered = gateway.register_model_version("hate-speech-pt", "c0ffee", str(source), tags={})
+    assert registered.path.startswith(fake.datastore_uri("LocalUpload/"))
+    assert registered.path.endswith("/artifact/")
+    target = tmp_path / "cache" / "hate-speech-pt" / "c0ffee"
+    assert gateway.download_model_version("hate-speech-pt", "c0ffee", target) == str(target)
+    assert sorted(p.name for p in target.iterdir()) == ["artifact.json", "model.int8.onnx"]
+    assert (target / "model.int8.onnx").read_bytes() == b"weights v1"
+    assert [kind for kind, _ in fake.blob_calls] == ["upload", "download"]
+
+
+def test_download_replaces_stale_content_and_reports_missing_versions(fake, gateway, tmp_path):
+    fake.add_model_version("m", "2", folder=artifact_folder(tmp_path / "two", "v2"))
+    target = tmp_path / "cache"
+    target.mkdir()
+    (target / "stale.bin").write_bytes(b"old")
+    gateway.download_model_version("m", "2", target)
+    assert sorted(p.name for p in target.iterdir()) == ["artifact.json", "model.int8.onnx"]
+    assert not any(p.name.startswith(".download-") for p in tmp_path.iterdir())
+    with pytest.raises(NotFound, match="download_model_version on model m:3"):
+        gateway.download_model_version("m", "3", tmp_path / "three")
+
+
+def test_a_failed_download_keeps_the_previous_folder(fake, tmp_path):
+    fake.add_model_version("m", "1", path=fake.datastore_uri("models/nothing-here/"))
+    gateway = gateway_for(fake)
+    target = tmp_path / "cache"
+    target.mkdir()
+    (target / "kept.bin").write_bytes(b"keep")
+    with pytest.raises(AzureMLError, match="no files under"):
+        gateway.download_model_version("m", "1", target)
+    assert [p.name for p in target.iterdir()] == ["kept.bin"]
