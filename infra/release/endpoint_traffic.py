@@ -1,0 +1,184 @@
+"""EndpointTraffic: the only owner of an online endpoint's traffic (design decision 5).
+
+From a champion/challenger decision and the stack's rollout and approval settings it puts the
+winner on the slot without live traffic, smoke-tests it through the endpoint, moves traffic in the
+stack's steps, and keeps the registry's stage tags true (see traffic_release.py for the safety
+rules). `read` reports the live traffic, what each slot serves and the stage tags, so a manual
+change shows on refresh and the next `up` puts the declared state back. Deleting the resource
+leaves traffic exactly as it is.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional, Sequence
+
+import pulumi
+import pulumi.dynamic as dynamic
+
+from .fields import DEPLOYMENT_PATTERN, FieldReader, InvalidInputs
+from .gateways import gateway_for
+from .live import EndpointMissing
+from .rollout import read_rollout
+from .smoke import default_payload
+from .stages import PRODUCTION, STAGED
+from .traffic_release import CHALLENGER, TrafficRelease, declared_state, expected_traffic
+from .values import is_unknown, percentages, plain, without_engine_keys
+from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
+
+RESOURCE = "EndpointTraffic"
+REPLACE_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name", "model_name")
+DECLARED_FIELDS = ("slots", "challenger_version", "winner", "champion_version", "require_approval",
+                   "approved_version", "rollout", "hold_seconds", "smoke_payload")
+DEFAULT_SLOTS = ("blue", "green")
+MAX_HOLD_SECONDS = 3600
+
+
+def _read_slots(reader: FieldReader) -> list[str]:
+    value = reader.props.get("slots") or list(DEFAULT_SLOTS)
+    if is_unknown(value):
+        return value
+    accepted = "two different deployment names (lowercase letters, digits, '-'; 3-32 characters)"
+    if (not isinstance(value, (list, tuple)) or len(value) != 2 or len(set(value)) != 2
+            or not all(isinstance(s, str) and DEPLOYMENT_PATTERN.match(s) for s in value)):
+        reader.fail("slots", value, accepted)
+        return list(DEFAULT_SLOTS)
+    return list(value)
+
+
+def _read_payload(reader: FieldReader) -> dict:
+    value = reader.props.get("smoke_payload") or default_payload()
+    if is_unknown(value):
+        return value
+    texts = value.get("texts") if isinstance(value, dict) else None
+    if set(value) != {"texts"} or not isinstance(texts, list) or not texts \
+            or not all(isinstance(t, str) and t for t in texts):
+        reader.fail("smoke_payload", value, 'a scoring request {"texts": ["a text", ...]} (serving/score.py)')
+        return default_payload()
+    return {"texts": list(texts)}
+
+
+def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
+    reader = FieldReader(RESOURCE, props)
+    checked = read_workspace(reader)
+    checked["endpoint_name"] = reader.text("endpoint_name", pattern=re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$"),
+                                           accepted="an endpoint name (3-32 letters, digits or '-', "
+                                                    "starting with a letter)")
+    checked["model_name"] = reader.name("model_name")
+    checked["slots"] = _read_slots(reader)
+    checked["challenger_version"] = reader.name("challenger_version")
+    checked["winner"] = reader.choice("winner", (CHALLENGER, "champion"))
+    checked["champion_version"] = reader.name("champion_version", required=False)
+    checked["require_approval"] = reader.boolean("require_approval", False)
+    checked["approved_version"] = reader.name("approved_version", required=False)
+    checked["rollout"] = read_rollout(reader)
+    checked["hold_seconds"] = reader.number("hold_seconds", 0, 0, MAX_HOLD_SECONDS)
+    checked["smoke_payload"] = _read_payload(reader)
+    return checked, reader.failures
+
+
+def _spec(props: dict) -> dict:
+    checked, failures = _check_inputs(without_engine_keys(props))
+    if failures:
+        raise InvalidInputs(RESOURCE, failures)
+    return checked
+
+
+def drifted(spec: dict, observed: dict) -> list[str]:
+    """How the recorded live facts differ from what `spec` declares ([] when they agree)."""
+    declared = declared_state(spec)
+    slot_models = observed.get("slot_models") or {}
+    stages = observed.get("stages") or {}
+    traffic, mirror = percentages(observed.get("traffic")), percentages(observed.get("mirror_traffic"))
+    problems = []
+    if declared.live is not None:
+        expected = expected_traffic(declared.live, slot_models, spec["model_name"])
+        if expected is None or traffic != expected or mirror:
+            problems.append(f"traffic {traffic} mirror {mirror}; declared: {declared.live} alone at 100%")
+        if stages.get(declared.live) != PRODUCTION:
+            problems.append(f"{declared.live} is tagged {stages.get(declared.live)!r}; declared: {PRODUCTION}")
+    if declared.staged is not None:
+        if expected_traffic(declared.staged, slot_models, spec["model_name"]) is None:
+            problems.append(f"{declared.staged} is not on exactly one slot; declared: staged on the idle slot")
+        if stages.get(declared.staged) != STAGED:
+            problems.append(f"{declared.staged} is tagged {stages.get(declared.staged)!r}; declared: {STAGED}")
+    return problems
+
+
+def _run(spec: dict) -> dict:
+    release = TrafficRelease(gateway_for(workspace_ref(spec)), spec)
+    declared = release.converge()
+    observed = release.observe(declared)
+    return {**spec, **observed, "declared_live_version": declared.live, "note": declared.note,
+            "last_run": release.log}
+
+
+class EndpointTrafficProvider(dynamic.ResourceProvider):
+    """Engine lifecycle of an endpoint's traffic. Holds nothing: every method builds its gateway."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
+        checked, failures = _check_inputs(without_engine_keys(news))
+        return dynamic.CheckResult(checked, [dynamic.CheckFailure(f, r) for f, r in failures])
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        replaces = [k for k in REPLACE_FIELDS if is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
+        if replaces:
+            return dynamic.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
+        if any(is_unknown(news.get(k)) or plain(news.get(k)) != plain(olds.get(k)) for k in DECLARED_FIELDS):
+            return dynamic.DiffResult(changes=True, replaces=[])
+        return dynamic.DiffResult(changes=bool(drifted(_spec(news), plain(olds))), replaces=[])
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        spec = _spec(props)
+        outputs = _run(spec)
+        return dynamic.CreateResult(f"{spec['workspace_name']}/{spec['endpoint_name']}/traffic", outputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        return dynamic.UpdateResult(_run(_spec(news)))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        state = without_engine_keys(props)
+        spec = _spec(state)
+        release = TrafficRelease(gateway_for(workspace_ref(spec)), spec)
+        try:
+            observed = release.observe(declared_state(spec))
+        except EndpointMissing:
+            return dynamic.ReadResult("", {})
+        return dynamic.ReadResult(id_, {**state, **observed})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Traffic stays exactly as it is: removing the owner must not take the endpoint down."""
+
+
+class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"):
+    """Traffic of `endpoint_name` between its two slots, moved to the winner of a ChampionSelection."""
+
+    live_version: pulumi.Output[Optional[str]]
+    staged_version: pulumi.Output[Optional[str]]
+    traffic: pulumi.Output[dict]
+    mirror_traffic: pulumi.Output[dict]
+    slot_models: pulumi.Output[dict]
+    stages: pulumi.Output[dict]
+    note: pulumi.Output[str]
+    last_run: pulumi.Output[list]
+
+    def __init__(self, resource_name: str, *,
+                 subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
+                 workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str],
+                 model_name: pulumi.Input[str], challenger_version: pulumi.Input[str],
+                 winner: pulumi.Input[str], champion_version: pulumi.Input[Optional[str]],
+                 slots: Sequence[str] = DEFAULT_SLOTS, require_approval: bool = False,
+                 approved_version: Optional[pulumi.Input[str]] = None,
+                 rollout: Optional[Sequence[dict]] = None, hold_seconds: float = 0,
+                 smoke_payload: Optional[dict] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        props = {
+            "subscription_id": subscription_id, "resource_group": resource_group,
+            "workspace_name": workspace_name, "endpoint_name": endpoint_name, "model_name": model_name,
+            "slots": list(slots), "challenger_version": challenger_version, "winner": winner,
+            "champion_version": champion_version, "require_approval": require_approval,
+            "approved_version": approved_version, "rollout": list(rollout or []), "hold_seconds": hold_seconds,
+            "smoke_payload": smoke_payload or default_payload(),
+            "live_version": None, "staged_version": None, "traffic": None, "mirror_traffic": None,
+            "slot_models": None, "stages": None, "declared_live_version": None, "note": None, "last_run": None,
+        }
+        super().__init__(EndpointTrafficProvider(), resource_name, props, opts)

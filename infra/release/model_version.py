@@ -1,0 +1,181 @@
+"""ModelVersion: registers a model artifact folder as an explicit, content-derived registry version.
+
+Same content, same version: registering again finds the version and writes nothing. Tags carry the
+provenance (commit, training run, data version) and the validation metrics. The `stage` tag belongs
+to the traffic resource and is never changed here. Deleting the resource archives the version; the
+registry keeps every version as the audit trail.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+import pulumi.dynamic as dynamic
+
+from .content import ARTIFACT_FILE, content_sha256, is_remote, release_tags, version_of
+from .fields import FieldReader, InvalidInputs
+from .gateways import gateway_for
+from .stages import STAGE_TAG
+from .values import UNKNOWN, is_unknown, plain, without_engine_keys
+from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
+
+RESOURCE = "ModelVersion"
+REPLACE_FIELDS = (*WORKSPACE_FIELDS, "model_name", "version")
+REGISTERED_BY = "mlops-platform infra.release.ModelVersion"
+
+
+class VersionCollision(RuntimeError):
+    """The registry holds this version with other content: versions are never overwritten."""
+
+
+def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
+    reader = FieldReader(RESOURCE, props)
+    checked = read_workspace(reader)
+    checked["model_name"] = reader.name("model_name")
+    path = reader.text("path", accepted="a local artifact folder or an azureml:// path")
+    checked["commit"] = reader.text("commit", required=False)
+    checked["training_run"] = reader.text("training_run", required=False)
+    checked["data_version"] = reader.text("data_version", required=False)
+    metrics = reader.mapping("metrics")
+    extra_tags = reader.string_map("tags")
+    if STAGE_TAG in extra_tags:
+        reader.fail("tags", extra_tags, f"tags without '{STAGE_TAG}' (the traffic resource owns the stage tag)")
+    checked["metrics"] = metrics
+    checked["tags"] = extra_tags
+    if isinstance(path, str) and not is_unknown(path) and not is_remote(path):
+        folder = Path(path).expanduser().resolve()
+        if not (folder / ARTIFACT_FILE).is_file():
+            reader.fail("path", path, f"a model artifact folder holding {ARTIFACT_FILE} (contract 1), "
+                                      f"or an azureml:// path")
+            path = None
+        else:
+            path = str(folder)
+    checked["path"] = path
+    if reader.failures:
+        return checked, reader.failures
+    if is_unknown(path):
+        checked.update(content_sha256=UNKNOWN, version=UNKNOWN, release_tags=UNKNOWN)
+        return checked, []
+    sha = content_sha256(path)
+    checked["content_sha256"] = sha
+    checked["version"] = version_of(sha)
+    if any(is_unknown(checked[k]) for k in ("commit", "training_run", "data_version", "metrics", "tags")):
+        checked["release_tags"] = UNKNOWN
+    else:
+        checked["release_tags"] = release_tags(path, checked["commit"], checked["training_run"],
+                                               checked["data_version"], plain(metrics), extra_tags)
+    return checked, []
+
+
+def _spec(props: dict) -> dict:
+    checked, failures = _check_inputs(without_engine_keys(props))
+    if failures:
+        raise InvalidInputs(RESOURCE, failures)
+    return checked
+
+
+def _own_tags(tags: dict) -> dict:
+    return {k: v for k, v in (tags or {}).items() if k != STAGE_TAG}
+
+
+def _outputs(spec: dict, model) -> dict:
+    return {**spec, "model_id": model.id, "archived": bool(model.archived),
+            "registry_tags": dict(model.tags), "stage": model.tags.get(STAGE_TAG)}
+
+
+def _ensure_registered(spec: dict):
+    gateway = gateway_for(workspace_ref(spec))
+    name, version, wanted = spec["model_name"], spec["version"], spec["release_tags"]
+    model = gateway.get_model_version(name, version)
+    if model is None:
+        return gateway.register_model_version(
+            name, version, spec["path"], wanted,
+            description=f"{name} {version}, registered from {spec['path']}",
+            properties={"content_sha256": spec["content_sha256"], "source_path": spec["path"],
+                        "registered_by": REGISTERED_BY})
+    recorded = model.properties.get("content_sha256")
+    if recorded and recorded != spec["content_sha256"]:
+        raise VersionCollision(
+            f"model {name} version {version} is already registered with content {recorded}, "
+            f"not {spec['content_sha256']} ({spec['path']}); a version is never overwritten")
+    stage = {STAGE_TAG: model.tags[STAGE_TAG]} if STAGE_TAG in model.tags else {}
+    if model.archived:
+        # Registering the same version again with its registered path, properties and description
+        # writes it back active (a model PUT sends isArchived false); nothing is uploaded.
+        return gateway.register_model_version(name, version, model.path, {**wanted, **stage},
+                                              description=model.description, properties=model.properties)
+    if _own_tags(model.tags) != wanted:
+        model = gateway.set_model_tags(name, version, {**wanted, **stage})
+    return model
+
+
+class ModelVersionProvider(dynamic.ResourceProvider):
+    """Engine lifecycle of a registered model version. Holds nothing: every method builds its gateway."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
+        checked, failures = _check_inputs(without_engine_keys(news))
+        return dynamic.CheckResult(checked, [dynamic.CheckFailure(f, r) for f, r in failures])
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        replaces = [k for k in REPLACE_FIELDS if is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
+        if replaces:
+            return dynamic.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
+        wanted = news.get("release_tags")
+        changed = (is_unknown(wanted) or plain(wanted) != _own_tags(plain(olds.get("registry_tags")))
+                   or bool(olds.get("archived"))
+                   or any(plain(news.get(k)) != plain(olds.get(k))
+                          for k in ("path", "commit", "training_run", "data_version", "metrics", "tags")))
+        return dynamic.DiffResult(changes=changed, replaces=[], stables=list(WORKSPACE_FIELDS))
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        spec = _spec(props)
+        model = _ensure_registered(spec)
+        return dynamic.CreateResult(model.id, _outputs(spec, model))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        spec = _spec(news)
+        model = _ensure_registered(spec)
+        return dynamic.UpdateResult(_outputs(spec, model))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        state = without_engine_keys(props)
+        model = gateway_for(workspace_ref(state)).get_model_version(state["model_name"], state["version"])
+        if model is None:
+            return dynamic.ReadResult("", {})
+        return dynamic.ReadResult(model.id, _outputs(state, model))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        state = without_engine_keys(props)
+        gateway = gateway_for(workspace_ref(state))
+        if gateway.get_model_version(state["model_name"], state["version"]) is not None:
+            gateway.archive_model_version(state["model_name"], state["version"])
+
+
+class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):
+    """A model artifact registered as version `version` (content-derived) of `model_name`."""
+
+    version: pulumi.Output[str]
+    model_id: pulumi.Output[str]
+    path: pulumi.Output[str]
+    content_sha256: pulumi.Output[str]
+    release_tags: pulumi.Output[dict]
+    registry_tags: pulumi.Output[dict]
+    stage: pulumi.Output[Optional[str]]
+    archived: pulumi.Output[bool]
+
+    def __init__(self, resource_name: str, *,
+                 subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
+                 workspace_name: pulumi.Input[str], model_name: pulumi.Input[str], path: pulumi.Input[str],
+                 commit: Optional[pulumi.Input[str]] = None, training_run: Optional[pulumi.Input[str]] = None,
+                 data_version: Optional[pulumi.Input[str]] = None, metrics: Optional[pulumi.Input[dict]] = None,
+                 tags: Optional[pulumi.Input[dict]] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        props = {
+            "subscription_id": subscription_id, "resource_group": resource_group,
+            "workspace_name": workspace_name, "model_name": model_name, "path": path, "commit": commit,
+            "training_run": training_run, "data_version": data_version, "metrics": metrics, "tags": tags or {},
+            "version": None, "model_id": None, "content_sha256": None, "release_tags": None,
+            "registry_tags": None, "stage": None, "archived": None,
+        }
+        super().__init__(ModelVersionProvider(), resource_name, props, opts)

@@ -1,0 +1,58 @@
+"""Registry stage tags, kept true by the traffic resource.
+
+    staged      won its comparison, not live (one at a time; the previous one becomes `unstaged`)
+    production  the live model (the previous one becomes `surpassed`)
+    (no tag)    never won
+Every change is a read of the version's tags and a write of all of them with only `stage` changed
+(a model PUT replaces the tags), and only for versions whose stage actually changes.
+"""
+from __future__ import annotations
+
+STAGE_TAG = "stage"
+STAGED = "staged"
+UNSTAGED = "unstaged"
+PRODUCTION = "production"
+SURPASSED = "surpassed"
+STAGES = (STAGED, UNSTAGED, PRODUCTION, SURPASSED)
+
+
+def _wanted_stage(version: str, current: str | None, production: str | None, staged: str | None) -> str | None:
+    if version == production:
+        return PRODUCTION
+    if version == staged:
+        return STAGED
+    if production is not None and current == PRODUCTION:
+        return SURPASSED
+    if staged is not None and current == STAGED:
+        return UNSTAGED
+    return current
+
+
+def set_stages(gateway, model_name: str, production: str | None, staged: str | None) -> dict[str, str]:
+    """Tag `production` and `staged` (either may be None: that stage is left alone); returns {version: stage} written."""
+    versions = {v.version: v for v in gateway.list_model_versions(model_name)}
+    for wanted in (production, staged):
+        if wanted is not None and wanted not in versions:
+            found = gateway.get_model_version(model_name, wanted)
+            if found is None:
+                raise LookupError(f"model {model_name} version {wanted} is not in the registry; "
+                                  f"register it (ModelVersion resource) before releasing it")
+            versions[wanted] = found
+    written = {}
+    for version, model in sorted(versions.items()):
+        current = model.tags.get(STAGE_TAG)
+        wanted = _wanted_stage(version, current, production, staged)
+        if wanted != current:
+            gateway.set_model_tags(model_name, version, {**model.tags, STAGE_TAG: wanted})
+            written[version] = wanted
+    return written
+
+
+def stages_of(gateway, model_name: str, versions) -> dict[str, str | None]:
+    """The live stage tag of each of `versions` (None: no tag; missing versions are left out)."""
+    found = {}
+    for version in sorted({v for v in versions if v}):
+        model = gateway.get_model_version(model_name, version)
+        if model is not None:
+            found[version] = model.tags.get(STAGE_TAG)
+    return found

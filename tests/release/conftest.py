@@ -1,0 +1,256 @@
+"""Fixtures for the release providers: an engine that drives them the way Pulumi does, the Azure ML
+fake behind the gateway, and tiny models trained once per session.
+
+`Engine` mirrors pulumi/dynamic/__main__.py and the engine's step logic: the provider is pickled
+with dill and unpickled before use, every property bag crosses a real protobuf Struct (so numbers
+come back as floats), `check` gets the old inputs, `diff`/`update`/`read`/`delete` get the old
+outputs, a failed create records nothing and a failed update keeps the previous state, and a
+replacement creates the new resource before deleting the old one.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dill
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import rpc
+
+from infra.azureml.gateway import RetryPolicy, WorkspaceRef
+from infra.release.gateways import use_gateway_factory
+from infra.release.model_ref import version_in
+from tests.fakes.azureml import FakeAzureML, gateway_for
+
+MODEL_NAME = "hate-speech-pt"
+ENDPOINT = "hate-speech"
+SLOTS = ("blue", "green")
+RETRY_ATTEMPTS = 3
+
+
+def wire(props: dict) -> dict:
+    """A property bag after a trip through the engine (protobuf Struct, as the dynamic provider host does)."""
+    loop = asyncio.new_event_loop()
+    try:
+        struct = loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
+    return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+class CheckFailed(Exception):
+    def __init__(self, failures):
+        self.failures = [(f.property, f.reason) for f in failures]
+        super().__init__(self.failures)
+
+
+@dataclass
+class Record:
+    id: str
+    inputs: dict
+    outputs: dict
+    provider_blob: str
+
+
+@dataclass
+class Engine:
+    """The engine's lifecycle calls against dynamic providers, with state carried between them."""
+
+    state: dict = field(default_factory=dict)
+    steps: list = field(default_factory=list)
+
+    @staticmethod
+    def _provider(blob: str):
+        return dill.loads(base64.b64decode(blob))
+
+    def check(self, name: str, provider, inputs: dict) -> dict:
+        blob = serialize_provider(provider)
+        record = self.state.get(name)
+        news = wire({**inputs, "__provider": blob})
+        olds = record.inputs if record else {}
+        result = self._provider(blob).check(olds, news)
+        if result.failures:
+            raise CheckFailed(result.failures)
+        return wire({**result.inputs, "__provider": blob})
+
+    def preview(self, name: str, provider, inputs: dict) -> str:
+        """What `pulumi preview` would do: create, same, update or replace (no provider write)."""
+        checked = self.check(name, provider, inputs)
+        record = self.state.get(name)
+        if record is None:
+            return "create"
+        diff = self._provider(checked["__provider"]).diff(record.id, record.outputs, checked)
+        if not diff.changes:
+            return "same"
+        return "replace" if diff.replaces else "update"
+
+    def up(self, name: str, provider, inputs: dict) -> str:
+        checked = self.check(name, provider, inputs)
+        blob = checked["__provider"]
+        live = self._provider(blob)
+        record = self.state.get(name)
+        if record is None:
+            result = live.create(checked)
+            self._store(name, result.id, checked, result.outs, blob)
+            self.steps.append((name, "create"))
+            return "create"
+        diff = live.diff(record.id, record.outputs, checked)
+        if not diff.changes:
+            self.steps.append((name, "same"))
+            return "same"
+        if diff.replaces:
+            result = live.create(checked)
+            live.delete(record.id, record.outputs)
+            self._store(name, result.id, checked, result.outs, blob)
+            self.steps.append((name, "replace"))
+            return "replace"
+        result = live.update(record.id, record.outputs, checked)
+        self._store(name, record.id, checked, result.outs, blob)
+        self.steps.append((name, "update"))
+        return "update"
+
+    def refresh(self, name: str) -> str:
+        record = self.state[name]
+        result = self._provider(record.provider_blob).read(record.id, record.outputs)
+        if not result.id:
+            del self.state[name]
+            return "deleted"
+        outputs = wire({**result.outs, "__provider": record.provider_blob})
+        changed = outputs != record.outputs
+        self.state[name] = Record(result.id, record.inputs, outputs, record.provider_blob)
+        return "changed" if changed else "same"
+
+    def destroy(self, name: str) -> None:
+        record = self.state.pop(name)
+        self._provider(record.provider_blob).delete(record.id, record.outputs)
+
+    def outputs(self, name: str) -> dict:
+        return {k: v for k, v in self.state[name].outputs.items() if not k.startswith("__")}
+
+    def _store(self, name, id_, inputs, outs, blob):
+        assert isinstance(id_, str) and id_, f"{name}: create must return a non-empty id"
+        self.state[name] = Record(id_, inputs, wire({**(outs or {}), "__provider": blob}), blob)
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return Engine()
+
+
+# ---------------------------------------------------------------------------------- models
+def _variant(source: Path, target: Path, threshold: float) -> Path:
+    """A copy of a trained artifact whose decision threshold is moved: same network, other behaviour."""
+    shutil.copytree(source, target)
+    artifact = json.loads((target / "artifact.json").read_text(encoding="utf-8"))
+    artifact["threshold"] = threshold
+    (target / "artifact.json").write_text(json.dumps(artifact, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
+@dataclass(frozen=True)
+class Models:
+    good: Path          # the trained tiny model
+    always_hate: Path   # same network, threshold 0: calls every text hate (fails the macro-F1 floor)
+    never_hate: Path    # same network, threshold 1: calls nothing hate
+    evaluation_data: Path
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory) -> Models:
+    from model.settings import TrainSettings
+    from model.synthetic import write_synthetic_csv
+    from model.train import train
+
+    root = tmp_path_factory.mktemp("release-models")
+    training = write_synthetic_csv(root / "train.csv", n_rows=300, seed=11)
+    evaluation = write_synthetic_csv(root / "evaluation.csv", n_rows=200, seed=12)
+    good = root / "good"
+    train(training, good, TrainSettings(preset="tiny", seed=0, epochs=4, num_threads=1), quiet=True)
+    return Models(good=good, always_hate=_variant(good, root / "always-hate", 0.0),
+                  never_hate=_variant(good, root / "never-hate", 1.0), evaluation_data=Path(evaluation))
+
+
+# ---------------------------------------------------------------------------------- Azure ML fake
+class ModelScorer:
+    """The scoring route of one deployment: scores with whatever model the deployment serves now."""
+
+    def __init__(self, fake: FakeAzureML, endpoint: str, slot: str):
+        self.fake, self.endpoint, self.slot = fake, endpoint, slot
+        self._loaded: dict[str, object] = {}
+
+    def __call__(self, payload):
+        from serving.classifier import HateSpeechClassifier
+
+        model_id = self.fake.deployment(self.endpoint, self.slot)["properties"].get("model")
+        version = version_in(model_id, MODEL_NAME)
+        if version is None:
+            raise RuntimeError(f"deployment {self.slot} serves no {MODEL_NAME} model ({model_id!r})")
+        if version not in self._loaded:
+            source = self.fake.model_version(MODEL_NAME, version)["properties"]["properties"]["source_path"]
+            self._loaded[version] = HateSpeechClassifier.load(source, intra_op_threads=1)
+        predictions = self._loaded[version].predict(payload["texts"])
+        return {"predictions": predictions, "model": {"name": MODEL_NAME, "version": version}}
+
+
+@dataclass
+class AzureML:
+    """The fake workspace wired behind the providers' gateway seam."""
+
+    fake: FakeAzureML
+    workspace: WorkspaceRef
+    uploads: list = field(default_factory=list)
+
+    @property
+    def coordinates(self) -> dict:
+        return {"subscription_id": self.workspace.subscription_id, "resource_group": self.workspace.resource_group,
+                "workspace_name": self.workspace.workspace_name}
+
+    def traffic(self) -> dict:
+        props = self.fake.endpoint(ENDPOINT)["properties"]
+        return {k: v for k, v in props["traffic"].items() if v}
+
+    def mirror(self) -> dict:
+        props = self.fake.endpoint(ENDPOINT)["properties"]
+        return {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v}
+
+    def slot_version(self, slot: str) -> str | None:
+        return version_in(self.fake.deployment(ENDPOINT, slot)["properties"].get("model"), MODEL_NAME)
+
+    def serving(self) -> dict:
+        """{version: percent} of live traffic."""
+        return {self.slot_version(slot): pct for slot, pct in self.traffic().items()}
+
+    def stage(self, version: str) -> str | None:
+        return self.fake.model_version(MODEL_NAME, version)["properties"]["tags"].get("stage")
+
+    def archived(self, version: str) -> bool:
+        return bool(self.fake.model_version(MODEL_NAME, version)["properties"]["isArchived"])
+
+    def write_count(self) -> int:
+        return len(self.fake.writes())
+
+
+@pytest.fixture
+def azureml():
+    fake = FakeAzureML()
+    fake.add_endpoint(ENDPOINT)
+    for slot in SLOTS:
+        fake.add_deployment(ENDPOINT, slot)
+        fake.set_scorer(ENDPOINT, slot, ModelScorer(fake, ENDPOINT, slot))
+    workspace = WorkspaceRef(fake.subscription_id, fake.resource_group, fake.workspace_name)
+    env = AzureML(fake, workspace)
+
+    def upload(local_dir: str, name: str, version: str) -> str:
+        env.uploads.append((local_dir, name, version))
+        return fake.datastore_uri(f"models/{name}/{version}/")
+
+    def factory(ref: WorkspaceRef):
+        return gateway_for(fake, retry=RetryPolicy(attempts=RETRY_ATTEMPTS, initial_delay_s=0.0, max_delay_s=0.0),
+                           sleep=lambda seconds: None, uploader=upload)
+
+    with use_gateway_factory(workspace, factory):
+        yield env
