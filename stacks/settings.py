@@ -221,6 +221,11 @@ def _workspace(section: Section, problems: Problems) -> WorkspaceSettings | None
     if not section.valid:
         return None
     release = section.raw.get("release")
+    endpoint = section.raw.get("endpoint")
+    if release is None and isinstance(endpoint, dict) and not endpoint.get("bootstrapModel"):
+        problems.missing(f"{section.key('endpoint')}.bootstrapModel",
+                         "a model reference for the slots (e.g. azureml:hate-speech-pt:1) when the "
+                         "workspace has no `release` to provide one")
     return WorkspaceSettings(
         name=section.string("name", pattern=WORKSPACE_NAME,
                             accepted="2-12 lowercase letters and digits, starting with a letter"),

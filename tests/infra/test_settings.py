@@ -59,6 +59,8 @@ def test_the_real_configs_are_valid():
      "mlops-platform:access.dataScientistGroupIds[0]: 'not-a-guid' is not valid; accepted: a list of Entra ID group object ids"),
     (lambda c: c.update({f"{P}keyVaultRetentionDays": 3}),
      "mlops-platform:keyVaultRetentionDays: 3 is not valid; accepted: a whole number from 7 to 90"),
+    (lambda c: workspace(c)["endpoint"].pop("bootstrapModel"),
+     "mlops-platform:workspaces[0].endpoint.bootstrapModel: is required; accepted: a model reference for the slots"),
     (lambda c: c.update({f"{P}tier": "staging"}),
      "mlops-platform:tier: 'staging' is not valid; accepted: one of dev, test, prod"),
 ])
