@@ -348,6 +348,7 @@ class FakeAzureML:
         }
         self._validate_endpoint(name, body, creating=True)
         resource = self._store_endpoint(name, body)
+        self._stamp_endpoint_properties(resource)
         resource["properties"]["provisioningState"] = "Succeeded"
         return resource
 
@@ -501,6 +502,7 @@ class FakeAzureML:
             route = ("unknown", lambda: _raise(404, "NoRoute", f"fake: no service at host {request.host}"))
         operation, action = route
         api_version = request.query.get("api-version")
+        self._api_version = api_version
         call = Call(operation, request.method, request.path, api_version, request.query, request.body)
         self.calls.append(call)
         try:
@@ -840,7 +842,7 @@ class FakeAzureML:
     def _list_endpoints(self) -> Response:
         return Response(200, {"value": list(self._endpoints.values()), "nextLink": None})
 
-    def _refuse_if_busy(self, endpoint: str) -> None:
+    def _refuse_if_busy(self, endpoint: str, deployment: Optional[str] = None) -> None:
         resource = self._endpoints.get(endpoint)
         if resource is None:
             return
@@ -851,6 +853,9 @@ class FakeAzureML:
                 if self._busy_writes[endpoint] <= 0:
                     del self._busy_writes[endpoint]
                     resource["properties"]["provisioningState"] = "Succeeded"
+            if deployment is not None:  # the service's wording for deployment writes
+                _raise(409, "Conflict", f"Cannot create a deployment in endpoint {endpoint} because it is in "
+                                        f"{state} provisioning state.")
             _raise(409, "Conflict",
                    f"Conflicting operation: online endpoint '{endpoint}' is in provisioning state '{state}'. "
                    "Wait for the current operation to complete and retry.")
@@ -932,6 +937,7 @@ class FakeAzureML:
         previous = None if creating else _copy(self._endpoints[name])
         lro_fault = self._take_lro_fault("online_endpoints.put", self.endpoint_id(name))
         resource = self._store_endpoint(name, body)
+        self._stamp_endpoint_properties(resource)
 
         def finish(succeeded: bool) -> None:
             current = self._endpoints.get(name)
@@ -1024,7 +1030,7 @@ class FakeAzureML:
 
     def _put_deployment(self, endpoint: str, name: str, body: dict) -> Response:
         self._require_endpoint(endpoint)
-        self._refuse_if_busy(endpoint)
+        self._refuse_if_busy(endpoint, deployment=name)
         previous = self._deployments.get((endpoint, name))
         if previous is not None and previous["properties"].get("provisioningState") in BUSY_STATES:
             _raise(409, "Conflict", f"Conflicting operation: deployment '{name}' is in provisioning state "
@@ -1075,7 +1081,7 @@ class FakeAzureML:
         return None
 
     def _new_operation(self, finish: Callable[[bool], None], fault: Optional[_Fault]) -> _Operation:
-        op = _Operation(op_id=f"oe:{uuid.uuid4()}", remaining_polls=self.lro_polls, finish=finish,
+        op = _Operation(op_id=f"oe:{uuid.uuid4()}:{uuid.uuid4()}", remaining_polls=self.lro_polls, finish=finish,
                         fails=fault is not None,
                         message=(fault.message if fault and fault.message else "fake: the operation failed"),
                         started=self._tick())
@@ -1085,11 +1091,18 @@ class FakeAzureML:
     def _operation_urls(self, op: _Operation) -> tuple[str, str]:
         base = (f"https://{ARM_HOST}/subscriptions/{self.subscription_id}/providers/{PROVIDER}"
                 f"/locations/{self.region}")
-        return (f"{base}/mfeOperationsStatus/{op.op_id}?api-version=2023-04-01-preview",
-                f"{base}/mfeOperationResults/{op.op_id}?api-version=2023-04-01-preview")
+        version = getattr(self, "_api_version", None) or "2022-02-01-preview"  # echoes the request's
+        return (f"{base}/mfeOperationsStatus/{op.op_id}?api-version={version}",
+                f"{base}/mfeOperationResults/{op.op_id}?api-version={version}")
+
+    def _stamp_endpoint_properties(self, resource: dict) -> None:
+        """The service records these in the endpoint's own properties bag (and clients send them back)."""
+        resource["properties"]["properties"]["azureml.onlineendpointid"] = resource["id"].lower()
 
     def _accepted(self, resource_id, resource, finish, fault, created) -> Response:  # noqa: ARG002
         op = self._new_operation(finish, fault)
+        if resource.get("type") == f"{PROVIDER}/workspaces/onlineEndpoints":
+            resource["properties"]["properties"]["AzureAsyncOperationUri"] = self._operation_urls(op)[0]
         status_url, _ = self._operation_urls(op)
         headers = {"Azure-AsyncOperation": status_url, "x-ms-async-operation-timeout": "PT1H"}
         # The service answers 201 with Azure-AsyncOperation for creates and updates alike.

@@ -378,3 +378,43 @@ def test_reads_and_key_listing_are_not_writes(fake, ml):
     assert fake.writes() == []
     ml.models.archive("m", version="1")
     assert fake.writes() == [("PUT", f"{WS_PATH}/models/m/versions/1")]
+
+
+def test_async_operation_urls_echo_the_request_api_version_and_land_in_the_endpoint(fake):
+    endpoint_with(fake, "blue")
+    response = put_endpoint_raw(fake, {"blue": 100})
+    assert response.headers["Azure-AsyncOperation"].endswith("?api-version=2022-02-01-preview")
+    props = fake.endpoint("ep1")["properties"]["properties"]
+    assert props["AzureAsyncOperationUri"] == response.headers["Azure-AsyncOperation"]
+    assert props["azureml.onlineendpointid"] == fake.endpoint_id("ep1").lower()
+
+
+def test_deployment_writes_on_an_updating_endpoint_use_the_service_wording(fake, ml):
+    endpoint_with(fake, "blue")
+    fake.hold_endpoint_updating("ep1")
+    with pytest.raises(ResourceExistsError) as caught:
+        ml.online_deployments.begin_create_or_update(ml.online_deployments.get(name="blue", endpoint_name="ep1"))
+    assert caught.value.error.message == ("Cannot create a deployment in endpoint ep1 because it is in Updating "
+                                          "provisioning state.")
+
+
+def test_invoke_on_an_aml_token_endpoint_uses_the_token_route(fake, ml):
+    fake.add_endpoint("ep1", auth_mode="AMLToken")
+    fake.add_deployment("ep1", "blue", scorer=lambda payload: payload)
+    fake.set_traffic("ep1", {"blue": 100})
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"texts": ["a"]}, handle)
+    # always name the deployment: azure-ai-ml keeps the last azureml-model-deployment header in a
+    # module-level dict, so an unnamed invoke can reach the deployment a previous call named
+    reply = ml.online_endpoints.invoke("ep1", request_file=handle.name, deployment_name="blue")
+    assert json.loads(reply) == {"texts": ["a"]}
+    assert fake.calls_to("online_endpoints.get_token") and not fake.calls_to("online_endpoints.list_keys")
+
+
+def test_deleting_an_endpoint_through_the_sdk_removes_its_deployments(fake, ml):
+    endpoint_with(fake, "blue", traffic={"blue": 100})
+    ml.online_endpoints.begin_delete(name="ep1").result()
+    assert fake.endpoint("ep1") is None and fake.deployment("ep1", "blue") is None
+    assert ("DELETE", f"{WS_PATH}/onlineEndpoints/ep1") in fake.writes()
+    with pytest.raises(ResourceNotFoundError):
+        ml.online_endpoints.get("ep1")
