@@ -26,7 +26,8 @@ Semantics callers rely on:
   (replacing what was there) and returns its path; with `downloader` given to the gateway it calls
   downloader(azureml_uri, folder), otherwise azure-ai-ml's models.download (real storage only).
 - archive_model_version sets isArchived (never deletes); archiving an archived version writes nothing.
-- list_model_versions lists archived versions too (each carries `archived`); an unknown model gives [].
+- list_model_versions lists archived versions too (each carries `archived`), in the service's order
+  (do not rely on it); an unknown model gives [].
 - Endpoint.traffic / mirror_traffic hold only deployments with a non-zero share; Endpoint.deployments
   lists every deployment of the endpoint.
 - set_traffic always GETs the live endpoint, changes only traffic and mirror traffic, PUTs the whole
@@ -38,7 +39,8 @@ Semantics callers rely on:
   AzureMLError (not retried: the service already tried).
 - invoke posts `payload` as JSON to the endpoint's scoring URI with the `azureml-model-deployment`
   header naming `deployment` (azure-ai-ml fetches the endpoint key with listKeys) and returns the
-  decoded JSON reply. A scoring failure whose body is not JSON reaches the caller with status None
+  decoded JSON reply; afterwards it removes the key and deployment name that azure-ai-ml leaves in
+  a module-level header dict. A scoring failure whose body is not JSON reaches the caller with status None
   (azure-ai-ml drops the status) and is not retried.
 """
 
@@ -330,11 +332,23 @@ class AzureMLGateway:
                 return self._ml.online_endpoints.invoke(endpoint, request_file=request_file,
                                                         deployment_name=deployment)
 
-        text = self._call("invoke", resource, score)
+        try:
+            text = self._call("invoke", resource, score)
+        finally:
+            _forget_invoke_headers()
         try:
             return json.loads(text)
         except ValueError as err:
             raise AzureMLError("invoke", resource, 200, f"the scoring reply is not JSON: {text[:200]!r}") from err
+
+
+def _forget_invoke_headers() -> None:
+    """azure-ai-ml's invoke writes the endpoint key and the deployment name into a module-level dict
+    it reuses for every later call; drop both so no key lingers and no call inherits a deployment."""
+    from azure.ai.ml.constants._endpoint import EndpointInvokeFields
+
+    EndpointInvokeFields.DEFAULT_HEADER.pop(EndpointInvokeFields.AUTHORIZATION, None)
+    EndpointInvokeFields.DEFAULT_HEADER.pop(EndpointInvokeFields.MODEL_DEPLOYMENT, None)
 
 
 def _single_download(folder: str) -> str:

@@ -300,6 +300,18 @@ def test_invoke_reaches_the_named_deployment(fake, gateway):
     assert fake.writes() == []
 
 
+def test_invoke_leaves_no_key_or_deployment_in_azure_ai_ml_shared_headers(fake, gateway):
+    from azure.ai.ml.constants._endpoint import EndpointInvokeFields
+
+    serving_endpoint(fake)
+    gateway.invoke("hs-ep", "green", {"texts": ["a"]})
+    assert EndpointInvokeFields.DEFAULT_HEADER == {"Content-Type": "application/json"}
+    fake.mark_unhealthy("hs-ep", "blue")
+    with pytest.raises(AzureMLError):
+        gateway.invoke("hs-ep", "blue", {"texts": ["a"]})
+    assert EndpointInvokeFields.DEFAULT_HEADER == {"Content-Type": "application/json"}
+
+
 def test_invoke_on_an_unhealthy_deployment_fails_without_retrying(fake, gateway):
     serving_endpoint(fake)
     fake.mark_unhealthy("hs-ep", "green")
