@@ -2,7 +2,9 @@
 
 The online endpoint resource must leave ``properties.traffic`` and ``properties.mirrorTraffic`` alone
 (``ignore_changes``) and declare no traffic itself; per endpoint, exactly one other resource (the release provider's traffic resource)
-may carry a ``traffic`` map. Two writers of the same endpoint's traffic would undo each other on every
+may own the traffic: a dynamic resource with a top-level ``traffic`` property (the release provider's
+EndpointTraffic, whose ``traffic`` input is empty until it runs) or any other resource with a
+``traffic`` map. Two writers of the same endpoint's traffic would undo each other on every
 ``pulumi up`` (an endpoint PUT replaces the whole body, last writer wins).
 
 Resource options reach a policy only in part (``args.opts``: protect, ignore_changes,
@@ -64,9 +66,14 @@ def _first(props, keys):
     return MISSING
 
 
-def traffic_target(props) -> tuple | None:
+DYNAMIC_PREFIX = "pulumi-python:dynamic"
+
+
+def traffic_target(resource_type: str, props) -> tuple | None:
     """(workspace, endpoint) a resource sets traffic on, or None if it sets no traffic."""
-    if not isinstance(lookup(props, "traffic"), Mapping):
+    if "traffic" not in props:
+        return None
+    if not resource_type.startswith(DYNAMIC_PREFIX) and not isinstance(props["traffic"], Mapping):
         return None
     endpoint = _first(props, ENDPOINT_KEYS)
     workspace = _first(props, WORKSPACE_KEYS)
@@ -78,7 +85,7 @@ def validate_single_traffic_owner(args: StackValidationArgs, report_violation) -
     for resource in args.resources:
         if resource.resource_type == ENDPOINT:
             continue
-        target = traffic_target(resource.props)
+        target = traffic_target(resource.resource_type, resource.props)
         if target is not None:
             owners.setdefault(target, []).append(resource)
     for (workspace, endpoint), resources in owners.items():

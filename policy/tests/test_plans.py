@@ -164,11 +164,10 @@ def test_a_second_traffic_owner_of_a_plan_endpoint_is_caught(plans):
         endpoint = next(r for r in resources if r["type"] == ENDPOINT)
         target = {"endpoint_name": endpoint["inputs"]["endpointName"],
                   "workspace_name": endpoint["inputs"]["workspaceName"]}
-        owners = [r for r in resources if r["type"].startswith("pulumi-python:dynamic")
-                  and isinstance(r["inputs"].get("traffic"), dict)]
-        if not owners:
-            resources.append({"type": "pulumi-python:dynamic/release:Traffic", "name": "release-traffic",
-                              "inputs": {**target, "traffic": {"blue": 100}}})
-        resources.append({"type": "pulumi-python:dynamic/release:Traffic", "name": "hotfix-traffic",
-                          "inputs": {**target, "traffic": {"green": 100}}})
+        owners = [r for r in resources if r["type"].startswith("pulumi-python:dynamic") and "traffic" in r["inputs"]]
+        if not owners:  # a stack without release settings has no EndpointTraffic yet
+            resources.append({"type": "pulumi-python:dynamic/release:EndpointTraffic", "name": "release-traffic",
+                              "inputs": {**target, "traffic": None}})
+        resources.append({"type": "pulumi-python:dynamic/release:EndpointTraffic", "name": "hotfix-traffic",
+                          "inputs": {**target, "traffic": None}})
         assert len(stack_violations(resources, stack)) == 2, stack

@@ -5,14 +5,12 @@ from pulumi_policy import StackValidationArgs
 
 
 def traffic_resource(name, endpoint="hate-speech-prod", workspace="mlw-prod", traffic=None):
+    """The release provider's EndpointTraffic as the engine sees it: `traffic` is None in its inputs
+    (an output placeholder) and the live map in its outputs."""
     return {
-        "type": "pulumi-python:dynamic/infra.release:Traffic",
+        "type": "pulumi-python:dynamic/release:EndpointTraffic",
         "name": name,
-        "inputs": {
-            "endpoint_name": endpoint,
-            "workspace_name": workspace,
-            "traffic": traffic if traffic is not None else {"blue": 90, "green": 10},
-        },
+        "inputs": {"endpoint_name": endpoint, "workspace_name": workspace, "traffic": traffic},
     }
 
 
@@ -65,6 +63,18 @@ def test_two_traffic_owners_of_one_endpoint_are_caught(secure):
     assert len(found) == 2
     assert all("endpoint 'hate-speech-prod' of workspace 'mlw-prod' has 2 traffic owners" in m for m, _ in found)
     assert {urn.rsplit("::", 1)[1] for _, urn in found} == {"traffic", "hotfix"}
+
+
+def test_a_plain_resource_with_a_traffic_map_is_an_owner_too(secure):
+    other = {"type": "azure-native:resources:Deployment", "name": "arm-template",
+             "inputs": {"endpointName": "hate-speech-prod", "workspaceName": "mlw-prod", "traffic": {"blue": 100}}}
+    found = stack_violations([secure["endpoint"], traffic_resource("traffic"), other])
+    assert len(found) == 2
+
+
+def test_a_plain_resource_without_traffic_is_no_owner(secure):
+    other = {"type": "azure-native:resources:Deployment", "name": "x", "inputs": {"traffic": None}}
+    assert stack_violations([secure["endpoint"], traffic_resource("traffic"), other]) == []
 
 
 def test_same_endpoint_name_in_two_workspaces_is_two_endpoints():

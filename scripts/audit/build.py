@@ -62,7 +62,8 @@ def _fmt_traffic(traffic) -> str:
     return ", ".join(f"{slot} {text(share)}%" for slot, share in sorted(traffic.items()))
 
 
-def releases(updates: list[Update], resources: list[StateResource]) -> Section:
+def releases(updates: list[Update], resources: list[StateResource],
+             previous: list[StateResource] | None = None) -> Section:
     decisions, versions, traffic = release_state(resources)
     section = Section("Model releases")
     section.add("From the release resources in the current state (pulumi stack export) and the release "
@@ -90,14 +91,20 @@ def releases(updates: list[Update], resources: list[StateResource]) -> Section:
         if d.mcnemar:
             evidence.add(f"McNemar's test: {text(d.mcnemar)}.")
         section.add(evidence)
+    before = {t.urn: t.traffic for t in release_state(previous or [])[2]}
     section.add(Table(
-        ["Traffic resource", "Endpoint", "Traffic before", "Traffic after", "Mirror before", "Mirror after",
-         "Production version", "Approval"],
-        [[t.name, text(t.endpoint), _fmt_traffic(t.before), _fmt_traffic(t.after), _fmt_traffic(t.mirror_before),
-          _fmt_traffic(t.mirror_after), text(t.production_version), text(t.approval) if t.approval else "—"]
+        ["Traffic resource", "Endpoint", "Traffic before", "Traffic after", "Mirror", "Live version",
+         "Staged version", "Approval required", "Approved version", "Note"],
+        [[t.name, text(t.endpoint), _fmt_traffic(before[t.urn]) if t.urn in before else "not recorded",
+          _fmt_traffic(t.traffic), _fmt_traffic(t.mirror_traffic), text(t.live_version), text(t.staged_version),
+          text(t.require_approval), text(t.approved_version), text(t.note)]
          for t in traffic],
-        caption="Traffic",
+        caption="Traffic (before: the same resource in --previous-export; after: the current state)",
     ))
+    for t in traffic:
+        if t.steps:
+            section.add(Table(["Step", "What the release did"], [[str(i + 1), text(step)] for i, step in enumerate(t.steps)],
+                              caption=f"Last run of {t.name}"))
     section.add(Table(
         ["Resource", "Model", "Version", "Stage", "Archived", "Content sha256"],
         [[v.name, text(v.model_name), text(v.version), text(v.stage), text(v.archived), text(v.content_sha256)]
@@ -173,7 +180,7 @@ def build_report(stack: str, history: list[Update], export: dict, sources: str,
     return Document(title, [
         summary(stack, history, resources, sources),
         timeline(history),
-        releases(history, resources),
+        releases(history, resources, previous),
         config_section(history),
         destroyed_section(history, resources, previous, export),
     ])

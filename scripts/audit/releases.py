@@ -1,7 +1,10 @@
 """Model releases: the release resources in the stack's state, and the release config of each update.
 
-Resources are recognised by their outputs, not their type names: a decision carries `winner`, a
-model version `content_sha256` or `model_id` with `version`, a traffic resource a `traffic` map.
+Release resources (infra/release) are recognised by their outputs, not their type names: the
+traffic owner (EndpointTraffic) carries `traffic` and `slot_models`, a champion/challenger decision
+(ChampionSelection) `decision` and `p_value`, a registered model version (ModelVersion)
+`content_sha256` and `version`. Traffic before an update is the traffic the same resource recorded
+in an older export (--previous-export); each run's steps are in the traffic resource's `last_run`.
 """
 from __future__ import annotations
 
@@ -57,13 +60,17 @@ class ModelVersionRecord:
 @dataclass(frozen=True)
 class TrafficRecord:
     name: str
+    urn: str
     endpoint: str | None
-    before: dict | None
-    after: dict | None
-    mirror_before: dict | None
-    mirror_after: dict | None
-    production_version: str | None
-    approval: dict = field(default_factory=dict)
+    traffic: dict | None
+    mirror_traffic: dict | None
+    live_version: str | None
+    staged_version: str | None
+    winner: str | None
+    require_approval: Any
+    approved_version: str | None
+    note: str | None
+    steps: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -93,13 +100,6 @@ def state_resources(export: dict) -> list[StateResource]:
     return resources
 
 
-def _first(values: dict, *names: str) -> Any:
-    for name in names:
-        if values.get(name) is not None:
-            return values[name]
-    return None
-
-
 def _metrics(decision: dict) -> dict[str, dict]:
     metrics = {}
     for side in ("champion", "challenger"):
@@ -114,16 +114,16 @@ def _decision(resource: StateResource) -> Decision:
     evidence = out.get("decision") if isinstance(out.get("decision"), dict) else {}
     return Decision(
         name=resource.name,
-        model_name=_first(out, "model_name"),
-        endpoint=_first(out, "endpoint_name"),
-        champion_version=_first(out, "champion_version"),
-        challenger_version=_first(out, "challenger_version"),
-        winner=_first(out, "winner") or evidence.get("winner"),
-        winner_version=_first(out, "winner_version"),
+        model_name=out.get("model_name"),
+        endpoint=out.get("endpoint_name"),
+        champion_version=out.get("champion_version"),
+        challenger_version=out.get("challenger_version"),
+        winner=out.get("winner") or evidence.get("winner"),
+        winner_version=out.get("winner_version"),
         p_value=out.get("p_value", evidence.get("p_value")),
-        reason=_first(out, "reason") or evidence.get("reason"),
-        decided_utc=_first(out, "decided_utc"),
-        evaluation_data_sha256=_first(out, "evaluation_data_sha256"),
+        reason=out.get("reason") or evidence.get("reason"),
+        decided_utc=out.get("decided_utc"),
+        evaluation_data_sha256=out.get("evaluation_data_sha256"),
         primary_metric=evidence.get("primary_metric"),
         metrics=_metrics(evidence),
         guardrails=evidence.get("guardrails") if isinstance(evidence.get("guardrails"), dict) else {},
@@ -135,28 +135,25 @@ def _model_version(resource: StateResource) -> ModelVersionRecord:
     out = resource.outputs
     return ModelVersionRecord(
         name=resource.name,
-        model_name=_first(out, "model_name", "name"),
-        version=_first(out, "version"),
-        stage=_first(out, "stage"),
+        model_name=out.get("model_name"),
+        version=out.get("version"),
+        stage=out.get("stage"),
         archived=out.get("archived"),
-        content_sha256=_first(out, "content_sha256"),
-        tags=_first(out, "registry_tags", "release_tags", "tags") or {},
+        content_sha256=out.get("content_sha256"),
+        tags=out.get("registry_tags") or {},
     )
 
 
 def _traffic(resource: StateResource) -> TrafficRecord:
     out = resource.outputs
-    approval = {k: out[k] for k in ("require_approval", "approved_version", "approved_by", "approval")
-                if out.get(k) is not None}
+    steps = out.get("last_run")
     return TrafficRecord(
-        name=resource.name,
-        endpoint=_first(out, "endpoint_name"),
-        before=_first(out, "traffic_before", "previous_traffic"),
-        after=_first(out, "traffic_after", "traffic"),
-        mirror_before=_first(out, "mirror_traffic_before", "previous_mirror_traffic"),
-        mirror_after=_first(out, "mirror_traffic_after", "mirror_traffic"),
-        production_version=_first(out, "production_version", "live_version"),
-        approval=approval,
+        name=resource.name, urn=resource.urn, endpoint=out.get("endpoint_name"),
+        traffic=out.get("traffic"), mirror_traffic=out.get("mirror_traffic"),
+        live_version=out.get("live_version"), staged_version=out.get("staged_version"),
+        winner=out.get("winner"), require_approval=out.get("require_approval"),
+        approved_version=out.get("approved_version"), note=out.get("note"),
+        steps=list(steps) if isinstance(steps, list) else [],
     )
 
 
@@ -166,11 +163,11 @@ def release_state(resources: list[StateResource]) -> tuple[list[Decision], list[
         if not resource.type.startswith(DYNAMIC_PREFIX):
             continue
         out = resource.outputs
-        if "winner" in out:
-            decisions.append(_decision(resource))
-        elif isinstance(out.get("traffic"), dict) or isinstance(out.get("traffic_after"), dict):
+        if "traffic" in out and "slot_models" in out:
             traffic.append(_traffic(resource))
-        elif out.get("version") is not None and ("content_sha256" in out or "model_id" in out):
+        elif "decision" in out and "p_value" in out:
+            decisions.append(_decision(resource))
+        elif "content_sha256" in out and "version" in out:
             versions.append(_model_version(resource))
     return decisions, versions, traffic
 

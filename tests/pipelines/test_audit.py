@@ -112,10 +112,19 @@ def test_release_decision_with_evidence_and_traffic_before_and_after(reports):
     assert metrics[r"macro\_f1"] == ["0.781", "0.812"]
     guardrails = {r[0]: r[1] for r in table_rows(markdown, "_Guardrails_")}
     assert guardrails == {r"category\_recall": "yes", "latency": "yes"}
-    [traffic] = table_rows(markdown, "_Traffic_")
-    assert traffic[2:7] == ["blue 100%, green 0%", "blue 0%, green 100%", "green 10%", "—", "c0ffee12"]
+    [traffic] = table_rows(markdown, "_Traffic ")
+    assert traffic[2:10] == ["blue 100%, green 0%", "blue 0%, green 100%", "—", "c0ffee12", "—", "yes", "c0ffee12",
+                             "c0ffee12 approved and live"]
+    steps = table_rows(markdown, "_Last run of hatespeech-traffic_")
+    assert [s[0] for s in steps] == ["1", "2", "3", "4", "5"] and steps[-1][1].endswith("c0ffee12 live")
     [version] = table_rows(markdown, "_Registered model versions_")
     assert version[2:5] == ["c0ffee12", "production", "no"]
+
+
+def test_traffic_before_is_not_invented_without_an_older_export(tmp_path):
+    assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(EXPORT), "--out", str(tmp_path)]) == 0
+    [traffic] = table_rows((tmp_path / "audit-prod.md").read_text(), "_Traffic ")
+    assert traffic[2:4] == ["not recorded", "blue 0%, green 100%"]
 
 
 def test_release_settings_rows_show_who_set_the_candidate_and_the_approval(reports):
