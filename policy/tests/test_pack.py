@@ -108,3 +108,31 @@ def test_pack_manifest_and_requirements_match_this_environment():
     )
     assert pins["pulumi-policy"] == md.version("pulumi-policy")
     assert pins["pulumi"] == md.version("pulumi")
+
+
+def test_the_pack_serves_the_analyzer_protocol_as_pulumi_starts_it():
+    """Start policy/__main__.py the way the CLI does (it prints its port), then Analyze over gRPC."""
+    import subprocess
+    import sys
+
+    import grpc
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+    from google.protobuf import empty_pb2
+
+    process = subprocess.Popen([sys.executable, "-u", "__main__.py"], cwd=POLICY_DIR,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(process.stdout.readline().strip())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=30)
+            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+            assert info.name == PACK_NAME and len(info.policies) == len(POLICIES)
+            storage = {"type": "azure-native:storage:StorageAccount", "name": "st",
+                       "inputs": {"minimumTlsVersion": "TLS1_0", "allowBlobPublicAccess": False}}
+            response = stub.Analyze(request(storage, "prod"), timeout=30)
+            assert [d.policyName for d in response.diagnostics] == ["storage-account-secure-transport"]
+            assert response.diagnostics[0].enforcementLevel == proto.MANDATORY
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
