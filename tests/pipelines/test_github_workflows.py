@@ -138,6 +138,15 @@ def test_model_workflow_trains_then_releases_through_the_stacks():
     assert "approve-release" not in jobs["dev"]["with"]
 
 
+def test_training_presets_offered_are_the_models_presets():
+    from model.settings import PRESETS
+
+    github = workflows()["model-release"]["on"]["workflow_dispatch"]["inputs"]["preset"]
+    azure = next(p for p in load_yaml(ROOT / ".azure-pipelines" / "model-release.yml")["parameters"] if p["name"] == "preset")
+    assert sorted(github["options"]) == sorted(azure["values"]) == sorted(PRESETS)
+    assert github["default"] in PRESETS and azure["default"] in PRESETS
+
+
 @pytest.mark.parametrize(
     "module, flags",
     [
