@@ -179,6 +179,13 @@ def test_bad_history_is_rejected_naming_the_field(mutate, message):
         parse_history(history)
 
 
+def test_an_update_still_running_has_no_end_and_no_changes():
+    running = {"version": 8, "kind": "update", "startTime": "2026-10-15T09:00:00.000Z", "message": "in flight",
+               "environment": {}, "config": {}, "result": "in-progress"}
+    [update] = parse_history([running])
+    assert update.end is None and update.resource_changes == {} and update.result == "in-progress"
+
+
 def test_bad_inputs_exit_with_a_clear_error(tmp_path, capsys):
     assert main(["--stack", "prod", "--history", str(tmp_path / "none.json"), "--export", str(EXPORT)]) == 2
     assert "--history" in capsys.readouterr().err
