@@ -107,17 +107,42 @@ azure-core pollers poll from their own thread; the fake serialises requests with
 
 from __future__ import annotations
 
-import hashlib
+import copy
 import random
 import re
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Optional
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tests.fakes.azureml_arm import Clock, datastore_resource, workspace_resource
+from tests.fakes.azureml_lro import Operations
+from tests.fakes.azureml_rules import (  # the name patterns are re-exported for tests that check names
+    ASSET_NAME,
+    ASSET_VERSION,
+    BUSY_STATES,
+    DATASTORE_URI,
+    DEPLOYMENT_NAME,
+    ENDPOINT_NAME,
+    ConnectionDropped,
+    ServiceError,
+    busy_refusal,
+    check_asset_name_and_version,
+    check_auth_mode,
+    check_deployment_name,
+    check_endpoint_name,
+    check_traffic,
+    default_code,
+    error_body,
+    filter_archived,
+    refuse,
+    require_properties,
+    tags_match,
+)
+from tests.fakes.azureml_storage import DatastoreFiles
 from tests.fakes.http import InProcessTransport, Request, Response
 
 ARM_HOST = "management.azure.com"
@@ -143,15 +168,10 @@ SUPPORTED_API_VERSIONS = frozenset(
 )
 
 READ_ONLY_ACTIONS = frozenset({"listKeys", "token", "listSecrets"})
-BUSY_STATES = frozenset({"Creating", "Updating", "Deleting"})
-DEPLOYMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-ENDPOINT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$")
-ASSET_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")
-ASSET_VERSION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,49}$")
-DATASTORE_URI = re.compile(
-    r"^azureml://subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/datastores/(?P<ds>[^/]+)/paths/.+",
-    re.IGNORECASE,
-)
+__all__ = [
+    "ASSET_NAME", "ASSET_VERSION", "DATASTORE_URI", "DEPLOYMENT_NAME", "ENDPOINT_NAME", "OPERATIONS",
+    "Call", "FakeAzureML", "FakeCredential", "ServiceError", "error_body", "gateway_for",
+]
 
 
 class FakeCredential:
@@ -195,33 +215,6 @@ class _Fault:
 
 
 @dataclass
-class _Operation:
-    op_id: str
-    remaining_polls: int
-    finish: Callable[[bool], None]
-    fails: bool = False
-    message: str = ""
-    status: str = "InProgress"
-    started: str = ""
-    ended: Optional[str] = None
-
-
-class _ConnectionDropped(Exception):
-    pass
-
-
-class ServiceError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: Optional[dict] = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def error_body(code: str, message: str) -> dict:
-    """The ARM error shape Azure ML answers with."""
-    return {"error": {"code": code, "message": message, "details": [], "additionalInfo": []}}
-
-
-@dataclass
 class _Health:
     scoring_status: int
     provisioning_state: str
@@ -249,14 +242,12 @@ class FakeAzureML:
         self.scored: list[tuple[str, str, Any]] = []
         self.mirrored: list[tuple[str, str, Any]] = []
         self.gateway_sleeps: list[float] = []
-        self.blobs: dict[str, bytes] = {}  # default datastore: path -> content
-        self.blob_calls: list[tuple[str, str]] = []  # ("upload" | "download", azureml:// URI)
         self._random = random.Random(seed)
-        self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self._clock = Clock()
+        self._api_version: Optional[str] = None
         self._workspace_guid = str(uuid.UUID(int=random.Random(workspace_name).getrandbits(128)))
         self._faults: list[_Fault] = []
         self._lro_faults: list[_Fault] = []
-        self._operations: dict[str, _Operation] = {}
         self._models: dict[str, dict] = {}  # name -> {"container": resource, "versions": {version: resource}}
         self._endpoints: dict[str, dict] = {}
         self._deployments: dict[tuple[str, str], dict] = {}
@@ -265,8 +256,11 @@ class FakeAzureML:
         self._scorers: dict[tuple[str, str], Callable[[Any], Any]] = {}
         self._health: dict[tuple[str, str], _Health] = {}
         self._busy_writes: dict[str, int] = {}
-        self._datastores = {name: self._datastore_resource(name, default) for name, default in
-                            (("workspaceblobstore", True), ("workspacefilestore", False))}
+        self._datastores = {
+            name: datastore_resource(self.workspace_id, workspace_name, self._workspace_guid, name, default)
+            for name, default in (("workspaceblobstore", True), ("workspacefilestore", False))}
+        self._files = DatastoreFiles(self.datastore_uri, self._datastores)
+        self._operations = Operations(f"https://{ARM_HOST}", subscription_id, region, self._clock.tick)
 
     # ------------------------------------------------------------------ ids and helpers
     @property
@@ -296,22 +290,6 @@ class FakeAzureML:
             f"azureml://subscriptions/{self.subscription_id}/resourcegroups/{self.resource_group}"
             f"/workspaces/{self.workspace_name}/datastores/{datastore}/paths/{path}"
         )
-
-    def _tick(self) -> str:
-        self._clock += timedelta(seconds=1)
-        return self._clock.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-    def _system_data(self, previous: Optional[dict] = None) -> dict:
-        now = self._tick()
-        created = previous or {"createdAt": now, "createdBy": "fake@example.com", "createdByType": "User"}
-        return {
-            "createdAt": created["createdAt"],
-            "createdBy": created["createdBy"],
-            "createdByType": created["createdByType"],
-            "lastModifiedAt": now,
-            "lastModifiedBy": "fake@example.com",
-            "lastModifiedByType": "User",
-        }
 
     # ------------------------------------------------------------------ test setup API
     def add_model_version(self, name, version, path=None, tags=None, properties=None, description="",
@@ -346,7 +324,7 @@ class FakeAzureML:
                 "mirrorTraffic": dict(mirror_traffic or {}),
             },
         }
-        self._validate_endpoint(name, body, creating=True)
+        self._validate_endpoint(name, body)
         resource = self._store_endpoint(name, body)
         self._stamp_endpoint_properties(resource)
         resource["properties"]["provisioningState"] = "Succeeded"
@@ -394,10 +372,10 @@ class FakeAzureML:
         resource = self._require_endpoint(endpoint)
         body = {**resource, "properties": {**resource["properties"], "traffic": dict(traffic),
                                            "mirrorTraffic": dict(mirror_traffic or {})}}
-        self._validate_endpoint(endpoint, body, creating=False)
+        self._validate_endpoint(endpoint, body)
         resource["properties"]["traffic"] = dict(traffic)
         resource["properties"]["mirrorTraffic"] = dict(mirror_traffic or {})
-        resource["systemData"] = self._system_data(resource["systemData"])
+        resource["systemData"] = self._clock.system_data(resource["systemData"])
 
     def mark_unhealthy(self, endpoint: str, deployment: str, scoring_status: int = 503,
                        provisioning_state: str = "Failed") -> None:
@@ -429,44 +407,22 @@ class FakeAzureML:
         self._lro_faults.append(_Fault(operation, 0, times, message, None, None, path_contains))
 
     def complete_operations(self) -> None:
-        for op in list(self._operations.values()):
-            if op.status == "InProgress":
-                self._finish_operation(op)
+        self._operations.complete_all()
 
     # ------------------------------------------------------------------ workspace blob storage
     def upload_folder(self, local_dir, name: str, version: str) -> str:
-        """Copy a local folder into the default datastore the way azure-ai-ml lays out uploads
-        (LocalUpload/<content hash>/<folder name>/...) and return its azureml:// URI. Signature of the
-        gateway's `uploader`."""
-        root = Path(local_dir)
-        if not root.is_dir():
-            raise FileNotFoundError(f"upload_folder: {local_dir} is not a folder")
-        files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-        digest = hashlib.sha256()
-        for rel, data in files.items():
-            digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-        prefix = f"LocalUpload/{digest.hexdigest()[:32]}/{root.name}"
-        for rel, data in files.items():
-            self.blobs[f"{prefix}/{rel}"] = data
-        uri = self.datastore_uri(prefix + "/")
-        self.blob_calls.append(("upload", uri))
-        return uri
+        return self._files.upload_folder(local_dir, name, version)
 
     def download_folder(self, uri: str, target_dir) -> None:
-        """Write the files under an azureml:// datastore URI into target_dir. Signature of the gateway's
-        `downloader`; raises FileNotFoundError when nothing is stored under the URI."""
-        match = DATASTORE_URI.match(uri)
-        if not match or match.group("ds") not in self._datastores:
-            raise FileNotFoundError(f"download_folder: {uri} is not a path on this workspace's datastores")
-        prefix = uri.split("/paths/", 1)[1].rstrip("/") + "/"
-        found = {k[len(prefix):]: v for k, v in self.blobs.items() if k.startswith(prefix)}
-        if not found:
-            raise FileNotFoundError(f"download_folder: no files under {uri}")
-        for rel, data in found.items():
-            destination = Path(target_dir) / rel
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(data)
-        self.blob_calls.append(("download", uri))
+        self._files.download_folder(uri, target_dir)
+
+    @property
+    def blobs(self) -> dict[str, bytes]:
+        return self._files.blobs
+
+    @property
+    def blob_calls(self) -> list[tuple[str, str]]:
+        return self._files.calls
 
     # ------------------------------------------------------------------ inspection API
     def writes(self) -> list[tuple[str, str]]:
@@ -499,10 +455,10 @@ class FakeAzureML:
         elif request.host.endswith(f".{self.region}.inference.ml.azure.com"):
             route = ("score", lambda: self._score(request))
         else:
-            route = ("unknown", lambda: _raise(404, "NoRoute", f"fake: no service at host {request.host}"))
+            route = ("unknown", lambda: refuse(404, "NoRoute", f"fake: no service at host {request.host}"))
         operation, action = route
         api_version = request.query.get("api-version")
-        self._api_version = api_version
+        self._api_version = api_version  # long-running operations echo it in their URLs
         call = Call(operation, request.method, request.path, api_version, request.query, request.body)
         self.calls.append(call)
         try:
@@ -511,7 +467,7 @@ class FakeAzureML:
             response = action()
         except ServiceError as err:
             response = Response(err.status, error_body(err.code, err.message), err.headers)
-        except _ConnectionDropped:
+        except ConnectionDropped:
             response = Response(None)
         call.status = response.status
         return response
@@ -520,10 +476,10 @@ class FakeAzureML:
         if operation in ("score", "unknown"):
             return
         if not api_version:
-            _raise(400, "MissingApiVersionParameter",
+            refuse(400, "MissingApiVersionParameter",
                    "The api-version query parameter (?api-version=) is required for all requests.")
         if api_version not in SUPPORTED_API_VERSIONS:
-            _raise(400, "NoRegisteredProviderFound",
+            refuse(400, "NoRegisteredProviderFound",
                    f"No registered resource provider found for location '{self.region}' and API version "
                    f"'{api_version}' for type 'workspaces'. The supported api-versions are "
                    f"'{', '.join(sorted(SUPPORTED_API_VERSIONS))}'.")
@@ -539,8 +495,8 @@ class FakeAzureML:
                 elif fault.retry_after is not None:
                     headers["Retry-After"] = str(int(fault.retry_after))
                 if fault.status is None:
-                    raise _ConnectionDropped()
-                code = fault.code or _default_code(fault.status)
+                    raise ConnectionDropped()
+                code = fault.code or default_code(fault.status)
                 message = fault.message or f"fake: injected {fault.status} for {operation}"
                 raise ServiceError(fault.status, code, message, headers)
 
@@ -552,19 +508,21 @@ class FakeAzureML:
             path, re.IGNORECASE)
         if op_match and method == "GET":
             kind, op_id = op_match.group(3), op_match.group(4)
-            return "operations.get", lambda: self._operation_status(op_id, results=kind.lower() == "mfeoperationresults")
+            return "operations.get", lambda: self._operations.answer(op_id, results=kind.lower() == "mfeoperationresults")
         prefix = re.match(
             rf"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/{PROVIDER}/workspaces/([^/]+)(/.*)?$",
             path, re.IGNORECASE)
         if not prefix or (prefix.group(1).lower(), prefix.group(2).lower(), prefix.group(3).lower()) != (
             self.subscription_id.lower(), self.resource_group.lower(), self.workspace_name.lower()
         ):
-            return "unknown", lambda: _raise(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+            return "unknown", lambda: refuse(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
         rest = [p for p in (prefix.group(4) or "").split("/") if p]
         body = request.body if isinstance(request.body, dict) else {}
         lowered = [p.lower() for p in rest]
         table: list[tuple[list[str], str, str, Callable]] = [
-            ([], "GET", "workspaces.get", lambda: Response(200, self._workspace_resource())),
+            ([], "GET", "workspaces.get", lambda: Response(200, workspace_resource(
+                self.workspace_id, self.subscription_id, self.resource_group, self.workspace_name, self.region,
+                self._workspace_guid))),
             (["datastores"], "GET", "datastores.list", lambda: self._list_datastores(request)),
             (["datastores", "*"], "GET", "datastores.get", lambda: self._get_datastore(rest[1])),
             (["datastores", "*", "listsecrets"], "POST", "datastores.list_secrets",
@@ -603,7 +561,7 @@ class FakeAzureML:
                 p == "*" or p == seg for p, seg in zip(pattern, lowered)
             ):
                 return operation, action
-        return "unknown", lambda: _raise(
+        return "unknown", lambda: refuse(
             405 if any(len(p) == len(lowered) for p, *_ in table) else 404,
             "NoRoute", f"fake: no route for {method} {path}")
 
@@ -612,65 +570,6 @@ class FakeAzureML:
             raise ValueError(f"unknown operation {operation!r}; accepted: {', '.join(sorted(OPERATIONS))}")
 
     # ------------------------------------------------------------------ workspace and datastores
-    def _workspace_resource(self) -> dict:
-        rg_id = f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers"
-        return {
-            "id": self.workspace_id,
-            "name": self.workspace_name,
-            "type": f"{PROVIDER}/workspaces",
-            "location": self.region,
-            "kind": "Default",
-            "tags": {},
-            "identity": {"type": "SystemAssigned", "principalId": str(uuid.UUID(int=1)),
-                         "tenantId": str(uuid.UUID(int=2))},
-            "sku": {"name": "Basic", "tier": "Basic"},
-            "properties": {
-                "friendlyName": self.workspace_name,
-                "workspaceId": self._workspace_guid,
-                "storageAccount": f"{rg_id}/Microsoft.Storage/storageAccounts/st{self.workspace_name.replace('-', '')}",
-                "keyVault": f"{rg_id}/Microsoft.KeyVault/vaults/kv-{self.workspace_name}",
-                "applicationInsights": f"{rg_id}/Microsoft.Insights/components/appi-{self.workspace_name}",
-                "containerRegistry": f"{rg_id}/Microsoft.ContainerRegistry/registries/cr{self.workspace_name.replace('-', '')}",
-                "discoveryUrl": f"https://{self.region}.api.azureml.ms/discovery",
-                "mlFlowTrackingUri": f"azureml://{self.region}.api.azureml.ms/mlflow/v1.0{self.workspace_id}",
-                "provisioningState": "Succeeded",
-                "hbiWorkspace": False,
-                "publicNetworkAccess": "Enabled",
-                "v1LegacyMode": False,
-            },
-            "systemData": {"createdAt": "2026-01-01T00:00:00.000Z", "createdBy": "fake@example.com",
-                           "createdByType": "User", "lastModifiedAt": "2026-01-01T00:00:00.000Z",
-                           "lastModifiedBy": "fake@example.com", "lastModifiedByType": "User"},
-        }
-
-    def _datastore_resource(self, name: str, default: bool) -> dict:
-        blob = name == "workspaceblobstore"
-        properties = {
-            "datastoreType": "AzureBlob" if blob else "AzureFile",
-            "accountName": f"st{self.workspace_name.replace('-', '')}",
-            "endpoint": "core.windows.net",
-            "protocol": "https",
-            "credentials": {"credentialsType": "AccountKey"},
-            "isDefault": default,
-            "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity",
-            "description": None,
-            "properties": {},
-            "tags": {},
-        }
-        if blob:
-            properties["containerName"] = f"azureml-blobstore-{self._workspace_guid}"
-        else:
-            properties["fileShareName"] = f"code-{self._workspace_guid}"
-        return {
-            "id": f"{self.workspace_id}/datastores/{name}",
-            "name": name,
-            "type": f"{PROVIDER}/workspaces/datastores",
-            "properties": properties,
-            "systemData": {"createdAt": "2026-01-01T00:00:00.000Z", "createdBy": "fake@example.com",
-                           "createdByType": "User", "lastModifiedAt": "2026-01-01T00:00:00.000Z",
-                           "lastModifiedBy": "fake@example.com", "lastModifiedByType": "User"},
-        }
-
     def _list_datastores(self, request: Request) -> Response:
         items = list(self._datastores.values())
         if request.query.get("isDefault", "").lower() == "true":
@@ -683,7 +582,7 @@ class FakeAzureML:
 
     def _get_datastore(self, name: str) -> Response:
         if name not in self._datastores:
-            _raise(404, "ResourceNotFound", f"Datastore '{name}' not found in workspace '{self.workspace_name}'.")
+            refuse(404, "ResourceNotFound", f"Datastore '{name}' not found in workspace '{self.workspace_name}'.")
         return Response(200, self._datastores[name])
 
     def _datastore_secrets(self, name: str) -> Response:
@@ -694,7 +593,7 @@ class FakeAzureML:
     def _model_container(self, name: str) -> dict:
         entry = self._models.get(name)
         if entry is None:
-            _raise(404, "ResourceNotFound",
+            refuse(404, "ResourceNotFound",
                    f"Could not find asset with name '{name}' in workspace '{self.workspace_name}'.")
         return entry
 
@@ -711,7 +610,7 @@ class FakeAzureML:
         container["properties"].update(
             description=props.get("description"), tags=dict(props.get("tags") or {}),
             properties=dict(props.get("properties") or {}), isArchived=bool(props.get("isArchived", False)))
-        container["systemData"] = self._system_data(container.get("systemData"))
+        container["systemData"] = self._clock.system_data(container.get("systemData"))
         return Response(201 if created else 200, container)
 
     def _new_container(self, name: str) -> dict:
@@ -721,18 +620,18 @@ class FakeAzureML:
             "type": f"{PROVIDER}/workspaces/models",
             "properties": {"description": None, "tags": {}, "properties": {}, "isArchived": False,
                            "latestVersion": None, "nextVersion": "1", "provisioningState": "Succeeded"},
-            "systemData": self._system_data(),
+            "systemData": self._clock.system_data(),
         }
 
     def _list_model_containers(self, request: Request) -> Response:
         items = [e["container"] for e in self._models.values()]
-        items = _filter_archived(items, request.query.get("listViewType"))
+        items = filter_archived(items, request.query.get("listViewType"))
         return Response(200, {"value": items, "nextLink": None})
 
     def _get_model_version(self, name: str, version: str) -> Response:
         resource = self.model_version(name, version)
         if resource is None:
-            _raise(404, "ResourceNotFound",
+            refuse(404, "ResourceNotFound",
                    f"Could not find asset with ID: azureml://locations/{self.region}/workspaces/"
                    f"{self._workspace_guid}/models/{name}/versions/{version}")
         return Response(200, resource)
@@ -740,11 +639,11 @@ class FakeAzureML:
     def _list_model_versions(self, name: str, request: Request) -> Response:
         entry = self._models.get(name)
         items = list(entry["versions"].values()) if entry else []
-        items = _filter_archived(items, request.query.get("listViewType"))
+        items = filter_archived(items, request.query.get("listViewType"))
         if "version" in request.query:
             items = [i for i in items if i["name"] == request.query["version"]]
         if "tags" in request.query:
-            items = [i for i in items if _tags_match(i["properties"]["tags"], request.query["tags"])]
+            items = [i for i in items if tags_match(i["properties"]["tags"], request.query["tags"])]
         if request.query.get("$orderBy", "").lower().startswith("createdtime"):
             items.sort(key=lambda i: i["systemData"]["createdAt"],
                        reverse=request.query["$orderBy"].lower().endswith("desc"))
@@ -767,27 +666,20 @@ class FakeAzureML:
         return Response(201 if created else 200, resource)
 
     def _put_model_version(self, name: str, version: str, body: dict) -> tuple[dict, bool]:
-        if not ASSET_NAME.match(name):
-            _raise(400, "UserError", f"Model name '{name}' is invalid: use letters, digits, '-', '_' and '.', "
-                                     "starting with a letter or digit, at most 255 characters.")
-        if not ASSET_VERSION.match(version):
-            _raise(400, "UserError", f"Model version '{version}' is invalid: use letters, digits, '-', '_' and "
-                                     "'.', starting with a letter or digit, at most 50 characters.")
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            _raise(400, "UserError", "The request body must contain 'properties'.")
+        check_asset_name_and_version(name, version)
+        props = require_properties(body)
         uri = props.get("modelUri")
         if not uri:
-            _raise(400, "UserError", "Model version requires 'modelUri'.")
+            refuse(400, "UserError", "Model version requires 'modelUri'.")
         ds = DATASTORE_URI.match(uri)
         if ds and ds.group("ds") not in self._datastores:
-            _raise(400, "UserError", f"Datastore '{ds.group('ds')}' referenced by modelUri does not exist.")
+            refuse(400, "UserError", f"Datastore '{ds.group('ds')}' referenced by modelUri does not exist.")
         entry = self._models.get(name)
         if entry is None:
             entry = self._models[name] = {"container": self._new_container(name), "versions": {}}
         previous = entry["versions"].get(version)
         if previous is not None and previous["properties"]["modelUri"] != uri:
-            _raise(400, "UserError", "Asset paths cannot be updated.")
+            refuse(400, "UserError", "Asset paths cannot be updated.")
         resource = {
             "id": self.model_version_id(name, version),
             "name": version,
@@ -805,7 +697,7 @@ class FakeAzureML:
                 "stage": props.get("stage"),
                 "provisioningState": "Succeeded",
             },
-            "systemData": self._system_data(previous["systemData"] if previous else None),
+            "systemData": self._clock.system_data(previous["systemData"] if previous else None),
         }
         entry["versions"][version] = resource
         container = entry["container"]["properties"]
@@ -825,7 +717,7 @@ class FakeAzureML:
     def _require_endpoint(self, name: str) -> dict:
         resource = self._endpoints.get(name)
         if resource is None:
-            _raise(404, "ResourceNotFound", f"Online endpoint '{name}' not found in workspace "
+            refuse(404, "ResourceNotFound", f"Online endpoint '{name}' not found in workspace "
                                             f"'{self.workspace_name}'.")
         return resource
 
@@ -833,7 +725,7 @@ class FakeAzureML:
         self._require_endpoint(endpoint)
         resource = self._deployments.get((endpoint, name))
         if resource is None:
-            _raise(404, "ResourceNotFound", f"Deployment '{name}' not found on online endpoint '{endpoint}'.")
+            refuse(404, "ResourceNotFound", f"Deployment '{name}' not found on online endpoint '{endpoint}'.")
         return resource
 
     def _get_endpoint(self, name: str) -> Response:
@@ -853,46 +745,14 @@ class FakeAzureML:
                 if self._busy_writes[endpoint] <= 0:
                     del self._busy_writes[endpoint]
                     resource["properties"]["provisioningState"] = "Succeeded"
-            if deployment is not None:  # the service's wording for deployment writes
-                _raise(409, "Conflict", f"Cannot create a deployment in endpoint {endpoint} because it is in "
-                                        f"{state} provisioning state.")
-            _raise(409, "Conflict",
-                   f"Conflicting operation: online endpoint '{endpoint}' is in provisioning state '{state}'. "
-                   "Wait for the current operation to complete and retry.")
+            raise busy_refusal(endpoint, state, deployment)
 
-    def _validate_endpoint(self, name: str, body: dict, creating: bool) -> None:
-        if not ENDPOINT_NAME.match(name):
-            _raise(400, "UserError", f"Endpoint name '{name}' is invalid: 3-32 characters, letters, digits and "
-                                     "'-', starting with a letter and ending with a letter or digit.")
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            _raise(400, "UserError", "The request body must contain 'properties'.")
-        if props.get("authMode") not in ("Key", "AMLToken", "AADToken"):
-            _raise(400, "UserError", f"authMode '{props.get('authMode')}' is invalid; accepted: Key, AMLToken, "
-                                     "AADToken.")
-        traffic = props.get("traffic") or {}
-        mirror = props.get("mirrorTraffic") or {}
+    def _validate_endpoint(self, name: str, body: dict) -> None:
+        check_endpoint_name(name)
+        props = require_properties(body)
+        check_auth_mode(props.get("authMode"))
         existing = {d for (e, d) in self._deployments if e == name}
-        for label, rules in (("traffic", traffic), ("mirrorTraffic", mirror)):
-            for deployment, value in rules.items():
-                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
-                    _raise(400, "UserError", f"{label} for deployment '{deployment}' is {value!r}; it must be an "
-                                             "integer from 0 to 100.")
-                if deployment not in existing and value:
-                    _raise(400, "UserError", f"{label} refers to deployment '{deployment}', which does not exist "
-                                             f"on endpoint '{name}'. Existing: {sorted(existing)}.")
-        total = sum(traffic.values())
-        if total not in (0, 100):
-            _raise(400, "UserError", f"Traffic values must sum to 100 (or all be 0); got {total} from {traffic}.")
-        live_mirror = {d: v for d, v in mirror.items() if v}
-        if len(live_mirror) > 1:
-            _raise(400, "UserError", f"Mirror traffic can go to one deployment only; got {live_mirror}.")
-        for deployment, value in live_mirror.items():
-            if value > 50:
-                _raise(400, "UserError", f"Mirror traffic to '{deployment}' is {value} %; at most 50 % is allowed.")
-            if traffic.get(deployment):
-                _raise(400, "UserError", f"Deployment '{deployment}' cannot receive both live traffic and "
-                                         "mirror traffic.")
+        check_traffic(name, props.get("traffic") or {}, props.get("mirrorTraffic") or {}, existing)
 
     def _store_endpoint(self, name: str, body: dict) -> dict:
         previous = self._endpoints.get(name)
@@ -921,7 +781,7 @@ class FakeAzureML:
                 "swaggerUri": self.scoring_uri(name).replace("/score", "/swagger.json"),
                 "provisioningState": "Creating" if previous is None else "Updating",
             },
-            "systemData": self._system_data(previous["systemData"] if previous else None),
+            "systemData": self._clock.system_data(previous["systemData"] if previous else None),
         }
         if props.get("compute"):
             resource["properties"]["compute"] = props["compute"]
@@ -933,7 +793,7 @@ class FakeAzureML:
     def _put_endpoint(self, name: str, body: dict) -> Response:
         creating = name not in self._endpoints
         self._refuse_if_busy(name)
-        self._validate_endpoint(name, body, creating)
+        self._validate_endpoint(name, body)
         previous = None if creating else _copy(self._endpoints[name])
         lro_fault = self._take_lro_fault("online_endpoints.put", self.endpoint_id(name))
         resource = self._store_endpoint(name, body)
@@ -951,7 +811,7 @@ class FakeAzureML:
                     current["properties"]["mirrorTraffic"] = previous["properties"]["mirrorTraffic"]
                 current["properties"]["provisioningState"] = "Failed"
 
-        return self._accepted(self.endpoint_id(name), resource, finish, lro_fault, created=creating)
+        return self._accepted(resource, finish, lro_fault)
 
     def _delete_endpoint(self, name: str) -> Response:
         if name not in self._endpoints:
@@ -969,13 +829,13 @@ class FakeAzureML:
     def _list_keys(self, name: str) -> Response:
         resource = self._require_endpoint(name)
         if resource["properties"]["authMode"] != "Key":
-            _raise(400, "UserError", f"Endpoint '{name}' does not use key authentication.")
+            refuse(400, "UserError", f"Endpoint '{name}' does not use key authentication.")
         return Response(200, dict(self._keys[name]))
 
     def _get_token(self, name: str) -> Response:
         resource = self._require_endpoint(name)
         if resource["properties"]["authMode"] != "AMLToken":
-            _raise(400, "UserError", f"Endpoint '{name}' does not use AMLToken authentication.")
+            refuse(400, "UserError", f"Endpoint '{name}' does not use AMLToken authentication.")
         token = self._tokens.setdefault(name, secrets.token_urlsafe(24))
         expiry = int(datetime.now(timezone.utc).timestamp()) + 3600
         return Response(200, {"accessToken": token, "expiryTimeUtc": expiry, "refreshAfterTimeUtc": expiry - 600,
@@ -992,23 +852,19 @@ class FakeAzureML:
 
     def _validate_deployment(self, endpoint: str, name: str, body: dict) -> None:
         self._require_endpoint(endpoint)
-        if not DEPLOYMENT_NAME.match(name):
-            _raise(400, "UserError", f"Deployment name '{name}' is invalid: 3-32 characters, lowercase letters, "
-                                     "digits and '-', starting with a letter and ending with a letter or digit.")
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            _raise(400, "UserError", "The request body must contain 'properties'.")
+        check_deployment_name(name)
+        props = require_properties(body)
         if props.get("endpointComputeType") not in ("Managed", "Kubernetes"):
-            _raise(400, "UserError", f"endpointComputeType '{props.get('endpointComputeType')}' is invalid; "
+            refuse(400, "UserError", f"endpointComputeType '{props.get('endpointComputeType')}' is invalid; "
                                      "accepted: Managed, Kubernetes.")
         model = props.get("model")
         if model and model.lower().startswith(self.workspace_id.lower() + "/models/"):
             parts = model.split("/")
             if self.model_version(parts[-3], parts[-1]) is None:
-                _raise(400, "UserError", f"Model '{model}' referenced by deployment '{name}' does not exist.")
+                refuse(400, "UserError", f"Model '{model}' referenced by deployment '{name}' does not exist.")
         capacity = (body.get("sku") or {}).get("capacity", 1)
         if not isinstance(capacity, int) or capacity < 1:
-            _raise(400, "UserError", f"sku.capacity (instance count) is {capacity!r}; it must be an integer >= 1.")
+            refuse(400, "UserError", f"sku.capacity (instance count) is {capacity!r}; it must be an integer >= 1.")
 
     def _store_deployment(self, endpoint: str, name: str, body: dict) -> dict:
         previous = self._deployments.get((endpoint, name))
@@ -1023,7 +879,7 @@ class FakeAzureML:
             "tags": dict(body.get("tags") or {}),
             "sku": dict(body.get("sku") or {"name": "Default", "capacity": 1}),
             "properties": props,
-            "systemData": self._system_data(previous["systemData"] if previous else None),
+            "systemData": self._clock.system_data(previous["systemData"] if previous else None),
         }
         self._deployments[(endpoint, name)] = resource
         return resource
@@ -1033,7 +889,7 @@ class FakeAzureML:
         self._refuse_if_busy(endpoint, deployment=name)
         previous = self._deployments.get((endpoint, name))
         if previous is not None and previous["properties"].get("provisioningState") in BUSY_STATES:
-            _raise(409, "Conflict", f"Conflicting operation: deployment '{name}' is in provisioning state "
+            refuse(409, "Conflict", f"Conflicting operation: deployment '{name}' is in provisioning state "
                                     f"'{previous['properties']['provisioningState']}'.")
         self._validate_deployment(endpoint, name, body)
         resource_id = f"{self.endpoint_id(endpoint)}/deployments/{name}"
@@ -1050,7 +906,7 @@ class FakeAzureML:
             else:
                 self.mark_unhealthy(endpoint, name, scoring_status=503, provisioning_state="Failed")
 
-        return self._accepted(resource_id, resource, finish, lro_fault, created=previous is None)
+        return self._accepted(resource, finish, lro_fault)
 
     def _delete_deployment(self, endpoint: str, name: str) -> Response:
         self._require_endpoint(endpoint)
@@ -1059,7 +915,7 @@ class FakeAzureML:
         self._refuse_if_busy(endpoint)
         props = self._endpoints[endpoint]["properties"]
         if props["traffic"].get(name) or props["mirrorTraffic"].get(name):
-            _raise(400, "UserError", f"Deployment '{name}' cannot be deleted while it receives traffic "
+            refuse(400, "UserError", f"Deployment '{name}' cannot be deleted while it receives traffic "
                                      f"(traffic {props['traffic']}, mirrorTraffic {props['mirrorTraffic']}). "
                                      "Set its traffic to 0 first.")
         self._deployments[(endpoint, name)]["properties"]["provisioningState"] = "Deleting"
@@ -1080,64 +936,28 @@ class FakeAzureML:
                 return fault
         return None
 
-    def _new_operation(self, finish: Callable[[bool], None], fault: Optional[_Fault]) -> _Operation:
-        op = _Operation(op_id=f"oe:{uuid.uuid4()}:{uuid.uuid4()}", remaining_polls=self.lro_polls, finish=finish,
-                        fails=fault is not None,
-                        message=(fault.message if fault and fault.message else "fake: the operation failed"),
-                        started=self._tick())
-        self._operations[op.op_id] = op
-        return op
-
-    def _operation_urls(self, op: _Operation) -> tuple[str, str]:
-        base = (f"https://{ARM_HOST}/subscriptions/{self.subscription_id}/providers/{PROVIDER}"
-                f"/locations/{self.region}")
-        version = getattr(self, "_api_version", None) or "2022-02-01-preview"  # echoes the request's
-        return (f"{base}/mfeOperationsStatus/{op.op_id}?api-version={version}",
-                f"{base}/mfeOperationResults/{op.op_id}?api-version={version}")
-
     def _stamp_endpoint_properties(self, resource: dict) -> None:
         """The service records these in the endpoint's own properties bag (and clients send them back)."""
         resource["properties"]["properties"]["azureml.onlineendpointid"] = resource["id"].lower()
 
-    def _accepted(self, resource_id, resource, finish, fault, created) -> Response:  # noqa: ARG002
-        op = self._new_operation(finish, fault)
+    def _start_operation(self, finish: Callable[[bool], None], fault: Optional[_Fault]):
+        failure = None if fault is None else (fault.message or "fake: the operation failed")
+        return self._operations.start(self.lro_polls, finish, failure, self._api_version)
+
+    def _accepted(self, resource: dict, finish, fault) -> Response:
+        op = self._start_operation(finish, fault)
+        status_url = self._operations.status_url(op)
         if resource.get("type") == f"{PROVIDER}/workspaces/onlineEndpoints":
-            resource["properties"]["properties"]["AzureAsyncOperationUri"] = self._operation_urls(op)[0]
-        status_url, _ = self._operation_urls(op)
+            resource["properties"]["properties"]["AzureAsyncOperationUri"] = status_url
         headers = {"Azure-AsyncOperation": status_url, "x-ms-async-operation-timeout": "PT1H"}
         # The service answers 201 with Azure-AsyncOperation for creates and updates alike.
         return Response(201, _copy(resource), headers)
 
     def _accepted_delete(self, finish) -> Response:
-        op = self._new_operation(finish, None)
-        status_url, results_url = self._operation_urls(op)
-        return Response(202, None, {"Azure-AsyncOperation": status_url, "Location": results_url,
+        op = self._start_operation(finish, None)
+        return Response(202, None, {"Azure-AsyncOperation": self._operations.status_url(op),
+                                    "Location": self._operations.results_url(op),
                                     "x-ms-async-operation-timeout": "PT1H"})
-
-    def _finish_operation(self, op: _Operation) -> None:
-        op.status = "Failed" if op.fails else "Succeeded"
-        op.ended = self._tick()
-        op.finish(not op.fails)
-
-    def _operation_status(self, op_id: str, results: bool) -> Response:
-        op = self._operations.get(op_id)
-        if op is None:
-            _raise(404, "ResourceNotFound", f"Operation '{op_id}' not found.")
-        if op.status == "InProgress":
-            if op.remaining_polls > 0:
-                op.remaining_polls -= 1
-            else:
-                self._finish_operation(op)
-        if results:
-            return Response(202 if op.status == "InProgress" else 200, None)
-        body = {"id": f"/subscriptions/{self.subscription_id}/providers/{PROVIDER}/locations/{self.region}"
-                      f"/mfeOperationsStatus/{op.op_id}",
-                "name": op.op_id, "status": op.status, "startTime": op.started}
-        if op.ended:
-            body["endTime"] = op.ended
-        if op.status == "Failed":
-            body["error"] = {"code": "DeploymentFailed", "message": op.message}
-        return Response(200, body)
 
     # ------------------------------------------------------------------ scoring (data plane)
     def _score(self, request: Request) -> Response:
@@ -1221,16 +1041,6 @@ def gateway_for(fake: FakeAzureML, retry=None, sleep=None, uploader=_DEFAULT, do
     )
 
 
-def _raise(status: int, code: str, message: str):
-    raise ServiceError(status, code, message)
-
-
-def _default_code(status: int) -> str:
-    return {400: "UserError", 401: "AuthenticationFailed", 403: "AuthorizationFailed", 404: "ResourceNotFound",
-            409: "Conflict", 429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",
-            503: "ServiceUnavailable", 504: "GatewayTimeout"}.get(status, "ServiceError")
-
-
 def _is_write(method: str, path: str) -> bool:
     if method in ("PUT", "PATCH", "DELETE"):
         return True
@@ -1239,25 +1049,7 @@ def _is_write(method: str, path: str) -> bool:
     return False
 
 
-def _filter_archived(items: list[dict], view: Optional[str]) -> list[dict]:
-    view = (view or "ActiveOnly").lower()
-    if view == "all":
-        return items
-    want_archived = view == "archivedonly"
-    return [i for i in items if bool(i["properties"].get("isArchived")) == want_archived]
-
-
-def _tags_match(tags: dict, query: str) -> bool:
-    for clause in query.split(","):
-        key, _, value = clause.partition("=")
-        if key not in tags or (value and tags[key] != value):
-            return False
-    return True
-
-
 def _replace_query(url: str, updates: dict) -> str:
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     query.update(updates)
@@ -1265,6 +1057,4 @@ def _replace_query(url: str, updates: dict) -> str:
 
 
 def _copy(resource: dict) -> dict:
-    import copy
-
     return copy.deepcopy(resource)

@@ -1,0 +1,84 @@
+"""Azure ML's long-running operations as the fake runs them: Azure-AsyncOperation status documents.
+
+An operation answers InProgress for `polls` status requests, then Succeeded (or Failed), and only
+then applies its `finish(succeeded)` to the resource; nothing finishes by time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from tests.fakes.azureml_rules import refuse
+from tests.fakes.http import Response
+
+PROVIDER = "Microsoft.MachineLearningServices"
+
+
+@dataclass
+class Operation:
+    op_id: str
+    remaining_polls: int
+    finish: Callable[[bool], None]
+    fails: bool
+    message: str
+    api_version: str
+    started: str
+    status: str = "InProgress"
+    ended: Optional[str] = None
+
+
+class Operations:
+    def __init__(self, arm_base: str, subscription_id: str, region: str, tick: Callable[[], str]):
+        self._location = f"/subscriptions/{subscription_id}/providers/{PROVIDER}/locations/{region}"
+        self._arm_base = arm_base
+        self._tick = tick
+        self._operations: dict[str, Operation] = {}
+
+    def start(self, polls: int, finish: Callable[[bool], None], failure: Optional[str],
+              api_version: Optional[str]) -> Operation:
+        """failure: None to succeed, else the message the operation fails with."""
+        op = Operation(op_id=f"oe:{uuid.uuid4()}:{uuid.uuid4()}", remaining_polls=polls, finish=finish,
+                       fails=failure is not None, message=failure or "",
+                       api_version=api_version or "2022-02-01-preview", started=self._tick())
+        self._operations[op.op_id] = op
+        return op
+
+    def status_url(self, op: Operation) -> str:
+        """The Azure-AsyncOperation URL (it echoes the api-version of the request that started it)."""
+        return f"{self._arm_base}{self._location}/mfeOperationsStatus/{op.op_id}?api-version={op.api_version}"
+
+    def results_url(self, op: Operation) -> str:
+        """The Location URL of a delete."""
+        return f"{self._arm_base}{self._location}/mfeOperationResults/{op.op_id}?api-version={op.api_version}"
+
+    def complete_all(self) -> None:
+        for op in list(self._operations.values()):
+            if op.status == "InProgress":
+                self._end(op)
+
+    def answer(self, op_id: str, results: bool) -> Response:
+        """GET on a status URL (a status document) or a results URL (202 until done, then 200)."""
+        op = self._operations.get(op_id)
+        if op is None:
+            refuse(404, "ResourceNotFound", f"Operation '{op_id}' not found.")
+        if op.status == "InProgress":
+            if op.remaining_polls > 0:
+                op.remaining_polls -= 1
+            else:
+                self._end(op)
+        if results:
+            return Response(202 if op.status == "InProgress" else 200, None)
+        body = {"id": f"{self._location}/mfeOperationsStatus/{op.op_id}", "name": op.op_id, "status": op.status,
+                "startTime": op.started}
+        if op.ended:
+            body["endTime"] = op.ended
+        if op.status == "Failed":
+            body["error"] = {"code": "DeploymentFailed", "message": op.message}
+        return Response(200, body)
+
+    def _end(self, op: Operation) -> None:
+        op.status = "Failed" if op.fails else "Succeeded"
+        op.ended = self._tick()
+        op.finish(not op.fails)

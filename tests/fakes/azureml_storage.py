@@ -1,0 +1,53 @@
+"""The workspace's default datastore for model files, in memory (what azure-storage-blob would reach)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+from tests.fakes.azureml_rules import DATASTORE_URI
+
+
+class DatastoreFiles:
+    """Files by datastore path. `uri_for(path)` turns a datastore path into an azureml:// URI;
+    `datastores` are the names the workspace has."""
+
+    def __init__(self, uri_for: Callable[[str], str], datastores):
+        self._uri_for = uri_for
+        self._datastores = datastores
+        self.blobs: dict[str, bytes] = {}
+        self.calls: list[tuple[str, str]] = []
+
+    def upload_folder(self, local_dir, name: str, version: str) -> str:
+        """Copy a local folder the way azure-ai-ml lays out uploads (LocalUpload/<content hash>/<folder>/)
+        and return its azureml:// URI. Signature of the gateway's `uploader`."""
+        root = Path(local_dir)
+        if not root.is_dir():
+            raise FileNotFoundError(f"upload_folder: {local_dir} is not a folder")
+        files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+        digest = hashlib.sha256()
+        for rel, data in files.items():
+            digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+        prefix = f"LocalUpload/{digest.hexdigest()[:32]}/{root.name}"
+        for rel, data in files.items():
+            self.blobs[f"{prefix}/{rel}"] = data
+        uri = self._uri_for(prefix + "/")
+        self.calls.append(("upload", uri))
+        return uri
+
+    def download_folder(self, uri: str, target_dir) -> None:
+        """Write the files under an azureml:// datastore URI into target_dir. Signature of the gateway's
+        `downloader`; raises FileNotFoundError when nothing is stored under the URI."""
+        match = DATASTORE_URI.match(uri)
+        if not match or match.group("ds") not in self._datastores:
+            raise FileNotFoundError(f"download_folder: {uri} is not a path on this workspace's datastores")
+        prefix = uri.split("/paths/", 1)[1].rstrip("/") + "/"
+        found = {k[len(prefix):]: v for k, v in self.blobs.items() if k.startswith(prefix)}
+        if not found:
+            raise FileNotFoundError(f"download_folder: no files under {uri}")
+        for rel, data in found.items():
+            destination = Path(target_dir) / rel
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+        self.calls.append(("download", uri))
