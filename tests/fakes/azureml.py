@@ -5,6 +5,11 @@ azure-core transport, so `MLClient(..., transport=fake.transport)` runs its real
 paths, api-versions, whole-body PUT, long-running operations polled through Azure-AsyncOperation,
 the service's error body shape, and the scoring URI with endpoint keys.
 
+Modules: this one holds the state, the routes and the test-facing API; azureml_rules (the service's
+refusals and error shape), azureml_arm (workspace and datastore documents, systemData clock),
+azureml_lro (long-running operations), azureml_storage (model files on the default datastore) and
+http (the in-process azure-core transport).
+
 Build it:
 
     fake = FakeAzureML(subscription_id="0000...", resource_group="rg", workspace_name="mlw",
