@@ -82,7 +82,9 @@ def _decode_body(raw_data, max_body_chars: int):
         raise RequestError(400, f"the request body is not valid JSON: {error.msg} at line {error.lineno} column "
                                 f"{error.colno}; accepted: a JSON object like {{\"{TEXTS_FIELD}\": [...]}}") from None
     except ValueError as error:  # e.g. an integer literal longer than Python converts (4300 digits)
-        raise RequestError(400, f"the request body holds a value JSON parsing refuses: {error}") from None
+        reason = str(error).split(";", 1)[0]
+        raise RequestError(400, f"the request body holds a value JSON parsing refuses ({reason}); accepted: "
+                                f'a JSON object like {{"{TEXTS_FIELD}": [...]}} with string texts') from None
     except RecursionError:
         raise RequestError(400, "the request body nests JSON too deeply; accepted: "
                                 f'a JSON object like {{"{TEXTS_FIELD}": [...]}}') from None

@@ -1,0 +1,221 @@
+"""Fixtures of the serving tests: one tiny trained model, score.py driven in venv-serving, a real azmlinfsrv."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SERVING_VENV = REPO / "venv-serving"
+SERVING_PYTHON = SERVING_VENV / "bin" / "python"
+AZMLINFSRV = SERVING_VENV / "bin" / "azmlinfsrv"
+SERVING_DIR = REPO / "serving"
+SCORE_PATH = SERVING_DIR / "score.py"
+WORKER_PATH = Path(__file__).resolve().parent / "score_worker.py"
+ANSWER_TIMEOUT_SECONDS = 120
+SERVER_START_TIMEOUT_SECONDS = 90
+
+# every SCORING_* variable, so a test starts from the defaults whatever the caller's shell exports
+SCORING_VARIABLES = ("SCORING_PRECISION", "SCORING_INTRA_OP_THREADS", "SCORING_INTER_OP_THREADS", "SCORING_MAX_TEXTS",
+                     "SCORING_MAX_TEXT_CHARS", "SCORING_MAX_BODY_CHARS", "SCORING_MODEL_VERSION")
+
+
+def default_scoring_env(model_dir) -> dict:
+    return {**{name: None for name in SCORING_VARIABLES}, "AZUREML_MODEL_DIR": str(model_dir)}
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """One artifact folder (contract 1) trained by model/ on synthetic data, shared by every serving test."""
+    from model.synthetic import write_synthetic_csv
+    from model.train import TrainSettings, train
+
+    root = tmp_path_factory.mktemp("serving-model")
+    data = write_synthetic_csv(root / "synthetic.csv", n_rows=400, seed=0)
+    train(data, root / "artifact", TrainSettings(preset="tiny"), quiet=True)
+    return root / "artifact"
+
+
+def copy_model(model_dir: Path, destination: Path, artifact_changes: dict | None = None,
+               drop: tuple[str, ...] = ()) -> Path:
+    """A copy of the artifact folder with some artifact.json keys changed and some files left out."""
+    shutil.copytree(model_dir, destination, ignore=shutil.ignore_patterns(*drop) if drop else None)
+    if artifact_changes:
+        artifact = json.loads((destination / "artifact.json").read_text())
+        artifact.update(artifact_changes)
+        (destination / "artifact.json").write_text(json.dumps(artifact))
+    return destination
+
+
+class ScoreWorker:
+    """score.py imported in a venv-serving process; init()/run() are called directly, not over HTTP."""
+
+    def __init__(self, log_path: Path):
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen([str(SERVING_PYTHON), str(WORKER_PATH), str(SCORE_PATH)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                        text=True, encoding="utf-8", cwd=REPO)
+        self._log_path = log_path
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.process.stdout, selectors.EVENT_READ)
+
+    def call(self, request: dict) -> dict:
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        if not self._selector.select(ANSWER_TIMEOUT_SECONDS):
+            raise TimeoutError(f"score worker did not answer {request['op']} within {ANSWER_TIMEOUT_SECONDS}s; "
+                               f"log: {self._log_path.read_text()[-2000:]}")
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"score worker exited ({self.process.poll()}): {self._log_path.read_text()[-2000:]}")
+        return json.loads(line)
+
+    def load(self) -> dict:
+        return self.call({"op": "load"})
+
+    def init(self, env: dict) -> dict:
+        return self.call({"op": "init", "env": env})
+
+    def start(self, env: dict) -> None:
+        """Fresh import of score.py, then init(); fails the test if init() raises."""
+        assert self.load()["ok"]
+        answer = self.init(env)
+        assert answer["ok"], answer
+
+    def run(self, raw_data: str, headers: dict | None = None) -> dict:
+        answer = self.call({"op": "run", "raw_data": raw_data, "headers": headers})
+        assert answer["ok"], f"run() raised: {answer['error']}\n{answer.get('traceback', '')}"
+        return answer
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def _require_serving_venv() -> None:
+    if not SERVING_PYTHON.exists():
+        pytest.fail(f"{SERVING_PYTHON} is missing: create venv-serving from requirements/serving.txt")
+
+
+@pytest.fixture(scope="session")
+def scorer(tiny_model_dir, tmp_path_factory) -> ScoreWorker:
+    """score.py after init() on the tiny model with the default settings."""
+    _require_serving_venv()
+    worker = ScoreWorker(tmp_path_factory.mktemp("score-worker") / "worker.log")
+    worker.start(default_scoring_env(tiny_model_dir))
+    yield worker
+    worker.close()
+
+
+@pytest.fixture(scope="session")
+def spare_worker(tmp_path_factory) -> ScoreWorker:
+    """A second worker for tests that reload score.py and init() it with other settings."""
+    _require_serving_venv()
+    worker = ScoreWorker(tmp_path_factory.mktemp("spare-worker") / "worker.log")
+    yield worker
+    worker.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class InferenceServer:
+    """azmlinfsrv serving serving/score.py as a subprocess (its own process group, killed at teardown)."""
+
+    def __init__(self, model_dir: Path, log_path: Path, env: dict | None = None):
+        self.port = free_port()
+        self.log_path = log_path
+        variables = {key: value for key, value in os.environ.items() if key not in SCORING_VARIABLES}
+        variables.update({"AML_APP_ROOT": str(SERVING_DIR), "PYTHONUNBUFFERED": "1"})
+        variables.update(env or {})
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [str(AZMLINFSRV), "--entry_script", str(SCORE_PATH), "--model_dir", str(model_dir), "--port", str(self.port)],
+            env=variables, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = SERVER_START_TIMEOUT_SECONDS) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"azmlinfsrv exited with {self.process.returncode}:\n{self.log()[-3000:]}")
+            try:
+                if self.request("GET", "/", timeout=2).status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"azmlinfsrv not ready after {timeout}s:\n{self.log()[-3000:]}")
+
+    def wait_exit(self, timeout: float = SERVER_START_TIMEOUT_SECONDS) -> int:
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.stop()
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+                timeout: float = 60) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, dict(response.getheaders()), response.read())
+        finally:
+            connection.close()
+
+    def score(self, body, content_type: str | None = "application/json") -> Reply:
+        data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
+        return self.request("POST", "/score", data, {"Content-Type": content_type} if content_type else {})
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tiny_model_dir, tmp_path_factory) -> InferenceServer:
+    """The real inference server on the tiny model, default settings, model version 5."""
+    _require_serving_venv()
+    running = InferenceServer(tiny_model_dir, tmp_path_factory.mktemp("azmlinfsrv") / "server.log",
+                              env={"SCORING_MODEL_VERSION": "5"})
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()

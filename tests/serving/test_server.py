@@ -1,0 +1,109 @@
+"""The real Azure ML inference server (azmlinfsrv from venv-serving) serving serving/score.py over HTTP."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model.synthetic import synthetic_rows
+from serving import openapi_document
+from tests.serving.cases import BAD_REQUESTS, LIMITS, NON_JSON_CONTENT_TYPES
+from tests.serving.conftest import InferenceServer, copy_model
+
+pytestmark = pytest.mark.slow
+
+HUGE_BODY_BYTES = 8_000_000
+
+
+def test_liveness_route_answers_healthy(server):
+    reply = server.request("GET", "/")
+    assert reply.status == 200 and reply.body == b"Healthy"
+
+
+def test_scores_texts_over_http(server):
+    rows = synthetic_rows(n_rows=30, seed=999)
+    reply = server.score(json.dumps({"texts": [row["text"] for row in rows]}))
+    assert reply.status == 200
+    assert reply.headers["Content-Type"] == "application/json"
+    body = reply.json()
+    assert body["model"] == {"name": "hate-speech-pt", "version": "5", "precision": "int8"}
+    labels = [p["label"] for p in body["predictions"]]
+    expected = ["hate" if row["hate"] else "no-hate" for row in rows]
+    assert sum(a == b for a, b in zip(labels, expected)) >= 27
+    assert all(0.0 <= p["hate_probability"] <= 1.0 for p in body["predictions"])
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=lambda case: case.name)
+def test_bad_request_gets_a_4xx_over_http(server, case):
+    reply = server.score(case.body)
+    assert reply.status == case.status
+    body = reply.json()
+    assert case.message_part in body["message"] and body["field"] == case.field
+
+
+def test_huge_body_is_refused_and_the_server_keeps_serving(server):
+    huge = json.dumps({"texts": ["a" * 1000] * (HUGE_BODY_BYTES // 1000)}).encode()
+    reply = server.score(huge)
+    assert reply.status == 413
+    assert f"at most {LIMITS.max_body_chars} characters" in reply.json()["message"]
+    assert server.score('{"texts": ["bom dia"]}').status == 200
+
+
+def test_body_that_is_not_utf8_gets_400(server):
+    reply = server.score(b'{"texts": ["\xff\xfe"]}')
+    assert reply.status == 400 and "UTF-8" in reply.json()["message"]
+
+
+@pytest.mark.parametrize("content_type", NON_JSON_CONTENT_TYPES)
+def test_non_json_content_type_gets_415_over_http(server, content_type):
+    reply = server.score('{"texts": ["bom dia"]}', content_type=content_type)
+    assert reply.status == 415 and "application/json" in reply.json()["message"]
+
+
+def test_request_without_content_type_is_scored(server):
+    assert server.score('{"texts": ["bom dia"]}', content_type=None).status == 200
+
+
+def test_get_on_score_is_answered_with_a_4xx(server):
+    reply = server.request("GET", "/score")
+    assert reply.status == 400 and 'missing field "texts"' in reply.json()["message"]
+
+
+def test_server_is_alive_and_scoring_after_all_bad_requests(server):
+    for case in BAD_REQUESTS:
+        server.score(case.body)
+    assert server.request("GET", "/").status == 200
+    assert server.score('{"texts": ["bom dia"]}').status == 200
+
+
+@pytest.mark.parametrize("version", sorted(openapi_document.FILES))
+def test_openapi_route_serves_the_project_schema(server, version):
+    reply = server.request("GET", f"/swagger.json?version={version}")
+    assert reply.status == 200
+    assert reply.json() == openapi_document.build(version)
+
+
+def test_default_openapi_route_is_swagger_2(server):
+    document = server.request("GET", "/swagger.json").json()
+    assert document["swagger"] == "2.0"
+    assert document["definitions"]["ScoreRequest"]["properties"]["texts"]["maxItems"] == LIMITS.max_texts
+
+
+def test_server_refuses_to_start_without_an_artifact(tmp_path):
+    (tmp_path / "empty").mkdir()
+    failing = InferenceServer(tmp_path / "empty", tmp_path / "server.log")
+    assert failing.wait_exit() != 0
+    assert "no artifact.json" in failing.log()
+
+
+def test_server_serves_an_azure_ml_mount_layout(tiny_model_dir, tmp_path):
+    version_dir = tmp_path / "azureml-models" / "hate-speech-pt" / "12"
+    copy_model(tiny_model_dir, version_dir / "artifact")
+    running = InferenceServer(version_dir, tmp_path / "server.log", env={"SCORING_PRECISION": "fp32"})
+    try:
+        running.wait_ready()
+        reply = running.score('{"texts": ["bom dia"]}')
+        assert reply.status == 200
+        assert reply.json()["model"] == {"name": "hate-speech-pt", "version": "12", "precision": "fp32"}
+    finally:
+        running.stop()
