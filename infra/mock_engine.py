@@ -70,7 +70,8 @@ class Plan:
         return {
             "stack": self.stack,
             "resources": [
-                {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}
+                {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs,
+                 "ignoreChanges": list(r.ignore_changes)}
                 for r in self.resources
             ],
             "outputs": self.outputs,

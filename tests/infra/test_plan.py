@@ -37,7 +37,7 @@ def test_json_has_the_documented_shape_and_wire_names(capsys):
     plan = json.loads(out)
     assert set(plan) == {"stack", "resources", "outputs"} and plan["stack"] == "dev"
     for resource in plan["resources"]:
-        assert set(resource) == {"type", "name", "parent", "inputs"}
+        assert set(resource) == {"type", "name", "parent", "inputs", "ignoreChanges"}
     vault = next(r for r in plan["resources"] if r["type"] == "azure-native:keyvault:Vault")
     assert vault["parent"] == "shared"
     assert vault["inputs"]["properties"]["enableRbacAuthorization"] is True
