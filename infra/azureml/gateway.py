@@ -84,9 +84,6 @@ class WorkspaceRef:
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"WorkspaceRef.{name} is {value!r}; accepted: a non-empty string")
 
-    def __str__(self) -> str:
-        return f"workspace {self.workspace_name} (resource group {self.resource_group})"
-
 
 @dataclass(frozen=True)
 class ModelVersion:

@@ -272,6 +272,13 @@ def test_set_deployment_model_changes_only_the_model(fake, gateway):
     assert fake.writes() == [("PUT", fake.endpoint_id("hs-ep") + "/deployments/blue")]
 
 
+def test_set_deployment_model_accepts_the_short_asset_form(fake, gateway):
+    serving_endpoint(fake)
+    deployment = gateway.set_deployment_model("hs-ep", "green", "azureml:hate-speech-pt:1")
+    assert deployment.model_id == fake.model_version_id("hate-speech-pt", "1")
+    assert fake.deployment("hs-ep", "green")["properties"]["model"] == deployment.model_id
+
+
 def test_a_failed_provisioning_is_final_and_not_retried(fake, gateway):
     serving_endpoint(fake)
     fake.fail_lro("online_deployments.put", message="image pull failed")
