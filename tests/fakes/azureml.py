@@ -37,6 +37,7 @@ State the test sets up directly (none of these are logged as requests):
         raises gives 500 with the exception text (as azmlinfsrv does); an unhealthy deployment
         answers its scoring_status.
     fake.set_traffic(endpoint, traffic, mirror_traffic=None)   # a "manual change" made outside the code under test
+    fake.remove_deployment(endpoint, name)   # out-of-band delete; refused while it has traffic
     fake.mark_unhealthy(endpoint, deployment, scoring_status=503, provisioning_state="Failed")
     fake.mark_healthy(endpoint, deployment)
     fake.hold_endpoint_updating(endpoint, writes=1)   # endpoint shows "Updating"; the next `writes`
@@ -381,6 +382,17 @@ class FakeAzureML:
         resource["properties"]["traffic"] = dict(traffic)
         resource["properties"]["mirrorTraffic"] = dict(mirror_traffic or {})
         resource["systemData"] = self._clock.system_data(resource["systemData"])
+
+    def remove_deployment(self, endpoint: str, name: str) -> None:
+        """Delete a deployment out of band (as someone in the portal would); refused, as by the
+        service, while it has live or mirror traffic."""
+        self._require_deployment(endpoint, name)
+        props = self._endpoints[endpoint]["properties"]
+        if props["traffic"].get(name) or props["mirrorTraffic"].get(name):
+            raise ServiceError(400, "UserError", f"Deployment '{name}' cannot be deleted while it receives traffic.")
+        del self._deployments[(endpoint, name)]
+        self._scorers.pop((endpoint, name), None)
+        self._health.pop((endpoint, name), None)
 
     def mark_unhealthy(self, endpoint: str, deployment: str, scoring_status: int = 503,
                        provisioning_state: str = "Failed") -> None:

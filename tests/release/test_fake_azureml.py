@@ -418,3 +418,14 @@ def test_deleting_an_endpoint_through_the_sdk_removes_its_deployments(fake, ml):
     assert ("DELETE", f"{WS_PATH}/onlineEndpoints/ep1") in fake.writes()
     with pytest.raises(ResourceNotFoundError):
         ml.online_endpoints.get("ep1")
+
+
+def test_remove_deployment_out_of_band_follows_the_traffic_rule(fake, ml):
+    endpoint_with(fake, "blue", "green", traffic={"blue": 100})
+    with pytest.raises(Exception, match="receives traffic"):
+        fake.remove_deployment("ep1", "blue")
+    fake.remove_deployment("ep1", "green")
+    assert fake.deployment("ep1", "green") is None
+    with pytest.raises(ResourceNotFoundError):
+        ml.online_deployments.get(name="green", endpoint_name="ep1")
+    assert fake.writes() == []
