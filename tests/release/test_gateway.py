@@ -335,6 +335,15 @@ def test_invoke_retries_when_the_key_listing_is_throttled(fake, gateway):
     assert fake.gateway_sleeps == [3.0]
 
 
+def test_invoke_names_a_missing_deployment_or_endpoint(fake, gateway):
+    serving_endpoint(fake)
+    with pytest.raises(AzureMLError, match="Deployment name red not found"):
+        gateway.invoke("hs-ep", "red", {"texts": []})
+    with pytest.raises(NotFound, match="invoke on deployment nope/blue failed: HTTP 404"):
+        gateway.invoke("nope", "blue", {"texts": []})
+    assert fake.calls_to("score") == []
+
+
 def test_invoke_rejects_payloads_that_are_not_json(gateway):
     with pytest.raises(ValueError, match="payload cannot be sent as JSON"):
         gateway.invoke("hs-ep", "blue", {"texts": {1, 2}})
