@@ -42,7 +42,8 @@ State the test sets up directly (none of these are logged as requests):
     fake.mark_healthy(endpoint, deployment)
     fake.hold_endpoint_updating(endpoint, writes=1)   # endpoint shows "Updating"; the next `writes`
                                                       # writes to it or its deployments answer 409
-    fake.lro_polls = n          # every new long-running operation answers InProgress n times first
+    fake.lro_polls = n          # every new long-running operation stays InProgress for n more requests
+                                # (each request to the fake is one unit of time; polls are requests)
     fake.complete_operations()  # finish every long-running operation still in progress
 
 Model files (the workspace's default datastore, in memory; azure-ai-ml's own blob client is not
@@ -59,6 +60,9 @@ Faults (checked before the request is applied; a faulted request changes nothing
         or 1 second), or None to drop the connection without an answer (azure-core raises
         ServiceRequestError); times: how many matching requests fail (None: all of them);
         path_contains: only requests whose path contains this text.
+    fake.lose_response(operation, times=1, path_contains=None)
+        the service handles the request (a write is applied) but the answer is lost: the connection
+        drops and azure-core raises ServiceResponseError; Call.response_lost marks it.
     fake.fail_lro(operation, times=1, message=None, path_contains=None)
         the PUT is accepted (201) but its long-running operation ends "Failed": an endpoint keeps its
         previous traffic and shows provisioningState "Failed"; a deployment records the requested spec,
@@ -107,7 +111,7 @@ no RBAC, ETags, throttling by rate, quota or capacity; deployments start at once
 the scoring route calls a Python callable, not a container, and answers errors as plain text;
 azure-ai-ml's own blob upload/download (azure-storage-blob with its own transport, after a
 datastores GET and listSecrets) is not served: the gateway's uploader/downloader hooks stand in
-for it. A long-running operation finishes only when polled (or complete_operations()), not by time.
+for it. Time advances one step per request, not with the clock.
 azure-core pollers poll from their own thread; the fake serialises requests with a lock.
 """
 
@@ -201,7 +205,8 @@ class Call:
     api_version: Optional[str]
     query: dict
     body: Any
-    status: Optional[int] = 0  # None: the connection was dropped
+    status: Optional[int] = 0  # None: the connection was dropped before the request reached the service
+    response_lost: bool = False  # the service handled it, the answer was lost
 
 
 @dataclass
@@ -254,6 +259,7 @@ class FakeAzureML:
         self._workspace_guid = str(uuid.UUID(int=random.Random(workspace_name).getrandbits(128)))
         self._faults: list[_Fault] = []
         self._lro_faults: list[_Fault] = []
+        self._lost_responses: list[_Fault] = []
         self._models: dict[str, dict] = {}  # name -> {"container": resource, "versions": {version: resource}}
         self._endpoints: dict[str, dict] = {}
         self._deployments: dict[tuple[str, str], dict] = {}
@@ -416,6 +422,10 @@ class FakeAzureML:
         self._check_operation_name(operation)
         self._faults.append(_Fault(operation, status, times, message, code, retry_after, path_contains))
 
+    def lose_response(self, operation: str, times: Optional[int] = 1, path_contains: Optional[str] = None) -> None:
+        self._check_operation_name(operation)
+        self._lost_responses.append(_Fault(operation, 0, times, None, None, None, path_contains))
+
     def fail_lro(self, operation: str, times: Optional[int] = 1, message: Optional[str] = None,
                  path_contains: Optional[str] = None) -> None:
         if operation not in ("online_endpoints.put", "online_deployments.put"):
@@ -474,6 +484,7 @@ class FakeAzureML:
         else:
             route = ("unknown", lambda: refuse(404, "NoRoute", f"fake: no service at host {request.host}"))
         operation, action = route
+        self._operations.advance()
         api_version = request.query.get("api-version")
         self._api_version = api_version  # long-running operations echo it in their URLs
         call = Call(operation, request.method, request.path, api_version, request.query, request.body)
@@ -487,7 +498,19 @@ class FakeAzureML:
         except ConnectionDropped:
             response = Response(None)
         call.status = response.status
+        if response.status is not None and self._take(self._lost_responses, operation, request.path):
+            call.response_lost = True
+            return Response(response.status, lost=True)
         return response
+
+    @staticmethod
+    def _take(faults: list, operation: str, path: str):
+        for fault in faults:
+            if fault.matches(operation, path):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
 
     def _check_api_version(self, operation: str, api_version: Optional[str]) -> None:
         if operation in ("score", "unknown"):
@@ -946,12 +969,7 @@ class FakeAzureML:
 
     # ------------------------------------------------------------------ long-running operations
     def _take_lro_fault(self, operation: str, path: str) -> Optional[_Fault]:
-        for fault in self._lro_faults:
-            if fault.matches(operation, path):
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                return fault
-        return None
+        return self._take(self._lro_faults, operation, path)
 
     def _stamp_endpoint_properties(self, resource: dict) -> None:
         """The service records these in the endpoint's own properties bag (and clients send them back)."""

@@ -1,7 +1,9 @@
 """Azure ML's long-running operations as the fake runs them: Azure-AsyncOperation status documents.
 
-An operation answers InProgress for `polls` status requests, then Succeeded (or Failed), and only
-then applies its `finish(succeeded)` to the resource; nothing finishes by time.
+Time is counted in requests: every request the fake receives advances each operation in progress
+by one step. An operation started with `polls` answers InProgress to the next `polls` status
+requests (when nothing else happens meanwhile), then ends Succeeded (or Failed) and only then
+applies its `finish(succeeded)` to the resource.
 """
 
 from __future__ import annotations
@@ -53,6 +55,15 @@ class Operations:
         """The Location URL of a delete."""
         return f"{self._arm_base}{self._location}/mfeOperationResults/{op.op_id}?api-version={op.api_version}"
 
+    def advance(self) -> None:
+        """One unit of time passes (a request arrived)."""
+        for op in list(self._operations.values()):
+            if op.status == "InProgress":
+                if op.remaining_polls > 0:
+                    op.remaining_polls -= 1
+                else:
+                    self._end(op)
+
     def complete_all(self) -> None:
         for op in list(self._operations.values()):
             if op.status == "InProgress":
@@ -63,11 +74,6 @@ class Operations:
         op = self._operations.get(op_id)
         if op is None:
             refuse(404, "ResourceNotFound", f"Operation '{op_id}' not found.")
-        if op.status == "InProgress":
-            if op.remaining_polls > 0:
-                op.remaining_polls -= 1
-            else:
-                self._end(op)
         if results:
             return Response(202 if op.status == "InProgress" else 200, None)
         body = {"id": f"{self._location}/mfeOperationsStatus/{op.op_id}", "name": op.op_id, "status": op.status,

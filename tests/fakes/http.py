@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3 import HTTPResponse
+from urllib3.exceptions import ProtocolError
 
 from azure.core.pipeline.transport import RequestsTransport
 
@@ -62,6 +63,7 @@ class Response:
     status: Optional[int]  # None: the connection drops without an answer
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    lost: bool = False  # the server handled the request but the answer never arrives
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -85,8 +87,11 @@ class _HandlerAdapter(BaseAdapter):
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         response = self._handler(Request.from_prepared(request))
-        if response.status is None:  # the connection dropped before any answer
-            raise requests.exceptions.ConnectionError("connection reset by the fake", request=request)
+        if response.lost:  # azure-core raises ServiceResponseError: the request may have been applied
+            raise requests.exceptions.ConnectionError(
+                ProtocolError("Connection aborted.", ConnectionResetError("reset by the fake")), request=request)
+        if response.status is None:  # azure-core raises ServiceRequestError: nothing reached the server
+            raise requests.exceptions.ConnectionError("connection refused by the fake", request=request)
         data, headers = response.encoded()
         headers["Content-Length"] = str(len(data))
         raw = HTTPResponse(

@@ -175,8 +175,8 @@ def put_endpoint_raw(fake, traffic):
 
 def test_writes_while_an_endpoint_updates_answer_409_until_the_operation_ends(fake, ml):
     endpoint_with(fake, "blue", "green", traffic={"blue": 100})
-    fake.lro_polls = 3
-    assert put_endpoint_raw(fake, {"blue": 50, "green": 50}).status_code == 201  # nobody polls it
+    fake.lro_polls = 20  # requests until it ends; nobody polls it
+    assert put_endpoint_raw(fake, {"blue": 50, "green": 50}).status_code == 201
     assert fake.endpoint("ep1")["properties"]["provisioningState"] == "Updating"
     entity = ml.online_endpoints.get("ep1")
     with pytest.raises(ResourceExistsError) as caught:
@@ -429,3 +429,33 @@ def test_remove_deployment_out_of_band_follows_the_traffic_rule(fake, ml):
     with pytest.raises(ResourceNotFoundError):
         ml.online_deployments.get(name="green", endpoint_name="ep1")
     assert fake.writes() == []
+
+
+def test_operations_nobody_polls_end_as_requests_come_in(fake):
+    endpoint_with(fake, "blue", "green", traffic={"blue": 100})
+    fake.lro_polls = 2
+    put_endpoint_raw(fake, {"green": 100})
+    states = [raw(fake, "GET", f"{WS_PATH}/onlineEndpoints/ep1", api_version="2022-02-01-preview")
+              .json()["properties"]["provisioningState"] for _ in range(4)]
+    assert states == ["Updating", "Updating", "Succeeded", "Succeeded"]
+
+
+def test_a_lost_response_was_applied_and_surfaces_as_a_service_response_error(fake, ml):
+    from azure.core.exceptions import ServiceResponseError
+
+    fake.lose_response("model_versions.put")
+    with pytest.raises(ServiceResponseError):
+        ml.models.create_or_update(Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/a",
+                                         type="custom_model", tags={"t": "1"}))
+    assert fake.model_version("m", "1")["properties"]["tags"] == {"t": "1"}
+    assert fake.calls_to("model_versions.put")[0].response_lost
+
+
+def test_a_dropped_connection_never_reaches_the_service(fake, ml):
+    from azure.core.exceptions import ServiceRequestError
+
+    fake.fail("model_versions.put", None)
+    with pytest.raises(ServiceRequestError):
+        ml.models.create_or_update(Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/a",
+                                         type="custom_model"))
+    assert fake.model_version("m", "1") is None

@@ -410,6 +410,18 @@ def test_a_dropped_connection_is_retried(fake, gateway):
     assert fake.gateway_sleeps == [2.0, 4.0]
 
 
+@pytest.mark.parametrize("lro_polls, put_statuses", [(0, [201, 201]), (5, [201, 409, 201])])
+def test_a_lost_traffic_response_is_retried_by_reading_the_endpoint_again(fake, gateway, lro_polls, put_statuses):
+    serving_endpoint(fake)
+    fake.lro_polls = lro_polls
+    fake.lose_response("online_endpoints.put")
+    endpoint = gateway.set_traffic("hs-ep", {"blue": 80, "green": 20})
+    assert endpoint.traffic == {"blue": 80, "green": 20} and endpoint.provisioning_state == "Succeeded"
+    puts = fake.calls_to("online_endpoints.put")
+    assert puts[0].response_lost and [c.status for c in puts] == put_statuses  # 409 while it still updates
+    assert fake.endpoint("hs-ep")["tags"] == {"owner": "platform"}
+
+
 # ---------------------------------------------------------------------- model files
 def artifact_folder(root, marker):
     root.mkdir()
