@@ -40,6 +40,7 @@ State the test sets up directly (none of these are logged as requests):
     fake.remove_deployment(endpoint, name)   # out-of-band delete; refused while it has traffic
     fake.mark_unhealthy(endpoint, deployment, scoring_status=503, provisioning_state="Failed")
     fake.mark_healthy(endpoint, deployment)
+        unhealthy lasts until mark_healthy or the deployment's next accepted PUT (a redeploy)
     fake.hold_endpoint_updating(endpoint, writes=1)   # endpoint shows "Updating"; the next `writes`
                                                       # writes to it or its deployments answer 409
     fake.lro_polls = n          # every new long-running operation stays InProgress for n more requests
