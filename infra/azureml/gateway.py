@@ -6,7 +6,9 @@ created lazily on first use, when none is given), hands `transport` to it (tests
 dataclasses below, and wraps every call in bounded retries (429 honouring Retry-After, 5xx,
 connection failures, and 409 on endpoint/deployment writes, which Azure ML answers while the
 endpoint is still updating). azure-core's own retry policy is switched off (`retry_total=0`) so the
-bound and the waits are the gateway's: `RetryPolicy` and the injectable `sleep`.
+bound and the waits are the gateway's: `RetryPolicy` and the injectable `sleep`. A gateway keeps
+its MLClient (and the credential) once built: make one per provider call, never store it on an
+object that is pickled.
 
 Semantics callers rely on:
 - get_model_version / get_endpoint / get_deployment return None when the resource does not exist;
@@ -18,7 +20,9 @@ Semantics callers rely on:
   one was given to the gateway (uploader(local_dir, name, version) -> azureml:// URI), otherwise by
   azure-ai-ml itself, which writes to the workspace's default datastore with azure-storage-blob's
   own transport (real Azure only; not served by the fake). Azure ML refuses to change a version's
-  path once registered (AzureMLError, HTTP 400): check get_model_version first.
+  path once registered (AzureMLError, HTTP 400): check get_model_version first. Registering an
+  existing version with the same path replaces its tags, description and properties and un-archives
+  it (azure-ai-ml always sends isArchived false).
 - A model PUT replaces the whole version. set_model_tags reads the live version and writes it back
   with only `tags` replaced (the new dict replaces the old one; nothing is merged), keeping
   description, properties, path and the archive flag. Tag values are sent as strings.

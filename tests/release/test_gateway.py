@@ -111,6 +111,13 @@ def test_registering_a_version_again_with_another_path_is_refused(fake, gateway)
     assert "Asset paths cannot be updated" in str(caught.value)
 
 
+def test_registering_an_existing_version_again_replaces_it_whole(fake, gateway):
+    path = fake.datastore_uri("models/m/1/")
+    fake.add_model_version("m", "1", path=path, tags={"stage": "production"}, archived=True)
+    again = gateway.register_model_version("m", "1", path, tags={"commit": "c"})
+    assert again.tags == {"commit": "c"} and again.archived is False
+
+
 def test_local_folder_goes_through_the_injected_uploader(fake, tmp_path):
     (tmp_path / "model.onnx").write_bytes(b"onnx")
     uploads = []
