@@ -1,36 +1,27 @@
 """Fixtures of the serving tests: one tiny trained model, score.py driven in venv-serving, a real azmlinfsrv."""
 from __future__ import annotations
 
-import http.client
 import json
-import os
 import selectors
 import shutil
-import signal
-import socket
 import subprocess
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from serving.local_server import SCORING_VARIABLES, LocalInferenceServer
+
 REPO = Path(__file__).resolve().parents[2]
 SERVING_VENV = REPO / "venv-serving"
 SERVING_PYTHON = SERVING_VENV / "bin" / "python"
-AZMLINFSRV = SERVING_VENV / "bin" / "azmlinfsrv"
 SERVING_DIR = REPO / "serving"
 SCORE_PATH = SERVING_DIR / "score.py"
 WORKER_PATH = Path(__file__).resolve().parent / "score_worker.py"
 ANSWER_TIMEOUT_SECONDS = 120
-SERVER_START_TIMEOUT_SECONDS = 90
-
-# every SCORING_* variable, so a test starts from the defaults whatever the caller's shell exports
-SCORING_VARIABLES = ("SCORING_PRECISION", "SCORING_INTRA_OP_THREADS", "SCORING_INTER_OP_THREADS", "SCORING_MAX_TEXTS",
-                     "SCORING_MAX_TEXT_CHARS", "SCORING_MAX_BODY_CHARS", "SCORING_MODEL_VERSION")
 
 
 def default_scoring_env(model_dir) -> dict:
+    """Every SCORING_* variable unset (defaults whatever the caller's shell exports), the model folder set."""
     return {**{name: None for name in SCORING_VARIABLES}, "AZUREML_MODEL_DIR": str(model_dir)}
 
 
@@ -131,88 +122,11 @@ def spare_worker(tmp_path_factory) -> ScoreWorker:
     worker.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-class InferenceServer:
-    """azmlinfsrv serving serving/score.py as a subprocess (its own process group, killed at teardown)."""
-
-    def __init__(self, model_dir: Path, log_path: Path, env: dict | None = None):
-        self.port = free_port()
-        self.log_path = log_path
-        variables = {key: value for key, value in os.environ.items() if key not in SCORING_VARIABLES}
-        variables.update({"AML_APP_ROOT": str(SERVING_DIR), "PYTHONUNBUFFERED": "1"})
-        variables.update(env or {})
-        self._log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [str(AZMLINFSRV), "--entry_script", str(SCORE_PATH), "--model_dir", str(model_dir), "--port", str(self.port)],
-            env=variables, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = SERVER_START_TIMEOUT_SECONDS) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"azmlinfsrv exited with {self.process.returncode}:\n{self.log()[-3000:]}")
-            try:
-                if self.request("GET", "/", timeout=2).status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"azmlinfsrv not ready after {timeout}s:\n{self.log()[-3000:]}")
-
-    def wait_exit(self, timeout: float = SERVER_START_TIMEOUT_SECONDS) -> int:
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            self.stop()
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                timeout: float = 60) -> Reply:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return Reply(response.status, dict(response.getheaders()), response.read())
-        finally:
-            connection.close()
-
-    def score(self, body, content_type: str | None = "application/json") -> Reply:
-        data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
-        return self.request("POST", "/score", data, {"Content-Type": content_type} if content_type else {})
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._log.close()
-
-
 @pytest.fixture(scope="session")
-def server(tiny_model_dir, tmp_path_factory) -> InferenceServer:
+def server(tiny_model_dir, tmp_path_factory) -> LocalInferenceServer:
     """The real inference server on the tiny model, default settings, model version 5."""
     _require_serving_venv()
-    running = InferenceServer(tiny_model_dir, tmp_path_factory.mktemp("azmlinfsrv") / "server.log",
+    running = LocalInferenceServer(tiny_model_dir, tmp_path_factory.mktemp("azmlinfsrv") / "server.log",
                               env={"SCORING_MODEL_VERSION": "5"})
     try:
         running.wait_ready()

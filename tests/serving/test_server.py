@@ -7,8 +7,9 @@ import pytest
 
 from model.synthetic import synthetic_rows
 from serving import openapi_document
+from serving.local_server import LocalInferenceServer
 from tests.serving.cases import BAD_REQUESTS, LIMITS, NON_JSON_CONTENT_TYPES
-from tests.serving.conftest import InferenceServer, copy_model
+from tests.serving.conftest import copy_model
 
 pytestmark = pytest.mark.slow
 
@@ -91,7 +92,7 @@ def test_default_openapi_route_is_swagger_2(server):
 
 def test_server_refuses_to_start_without_an_artifact(tmp_path):
     (tmp_path / "empty").mkdir()
-    failing = InferenceServer(tmp_path / "empty", tmp_path / "server.log")
+    failing = LocalInferenceServer(tmp_path / "empty", tmp_path / "server.log")
     assert failing.wait_exit() != 0
     assert "no artifact.json" in failing.log()
 
@@ -99,7 +100,7 @@ def test_server_refuses_to_start_without_an_artifact(tmp_path):
 def test_server_serves_an_azure_ml_mount_layout(tiny_model_dir, tmp_path):
     version_dir = tmp_path / "azureml-models" / "hate-speech-pt" / "12"
     copy_model(tiny_model_dir, version_dir / "artifact")
-    running = InferenceServer(version_dir, tmp_path / "server.log", env={"SCORING_PRECISION": "fp32"})
+    running = LocalInferenceServer(version_dir, tmp_path / "server.log", env={"SCORING_PRECISION": "fp32"})
     try:
         running.wait_ready()
         reply = running.score('{"texts": ["bom dia"]}')
