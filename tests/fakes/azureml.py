@@ -545,11 +545,12 @@ class FakeAzureML:
         path = request.path
         method = request.method
         op_match = re.match(
-            rf"^/subscriptions/([^/]+)/providers/{PROVIDER}/locations/([^/]+)/(mfeOperationsStatus|mfeOperationResults)/([^/]+)$",
+            rf"^/subscriptions/[^/]+/providers/{PROVIDER}/locations/[^/]+"
+            r"/(?P<kind>mfeOperationsStatus|mfeOperationResults)/(?P<op>[^/]+)$",
             path, re.IGNORECASE)
         if op_match and method == "GET":
-            kind, op_id = op_match.group(3), op_match.group(4)
-            return "operations.get", lambda: self._operations.answer(op_id, results=kind.lower() == "mfeoperationresults")
+            results = op_match.group("kind").lower() == "mfeoperationresults"
+            return "operations.get", lambda: self._operations.answer(op_match.group("op"), results=results)
         prefix = re.match(
             rf"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/{PROVIDER}/workspaces/([^/]+)(/.*)?$",
             path, re.IGNORECASE)
