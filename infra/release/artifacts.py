@@ -29,16 +29,11 @@ def local_artifacts(gateway, model, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path
     source = model.properties.get("source_path") or ""
     if source and not is_remote(source) and _matches(Path(source), expected):
         return Path(source)
-    download = getattr(gateway, "download_model_version", None)
-    if download is None:
-        raise ArtifactUnavailable(
-            f"model {model.name} version {model.version}: its recorded source {source!r} is not on this "
-            f"machine with the registered content, and the gateway cannot download model files")
     # a version registered from an azureml:// path records the path's digest, not the files'
     files_sha = None if is_remote(source) else expected
     target = Path(cache_dir) / model.name / model.version
     if not _matches(target, files_sha):
-        target = Path(download(model.name, model.version, target))
+        target = Path(gateway.download_model_version(model.name, model.version, target))
     if not _matches(target, files_sha):
         raise ArtifactUnavailable(f"model {model.name} version {model.version}: the downloaded files in "
                                   f"{target} do not have the registered content {expected}")

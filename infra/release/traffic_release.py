@@ -112,8 +112,11 @@ class TrafficRelease:
         self.log.append(f"traffic {traffic} mirror {mirror}: {why}")
 
     def _deploy(self, slot: str, version: str, live: LiveEndpoint) -> None:
-        """Put `version` on `slot` unless it is there already; the slot must carry no live traffic."""
-        if live.version(slot, self.model_name) == version:
+        """Put `version` on `slot` unless it serves it healthily already; the slot must carry no live traffic.
+
+        A slot that holds `version` but failed provisioning is written again: Azure ML retries the
+        provisioning on a new PUT of the deployment."""
+        if live.version(slot, self.model_name) == version and live.healthy(slot):
             return
         if live.traffic.get(slot, 0) or live.mirror.get(slot, 0):
             raise UnsafeTrafficChange(f"deployment {slot!r} still receives traffic; refusing to change its model")

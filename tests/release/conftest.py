@@ -175,12 +175,14 @@ def models(tmp_path_factory) -> Models:
 
 
 # ---------------------------------------------------------------------------------- Azure ML fake
+_classifiers: dict[str, object] = {}   # artifact folder -> loaded classifier, shared by the session
+
+
 class ModelScorer:
     """The scoring route of one deployment: scores with whatever model the deployment serves now."""
 
     def __init__(self, fake: FakeAzureML, endpoint: str, slot: str):
         self.fake, self.endpoint, self.slot = fake, endpoint, slot
-        self._loaded: dict[str, object] = {}
 
     def __call__(self, payload):
         from serving.classifier import HateSpeechClassifier
@@ -189,10 +191,10 @@ class ModelScorer:
         version = version_in(model_id, MODEL_NAME)
         if version is None:
             raise RuntimeError(f"deployment {self.slot} serves no {MODEL_NAME} model ({model_id!r})")
-        if version not in self._loaded:
-            source = self.fake.model_version(MODEL_NAME, version)["properties"]["properties"]["source_path"]
-            self._loaded[version] = HateSpeechClassifier.load(source, intra_op_threads=1)
-        predictions = self._loaded[version].predict(payload["texts"])
+        source = self.fake.model_version(MODEL_NAME, version)["properties"]["properties"]["source_path"]
+        if source not in _classifiers:
+            _classifiers[source] = HateSpeechClassifier.load(source, intra_op_threads=1)
+        predictions = _classifiers[source].predict(payload["texts"])
         return {"predictions": predictions, "model": {"name": MODEL_NAME, "version": version}}
 
 
@@ -203,6 +205,7 @@ class AzureML:
     fake: FakeAzureML
     workspace: WorkspaceRef
     uploads: list = field(default_factory=list)
+    gateway_calls: int = 0
 
     @property
     def coordinates(self) -> dict:
@@ -246,11 +249,20 @@ def azureml():
 
     def upload(local_dir: str, name: str, version: str) -> str:
         env.uploads.append((local_dir, name, version))
-        return fake.datastore_uri(f"models/{name}/{version}/")
+        return fake.upload_folder(local_dir, name, version)
+
+    built = []
 
     def factory(ref: WorkspaceRef):
-        return gateway_for(fake, retry=RetryPolicy(attempts=RETRY_ATTEMPTS, initial_delay_s=0.0, max_delay_s=0.0),
-                           sleep=lambda seconds: None, uploader=upload)
+        # Providers call this in every method; one gateway per test keeps azure-ai-ml's slow MLClient
+        # construction (about 0.2 s) out of each call. The gateway keeps no Azure ML state of its own.
+        assert ref == workspace, f"provider asked for {ref}, the test set up {workspace}"
+        if not built:
+            built.append(gateway_for(fake, retry=RetryPolicy(attempts=RETRY_ATTEMPTS, initial_delay_s=0.0,
+                                                             max_delay_s=0.0),
+                                     sleep=lambda seconds: None, uploader=upload))
+        env.gateway_calls += 1
+        return built[0]
 
     with use_gateway_factory(workspace, factory):
         yield env

@@ -1,0 +1,207 @@
+"""EndpointTraffic through the engine lifecycle against the Azure ML fake.
+
+Decisions are injected through the resource's comparison inputs (winner, champion_version); the
+models behind the versions are real tiny artifacts, so every smoke test scores through the fake
+endpoint with the serving classifier.
+"""
+from __future__ import annotations
+
+import pytest
+
+from infra.release import EndpointTrafficProvider, ModelVersionProvider
+from tests.release.conftest import ENDPOINT, MODEL_NAME, CheckFailed
+
+FIRST, SECOND, THIRD = "good", "always_hate", "never_hate"
+
+
+@pytest.fixture
+def versions(models, azureml, engine) -> dict:
+    """The three artifacts registered through the ModelVersion provider: {label: version}."""
+    found = {}
+    for label in (FIRST, SECOND, THIRD):
+        engine.up(f"mv-{label}", ModelVersionProvider(),
+                  {**azureml.coordinates, "model_name": MODEL_NAME, "path": str(getattr(models, label))})
+        found[label] = engine.outputs(f"mv-{label}")["version"]
+    return found
+
+
+def traffic_inputs(azureml, challenger: str, winner: str = "challenger", champion: str | None = None, **extra):
+    return {**azureml.coordinates, "endpoint_name": ENDPOINT, "model_name": MODEL_NAME,
+            "challenger_version": challenger, "winner": winner, "champion_version": champion, **extra}
+
+
+def endpoint_puts(azureml) -> list[tuple[dict, dict]]:
+    """(traffic, mirror) of every endpoint PUT that reached the fake, in order."""
+    found = []
+    for call in azureml.fake.calls_to("online_endpoints.put"):
+        props = call.body["properties"]
+        found.append(({k: v for k, v in props.get("traffic", {}).items() if v},
+                      {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v}))
+    return found
+
+
+def assert_never_zero(azureml) -> None:
+    for traffic, _ in endpoint_puts(azureml):
+        assert sum(traffic.values()) in (0, 100)
+    served = [traffic for traffic, _ in endpoint_puts(azureml)]
+    first_live = next((i for i, t in enumerate(served) if t), None)
+    if first_live is not None:
+        assert all(sum(t.values()) == 100 for t in served[first_live:]), f"traffic dropped to zero: {served}"
+
+
+def release_first(engine, azureml, versions) -> None:
+    engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, versions[FIRST]))
+
+
+def test_first_release_to_an_empty_endpoint(azureml, engine, versions):
+    good = versions[FIRST]
+    provider = EndpointTrafficProvider()
+    assert engine.preview("traffic", provider, traffic_inputs(azureml, good)) == "create"
+    assert engine.up("traffic", provider, traffic_inputs(azureml, good)) == "create"
+    assert azureml.serving() == {good: 100} and azureml.mirror() == {}
+    assert azureml.stage(good) == "production"
+    assert azureml.stage(versions[SECOND]) is None
+    out = engine.outputs("traffic")
+    assert out["live_version"] == good and out["traffic"] == {"blue": 100}
+    assert out["stages"] == {good: "production"}
+    assert any(deployment == "blue" for _, deployment, _ in azureml.fake.scored), "no smoke test on the slot"
+
+    writes = azureml.write_count()
+    assert engine.preview("traffic", provider, traffic_inputs(azureml, good)) == "same"
+    assert engine.up("traffic", provider, traffic_inputs(azureml, good)) == "same"
+    assert engine.refresh("traffic") == "same"
+    assert azureml.write_count() == writes, "a no-op up and a refresh must not write"
+
+
+def test_challenger_wins_and_moves_in_steps_with_a_smoke_test_after_each(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    champion, challenger = versions[FIRST], versions[SECOND]
+    before = len(endpoint_puts(azureml))
+    rollout = [{"mirror": 20}, {"canary": 10}, {"canary": 50}]
+    assert engine.up("traffic", EndpointTrafficProvider(),
+                     traffic_inputs(azureml, challenger, champion=champion, rollout=rollout)) == "update"
+    assert endpoint_puts(azureml)[before:] == [
+        ({"blue": 100}, {"green": 20}),
+        ({"blue": 90, "green": 10}, {}),
+        ({"blue": 50, "green": 50}, {}),
+        ({"green": 100}, {}),
+    ]
+    assert azureml.serving() == {challenger: 100}
+    assert azureml.stage(challenger) == "production" and azureml.stage(champion) == "surpassed"
+    assert sum(1 for _, deployment, _ in azureml.fake.scored if deployment == "green") >= 4
+    assert engine.outputs("traffic")["last_run"][-1].startswith("traffic {'blue': 0, 'green': 100}")
+    assert_never_zero(azureml)
+
+
+def test_endpoint_changes_are_read_modify_write_of_the_live_endpoint(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    engine.up("traffic", EndpointTrafficProvider(),
+              traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=[{"canary": 10}]))
+    operations = [c.operation for c in azureml.fake.calls if c.operation.startswith("online_endpoints.")]
+    for index, operation in enumerate(operations):
+        if operation == "online_endpoints.put":
+            assert operations[index - 1] == "online_endpoints.get", operations
+
+
+def test_a_losing_challenger_leaves_traffic_and_tags_as_they_were(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    champion, loser = versions[FIRST], versions[SECOND]
+    writes = azureml.write_count()
+    assert engine.up("traffic", EndpointTrafficProvider(),
+                     traffic_inputs(azureml, loser, winner="champion", champion=champion)) == "update"
+    assert azureml.write_count() == writes
+    assert azureml.serving() == {champion: 100}
+    assert azureml.stage(loser) is None and azureml.stage(champion) == "production"
+    assert azureml.slot_version("green") is None, "a loser is not deployed"
+
+
+def test_prod_waits_for_approval_of_that_exact_version(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    champion, second, third = versions[FIRST], versions[SECOND], versions[THIRD]
+    provider = EndpointTrafficProvider()
+    prod = {"require_approval": True}
+    engine.up("traffic", provider, traffic_inputs(azureml, second, champion=champion, **prod))
+    assert azureml.serving() == {champion: 100}
+    assert azureml.slot_version("green") == second, "the staged winner waits, smoke-tested, in the idle slot"
+    assert azureml.stage(second) == "staged" and azureml.stage(champion) == "production"
+    assert engine.outputs("traffic")["staged_version"] == second
+
+    engine.up("traffic", provider, traffic_inputs(azureml, second, champion=champion, approved_version=third, **prod))
+    assert azureml.serving() == {champion: 100}, "approving another version approves nothing"
+
+    engine.up("traffic", provider, traffic_inputs(azureml, third, champion=champion, **prod))
+    assert azureml.stage(third) == "staged" and azureml.stage(second) == "unstaged"
+    assert azureml.slot_version("green") == third and azureml.serving() == {champion: 100}
+
+    engine.up("traffic", provider, traffic_inputs(azureml, third, champion=champion, approved_version=third, **prod))
+    assert azureml.serving() == {third: 100}
+    assert azureml.stage(third) == "production" and azureml.stage(champion) == "surpassed"
+    assert azureml.stage(second) == "unstaged"
+    assert_never_zero(azureml)
+    writes = azureml.write_count()
+    assert engine.up("traffic", provider,
+                     traffic_inputs(azureml, third, champion=champion, approved_version=third, **prod)) == "same"
+    assert azureml.write_count() == writes
+
+
+def test_first_prod_release_without_approval_stages_without_traffic(azureml, engine, versions):
+    good = versions[FIRST]
+    engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, good, require_approval=True))
+    assert azureml.traffic() == {} and azureml.stage(good) == "staged"
+    engine.up("traffic", EndpointTrafficProvider(),
+              traffic_inputs(azureml, good, require_approval=True, approved_version=good))
+    assert azureml.serving() == {good: 100} and azureml.stage(good) == "production"
+
+
+def test_manual_traffic_change_shows_on_refresh_and_up_restores_it(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    champion, challenger = versions[FIRST], versions[SECOND]
+    provider = EndpointTrafficProvider()
+    inputs = traffic_inputs(azureml, challenger, champion=champion)
+    engine.up("traffic", provider, inputs)
+    azureml.fake.set_traffic(ENDPOINT, {"blue": 70, "green": 30})
+    assert engine.preview("traffic", provider, inputs) == "same", "without a refresh the engine sees no change"
+    assert engine.refresh("traffic") == "changed"
+    assert engine.outputs("traffic")["traffic"] == {"blue": 70, "green": 30}
+    assert engine.preview("traffic", provider, inputs) == "update"
+    assert engine.up("traffic", provider, inputs) == "update"
+    assert azureml.serving() == {challenger: 100}
+    assert engine.refresh("traffic") == "same"
+
+
+def test_manual_stage_tag_change_is_drift_too(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    good = versions[FIRST]
+    azureml.fake.model_version(MODEL_NAME, good)["properties"]["tags"]["stage"] = "surpassed"
+    assert engine.refresh("traffic") == "changed"
+    assert engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, good)) == "update"
+    assert azureml.stage(good) == "production"
+
+
+def test_deleting_the_resource_leaves_traffic_as_it_is(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    writes = azureml.write_count()
+    engine.destroy("traffic")
+    assert azureml.write_count() == writes and azureml.serving() == {versions[FIRST]: 100}
+
+
+def test_endpoint_gone_means_the_resource_is_gone(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    azureml.fake._endpoints.pop(ENDPOINT)
+    assert engine.refresh("traffic") == "deleted"
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    ("rollout", [{"mirror": 60}], "mirror 1-50 %"),
+    ("rollout", [{"canary": 50}, {"canary": 10}], "canary 1-99 % rising"),
+    ("rollout", [{"canary": 10}, {"mirror": 10}], "mirror steps first"),
+    ("winner", "draw", "one of ['challenger', 'champion']"),
+    ("slots", ["blue", "blue"], "two different deployment names"),
+    ("smoke_payload", {"data": [1]}, '{"texts": ["a text", ...]}'),
+    ("hold_seconds", -1, "a number from 0 to 3600"),
+])
+def test_check_names_the_field_the_value_and_what_is_accepted(azureml, engine, field, value, fragment):
+    with pytest.raises(CheckFailed) as failed:
+        engine.up("traffic", EndpointTrafficProvider(), {**traffic_inputs(azureml, "0123456789ab"), field: value})
+    (name, reason), = failed.value.failures
+    assert name == field and repr(value) in reason and fragment in reason
