@@ -44,6 +44,11 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _compare_settings(settings: dict):
+    from model.compare import CompareSettings
+    return CompareSettings(**settings)
+
+
 def _settings_fields() -> dict[str, Any]:
     from model.compare import CompareSettings
     return {f.name: f.default for f in dataclasses.fields(CompareSettings)}
@@ -81,6 +86,10 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
         if unknown_keys:
             reader.fail("compare_settings", settings, f"keys among {sorted(known)}")
         settings = {k: plain(v) for k, v in settings.items() if k in known}
+        try:
+            _compare_settings(settings)
+        except (TypeError, ValueError) as error:
+            reader.failures.append(("compare_settings", f"compare_settings: {error}"))
     checked["compare_settings"] = settings
     checked["cache_dir"] = reader.text("cache_dir", required=False)
     return checked, reader.failures
@@ -123,9 +132,9 @@ def decide(spec: dict) -> dict:
     champion_dir = None
     if champion_version is not None:
         champion_dir = local_artifacts(gateway, _registered(gateway, model_name, champion_version), cache)
-    from model.compare import CompareSettings, compare
+    from model.compare import compare
     result = compare(None if champion_dir is None else str(champion_dir), str(challenger_dir),
-                     spec["evaluation_data"], CompareSettings(**spec["compare_settings"]))
+                     spec["evaluation_data"], _compare_settings(spec["compare_settings"]))
     return _summary({**result, "compared": True}, champion_version, challenger_version)
 
 

@@ -2,8 +2,8 @@
 
 Same content, same version: registering again finds the version and writes nothing. Tags carry the
 provenance (commit, training run, data version) and the validation metrics. The `stage` tag belongs
-to the traffic resource and is never changed here. Deleting the resource archives the version; the
-registry keeps every version as the audit trail.
+to the traffic resource and is never changed here. Deleting the resource archives the version
+(unless it is in use: `production` or `staged`); the registry keeps every version as the audit trail.
 """
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ import pulumi.dynamic as dynamic
 from .content import ARTIFACT_FILE, content_sha256, is_remote, release_tags, version_of
 from .fields import FieldReader, InvalidInputs
 from .gateways import gateway_for
-from .stages import STAGE_TAG
+from .stages import PRODUCTION, STAGE_TAG, STAGED
 from .values import UNKNOWN, is_unknown, plain, without_engine_keys
 from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
 
 RESOURCE = "ModelVersion"
 REPLACE_FIELDS = (*WORKSPACE_FIELDS, "model_name", "version")
+IN_USE_STAGES = (PRODUCTION, STAGED)
 REGISTERED_BY = "mlops-platform infra.release.ModelVersion"
 
 
@@ -146,9 +147,13 @@ class ModelVersionProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(model.id, _outputs(state, model))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Archive the version, unless the endpoint serves it or it waits for approval (stage tag
+        `production` or `staged`): archiving hides a version from the registry's default views, and
+        the model in use must stay visible. Either way nothing is ever deleted."""
         state = without_engine_keys(props)
         gateway = gateway_for(workspace_ref(state))
-        if gateway.get_model_version(state["model_name"], state["version"]) is not None:
+        model = gateway.get_model_version(state["model_name"], state["version"])
+        if model is not None and model.tags.get(STAGE_TAG) not in IN_USE_STAGES:
             gateway.archive_model_version(state["model_name"], state["version"])
 
 

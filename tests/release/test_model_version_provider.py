@@ -196,3 +196,16 @@ def test_check_names_the_field_the_value_and_what_is_accepted(tmp_path, azureml,
     (name, reason), = failed.value.failures
     assert name == field and repr(value) in reason and fragment in reason
     assert re.search(r"accepted: ", reason)
+
+
+@pytest.mark.parametrize("stage, archived", [("production", False), ("staged", False), ("surpassed", True),
+                                             ("unstaged", True), (None, True)])
+def test_delete_archives_unless_the_version_is_in_use(tmp_path, azureml, engine, stage, archived):
+    folder = artifact_folder(tmp_path / "model")
+    engine.up("mv", ModelVersionProvider(), inputs(azureml, folder))
+    version = engine.outputs("mv")["version"]
+    if stage:
+        azureml.fake.model_version(MODEL_NAME, version)["properties"]["tags"]["stage"] = stage
+    engine.destroy("mv")
+    assert azureml.archived(version) is archived
+    assert azureml.fake.model_version(MODEL_NAME, version) is not None

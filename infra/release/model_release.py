@@ -1,0 +1,59 @@
+"""ModelRelease: the three release resources of one endpoint, wired output to input.
+
+    ModelVersion (candidate folder) -> ChampionSelection (vs what the endpoint serves) -> EndpointTraffic
+The stacks declare one ModelRelease per workspace that has a `release` section, after the endpoint
+and its slots exist (`depends_on`).
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import pulumi
+
+from .champion_selection import ChampionSelection
+from .endpoint_traffic import DEFAULT_SLOTS, EndpointTraffic
+from .model_version import ModelVersion
+
+
+def rollout_steps(mirror_percent: int = 0, canary_percents: Sequence[int] = ()) -> list[dict]:
+    """The EndpointTraffic `rollout` for a stack's settings: an optional mirror step, then the canaries."""
+    steps = [{"mirror": int(mirror_percent)}] if mirror_percent else []
+    return steps + [{"canary": int(p)} for p in canary_percents]
+
+
+class ModelRelease(pulumi.ComponentResource):
+    model_version: ModelVersion
+    selection: ChampionSelection
+    traffic: EndpointTraffic
+
+    def __init__(self, name: str, *,
+                 subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
+                 workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str], model_name: str,
+                 candidate: str, evaluation_data: str, slots: Sequence[str] = DEFAULT_SLOTS,
+                 rollout: Sequence[dict] = (), hold_seconds: float = 0, require_approval: bool = False,
+                 approved_version: Optional[str] = None, compare_settings: Optional[dict] = None,
+                 commit: Optional[str] = None, training_run: Optional[str] = None,
+                 depends_on: Optional[Sequence[pulumi.Resource]] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__("mlops:release:ModelRelease", name, None, opts)
+        workspace = {"subscription_id": subscription_id, "resource_group": resource_group,
+                     "workspace_name": workspace_name}
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or []))
+        self.model_version = ModelVersion(f"{name}-version", **workspace, model_name=model_name, path=candidate,
+                                          commit=commit, training_run=training_run, opts=child)
+        self.selection = ChampionSelection(
+            f"{name}-selection", **workspace, endpoint_name=endpoint_name, model_name=model_name,
+            challenger_version=self.model_version.version, challenger_path=self.model_version.path,
+            evaluation_data=evaluation_data, compare_settings=compare_settings or {}, opts=child)
+        self.traffic = EndpointTraffic(
+            f"{name}-traffic", **workspace, endpoint_name=endpoint_name, model_name=model_name,
+            challenger_version=self.model_version.version, winner=self.selection.winner,
+            champion_version=self.selection.champion_version, slots=slots, require_approval=require_approval,
+            approved_version=approved_version, rollout=rollout, hold_seconds=hold_seconds, opts=child)
+        self.register_outputs({
+            "candidate_version": self.model_version.version,
+            "winner": self.selection.winner,
+            "reason": self.selection.reason,
+            "live_version": self.traffic.live_version,
+            "staged_version": self.traffic.staged_version,
+        })

@@ -1,0 +1,89 @@
+"""The providers travel the way Pulumi carries them (dill, by reference, holding nothing), and the
+resources can be declared under the SDK's mocks, as the stacks and the offline plan do."""
+from __future__ import annotations
+
+import base64
+
+import dill
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from infra.mock_engine import run_program
+from infra.release import (ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider)
+from infra.release.gateways import gateway_for, use_gateway_factory
+from infra.release.model_release import ModelRelease, rollout_steps
+from tests.release.conftest import ENDPOINT, MODEL_NAME
+from tests.release.test_endpoint_traffic_provider import FIRST, SECOND, traffic_inputs, versions  # noqa: F401
+
+PROVIDERS = (ModelVersionProvider, ChampionSelectionProvider, EndpointTrafficProvider)
+FORBIDDEN = (b"credential", b"Credential", b"transport", b"MLClient", b"AzureMLGateway", b"token", b"Fake")
+
+
+@pytest.mark.parametrize("provider_class", PROVIDERS)
+def test_providers_pickle_by_reference_and_hold_nothing(provider_class, azureml):
+    blob = serialize_provider(provider_class())
+    raw = base64.b64decode(blob)
+    assert provider_class.__module__.encode() in raw and provider_class.__name__.encode() in raw
+    assert len(raw) < 200, "the class is pickled by reference, not by value"
+    assert not any(word in raw for word in FORBIDDEN)
+    loaded = dill.loads(raw)
+    assert type(loaded) is provider_class and vars(loaded) == {}
+    # a registered gateway factory lives in infra.release.gateways, never in the pickle
+    assert serialize_provider(provider_class()) == blob
+
+
+def test_providers_build_their_gateway_per_call_and_keep_no_client_after_a_release(azureml, engine, versions):
+    provider = EndpointTrafficProvider()
+    before = serialize_provider(provider)
+    calls = azureml.gateway_calls
+    checked = engine.check("traffic", provider, traffic_inputs(azureml, versions[FIRST]))
+    assert azureml.gateway_calls == calls, "check must not reach Azure"
+    result = provider.create(checked)
+    provider.read(result.id, result.outs)
+    assert azureml.gateway_calls == calls + 2, "each method builds its own gateway"
+    assert vars(provider) == {} and serialize_provider(provider) == before
+
+
+def test_without_a_registered_factory_the_gateway_is_the_real_one_with_default_credential(azureml):
+    from infra.azureml.gateway import AzureMLGateway, WorkspaceRef
+
+    other = WorkspaceRef("99999999-1111-2222-3333-444444444444", "rg-other", "mlw-other")
+    gateway = gateway_for(other)
+    assert type(gateway) is AzureMLGateway and gateway.workspace == other
+    assert gateway._credential is None and gateway._transport is None, "DefaultAzureCredential is made on first use"
+    with use_gateway_factory(other, lambda ref: "stand-in"):
+        assert gateway_for(other) == "stand-in"
+    assert type(gateway_for(other)) is AzureMLGateway
+
+
+def test_rollout_steps_from_stack_settings():
+    assert rollout_steps(0, ()) == []
+    assert rollout_steps(10, (10, 50)) == [{"mirror": 10}, {"canary": 10}, {"canary": 50}]
+
+
+def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
+    def program():
+        release = ModelRelease(
+            "hate-speech", subscription_id="00000000-0000-0000-0000-000000000000", resource_group="rg-dev",
+            workspace_name="mlw-dev", endpoint_name=ENDPOINT, model_name=MODEL_NAME,
+            candidate=str(tmp_path / "candidate"), evaluation_data=str(tmp_path / "evaluation.csv"),
+            rollout=rollout_steps(10, (50,)), require_approval=True, approved_version="0123456789ab",
+            compare_settings={"alpha": 0.01})
+        return {"winner": release.selection.winner}
+
+    plan = run_program("dev", program, {})
+    by_type = {r.type: r for r in plan.resources}
+    assert set(by_type) == {"mlops:release:ModelRelease", "pulumi-python:dynamic/release:ModelVersion",
+                            "pulumi-python:dynamic/release:ChampionSelection",
+                            "pulumi-python:dynamic/release:EndpointTraffic"}
+    for type_, resource in by_type.items():
+        if type_.startswith("pulumi-python:dynamic"):
+            # constructing the resource pickled its provider (the plan leaves the secret `__provider` out)
+            assert resource.parent and resource.parent.endswith("hate-speech")
+    traffic = by_type["pulumi-python:dynamic/release:EndpointTraffic"].inputs
+    assert traffic["rollout"] == [{"mirror": 10}, {"canary": 50}]
+    assert traffic["require_approval"] is True and traffic["approved_version"] == "0123456789ab"
+    assert traffic["slots"] == ["blue", "green"] and traffic["endpoint_name"] == ENDPOINT
+    selection = by_type["pulumi-python:dynamic/release:ChampionSelection"].inputs
+    assert selection["compare_settings"] == {"alpha": 0.01}
+    assert by_type["pulumi-python:dynamic/release:ModelVersion"].inputs["path"] == str(tmp_path / "candidate")
