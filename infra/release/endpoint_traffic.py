@@ -21,7 +21,7 @@ from .live import EndpointMissing
 from .rollout import read_rollout
 from .smoke import default_payload
 from .stages import PRODUCTION, STAGED
-from .traffic_release import CHALLENGER, TrafficRelease, declared_state, expected_traffic
+from .traffic_release import CHALLENGER, TrafficRelease, declared_state, slots_serving
 from .values import is_unknown, percentages, plain, without_engine_keys
 from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
 
@@ -89,16 +89,17 @@ def drifted(spec: dict, observed: dict) -> list[str]:
     slot_models = observed.get("slot_models") or {}
     stages = observed.get("stages") or {}
     traffic, mirror = percentages(observed.get("traffic")), percentages(observed.get("mirror_traffic"))
+    holding = {version: slots_serving(version, slot_models, spec["model_name"])
+               for version in (declared.live, declared.staged) if version}
     problems = []
     if declared.live is not None:
-        expected = expected_traffic(declared.live, slot_models, spec["model_name"])
-        if expected is None or traffic != expected or mirror:
+        if mirror or len(traffic) != 1 or next(iter(traffic)) not in holding[declared.live]:
             problems.append(f"traffic {traffic} mirror {mirror}; declared: {declared.live} alone at 100%")
         if stages.get(declared.live) != PRODUCTION:
             problems.append(f"{declared.live} is tagged {stages.get(declared.live)!r}; declared: {PRODUCTION}")
     if declared.staged is not None:
-        if expected_traffic(declared.staged, slot_models, spec["model_name"]) is None:
-            problems.append(f"{declared.staged} is not on exactly one slot; declared: staged on the idle slot")
+        if not [slot for slot in holding[declared.staged] if not traffic.get(slot)]:
+            problems.append(f"{declared.staged} is on no slot without live traffic; declared: staged on the idle slot")
         if stages.get(declared.staged) != STAGED:
             problems.append(f"{declared.staged} is tagged {stages.get(declared.staged)!r}; declared: {STAGED}")
     return problems

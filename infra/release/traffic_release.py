@@ -57,21 +57,18 @@ def declared_state(spec: dict) -> Declared:
     return Declared(challenger, None, f"challenger {challenger} won: it takes all traffic")
 
 
-def expected_traffic(live_version: str | None, slot_models: dict, model_name: str) -> dict | None:
-    """The traffic map the declared live version implies, given what each slot serves (None: undefined)."""
-    if live_version is None:
-        return None
-    slots = [s for s, model_id in sorted(slot_models.items()) if version_in(model_id, model_name) == live_version]
-    return {slots[0]: 100} if len(slots) == 1 else None
+def slots_serving(version: str, slot_models: dict, model_name: str) -> list[str]:
+    """The slots whose deployment serves `version`, from a recorded {slot: model id} map."""
+    return [slot for slot, model_id in sorted(slot_models.items()) if version_in(model_id, model_name) == version]
 
 
 class TrafficRelease:
     """One run of convergence for one EndpointTraffic resource. Lives only inside a provider method."""
 
-    def __init__(self, gateway, spec: dict, sleep=time.sleep):
+    def __init__(self, gateway, spec: dict, sleep=None):
         self.gateway = gateway
         self.spec = spec
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
         self.endpoint = spec["endpoint_name"]
         self.model_name = spec["model_name"]
         self.slots = list(spec["slots"])

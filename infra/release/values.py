@@ -1,13 +1,15 @@
 """How property values look when the Pulumi engine hands them to a dynamic provider.
 
 Values cross the engine as protobuf Structs: every number comes back as a float, tuples as lists,
-and an input that is not known yet during a preview is the string `UNKNOWN`. Providers compare
-and store values only after passing them through these helpers.
+a None value is dropped, and an input that is not known yet during a preview reaches `check` and
+`diff` as a `pulumi.output.Unknown` (the wire form is the string `UNKNOWN`). Providers compare and
+store values only after passing them through these helpers.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 PROVIDER_KEY = "__provider"
@@ -15,6 +17,8 @@ PROVIDER_KEY = "__provider"
 
 def is_unknown(value: Any) -> bool:
     """True for a value the engine does not know yet (preview), at any depth."""
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, dict):

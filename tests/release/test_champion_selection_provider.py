@@ -122,3 +122,14 @@ def test_check_names_the_field_the_value_and_what_is_accepted(models, azureml, e
         engine.up("pick", ChampionSelectionProvider(), inputs)
     (name, reason), = failed.value.failures
     assert name == field and fragment in reason
+
+
+def test_preview_with_a_challenger_not_known_yet_plans_a_new_decision(models, azureml, engine):
+    from pulumi.runtime.rpc import UNKNOWN
+
+    good = register(engine, azureml, models.good, "mv")
+    engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, good, models.good, models.evaluation_data))
+    calls = len(azureml.fake.calls)
+    preview = selection_inputs(azureml, UNKNOWN, UNKNOWN, models.evaluation_data)
+    assert engine.preview("pick", ChampionSelectionProvider(), preview) == "update"
+    assert len(azureml.fake.calls) == calls

@@ -205,3 +205,38 @@ def test_check_names_the_field_the_value_and_what_is_accepted(azureml, engine, f
         engine.up("traffic", EndpointTrafficProvider(), {**traffic_inputs(azureml, "0123456789ab"), field: value})
     (name, reason), = failed.value.failures
     assert name == field and repr(value) in reason and fragment in reason
+
+
+def test_slots_bootstrapped_with_the_candidate_release_once_and_then_stay_the_same(azureml, engine, versions):
+    good = versions[FIRST]
+    for slot in ("blue", "green"):   # the endpoint component may create both slots with the candidate
+        azureml.fake.deployment(ENDPOINT, slot)["properties"]["model"] = azureml.fake.model_version_id(MODEL_NAME, good)
+    provider = EndpointTrafficProvider()
+    assert engine.up("traffic", provider, traffic_inputs(azureml, good)) == "create"
+    assert azureml.serving() == {good: 100} and len(azureml.traffic()) == 1
+    writes = azureml.write_count()
+    assert engine.refresh("traffic") == "same"
+    assert engine.up("traffic", provider, traffic_inputs(azureml, good)) == "same"
+    assert azureml.write_count() == writes
+
+
+def test_preview_with_values_not_known_yet_plans_an_update_without_calling_azure(azureml, engine, versions):
+    from pulumi.runtime.rpc import UNKNOWN
+
+    release_first(engine, azureml, versions)
+    calls = len(azureml.fake.calls)
+    unknown = traffic_inputs(azureml, UNKNOWN, winner=UNKNOWN, champion=UNKNOWN)
+    assert engine.preview("traffic", EndpointTrafficProvider(), unknown) == "update"
+    assert len(azureml.fake.calls) == calls
+
+
+def test_hold_seconds_waits_after_each_partial_step_only(azureml, engine, versions, monkeypatch):
+    from infra.release import traffic_release
+
+    waits = []
+    monkeypatch.setattr(traffic_release.time, "sleep", waits.append)
+    release_first(engine, azureml, versions)
+    engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(
+        azureml, versions[SECOND], champion=versions[FIRST], rollout=[{"mirror": 10}, {"canary": 25}],
+        hold_seconds=30))
+    assert waits == [30, 30] and azureml.serving() == {versions[SECOND]: 100}

@@ -209,3 +209,14 @@ def test_delete_archives_unless_the_version_is_in_use(tmp_path, azureml, engine,
     engine.destroy("mv")
     assert azureml.archived(version) is archived
     assert azureml.fake.model_version(MODEL_NAME, version) is not None
+
+
+def test_preview_with_a_path_not_known_yet_plans_a_replacement_without_calling_azure(tmp_path, azureml, engine):
+    from pulumi.runtime.rpc import UNKNOWN
+
+    folder = artifact_folder(tmp_path / "model")
+    engine.up("mv", ModelVersionProvider(), inputs(azureml, folder))
+    calls = len(azureml.fake.calls)
+    assert engine.preview("mv", ModelVersionProvider(), inputs(azureml, UNKNOWN)) == "replace"
+    assert engine.preview("mv", ModelVersionProvider(), inputs(azureml, folder, commit=UNKNOWN)) == "update"
+    assert len(azureml.fake.calls) == calls
