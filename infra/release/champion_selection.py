@@ -14,7 +14,6 @@ hold a decision while it waits for approval, and a decision can be previewed and
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -23,7 +22,7 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from .artifacts import DEFAULT_CACHE_DIR, local_artifacts
-from .content import is_remote
+from .content import file_sha256, is_remote
 from .fields import FieldReader, InvalidInputs
 from .gateways import gateway_for
 from .live import read_live
@@ -34,14 +33,6 @@ RESOURCE = "ChampionSelection"
 DECISION_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name", "model_name", "challenger_version",
                    "evaluation_data_sha256", "compare_settings")
 CHALLENGER, CHAMPION = "challenger", "champion"
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _compare_settings(settings: dict):
@@ -78,7 +69,7 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
             reader.fail("evaluation_data", data, "an existing labelled evaluation CSV file")
         else:
             checked["evaluation_data"] = str(data_path.resolve())
-            checked["evaluation_data_sha256"] = _file_sha256(data_path)
+            checked["evaluation_data_sha256"] = file_sha256(data_path)
     settings = reader.mapping("compare_settings") or {}
     if not is_unknown(settings):
         known = _settings_fields()

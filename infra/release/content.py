@@ -32,7 +32,7 @@ def is_remote(path: str) -> bool:
     return path.startswith(AZUREML_SCHEME)
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
@@ -60,7 +60,7 @@ def content_sha256(path: str) -> str:
                          f"(it has no files)")
     for file in files:
         digest.update(file.relative_to(folder).as_posix().encode("utf-8") + b"\0")
-        digest.update(_file_sha256(file).encode("ascii") + b"\n")
+        digest.update(file_sha256(file).encode("ascii") + b"\n")
     return digest.hexdigest()
 
 

@@ -57,7 +57,8 @@ def _read_payload(reader: FieldReader) -> dict:
     return {"texts": list(texts)}
 
 
-def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
+def _check_inputs(props: dict, deciding: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+    """`deciding`: a preview may not know the decision yet (an offline plan leaves `winner` empty)."""
     reader = FieldReader(RESOURCE, props)
     checked = read_workspace(reader)
     checked["endpoint_name"] = reader.text("endpoint_name", pattern=re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$"),
@@ -66,7 +67,10 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     checked["model_name"] = reader.name("model_name")
     checked["slots"] = _read_slots(reader)
     checked["challenger_version"] = reader.name("challenger_version")
-    checked["winner"] = reader.choice("winner", (CHALLENGER, "champion"))
+    if deciding and props.get("winner") is None:
+        checked["winner"] = None
+    else:
+        checked["winner"] = reader.choice("winner", (CHALLENGER, "champion"))
     checked["champion_version"] = reader.name("champion_version", required=False)
     checked["require_approval"] = reader.boolean("require_approval", False)
     checked["approved_version"] = reader.name("approved_version", required=False)
@@ -117,14 +121,15 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
     """Engine lifecycle of an endpoint's traffic. Holds nothing: every method builds its gateway."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        checked, failures = _check_inputs(without_engine_keys(news))
+        checked, failures = _check_inputs(without_engine_keys(news), deciding=True)
         return dynamic.CheckResult(checked, [dynamic.CheckFailure(f, r) for f, r in failures])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
         replaces = [k for k in REPLACE_FIELDS if is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
         if replaces:
             return dynamic.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        if any(is_unknown(news.get(k)) or plain(news.get(k)) != plain(olds.get(k)) for k in DECLARED_FIELDS):
+        if news.get("winner") is None or any(is_unknown(news.get(k)) or plain(news.get(k)) != plain(olds.get(k))
+                                             for k in DECLARED_FIELDS):
             return dynamic.DiffResult(changes=True, replaces=[])
         return dynamic.DiffResult(changes=bool(drifted(_spec(news), plain(olds))), replaces=[])
 

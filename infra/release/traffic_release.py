@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .live import LiveEndpoint, read_live
 from .model_ref import version_in
 from .rollout import describe, plan_steps, traffic_for
-from .smoke import SmokeTestFailed, smoke_test
+from .smoke import smoke_test
 from .stages import PRODUCTION, STAGED, set_stages, stages_of
 
 CHALLENGER = "challenger"

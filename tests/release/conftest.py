@@ -22,6 +22,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from infra.azureml.gateway import RetryPolicy, WorkspaceRef
+from infra.release import EndpointTrafficProvider, ModelVersionProvider
 from infra.release.gateways import use_gateway_factory
 from infra.release.model_ref import version_in
 from tests.fakes.azureml import FakeAzureML, gateway_for
@@ -166,10 +167,10 @@ def models(tmp_path_factory) -> Models:
     from model.train import train
 
     root = tmp_path_factory.mktemp("release-models")
-    training = write_synthetic_csv(root / "train.csv", n_rows=300, seed=11)
+    training = write_synthetic_csv(root / "train.csv", n_rows=400, seed=0)   # as tests/model trains
     evaluation = write_synthetic_csv(root / "evaluation.csv", n_rows=200, seed=12)
     good = root / "good"
-    train(training, good, TrainSettings(preset="tiny", seed=0, epochs=4, num_threads=1), quiet=True)
+    train(training, good, TrainSettings(preset="tiny", seed=0, num_threads=1), quiet=True)
     return Models(good=good, always_hate=_variant(good, root / "always-hate", 0.0),
                   never_hate=_variant(good, root / "never-hate", 1.0), evaluation_data=Path(evaluation))
 
@@ -266,3 +267,46 @@ def azureml():
 
     with use_gateway_factory(workspace, factory):
         yield env
+
+
+# ---------------------------------------------------------------------------------- release helpers
+FIRST, SECOND, THIRD = "good", "always_hate", "never_hate"
+
+
+@pytest.fixture
+def versions(models, azureml, engine) -> dict:
+    """The three artifacts registered through the ModelVersion provider: {label: version}."""
+    found = {}
+    for label in (FIRST, SECOND, THIRD):
+        engine.up(f"mv-{label}", ModelVersionProvider(),
+                  {**azureml.coordinates, "model_name": MODEL_NAME, "path": str(getattr(models, label))})
+        found[label] = engine.outputs(f"mv-{label}")["version"]
+    return found
+
+
+def traffic_inputs(azureml, challenger: str, winner: str = "challenger", champion: str | None = None, **extra):
+    return {**azureml.coordinates, "endpoint_name": ENDPOINT, "model_name": MODEL_NAME,
+            "challenger_version": challenger, "winner": winner, "champion_version": champion, **extra}
+
+
+def endpoint_puts(azureml) -> list[tuple[dict, dict]]:
+    """(traffic, mirror) of every endpoint PUT that reached the fake, in order."""
+    found = []
+    for call in azureml.fake.calls_to("online_endpoints.put"):
+        props = call.body["properties"]
+        found.append(({k: v for k, v in props.get("traffic", {}).items() if v},
+                      {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v}))
+    return found
+
+
+def assert_never_zero(azureml) -> None:
+    for traffic, _ in endpoint_puts(azureml):
+        assert sum(traffic.values()) in (0, 100)
+    served = [traffic for traffic, _ in endpoint_puts(azureml)]
+    first_live = next((i for i, t in enumerate(served) if t), None)
+    if first_live is not None:
+        assert all(sum(t.values()) == 100 for t in served[first_live:]), f"traffic dropped to zero: {served}"
+
+
+def release_first(engine, azureml, versions) -> None:
+    engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, versions[FIRST]))

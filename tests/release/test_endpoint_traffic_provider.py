@@ -8,50 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.release import EndpointTrafficProvider, ModelVersionProvider
-from tests.release.conftest import ENDPOINT, MODEL_NAME, CheckFailed
-
-FIRST, SECOND, THIRD = "good", "always_hate", "never_hate"
-
-
-@pytest.fixture
-def versions(models, azureml, engine) -> dict:
-    """The three artifacts registered through the ModelVersion provider: {label: version}."""
-    found = {}
-    for label in (FIRST, SECOND, THIRD):
-        engine.up(f"mv-{label}", ModelVersionProvider(),
-                  {**azureml.coordinates, "model_name": MODEL_NAME, "path": str(getattr(models, label))})
-        found[label] = engine.outputs(f"mv-{label}")["version"]
-    return found
-
-
-def traffic_inputs(azureml, challenger: str, winner: str = "challenger", champion: str | None = None, **extra):
-    return {**azureml.coordinates, "endpoint_name": ENDPOINT, "model_name": MODEL_NAME,
-            "challenger_version": challenger, "winner": winner, "champion_version": champion, **extra}
-
-
-def endpoint_puts(azureml) -> list[tuple[dict, dict]]:
-    """(traffic, mirror) of every endpoint PUT that reached the fake, in order."""
-    found = []
-    for call in azureml.fake.calls_to("online_endpoints.put"):
-        props = call.body["properties"]
-        found.append(({k: v for k, v in props.get("traffic", {}).items() if v},
-                      {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v}))
-    return found
-
-
-def assert_never_zero(azureml) -> None:
-    for traffic, _ in endpoint_puts(azureml):
-        assert sum(traffic.values()) in (0, 100)
-    served = [traffic for traffic, _ in endpoint_puts(azureml)]
-    first_live = next((i for i, t in enumerate(served) if t), None)
-    if first_live is not None:
-        assert all(sum(t.values()) == 100 for t in served[first_live:]), f"traffic dropped to zero: {served}"
-
-
-def release_first(engine, azureml, versions) -> None:
-    engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, versions[FIRST]))
-
+from infra.release import EndpointTrafficProvider
+from tests.release.conftest import (ENDPOINT, FIRST, MODEL_NAME, SECOND, THIRD, CheckFailed, assert_never_zero,
+                                    endpoint_puts, release_first, traffic_inputs)
 
 def test_first_release_to_an_empty_endpoint(azureml, engine, versions):
     good = versions[FIRST]
@@ -240,3 +199,12 @@ def test_hold_seconds_waits_after_each_partial_step_only(azureml, engine, versio
         azureml, versions[SECOND], champion=versions[FIRST], rollout=[{"mirror": 10}, {"canary": 25}],
         hold_seconds=30))
     assert waits == [30, 30] and azureml.serving() == {versions[SECOND]: 100}
+
+
+def test_a_missing_decision_passes_a_preview_but_never_an_update(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    undecided = {k: v for k, v in traffic_inputs(azureml, versions[SECOND]).items() if k != "winner"}
+    assert engine.preview("traffic", EndpointTrafficProvider(), undecided) == "update"
+    with pytest.raises(Exception, match="winner is None; accepted: one of"):
+        engine.up("traffic", EndpointTrafficProvider(), undecided)
+    assert azureml.serving() == {versions[FIRST]: 100}

@@ -10,9 +10,8 @@ import pytest
 
 from infra.release import EndpointTrafficProvider
 from infra.release.traffic_release import ReleaseFailed
-from tests.release.conftest import ENDPOINT, RETRY_ATTEMPTS
-from tests.release.test_endpoint_traffic_provider import (FIRST, SECOND, assert_never_zero, release_first,
-                                                          traffic_inputs, versions)  # noqa: F401 (fixture)
+from tests.release.conftest import (ENDPOINT, FIRST, RETRY_ATTEMPTS, SECOND, assert_never_zero, release_first,
+                                    traffic_inputs)
 
 ROLLOUT = [{"mirror": 20}, {"canary": 50}]
 RETRIED_CONFLICTS = ("online_endpoints.put", "online_deployments.put")

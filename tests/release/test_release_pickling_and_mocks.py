@@ -12,8 +12,8 @@ from infra.mock_engine import run_program
 from infra.release import (ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider)
 from infra.release.gateways import gateway_for, use_gateway_factory
 from infra.release.model_release import ModelRelease, rollout_steps
-from tests.release.conftest import ENDPOINT, MODEL_NAME
-from tests.release.test_endpoint_traffic_provider import FIRST, SECOND, traffic_inputs, versions  # noqa: F401
+from model.synthetic import write_synthetic_csv
+from tests.release.conftest import ENDPOINT, FIRST, MODEL_NAME, traffic_inputs
 
 PROVIDERS = (ModelVersionProvider, ChampionSelectionProvider, EndpointTrafficProvider)
 FORBIDDEN = (b"credential", b"Credential", b"transport", b"MLClient", b"AzureMLGateway", b"token", b"Fake")
@@ -62,6 +62,12 @@ def test_rollout_steps_from_stack_settings():
 
 
 def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
+    candidate = tmp_path / "candidate"
+    candidate.mkdir()
+    (candidate / "artifact.json").write_text('{"name": "hate-speech-pt", "commit": "abc"}', encoding="utf-8")
+    (candidate / "model.int8.onnx").write_bytes(b"weights")
+    write_synthetic_csv(tmp_path / "evaluation.csv", n_rows=20, seed=1)
+
     def program():
         release = ModelRelease(
             "hate-speech", subscription_id="00000000-0000-0000-0000-000000000000", resource_group="rg-dev",
