@@ -154,7 +154,8 @@ class TrafficRelease:
         set_stages(self.gateway, self.model_name, production=old_version, staged=version)
         moved = False
         try:
-            if old_slot is not None and (live.traffic.get(new_slot, 0) or live.mirror.get(new_slot, 0)):
+            ready = live.version(new_slot, self.model_name) == version and live.healthy(new_slot)
+            if not ready and old_slot is not None and (live.traffic.get(new_slot, 0) or live.mirror.get(new_slot, 0)):
                 live = self._consolidate(live, old_slot, old_version, f"clear slot {new_slot} for {version}")
                 moved = True
             self._deploy(new_slot, version, live)

@@ -123,8 +123,10 @@ def test_manual_traffic_change_shows_on_refresh_and_up_restores_it(azureml, engi
     assert engine.refresh("traffic") == "changed"
     assert engine.outputs("traffic")["traffic"] == {"blue": 70, "green": 30}
     assert engine.preview("traffic", provider, inputs) == "update"
+    puts = len(endpoint_puts(azureml))
     assert engine.up("traffic", provider, inputs) == "update"
     assert azureml.serving() == {challenger: 100}
+    assert endpoint_puts(azureml)[puts:] == [({"green": 100}, {})], "drift is undone in one write"
     assert engine.refresh("traffic") == "same"
 
 
@@ -208,3 +210,18 @@ def test_a_missing_decision_passes_a_preview_but_never_an_update(azureml, engine
     with pytest.raises(Exception, match="winner is None; accepted: one of"):
         engine.up("traffic", EndpointTrafficProvider(), undecided)
     assert azureml.serving() == {versions[FIRST]: 100}
+
+
+def test_a_new_model_never_goes_to_a_slot_that_carries_traffic(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    azureml.fake.set_traffic(ENDPOINT, {"blue": 80, "green": 20})   # a manual change left traffic on green
+    before = len(azureml.fake.calls)
+    engine.up("traffic", EndpointTrafficProvider(),
+              traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST]))
+    writes = [(c.operation, {k: v for k, v in c.body["properties"]["traffic"].items() if v}
+               if c.operation == "online_endpoints.put" else None)
+              for c in azureml.fake.calls[before:]
+              if c.operation in ("online_endpoints.put", "online_deployments.put")]
+    deploy = writes.index(("online_deployments.put", None))
+    assert writes[deploy - 1] == ("online_endpoints.put", {"blue": 100})
+    assert azureml.serving() == {versions[SECOND]: 100}
