@@ -143,7 +143,7 @@ def finetune(model, train_seqs, train_labels, val_seqs, val_labels, settings: Tr
                 bar.update(1)
                 bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}", val_macro_f1=f"{max(best['score'], 0):.3f}")
             probabilities = hate_probabilities(model, val_seqs, pad_id, device)
-            threshold = best_threshold(val_labels, probabilities)
+            threshold = best_threshold(val_labels, probabilities, settings.threshold_tolerance)
             score = binary_scores(val_labels, probabilities >= threshold)["macro_f1"]
             val_loss = log_loss(val_labels, probabilities)
             history.append({"epoch": epoch, "train_loss": total / steps_per_epoch, "val_loss": val_loss,

@@ -14,14 +14,14 @@ PRESETS: dict[str, dict] = {
         hidden_size=128, num_layers=2, num_heads=2, intermediate_size=512, dropout=0.1,
         mlm_epochs=20, mlm_learning_rate=1e-3, mlm_probability=0.15,
         epochs=20, batch_size=32, learning_rate=5e-4, weight_decay=0.01, warmup_fraction=0.1,
-        patience=4, class_weighted=True, max_seconds=None,
+        patience=4, class_weighted=True, threshold_tolerance=0.005, max_seconds=None, onnx_exporter="dynamo",
     ),
     "tiny": dict(
         validation_fraction=0.2, vocab_size=300, min_frequency=1, max_length=32, strip_accents=True,
-        hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, dropout=0.0,
+        hidden_size=64, num_layers=1, num_heads=2, intermediate_size=128, dropout=0.0,
         mlm_epochs=0, mlm_learning_rate=1e-3, mlm_probability=0.15,
-        epochs=8, batch_size=16, learning_rate=3e-3, weight_decay=0.0, warmup_fraction=0.0,
-        patience=3, class_weighted=True, max_seconds=None,
+        epochs=12, batch_size=16, learning_rate=2e-3, weight_decay=0.0, warmup_fraction=0.1,
+        patience=4, class_weighted=True, threshold_tolerance=0.01, max_seconds=None, onnx_exporter="torchscript",
     ),
 }
 
@@ -56,8 +56,10 @@ class TrainSettings:
     warmup_fraction: float | None = None
     patience: int | None = None  # epochs without a better validation macro-F1 before stopping
     class_weighted: bool | None = None
+    threshold_tolerance: float | None = None  # macro-F1 given up on validation to keep the threshold nearer 0.5
     max_seconds: float | None = None  # stop fine-tuning after this wall time (None = no limit)
     num_threads: int | None = None  # torch CPU threads; None = every CPU this process may use
+    onnx_exporter: str | None = None  # "dynamo" or "torchscript" (see model.export.export_fp32)
 
     def __post_init__(self):
         if self.preset not in PRESETS:
@@ -89,7 +91,9 @@ class TrainSettings:
         require("warmup_fraction", 0.0 <= self.warmup_fraction < 1.0, "a number in [0, 1)")
         for name in ("learning_rate", "mlm_learning_rate"):
             require(name, getattr(self, name) > 0, "a number > 0")
+        require("threshold_tolerance", 0.0 <= self.threshold_tolerance < 1.0, "a number in [0, 1)")
         require("weight_decay", self.weight_decay >= 0, "a number >= 0")
+        require("onnx_exporter", self.onnx_exporter in ("dynamo", "torchscript"), "'dynamo' or 'torchscript'")
         require("max_seconds", self.max_seconds is None or self.max_seconds > 0, "a number > 0 or None")
 
     def as_dict(self) -> dict:

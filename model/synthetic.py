@@ -1,7 +1,7 @@
 """Synthetic labelled tweets in the dataset's CSV format, for tests and demos.
 
 SYNTHETIC DATA: none of these rows is real. Sentences are stitched from a neutral Portuguese
-word list; hate rows also carry one or two words from a lexicon of invented slurs (made-up
+word list, often with an invented harmless name (in both classes); hate rows also carry one or two words from a lexicon of invented slurs (made-up
 tokens such as "zorvak" that mean nothing in any language). Each invented word belongs to one
 category, so the category columns are consistent with the words used and a model can learn
 the signal. The layout matches ../shared/data/portuguese-hate-speech/train.csv: an unnamed id
@@ -31,6 +31,9 @@ OFFENSIVE_LEXICON: dict[str, tuple[str, ...]] = {
 
 CATEGORY_COLUMNS = tuple(OFFENSIVE_LEXICON)
 
+# Invented harmless names, in rows of both classes, so that "a rare word" alone does not mean hate.
+NEUTRAL_NAMES = ("mirelda", "tavosko", "quenbrio", "lusvarta", "doribel", "franzola")
+
 
 def synthetic_rows(n_rows: int = 400, seed: int = 0, hate_fraction: float = 0.25) -> list[dict]:
     """Rows as dicts with keys id, text, hate and one key per category column."""
@@ -45,6 +48,8 @@ def synthetic_rows(n_rows: int = 400, seed: int = 0, hate_fraction: float = 0.25
     rows = []
     for row_id, hate in enumerate(labels):
         words = rng.choices(NEUTRAL_WORDS, k=rng.randint(6, 16))
+        if rng.random() < 0.4:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(NEUTRAL_NAMES))
         row = {"id": 10_000 + row_id, "hate": hate, **{c: 0 for c in CATEGORY_COLUMNS}}
         if hate:
             for category in rng.sample(CATEGORY_COLUMNS, k=rng.choice((1, 1, 2))):

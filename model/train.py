@@ -90,7 +90,8 @@ def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(
     network.to("cpu")
     network.save_pretrained(out_dir)
     as_transformers_tokenizer(raw_tokenizer, settings.max_length).save_pretrained(out_dir)
-    export = export_and_check(network, out_dir, val_seqs, pad_id, fit.threshold, settings.max_length)
+    export = export_and_check(network, out_dir, val_seqs, pad_id, fit.threshold, settings.max_length,
+                              settings.onnx_exporter)
 
     artifact = {
         "name": ARTIFACT_NAME,

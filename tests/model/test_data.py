@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+
+from model.data import DataError, load_dataset, resolve_csv, stratified_folds, stratified_split
+from model.synthetic import write_synthetic_csv
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return path
+
+
+def test_loads_the_dataset_format(tmp_path):
+    csv_path = write(tmp_path / "d.csv", ',text,hate,Sexism\n7,"olá, mundo",0,0\n8,texto mau,1,1\n')
+    dataset = load_dataset(csv_path)
+    assert dataset.texts == ["olá, mundo", "texto mau"]
+    assert dataset.labels.tolist() == [0, 1]
+    assert list(dataset.categories) == ["Sexism"]
+    assert dataset.categories["Sexism"].tolist() == [0, 1]
+    assert len(dataset.sha256) == 64
+
+
+def test_folder_with_one_csv_is_a_data_asset(tmp_path):
+    write_synthetic_csv(tmp_path / "asset" / "part.csv", n_rows=20)
+    (tmp_path / "asset" / "notes.txt").write_text("not data")
+    assert resolve_csv(tmp_path / "asset").name == "part.csv"
+    assert len(load_dataset(tmp_path / "asset")) == 20
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(DataError, match=r"nope\.csv does not exist; accepted: a \.csv file or a folder"):
+        load_dataset(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("names", [[], ["a.csv", "b.csv"]])
+def test_folder_needs_exactly_one_csv(tmp_path, names):
+    for name in names:
+        write_synthetic_csv(tmp_path / name, n_rows=10)
+    with pytest.raises(DataError, match="exactly one .csv file"):
+        load_dataset(tmp_path)
+
+
+def test_missing_column_is_named(tmp_path):
+    csv_path = write(tmp_path / "d.csv", ",text,label\n1,abc,0\n")
+    with pytest.raises(DataError, match=r"missing column\(s\) \['hate'\]; found \['', 'text', 'label'\]"):
+        load_dataset(csv_path)
+
+
+def test_label_other_than_0_1_names_line_and_value(tmp_path):
+    csv_path = write(tmp_path / "d.csv", ",text,hate\n1,abc,0\n2,def,2\n")
+    with pytest.raises(DataError, match=r"line 3, column 'hate' has value '2'; accepted values are 0 and 1"):
+        load_dataset(csv_path)
+
+
+def test_category_value_is_checked(tmp_path):
+    csv_path = write(tmp_path / "d.csv", ",text,hate,Racism\n1,abc,1,yes\n")
+    with pytest.raises(DataError, match=r"line 2, column 'Racism' has value 'yes'"):
+        load_dataset(csv_path)
+
+
+def test_empty_text_names_the_line(tmp_path):
+    csv_path = write(tmp_path / "d.csv", ',text,hate\n1,abc,0\n2,"  ",1\n')
+    with pytest.raises(DataError, match=r"line 3, column 'text' is empty"):
+        load_dataset(csv_path)
+
+
+def test_bad_encoding_names_byte_and_line(tmp_path):
+    csv_path = write(tmp_path / "d.csv", ",text,hate\n1,abc,0\n2,não,1\n", encoding="latin-1")
+    with pytest.raises(DataError, match=r"byte 22 \(line 3\) is not valid UTF-8.*accepted: a UTF-8 encoded CSV"):
+        load_dataset(csv_path)
+
+
+def test_ragged_row_and_empty_file(tmp_path):
+    with pytest.raises(DataError, match="line 2 has 2 fields, the header has 3"):
+        load_dataset(write(tmp_path / "r.csv", ",text,hate\n1,abc\n"))
+    with pytest.raises(DataError, match="the file is empty"):
+        load_dataset(write(tmp_path / "e.csv", ""))
+    with pytest.raises(DataError, match="no data rows"):
+        load_dataset(write(tmp_path / "h.csv", ",text,hate\n"))
+
+
+def test_split_is_stratified_seeded_and_disjoint():
+    labels = np.array([1] * 50 + [0] * 150)
+    rest, part = stratified_split(labels, 0.2, seed=3)
+    assert len(part) == 40 and labels[part].sum() == 10
+    assert sorted(np.concatenate([rest, part]).tolist()) == list(range(200))
+    again_rest, again_part = stratified_split(labels, 0.2, seed=3)
+    assert np.array_equal(part, again_part) and np.array_equal(rest, again_rest)
+    assert not np.array_equal(part, stratified_split(labels, 0.2, seed=4)[1])
+
+
+def test_split_keeps_one_row_of_a_rare_class_on_each_side():
+    labels = np.array([1, 1] + [0] * 30)
+    rest, part = stratified_split(labels, 0.1, seed=0)
+    assert labels[part].sum() == 1 and labels[rest].sum() == 1
+
+
+def test_split_rejects_bad_fraction():
+    with pytest.raises(ValueError, match="split fraction must be strictly between 0 and 1, got 1.5"):
+        stratified_split([0, 1], 1.5, seed=0)
+
+
+def test_folds_cover_every_row_once_with_the_class_mix():
+    labels = np.array([1] * 20 + [0] * 80)
+    folds = stratified_folds(labels, 5, seed=0)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(100))
+    assert [int(labels[f].sum()) for f in folds] == [4] * 5
