@@ -147,7 +147,7 @@ class TrafficRelease:
         self._promote(live, version, serving, serving_version)
 
     def _promote(self, live: LiveEndpoint, version: str, old_slot: str | None, old_version: str | None) -> None:
-        original_traffic, original_mirror = dict(live.traffic), dict(live.mirror)
+        original_traffic = dict(live.traffic)
         new_slot = live.slot_of(version, self.model_name)
         if new_slot is None or new_slot == old_slot:
             new_slot = self._idle_slot(live, keep=old_slot)
@@ -169,11 +169,12 @@ class TrafficRelease:
                     self.sleep(self.spec["hold_seconds"])
             set_stages(self.gateway, self.model_name, production=version, staged=None)
         except Exception as error:
-            restored = self._roll_back(old_slot, old_version, version, original_traffic, original_mirror, moved)
+            restored = self._roll_back(old_slot, old_version, version, original_traffic, moved)
             raise ReleaseFailed(f"releasing {self.model_name}:{version} on {self.endpoint!r} failed: {error}. "
                                 f"{restored}") from error
 
-    def _roll_back(self, old_slot, old_version, version, original_traffic, original_mirror, moved) -> str:
+    def _roll_back(self, old_slot, old_version, version, original_traffic, moved) -> str:
+        """Traffic back on the previous champion (or back to none on a first release), stage tags back."""
         notes = []
         try:
             if moved:
