@@ -21,7 +21,7 @@ from .live import EndpointMissing
 from .rollout import read_rollout
 from .smoke import default_payload
 from .stages import PRODUCTION, STAGED
-from .traffic_release import CHALLENGER, TrafficRelease, declared_state, slots_serving
+from .traffic_release import CHALLENGER, TrafficRelease, declared_state, intent, slots_serving
 from .values import is_unknown, percentages, plain, without_engine_keys
 from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
 
@@ -77,6 +77,8 @@ def _check_inputs(props: dict, deciding: bool = False) -> tuple[dict, list[tuple
     checked["rollout"] = read_rollout(reader)
     checked["hold_seconds"] = reader.number("hold_seconds", 0, 0, MAX_HOLD_SECONDS)
     checked["smoke_payload"] = _read_payload(reader)
+    if not reader.failures:
+        checked["intent"] = intent(checked)
     return checked, reader.failures
 
 
@@ -164,6 +166,7 @@ class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"
     mirror_traffic: pulumi.Output[dict]
     slot_models: pulumi.Output[dict]
     stages: pulumi.Output[dict]
+    intent: pulumi.Output[str]
     note: pulumi.Output[str]
     last_run: pulumi.Output[list]
 
@@ -185,6 +188,7 @@ class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"
             "approved_version": approved_version, "rollout": list(rollout or []), "hold_seconds": hold_seconds,
             "smoke_payload": smoke_payload or default_payload(),
             "live_version": None, "staged_version": None, "traffic": None, "mirror_traffic": None,
-            "slot_models": None, "stages": None, "declared_live_version": None, "note": None, "last_run": None,
+            "slot_models": None, "stages": None, "declared_live_version": None, "intent": None, "note": None,
+            "last_run": None,
         }
         super().__init__(EndpointTrafficProvider(), resource_name, props, opts)

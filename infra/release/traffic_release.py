@@ -23,6 +23,7 @@ from .live import LiveEndpoint, read_live
 from .model_ref import version_in
 from .rollout import describe, plan_steps, traffic_for
 from .smoke import smoke_test
+from .values import is_unknown
 from .stages import PRODUCTION, STAGED, set_stages, stages_of
 
 CHALLENGER = "challenger"
@@ -55,6 +56,18 @@ def declared_state(spec: dict) -> Declared:
                         f"challenger {challenger} won; waiting for approved_version={challenger} "
                         f"(approved_version is {spec.get('approved_version')!r})")
     return Declared(challenger, None, f"challenger {challenger} won: it takes all traffic")
+
+
+def intent(spec: dict) -> str:
+    """One line for a preview or an offline plan: what an `up` with these inputs will do."""
+    if spec.get("winner") is None or any(is_unknown(spec.get(k)) for k in
+                                         ("winner", "challenger_version", "champion_version", "approved_version")):
+        return "decided when the champion/challenger comparison has run"
+    declared = declared_state(spec)
+    if declared.live == spec["challenger_version"] and declared.live != spec["champion_version"]:
+        steps = [describe(step) for step in plan_steps(spec["rollout"], spec["champion_version"] is not None)]
+        return f"{declared.note}, in steps: {' -> '.join(steps)}"
+    return declared.note
 
 
 def slots_serving(version: str, slot_models: dict, model_name: str) -> list[str]:

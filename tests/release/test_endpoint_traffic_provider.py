@@ -225,3 +225,18 @@ def test_a_new_model_never_goes_to_a_slot_that_carries_traffic(azureml, engine, 
     deploy = writes.index(("online_deployments.put", None))
     assert writes[deploy - 1] == ("online_endpoints.put", {"blue": 100})
     assert azureml.serving() == {versions[SECOND]: 100}
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"winner": "champion"}, "lost: traffic stays on 111111111111"),
+    ({"rollout": [{"mirror": 10}, {"canary": 50}]},
+     "won: it takes all traffic, in steps: mirror 10% -> canary 50% -> full 100%"),
+    ({"require_approval": True}, "waiting for approved_version=222222222222"),
+    ({"require_approval": True, "approved_version": "222222222222"}, "in steps: full 100%"),
+    ({"winner": None}, "decided when the champion/challenger comparison has run"),
+])
+def test_check_says_what_an_up_will_do(azureml, engine, extra, expected):
+    inputs = {**traffic_inputs(azureml, "222222222222", champion="111111111111"), **extra}
+    if inputs["winner"] is None:
+        del inputs["winner"]
+    assert expected in engine.check("traffic", EndpointTrafficProvider(), inputs)["intent"]
