@@ -93,3 +93,16 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
     selection = by_type["pulumi-python:dynamic/release:ChampionSelection"].inputs
     assert selection["compare_settings"] == {"alpha": 0.01}
     assert by_type["pulumi-python:dynamic/release:ModelVersion"].inputs["path"] == str(tmp_path / "candidate")
+
+
+def test_the_providers_and_the_comparison_import_without_the_training_stack():
+    """`pulumi up` runs the providers from the infra environment (requirements/infra.txt): no torch."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, infra.release, infra.release.champion_selection, model.compare; "
+            "print(sorted(m for m in ('torch', 'transformers', 'sklearn', 'matplotlib') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert found.stdout.strip() == "[]"
