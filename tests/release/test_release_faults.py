@@ -158,3 +158,19 @@ def test_a_failed_first_release_leaves_the_endpoint_without_traffic_and_a_rerun_
     assert azureml.traffic() == {} and azureml.stage(versions[FIRST]) == "staged"
     assert engine.up("traffic", EndpointTrafficProvider(), inputs) == "create"
     assert azureml.serving() == {versions[FIRST]: 100} and azureml.stage(versions[FIRST]) == "production"
+
+
+def test_a_rollback_that_cannot_complete_says_so_and_a_rerun_still_converges(azureml, engine, versions):
+    release_first(engine, azureml, versions)
+    inputs = traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=ROLLOUT)
+
+    def canary_fails_and_the_champion_breaks():
+        azureml.fake.fail("online_endpoints.put", 500, times=RETRY_ATTEMPTS)
+        azureml.fake.mark_unhealthy(ENDPOINT, "blue")
+
+    at_request(azureml.fake, "online_endpoints.put", 2, canary_fails_and_the_champion_breaks)
+    with pytest.raises(ReleaseFailed, match="ROLLBACK INCOMPLETE"):
+        engine.up("traffic", EndpointTrafficProvider(), inputs)
+    assert azureml.traffic() == {"blue": 100}, "traffic is never moved to an unhealthy slot, not even back"
+    azureml.fake.mark_healthy(ENDPOINT, "blue")
+    check_rerun_converges(engine, azureml, versions, inputs)
