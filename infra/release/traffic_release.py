@@ -37,6 +37,10 @@ class ReleaseFailed(RuntimeError):
     """A release step failed; traffic was put back on the previous champion."""
 
 
+class StaleDecision(RuntimeError):
+    """The endpoint no longer serves the champion the decision was made against."""
+
+
 @dataclass(frozen=True)
 class Declared:
     live: str | None
@@ -153,11 +157,22 @@ class TrafficRelease:
         live = self.read()
         serving = live.serving_slot()
         serving_version = live.version(serving, self.model_name)
+        self._refuse_stale_decision(version, serving, serving_version)
         if serving_version == version:
             self._consolidate(live, serving, version, f"restore {version} as the only live model")
             set_stages(self.gateway, self.model_name, production=version, staged=None)
             return
         self._promote(live, version, serving, serving_version)
+
+    def _refuse_stale_decision(self, version: str, serving: str | None, serving_version: str | None) -> None:
+        """A challenger goes live only over the champion it beat (a prod approval can come days later)."""
+        champion = self.spec["champion_version"]
+        if version != self.spec["challenger_version"] or serving is None or serving_version in (version, champion):
+            return
+        raise StaleDecision(
+            f"the decision compared {version} with champion {champion}, but endpoint {self.endpoint!r} now "
+            f"serves {self.model_name}:{serving_version} on {serving}; traffic is left as it is. Decide again "
+            f"with `pulumi up --replace <ChampionSelection urn>`")
 
     def _promote(self, live: LiveEndpoint, version: str, old_slot: str | None, old_version: str | None) -> None:
         original_traffic = dict(live.traffic)

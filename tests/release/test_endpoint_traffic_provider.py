@@ -240,3 +240,19 @@ def test_check_says_what_an_up_will_do(azureml, engine, extra, expected):
     if inputs["winner"] is None:
         del inputs["winner"]
     assert expected in engine.check("traffic", EndpointTrafficProvider(), inputs)["intent"]
+
+
+def test_an_approval_after_production_changed_is_refused_as_a_stale_decision(azureml, engine, versions):
+    from infra.release.traffic_release import StaleDecision
+
+    release_first(engine, azureml, versions)
+    champion, challenger, other = versions[FIRST], versions[SECOND], versions[THIRD]
+    prod = {"require_approval": True}
+    engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, challenger, champion=champion, **prod))
+    # meanwhile someone put another model live by hand, on the slot the champion held
+    azureml.fake.deployment(ENDPOINT, "blue")["properties"]["model"] = azureml.fake.model_version_id(MODEL_NAME, other)
+    writes = azureml.write_count()
+    with pytest.raises(StaleDecision, match="Decide again"):
+        engine.up("traffic", EndpointTrafficProvider(),
+                  traffic_inputs(azureml, challenger, champion=champion, approved_version=challenger, **prod))
+    assert azureml.write_count() == writes and azureml.serving() == {other: 100}
