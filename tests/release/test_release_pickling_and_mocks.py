@@ -106,3 +106,45 @@ def test_the_providers_and_the_comparison_import_without_the_training_stack():
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            cwd=Path(__file__).resolve().parents[2])
     assert found.stdout.strip() == "[]"
+
+
+def test_constructing_the_resources_under_set_mocks_pickles_each_provider():
+    """The SDK's own mocks, no engine of ours: each resource is registered with its pickled provider."""
+    import pulumi
+    from pulumi.runtime import rpc
+
+    from infra.release import ChampionSelection, EndpointTraffic, ModelVersion
+
+    registered = {}
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args):
+            registered[args.typ] = args.inputs
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(self, args):
+            return {}
+
+    pulumi.runtime.reset_options(project="mlops-platform", stack="mocks")
+    pulumi.runtime.set_mocks(Mocks(), project="mlops-platform", stack="mocks", preview=False)
+    workspace = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "rg",
+                 "workspace_name": "mlw"}
+
+    @pulumi.runtime.test
+    def declare():
+        version = ModelVersion("mv", **workspace, model_name=MODEL_NAME, path="/models/candidate")
+        selection = ChampionSelection("pick", **workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
+                                      challenger_version="0123456789ab", challenger_path="/models/candidate",
+                                      evaluation_data="/data/evaluation.csv")
+        traffic = EndpointTraffic("traffic", **workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
+                                  challenger_version="0123456789ab", winner="challenger", champion_version=None)
+        return pulumi.Output.all(version.urn, selection.urn, traffic.urn)
+
+    declare()
+    expected = {"ModelVersion": ModelVersionProvider, "ChampionSelection": ChampionSelectionProvider,
+                "EndpointTraffic": EndpointTrafficProvider}
+    assert set(registered) == {f"pulumi-python:dynamic/release:{name}" for name in expected}
+    for name, provider_class in expected.items():
+        blob = registered[f"pulumi-python:dynamic/release:{name}"]["__provider"]
+        blob = rpc.unwrap_rpc_secret(blob) if rpc.is_rpc_secret(blob) else blob
+        assert type(dill.loads(base64.b64decode(blob))) is provider_class
