@@ -93,10 +93,14 @@ def classification_metrics(y_true, p_hate, threshold: float, categories: dict | 
     return metrics
 
 
+THRESHOLD_RANGE = (0.05, 0.95)
+
+
 def best_threshold(y_true, p_hate, tolerance: float = 0.0) -> float:
     """The threshold on P(hate) that maximises macro-F1 on (validation) data.
 
-    Candidates are 0.5 and the midpoints between consecutive distinct probabilities. Of the
+    Candidates are 0.5 and the midpoints between consecutive distinct probabilities inside
+    THRESHOLD_RANGE, where a saturated network's probabilities do not pile up. Of the
     candidates whose macro-F1 is within `tolerance` of the best, the one closest to 0.5 wins: a
     threshold far out in a tail, bought with one or two validation rows, moves labels under
     small numeric changes (such as int8 quantisation) and rarely holds on new data.
@@ -105,6 +109,7 @@ def best_threshold(y_true, p_hate, tolerance: float = 0.0) -> float:
     p_hate = np.asarray(p_hate, dtype=np.float64)
     values = np.unique(p_hate)
     candidates = np.concatenate([[0.5], (values[:-1] + values[1:]) / 2.0]) if len(values) > 1 else np.array([0.5])
+    candidates = candidates[(candidates >= THRESHOLD_RANGE[0]) & (candidates <= THRESHOLD_RANGE[1])]
     scores = np.array([binary_scores(y_true, (p_hate >= c).astype(np.int64))["macro_f1"] for c in candidates])
     good = candidates[scores >= scores.max() - tolerance - 1e-12]
     return float(good[np.argmin(np.abs(good - 0.5))])

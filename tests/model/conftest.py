@@ -42,12 +42,12 @@ def tiny_model_dir(tiny_training):
 
 @pytest.fixture(scope="session")
 def weak_model_dir(tmp_path_factory):
-    """A second, weaker tiny model (120 rows, 4 epochs), for the end-to-end compare."""
+    """A second tiny model trained on fewer rows (160), so it is weaker, for the end-to-end compare."""
     from model.train import TrainSettings, train
 
-    data = write_synthetic_csv(tmp_path_factory.mktemp("weak-data") / "train.csv", n_rows=120, seed=7)
+    data = write_synthetic_csv(tmp_path_factory.mktemp("weak-data") / "train.csv", n_rows=160, seed=7)
     out = tmp_path_factory.mktemp("weak-model")
-    train(data, out, TrainSettings(preset="tiny", epochs=4, num_threads=1), quiet=True)
+    train(data, out, TrainSettings(preset="tiny", num_threads=1), quiet=True)
     return out
 
 

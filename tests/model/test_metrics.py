@@ -60,3 +60,9 @@ def test_best_threshold_prefers_one_half_within_the_tolerance():
     p = [0.1, 0.2, 0.55, 0.6, 0.7, 0.9]  # 0.575 separates perfectly; 0.5 misses one row
     assert best_threshold(y, p) == pytest.approx(0.575)
     assert best_threshold(y, p, tolerance=0.2) == 0.5
+
+
+def test_best_threshold_stays_inside_its_range():
+    y = [0, 0, 1, 1, 1]
+    p = [0.01, 0.97, 0.98, 0.99, 0.99]  # 0.975 would separate perfectly, but it is outside the range
+    assert best_threshold(y, p) == 0.5
