@@ -131,7 +131,11 @@ class HateSpeechClassifier:
         return cls(session, tokenizer, artifact, precision, model_path, batch_size)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """P(hate) for each text, shape (n,). Texts longer than max_length tokens are truncated."""
+        """P(hate) for each text, shape (n,). Texts longer than max_length tokens are truncated.
+
+        The int8 model quantizes activations per batch, so a text's P(hate) can move by about 1e-4
+        with the texts it shares a batch with; the result is deterministic for the same input list.
+        """
         texts = list(texts)
         for index, text in enumerate(texts):
             if not isinstance(text, str):
