@@ -7,13 +7,16 @@ from dataclasses import dataclass
 
 # Each preset gives every field that is left as None. "default" is tuned for the real dataset
 # (about 4,500 tweets, at most ~55 WordPiece tokens each) to train in a few minutes on 2 CPU cores;
+# its values were chosen by macro-F1 on the validation split inside the training part (never on
+# held-out rows). Masked-LM pre-training is off by default: it lowered validation macro-F1
+# (8 epochs: 0.809 against 0.812 without; 10 epochs at dropout 0.1: 0.771 against 0.801 without).
 # "tiny" trains in seconds on the synthetic data of the tests.
 PRESETS: dict[str, dict] = {
     "default": dict(
-        validation_fraction=0.15, vocab_size=8000, min_frequency=2, max_length=64, strip_accents=True,
-        hidden_size=128, num_layers=2, num_heads=2, intermediate_size=512, dropout=0.1,
-        mlm_epochs=20, mlm_learning_rate=1e-3, mlm_probability=0.15,
-        epochs=20, batch_size=32, learning_rate=5e-4, weight_decay=0.01, warmup_fraction=0.1,
+        validation_fraction=0.15, vocab_size=16000, min_frequency=2, max_length=64, strip_accents=True,
+        hidden_size=128, num_layers=2, num_heads=2, intermediate_size=512, dropout=0.3,
+        mlm_epochs=0, mlm_learning_rate=1e-3, mlm_probability=0.15,
+        epochs=12, batch_size=32, learning_rate=3e-4, weight_decay=0.01, warmup_fraction=0.1,
         patience=4, class_weighted=True, threshold_tolerance=0.005, max_seconds=None, onnx_exporter="dynamo",
     ),
     "tiny": dict(
