@@ -145,3 +145,14 @@ def test_decision_is_json_serialisable_with_the_contract_keys():
 def test_bad_compare_settings_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):
         CompareSettings(**{field: value})
+
+
+def test_compare_imports_without_torch():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, model.compare; print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.strip() == "[]"
