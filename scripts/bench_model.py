@@ -127,10 +127,10 @@ def run(data_path: Path, folds: int, overrides: dict, seed: int) -> dict:
             "cpus": len(os.sched_getaffinity(0)), "torch_threads": settings.num_threads}
 
 
-def _mean_sd(values) -> str:
+def _mean_sd(values, digits: int = 3) -> str:
     if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def table(result: dict) -> str:
@@ -145,12 +145,14 @@ def table(result: dict) -> str:
         "| model | macro-F1 | hate F1 | ROC-AUC | training wall time (s) | training CPU time (s) | peak memory (MiB) |",
         "|---|---|---|---|---|---|---|",
         f"| BERT from scratch (preset {result['settings']['preset']}, int8 ONNX) | {_mean_sd(bert('macro_f1'))} | "
-        f"{_mean_sd(bert('f1_hate'))} | {_mean_sd(bert('roc_auc'))} | {_mean_sd(bert('seconds'))} | "
-        f"{_mean_sd(bert('cpu_seconds'))} | "
+        f"{_mean_sd(bert('f1_hate'))} | {_mean_sd(bert('roc_auc'))} | {_mean_sd(bert('seconds'), 0)} | "
+        f"{_mean_sd(bert('cpu_seconds'), 0)} | "
         f"{max(bert('peak_mib')):.0f} |",
         f"| TF-IDF + logistic regression | {_mean_sd(base('macro_f1'))} | {_mean_sd(base('f1_hate'))} | "
-        f"{_mean_sd(base('roc_auc'))} | {_mean_sd(base('seconds'))} | - | (in-process) |",
+        f"{_mean_sd(base('roc_auc'))} | {_mean_sd(base('seconds'), 1)} | - | (in-process) |",
         "",
+        f"BERT macro-F1 on the validation part inside each training part (early stopping, threshold): "
+        f"{_mean_sd(bert('validation_macro_f1'))}.",
         "Training time covers tokenizer, pre-training, fine-tuning, ONNX export and checks. CPU time is user + "
         "system time of the training process: on a shared machine wall time grows with the load, CPU time much less.",
         "Load average (1, 5, 15 min) before and after each BERT training: "
