@@ -16,7 +16,7 @@ PRESETS: dict[str, dict] = {
         validation_fraction=0.15, vocab_size=16000, min_frequency=2, max_length=64, strip_accents=True,
         hidden_size=128, num_layers=2, num_heads=2, intermediate_size=512, dropout=0.3,
         mlm_epochs=0, mlm_learning_rate=1e-3, mlm_probability=0.15,
-        epochs=12, batch_size=32, learning_rate=3e-4, weight_decay=0.01, warmup_fraction=0.1,
+        epochs=16, batch_size=32, learning_rate=2e-4, weight_decay=0.01, warmup_fraction=0.1,
         patience=4, class_weighted=True, threshold_tolerance=0.005, max_seconds=None, onnx_exporter="dynamo",
     ),
     "tiny": dict(
