@@ -23,7 +23,7 @@ def log_loss(y_true, p_hate) -> float:
 
 def progress(total: int, description: str, quiet: bool):
     """A tqdm bar, off when quiet or when stderr is not a terminal."""
-    return tqdm(total=total, desc=description, disable=quiet or not sys.stderr.isatty(), leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc=description, disable=quiet or not sys.stderr.isatty(), leave=False)
 
 
 def _optimizer_and_schedule(model, learning_rate, weight_decay, total_steps, warmup_fraction):
