@@ -9,14 +9,17 @@ credentials or Azure.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dill
 import pulumi
 import yaml
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from google.protobuf import json_format
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import rpc
@@ -40,6 +43,9 @@ class DeclaredResource:
     protect: bool = False
     additional_secret_outputs: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
+    # A dynamic resource's values derived by its provider's `check` (e.g. a content version, the
+    # traffic intent): what a preview knows beyond the inputs.
+    checked: dict[str, Any] = field(default_factory=dict)
 
     def input(self, path: str, default: Any = None) -> Any:
         """A wire input by dotted path, e.g. `properties.enableRbacAuthorization`."""
@@ -71,7 +77,7 @@ class Plan:
             "stack": self.stack,
             "resources": [
                 {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs,
-                 "ignoreChanges": list(r.ignore_changes)}
+                 "ignoreChanges": list(r.ignore_changes), **({"checked": r.checked} if r.checked else {})}
                 for r in self.resources
             ],
             "outputs": self.outputs,
@@ -164,12 +170,49 @@ def _computed_outputs(args: runtime_mocks.MockResourceArgs, name: str) -> dict[s
     return {}
 
 
+DYNAMIC_TYPE = "pulumi-python:dynamic"
+
+
+class DynamicCheckFailed(ValueError):
+    """A dynamic provider's `check` refused the inputs, as the engine would report at preview."""
+
+
+def _dynamic_preview(args: runtime_mocks.MockResourceArgs) -> tuple[str, dict]:
+    """What a preview knows of a dynamic resource: the inputs its provider's `check` returns.
+
+    The provider is unpickled from its `__provider` input exactly as the dynamic provider host
+    does; `check` is pure (it validates and derives values such as a content version) and is the
+    only provider method the engine calls before an update, so nothing reaches Azure.
+    """
+    encoded = args.inputs.get(PROVIDER_KEY)
+    if rpc.is_rpc_secret(encoded):
+        encoded = rpc.unwrap_rpc_secret(encoded)
+    provider = dill.loads(base64.b64decode(encoded))
+    news = {key: value for key, value in args.inputs.items() if key != PROVIDER_KEY}
+    result = provider.check({}, news)
+    if result.failures:
+        reasons = "; ".join(f"{failure.property}: {failure.reason}" for failure in result.failures)
+        raise DynamicCheckFailed(f"{args.typ} '{args.name}' failed its provider's check: {reasons}")
+    outputs = {key: value for key, value in (result.inputs or news).items() if key != PROVIDER_KEY}
+    return f"{args.name}-preview", outputs
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Plausible ids and outputs for every resource; answers the provider's client config."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.check_failures: list[DynamicCheckFailed] = []
 
     def new_resource(self, args: runtime_mocks.MockResourceArgs) -> tuple[str, dict]:
         if not args.custom:
             return "", dict(args.inputs)
+        if args.typ.startswith(DYNAMIC_TYPE):
+            try:
+                return _dynamic_preview(args)
+            except DynamicCheckFailed as failure:
+                self.check_failures.append(failure)
+                raise
         name = _azure_name(args)
         resource_id = _azure_id(args, name)
         return resource_id, {**args.inputs, "name": name, "id": resource_id, **_computed_outputs(args, name)}
@@ -195,6 +238,10 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             return response
         self._names[response.urn] = request.name
         inputs = _redact(json_format.MessageToDict(request.object))
+        checked = {}
+        if request.type.startswith(DYNAMIC_TYPE):
+            returned = _redact(json_format.MessageToDict(response.object))
+            checked = {key: value for key, value in returned.items() if inputs.get(key) != value}
         self.declared.append(DeclaredResource(
             urn=response.urn,
             type=request.type,
@@ -206,6 +253,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             protect=bool(request.protect),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             dependencies=tuple(self._names.get(urn, urn) for urn in request.dependencies),
+            checked=checked,
         ))
         return response
 
@@ -265,7 +313,12 @@ def run_program(stack: str, program: Callable[[], Mapping[str, Any]], config: Ma
         outputs = program()
         return pulumi.Output.from_input(outputs).apply(outputs_holder.update)
 
-    _run(body)
+    try:
+        _run(body)
+    except Exception:
+        if mocks.check_failures:
+            raise mocks.check_failures[0] from None
+        raise
     names = [resource.name for resource in monitor.declared]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 # The inputs worth seeing at a glance, per resource type (wire names, dotted paths).
@@ -34,6 +35,9 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "azure-native:machinelearningservices:CodeVersion": ("name", "version"),
     "azure-native:authorization:RoleDefinition": ("roleName", "roleDefinitionId"),
     "azure-native:authorization:RoleAssignment": ("principalId", "principalType"),
+    "pulumi-python:dynamic/release:ModelVersion": ("model_name", "version", "path"),
+    "pulumi-python:dynamic/release:ChampionSelection": ("challenger_version", "evaluation_data"),
+    "pulumi-python:dynamic/release:EndpointTraffic": ("rollout", "require_approval", "approved_version", "intent"),
 }
 
 
@@ -46,12 +50,23 @@ def lookup(inputs: dict[str, Any], path: str) -> Any:
     return value
 
 
-def _fmt(value: Any) -> str:
+def _plain(value: Any) -> Any:
+    """The engine carries every number as a float: whole ones read as whole numbers."""
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(_plain(value), separators=(",", ":"), sort_keys=True)
     if isinstance(value, bool):
         return str(value).lower()
-    return str(value)
+    return str(_plain(value))
 
 
 def _label(path: str) -> str:
@@ -62,7 +77,8 @@ def _label(path: str) -> str:
 
 def key_settings(resource: dict[str, Any]) -> str:
     fields = KEY_SETTINGS.get(resource["type"], ())
-    shown = [(_label(path), lookup(resource["inputs"], path)) for path in fields]
+    values = {**resource["inputs"], **resource.get("checked", {})}
+    shown = [(_label(path), lookup(values, path)) for path in fields]
     return "  ".join(f"{name}={_fmt(value)}" for name, value in shown if value is not None)
 
 
