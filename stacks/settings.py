@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.naming import RULES, StackNames
-from stacks.validation import Problems, Section, unique
+from stacks.validation import MISSING, Problems, Section, unique
 
 PROJECT = "mlops-platform"
 
@@ -86,9 +86,13 @@ class RolloutSettings:
 
 @dataclass(frozen=True)
 class ReleaseSettings:
+    """How a workspace's endpoint releases models. The candidate (and its evaluation data) is set
+    per run, by the model workflow or `pulumi config set --path`; without one, nothing is released
+    and the endpoint keeps what it serves."""
+
     model_name: str
-    candidate: str
-    evaluation_data: str
+    candidate: str | None
+    evaluation_data: str | None
     rollout: RolloutSettings
     require_approval: bool
     approved_version: str | None
@@ -222,10 +226,11 @@ def _workspace(section: Section, problems: Problems) -> WorkspaceSettings | None
         return None
     release = section.raw.get("release")
     endpoint = section.raw.get("endpoint")
-    if release is None and isinstance(endpoint, dict) and not endpoint.get("bootstrapModel"):
+    has_candidate = isinstance(release, dict) and bool(release.get("candidate"))
+    if not has_candidate and isinstance(endpoint, dict) and not endpoint.get("bootstrapModel"):
         problems.missing(f"{section.key('endpoint')}.bootstrapModel",
-                         "a model reference for the slots (e.g. azureml:hate-speech-pt:1) when the "
-                         "workspace has no `release` to provide one")
+                         "a registered model for the slots (e.g. azureml:hate-speech-pt:1) while the "
+                         "workspace has no release candidate to provide one")
     return WorkspaceSettings(
         name=section.string("name", pattern=WORKSPACE_NAME,
                             accepted="2-12 lowercase letters and digits, starting with a letter"),
@@ -262,6 +267,8 @@ def _endpoint(section: Section) -> EndpointSettings:
 
 
 def _release(section: Section) -> ReleaseSettings:
+    candidate = section.string("candidate", default=None,
+                               accepted="a model artifact folder (path) or an azureml:// path")
     rollout = section.section("rollout", {"mirrorPercent", "canaryPercents"}, default={})
     mirror = rollout.integer("mirrorPercent", default=0, minimum=0, maximum=50)
     canary = tuple(
@@ -274,8 +281,9 @@ def _release(section: Section) -> ReleaseSettings:
                   "strictly increasing percentages from 1 to 99 (100 is always the last step)")
     return ReleaseSettings(
         model_name=section.string("modelName", pattern=MODEL_NAME, accepted="an Azure ML model name"),
-        candidate=section.string("candidate", accepted="a model artifact folder (path) or an azureml:// path"),
-        evaluation_data=section.string("evaluationData", accepted="a labelled CSV (path) for champion/challenger"),
+        candidate=candidate,
+        evaluation_data=section.string("evaluationData", default=None if candidate is None else MISSING,
+                                       accepted="a labelled CSV (path) to compare champion and challenger on"),
         rollout=RolloutSettings(mirror_percent=mirror, canary_percents=canary),
         require_approval=section.boolean("requireApproval", default=False),
         approved_version=section.string("approvedVersion", default=None, pattern=r"[a-zA-Z0-9_.-]{1,64}",

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_MISSING = object()
+MISSING = object()
 
 
 class SettingsError(ValueError):
@@ -77,35 +77,35 @@ class Section:
     def _get(self, name: str, default: Any, accepted: str) -> Any:
         if name in self.raw and self.raw[name] is not None:
             return self.raw[name]
-        if default is _MISSING:
+        if default is MISSING:
             if self.valid:
                 self.problems.missing(self.key(name), accepted)
-            return _MISSING
+            return MISSING
         return default
 
-    def string(self, name: str, default: Any = _MISSING, pattern: str | None = None,
+    def string(self, name: str, default: Any = MISSING, pattern: str | None = None,
                accepted: str = "a string") -> str | None:
         value = self._get(name, default, accepted)
-        if value is _MISSING or value is None:
+        if value is MISSING or value is None:
             return None
         if not isinstance(value, str) or (pattern and not re.fullmatch(pattern, value)):
             self.problems.add(self.key(name), value, accepted)
             return None
         return value
 
-    def choice(self, name: str, options: tuple[str, ...], default: Any = _MISSING) -> str | None:
+    def choice(self, name: str, options: tuple[str, ...], default: Any = MISSING) -> str | None:
         accepted = "one of " + ", ".join(options)
         value = self._get(name, default, accepted)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         if value not in options:
             self.problems.add(self.key(name), value, accepted)
             return None
         return value
 
-    def boolean(self, name: str, default: Any = _MISSING) -> bool | None:
+    def boolean(self, name: str, default: Any = MISSING) -> bool | None:
         value = self._get(name, default, "true or false")
-        if value is _MISSING:
+        if value is MISSING:
             return None
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
@@ -114,11 +114,11 @@ class Section:
             return None
         return value
 
-    def integer(self, name: str, default: Any = _MISSING, minimum: int | None = None,
+    def integer(self, name: str, default: Any = MISSING, minimum: int | None = None,
                 maximum: int | None = None) -> int | None:
         bounds = _bounds_text(minimum, maximum)
         value = self._get(name, default, f"a whole number{bounds}")
-        if value is _MISSING:
+        if value is MISSING:
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -132,17 +132,17 @@ class Section:
             return None
         return value
 
-    def section(self, name: str, allowed: set[str], default: Any = _MISSING) -> Section:
+    def section(self, name: str, allowed: set[str], default: Any = MISSING) -> Section:
         value = self._get(name, default, "a mapping of settings")
-        if value is _MISSING:
+        if value is MISSING:
             return Section({}, self.key(name), Problems(self.problems.namespace.rstrip(":")), allowed)
         return Section(value, self.key(name), self.problems, allowed)
 
-    def items(self, name: str, default: Any = _MISSING, min_items: int = 0,
+    def items(self, name: str, default: Any = MISSING, min_items: int = 0,
               accepted: str = "a list") -> list[tuple[str, Any]]:
         """The entries of a list setting, each with its own key path (`name[i]`)."""
         value = self._get(name, default, accepted)
-        if value is _MISSING:
+        if value is MISSING:
             return []
         if not isinstance(value, list):
             self.problems.add(self.key(name), value, accepted)
@@ -152,7 +152,7 @@ class Section:
             return []
         return [(f"{self.key(name)}[{index}]", item) for index, item in enumerate(value)]
 
-    def strings(self, name: str, default: Any = _MISSING, pattern: str | None = None,
+    def strings(self, name: str, default: Any = MISSING, pattern: str | None = None,
                 accepted: str = "a list of strings") -> tuple[str, ...]:
         values = []
         for key, item in self.items(name, default, accepted=accepted):
@@ -162,9 +162,9 @@ class Section:
             values.append(item)
         return tuple(values)
 
-    def mapping_of_strings(self, name: str, default: Any = _MISSING) -> dict[str, str]:
+    def mapping_of_strings(self, name: str, default: Any = MISSING) -> dict[str, str]:
         value = self._get(name, default, "a mapping of string to string")
-        if value is _MISSING:
+        if value is MISSING:
             return {}
         if not isinstance(value, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()

@@ -60,9 +60,27 @@ def test_the_real_configs_are_valid():
     (lambda c: c.update({f"{P}keyVaultRetentionDays": 3}),
      "mlops-platform:keyVaultRetentionDays: 3 is not valid; accepted: a whole number from 7 to 90"),
     (lambda c: workspace(c)["endpoint"].pop("bootstrapModel"),
-     "mlops-platform:workspaces[0].endpoint.bootstrapModel: is required; accepted: a model reference for the slots"),
+     "mlops-platform:workspaces[0].endpoint.bootstrapModel: is required; accepted: a registered model for the slots"),
     (lambda c: c.update({f"{P}tier": "staging"}),
      "mlops-platform:tier: 'staging' is not valid; accepted: one of dev, test, prod"),
+    (lambda c: workspace(c)["release"].update(candidate="/models/candidate"),
+     "mlops-platform:workspaces[0].release.evaluationData: is required; accepted: a labelled CSV (path)"),
+    (lambda c: workspace(c)["release"].update(modelName="hate speech"),
+     "mlops-platform:workspaces[0].release.modelName: 'hate speech' is not valid; accepted: an Azure ML model name"),
+    (lambda c: workspace(c)["release"].update(rollout={"canaryPercents": [50, 10]}),
+     "mlops-platform:workspaces[0].release.rollout.canaryPercents: [50, 10] is not valid; "
+     "accepted: strictly increasing percentages from 1 to 99"),
+    (lambda c: workspace(c)["release"].update(rollout={"canaryPercents": [100]}),
+     "mlops-platform:workspaces[0].release.rollout.canaryPercents[0]: 100 is not valid; "
+     "accepted: a whole percentage from 1 to 99"),
+    (lambda c: workspace(c)["release"].update(rollout={"mirrorPercent": 60}),
+     "mlops-platform:workspaces[0].release.rollout.mirrorPercent: 60 is not valid; accepted: a whole number from 0 to 50"),
+    (lambda c: workspace(c)["release"].update(alpha=2),
+     "mlops-platform:workspaces[0].release.alpha: 2 is not valid"),
+    (lambda c: workspace(c)["release"].update(approvedVersion="v 1"),
+     "mlops-platform:workspaces[0].release.approvedVersion: 'v 1' is not valid; accepted: a model version string"),
+    (lambda c: workspace(c)["release"].update(canidate="/models/x"),
+     "mlops-platform:workspaces[0].release.canidate: unknown setting"),
 ])
 def test_bad_config_names_key_value_and_what_is_accepted(config_of, breakage, expected):
     config = config_of("dev")
@@ -87,11 +105,21 @@ def test_bad_config_names_key_value_and_what_is_accepted(config_of, breakage, ex
      "mlops-platform:computeAccess.sshPublicKey: '<set>' is not valid; accepted: no SSH key on a prod-tier stack"),
     (lambda c: c.update({f"{P}highBusinessImpact": False}),
      "mlops-platform:highBusinessImpact: False is not valid; accepted: true on a prod-tier stack"),
+    (lambda c: workspace(c)["release"].update(requireApproval=False),
+     "mlops-platform:workspaces[0].release.requireApproval: False is not valid; accepted: true on a prod-tier stack"),
 ])
 def test_production_rules(config_of, breakage, expected):
     config = config_of("prod")
     breakage(config)
     assert expected in settings_error(config, stack="prod")
+
+
+def test_a_release_candidate_stands_in_for_the_bootstrap_model(config_of):
+    config = config_of("dev")
+    workspace(config)["endpoint"].pop("bootstrapModel")
+    workspace(config)["release"].update(candidate="/models/candidate", evaluationData="/data/evaluation.csv")
+    release = parse_settings("dev", {k[len(P):]: v for k, v in config.items() if k.startswith(P)}).workspaces[0].release
+    assert (release.candidate, release.evaluation_data) == ("/models/candidate", "/data/evaluation.csv")
 
 
 def test_every_problem_is_reported_at_once(config_of):
