@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
+from infra.release.model_ref import SHORT_REFERENCE
 from stacks.settings import StackSettings, WorkspaceSettings
 
 SLOTS = ("blue", "green")
@@ -76,6 +77,18 @@ class OnlineEndpoint(pulumi.ComponentResource):
         self.name = endpoint.name
         self.scoring_uri = endpoint.properties.scoring_uri
         self.register_outputs({"name": self.name, "scoring_uri": self.scoring_uri})
+
+
+def slot_model_id(workspace_id: pulumi.Input[str], reference: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The ARM id a deployment's `model` takes for `azureml:<name>:<version>` in this workspace;
+    an ARM id or an `azureml://` registry path is already one and passes through."""
+    def resolve(args: list[str]) -> str:
+        workspace, ref = args
+        short = SHORT_REFERENCE.match(ref)
+        if short is None:
+            return ref
+        return f"{workspace}/models/{short.group('name')}/versions/{short.group('version')}"
+    return pulumi.Output.all(workspace_id, reference).apply(resolve)
 
 
 def _probe(initial_delay: str) -> ml.ProbeSettingsArgs:

@@ -8,15 +8,17 @@ for any stack, many times in one process.
 from __future__ import annotations
 
 import pulumi
+from pulumi_azure_native import authorization
 
 from infra.compute import ComputeClusters
-from infra.endpoint import OnlineEndpoint
+from infra.endpoint import OnlineEndpoint, slot_model_id
+from infra.release import ModelRelease, ModelVersion, register_candidate, rollout_steps
 from infra.rbac import AccessControl
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
 from infra.workspace import MachineLearningWorkspace
 from stacks.config_source import project_config
-from stacks.settings import StackSettings, parse_settings
+from stacks.settings import ReleaseSettings, StackSettings, parse_settings
 
 
 def build(settings: StackSettings, serving: ServingSource | None = None) -> dict[str, pulumi.Input]:
@@ -31,21 +33,68 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         assets = ServingAssets(f"{workspace.name}-serving", serving, ml_workspace.name,
                                shared.resource_group_name, shared.storage_account_name,
                                shared.code_container_name)
+        coordinates = {"subscription_id": _subscription_id(), "resource_group": shared.resource_group_name,
+                       "workspace_name": ml_workspace.name}
+        release = workspace.release if workspace.release and workspace.release.candidate else None
+        candidate = None
+        if release:
+            candidate = register_candidate(workspace.name, **coordinates, model_name=release.model_name,
+                                           candidate=release.candidate,
+                                           opts=pulumi.ResourceOptions(parent=ml_workspace))
         endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", settings, workspace, ml_workspace.name,
-                                  shared.resource_group_name, model=workspace.endpoint.bootstrap_model,
+                                  shared.resource_group_name,
+                                  model=_slot_model(ml_workspace.id, workspace.endpoint.bootstrap_model, release,
+                                                    candidate),
                                   environment_id=assets.environment_id, code_id=assets.code_id)
-        workspaces[workspace.name] = {
+        outputs = {
             "workspace_name": ml_workspace.name,
             "workspace_id": ml_workspace.id,
             "endpoint_name": endpoint.name,
             "scoring_uri": endpoint.scoring_uri,
         }
+        if release:
+            released = ModelRelease(f"{workspace.name}-release", model_version=candidate, **coordinates,
+                                    endpoint_name=endpoint.name, model_name=release.model_name,
+                                    evaluation_data=release.evaluation_data, **_release_options(release),
+                                    depends_on=list(endpoint.slots.values()))
+            outputs["release"] = {
+                "candidate_version": released.model_version.version,
+                "winner": released.selection.winner,
+                "reason": released.selection.reason,
+                "live_version": released.traffic.live_version,
+                "staged_version": released.traffic.staged_version,
+            }
+        workspaces[workspace.name] = outputs
 
     return {
         "resource_group": shared.resource_group_name,
         "key_vault_uri": shared.key_vault_uri,
         "registry_login_server": shared.registry_login_server,
         "workspaces": workspaces,
+    }
+
+
+def _subscription_id() -> pulumi.Output[str]:
+    return authorization.get_client_config_output().subscription_id
+
+
+def _slot_model(workspace_id: pulumi.Input[str], bootstrap_model: str | None, release: ReleaseSettings | None,
+                candidate: ModelVersion | None) -> pulumi.Output[str]:
+    """What a new slot serves at creation: the bootstrap model, else the release candidate. The
+    release provider owns the slots' model from then on (the slots ignore changes to it)."""
+    if bootstrap_model:
+        return slot_model_id(workspace_id, bootstrap_model)
+    return slot_model_id(workspace_id, candidate.version.apply(lambda v: f"azureml:{release.model_name}:{v}"))
+
+
+def _release_options(release: ReleaseSettings) -> dict:
+    return {
+        "rollout": rollout_steps(release.rollout.mirror_percent, release.rollout.canary_percents),
+        "require_approval": release.require_approval,
+        "approved_version": release.approved_version,
+        "compare_settings": {"alpha": release.alpha, "min_delta": release.min_delta,
+                             "max_category_recall_drop": release.max_category_recall_drop,
+                             "max_latency_factor": release.max_latency_factor},
     }
 
 

@@ -5,7 +5,7 @@ import re
 from typing import NamedTuple
 
 _PATH_FORM = re.compile(r"/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)/?$", re.IGNORECASE)
-_SHORT_FORM = re.compile(r"^azureml:(?P<name>[^:/]+):(?P<version>[^:/]+)$")
+SHORT_REFERENCE = re.compile(r"^azureml:(?P<name>[^:/]+):(?P<version>[^:/]+)$")
 
 
 class ModelRef(NamedTuple):
@@ -17,7 +17,7 @@ def parse_model_id(model_id: str | None) -> ModelRef | None:
     """(name, version) of an ARM id, an azureml:// asset path or `azureml:name:version`; None if it is none of these."""
     if not model_id:
         return None
-    match = _SHORT_FORM.match(model_id) or _PATH_FORM.search(model_id)
+    match = SHORT_REFERENCE.match(model_id) or _PATH_FORM.search(model_id)
     if match is None:
         return None
     return ModelRef(match.group("name"), match.group("version"))

@@ -1,8 +1,10 @@
-"""ModelRelease: the three release resources of one endpoint, wired output to input.
+"""ModelRelease: the release of one registered candidate on one endpoint, wired output to input.
 
     ModelVersion (candidate folder) -> ChampionSelection (vs what the endpoint serves) -> EndpointTraffic
-The stacks declare one ModelRelease per workspace that has a `release` section, after the endpoint
-and its slots exist (`depends_on`).
+
+The candidate's ModelVersion is declared first and on its own (`register_candidate`): a new
+endpoint's slots are created serving it, so it must exist before them. The selection and the
+traffic come after the endpoint and its slots (`depends_on`).
 """
 from __future__ import annotations
 
@@ -21,26 +23,34 @@ def rollout_steps(mirror_percent: int = 0, canary_percents: Sequence[int] = ()) 
     return steps + [{"canary": int(p)} for p in canary_percents]
 
 
+def register_candidate(name: str, *, subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
+                       workspace_name: pulumi.Input[str], model_name: str, candidate: str,
+                       commit: Optional[str] = None, training_run: Optional[str] = None,
+                       opts: Optional[pulumi.ResourceOptions] = None) -> ModelVersion:
+    """The candidate artifact folder (or azureml:// path) as a registered, content-versioned model."""
+    return ModelVersion(f"{name}-version", subscription_id=subscription_id, resource_group=resource_group,
+                        workspace_name=workspace_name, model_name=model_name, path=candidate,
+                        commit=commit, training_run=training_run, opts=opts)
+
+
 class ModelRelease(pulumi.ComponentResource):
     model_version: ModelVersion
     selection: ChampionSelection
     traffic: EndpointTraffic
 
-    def __init__(self, name: str, *,
+    def __init__(self, name: str, *, model_version: ModelVersion,
                  subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
                  workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str], model_name: str,
-                 candidate: str, evaluation_data: str, slots: Sequence[str] = DEFAULT_SLOTS,
+                 evaluation_data: str, slots: Sequence[str] = DEFAULT_SLOTS,
                  rollout: Sequence[dict] = (), hold_seconds: float = 0, require_approval: bool = False,
                  approved_version: Optional[str] = None, compare_settings: Optional[dict] = None,
-                 commit: Optional[str] = None, training_run: Optional[str] = None,
                  depends_on: Optional[Sequence[pulumi.Resource]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("mlops:release:ModelRelease", name, None, opts)
         workspace = {"subscription_id": subscription_id, "resource_group": resource_group,
                      "workspace_name": workspace_name}
         child = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or []))
-        self.model_version = ModelVersion(f"{name}-version", **workspace, model_name=model_name, path=candidate,
-                                          commit=commit, training_run=training_run, opts=child)
+        self.model_version = model_version
         self.selection = ChampionSelection(
             f"{name}-selection", **workspace, endpoint_name=endpoint_name, model_name=model_name,
             challenger_version=self.model_version.version, challenger_path=self.model_version.path,

@@ -47,7 +47,7 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     if isinstance(path, str) and not is_unknown(path) and not is_remote(path):
         folder = Path(path).expanduser().resolve()
         if not (folder / ARTIFACT_FILE).is_file():
-            reader.fail("path", path, f"a model artifact folder holding {ARTIFACT_FILE} (contract 1), "
+            reader.fail("path", path, f"a model artifact folder holding {ARTIFACT_FILE} (as `python -m model train` writes it), "
                                       f"or an azureml:// path")
             path = None
         else:

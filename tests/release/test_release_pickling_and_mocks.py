@@ -9,9 +9,10 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from infra.mock_engine import run_program
+from infra.release.content import content_sha256, version_of
 from infra.release import (ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider)
 from infra.release.gateways import gateway_for, use_gateway_factory
-from infra.release.model_release import ModelRelease, rollout_steps
+from infra.release.model_release import ModelRelease, register_candidate, rollout_steps
 from model.synthetic import write_synthetic_csv
 from tests.release.conftest import ENDPOINT, FIRST, MODEL_NAME, traffic_inputs
 
@@ -69,10 +70,13 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
     write_synthetic_csv(tmp_path / "evaluation.csv", n_rows=20, seed=1)
 
     def program():
+        workspace = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "rg-dev",
+                     "workspace_name": "mlw-dev"}
+        candidate = register_candidate("hate-speech", **workspace, model_name=MODEL_NAME,
+                                       candidate=str(tmp_path / "candidate"))
         release = ModelRelease(
-            "hate-speech", subscription_id="00000000-0000-0000-0000-000000000000", resource_group="rg-dev",
-            workspace_name="mlw-dev", endpoint_name=ENDPOINT, model_name=MODEL_NAME,
-            candidate=str(tmp_path / "candidate"), evaluation_data=str(tmp_path / "evaluation.csv"),
+            "hate-speech", model_version=candidate, **workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
+            evaluation_data=str(tmp_path / "evaluation.csv"),
             rollout=rollout_steps(10, (50,)), require_approval=True, approved_version="0123456789ab",
             compare_settings={"alpha": 0.01})
         return {"winner": release.selection.winner}
@@ -82,10 +86,11 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
     assert set(by_type) == {"mlops:release:ModelRelease", "pulumi-python:dynamic/release:ModelVersion",
                             "pulumi-python:dynamic/release:ChampionSelection",
                             "pulumi-python:dynamic/release:EndpointTraffic"}
-    for type_, resource in by_type.items():
-        if type_.startswith("pulumi-python:dynamic"):
-            # constructing the resource pickled its provider (the plan leaves the secret `__provider` out)
-            assert resource.parent and resource.parent.endswith("hate-speech")
+    for type_ in ("pulumi-python:dynamic/release:ChampionSelection", "pulumi-python:dynamic/release:EndpointTraffic"):
+        assert by_type[type_].parent and by_type[type_].parent.endswith("hate-speech")
+    version = by_type["pulumi-python:dynamic/release:ModelVersion"]
+    assert version.checked["version"] == version_of(content_sha256(str(tmp_path / "candidate"))), \
+        "the offline plan runs the provider's check, which derives the content version"
     traffic = by_type["pulumi-python:dynamic/release:EndpointTraffic"].inputs
     assert traffic["rollout"] == [{"mirror": 10}, {"canary": 50}]
     assert traffic["require_approval"] is True and traffic["approved_version"] == "0123456789ab"
