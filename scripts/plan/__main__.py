@@ -1,8 +1,9 @@
-"""`python -m scripts.plan --stack dev [--json | --diff <stack or git ref>]`
+"""`python -m scripts.plan --stack dev [--json | --diff <stack or git ref>] [--config PATH=VALUE ...]`
 
 Runs the real program of a stack under the Pulumi SDK's mock runtime with the stack's YAML
 config: no Pulumi CLI, no credentials, no Azure. Prints the resources as a tree, as JSON, or
-as a Markdown diff against another stack or against the same stack at a git ref.
+as a Markdown diff against another stack or against the same stack at a git ref. `--config`
+changes a setting of the planned stack for this plan only (e.g. a release candidate).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from infra.mock_engine import PROJECT_DIR, run_stack
+from infra.mock_engine import PROJECT_DIR, DynamicCheckFailed, run_stack, stack_config
+from scripts.plan.config_path import ConfigPathError, with_assignments
 from scripts.plan.diff import diff_plans, render_markdown
 from scripts.plan.tree import render_tree
 from stacks.validation import SettingsError
 
 
-def plan_json(stack: str, project_dir: Path = PROJECT_DIR) -> dict:
-    plan = run_stack(stack, project_dir).to_json()
+def plan_json(stack: str, project_dir: Path = PROJECT_DIR, assignments: list[str] = ()) -> dict:
+    config = with_assignments(stack_config(stack, project_dir), list(assignments)) if assignments else None
+    plan = run_stack(stack, project_dir, config=config).to_json()
     plan["resources"].sort(key=lambda r: (r["parent"] or "", r["type"], r["name"]))
     return plan
 
@@ -54,10 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     output.add_argument("--json", action="store_true", help="print the plan as JSON")
     output.add_argument("--diff", metavar="STACK_OR_REF",
                         help="print a Markdown diff from another stack, or from this stack at a git ref")
+    parser.add_argument("--config", action="append", default=[], metavar="PATH=VALUE",
+                        help="set a setting of the planned stack for this plan only, with the path syntax of "
+                             "`pulumi config set --path` (e.g. 'workspaces[0].release.candidate=model-out'); "
+                             "repeatable")
     args = parser.parse_args(argv)
     project_dir = PROJECT_DIR
     try:
-        head = plan_json(args.stack, project_dir)
+        head = plan_json(args.stack, project_dir, args.config)
         if args.diff:
             if args.diff in known_stacks(project_dir) and args.diff != args.stack:
                 base, title = plan_json(args.diff, project_dir), f"Plan diff: stack `{args.diff}` → `{args.stack}`"
@@ -69,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(head, indent=2, sort_keys=False))
         else:
             print(render_tree(head))
-    except (SettingsError, FileNotFoundError) as error:
+    except (SettingsError, FileNotFoundError, ConfigPathError, DynamicCheckFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -1,0 +1,55 @@
+"""`--config 'workspaces[0].release.candidate=DIR'`: one stack setting changed for a plan only, by
+the same path syntax as `pulumi config set --path`."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import yaml
+
+_SEGMENT = re.compile(r"\.?([A-Za-z_][\w-]*)|\[(\d+)\]")
+
+
+class ConfigPathError(ValueError):
+    pass
+
+
+def parse_assignment(text: str) -> tuple[list[str | int], Any]:
+    """`a.b[0].c=value` as (['a', 'b', 0, 'c'], value); the value is read as a YAML scalar."""
+    path, separator, raw = text.partition("=")
+    if not separator or not path:
+        raise ConfigPathError(f"--config {text!r}: expected PATH=VALUE, e.g. workspaces[0].release.candidate=DIR")
+    namespace, _, key_path = path.rpartition(":")
+    segments: list[str | int] = []
+    position = 0
+    while position < len(key_path):
+        match = _SEGMENT.match(key_path, position)
+        if match is None or (position == 0 and match.group(2) is not None):
+            raise ConfigPathError(f"--config {text!r}: {key_path!r} is not a config path; accepted: "
+                                  "key, key.sub or key[0].sub, as in `pulumi config set --path`")
+        segments.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        position = match.end()
+    segments[0] = f"{namespace or 'mlops-platform'}:{segments[0]}"
+    return segments, yaml.safe_load(raw) if raw else ""
+
+
+def with_assignments(config: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """A copy of a stack's config map with each `PATH=VALUE` set, creating maps on the way."""
+    config = copy.deepcopy(config)
+    for text in assignments:
+        segments, value = parse_assignment(text)
+        node: Any = config
+        for segment, following in zip(segments, segments[1:]):
+            if isinstance(segment, int):
+                if not isinstance(node, list) or segment >= len(node):
+                    raise ConfigPathError(f"--config {text!r}: there is no item [{segment}] in the stack's config")
+            elif not isinstance(node.get(segment), (dict, list)):
+                node[segment] = [] if isinstance(following, int) else {}
+            node = node[segment]
+        last = segments[-1]
+        if isinstance(last, int) and (not isinstance(node, list) or last >= len(node)):
+            raise ConfigPathError(f"--config {text!r}: there is no item [{last}] in the stack's config")
+        node[last] = value
+    return config
