@@ -1,4 +1,4 @@
-"""Champion against challenger on the same labelled data (shared contract 3).
+"""Champion against challenger on the same labelled data (the decision the release providers record).
 
 Both models are scored against the TRUE labels. McNemar's test looks at the rows where exactly one
 of them is right: b = champion right and challenger wrong, c = champion wrong and challenger right.

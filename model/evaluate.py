@@ -1,6 +1,6 @@
 """Score an exported artifact folder on labelled data through the shared ONNX inference path.
 
-Uses serving/classifier.py (contract 2) and numpy only: no torch, so the release providers can
+Uses serving/classifier.py and numpy only: no torch, so the release providers can
 import it from the infra environment.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Train the classifier from a dataset CSV and write the artifact folder (shared contract 1)."""
+"""Train the classifier from a dataset CSV and write the artifact folder, as the README's "Model artifact folder" describes."""
 from __future__ import annotations
 
 import json

@@ -25,7 +25,7 @@ _TOKEN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class ArtifactError(ValueError):
-    """The model folder does not hold a usable artifact (contract 1)."""
+    """The model folder does not hold a usable model artifact (what `python -m model train` writes)."""
 
 
 def read_artifact(model_dir: str | Path) -> dict:

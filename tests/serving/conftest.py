@@ -27,7 +27,7 @@ def default_scoring_env(model_dir) -> dict:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
-    """One artifact folder (contract 1) trained by model/ on synthetic data, shared by every serving test."""
+    """One model artifact folder trained by model/ on synthetic data, shared by every serving test."""
     from model.synthetic import write_synthetic_csv
     from model.train import TrainSettings, train
 

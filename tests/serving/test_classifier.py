@@ -1,4 +1,4 @@
-"""serving/classifier.py (contract 2): the ONNX inference path shared by serving, evaluation and releases."""
+"""serving/classifier.py: the ONNX inference path shared by serving, evaluation and releases."""
 from __future__ import annotations
 
 import json
