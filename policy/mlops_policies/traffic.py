@@ -2,9 +2,9 @@
 
 The online endpoint resource must leave ``properties.traffic`` and ``properties.mirrorTraffic`` alone
 (``ignore_changes``) and declare no traffic itself; per endpoint, exactly one other resource (the release provider's traffic resource)
-may own the traffic: a dynamic resource with a top-level ``traffic`` property (the release provider's
-EndpointTraffic, whose ``traffic`` input is empty until it runs) or any other resource with a
-``traffic`` map. Two writers of the same endpoint's traffic would undo each other on every
+may own the traffic: the release provider's EndpointTraffic (known by its type: its ``traffic`` is an
+output, and an input that is None never reaches the engine), any other dynamic resource with a
+top-level ``traffic`` property, or any other resource with a ``traffic`` map. Two writers of the same endpoint's traffic would undo each other on every
 ``pulumi up`` (an endpoint PUT replaces the whole body, last writer wins).
 
 Resource options reach a policy only in part (``args.opts``: protect, ignore_changes,
@@ -69,11 +69,15 @@ def _first(props, keys):
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 
 
+RELEASE_TRAFFIC_SUFFIX = ":EndpointTraffic"
+
+
 def traffic_target(resource_type: str, props) -> tuple | None:
     """(workspace, endpoint) a resource sets traffic on, or None if it sets no traffic."""
-    if "traffic" not in props:
+    is_release_traffic = resource_type.startswith(DYNAMIC_PREFIX) and resource_type.endswith(RELEASE_TRAFFIC_SUFFIX)
+    if "traffic" not in props and not is_release_traffic:
         return None
-    if not resource_type.startswith(DYNAMIC_PREFIX) and not isinstance(props["traffic"], Mapping):
+    if not resource_type.startswith(DYNAMIC_PREFIX) and not isinstance(props.get("traffic"), Mapping):
         return None
     endpoint = _first(props, ENDPOINT_KEYS)
     workspace = _first(props, WORKSPACE_KEYS)

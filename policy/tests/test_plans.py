@@ -171,3 +171,33 @@ def test_a_second_traffic_owner_of_a_plan_endpoint_is_caught(plans):
         resources.append({"type": "pulumi-python:dynamic/release:EndpointTraffic", "name": "hotfix-traffic",
                           "inputs": {**target, "traffic": None}})
         assert len(stack_violations(resources, stack)) == 2, stack
+
+
+@pytest.fixture(scope="module")
+def release_plan(tmp_path_factory) -> dict:
+    """The prod plan with a release candidate set, as `scripts.plan --config` previews it."""
+    folder = tmp_path_factory.mktemp("candidate")
+    (folder / "artifact.json").write_text(json.dumps({"name": "hate-speech-pt"}), encoding="utf-8")
+    (folder / "model.int8.onnx").write_bytes(b"weights")
+    evaluation = folder.parent / "evaluation.csv"
+    evaluation.write_text("text,hate\nola,0\nodio,1\n", encoding="utf-8")
+    result = subprocess.run(
+        [str(MAIN_PYTHON), "-m", "scripts.plan", "--stack", "prod", "--json",
+         "--config", f"workspaces[0].release.candidate={folder}",
+         "--config", f"workspaces[0].release.evaluationData={evaluation}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_stack_releasing_a_model_has_exactly_one_traffic_owner_per_endpoint(release_plan):
+    resources = release_plan["resources"]
+    endpoint = next(r for r in resources if r["type"] == ENDPOINT)
+    owners = [r for r in resources if r["type"] == "pulumi-python:dynamic/release:EndpointTraffic"]
+    assert len(owners) == 1
+    assert owners[0]["inputs"]["endpoint_name"] == endpoint["inputs"]["endpointName"]
+    assert owners[0]["inputs"]["workspace_name"] == endpoint["inputs"]["workspaceName"]
+    found = [(p.name, r["name"], m) for r in resources for p in RESOURCE_POLICIES for m in violations(p, r, "prod")]
+    assert found == [] and stack_violations(resources, "prod") == []
+    second = {**copy.deepcopy(owners[0]), "name": "hotfix-traffic"}
+    assert len(stack_violations(resources + [second], "prod")) == 2
