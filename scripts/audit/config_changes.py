@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from scripts.plan.diff import flatten
+
 from .history import Update
 from .secrets import SECRET
 
@@ -16,21 +18,6 @@ class ConfigChange:
     key: str
     before: Any
     after: Any
-
-
-def flatten(value: Any, prefix: str) -> dict[str, Any]:
-    """Nested config as leaf paths: {"p:workspaces[0].release.candidate": "..."}."""
-    if isinstance(value, dict) and value:
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(flatten(item, f"{prefix}.{key}"))
-        return flat
-    if isinstance(value, list) and value:
-        flat = {}
-        for index, item in enumerate(value):
-            flat.update(flatten(item, f"{prefix}[{index}]"))
-        return flat
-    return {prefix: value}
 
 
 def _leaves(update: Update) -> dict[str, Any]:
