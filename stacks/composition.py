@@ -98,7 +98,12 @@ def _release_options(release: ReleaseSettings) -> dict:
     }
 
 
+def selected_settings() -> StackSettings:
+    """The typed settings of the stack Pulumi selected, from its config; raises SettingsError."""
+    project = pulumi.get_project()
+    return parse_settings(pulumi.get_stack(), project_config(project), project)
+
+
 def program() -> dict[str, pulumi.Input]:
     """The Pulumi program: the selected stack's settings, then its resources; returns the outputs."""
-    project = pulumi.get_project()
-    return build(parse_settings(pulumi.get_stack(), project_config(project), project))
+    return build(selected_settings())

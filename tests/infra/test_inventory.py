@@ -110,3 +110,17 @@ def test_two_workspaces_share_the_stack_services(config_of):
         assert workspaces[0].inputs[key] == workspaces[1].inputs[key] is not None
     assert len(plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")) == 2
     assert len({r.urn for r in plan.resources}) == len(plan.resources), "logical names must not collide"
+
+
+def test_the_pulumi_entry_point_declares_what_the_plan_shows(plans):
+    """`pulumi up` runs __main__.py: it must declare exactly the resources of the offline plan."""
+    import runpy
+
+    from infra.mock_engine import PROJECT_DIR, run_program, stack_config
+
+    def entry_point():
+        runpy.run_path(str(PROJECT_DIR / "__main__.py"))
+        return {}
+
+    entry = run_program("test", entry_point, stack_config("test"))
+    assert sorted((r.type, r.name) for r in entry.resources) == sorted((r.type, r.name) for r in plans["test"].resources)
