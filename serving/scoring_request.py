@@ -65,7 +65,7 @@ def parse_texts(raw_data, *, max_texts: int, max_text_chars: int, max_body_chars
 def _decode_body(raw_data, max_body_chars: int):
     if isinstance(raw_data, (bytes, bytearray)):
         if len(raw_data) > 4 * max_body_chars:  # a UTF-8 character takes at most 4 bytes
-            raise _too_large(len(raw_data), "bytes", max_body_chars)
+            raise _too_large(f"{len(raw_data)} bytes", f"{4 * max_body_chars} bytes ({max_body_chars} characters)")
         try:
             raw_data = bytes(raw_data).decode("utf-8")
         except UnicodeDecodeError as error:
@@ -73,7 +73,7 @@ def _decode_body(raw_data, max_body_chars: int):
     if not isinstance(raw_data, str):
         raise RequestError(400, f"the request body is {type(raw_data).__name__}; accepted: UTF-8 JSON text")
     if len(raw_data) > max_body_chars:
-        raise _too_large(len(raw_data), "characters", max_body_chars)
+        raise _too_large(f"{len(raw_data)} characters", f"{max_body_chars} characters")
     if not raw_data.strip():
         raise RequestError(400, f'the request body is empty; accepted: a JSON object like {{"{TEXTS_FIELD}": [...]}}')
     try:
@@ -90,8 +90,8 @@ def _decode_body(raw_data, max_body_chars: int):
                                 f'a JSON object like {{"{TEXTS_FIELD}": [...]}}') from None
 
 
-def _too_large(size: int, unit: str, max_body_chars: int) -> RequestError:
-    return RequestError(413, f"the request body is {size} {unit}; accepted: at most {max_body_chars} characters "
+def _too_large(size: str, limit: str) -> RequestError:
+    return RequestError(413, f"the request body is {size}; accepted: at most {limit} "
                              "(send fewer or shorter texts per request)")
 
 

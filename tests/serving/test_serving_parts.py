@@ -107,7 +107,9 @@ def test_limits_come_from_the_arguments():
     assert parse_texts('{"texts": ["0123456789", "a", "b"]}', **LIMITS) == ["0123456789", "a", "b"]
     for body, status, message in [('{"texts": ["a", "b", "c", "d"]}', 400, "at most 3"),
                                   ('{"texts": ["0123456789x"]}', 400, "at most 10 characters"),
-                                  (json.dumps({"texts": ["a"] * 60}), 413, "at most 200 characters")]:
+                                  (json.dumps({"texts": ["a"] * 60}), 413, "at most 200 characters"),
+                                  (json.dumps({"texts": ["a"] * 200}).encode(), 413,
+                                   "is 1011 bytes; accepted: at most 800 bytes (200 characters)")]:
         with pytest.raises(RequestError) as raised:
             parse_texts(body, **LIMITS)
         assert (raised.value.status, message in raised.value.message) == (status, True)
