@@ -17,6 +17,10 @@ SLOTS = ("blue", "green")
 TRAFFIC_OWNED_BY_RELEASE = ["properties.traffic", "properties.mirrorTraffic"]
 MODEL_OWNED_BY_RELEASE = ["properties.model"]
 AUTH_MODES = {"key": "Key", "aad_token": "AADToken"}
+# Requests one instance works on at once; the inference server runs as many workers (WORKER_COUNT),
+# so none waits behind another. The model version each slot reports comes from its model folder,
+# which the release provider moves, so it is not pinned here.
+CONCURRENT_REQUESTS_PER_INSTANCE = 2
 
 
 class OnlineEndpoint(pulumi.ComponentResource):
@@ -64,8 +68,10 @@ class OnlineEndpoint(pulumi.ComponentResource):
                     app_insights_enabled=True,
                     egress_public_network_access="Enabled" if public else "Disabled",
                     scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
+                    environment_variables={"WORKER_COUNT": str(CONCURRENT_REQUESTS_PER_INSTANCE)},
                     request_settings=ml.OnlineRequestSettingsArgs(
-                        request_timeout="PT5S", max_concurrent_requests_per_instance=2),
+                        request_timeout="PT5S",
+                        max_concurrent_requests_per_instance=CONCURRENT_REQUESTS_PER_INSTANCE),
                     liveness_probe=_probe(initial_delay="PT30S"),
                     readiness_probe=_probe(initial_delay="PT10S"),
                 ),

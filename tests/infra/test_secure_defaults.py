@@ -122,6 +122,9 @@ def test_blue_and_green_slots(plans, stack):
         assert slot.input("properties.codeConfiguration.scoringScript") == "score.py"
         assert slot.ignore_changes == ("properties.model",)
         assert slot.input("properties.model")
+        concurrent = slot.input("properties.requestSettings.maxConcurrentRequestsPerInstance")
+        assert concurrent >= 1 and slot.input("properties.environmentVariables") == {"WORKER_COUNT": str(int(concurrent))}, \
+            "the inference server runs one worker per concurrent request"
 
 
 def test_endpoint_sizes_and_auth_follow_settings(plans):
