@@ -42,7 +42,9 @@ Semantics callers rely on:
   ModelVersion.id, or "azureml:<name>:<version>"), PUTs it and waits; a failed provisioning raises
   AzureMLError (not retried: the service already tried).
 - invoke posts `payload` as JSON to the endpoint's scoring URI with the `azureml-model-deployment`
-  header naming `deployment` (azure-ai-ml fetches the endpoint key with listKeys) and returns the
+  header naming `deployment` (azure-ai-ml authenticates by the endpoint's auth mode: the key from
+  listKeys, an AMLToken from its token route, or an Entra token for https://ml.azure.com from the
+  credential) and returns the
   decoded JSON reply; afterwards it removes the key and deployment name that azure-ai-ml leaves in
   a module-level header dict. A scoring failure whose body is not JSON reaches the caller with status None
   (azure-ai-ml drops the status) and is not retried.

@@ -31,7 +31,9 @@ State the test sets up directly (none of these are logged as requests):
                         instance_count=1, scorer=None) -> dict
         model_id: an ARM id such as fake.model_version_id(name, version) (checked to exist)
     fake.set_scorer(endpoint, deployment, scorer)   # scorer(payload: parsed JSON) -> JSON-serialisable
-        A POST to fake.scoring_uri(endpoint) needs "Authorization: Bearer <endpoint key>"; the
+        A POST to fake.scoring_uri(endpoint) needs "Authorization: Bearer <credential>": an endpoint
+        key (authMode Key), the endpoint's token (AMLToken) or an Entra token for ml.azure.com
+        (AADToken, from the credential, not the ARM one); the
         azureml-model-deployment header picks the deployment, otherwise traffic weights do (seeded
         random) and the mirror deployment gets a copy with its mirror percentage. A scorer that
         raises gives 500 with the exception text (as azmlinfsrv does); an unhealthy deployment
@@ -185,6 +187,9 @@ __all__ = [
 ]
 
 
+ENTRA_ML_SCOPE = "https://ml.azure.com/.default"
+
+
 class FakeCredential:
     """Credential with `get_token`, as azure-core's bearer policy needs; records the scopes asked."""
 
@@ -195,7 +200,12 @@ class FakeCredential:
         from azure.core.credentials import AccessToken
 
         self.scopes.append(tuple(scopes))
-        return AccessToken("fake-arm-token", int(datetime.now(timezone.utc).timestamp()) + 3600)
+        return AccessToken(self.token_for(scopes), int(datetime.now(timezone.utc).timestamp()) + 3600)
+
+    @staticmethod
+    def token_for(scopes) -> str:
+        """A distinct token per audience, so the fake can tell an ARM token from an Azure ML one."""
+        return "fake-entra-token:" + ",".join(scopes)
 
 
 @dataclass
@@ -1004,8 +1014,12 @@ class FakeAzureML:
             return Response(404, "Not Found")
         auth = request.headers.get("authorization", "")
         mode = resource["properties"]["authMode"]
-        valid = ({self._keys[endpoint]["primaryKey"], self._keys[endpoint]["secondaryKey"]} if mode == "Key"
-                 else {self._tokens.get(endpoint)})
+        if mode == "Key":
+            valid = {self._keys[endpoint]["primaryKey"], self._keys[endpoint]["secondaryKey"]}
+        elif mode == "AADToken":  # an Entra token for the Azure ML data plane, not the ARM one
+            valid = {FakeCredential.token_for((ENTRA_ML_SCOPE,))}
+        else:
+            valid = {self._tokens.get(endpoint)}
         if not auth.startswith("Bearer ") or auth[len("Bearer "):] not in valid:
             return Response(401, "Unauthorized: invalid or missing key")
         props = resource["properties"]

@@ -411,6 +411,29 @@ def test_invoke_on_an_aml_token_endpoint_uses_the_token_route(fake, ml):
     assert fake.calls_to("online_endpoints.get_token") and not fake.calls_to("online_endpoints.list_keys")
 
 
+def test_invoke_on_an_entra_token_endpoint_sends_an_azure_ml_token_not_the_arm_one(fake, ml):
+    """test and prod endpoints use aad_token: azure-ai-ml asks the credential for an ml.azure.com token."""
+    fake.add_endpoint("ep1", auth_mode="AADToken")
+    fake.add_deployment("ep1", "blue", scorer=lambda payload: payload)
+    fake.set_traffic("ep1", {"blue": 100})
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"texts": ["a"]}, handle)
+    reply = ml.online_endpoints.invoke("ep1", request_file=handle.name, deployment_name="blue")
+    assert json.loads(reply) == {"texts": ["a"]}
+    assert not fake.calls_to("online_endpoints.list_keys") and not fake.calls_to("online_endpoints.get_token")
+
+
+def test_an_entra_token_endpoint_refuses_an_arm_token(fake):
+    from tests.fakes.azureml import ENTRA_ML_SCOPE, FakeCredential
+
+    fake.add_endpoint("ep1", auth_mode="AADToken")
+    fake.add_deployment("ep1", "blue", scorer=lambda payload: payload)
+    fake.set_traffic("ep1", {"blue": 100})
+    arm = FakeCredential.token_for(("https://management.azure.com/.default",))
+    assert score(fake, "ep1", {"x": 1}, key=arm).status_code == 401
+    assert score(fake, "ep1", {"x": 1}, key=FakeCredential.token_for((ENTRA_ML_SCOPE,))).status_code == 200
+
+
 def test_deleting_an_endpoint_through_the_sdk_removes_its_deployments(fake, ml):
     endpoint_with(fake, "blue", traffic={"blue": 100})
     ml.online_endpoints.begin_delete(name="ep1").result()

@@ -314,6 +314,15 @@ def test_invoke_reaches_the_named_deployment(fake, gateway):
     assert fake.writes() == []
 
 
+def test_invoke_on_an_entra_token_endpoint_as_test_and_prod_use(fake, gateway):
+    fake.add_model_version("hate-speech-pt", "1")
+    fake.add_endpoint("hs-ep", auth_mode="AADToken")
+    fake.add_deployment("hs-ep", "blue", model_id=fake.model_version_id("hate-speech-pt", "1"),
+                        scorer=lambda payload: {"n": len(payload["texts"])})
+    assert gateway.invoke("hs-ep", "blue", {"texts": ["a", "b"]}) == {"n": 2}
+    assert fake.writes() == []
+
+
 def test_invoke_leaves_no_key_or_deployment_in_azure_ai_ml_shared_headers(fake, gateway):
     from azure.ai.ml.constants._endpoint import EndpointInvokeFields
 
