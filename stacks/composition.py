@@ -80,11 +80,12 @@ def _subscription_id() -> pulumi.Output[str]:
 
 def _slot_model(workspace_id: pulumi.Input[str], bootstrap_model: str | None, release: ReleaseSettings | None,
                 candidate: ModelVersion | None) -> pulumi.Output[str]:
-    """What a new slot serves at creation: the bootstrap model, else the release candidate. The
-    release provider owns the slots' model from then on (the slots ignore changes to it)."""
-    if bootstrap_model:
-        return slot_model_id(workspace_id, bootstrap_model)
-    return slot_model_id(workspace_id, candidate.version.apply(lambda v: f"azureml:{release.model_name}:{v}"))
+    """What a new slot serves at creation: the release candidate, registered in the same update, else
+    the bootstrap model, which must be registered already. So a new stack comes up with its first
+    release. The release provider owns the slots' model from then on (the slots ignore changes to it)."""
+    if candidate is not None:
+        return slot_model_id(workspace_id, candidate.version.apply(lambda v: f"azureml:{release.model_name}:{v}"))
+    return slot_model_id(workspace_id, bootstrap_model)
 
 
 def _release_options(release: ReleaseSettings) -> dict:

@@ -286,9 +286,8 @@ def _release(section: Section) -> ReleaseSettings:
                                        accepted="a labelled CSV (path) to compare champion and challenger on"),
         rollout=RolloutSettings(mirror_percent=mirror, canary_percents=canary),
         require_approval=section.boolean("requireApproval", default=False),
-        approved_version=section.string("approvedVersion", default=None, pattern=r"[a-zA-Z0-9_.-]{1,64}",
-                                        accepted="a model version string"),
-        alpha=_fraction(section, "alpha", 0.05),
+        approved_version=_version(section, "approvedVersion"),
+        alpha=_number(section, "alpha", 0.05, lambda v: 0 < v < 1, "a significance level strictly between 0 and 1"),
         min_delta=_fraction(section, "minDelta", 0.01),
         max_category_recall_drop=_fraction(section, "maxCategoryRecallDrop", 0.05),
         max_latency_factor=_positive(section, "maxLatencyFactor", 1.5),
@@ -308,6 +307,15 @@ def _number(section: Section, name: str, default: float, ok, accepted: str) -> f
         section.problems.add(section.key(name), value, accepted)
         return default
     return float(value)
+
+
+def _version(section: Section, name: str) -> str | None:
+    """A model version. `pulumi config set --path` stores an all-digit one as a number: read it back
+    as the digits it was written with."""
+    value = section.raw.get(name)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return section.string(name, default=None, pattern=r"[a-zA-Z0-9_.-]{1,64}", accepted="a model version string")
 
 
 def _fraction(section: Section, name: str, default: float) -> float:

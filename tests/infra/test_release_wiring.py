@@ -80,22 +80,27 @@ def test_stack_settings_reach_the_traffic_and_the_comparison(config_of, candidat
     assert dev.input("require_approval") is False and dev.input("rollout") == []
 
 
-def test_slots_start_on_the_bootstrap_model_as_an_arm_id(config_of, candidate):
-    plan = run_stack("dev", config=with_candidate(config_of("dev"), candidate))
+def test_without_a_candidate_slots_start_on_the_bootstrap_model_as_an_arm_id(plans):
+    plan = plans["dev"]
     workspace_id = plan.outputs["workspaces"]["hatespeech"]["workspace_id"]
     for slot in plan.of_type(DEPLOYMENT):
         assert slot.input("properties.model") == f"{workspace_id}/models/hate-speech-pt/versions/bootstrap"
         assert "properties.model" in slot.ignore_changes
 
 
-def test_without_a_bootstrap_model_new_slots_start_on_the_candidate(config_of, candidate):
+@pytest.mark.parametrize("bootstrap", [True, False])
+def test_with_a_candidate_new_slots_start_on_it(config_of, candidate, bootstrap):
+    """A new stack comes up with its first release: the candidate is registered in the same update,
+    before the slots; a bootstrap version could not exist yet in a workspace that update creates."""
     config = with_candidate(config_of("test"), candidate)
-    config[f"{P}workspaces"][0]["endpoint"].pop("bootstrapModel")
+    if not bootstrap:
+        config[f"{P}workspaces"][0]["endpoint"].pop("bootstrapModel")
     plan = run_stack("test", config=config)
     workspace_id = plan.outputs["workspaces"]["hatespeech"]["workspace_id"]
     for slot in plan.of_type(DEPLOYMENT):
         assert slot.input("properties.model") == f"{workspace_id}/models/hate-speech-pt/versions/{candidate['version']}"
         assert "hatespeech-version" in slot.dependencies, "the version is registered before a slot serves it"
+        assert "properties.model" in slot.ignore_changes, "later candidates move through the release, not the slot"
 
 
 def test_the_plan_command_previews_a_release_with_config(capsys, candidate):

@@ -76,7 +76,9 @@ def test_the_real_configs_are_valid():
     (lambda c: workspace(c)["release"].update(rollout={"mirrorPercent": 60}),
      "mlops-platform:workspaces[0].release.rollout.mirrorPercent: 60 is not valid; accepted: a whole number from 0 to 50"),
     (lambda c: workspace(c)["release"].update(alpha=2),
-     "mlops-platform:workspaces[0].release.alpha: 2 is not valid"),
+     "mlops-platform:workspaces[0].release.alpha: 2 is not valid; accepted: a significance level strictly between 0 and 1"),
+    (lambda c: workspace(c)["release"].update(alpha=0),
+     "mlops-platform:workspaces[0].release.alpha: 0 is not valid; accepted: a significance level strictly between 0 and 1"),
     (lambda c: workspace(c)["release"].update(approvedVersion="v 1"),
      "mlops-platform:workspaces[0].release.approvedVersion: 'v 1' is not valid; accepted: a model version string"),
     (lambda c: workspace(c)["release"].update(canidate="/models/x"),
@@ -120,6 +122,13 @@ def test_a_release_candidate_stands_in_for_the_bootstrap_model(config_of):
     workspace(config)["release"].update(candidate="/models/candidate", evaluationData="/data/evaluation.csv")
     release = parse_settings("dev", {k[len(P):]: v for k, v in config.items() if k.startswith(P)}).workspaces[0].release
     assert (release.candidate, release.evaluation_data) == ("/models/candidate", "/data/evaluation.csv")
+
+
+def test_an_all_digit_approved_version_stored_as_a_number_reads_as_its_digits(config_of):
+    config = config_of("prod")
+    workspace(config)["release"]["approvedVersion"] = 123456789012
+    release = parse_settings("prod", {k[len(P):]: v for k, v in config.items() if k.startswith(P)}).workspaces[0].release
+    assert release.approved_version == "123456789012"
 
 
 def test_every_problem_is_reported_at_once(config_of):
