@@ -3,8 +3,9 @@
 The production model is what the endpoint serves (the deployment with the most live traffic), not
 what a tag claims. Both models are scored as local folders by `model.compare.compare` on the
 evaluation data (true labels, McNemar's test, guardrails); the whole decision is stored in the
-resource's outputs, so `pulumi stack export` and every update in `pulumi stack history` carry why a
-release happened or did not. The resource is a record: `read` returns it unchanged and `delete`
+resource's outputs: `pulumi stack export` carries why a release happened or did not, and
+`pulumi stack history` records the update that made (or kept) each decision; the audit report
+(`python -m scripts.audit`) joins the two. The resource is a record: `read` returns it unchanged and `delete`
 removes nothing in Azure.
 
 Why a resource of its own and not part of the traffic resource: the decision is evidence and the

@@ -6,7 +6,7 @@ from .resource_props import lookup, shown
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 ACCEPTED_IDENTITIES = ("SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned")
-ISOLATED_MODES = ("AllowInternetOutbound", "AllowOnlyApprovedOutbound")
+ISOLATED_MODES = ("AllowOnlyApprovedOutbound",)
 
 
 def validate_workspace(args: ResourceValidationArgs, report_violation) -> None:
@@ -32,18 +32,19 @@ def validate_workspace(args: ResourceValidationArgs, report_violation) -> None:
     if isolation not in ISOLATED_MODES:
         report_violation(
             f"ML workspace '{args.name}' in a production stack: managedNetwork.isolationMode is {shown(isolation)}; "
-            f"accepted: {', '.join(ISOLATED_MODES)} (a managed virtual network for compute and endpoints)."
+            f"accepted: {', '.join(ISOLATED_MODES)} (a managed virtual network whose outbound traffic goes "
+            "only to approved destinations, as the stack settings require of prod)."
         )
 
 
 WORKSPACE_POLICY = ResourceValidationPolicy(
     name="ml-workspace-identity-isolation",
     description="Azure ML workspaces must have a managed identity, and in production no public network "
-    "access and a managed network.",
+    "access and a managed network with approved outbound only.",
     validate=validate_workspace,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     config_schema=PRODUCTION_CONFIG_SCHEMA,
     remediation_steps="Set identity type SystemAssigned; in production set public_network_access='Disabled' "
-    "and managed_network.isolation_mode='AllowOnlyApprovedOutbound' (or 'AllowInternetOutbound').",
+    "and managed_network.isolation_mode='AllowOnlyApprovedOutbound'.",
 )

@@ -124,6 +124,8 @@ VARIANTS = [
      ("prod",), "publicNetworkAccess is 'Enabled'"),
     (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace",
      _set("managedNetwork.isolationMode", "Disabled"), ("prod",), "isolationMode is 'Disabled'"),
+    (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace",
+     _set("managedNetwork.isolationMode", "AllowInternetOutbound"), ("prod",), "isolationMode is 'AllowInternetOutbound'"),
     (COMPUTE_POLICY, "azure-native:machinelearningservices:Compute",
      _set("properties.properties.enableNodePublicIp", True), ("prod",), "enableNodePublicIp is True"),
     (COMPUTE_POLICY, "azure-native:machinelearningservices:Compute",

@@ -5,6 +5,6 @@
 
 Reads `pulumi stack history --json --show-secrets=false` and `pulumi stack export` (from the CLI,
 or from files) and writes audit-<stack>.md and audit-<stack>.html. Secret values never reach a
-report: secret config entries, secret-signed state values and the dynamic providers' pickled
-`__provider` are shown as [secret].
+report: secret config entries and secret-signed state values are shown as [secret], and the
+dynamic providers' pickled `__provider` is left out.
 """
