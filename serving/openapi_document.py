@@ -65,7 +65,7 @@ def _schemas(limits: ScoringSettings) -> dict:
             },
             "example": {"predictions": [{"label": "no-hate", "hate_probability": 0.031},
                                         {"label": "no-hate", "hate_probability": 0.124}],
-                        "model": {"name": "hate-speech-pt", "version": "1", "precision": "int8"}},
+                        "model": {"name": "hate-speech-pt", "version": "3f9a1c2b7d4e", "precision": "int8"}},
         },
         "ErrorResponse": {
             "type": "object",
