@@ -1,6 +1,7 @@
 """Registry stage tags, kept true by the traffic resource.
 
-    staged      won its comparison, not live (one at a time; the previous one becomes `unstaged`)
+    staged      won its comparison, not live (one at a time; the previous one becomes `unstaged`, as
+                does a staged winner whose release the stack no longer declares)
     production  the live model (the previous one becomes `surpassed`)
     (no tag)    never won
 Every change is a read of the version's tags and a write of all of them with only `stage` changed
@@ -16,20 +17,23 @@ SURPASSED = "surpassed"
 STAGES = (STAGED, UNSTAGED, PRODUCTION, SURPASSED)
 
 
-def _wanted_stage(version: str, current: str | None, production: str | None, staged: str | None) -> str | None:
+def _wanted_stage(version: str, current: str | None, production: str | None, staged: str | None,
+                  nothing_staged: bool) -> str | None:
     if version == production:
         return PRODUCTION
     if version == staged:
         return STAGED
     if production is not None and current == PRODUCTION:
         return SURPASSED
-    if staged is not None and current == STAGED:
+    if (staged is not None or nothing_staged) and current == STAGED:
         return UNSTAGED
     return current
 
 
-def set_stages(gateway, model_name: str, production: str | None, staged: str | None) -> dict[str, str]:
-    """Tag `production` and `staged` (either may be None: that stage is left alone); returns {version: stage} written."""
+def set_stages(gateway, model_name: str, production: str | None, staged: str | None, *,
+               nothing_staged: bool = False) -> dict[str, str]:
+    """Tag `production` and `staged` (either may be None: that stage is left alone, unless
+    `nothing_staged` says no version may stay `staged`); returns {version: stage} written."""
     versions = {v.version: v for v in gateway.list_model_versions(model_name)}
     for wanted in (production, staged):
         if wanted is not None and wanted not in versions:
@@ -41,7 +45,7 @@ def set_stages(gateway, model_name: str, production: str | None, staged: str | N
     written = {}
     for version, model in sorted(versions.items()):
         current = model.tags.get(STAGE_TAG)
-        wanted = _wanted_stage(version, current, production, staged)
+        wanted = _wanted_stage(version, current, production, staged, nothing_staged)
         if wanted != current:
             gateway.set_model_tags(model_name, version, {**model.tags, STAGE_TAG: wanted})
             written[version] = wanted

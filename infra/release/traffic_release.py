@@ -241,6 +241,9 @@ class TrafficRelease:
             self.ensure_live(declared.live)
         if declared.staged is not None:
             self.ensure_staged(declared.staged, declared.live)
+        else:
+            unstaged = set_stages(self.gateway, self.model_name, production=None, staged=None, nothing_staged=True)
+            self.log.extend(f"stage tags: {version} {stage} (no release waits now)" for version, stage in unstaged.items())
         return declared
 
     def observe(self, declared: Declared) -> dict:

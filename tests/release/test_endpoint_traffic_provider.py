@@ -103,6 +103,26 @@ def test_prod_waits_for_approval_of_that_exact_version(azureml, engine, versions
     assert azureml.write_count() == writes
 
 
+def test_a_staged_winner_is_unstaged_when_a_later_candidate_loses(azureml, engine, versions):
+    """Only the winner the stack still declares waits as `staged`: a staged version left behind by
+    a newer candidate that lost becomes `unstaged`, and the endpoint is not touched."""
+    release_first(engine, azureml, versions)
+    champion, second, third = versions[FIRST], versions[SECOND], versions[THIRD]
+    provider = EndpointTrafficProvider()
+    engine.up("traffic", provider, traffic_inputs(azureml, second, champion=champion, require_approval=True))
+    assert azureml.stage(second) == "staged"
+    puts = len(endpoint_puts(azureml))
+    engine.up("traffic", provider, traffic_inputs(azureml, third, winner="champion", champion=champion,
+                                                  require_approval=True))
+    assert azureml.stage(second) == "unstaged" and azureml.stage(third) is None
+    assert azureml.stage(champion) == "production" and azureml.serving() == {champion: 100}
+    assert len(endpoint_puts(azureml)) == puts, "un-staging is a registry change only"
+    writes = azureml.write_count()
+    assert engine.up("traffic", provider, traffic_inputs(azureml, third, winner="champion", champion=champion,
+                                                         require_approval=True)) == "same"
+    assert azureml.write_count() == writes
+
+
 def test_first_prod_release_without_approval_stages_without_traffic(azureml, engine, versions):
     good = versions[FIRST]
     engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, good, require_approval=True))
