@@ -175,3 +175,66 @@ def test_the_release_version_the_stack_workflow_computes_matches_the_providers(t
     from infra.release.content import content_sha256, version_of
     assert result.stdout.strip() == version_of(content_sha256(str(tmp_path)))
     assert re.fullmatch(r"[0-9a-f]{12}", result.stdout.strip())
+
+
+# --- the last released model: one reusable workflow, for the deploy and for the previews ---
+
+def released_model_script() -> str:
+    job = workflows()["released-model"]["jobs"]["find"]
+    return next(s["run"] for s in steps(job) if s.get("id") == "latest")
+
+
+def fake_gh(tmp_path: Path, runs: str, artifacts: str) -> dict:
+    """A stand-in `gh` on PATH: `gh run list` prints `runs`, `gh api` prints `artifacts` (as after --jq)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text("#!/bin/sh\n"
+                  f"echo \"$*\" >> '{tmp_path}/gh-calls'\n"
+                  f"case \"$1\" in run) printf '%s\\n' '{runs}' ;; api) printf '%s\\n' '{artifacts}' ;; esac\n")
+    gh.chmod(0o755)
+    (tmp_path / "output").write_text("")
+    return {"PATH": f"{bin_dir}:/usr/bin:/bin", "GH_REPO": "owner/repo", "GH_TOKEN": "t",
+            "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+
+
+def run_script(script: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-e", "-c", script], env=env, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_deploy_and_pull_request_previews_take_the_released_model_from_the_same_workflow():
+    everything = workflows()
+    finder = everything["released-model"]
+    assert "workflow_call" in finder["on"]
+    assert finder["on"]["workflow_call"]["outputs"]["run-id"]["value"] == "${{ jobs.find.outputs.run-id }}"
+    assert "gh run list --workflow model-release.yml --branch main --status success" in released_model_script()
+    for name in ("deploy", "pull-request"):
+        jobs = everything[name]["jobs"]
+        assert jobs["released-model"]["uses"] == "./.github/workflows/released-model.yml", name
+        assert jobs["released-model"]["permissions"] == {"actions": "read"}, name
+        assert "gh run list" not in (WORKFLOWS / f"{name}.yml").read_text(), f"{name} has its own copy"
+    deploy = everything["deploy"]["jobs"]
+    preview = everything["pull-request"]["jobs"]["preview"]
+    assert "released-model" in preview["needs"]
+    assert preview["with"]["model-run-id"] == "${{ needs.released-model.outputs.run-id }}"
+    for stage in ("dev", "test", "prod"):
+        assert deploy[stage]["with"]["model-run-id"] == "${{ needs.released-model.outputs.run-id }}"
+        # the preview sets the candidate exactly as the deploy does, approval included
+        assert preview["with"]["approve-release"] == deploy[stage]["with"]["approve-release"]
+    # the finder runs only where the previews run (not for forks, not without Azure)
+    assert everything["pull-request"]["jobs"]["released-model"]["if"] == preview["if"]
+
+
+def test_the_released_model_is_the_newest_successful_model_release_run(tmp_path):
+    env = fake_gh(tmp_path, runs="4242", artifacts="1")
+    result = run_script(released_model_script(), env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "output").read_text() == "run-id=4242\n"
+
+
+def test_without_a_release_yet_the_run_id_is_empty(tmp_path):
+    env = fake_gh(tmp_path, runs="", artifacts="0")
+    result = run_script(released_model_script(), env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "output").read_text() == "run-id=\n"
+    assert "none yet" in (tmp_path / "summary").read_text()
