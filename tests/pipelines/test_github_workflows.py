@@ -238,3 +238,20 @@ def test_without_a_release_yet_the_run_id_is_empty(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "output").read_text() == "run-id=\n"
     assert "none yet" in (tmp_path / "summary").read_text()
+
+
+def test_an_expired_released_model_artifact_stops_the_run_with_an_error_instead_of_withdrawing_the_release(tmp_path):
+    env = fake_gh(tmp_path, runs="4242", artifacts="0")  # no live 'model' artifact in run 4242
+    result = run_script(released_model_script(), env, tmp_path)
+    assert result.returncode != 0
+    assert "::error::" in result.stdout and "4242" in result.stdout and "model-release" in result.stdout
+    assert (tmp_path / "output").read_text() == "", "no run id may reach the stacks"
+    [listing, artifacts] = (tmp_path / "gh-calls").read_text().splitlines()
+    assert artifacts.startswith("api repos/owner/repo/actions/runs/4242/artifacts")
+    assert 'select(.name == "model" and (.expired | not))' in artifacts
+
+
+def test_the_model_artifact_is_kept_as_long_as_github_allows():
+    [upload] = uses(workflows()["model-release"]["jobs"]["train"], "actions/upload-artifact")
+    # 400 days is the most a private repository can keep; a lower repository maximum caps it
+    assert upload["with"]["retention-days"] == 400
