@@ -255,3 +255,47 @@ def test_the_model_artifact_is_kept_as_long_as_github_allows():
     [upload] = uses(workflows()["model-release"]["jobs"]["train"], "actions/upload-artifact")
     # 400 days is the most a private repository can keep; a lower repository maximum caps it
     assert upload["with"]["retention-days"] == 400
+
+
+# --- where the stack job runs, and how a missing stack is created ---
+
+def test_the_stack_job_runs_where_the_repository_variable_says_for_that_stack_and_on_a_hosted_runner_otherwise():
+    workflow = workflows()["pulumi-stack"]
+    job = workflow["jobs"]["pulumi"]
+    assert job["runs-on"] == "${{ fromJSON(vars.PULUMI_RUNNERS || '{}')[inputs.stack] || 'ubuntu-24.04' }}"
+    text = (WORKFLOWS / "pulumi-stack.yml").read_text()
+    header = text[:text.index("\nname:")]
+    assert "PULUMI_RUNNERS" in header and '"prod":' in header, "the header must say how to set the variable"
+    # every pulumi up/preview goes through this job: no caller runs Pulumi on a runner of its own
+    for name, workflow in workflows().items():
+        if name != "pulumi-stack":
+            assert "pulumi/actions" not in (WORKFLOWS / f"{name}.yml").read_text(), name
+
+
+def fake_pulumi(tmp_path: Path) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    pulumi = bin_dir / "pulumi"
+    pulumi.write_text(f"#!/bin/sh\necho \"$*\" >> '{tmp_path}/pulumi-calls'\n")
+    pulumi.chmod(0o755)
+    return bin_dir
+
+
+@pytest.mark.parametrize("provider", ["", "azurekeyvault://mlops-kv.vault.azure.net/keys/pulumi"])
+def test_the_stack_is_selected_and_created_when_missing_with_the_key_vault_secrets_provider(tmp_path, provider):
+    job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
+    names = [s.get("id") for s in steps(job)]
+    assert names.index("login") < names.index("select") < names.index("candidate"), \
+        "the stack must exist before its config is set"
+    step = next(s for s in steps(job) if s.get("id") == "select")
+    assert step["env"] == {"PULUMI_SECRETS_PROVIDER": "${{ vars.PULUMI_SECRETS_PROVIDER }}"}
+    env = {"PATH": f"{fake_pulumi(tmp_path)}:/usr/bin:/bin", "STACK": "prod", "PULUMI_SECRETS_PROVIDER": provider}
+    result = run_script(step["run"], env, tmp_path)
+    calls = tmp_path / "pulumi-calls"
+    if provider:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert calls.read_text() == f"stack select --create --secrets-provider {provider} prod\n"
+    else:
+        assert result.returncode == 1
+        assert "::error::Set the repository variable PULUMI_SECRETS_PROVIDER (azurekeyvault://" in result.stdout
+        assert not calls.exists()
