@@ -246,7 +246,7 @@ def test_an_expired_released_model_artifact_stops_the_run_with_an_error_instead_
     assert result.returncode != 0
     assert "::error::" in result.stdout and "4242" in result.stdout and "model-release" in result.stdout
     assert (tmp_path / "output").read_text() == "", "no run id may reach the stacks"
-    [listing, artifacts] = (tmp_path / "gh-calls").read_text().splitlines()
+    [_, artifacts] = (tmp_path / "gh-calls").read_text().splitlines()
     assert artifacts.startswith("api repos/owner/repo/actions/runs/4242/artifacts")
     assert 'select(.name == "model" and (.expired | not))' in artifacts
 
@@ -267,7 +267,7 @@ def test_the_stack_job_runs_where_the_repository_variable_says_for_that_stack_an
     header = text[:text.index("\nname:")]
     assert "PULUMI_RUNNERS" in header and '"prod":' in header, "the header must say how to set the variable"
     # every pulumi up/preview goes through this job: no caller runs Pulumi on a runner of its own
-    for name, workflow in workflows().items():
+    for name in workflows():
         if name != "pulumi-stack":
             assert "pulumi/actions" not in (WORKFLOWS / f"{name}.yml").read_text(), name
 
