@@ -1,5 +1,7 @@
 """Azure Pipelines: the YAML parses, every template and parameter resolves, and the stages, their
 order (dev -> test -> prod) and the deployment jobs with their environments are the ones required."""
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,171 @@ def test_the_stack_template_signs_in_per_stack_and_runs_the_policy_pack():
     assert "- checkout: self" in text  # deployment jobs do not check out the repository by themselves
     for word in ("PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "clientSecret", "ARM_CLIENT_SECRET"):
         assert word not in text
+
+
+# --- the agent pool of each stack's job ---
+
+def pulumi_jobs(document: dict):
+    """(stack, job) for every job whose steps run templates/pulumi-stack.yml."""
+    for stage in document["stages"]:
+        for job in stage["jobs"]:
+            for template, parameters in template_calls(job, AZURE_PIPELINES):
+                if template.name == "pulumi-stack.yml":
+                    yield parameters["stack"], job
+
+
+def render(node, variables: dict):
+    """Compile-time `${{ if eq(variables.X, '') }}` / `${{ else }}` / `${{ variables.X }}` of a mapping."""
+    if not isinstance(node, dict):
+        match = re.fullmatch(r"\$\{\{ variables\.(\w+) \}\}", str(node))
+        return variables[match.group(1)] if match else node
+    rendered, previous = {}, None
+    for key, value in node.items():
+        condition = re.fullmatch(r"\$\{\{ if eq\(variables\.(\w+), ''\) \}\}", key)
+        if condition:
+            previous = variables[condition.group(1)] == ""
+            if previous:
+                rendered.update(render(value, variables))
+        elif key == "${{ else }}":
+            assert previous is not None, "else without if"
+            if not previous:
+                rendered.update(render(value, variables))
+        else:
+            rendered[key] = render(value, variables)
+    return rendered
+
+
+def test_agent_pools_are_declared_once_for_every_stack(stacks):
+    pools = load_yaml(AZURE_PIPELINES / "templates" / "agent-pools.yml")["variables"]
+    assert pools == {f"pulumiPool{stack.capitalize()}": "" for stack in stacks}
+    text = (AZURE_PIPELINES / "templates" / "agent-pools.yml").read_text()
+    header = text[:text.index("\nvariables:")]
+    assert "self-hosted" in header and "pulumiPoolProd" in header, "the header must say what to set"
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_each_stack_job_runs_in_its_stacks_agent_pool_or_on_hosted_ubuntu(name, stacks):
+    document = pipeline(name)
+    assert {"template": "templates/agent-pools.yml"} in document["variables"]
+    found = dict(pulumi_jobs(document))
+    assert sorted(found) == stacks
+    for stack, job in found.items():
+        variable = f"pulumiPool{stack.capitalize()}"
+        hosted = {v: "" for v in (f"pulumiPool{s.capitalize()}" for s in stacks)}
+        assert render(job["pool"], hosted) == {"vmImage": "ubuntu-24.04"}, (name, stack)
+        private = {**hosted, variable: f"mlops-{stack}-agents"}
+        assert render(job["pool"], private) == {"name": f"mlops-{stack}-agents"}, (name, stack)
+
+
+# --- the stack template's script, run with stand-ins for pulumi, az and curl ---
+
+def template_script() -> tuple[str, dict]:
+    steps = load_yaml(AZURE_PIPELINES / "templates" / "pulumi-stack.yml")["steps"]
+    task = next(s for s in steps if s.get("task") == "AzureCLI@2")
+    return task["inputs"]["inlineScript"], task["env"]
+
+
+def run_template_script(tmp_path: Path, env: dict):
+    script, _ = template_script()
+    script = re.sub(r"\$\((Build|System)\.[\w.]+\)", "x", script)  # macros the agent expands
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in ("pulumi", "az", "curl"):
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho \"{tool} $*\" >> '{tmp_path}/calls'\n")
+        (bin_dir / tool).chmod(0o755)
+    root = AZURE_PIPELINES.parent
+    for link in ("venv", "infra"):
+        if not (tmp_path / link).exists():
+            (tmp_path / link).symlink_to(root / link)
+    base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "STACK": "prod", "COMMAND": "preview",
+            "RELEASE_CANDIDATE": "False", "APPROVE": "False", "RELEASE_PATH": "workspaces[0].release",
+            "CANDIDATE_DIR": str(tmp_path / "released" / "model"), "CANDIDATE_RUN": "",
+            "PULUMI_BACKEND_URL": "azblob://state?storage_account=s", "EVALUATION_DATA_URL": "https://e/eval.csv",
+            "PULUMI_VERSION": "3.272.0", "PULUMI_SECRETS_PROVIDER": "azurekeyvault://kv.vault.azure.net/keys/pulumi"}
+    result = subprocess.run(["bash", "-c", script], env={**base, **env}, cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
+    return result, [c for c in calls if c.startswith("pulumi")]
+
+
+@pytest.mark.parametrize("unset", ["", "$(PULUMI_SECRETS_PROVIDER)"])
+def test_the_template_stops_with_an_error_without_a_secrets_provider(tmp_path, unset):
+    _, env = template_script()
+    assert env["PULUMI_SECRETS_PROVIDER"] == "$(PULUMI_SECRETS_PROVIDER)"
+    result, calls = run_template_script(tmp_path, {"PULUMI_SECRETS_PROVIDER": unset})
+    assert result.returncode == 1
+    assert "##vso[task.logissue type=error]Set PULUMI_SECRETS_PROVIDER" in result.stdout
+    assert calls == []
+
+
+def test_the_template_creates_a_missing_stack_with_the_secrets_provider_before_anything_else(tmp_path):
+    result, calls = run_template_script(tmp_path, {})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert calls[:2] == ["pulumi login azblob://state?storage_account=s",
+                         "pulumi stack select --create --secrets-provider azurekeyvault://kv.vault.azure.net/keys/pulumi prod"]
+    assert calls[2].startswith("pulumi preview --stack prod --policy-pack policy")
+
+
+def test_before_the_first_release_the_released_candidate_is_skipped_not_failed(tmp_path):
+    result, calls = run_template_script(tmp_path, {"RELEASE_CANDIDATE": "True",
+                                                   "CANDIDATE_RUN": "$(resources.pipeline.released.runID)"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No released model yet" in result.stdout
+    assert not any(" config set " in c for c in calls)
+    # and the download of a pipeline resource's artifact is skipped when the resource has no run
+    steps = load_yaml(AZURE_PIPELINES / "templates" / "pulumi-stack.yml")["steps"]
+    [[download]] = [s["${{ if eq(parameters.releaseCandidate, true) }}"] for s in steps
+                    if "${{ if eq(parameters.releaseCandidate, true) }}" in s]
+    assert download["${{ if ne(parameters.candidateSource, 'current') }}"] == {"condition": (
+        "and(succeeded(), ne(coalesce(variables['resources.pipeline.${{ parameters.candidateSource }}.runID'], ''), ''))")}
+
+
+def test_a_released_candidate_is_set_in_the_stack_config(tmp_path):
+    model = tmp_path / "released" / "model"
+    model.mkdir(parents=True)
+    (model / "artifact.json").write_text('{"name": "m"}')
+    result, calls = run_template_script(tmp_path, {"RELEASE_CANDIDATE": "True", "APPROVE": "True", "CANDIDATE_RUN": "77"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"pulumi config set --stack prod --path workspaces[0].release.candidate {model}" in calls
+    assert any("--type string workspaces[0].release.approvedVersion" in c for c in calls)
+
+
+# --- the released model: always kept by the deploy, and by the previews ---
+
+def released_resource(document: dict) -> dict:
+    [resource] = [p for p in document["resources"]["pipelines"] if p["pipeline"] == "released"]
+    return resource
+
+
+def test_deploy_always_keeps_the_last_released_model():
+    document = pipeline("deploy")
+    assert "releasedModel" not in str(document.get("parameters", []))
+    assert released_resource(document) == {"pipeline": "released", "source": "model-release", "branch": "main"}
+    for stack in ORDER:
+        parameters = deploy_template_parameters(deployment(stages(document)[stack.capitalize()]))
+        assert parameters["releaseCandidate"] is True and parameters["candidateSource"] == "released"
+        assert parameters["approveRelease"] is True
+
+
+def test_pull_request_previews_keep_the_last_released_model_as_the_deploy_does():
+    document = pipeline("pull-request")
+    assert released_resource(document) == released_resource(pipeline("deploy"))
+    deploy = {p["stack"]: p for _, p in template_calls(pipeline("deploy")["stages"], AZURE_PIPELINES) if "stack" in p}
+    for _, parameters in template_calls(stages(document)["Preview"], AZURE_PIPELINES):
+        for key in ("releaseCandidate", "candidateSource", "approveRelease"):
+            assert parameters[key] == deploy[parameters["stack"]][key], (parameters["stack"], key)
+
+
+def test_the_released_run_is_retained_before_prod_changes():
+    by_name = stages(pipeline("model-release"))
+    for stack in ORDER:
+        steps = deployment(by_name[stack.capitalize()])["strategy"]["runOnce"]["deploy"]["steps"]
+        leases = [s for s in steps if "retention/leases" in s.get("script", "")]
+        if stack != "prod":
+            assert leases == [], f"{stack}: only a run that reaches prod is retained"
+            continue
+        [lease] = leases
+        assert steps.index(lease) < next(i for i, s in enumerate(steps) if "template" in s)
+        assert lease["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
+        assert '"runId": $(Build.BuildId)' in lease["script"] and '"daysValid": 36500' in lease["script"]
+        assert '"definitionId": $(System.DefinitionId)' in lease["script"] and "curl -fsS -X POST" in lease["script"]
