@@ -1,11 +1,13 @@
-"""Command line: python -m model {train,evaluate,compare} ...
+"""Command line: python -m model {train,split,evaluate,compare} ...
 
   python -m model train --data CSV --out DIR [--preset tiny] [--epochs 10 --hidden-size 128 ...]
   python -m model evaluate --model DIR --data CSV [--precision int8|fp32] [--json]
+  python -m model split --data CSV --train-out CSV --evaluation-out CSV [--fraction 0.2] [--seed 0] [--json]
   python -m model compare --champion DIR|none --challenger DIR --data CSV [--alpha 0.05 ...] [--json]
 
 DATA may be a CSV file or a folder holding one CSV (a mounted Azure ML data asset).
-Exit status: 0 on success, 2 on bad input (the message names what is wrong).
+Exit status: 0 on success, 2 on bad input (the message names what is wrong), 1 when an exported
+model fails its check against torch.
 """
 from __future__ import annotations
 
@@ -18,12 +20,12 @@ from model.data import DataError
 
 
 def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean; accepted: true/false, yes/no, 1/0")
+    from model.settings import parse_bool
+
+    try:
+        return parse_bool(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _optional_float(text: str):
@@ -63,14 +65,28 @@ def _metrics_line(metrics: dict) -> str:
 
 
 def run_train(args) -> int:
-    from model.train import TrainSettings, train_on
     from model.data import load_dataset
+    from model.export import ExportCheckError
+    from model.train import TrainSettings, train_on
 
     settings = TrainSettings(**_chosen(args, TrainSettings))
-    outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
+    try:
+        outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
+    except ExportCheckError as error:
+        print(f"error: the exported model failed its check, nothing to release: {error}", file=sys.stderr)
+        return 1
     result = {**outcome["metrics"], "training": outcome["fit"], "out": str(args.out)}
     _print(result, args.json, lambda r: f"validation: {_metrics_line(r)}\nthreshold {r['threshold']:.4f}; "
            f"trained in {r['training']['seconds']:.0f} s; artifact folder {r['out']}")
+    return 0
+
+
+def run_split(args) -> int:
+    from model.data import split_file
+
+    result = split_file(args.data, args.train_out, args.evaluation_out, args.fraction, args.seed)
+    _print(result, args.json, lambda r: "\n".join(
+        f"{part}: {r[part]['rows']} rows ({r[part]['hate']} hate) -> {r[part]['path']}" for part in ("train", "evaluation")))
     return 0
 
 
@@ -115,6 +131,14 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print the validation metrics as JSON")
     _add_settings_arguments(train, TrainSettings)
 
+    split = commands.add_parser("split", help="stratified train/evaluation split of a labelled CSV, as two CSV files")
+    split.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
+    split.add_argument("--train-out", required=True, help="CSV to write the training rows to (must not exist)")
+    split.add_argument("--evaluation-out", required=True, help="CSV to write the held-out rows to (must not exist)")
+    split.add_argument("--fraction", type=float, default=0.2, help="share of each class held out (default 0.2)")
+    split.add_argument("--seed", type=int, default=0)
+    split.add_argument("--json", action="store_true")
+
     evaluate = commands.add_parser("evaluate", help="score an artifact folder on labelled data")
     evaluate.add_argument("--model", required=True, help="artifact folder")
     evaluate.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
@@ -132,7 +156,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    handlers = {"train": run_train, "evaluate": run_evaluate, "compare": run_compare}
+    handlers = {"train": run_train, "split": run_split, "evaluate": run_evaluate, "compare": run_compare}
     try:
         return handlers[args.command](args)
     except (DataError, ValueError, FileNotFoundError) as error:

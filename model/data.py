@@ -1,5 +1,8 @@
 """Load the hate-speech CSV format and split it.
 
+`split_file` writes a stratified split as two files in the same format (the evaluation data of a
+release must be rows the candidate never trained on).
+
 Accepted input: a CSV file, or a folder (such as a mounted Azure ML data asset) that holds
 exactly one `.csv` file. Required columns: `text` and `hate` (0/1). Every other named column is a
 category column (0/1); the unnamed first column is the row id and is ignored. Only numpy and the
@@ -150,3 +153,32 @@ def stratified_folds(labels, n_folds: int, seed: int) -> list[np.ndarray]:
         for i, index in enumerate(members):
             folds[i % n_folds].append(index)
     return [np.sort(np.asarray(f, dtype=np.int64)) for f in folds]
+
+
+def write_rows(source, indices, target) -> Path:
+    """The header and the chosen data rows of `source` (as numbered by `load_dataset`), unchanged, in a new CSV."""
+    reader = csv.reader(resolve_csv(source).read_bytes().decode("utf-8-sig").splitlines(keepends=True))
+    header = next(reader)
+    rows = [row for row in reader if row]  # the rows load_dataset numbers (it skips blank lines)
+    target = Path(target)
+    with target.open("x", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows[i] for i in indices)
+    return target
+
+
+def split_file(source, train_target, evaluation_target, fraction: float, seed: int) -> dict:
+    """Write a stratified, seeded split of `source` as two CSV files; neither may exist yet."""
+    for name, target in (("--train-out", train_target), ("--evaluation-out", evaluation_target)):
+        if Path(target).exists():
+            raise ValueError(f"{name} {target} exists; accepted: a path that does not exist yet (nothing is overwritten)")
+    if Path(train_target).resolve() == Path(evaluation_target).resolve():
+        raise ValueError(f"--train-out and --evaluation-out are both {train_target}; accepted: two different paths")
+    dataset = load_dataset(source)
+    train_idx, evaluation_idx = stratified_split(dataset.labels, fraction, seed)
+    write_rows(dataset.source, train_idx, train_target)
+    write_rows(dataset.source, evaluation_idx, evaluation_target)
+    parts = {part: {"path": str(target), "rows": int(len(indices)), "hate": int(dataset.labels[indices].sum())}
+             for part, target, indices in (("train", train_target, train_idx), ("evaluation", evaluation_target, evaluation_idx))}
+    return {"source": dataset.source, "sha256": dataset.sha256, "fraction": fraction, "seed": seed, **parts}

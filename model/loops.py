@@ -134,7 +134,8 @@ def finetune(model, train_seqs, train_labels, val_seqs, val_labels, settings: Tr
     train_labels = np.asarray(train_labels)
     counts = np.bincount(train_labels, minlength=2).astype(np.float64)
     weights = len(train_labels) / (2.0 * np.maximum(counts, 1.0)) if settings.class_weighted else np.ones(2)
-    loss_function = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=device))
+    loss_function = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=device),
+                                              label_smoothing=settings.label_smoothing)
     steps_per_epoch = -(-len(train_seqs) // settings.batch_size)
     optimizer, schedule = _optimizer_and_schedule(
         model, settings.learning_rate, settings.weight_decay, steps_per_epoch * settings.epochs, settings.warmup_fraction

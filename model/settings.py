@@ -17,16 +17,26 @@ PRESETS: dict[str, dict] = {
         hidden_size=128, num_layers=2, num_heads=2, intermediate_size=512, dropout=0.3,
         mlm_epochs=0, mlm_learning_rate=1e-3, mlm_probability=0.15,
         epochs=16, batch_size=32, learning_rate=2e-4, weight_decay=0.01, warmup_fraction=0.1,
-        patience=4, class_weighted=True, threshold_tolerance=0.005, max_seconds=None, onnx_exporter="dynamo",
+        patience=4, class_weighted=True, label_smoothing=0.1, threshold_tolerance=0.005, max_seconds=None, onnx_exporter="dynamo",
     ),
     "tiny": dict(
         validation_fraction=0.2, vocab_size=300, min_frequency=1, max_length=32, strip_accents=True,
         hidden_size=64, num_layers=1, num_heads=2, intermediate_size=128, dropout=0.0,
         mlm_epochs=0, mlm_learning_rate=1e-3, mlm_probability=0.15,
         epochs=12, batch_size=16, learning_rate=2e-3, weight_decay=0.0, warmup_fraction=0.1,
-        patience=4, class_weighted=True, threshold_tolerance=0.01, max_seconds=None, onnx_exporter="torchscript",
+        patience=4, class_weighted=True, label_smoothing=0.0, threshold_tolerance=0.01, max_seconds=None, onnx_exporter="torchscript",
     ),
 }
+
+
+def parse_bool(text: str) -> bool:
+    """A boolean setting given as text (command line, `--set`): true/false, yes/no, on/off, 1/0."""
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{text!r} is not a boolean; accepted: true/false, yes/no, on/off, 1/0")
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class TrainSettings:
     warmup_fraction: float | None = None
     patience: int | None = None  # epochs without a better validation macro-F1 before stopping
     class_weighted: bool | None = None
+    label_smoothing: float | None = None  # share of each target spread over both classes (torch CrossEntropyLoss)
     threshold_tolerance: float | None = None  # macro-F1 given up on validation to keep the threshold nearer 0.5
     max_seconds: float | None = None  # stop fine-tuning after this wall time (None = no limit)
     num_threads: int | None = None  # torch CPU threads; None = every CPU this process may use
@@ -94,6 +105,7 @@ class TrainSettings:
         require("warmup_fraction", 0.0 <= self.warmup_fraction < 1.0, "a number in [0, 1)")
         for name in ("learning_rate", "mlm_learning_rate"):
             require(name, getattr(self, name) > 0, "a number > 0")
+        require("label_smoothing", 0.0 <= self.label_smoothing < 1.0, "a number in [0, 1)")
         require("threshold_tolerance", 0.0 <= self.threshold_tolerance < 1.0, "a number in [0, 1)")
         require("weight_decay", self.weight_decay >= 0, "a number >= 0")
         require("onnx_exporter", self.onnx_exporter in ("dynamo", "torchscript"), "'dynamo' or 'torchscript'")

@@ -55,6 +55,11 @@ def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(
     if len(np.unique(dataset.labels)) < 2:
         raise ValueError(f"{dataset.source}: column 'hate' holds one class only; training needs both 0 and 1")
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir} is a file; accepted: a new or empty folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        raise ValueError(f"--out {out_dir} is not empty; accepted: a new or empty folder (every file in it "
+                         "becomes part of the model's content version)")
     out_dir.mkdir(parents=True, exist_ok=True)
     if quiet or not sys.stderr.isatty():
         from transformers.utils import logging as transformers_logging
@@ -114,4 +119,6 @@ def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(
     (out_dir / "metrics.json").write_text(json.dumps({**metrics, "training": fit_summary}, indent=2) + "\n", encoding="utf-8")
     write_plot(out_dir / "evaluation.png", val_set.labels, fit.validation_probabilities, fit.threshold, metrics["confusion_matrix"])
     (out_dir / "MODEL_CARD.md").write_text(model_card(artifact, metrics, fit_summary), encoding="utf-8")
+    for path in out_dir.iterdir():
+        path.chmod(0o644)  # safetensors writes its file owner-only; the artifact is meant to be shared
     return {"metrics": metrics, "fit": fit_summary}

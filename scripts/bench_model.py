@@ -28,10 +28,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from model.data import load_dataset, resolve_csv, stratified_folds, stratified_split  # noqa: E402
+from model.data import load_dataset, resolve_csv, stratified_folds, stratified_split, write_rows  # noqa: E402
 from model.evaluate import evaluate_on  # noqa: E402
 from model.metrics import best_threshold, classification_metrics  # noqa: E402
-from model.settings import TrainSettings  # noqa: E402
+from model.settings import TrainSettings, parse_bool  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "portuguese-hate-speech" / "train.csv"
 
@@ -39,17 +39,6 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "portuguese-hate-speech" / "tra
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
-
-
-def write_rows(source: Path, indices, target: Path) -> Path:
-    """The header and the chosen data rows of `source`, unchanged, in a scratch CSV."""
-    with source.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
-    with target.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(rows[0])
-        writer.writerows(rows[1 + i] for i in indices)
-    return target
 
 
 def train_bert(train_csv: Path, out_dir: Path, overrides: dict) -> dict:
@@ -198,9 +187,10 @@ def _typed(key: str, value: str):
     base = str(fields[key].type).split("|")[0].strip()
     if value.lower() in ("none", "null"):
         return None
-    if base == "bool":
-        return value.lower() in ("1", "true", "yes")
-    return {"int": int, "float": float, "str": str}[base](value)
+    try:
+        return {"int": int, "float": float, "str": str, "bool": parse_bool}[base](value)
+    except ValueError as error:
+        raise SystemExit(f"--set {key}={value}: {error}; accepted: a {base}") from None
 
 
 if __name__ == "__main__":

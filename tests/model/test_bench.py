@@ -1,7 +1,7 @@
 """The benchmark script's own plumbing (the benchmark itself runs on the real data, not in tests)."""
-import csv
+import pytest
 
-from scripts.bench_model import main, write_rows
+from scripts.bench_model import main
 
 
 def test_absent_data_is_skipped_with_a_message(tmp_path, capsys):
@@ -9,7 +9,11 @@ def test_absent_data_is_skipped_with_a_message(tmp_path, capsys):
     assert "skipped: data file" in capsys.readouterr().out
 
 
-def test_write_rows_keeps_the_header_and_the_chosen_rows(tmp_path, synthetic_csv):
-    target = write_rows(synthetic_csv, [2, 0], tmp_path / "part.csv")
-    source_rows = list(csv.reader(synthetic_csv.open(encoding="utf-8")))
-    assert list(csv.reader(target.open(encoding="utf-8"))) == [source_rows[0], source_rows[3], source_rows[1]]
+def test_set_rejects_a_boolean_that_is_not_one(tmp_path, synthetic_csv):
+    with pytest.raises(SystemExit, match=r"--set class_weighted=ture: 'ture' is not a boolean"):
+        main(["--data", str(synthetic_csv), "--set", "class_weighted=ture"])
+
+
+def test_set_rejects_a_number_that_is_not_one(synthetic_csv):
+    with pytest.raises(SystemExit, match=r"--set epochs=ten: .*accepted: a int"):
+        main(["--data", str(synthetic_csv), "--set", "epochs=ten"])

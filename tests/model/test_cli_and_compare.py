@@ -77,6 +77,36 @@ def test_bad_input_exits_2_with_the_reason(capsys, tmp_path, tiny_model_dir, syn
     assert code == 2 and "hidden_size is 30" in err
     code, _, err = run_cli(capsys, "evaluate", "--model", str(tmp_path), "--data", str(synthetic_csv))
     assert code == 2 and "artifact.json not found" in err
+    with pytest.raises(SystemExit) as exited:
+        run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(tmp_path), "--class-weighted", "ture")
+    assert exited.value.code == 2
+    assert "argument --class-weighted: 'ture' is not a boolean; accepted: true/false" in capsys.readouterr().err
+
+
+def test_train_refuses_a_folder_that_is_not_empty(capsys, tmp_path, synthetic_csv):
+    leftover = tmp_path / "out" / "notes.txt"
+    leftover.parent.mkdir()
+    leftover.write_text("an earlier run's file", encoding="utf-8")
+    code, _, err = run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(leftover.parent), "--preset", "tiny")
+    assert code == 2 and "is not empty; accepted: a new or empty folder" in err
+    assert sorted(p.name for p in leftover.parent.iterdir()) == ["notes.txt"]
+    code, _, err = run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(leftover), "--preset", "tiny")
+    assert code == 2 and "is a file; accepted: a new or empty folder" in err
+
+
+def test_train_reports_a_failed_export_check_as_an_error_line(capsys, tmp_path, synthetic_csv, monkeypatch):
+    import model.train
+    from model.export import ExportCheckError
+
+    def failing_export(*args, **kwargs):
+        raise ExportCheckError("fp32 ONNX logits differ from torch by up to 0.3; accepted: at most 0.0001")
+
+    monkeypatch.setattr(model.train, "export_and_check", failing_export)
+    code, _, err = run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(tmp_path / "m"), "--preset", "tiny",
+                           "--epochs", "1", "--num-threads", "1", "--quiet")
+    assert code == 1
+    assert err.strip().splitlines()[-1] == ("error: the exported model failed its check, nothing to release: "
+                                            "fp32 ONNX logits differ from torch by up to 0.3; accepted: at most 0.0001")
 
 
 def test_train_command_writes_an_artifact(capsys, tmp_path, synthetic_csv):
@@ -86,3 +116,14 @@ def test_train_command_writes_an_artifact(capsys, tmp_path, synthetic_csv):
     result = json.loads(out)
     assert result["macro_f1"] >= 0.9
     assert json.loads((tmp_path / "m" / "artifact.json").read_text())["settings"]["seed"] == 1
+
+
+def test_split_command_prints_the_parts(capsys, tmp_path, synthetic_csv):
+    code, out, _ = run_cli(capsys, "split", "--data", str(synthetic_csv), "--train-out", str(tmp_path / "t.csv"),
+                           "--evaluation-out", str(tmp_path / "e.csv"), "--fraction", "0.25", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["train"]["rows"] + result["evaluation"]["rows"] == 400
+    assert result["evaluation"]["rows"] == 100
+    code, _, err = run_cli(capsys, "split", "--data", str(synthetic_csv), "--train-out", str(tmp_path / "t.csv"),
+                           "--evaluation-out", str(tmp_path / "other.csv"))
+    assert code == 2 and "--train-out" in err and "exists" in err

@@ -1,3 +1,5 @@
+import csv
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,38 @@ def test_folds_cover_every_row_once_with_the_class_mix():
     folds = stratified_folds(labels, 5, seed=0)
     assert sorted(np.concatenate(folds).tolist()) == list(range(100))
     assert [int(labels[f].sum()) for f in folds] == [4] * 5
+
+
+def test_write_rows_keeps_the_header_and_the_chosen_rows(tmp_path, synthetic_csv):
+    from model.data import write_rows
+
+    target = write_rows(synthetic_csv, [2, 0], tmp_path / "part.csv")
+    source_rows = list(csv.reader(synthetic_csv.open(encoding="utf-8")))
+    assert list(csv.reader(target.open(encoding="utf-8"))) == [source_rows[0], source_rows[3], source_rows[1]]
+
+
+def test_split_file_writes_two_disjoint_stratified_parts_that_load(tmp_path):
+    from model.data import split_file
+
+    rows = [f"{i},texto numero {i} {'odio' if i % 4 == 0 else 'paz'},{int(i % 4 == 0)},{int(i % 8 == 0)}" for i in range(40)]
+    source = tmp_path / "all.csv"
+    source.write_text(",text,hate,Sexism\n" + "\n\n".join(rows) + "\n", encoding="utf-8")  # blank lines between rows
+    result = split_file(source, tmp_path / "train.csv", tmp_path / "evaluation.csv", 0.25, seed=3)
+    train, evaluation = load_dataset(tmp_path / "train.csv"), load_dataset(tmp_path / "evaluation.csv")
+    assert (result["train"]["rows"], result["evaluation"]["rows"]) == (len(train), len(evaluation)) == (30, 10)
+    assert (result["train"]["hate"], result["evaluation"]["hate"]) == (int(train.labels.sum()), int(evaluation.labels.sum())) == (8, 2)
+    assert sorted(train.texts + evaluation.texts) == sorted(load_dataset(source).texts)
+    assert set(train.categories) == set(evaluation.categories) == {"Sexism"}
+    assert result["sha256"] == load_dataset(source).sha256
+
+
+def test_split_file_overwrites_nothing(tmp_path, synthetic_csv):
+    from model.data import split_file
+
+    existing = tmp_path / "evaluation.csv"
+    existing.write_text("keep me", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"--evaluation-out .*evaluation.csv exists; accepted: a path that does not exist yet"):
+        split_file(synthetic_csv, tmp_path / "train.csv", existing, 0.2, 0)
+    assert existing.read_text(encoding="utf-8") == "keep me" and not (tmp_path / "train.csv").exists()
+    with pytest.raises(ValueError, match="are both"):
+        split_file(synthetic_csv, tmp_path / "same.csv", tmp_path / "same.csv", 0.2, 0)

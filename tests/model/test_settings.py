@@ -1,6 +1,6 @@
 import pytest
 
-from model.settings import PRESETS, TrainSettings
+from model.settings import PRESETS, TrainSettings, parse_bool
 
 
 def test_preset_fills_the_fields_left_unset():
@@ -27,8 +27,22 @@ def test_every_preset_is_complete_and_valid():
         ({"learning_rate": -1.0}, r"learning_rate is -1.0; accepted: a number > 0"),
         ({"mlm_epochs": -2}, r"mlm_epochs is -2; accepted: an integer >= 0"),
         ({"vocab_size": 5}, r"vocab_size is 5; accepted: an integer >= 10"),
+        ({"label_smoothing": 1.0}, r"label_smoothing is 1.0; accepted: a number in \[0, 1\)"),
+        ({"label_smoothing": -0.1}, r"label_smoothing is -0.1; accepted: a number in \[0, 1\)"),
     ],
 )
 def test_bad_settings_are_named(overrides, message):
     with pytest.raises(ValueError, match=message):
         TrainSettings(**overrides)
+
+
+@pytest.mark.parametrize("text, value", [("true", True), (" Yes", True), ("ON", True), ("1", True),
+                                         ("false", False), ("no", False), ("off", False), ("0", False)])
+def test_boolean_settings_read_from_text(text, value):
+    assert parse_bool(text) is value
+
+
+@pytest.mark.parametrize("text", ["ture", "2", "", "enabled"])
+def test_a_boolean_setting_that_is_not_a_boolean_is_refused(text):
+    with pytest.raises(ValueError, match=r"is not a boolean; accepted: true/false, yes/no, on/off, 1/0"):
+        parse_bool(text)

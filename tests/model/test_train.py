@@ -100,3 +100,9 @@ def test_one_class_data_is_refused(tmp_path):
     data.write_text(",text,hate\n1,abc def,0\n2,ghi jkl,0\n3,mno,0\n", encoding="utf-8")
     with pytest.raises(ValueError, match="column 'hate' holds one class only"):
         train(data, tmp_path / "out", TrainSettings(preset="tiny"))
+
+
+def test_artifact_files_are_readable_by_everyone(tiny_model_dir):
+    modes = {path.name: path.stat().st_mode & 0o777 for path in tiny_model_dir.iterdir()}
+    assert "model.safetensors" in modes
+    assert all(mode & 0o444 == 0o444 for mode in modes.values()), modes
