@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.release.content import VERSION_LENGTH
 from stacks.naming import RULES, StackNames
 from stacks.validation import MISSING, Problems, Section, unique
 
@@ -310,11 +311,12 @@ def _number(section: Section, name: str, default: float, ok, accepted: str) -> f
 
 
 def _version(section: Section, name: str) -> str | None:
-    """A model version. `pulumi config set --path` stores an all-digit one as a number: read it back
-    as the digits it was written with."""
+    """A model version. `pulumi config set --path` without `--type string` stores an all-digit one as
+    a number, dropping leading zeros: read it back as the digits of a content version
+    (VERSION_LENGTH wide), which is what every released version is."""
     value = section.raw.get(name)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return str(value)
+        return str(value).zfill(VERSION_LENGTH)
     return section.string(name, default=None, pattern=r"[a-zA-Z0-9_.-]{1,64}", accepted="a model version string")
 
 

@@ -16,8 +16,24 @@ class ConfigPathError(ValueError):
     pass
 
 
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def parse_value(raw: str) -> Any:
+    """A value as `pulumi config set --path` stores it: true/false as booleans, base-10 digits as an
+    integer (leading zeros and all, never octal), anything else as the string given. A value that
+    starts with `[` or `{` is read as YAML, to set a whole list or map in one go."""
+    if raw in ("true", "false"):
+        return raw == "true"
+    if _INTEGER.fullmatch(raw):
+        return int(raw, 10)
+    if raw.startswith(("[", "{")):
+        return yaml.safe_load(raw)
+    return raw
+
+
 def parse_assignment(text: str) -> tuple[list[str | int], Any]:
-    """`a.b[0].c=value` as (['a', 'b', 0, 'c'], value); the value is read as a YAML scalar."""
+    """`a.b[0].c=value` as (['a', 'b', 0, 'c'], value); the value is read by `parse_value`."""
     path, separator, raw = text.partition("=")
     if not separator or not path:
         raise ConfigPathError(f"--config {text!r}: expected PATH=VALUE, e.g. workspaces[0].release.candidate=DIR")
@@ -32,7 +48,7 @@ def parse_assignment(text: str) -> tuple[list[str | int], Any]:
         segments.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
         position = match.end()
     segments[0] = f"{namespace or 'mlops-platform'}:{segments[0]}"
-    return segments, yaml.safe_load(raw) if raw else ""
+    return segments, parse_value(raw)
 
 
 def with_assignments(config: dict[str, Any], assignments: list[str]) -> dict[str, Any]:

@@ -129,6 +129,12 @@ def test_config_paths_follow_pulumi_config_set_path():
     assert parse_assignment("workspaces[0].release.candidate=out/model") == (
         [f"{P}workspaces", 0, "release", "candidate"], "out/model")
     assert parse_assignment("other:flag=true") == (["other:flag"], True)
+    # values as `pulumi config set --path` stores them: base-10 digits are numbers, never octal
+    assert parse_assignment("workspaces[0].release.approvedVersion=000000000012")[1] == 12
+    assert parse_assignment("workspaces[0].release.approvedVersion=0b0101010101")[1] == "0b0101010101"
+    assert parse_assignment("workspaces[0].release.approvedVersion=1e3")[1] == "1e3"
+    assert parse_assignment("workspaces[0].release.rollout.canaryPercents=[5, 25]")[1] == [5, 25]
+    assert parse_assignment("workspaces[0].release.candidate=")[1] == ""
     config = {f"{P}workspaces": [{"name": "a"}]}
     changed = with_assignments(config, ["workspaces[0].release.rollout.mirrorPercent=20"])
     assert changed[f"{P}workspaces"][0]["release"] == {"rollout": {"mirrorPercent": 20}}

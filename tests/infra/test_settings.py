@@ -124,11 +124,12 @@ def test_a_release_candidate_stands_in_for_the_bootstrap_model(config_of):
     assert (release.candidate, release.evaluation_data) == ("/models/candidate", "/data/evaluation.csv")
 
 
-def test_an_all_digit_approved_version_stored_as_a_number_reads_as_its_digits(config_of):
+@pytest.mark.parametrize("stored, version", [(123456789012, "123456789012"), (12, "000000000012")])
+def test_an_all_digit_approved_version_stored_as_a_number_reads_as_its_digits(config_of, stored, version):
     config = config_of("prod")
-    workspace(config)["release"]["approvedVersion"] = 123456789012
+    workspace(config)["release"]["approvedVersion"] = stored  # leading zeros dropped by `config set --path`
     release = parse_settings("prod", {k[len(P):]: v for k, v in config.items() if k.startswith(P)}).workspaces[0].release
-    assert release.approved_version == "123456789012"
+    assert release.approved_version == version
 
 
 def test_every_problem_is_reported_at_once(config_of):
