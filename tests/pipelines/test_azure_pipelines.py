@@ -283,3 +283,16 @@ def test_the_released_run_is_retained_before_prod_changes():
         assert lease["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
         assert '"runId": $(Build.BuildId)' in lease["script"] and '"daysValid": 36500' in lease["script"]
         assert '"definitionId": $(System.DefinitionId)' in lease["script"] and "curl -fsS -X POST" in lease["script"]
+
+
+def test_the_audit_report_runs_after_a_failed_update_but_only_once_the_stack_was_selected():
+    template = load_yaml(AZURE_PIPELINES / "templates" / "pulumi-stack.yml")
+    flattened = [step for item in template["steps"] for step in (next(iter(item.values())) if len(item) == 1 and
+                 str(next(iter(item))).startswith("${{") else [item])]
+    pulumi_step = next(s for s in flattened if "pulumi stack select" in s.get("inputs", {}).get("inlineScript", ""))
+    script = pulumi_step["inputs"]["inlineScript"]
+    assert script.index("pulumi stack select") < script.index("variable=stackSelected]true") < script.index("pulumi up")
+    audit = [s for s in flattened if "scripts.audit" in s.get("inputs", {}).get("inlineScript", "") or
+             str(s.get("artifact", "")).startswith("audit-")]
+    assert len(audit) == 2
+    assert all(s["condition"] == "and(always(), eq(variables['stackSelected'], 'true'))" for s in audit)

@@ -299,3 +299,27 @@ def test_the_stack_is_selected_and_created_when_missing_with_the_key_vault_secre
         assert result.returncode == 1
         assert "::error::Set the repository variable PULUMI_SECRETS_PROVIDER (azurekeyvault://" in result.stdout
         assert not calls.exists()
+
+
+def test_updates_of_a_stack_queue_together_and_previews_never_join_their_queue():
+    group = workflows()["pulumi-stack"]["jobs"]["pulumi"]["concurrency"]["group"]
+    # the expression actionlint checks, read as GitHub evaluates it for each command
+    match = re.fullmatch(r"\$\{\{ inputs\.command == 'up' && format\('(.+?)', inputs\.stack\) \|\| "
+                         r"format\('(.+?)', inputs\.stack, github\.run_id\) \}\}", group)
+    assert match, group
+    up_group = match.group(1).format("prod")
+    preview_group = match.group(2).format("prod", "4242")
+    assert up_group == "pulumi-prod" and preview_group != up_group and "4242" in preview_group
+    assert workflows()["pulumi-stack"]["jobs"]["pulumi"]["concurrency"]["cancel-in-progress"] is False
+
+
+def test_a_re_run_replaces_the_audit_report_artifact():
+    [upload] = uses(workflows()["pulumi-stack"]["jobs"]["pulumi"], "actions/upload-artifact")
+    assert upload["with"]["name"] == "audit-${{ inputs.stack }}" and upload["with"]["overwrite"] is True
+
+
+def test_a_model_is_released_from_main_only(tmp_path):
+    guard = steps(workflows()["model-release"]["jobs"]["train"])[0]
+    assert guard["if"] == "github.ref != 'refs/heads/main'", "the guard must run before anything else, off main only"
+    result = run_script(guard["run"], {"PATH": "/usr/bin:/bin"}, tmp_path)
+    assert result.returncode == 1 and result.stdout.startswith("::error::Run model-release on main")
