@@ -88,6 +88,7 @@ def model_card(artifact: dict, metrics: dict, fit: dict) -> str:
         "",
         "## Provenance",
         f"- commit: {artifact['commit'] or 'unknown (not built from a git checkout)'}",
+        f"- training run: {artifact.get('training_run') or 'none (trained outside CI and Azure ML)'}",
         f"- created (UTC): {artifact['created_utc']}",
         f"- training time: {fit['seconds']:.0f} s, stopped by {fit['stopped_by']} after {fit['epochs_run']} epochs",
         "",

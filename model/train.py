@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -17,6 +16,7 @@ from model.export import export_and_check
 from model.loops import finetune, pretrain_mlm
 from model.metrics import classification_metrics
 from model.network import LABELS, bert_config, classifier, copy_encoder, masked_lm
+from model.provenance import git_commit, training_run
 from model.report import model_card, write_plot
 from model.settings import PRESETS, TrainSettings
 from model.tokenizer import MASK, PAD, SPECIAL_TOKENS, as_transformers_tokenizer, train_tokenizer
@@ -24,17 +24,6 @@ from model.tokenizer import MASK, PAD, SPECIAL_TOKENS, as_transformers_tokenizer
 __all__ = ["PRESETS", "TrainSettings", "train", "train_on"]
 
 ARTIFACT_NAME = "hate-speech-pt"
-
-
-def git_commit() -> str | None:
-    """HEAD of the git checkout this code runs from, or None outside one."""
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else None
 
 
 def seed_everything(seed: int) -> None:
@@ -104,6 +93,7 @@ def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(
         "max_length": settings.max_length,
         "threshold": fit.threshold,
         "commit": git_commit(),
+        "training_run": training_run(),
         "data_sha256": dataset.sha256,
         "data_rows": len(dataset),
         "data_source": dataset.source,

@@ -19,6 +19,9 @@ def test_artifact_folder_is_complete(tiny_model_dir):
 
 def test_artifact_json_follows_the_contract(tiny_model_dir, synthetic_csv):
     import hashlib
+    import re
+
+    from model.provenance import training_run
 
     artifact = json.loads((tiny_model_dir / "artifact.json").read_text())
     assert artifact["name"] == "hate-speech-pt"
@@ -28,7 +31,8 @@ def test_artifact_json_follows_the_contract(tiny_model_dir, synthetic_csv):
     assert artifact["data_sha256"] == hashlib.sha256(synthetic_csv.read_bytes()).hexdigest()
     assert artifact["data_rows"] == 400
     assert artifact["settings"]["preset"] == "tiny" and artifact["settings"]["hidden_size"] == 64
-    assert artifact["commit"] is None or len(artifact["commit"]) == 40
+    assert artifact["commit"] is None or re.fullmatch(r"[0-9a-f]{40}(-dirty)?", artifact["commit"])
+    assert artifact["training_run"] == training_run()  # None here, a run link under CI
     assert artifact["created_utc"].endswith("Z")
 
 
