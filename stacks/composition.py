@@ -91,6 +91,7 @@ def _slot_model(workspace_id: pulumi.Input[str], bootstrap_model: str | None, re
 def _release_options(release: ReleaseSettings) -> dict:
     return {
         "rollout": rollout_steps(release.rollout.mirror_percent, release.rollout.canary_percents),
+        "hold_seconds": release.rollout.hold_seconds,
         "require_approval": release.require_approval,
         "approved_version": release.approved_version,
         "compare_settings": {"alpha": release.alpha, "min_delta": release.min_delta,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.release.content import VERSION_LENGTH
+from infra.release.endpoint_traffic import MAX_HOLD_SECONDS
 from stacks.naming import RULES, StackNames
 from stacks.validation import MISSING, Problems, Section, unique
 
@@ -83,6 +84,7 @@ class EndpointSettings:
 class RolloutSettings:
     mirror_percent: int
     canary_percents: tuple[int, ...]
+    hold_seconds: int  # wait after the mirror and each canary step, before the next step checks the slot again
 
 
 @dataclass(frozen=True)
@@ -270,8 +272,9 @@ def _endpoint(section: Section) -> EndpointSettings:
 def _release(section: Section) -> ReleaseSettings:
     candidate = section.string("candidate", default=None,
                                accepted="a model artifact folder (path) or an azureml:// path")
-    rollout = section.section("rollout", {"mirrorPercent", "canaryPercents"}, default={})
+    rollout = section.section("rollout", {"mirrorPercent", "canaryPercents", "holdSeconds"}, default={})
     mirror = rollout.integer("mirrorPercent", default=0, minimum=0, maximum=50)
+    hold = rollout.integer("holdSeconds", default=0, minimum=0, maximum=MAX_HOLD_SECONDS)
     canary = tuple(
         value for value in (
             _percent(rollout, key, item) for key, item in rollout.items(
@@ -285,7 +288,7 @@ def _release(section: Section) -> ReleaseSettings:
         candidate=candidate,
         evaluation_data=section.string("evaluationData", default=None if candidate is None else MISSING,
                                        accepted="a labelled CSV (path) to compare champion and challenger on"),
-        rollout=RolloutSettings(mirror_percent=mirror, canary_percents=canary),
+        rollout=RolloutSettings(mirror_percent=mirror, canary_percents=canary, hold_seconds=hold),
         require_approval=section.boolean("requireApproval", default=False),
         approved_version=_version(section, "approvedVersion"),
         alpha=_number(section, "alpha", 0.05, lambda v: 0 < v < 1, "a significance level strictly between 0 and 1"),

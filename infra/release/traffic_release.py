@@ -2,7 +2,9 @@
 
 Declared state, from the decision and the stack's approval settings:
     live     the version that must serve 100 % of live traffic (None: the endpoint stays as it is)
-    staged   a winner that must wait, deployed and smoke-tested in the idle slot, tagged `staged`
+    staged   a winner that must wait for approval, deployed and smoke-tested in the idle slot. Its
+             `staged` tag (stages.py: won, not live) is written when the work on it starts, so a
+             failed deployment leaves it `staged` and the next run retries it
 Safety rules, each enforced here:
   * a slot gets traffic (live or mirror) only after its deployment is read back healthy and has
     answered a scoring smoke test through the endpoint;
@@ -52,6 +54,8 @@ def declared_state(spec: dict) -> Declared:
     """What the endpoint must look like for these inputs (pure: no Azure call)."""
     challenger, champion = spec["challenger_version"], spec["champion_version"]
     if spec["winner"] != CHALLENGER:
+        if champion is None:
+            return Declared(None, None, f"challenger {challenger} lost and no model is live: the endpoint stays as it is")
         return Declared(champion, None, f"challenger {challenger} lost: traffic stays on {champion}")
     if challenger == champion:
         return Declared(challenger, None, f"{challenger} is already the production model")

@@ -71,13 +71,14 @@ def test_stack_settings_reach_the_traffic_and_the_comparison(config_of, candidat
     assert traffic.input("require_approval") is True
     assert traffic.input("approved_version") == candidate["version"]
     assert traffic.input("rollout") == [{"mirror": 10}, {"canary": 10}, {"canary": 50}]
+    assert traffic.input("hold_seconds") == 300
     assert traffic.input("slots") == ["blue", "green"]
     assert traffic.checked["intent"], "the plan says what the traffic resource would do"
     settings = plan.one(SELECTION).input("compare_settings")
     assert settings == {"alpha": 0.05, "min_delta": 0.01, "max_category_recall_drop": 0.05, "max_latency_factor": 1.5}
 
     dev = run_stack("dev", config=with_candidate(config_of("dev"), candidate)).one(TRAFFIC)
-    assert dev.input("require_approval") is False and dev.input("rollout") == []
+    assert dev.input("require_approval") is False and dev.input("rollout") == [] and dev.input("hold_seconds") == 0
 
 
 def test_without_a_candidate_slots_start_on_the_bootstrap_model_as_an_arm_id(plans):

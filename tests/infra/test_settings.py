@@ -75,6 +75,8 @@ def test_the_real_configs_are_valid():
      "accepted: a whole percentage from 1 to 99"),
     (lambda c: workspace(c)["release"].update(rollout={"mirrorPercent": 60}),
      "mlops-platform:workspaces[0].release.rollout.mirrorPercent: 60 is not valid; accepted: a whole number from 0 to 50"),
+    (lambda c: workspace(c)["release"].update(rollout={"holdSeconds": 7200}),
+     "mlops-platform:workspaces[0].release.rollout.holdSeconds: 7200 is not valid; accepted: a whole number from 0 to 3600"),
     (lambda c: workspace(c)["release"].update(alpha=2),
      "mlops-platform:workspaces[0].release.alpha: 2 is not valid; accepted: a significance level strictly between 0 and 1"),
     (lambda c: workspace(c)["release"].update(alpha=0),

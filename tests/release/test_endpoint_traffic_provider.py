@@ -254,6 +254,8 @@ def test_a_new_model_never_goes_to_a_slot_that_carries_traffic(azureml, engine, 
     ({"require_approval": True}, "waiting for approved_version=222222222222"),
     ({"require_approval": True, "approved_version": "222222222222"}, "in steps: full 100%"),
     ({"winner": None}, "decided when the champion/challenger comparison has run"),
+    ({"winner": "champion", "champion_version": None},
+     "challenger 222222222222 lost and no model is live: the endpoint stays as it is"),
 ])
 def test_check_says_what_an_up_will_do(azureml, engine, extra, expected):
     inputs = {**traffic_inputs(azureml, "222222222222", champion="111111111111"), **extra}
