@@ -37,7 +37,8 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "azure-native:authorization:RoleAssignment": ("principalId", "principalType"),
     "pulumi-python:dynamic/release:ModelVersion": ("model_name", "version", "path"),
     "pulumi-python:dynamic/release:ChampionSelection": ("challenger_version", "evaluation_data"),
-    "pulumi-python:dynamic/release:EndpointTraffic": ("rollout", "require_approval", "approved_version", "intent"),
+    "pulumi-python:dynamic/release:EndpointTraffic": ("rollout", "hold_seconds", "require_approval", "approved_version",
+                                                       "intent"),
 }
 
 

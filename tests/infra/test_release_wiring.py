@@ -114,7 +114,7 @@ def test_the_plan_command_previews_a_release_with_config(capsys, candidate):
     traffic_line = next(line for line in out.splitlines() if TRAFFIC in line)
     assert 'rollout=[{"kind":"mirror","percent":10},{"kind":"canary","percent":10},{"kind":"canary","percent":50}]' \
         in traffic_line, "the rollout as the provider's check normalised it"
-    assert "intent=" in traffic_line and "require_approval=true" in traffic_line
+    assert "intent=" in traffic_line and "require_approval=true" in traffic_line and "hold_seconds=300" in traffic_line
 
 
 def test_the_plan_command_reports_a_bad_candidate_by_its_field(capsys, tmp_path, candidate):
