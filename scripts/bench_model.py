@@ -18,6 +18,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -49,12 +50,18 @@ def train_bert(train_csv: Path, out_dir: Path, overrides: dict) -> dict:
             continue
         command += [f"--{key.replace('_', '-')}", str(value)]
     started = time.monotonic()
-    with tempfile.TemporaryFile("w+") as output:
-        process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.PIPE, text=True,
+    with tempfile.TemporaryFile("w+") as output, tempfile.TemporaryFile("w+") as error_output:
+        process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=error_output, text=True,
                                    env={**os.environ, "HF_HUB_OFFLINE": "1"})
-        _, status, usage = os.wait4(process.pid, 0)
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): no training left running behind
+            process.kill()
+            process.wait()
+            raise
         seconds = time.monotonic() - started
-        errors = process.stderr.read()
+        error_output.seek(0)
+        errors = error_output.read()
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"training failed: {' '.join(command)}\n{errors}")
         output.seek(0)
@@ -194,4 +201,5 @@ def _typed(key: str, value: str):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # unwinds, so the training child is stopped
     sys.exit(main())
