@@ -15,7 +15,6 @@ file is absent.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import signal
