@@ -120,3 +120,4 @@ def release_tags(path: str, commit: str | None, training_run: str | None, data_v
     tags.update(metric_tags(metrics if metrics is not None else facts["metrics"]))
     tags.update(extra)
     return tags
+

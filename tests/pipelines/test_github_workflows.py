@@ -167,10 +167,10 @@ def test_the_commands_the_workflows_run_take_those_flags(module, flags):
 def test_the_release_version_the_stack_workflow_computes_matches_the_providers(tmp_path):
     job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
     script = next(s["run"] for s in steps(job) if s.get("id") == "candidate")
-    snippet = re.search(r"venv/bin/python -c '([^']+)' artifacts/candidate", script).group(1)
+    module = re.search(r"version=\$\(venv/bin/python -m ([\w.]+) artifacts/candidate\)", script).group(1)
     (tmp_path / "model.onnx").write_bytes(b"onnx bytes")
     (tmp_path / "artifact.json").write_text('{"name": "hate-speech-pt"}')
-    result = subprocess.run([sys.executable, "-c", snippet, str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", module, str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     from infra.release.content import content_sha256, version_of
     assert result.stdout.strip() == version_of(content_sha256(str(tmp_path)))
