@@ -28,8 +28,17 @@ METRIC_TAG_PREFIX = "metric."
 _CHUNK = 1 << 20
 
 
+ARTIFACT_ACCEPTED = (f"a model artifact folder holding {ARTIFACT_FILE} (as `python -m model train` writes it), "
+                     "or an azureml:// path")
+
+
 def is_remote(path: str) -> bool:
     return path.startswith(AZUREML_SCHEME)
+
+
+def is_artifact(path: str) -> bool:
+    """An azureml:// path, or a local folder holding artifact.json (what a release can register)."""
+    return is_remote(path) or (Path(path).expanduser() / ARTIFACT_FILE).is_file()
 
 
 def file_sha256(path: Path) -> str:
@@ -120,4 +129,3 @@ def release_tags(path: str, commit: str | None, training_run: str | None, data_v
     tags.update(metric_tags(metrics if metrics is not None else facts["metrics"]))
     tags.update(extra)
     return tags
-

@@ -13,7 +13,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi.dynamic as dynamic
 
-from .content import ARTIFACT_FILE, content_sha256, is_remote, release_tags, version_of
+from .content import ARTIFACT_ACCEPTED, content_sha256, is_artifact, is_remote, release_tags, version_of
 from .fields import FieldReader, InvalidInputs
 from .gateways import gateway_for
 from .stages import PRODUCTION, STAGE_TAG, STAGED
@@ -46,9 +46,8 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     checked["tags"] = extra_tags
     if isinstance(path, str) and not is_unknown(path) and not is_remote(path):
         folder = Path(path).expanduser().resolve()
-        if not (folder / ARTIFACT_FILE).is_file():
-            reader.fail("path", path, f"a model artifact folder holding {ARTIFACT_FILE} (as `python -m model train` writes it), "
-                                      f"or an azureml:// path")
+        if not is_artifact(str(folder)):
+            reader.fail("path", path, ARTIFACT_ACCEPTED)
             path = None
         else:
             path = str(folder)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from infra.release.content import ARTIFACT_FILE, content_sha256, is_remote, version_of
+from infra.release.content import ARTIFACT_ACCEPTED, ARTIFACT_FILE, content_sha256, is_artifact, is_remote, version_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,9 +14,8 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m infra.release.version ARTIFACT_FOLDER|azureml://...", file=sys.stderr)
         return 2
     path = args[0] if is_remote(args[0]) else str(Path(args[0]).expanduser())
-    if not is_remote(path) and not (Path(path) / ARTIFACT_FILE).is_file():
-        print(f"error: {path} holds no {ARTIFACT_FILE}; accepted: a model artifact folder (as `python -m model train` "
-              "writes it) or an azureml:// path", file=sys.stderr)
+    if not is_artifact(path):
+        print(f"error: {path} holds no {ARTIFACT_FILE}; accepted: {ARTIFACT_ACCEPTED}", file=sys.stderr)
         return 2
     print(version_of(content_sha256(path)))
     return 0

@@ -33,7 +33,7 @@ def test_a_folder_without_an_artifact_is_refused_by_name(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("not a model")
     assert main([str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (f"error: {tmp_path} holds no artifact.json; accepted: a model artifact folder "
-                                               "(as `python -m model train` writes it) or an azureml:// path")
+                                               "holding artifact.json (as `python -m model train` writes it), or an azureml:// path")
     assert main([]) == 2 and "usage:" in capsys.readouterr().err
 
 
