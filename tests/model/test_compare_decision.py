@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 from model.compare import CompareSettings, decide, mcnemar
+from tests.paths import REPO_ROOT
 
 N_POS, N_NEG = 100, 100
 Y = np.array([1] * N_POS + [0] * N_NEG)
@@ -150,9 +151,8 @@ def test_bad_compare_settings_are_named(field, value, message):
 def test_compare_imports_without_torch():
     import subprocess
     import sys
-    from pathlib import Path
 
     code = "import sys, model.compare; print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[2])
+                            cwd=REPO_ROOT)
     assert result.stdout.strip() == "[]"

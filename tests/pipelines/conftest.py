@@ -1,12 +1,13 @@
-"""Shared helpers for the pipeline tests: the repository root and YAML loading."""
+"""Shared helpers for the pipeline tests: where the CI definitions live and YAML loading."""
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKFLOWS = ROOT / ".github" / "workflows"
-AZURE_PIPELINES = ROOT / ".azure-pipelines"
+from tests.paths import REPO_ROOT
+
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
+AZURE_PIPELINES = REPO_ROOT / ".azure-pipelines"
 
 
 def load_yaml(path: Path) -> dict:
@@ -18,4 +19,4 @@ def load_yaml(path: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def stacks() -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO_ROOT.glob("Pulumi.*.yaml"))

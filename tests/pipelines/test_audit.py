@@ -11,6 +11,7 @@ from scripts.audit import sources
 from scripts.audit.cli import main
 from scripts.audit.history import HistoryError, parse_history, parse_time
 from scripts.audit.secrets import SECRET, redact
+from tests.paths import REPO_ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HISTORY = FIXTURES / "prod-history.json"
@@ -243,7 +244,7 @@ def test_module_entry_point_writes_both_reports(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "scripts.audit", "--stack", "prod", "--history", str(HISTORY),
          "--export", str(EXPORT), "--out", str(tmp_path)],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], check=False,
+        capture_output=True, text=True, cwd=REPO_ROOT, check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "audit-prod.md").read_text().startswith("# Audit of stack prod")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import ROOT, WORKFLOWS, load_yaml
+from tests.paths import REPO_ROOT
+from tests.pipelines.conftest import WORKFLOWS, load_yaml
 
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@v\d+(\.\d+){0,2}$")
 
@@ -41,7 +42,7 @@ def uses(job: dict, action: str) -> list[dict]:
 def test_actionlint_finds_nothing_in_the_workflows():
     files = sorted(WORKFLOWS.glob("*.yml"))
     assert files
-    result = run_actionlint(files, ROOT)
+    result = run_actionlint(files, REPO_ROOT)
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
 
 
@@ -142,7 +143,7 @@ def test_training_presets_offered_are_the_models_presets():
     from model.settings import PRESETS
 
     github = workflows()["model-release"]["on"]["workflow_dispatch"]["inputs"]["preset"]
-    azure = next(p for p in load_yaml(ROOT / ".azure-pipelines" / "model-release.yml")["parameters"] if p["name"] == "preset")
+    azure = next(p for p in load_yaml(REPO_ROOT / ".azure-pipelines" / "model-release.yml")["parameters"] if p["name"] == "preset")
     assert sorted(github["options"]) == sorted(azure["values"]) == sorted(PRESETS)
     assert github["default"] in PRESETS and azure["default"] in PRESETS
 
@@ -158,7 +159,7 @@ def test_training_presets_offered_are_the_models_presets():
 def test_the_commands_the_workflows_run_take_those_flags(module, flags):
     command, *options = flags
     argv = [sys.executable, "-m", module, *([command] if not command.startswith("--") else []), "--help"]
-    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     for option in ([command] if command.startswith("--") else []) + options:
         assert option in result.stdout, f"python -m {module} has no {option}"
@@ -170,7 +171,7 @@ def test_the_release_version_the_stack_workflow_computes_matches_the_providers(t
     module = re.search(r"version=\$\(venv/bin/python -m ([\w.]+) artifacts/candidate\)", script).group(1)
     (tmp_path / "model.onnx").write_bytes(b"onnx bytes")
     (tmp_path / "artifact.json").write_text('{"name": "hate-speech-pt"}')
-    result = subprocess.run([sys.executable, "-m", module, str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", module, str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     from infra.release.content import content_sha256, version_of
     assert result.stdout.strip() == version_of(content_sha256(str(tmp_path)))

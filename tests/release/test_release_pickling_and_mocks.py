@@ -14,6 +14,7 @@ from infra.release import (ChampionSelectionProvider, EndpointTrafficProvider, M
 from infra.release.gateways import gateway_for, use_gateway_factory
 from infra.release.model_release import ModelRelease, register_candidate, rollout_steps
 from model.synthetic import write_synthetic_csv
+from tests.paths import REPO_ROOT
 from tests.release.conftest import ENDPOINT, FIRST, MODEL_NAME, traffic_inputs
 
 PROVIDERS = (ModelVersionProvider, ChampionSelectionProvider, EndpointTrafficProvider)
@@ -104,12 +105,11 @@ def test_the_providers_and_the_comparison_import_without_the_training_stack():
     """`pulumi up` runs the providers from the infra environment (requirements/infra.txt): no torch."""
     import subprocess
     import sys
-    from pathlib import Path
 
     code = ("import sys, infra.release, infra.release.champion_selection, model.compare; "
             "print(sorted(m for m in ('torch', 'transformers', 'sklearn', 'matplotlib') if m in sys.modules))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           cwd=Path(__file__).resolve().parents[2])
+                           cwd=REPO_ROOT)
     assert found.stdout.strip() == "[]"
 
 

@@ -4,7 +4,7 @@ import sys
 
 from infra.release.content import content_sha256, version_of
 from infra.release.version import main
-from tests.pipelines.conftest import ROOT
+from tests.paths import REPO_ROOT
 
 
 def artifact(folder):
@@ -39,7 +39,7 @@ def test_a_folder_without_an_artifact_is_refused_by_name(tmp_path, capsys):
 
 def test_runs_as_a_module_without_warnings(tmp_path):
     folder = artifact(tmp_path / "model")
-    result = subprocess.run([sys.executable, "-m", "infra.release.version", str(folder)], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "infra.release.version", str(folder)], cwd=REPO_ROOT,
                             capture_output=True, text=True, check=False)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.strip() == version_of(content_sha256(str(folder)))

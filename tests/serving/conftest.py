@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from serving.local_server import SCORING_VARIABLES, LocalInferenceServer
+from tests.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
-SERVING_VENV = REPO / "venv-serving"
+SERVING_VENV = REPO_ROOT / "venv-serving"
 SERVING_PYTHON = SERVING_VENV / "bin" / "python"
-SERVING_DIR = REPO / "serving"
+SERVING_DIR = REPO_ROOT / "serving"
 SCORE_PATH = SERVING_DIR / "score.py"
 WORKER_PATH = Path(__file__).resolve().parent / "score_worker.py"
 ANSWER_TIMEOUT_SECONDS = 120
@@ -55,7 +55,7 @@ class ScoreWorker:
         self._log = log_path.open("w")
         self.process = subprocess.Popen([str(SERVING_PYTHON), str(WORKER_PATH), str(SCORE_PATH)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-                                        text=True, encoding="utf-8", cwd=REPO)
+                                        text=True, encoding="utf-8", cwd=REPO_ROOT)
         self._log_path = log_path
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.process.stdout, selectors.EVENT_READ)

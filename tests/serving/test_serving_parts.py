@@ -12,7 +12,8 @@ from serving import openapi_document
 from serving.artifact_location import ArtifactNotFound, find_artifact_dir, model_version
 from serving.scoring_request import RequestError, check_content_type, parse_texts
 from serving.scoring_settings import ScoringSettings, SettingsError
-from tests.serving.conftest import REPO, SERVING_DIR, SERVING_PYTHON
+from tests.paths import REPO_ROOT
+from tests.serving.conftest import SERVING_DIR, SERVING_PYTHON
 
 LIMITS = dict(max_texts=3, max_text_chars=10, max_body_chars=200)
 
@@ -189,7 +190,7 @@ def test_environment_definition_points_at_the_conda_file_and_a_python_311_infere
 
 
 def test_requirements_file_for_venv_serving_uses_the_image_pins():
-    assert "-r ../serving/environment/requirements.txt" in (REPO / "requirements" / "serving.txt").read_text()
+    assert "-r ../serving/environment/requirements.txt" in (REPO_ROOT / "requirements" / "serving.txt").read_text()
 
 
 def test_venv_serving_has_the_pinned_versions():
@@ -206,4 +207,4 @@ def test_venv_serving_has_the_pinned_versions():
 def test_classifier_imports_without_torch_or_transformers():
     script = ("import sys; sys.path.insert(0, 'serving'); import classifier; "
               "bad = {'torch', 'transformers'} & set(sys.modules); assert not bad, bad")
-    subprocess.run([str(SERVING_PYTHON), "-c", script], check=True, cwd=REPO)
+    subprocess.run([str(SERVING_PYTHON), "-c", script], check=True, cwd=REPO_ROOT)
