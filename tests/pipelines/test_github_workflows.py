@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.pipelines.conftest import WORKFLOWS, load_yaml
+from tests.pipelines.conftest import AZURE_PIPELINES, WORKFLOWS, load_yaml
 
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@v\d+(\.\d+){0,2}$")
 
@@ -143,7 +143,7 @@ def test_training_presets_offered_are_the_models_presets():
     from model.settings import PRESETS
 
     github = workflows()["model-release"]["on"]["workflow_dispatch"]["inputs"]["preset"]
-    azure = next(p for p in load_yaml(REPO_ROOT / ".azure-pipelines" / "model-release.yml")["parameters"] if p["name"] == "preset")
+    azure = next(p for p in load_yaml(AZURE_PIPELINES / "model-release.yml")["parameters"] if p["name"] == "preset")
     assert sorted(github["options"]) == sorted(azure["values"]) == sorted(PRESETS)
     assert github["default"] in PRESETS and azure["default"] in PRESETS
 
