@@ -1,102 +1,68 @@
-"""A managed online endpoint with two deployment slots, `blue` and `green`.
+"""A workspace's managed online endpoint, and the serving spec its two slots, `blue` and `green`, run.
 
-Traffic has one owner: the release provider. The endpoint resource never sets `traffic` or
-`mirrorTraffic` and ignores changes to them, and the slots ignore changes to their `model`, which
-the release provider moves. The slots' size, environment and code stay declared here.
+The endpoint itself (auth mode, public access, tags) is a ServingEndpoint: created with no traffic
+and no deployment, updated by read-modify-write. What it serves has one owner, the release
+(EndpointTraffic): the slots' deployments are created and changed only by it, from the model it
+releases and the spec `slot_serving` declares here. A stack without a release candidate declares
+no deployment at all.
 """
 
 from __future__ import annotations
 
 import pulumi
-from pulumi_azure_native import machinelearningservices as ml
 
-from infra.release.model_ref import SHORT_REFERENCE
+from infra.release.serving_endpoint import ServingEndpoint
 from stacks.settings import StackSettings, WorkspaceSettings
 
 SLOTS = ("blue", "green")
-TRAFFIC_OWNED_BY_RELEASE = ["properties.traffic", "properties.mirrorTraffic"]
-MODEL_OWNED_BY_RELEASE = ["properties.model"]
-AUTH_MODES = {"key": "Key", "aad_token": "AADToken"}
+AUTH_MODES = {"key": "key", "aad_token": "aad_token"}
+SCORING_SCRIPT = "score.py"
 # Requests one instance works on at once; the inference server runs as many workers (WORKER_COUNT),
-# so none waits behind another. The model version each slot reports comes from its model folder,
-# which the release provider moves, so it is not pinned here.
+# so none waits behind another.
 CONCURRENT_REQUESTS_PER_INSTANCE = 2
+REQUEST_TIMEOUT_MS = 5000
 
 
 class OnlineEndpoint(pulumi.ComponentResource):
     name: pulumi.Output[str]
     scoring_uri: pulumi.Output[str]
-    slots: dict[str, ml.OnlineDeployment]
+    endpoint: ServingEndpoint
 
     def __init__(self, name: str, settings: StackSettings, workspace: WorkspaceSettings,
-                 workspace_name: pulumi.Input[str], resource_group_name: pulumi.Input[str],
-                 model: pulumi.Input[str], environment_id: pulumi.Input[str], code_id: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
+                 coordinates: dict[str, pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:OnlineEndpoint", name, None, opts)
         public = settings.network.public_network_access
-        endpoint = ml.OnlineEndpoint(
+        self.endpoint = ServingEndpoint(
             f"{name}-online",
+            **coordinates,
             endpoint_name=settings.names.endpoint(workspace.name),
-            workspace_name=workspace_name,
-            resource_group_name=resource_group_name,
-            location=settings.location,
-            identity={"type": "SystemAssigned"},
-            properties={
-                "auth_mode": AUTH_MODES[workspace.endpoint.auth_mode],
-                "description": f"{workspace.name} scoring ({settings.stack})",
-                "public_network_access": "Enabled" if public else "Disabled",
-            },
+            auth_mode=AUTH_MODES[workspace.endpoint.auth_mode],
+            public_network_access="enabled" if public else "disabled",
+            description=f"{workspace.name} scoring ({settings.stack})",
             tags=dict(settings.tags),
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=TRAFFIC_OWNED_BY_RELEASE),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.slots = {
-            slot: ml.OnlineDeployment(
-                f"{name}-{slot}",
-                deployment_name=slot,
-                endpoint_name=endpoint.name,
-                workspace_name=workspace_name,
-                resource_group_name=resource_group_name,
-                location=settings.location,
-                sku={"name": "Default", "capacity": workspace.endpoint.instance_count},
-                # A union-typed input: only the Args class gives the engine its wire (camelCase) names.
-                properties=ml.ManagedOnlineDeploymentArgs(
-                    endpoint_compute_type="Managed",
-                    instance_type=workspace.endpoint.instance_type,
-                    model=model,
-                    environment_id=environment_id,
-                    code_configuration=ml.CodeConfigurationArgs(code_id=code_id, scoring_script="score.py"),
-                    app_insights_enabled=True,
-                    egress_public_network_access="Enabled" if public else "Disabled",
-                    scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
-                    environment_variables={"WORKER_COUNT": str(CONCURRENT_REQUESTS_PER_INSTANCE)},
-                    request_settings=ml.OnlineRequestSettingsArgs(
-                        request_timeout="PT5S",
-                        max_concurrent_requests_per_instance=CONCURRENT_REQUESTS_PER_INSTANCE),
-                    liveness_probe=_probe(initial_delay="PT30S"),
-                    readiness_probe=_probe(initial_delay="PT10S"),
-                ),
-                tags={**settings.tags, "slot": slot},
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=MODEL_OWNED_BY_RELEASE),
-            )
-            for slot in SLOTS
-        }
-        self.name = endpoint.name
-        self.scoring_uri = endpoint.properties.scoring_uri
+        self.name = self.endpoint.endpoint_name
+        self.scoring_uri = self.endpoint.scoring_uri
         self.register_outputs({"name": self.name, "scoring_uri": self.scoring_uri})
 
 
-def slot_model_id(workspace_id: pulumi.Input[str], reference: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The ARM id a deployment's `model` takes for `azureml:<name>:<version>` in this workspace;
-    an ARM id or an `azureml://` registry path is already one and passes through."""
-    def resolve(args: list[str]) -> str:
-        workspace, ref = args
-        short = SHORT_REFERENCE.match(ref)
-        if short is None:
-            return ref
-        return f"{workspace}/models/{short.group('name')}/versions/{short.group('version')}"
-    return pulumi.Output.all(workspace_id, reference).apply(resolve)
-
-
-def _probe(initial_delay: str) -> ml.ProbeSettingsArgs:
-    return ml.ProbeSettingsArgs(initial_delay=initial_delay, period="PT10S", timeout="PT2S",
-                                failure_threshold=3, success_threshold=1)
+def slot_serving(settings: StackSettings, workspace: WorkspaceSettings, code_id: pulumi.Input[str],
+                 environment_id: pulumi.Input[str]) -> pulumi.Output[dict]:
+    """The serving spec (infra/release/serving_spec.py) every slot of this workspace's endpoint runs."""
+    public = settings.network.public_network_access
+    probe = {"period": 10, "timeout": 2, "failure_threshold": 3, "success_threshold": 1}
+    return pulumi.Output.all(code_id, environment_id).apply(lambda ids: {
+        "code_id": ids[0],
+        "environment_id": ids[1],
+        "scoring_script": SCORING_SCRIPT,
+        "instance_type": workspace.endpoint.instance_type,
+        "instance_count": workspace.endpoint.instance_count,
+        "environment_variables": {"WORKER_COUNT": str(CONCURRENT_REQUESTS_PER_INSTANCE)},
+        "request_timeout_ms": REQUEST_TIMEOUT_MS,
+        "max_concurrent_requests_per_instance": CONCURRENT_REQUESTS_PER_INSTANCE,
+        "liveness_probe": {**probe, "initial_delay": 30},
+        "readiness_probe": {**probe, "initial_delay": 10},
+        "app_insights_enabled": True,
+        "egress_public_network_access": "enabled" if public else "disabled",
+    })

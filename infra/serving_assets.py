@@ -1,8 +1,15 @@
 """The serving code and inference environment of a workspace, as versioned Azure ML assets.
 
-Both versions are derived from the content of `serving/`, so a change to the scoring code or the
-environment makes a new version and an unchanged tree declares nothing new. The code is uploaded
-as blobs to the shared storage account and registered as a code version pointing at them.
+Both versions are derived from the content of what the scoring runtime uses, so a change to the
+scoring code or the environment makes a new version and an unchanged tree declares nothing new.
+Only SCORING_FILES are uploaded (score.py, what it imports, the OpenAPI documents the inference
+server answers with): editing development tooling under `serving/` changes nothing in Azure.
+
+Versions are part of a resource's identity, so a new version replaces the resource, and
+azure-native replaces delete-first. Every versioned resource here is `retain_on_delete`: the
+engine then drops the old version from the stack without deleting it in Azure, so the assets a
+live or idle slot references stay (the registry is the audit trail), and the new version exists
+before the release that moves a slot onto it runs (its ids are the release's inputs).
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from pulumi_azure_native import storage
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 ENVIRONMENT_SPEC_NAME = "environment.yaml"
-CODE_SUFFIXES = {".py", ".json"}
+# The scoring runtime: score.py and the modules it imports, and the OpenAPI documents azmlinfsrv serves.
+SCORING_FILES = ("score.py", "artifact_location.py", "classifier.py", "scoring_request.py", "scoring_settings.py",
+                 "swagger.json", "swagger3.json", "swagger3.1.json")
 
 
 @dataclass(frozen=True)
@@ -43,11 +52,11 @@ class ServingSource:
             raise ValueError(f"{spec_path}: missing {', '.join(missing)}; accepted: an Azure ML environment "
                              "YAML with `image` (base image) and `conda_file` (path beside it)")
         conda_text = (spec_path.parent / spec["conda_file"]).read_text(encoding="utf-8")
-        files = tuple(sorted(
-            (path.relative_to(serving_dir).as_posix(), path) for path in serving_dir.rglob("*")
-            if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts
-            and "environment" not in path.relative_to(serving_dir).parts
-        ))
+        missing_files = [name for name in SCORING_FILES if not (serving_dir / name).is_file()]
+        if missing_files:
+            raise FileNotFoundError(f"{serving_dir}: missing scoring files {', '.join(missing_files)}; "
+                                    f"accepted: a serving folder holding {', '.join(SCORING_FILES)}")
+        files = tuple(sorted((name, serving_dir / name) for name in SCORING_FILES))
         return cls(
             code_files=files,
             code_version=_digest((name, path.read_bytes()) for name, path in files),
@@ -73,7 +82,7 @@ class ServingAssets(pulumi.ComponentResource):
                  code_container_name: pulumi.Input[str],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:ServingAssets", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         environment = ml.EnvironmentVersion(
             f"{name}-environment",
             name="hate-speech-serving",
@@ -109,7 +118,7 @@ class ServingAssets(pulumi.ComponentResource):
                     "https://", storage_account_name, ".blob.core.windows.net/", code_container_name, "/", prefix),
                 "description": "scoring code of serving/",
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=blobs),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=blobs, retain_on_delete=True),
         )
         self.environment_id = environment.id
         self.code_id = code.id

@@ -11,8 +11,8 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from infra.compute import ComputeClusters
-from infra.endpoint import OnlineEndpoint, slot_model_id
-from infra.release import ModelRelease, ModelVersion, register_candidate, rollout_steps
+from infra.endpoint import SLOTS, OnlineEndpoint, slot_serving
+from infra.release import ModelRelease, register_candidate, rollout_steps
 from infra.rbac import AccessControl
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
@@ -35,17 +35,8 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
                                shared.code_container_name)
         coordinates = {"subscription_id": _subscription_id(), "resource_group": shared.resource_group_name,
                        "workspace_name": ml_workspace.name}
+        endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", settings, workspace, coordinates)
         release = workspace.release if workspace.release and workspace.release.candidate else None
-        candidate = None
-        if release:
-            candidate = register_candidate(workspace.name, **coordinates, model_name=release.model_name,
-                                           candidate=release.candidate,
-                                           opts=pulumi.ResourceOptions(parent=ml_workspace))
-        endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", settings, workspace, ml_workspace.name,
-                                  shared.resource_group_name,
-                                  model=_slot_model(ml_workspace.id, workspace.endpoint.bootstrap_model, release,
-                                                    candidate),
-                                  environment_id=assets.environment_id, code_id=assets.code_id)
         outputs = {
             "workspace_name": ml_workspace.name,
             "workspace_id": ml_workspace.id,
@@ -53,10 +44,14 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
             "scoring_uri": endpoint.scoring_uri,
         }
         if release:
+            candidate = register_candidate(workspace.name, **coordinates, model_name=release.model_name,
+                                           candidate=release.candidate,
+                                           opts=pulumi.ResourceOptions(parent=ml_workspace))
             released = ModelRelease(f"{workspace.name}-release", model_version=candidate, **coordinates,
                                     endpoint_name=endpoint.name, model_name=release.model_name,
-                                    evaluation_data=release.evaluation_data, **_release_options(release),
-                                    depends_on=list(endpoint.slots.values()))
+                                    evaluation_data=release.evaluation_data, slots=SLOTS,
+                                    serving=slot_serving(settings, workspace, assets.code_id, assets.environment_id),
+                                    **_release_options(release))
             outputs["release"] = {
                 "candidate_version": released.model_version.version,
                 "winner": released.selection.winner,
@@ -78,22 +73,13 @@ def _subscription_id() -> pulumi.Output[str]:
     return authorization.get_client_config_output().subscription_id
 
 
-def _slot_model(workspace_id: pulumi.Input[str], bootstrap_model: str | None, release: ReleaseSettings | None,
-                candidate: ModelVersion | None) -> pulumi.Output[str]:
-    """What a new slot serves at creation: the release candidate, registered in the same update, else
-    the bootstrap model, which must be registered already. So a new stack comes up with its first
-    release. The release provider owns the slots' model from then on (the slots ignore changes to it)."""
-    if candidate is not None:
-        return slot_model_id(workspace_id, candidate.version.apply(lambda v: f"azureml:{release.model_name}:{v}"))
-    return slot_model_id(workspace_id, bootstrap_model)
-
-
 def _release_options(release: ReleaseSettings) -> dict:
     return {
         "rollout": rollout_steps(release.rollout.mirror_percent, release.rollout.canary_percents),
         "hold_seconds": release.rollout.hold_seconds,
         "require_approval": release.require_approval,
         "approved_version": release.approved_version,
+        "approved_serving_version": release.approved_serving_version,
         "compare_settings": {"alpha": release.alpha, "min_delta": release.min_delta,
                              "max_category_recall_drop": release.max_category_recall_drop,
                              "max_latency_factor": release.max_latency_factor},

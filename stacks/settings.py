@@ -35,7 +35,6 @@ PREFIX = r"[a-z][a-z0-9]{1,7}"
 SUFFIX = r"[a-z0-9]{2,6}"
 WORKSPACE_NAME = r"[a-z][a-z0-9]{1,11}"
 MODEL_NAME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}"
-MODEL_REFERENCE = r"azureml:[a-zA-Z0-9][a-zA-Z0-9_.-]*:[a-zA-Z0-9_.-]+|azureml://\S+|/subscriptions/\S+"
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,6 @@ class EndpointSettings:
     auth_mode: str
     instance_type: str
     instance_count: int
-    bootstrap_model: str | None
 
 
 @dataclass(frozen=True)
@@ -99,6 +97,7 @@ class ReleaseSettings:
     rollout: RolloutSettings
     require_approval: bool
     approved_version: str | None
+    approved_serving_version: str | None  # the serving spec a require-approval stack may put live (the plan shows it)
     alpha: float
     min_delta: float
     max_category_recall_drop: float
@@ -219,8 +218,9 @@ def _access(section: Section) -> AccessSettings:
 
 WORKSPACE_KEYS = {"name", "description", "gpuCluster", "cpuCluster", "endpoint", "release"}
 CLUSTER_KEYS = {"vmSize", "minNodes", "maxNodes", "idleSeconds", "lowPriority"}
-ENDPOINT_KEYS = {"authMode", "instanceType", "instanceCount", "bootstrapModel"}
+ENDPOINT_KEYS = {"authMode", "instanceType", "instanceCount"}
 RELEASE_KEYS = {"modelName", "candidate", "evaluationData", "rollout", "requireApproval", "approvedVersion",
+                "approvedServingVersion",
                 "alpha", "minDelta", "maxCategoryRecallDrop", "maxLatencyFactor"}
 
 
@@ -228,12 +228,6 @@ def _workspace(section: Section, problems: Problems) -> WorkspaceSettings | None
     if not section.valid:
         return None
     release = section.raw.get("release")
-    endpoint = section.raw.get("endpoint")
-    has_candidate = isinstance(release, dict) and bool(release.get("candidate"))
-    if not has_candidate and isinstance(endpoint, dict) and not endpoint.get("bootstrapModel"):
-        problems.missing(f"{section.key('endpoint')}.bootstrapModel",
-                         "a registered model for the slots (e.g. azureml:hate-speech-pt:1) while the "
-                         "workspace has no release candidate to provide one")
     return WorkspaceSettings(
         name=section.string("name", pattern=WORKSPACE_NAME,
                             accepted="2-12 lowercase letters and digits, starting with a letter"),
@@ -264,8 +258,6 @@ def _endpoint(section: Section) -> EndpointSettings:
         auth_mode=section.choice("authMode", AUTH_MODES, default="key"),
         instance_type=section.string("instanceType", pattern=VM_SIZE, accepted=VM_SIZE_ACCEPTED),
         instance_count=section.integer("instanceCount", default=1, minimum=1, maximum=20),
-        bootstrap_model=section.string("bootstrapModel", default=None, pattern=MODEL_REFERENCE,
-                                       accepted="a model reference such as azureml:hate-speech-pt:1"),
     )
 
 
@@ -291,6 +283,7 @@ def _release(section: Section) -> ReleaseSettings:
         rollout=RolloutSettings(mirror_percent=mirror, canary_percents=canary, hold_seconds=hold),
         require_approval=section.boolean("requireApproval", default=False),
         approved_version=_version(section, "approvedVersion"),
+        approved_serving_version=_version(section, "approvedServingVersion"),
         alpha=_number(section, "alpha", 0.05, lambda v: 0 < v < 1, "a significance level strictly between 0 and 1"),
         min_delta=_fraction(section, "minDelta", 0.01),
         max_category_recall_drop=_fraction(section, "maxCategoryRecallDrop", 0.05),

@@ -38,9 +38,16 @@ Semantics callers rely on:
   endpoint back and waits for the long-running operation; `mirror_traffic=None` means no mirror
   traffic. It always writes (callers skip it when nothing changes). A 409 (endpoint updating) retries
   the whole read-modify-write, so the PUT never carries a stale body.
-- set_deployment_model GETs the live deployment, changes only the model (an ARM id such as
-  ModelVersion.id, or "azureml:<name>:<version>"), PUTs it and waits; a failed provisioning raises
-  AzureMLError (not retried: the service already tried).
+- create_endpoint PUTs a new endpoint with no traffic and waits; it refuses (AzureMLError 409) to
+  touch an endpoint that exists already. update_endpoint GETs the live endpoint, changes only its
+  auth mode, description, public network access and tags, and PUTs the whole endpoint back: the
+  REST API documents no default for an omitted `traffic` (a whole-body PUT carries what it is
+  given), so the live traffic and mirror traffic always travel in the body they were read in.
+  delete_endpoint deletes the endpoint and waits (Azure ML deletes its deployments with it).
+- put_deployment creates a deployment or replaces everything it serves (model, code, environment,
+  instance type, request settings, probes, variables, tags) with a DeploymentSpec in one PUT and
+  waits; set_deployment_capacity GETs the live deployment, changes only its instance count and
+  PUTs it back. A failed provisioning raises AzureMLError (not retried: the service already tried).
 - invoke posts `payload` as JSON to the endpoint's scoring URI with the `azureml-model-deployment`
   header naming `deployment` (azure-ai-ml authenticates by the endpoint's auth mode: the key from
   listKeys, an AMLToken from its token route, or an Entra token for https://ml.azure.com from the
@@ -67,7 +74,9 @@ __all__ = [
     "AzureMLError",
     "AzureMLGateway",
     "Deployment",
+    "DeploymentSpec",
     "Endpoint",
+    "EndpointSettings",
     "ModelVersion",
     "NotFound",
     "RetryPolicy",
@@ -112,6 +121,47 @@ class Endpoint:
     scoring_uri: Optional[str]
     deployments: tuple = ()
     auth_mode: Optional[str] = None
+    public_network_access: Optional[str] = None
+    description: str = ""
+    tags: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """What an endpoint is, apart from its traffic: azure-ai-ml's spellings (auth_mode key, aad_token or
+    aml_token; public_network_access enabled or disabled)."""
+    auth_mode: str
+    public_network_access: str
+    description: str = ""
+    tags: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Probe:
+    initial_delay: int
+    period: int
+    timeout: int
+    failure_threshold: int
+    success_threshold: int
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """Everything a managed deployment serves and runs on, written in one PUT (seconds for durations)."""
+    model_id: str
+    code_id: str
+    scoring_script: str
+    environment_id: str
+    instance_type: str
+    instance_count: int
+    environment_variables: dict
+    request_timeout_ms: int
+    max_concurrent_requests_per_instance: int
+    liveness_probe: Probe
+    readiness_probe: Probe
+    app_insights_enabled: bool = True
+    egress_public_network_access: Optional[str] = None  # None: not sent (workspaces with a managed network)
+    tags: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,6 +172,9 @@ class Deployment:
     provisioning_state: str
     instance_type: Optional[str]
     instance_count: Optional[int]
+    code_id: Optional[str] = None
+    environment_id: Optional[str] = None
+    tags: dict = field(default_factory=dict)
 
 
 class AzureMLGateway:
@@ -300,23 +353,86 @@ class AzureMLGateway:
                              lambda: self._ml.online_deployments.get(name=name, endpoint_name=endpoint))
         return None if entity is None else _deployment_from_entity(entity, endpoint)
 
-    def set_deployment_model(self, endpoint: str, deployment: str, model_id: str) -> Deployment:
-        _require_text("endpoint", endpoint)
-        _require_text("deployment", deployment)
-        _require_text("model_id", model_id)
+    def create_endpoint(self, name: str, settings: EndpointSettings) -> Endpoint:
+        _require_text("name", name)
+        resource = f"online endpoint {name}"
+
+        def create():
+            from azure.ai.ml.entities import IdentityConfiguration, ManagedOnlineEndpoint
+
+            if self._maybe_entity(lambda: self._ml.online_endpoints.get(name)) is not None:
+                raise AzureMLError("create_endpoint", resource, 409,
+                                   "the endpoint exists already; import it (`pulumi import`) instead of creating it")
+            entity = ManagedOnlineEndpoint(name=name, auth_mode=settings.auth_mode, description=settings.description,
+                                           tags=dict(settings.tags),
+                                           public_network_access=settings.public_network_access,
+                                           identity=IdentityConfiguration(type="system_assigned"))
+            return _endpoint_from_entity(self._ml.online_endpoints.begin_create_or_update(entity).result())
+
+        return self._call("create_endpoint", resource, create, busy_conflicts=True)
+
+    def update_endpoint(self, name: str, settings: EndpointSettings) -> Endpoint:
+        _require_text("name", name)
 
         def read_modify_write():
-            live = self._ml.online_deployments.get(name=deployment, endpoint_name=endpoint)
-            live.model = model_id
+            live = self._ml.online_endpoints.get(name)
+            deployments = tuple(sorted(set(live.traffic) | set(live.mirror_traffic or {})))
+            live.auth_mode = settings.auth_mode
+            live.description = settings.description
+            live.public_network_access = settings.public_network_access
+            live.tags = dict(settings.tags)
+            done = self._ml.online_endpoints.begin_create_or_update(live).result()
+            return _endpoint_from_entity(done, deployments=deployments)
+
+        return self._call("update_endpoint", f"online endpoint {name}", read_modify_write, busy_conflicts=True)
+
+    def delete_endpoint(self, name: str) -> None:
+        _require_text("name", name)
+        self._call("delete_endpoint", f"online endpoint {name}",
+                   lambda: self._ml.online_endpoints.begin_delete(name=name).result(), busy_conflicts=True)
+
+    def put_deployment(self, endpoint: str, name: str, spec: DeploymentSpec) -> Deployment:
+        _require_text("endpoint", endpoint)
+        _require_text("name", name)
+        if not isinstance(spec, DeploymentSpec):
+            raise TypeError(f"spec is {type(spec).__name__}; accepted: DeploymentSpec")
+
+        def write():
+            poller = self._ml.online_deployments.begin_create_or_update(_deployment_entity(endpoint, name, spec))
+            try:
+                return poller.result()
+            except Exception as err:
+                raise _provisioning_failure("put_deployment", err, endpoint, name) from err
+
+        entity = self._call("put_deployment", f"deployment {endpoint}/{name}", write, busy_conflicts=True)
+        return _deployment_from_entity(entity, endpoint)
+
+    def set_deployment_capacity(self, endpoint: str, name: str, instance_count: int) -> Deployment:
+        _require_text("endpoint", endpoint)
+        _require_text("name", name)
+        if isinstance(instance_count, bool) or not isinstance(instance_count, int) or instance_count < 1:
+            raise ValueError(f"instance_count is {instance_count!r}; accepted: an integer >= 1")
+
+        def read_modify_write():
+            live = self._ml.online_deployments.get(name=name, endpoint_name=endpoint)
+            live.instance_count = instance_count
             poller = self._ml.online_deployments.begin_create_or_update(live)
             try:
                 return poller.result()
             except Exception as err:
-                raise _provisioning_failure(err, endpoint, deployment) from err
+                raise _provisioning_failure("set_deployment_capacity", err, endpoint, name) from err
 
-        entity = self._call("set_deployment_model", f"deployment {endpoint}/{deployment}", read_modify_write,
+        entity = self._call("set_deployment_capacity", f"deployment {endpoint}/{name}", read_modify_write,
                             busy_conflicts=True)
         return _deployment_from_entity(entity, endpoint)
+
+    def _maybe_entity(self, fn: Callable[[], Any]):
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return fn()
+        except ResourceNotFoundError:
+            return None
 
     def invoke(self, endpoint: str, deployment: str, payload: dict) -> Any:
         _require_text("endpoint", endpoint)
@@ -396,30 +512,63 @@ def _endpoint_from_entity(entity: Any, deployments: Optional[tuple] = None) -> E
         scoring_uri=entity.scoring_uri,
         deployments=tuple(sorted(deployments)),
         auth_mode=getattr(entity, "auth_mode", None),
+        public_network_access=(str(entity.public_network_access).lower()
+                               if getattr(entity, "public_network_access", None) else None),
+        description=str(getattr(entity, "description", None) or ""),
+        tags=dict(getattr(entity, "tags", None) or {}),
     )
+
+
+def _asset_id(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) or value is None else getattr(value, "id", None)
 
 
 def _deployment_from_entity(entity: Any, endpoint: str) -> Deployment:
-    model = entity.model
-    model_id = model if isinstance(model, str) or model is None else getattr(model, "id", None)
+    code = getattr(entity, "code_configuration", None)
     return Deployment(
         name=entity.name,
         endpoint=endpoint,
-        model_id=model_id,
+        model_id=_asset_id(entity.model),
         provisioning_state=_state(entity.provisioning_state),
         instance_type=entity.instance_type,
         instance_count=entity.instance_count,
+        code_id=_asset_id(getattr(code, "code", None)),
+        environment_id=_asset_id(getattr(entity, "environment", None)),
+        tags=dict(entity.tags or {}),
     )
 
 
-def _provisioning_failure(err: Exception, endpoint: str, deployment: str) -> Exception:
+def _deployment_entity(endpoint: str, name: str, spec: DeploymentSpec):
+    from azure.ai.ml.entities import (CodeConfiguration, DefaultScaleSettings, ManagedOnlineDeployment,
+                                      OnlineRequestSettings, ProbeSettings)
+
+    def probe(p: Probe) -> ProbeSettings:
+        return ProbeSettings(initial_delay=p.initial_delay, period=p.period, timeout=p.timeout,
+                             failure_threshold=p.failure_threshold, success_threshold=p.success_threshold)
+
+    optional = {}
+    if spec.egress_public_network_access is not None:
+        optional["egress_public_network_access"] = spec.egress_public_network_access
+    return ManagedOnlineDeployment(
+        name=name, endpoint_name=endpoint, model=spec.model_id,
+        code_configuration=CodeConfiguration(code=spec.code_id, scoring_script=spec.scoring_script),
+        environment=spec.environment_id, instance_type=spec.instance_type, instance_count=spec.instance_count,
+        environment_variables=dict(spec.environment_variables), app_insights_enabled=spec.app_insights_enabled,
+        request_settings=OnlineRequestSettings(
+            request_timeout_ms=spec.request_timeout_ms,
+            max_concurrent_requests_per_instance=spec.max_concurrent_requests_per_instance),
+        liveness_probe=probe(spec.liveness_probe), readiness_probe=probe(spec.readiness_probe),
+        scale_settings=DefaultScaleSettings(), tags=dict(spec.tags), **optional)
+
+
+def _provisioning_failure(operation: str, err: Exception, endpoint: str, deployment: str) -> Exception:
     """A long-running operation that ended Failed is final: do not retry it."""
     from azure.core.exceptions import HttpResponseError
 
     if isinstance(err, HttpResponseError) and err.status_code in (200, 201, 202, None):
         odata = getattr(err, "error", None)
         message = getattr(odata, "message", None) or str(err.message or err).strip().splitlines()[0]
-        return AzureMLError("set_deployment_model", f"deployment {endpoint}/{deployment}", err.status_code,
+        return AzureMLError(operation, f"deployment {endpoint}/{deployment}", err.status_code,
                             f"provisioning failed: {message}", code=getattr(odata, "code", None))
     return err
 

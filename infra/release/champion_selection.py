@@ -1,7 +1,8 @@
 """ChampionSelection: decides, with evidence, whether a challenger should replace the production model.
 
-The production model is what the endpoint serves (the deployment with the most live traffic), not
-what a tag claims. Both models are scored as local folders by `model.compare.compare` on the
+The production model is the version the registry tags `production` (the traffic resource keeps
+that tag true, and refuses to release over an endpoint someone else changed), never a guess from
+traffic shares. Both models are scored as local folders by `model.compare.compare` on the
 evaluation data (true labels, McNemar's test, guardrails); the whole decision is stored in the
 resource's outputs: `pulumi stack export` carries why a release happened or did not, and
 `pulumi stack history` records the update that made (or kept) each decision; the audit report
@@ -27,6 +28,7 @@ from .content import file_sha256, is_remote
 from .fields import FieldReader, InvalidInputs
 from .gateways import gateway_for
 from .live import read_live
+from .stages import production_version
 from .values import is_unknown, plain, without_engine_keys
 from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
 
@@ -111,8 +113,8 @@ def decide(spec: dict) -> dict:
     """Score production against the challenger and return the decision outputs."""
     gateway = gateway_for(workspace_ref(spec))
     model_name, challenger_version = spec["model_name"], spec["challenger_version"]
-    live = read_live(gateway, spec["endpoint_name"])
-    champion_version = live.version(live.serving_slot(), model_name)
+    read_live(gateway, spec["endpoint_name"])   # the endpoint must exist
+    champion_version = production_version(gateway, model_name)
     if champion_version == challenger_version:
         return _summary({"winner": CHALLENGER, "p_value": None, "compared": False,
                          "reason": f"version {challenger_version} is already the production model"},

@@ -1,11 +1,16 @@
-"""EndpointTraffic: the only owner of an online endpoint's traffic (design decision 5).
+"""EndpointTraffic: the only owner of what an online endpoint serves (design decision 5).
 
-From a champion/challenger decision and the stack's rollout and approval settings it puts the
-winner on the slot without live traffic, smoke-tests it through the endpoint, moves traffic in the
-stack's steps, and keeps the registry's stage tags true (see traffic_release.py for the safety
-rules). `read` reports the live traffic, what each slot serves and the stage tags, so a manual
-change shows on refresh and the next `up` puts the declared state back. Deleting the resource
-leaves traffic exactly as it is.
+It owns the endpoint's traffic and its two slots' deployments whole: model, scoring code,
+environment, instance type, request settings and probes (`serving`, see serving_spec.py). From a
+champion/challenger decision and the stack's rollout and approval settings it puts the winner, or
+the live model under a new serving spec, on the slot without traffic, smoke-tests it through the
+endpoint, moves traffic in the stack's steps, and keeps the registry's stage tags true (see
+traffic_release.py for the safety rules). `read` reports the live traffic, what each slot serves
+and the stage tags, so `pulumi refresh` (or `preview --refresh`) shows a manual change as drift;
+an `up` refuses to act on an endpoint whose traffic someone else changed until a refresh accepts
+it. Deleting the resource leaves traffic and deployments exactly as they are.
+
+Its id is `<endpoint ARM id>/traffic`.
 """
 from __future__ import annotations
 
@@ -19,16 +24,18 @@ from .fields import DEPLOYMENT_PATTERN, FieldReader, InvalidInputs
 from .gateways import gateway_for
 from .live import EndpointMissing
 from .rollout import read_rollout
+from .serving_spec import read_serving, serving_version
 from .smoke import default_payload
 from .stages import PRODUCTION, STAGED
-from .traffic_release import CHALLENGER, TrafficRelease, declared_state, intent, slots_serving
+from .traffic_release import CHALLENGER, TrafficRelease, declared_state, intent, serving_approved, slots_serving
 from .values import is_unknown, percentages, plain, without_engine_keys
 from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
 
 RESOURCE = "EndpointTraffic"
 REPLACE_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name", "model_name")
 DECLARED_FIELDS = ("slots", "challenger_version", "winner", "champion_version", "require_approval",
-                   "approved_version", "rollout", "hold_seconds", "smoke_payload")
+                   "approved_version", "approved_serving_version", "rollout", "hold_seconds", "smoke_payload",
+                   "serving")
 DEFAULT_SLOTS = ("blue", "green")
 MAX_HOLD_SECONDS = 3600
 
@@ -74,6 +81,10 @@ def _check_inputs(props: dict, deciding: bool = False) -> tuple[dict, list[tuple
     checked["champion_version"] = reader.name("champion_version", required=False)
     checked["require_approval"] = reader.boolean("require_approval", False)
     checked["approved_version"] = reader.name("approved_version", required=False)
+    checked["approved_serving_version"] = reader.name("approved_serving_version", required=False)
+    checked["serving"] = read_serving(reader)
+    serving = checked["serving"]
+    checked["serving_version"] = serving if is_unknown(serving) or serving is None else serving_version(serving)
     checked["rollout"] = read_rollout(reader)
     checked["hold_seconds"] = reader.number("hold_seconds", 0, 0, MAX_HOLD_SECONDS)
     checked["smoke_payload"] = _read_payload(reader)
@@ -95,12 +106,16 @@ def drifted(spec: dict, observed: dict) -> list[str]:
     slot_models = observed.get("slot_models") or {}
     stages = observed.get("stages") or {}
     traffic, mirror = percentages(observed.get("traffic")), percentages(observed.get("mirror_traffic"))
+    slot_serving = observed.get("slot_serving") or {}
     holding = {version: slots_serving(version, slot_models, spec["model_name"])
                for version in (declared.live, declared.staged) if version}
     problems = []
     if declared.live is not None:
         if mirror or len(traffic) != 1 or next(iter(traffic)) not in holding[declared.live]:
             problems.append(f"traffic {traffic} mirror {mirror}; declared: {declared.live} alone at 100%")
+        elif serving_approved(spec) and slot_serving.get(next(iter(traffic))) != spec["serving_version"]:
+            problems.append(f"the live slot runs serving version {slot_serving.get(next(iter(traffic)))!r}; "
+                            f"declared: {spec['serving_version']}")
         if stages.get(declared.live) != PRODUCTION:
             problems.append(f"{declared.live} is tagged {stages.get(declared.live)!r}; declared: {PRODUCTION}")
     if declared.staged is not None:
@@ -111,8 +126,10 @@ def drifted(spec: dict, observed: dict) -> list[str]:
     return problems
 
 
-def _run(spec: dict) -> dict:
-    release = TrafficRelease(gateway_for(workspace_ref(spec)), spec)
+def _run(spec: dict, recorded: dict | None = None) -> dict:
+    """Converge; `recorded` is the state of the previous run (None on create)."""
+    expected = None if recorded is None else (recorded.get("traffic") or {}, recorded.get("mirror_traffic") or {})
+    release = TrafficRelease(gateway_for(workspace_ref(spec)), spec, expected)
     declared = release.converge()
     observed = release.observe(declared)
     return {**spec, **observed, "declared_live_version": declared.live, "note": declared.note,
@@ -138,13 +155,18 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         spec = _spec(props)
         outputs = _run(spec)
-        return dynamic.CreateResult(f"{spec['workspace_name']}/{spec['endpoint_name']}/traffic", outputs)
+        return dynamic.CreateResult(traffic_id(spec), outputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        return dynamic.UpdateResult(_run(_spec(news)))
+        return dynamic.UpdateResult(_run(_spec(news), plain(olds)))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         state = without_engine_keys(props)
+        if not state:
+            raise InvalidInputs(RESOURCE, [("id", f"importing {id_!r}: an EndpointTraffic holds a champion/challenger "
+                                                  "decision and rollout settings that Azure does not record; it "
+                                                  "cannot be imported. Declare it and run `pulumi up`: it starts "
+                                                  "from the endpoint as it is")])
         spec = _spec(state)
         release = TrafficRelease(gateway_for(workspace_ref(spec)), spec)
         try:
@@ -155,6 +177,12 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Traffic stays exactly as it is: removing the owner must not take the endpoint down."""
+
+
+def traffic_id(spec: dict) -> str:
+    return (f"/subscriptions/{spec['subscription_id']}/resourceGroups/{spec['resource_group']}/providers/"
+            f"Microsoft.MachineLearningServices/workspaces/{spec['workspace_name']}/onlineEndpoints/"
+            f"{spec['endpoint_name']}/traffic")
 
 
 class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"):
@@ -177,6 +205,8 @@ class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"
                  winner: pulumi.Input[str], champion_version: pulumi.Input[Optional[str]],
                  slots: Sequence[str] = DEFAULT_SLOTS, require_approval: bool = False,
                  approved_version: Optional[pulumi.Input[str]] = None,
+                 approved_serving_version: Optional[pulumi.Input[str]] = None,
+                 serving: Optional[pulumi.Input[dict]] = None,
                  rollout: Optional[Sequence[dict]] = None, hold_seconds: float = 0,
                  smoke_payload: Optional[dict] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
@@ -185,10 +215,11 @@ class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"
             "workspace_name": workspace_name, "endpoint_name": endpoint_name, "model_name": model_name,
             "slots": list(slots), "challenger_version": challenger_version, "winner": winner,
             "champion_version": champion_version, "require_approval": require_approval,
-            "approved_version": approved_version, "rollout": list(rollout or []), "hold_seconds": hold_seconds,
+            "approved_version": approved_version, "approved_serving_version": approved_serving_version,
+            "serving": serving, "serving_version": None, "rollout": list(rollout or []), "hold_seconds": hold_seconds,
             "smoke_payload": smoke_payload or default_payload(),
             "live_version": None, "staged_version": None, "traffic": None, "mirror_traffic": None,
-            "slot_models": None, "stages": None, "declared_live_version": None, "intent": None, "note": None,
+            "slot_models": None, "slot_serving": None, "stages": None, "declared_live_version": None, "intent": None, "note": None,
             "last_run": None,
         }
         super().__init__(EndpointTrafficProvider(), resource_name, props, opts)

@@ -20,12 +20,6 @@ class LiveEndpoint:
     mirror: dict[str, int]
     deployments: dict = field(default_factory=dict)   # slot -> gateway Deployment | None
 
-    def serving_slot(self) -> str | None:
-        """The slot with the most live traffic (None when no traffic is live)."""
-        if not self.traffic:
-            return None
-        return max(sorted(self.traffic), key=lambda slot: self.traffic[slot])
-
     def model_id(self, slot: str | None) -> str | None:
         deployment = self.deployments.get(slot) if slot else None
         return deployment.model_id if deployment is not None else None
@@ -39,6 +33,16 @@ class LiveEndpoint:
             return None
         slots = [s for s in sorted(self.deployments) if self.version(s, model_name) == version]
         return max(slots, key=lambda s: self.traffic.get(s, 0)) if slots else None
+
+    def runs(self, slot: str | None, version: str | None, model_name: str, serving: dict) -> bool:
+        """The slot serves `version` of `model_name` under the serving spec `serving`, and is healthy."""
+        from .serving_spec import runs_spec
+
+        return (slot is not None and version is not None and self.version(slot, model_name) == version
+                and runs_spec(self.deployments.get(slot), serving) and self.healthy(slot))
+
+    def carries_traffic(self, slot: str) -> bool:
+        return bool(self.traffic.get(slot) or self.mirror.get(slot))
 
     def healthy(self, slot: str) -> bool:
         deployment = self.deployments.get(slot)

@@ -2,9 +2,9 @@
 
     ModelVersion (candidate folder) -> ChampionSelection (vs what the endpoint serves) -> EndpointTraffic
 
-The candidate's ModelVersion is declared first and on its own (`register_candidate`): a new
-endpoint's slots are created serving it, so it must exist before them. The selection and the
-traffic come after the endpoint and its slots (`depends_on`).
+The candidate's ModelVersion is declared on its own (`register_candidate`), parented to its
+workspace. The selection reads the endpoint by name and the traffic deploys the slots under the
+`serving` spec, so both come after the endpoint and the serving assets they take as inputs.
 """
 from __future__ import annotations
 
@@ -43,13 +43,13 @@ class ModelRelease(pulumi.ComponentResource):
                  workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str], model_name: str,
                  evaluation_data: str, slots: Sequence[str] = DEFAULT_SLOTS,
                  rollout: Sequence[dict] = (), hold_seconds: float = 0, require_approval: bool = False,
-                 approved_version: Optional[str] = None, compare_settings: Optional[dict] = None,
-                 depends_on: Optional[Sequence[pulumi.Resource]] = None,
+                 approved_version: Optional[str] = None, approved_serving_version: Optional[str] = None,
+                 serving: Optional[pulumi.Input[dict]] = None, compare_settings: Optional[dict] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("mlops:release:ModelRelease", name, None, opts)
         workspace = {"subscription_id": subscription_id, "resource_group": resource_group,
                      "workspace_name": workspace_name}
-        child = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or []))
+        child = pulumi.ResourceOptions(parent=self)
         self.model_version = model_version
         self.selection = ChampionSelection(
             f"{name}-selection", **workspace, endpoint_name=endpoint_name, model_name=model_name,
@@ -59,7 +59,8 @@ class ModelRelease(pulumi.ComponentResource):
             f"{name}-traffic", **workspace, endpoint_name=endpoint_name, model_name=model_name,
             challenger_version=self.model_version.version, winner=self.selection.winner,
             champion_version=self.selection.champion_version, slots=slots, require_approval=require_approval,
-            approved_version=approved_version, rollout=rollout, hold_seconds=hold_seconds, opts=child)
+            approved_version=approved_version, approved_serving_version=approved_serving_version, serving=serving,
+            rollout=rollout, hold_seconds=hold_seconds, opts=child)
         self.register_outputs({
             "candidate_version": self.model_version.version,
             "winner": self.selection.winner,

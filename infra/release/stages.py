@@ -52,6 +52,15 @@ def set_stages(gateway, model_name: str, production: str | None, staged: str | N
     return written
 
 
+def production_version(gateway, model_name: str) -> str | None:
+    """The version the registry tags `production` (the champion), None before the first release."""
+    tagged = sorted(v.version for v in gateway.list_model_versions(model_name) if v.tags.get(STAGE_TAG) == PRODUCTION)
+    if len(tagged) > 1:
+        raise LookupError(f"model {model_name}: versions {tagged} are all tagged {STAGE_TAG}={PRODUCTION}; "
+                          f"exactly one may be. Tag all but the live one {SURPASSED} and run `pulumi up` again")
+    return tagged[0] if tagged else None
+
+
 def stages_of(gateway, model_name: str, versions) -> dict[str, str | None]:
     """The live stage tag of each of `versions` (None: no tag; missing versions are left out)."""
     found = {}

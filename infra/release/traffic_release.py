@@ -5,16 +5,24 @@ Declared state, from the decision and the stack's approval settings:
     staged   a winner that must wait for approval, deployed and smoke-tested in the idle slot. Its
              `staged` tag (stages.py: won, not live) is written when the work on it starts, so a
              failed deployment leaves it `staged` and the next run retries it
+What a slot serves is a model version under a serving spec (serving_spec.py: code, environment,
+instance type, request settings, probes). A new model and a new spec for the live model are both
+releases: deployed to the idle slot, smoke-tested, rolled out in the stack's steps, approved in a
+stack that requires approval (`approved_version` names the model, `approved_serving_version` the
+spec). Only the instance count of the live slot changes in place.
 Safety rules, each enforced here:
-  * a slot gets traffic (live or mirror) only after its deployment is read back healthy and has
-    answered a scoring smoke test through the endpoint;
+  * the champion is the version the registry tags `production`, never a guess from traffic shares;
+  * before every write the live endpoint is read again and must carry exactly the traffic this
+    release last left (its recorded state, or what it wrote since): anything else is someone else's
+    change, and the run stops without writing (ForeignChange; `pulumi refresh` accepts the change);
+  * a slot gets traffic (live or mirror) only after its deployment is read back healthy, running
+    the candidate and its spec, and has answered a scoring smoke test, checked before each write;
   * every traffic map sums to 100 (traffic never drops to zero once something is live);
-  * every endpoint change goes through the gateway's read-modify-write of the live endpoint;
-  * a new model goes to a slot without live traffic (first moving stray traffic back to the live
-    model if a manual change left some there);
-  * on any failure after traffic started to move, traffic goes back to the previous champion and
-    the stage tags back to what they were, then the error is raised: a re-run starts over from the
-    live state and converges, because every step first checks whether it is already done.
+  * a deployment that carries traffic is never written, except its instance count;
+  * on any failure after traffic started to move, the traffic and mirror maps found at the start
+    are restored exactly (wherever the champion served from) and the stage tags put back, then the
+    error is raised: a re-run starts over from the live state and converges, because every step
+    first checks whether it is already done.
 """
 from __future__ import annotations
 
@@ -24,9 +32,10 @@ from dataclasses import dataclass
 from .live import LiveEndpoint, read_live
 from .model_ref import version_in
 from .rollout import describe, plan_steps, traffic_for
+from .serving_spec import SERVING_VERSION_TAG, deployment_spec
 from .smoke import smoke_test
-from .values import is_unknown
-from .stages import PRODUCTION, STAGED, set_stages, stages_of
+from .stages import production_version, set_stages, stages_of
+from .values import is_unknown, percentages
 
 CHALLENGER = "challenger"
 
@@ -41,6 +50,10 @@ class ReleaseFailed(RuntimeError):
 
 class StaleDecision(RuntimeError):
     """The endpoint no longer serves the champion the decision was made against."""
+
+
+class ForeignChange(RuntimeError):
+    """The endpoint's traffic is not what this release last left: someone else changed it."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,15 @@ def declared_state(spec: dict) -> Declared:
     return Declared(challenger, None, f"challenger {challenger} won: it takes all traffic")
 
 
+def serving_approved(spec: dict) -> bool:
+    return not spec["require_approval"] or spec.get("approved_serving_version") == spec["serving_version"]
+
+
+def approval_hint(spec: dict) -> str:
+    return (f"approve with approved_version={spec['challenger_version']} and "
+            f"approved_serving_version={spec['serving_version']}")
+
+
 def intent(spec: dict) -> str:
     """One line for a preview or an offline plan: what an `up` with these inputs will do."""
     if spec.get("winner") is None or any(is_unknown(spec.get(k)) for k in
@@ -73,8 +95,12 @@ def intent(spec: dict) -> str:
         return "decided when the champion/challenger comparison has run"
     declared = declared_state(spec)
     if declared.live == spec["challenger_version"] and declared.live != spec["champion_version"]:
+        if not serving_approved(spec):
+            return f"{declared.note}; staged until its serving spec is approved: {approval_hint(spec)}"
         steps = [describe(step) for step in plan_steps(spec["rollout"], spec["champion_version"] is not None)]
         return f"{declared.note}, in steps: {' -> '.join(steps)}"
+    if declared.staged is not None:
+        return f"{declared.note}; {approval_hint(spec)}"
     return declared.note
 
 
@@ -84,20 +110,39 @@ def slots_serving(version: str, slot_models: dict, model_name: str) -> list[str]
 
 
 class TrafficRelease:
-    """One run of convergence for one EndpointTraffic resource. Lives only inside a provider method."""
+    """One run of convergence for one EndpointTraffic resource. Lives only inside a provider method.
 
-    def __init__(self, gateway, spec: dict, sleep=None):
+    `expected` is the (traffic, mirror) the release last left, from the resource's recorded state;
+    None on create, where the first read sets it."""
+
+    def __init__(self, gateway, spec: dict, expected: tuple[dict, dict] | None = None, sleep=None):
         self.gateway = gateway
         self.spec = spec
         self.sleep = sleep or time.sleep
         self.endpoint = spec["endpoint_name"]
         self.model_name = spec["model_name"]
         self.slots = list(spec["slots"])
+        self.serving = spec["serving"]
+        self.expected = None if expected is None else (percentages(expected[0]), percentages(expected[1]))
         self.log: list[str] = []
 
     # -- reading -------------------------------------------------------------------------------
     def read(self) -> LiveEndpoint:
         return read_live(self.gateway, self.endpoint, self.slots)
+
+    def read_unchanged(self) -> LiveEndpoint:
+        """The live endpoint, which must carry exactly the traffic this release last left."""
+        live = self.read()
+        found = (live.traffic, live.mirror)
+        if self.expected is None:
+            self.expected = found
+        elif found != self.expected:
+            raise ForeignChange(
+                f"endpoint {self.endpoint!r} carries traffic {live.traffic} mirror {live.mirror}, but this release "
+                f"last left traffic {self.expected[0]} mirror {self.expected[1]}: someone else changed it. Nothing "
+                f"was written and traffic is left as it is. To release from the endpoint as it is now, accept the "
+                f"change with `pulumi refresh`, then run `pulumi up` again")
+        return live
 
     def _model_id(self, version: str) -> str:
         model = self.gateway.get_model_version(self.model_name, version)
@@ -107,8 +152,9 @@ class TrafficRelease:
         return model.id
 
     # -- guarded writes ------------------------------------------------------------------------
-    def _verify_slot(self, slot: str, version: str) -> None:
-        """The slot's deployment exists, is healthy, serves `version` and answers a smoke test."""
+    def _verify_slot(self, slot: str, version: str, *, spec_too: bool = True) -> None:
+        """The slot's deployment exists, is healthy, serves `version` (under the serving spec, unless
+        `spec_too` is False: traffic going back to the champion as it runs) and answers a smoke test."""
         deployment = self.gateway.get_deployment(self.endpoint, slot)
         if deployment is None:
             raise UnsafeTrafficChange(f"deployment {slot!r} of endpoint {self.endpoint!r} does not exist")
@@ -116,133 +162,180 @@ class TrafficRelease:
         if not live.healthy(slot):
             raise UnsafeTrafficChange(f"deployment {slot!r} of endpoint {self.endpoint!r} is "
                                       f"{deployment.provisioning_state}, not Succeeded")
-        if live.version(slot, self.model_name) != version:
-            raise UnsafeTrafficChange(f"deployment {slot!r} serves {deployment.model_id}, "
-                                      f"not {self.model_name} version {version}")
+        if live.version(slot, self.model_name) != version or (
+                spec_too and not live.runs(slot, version, self.model_name, self.serving)):
+            raise UnsafeTrafficChange(
+                f"deployment {slot!r} serves {deployment.model_id} with serving version "
+                f"{deployment.tags.get(SERVING_VERSION_TAG)!r}, not {self.model_name} version {version} with serving "
+                f"version {self.spec['serving_version']}")
         smoke_test(self.gateway, self.endpoint, slot, self.spec["smoke_payload"])
 
-    def _set_traffic(self, traffic: dict[str, int], mirror: dict[str, int], why: str) -> None:
+    def _write_traffic(self, traffic: dict[str, int], mirror: dict[str, int], why: str) -> None:
+        self.gateway.set_traffic(self.endpoint, traffic, mirror_traffic=mirror)
+        self.expected = (percentages(traffic), percentages(mirror))
+        self.log.append(f"traffic {traffic} mirror {mirror}: {why}")
+
+    def _move_traffic(self, traffic: dict[str, int], mirror: dict[str, int], onto: str, version: str,
+                      why: str, spec_too: bool = True) -> None:
+        """Re-read the endpoint and check the slot that gains traffic, then write."""
         if sum(traffic.values()) != 100:
             raise UnsafeTrafficChange(f"refusing traffic {traffic}: live traffic must sum to 100")
         if any(traffic.get(slot, 0) for slot in mirror):
             raise UnsafeTrafficChange(f"refusing mirror {mirror}: a mirrored deployment must have no live traffic")
-        self.gateway.set_traffic(self.endpoint, traffic, mirror_traffic=mirror)
-        self.log.append(f"traffic {traffic} mirror {mirror}: {why}")
+        self.read_unchanged()
+        self._verify_slot(onto, version, spec_too=spec_too)
+        self._write_traffic(traffic, mirror, why)
 
     def _deploy(self, slot: str, version: str, live: LiveEndpoint) -> None:
-        """Put `version` on `slot` unless it serves it healthily already; the slot must carry no live traffic.
-
-        A slot that holds `version` but failed provisioning is written again: Azure ML retries the
-        provisioning on a new PUT of the deployment."""
-        if live.version(slot, self.model_name) == version and live.healthy(slot):
+        """Put `version` under the serving spec on `slot` unless it runs it healthily already; the slot must
+        carry no traffic. A slot that failed provisioning is written again: Azure ML retries on a new PUT."""
+        if live.runs(slot, version, self.model_name, self.serving):
             return
-        if live.traffic.get(slot, 0) or live.mirror.get(slot, 0):
-            raise UnsafeTrafficChange(f"deployment {slot!r} still receives traffic; refusing to change its model")
-        self.gateway.set_deployment_model(self.endpoint, slot, self._model_id(version))
-        self.log.append(f"deployment {slot}: model {self.model_name}:{version}")
+        if live.carries_traffic(slot):
+            raise UnsafeTrafficChange(f"deployment {slot!r} still receives traffic; refusing to change what it serves")
+        self.read_unchanged()
+        self.gateway.put_deployment(self.endpoint, slot, deployment_spec(self.serving, self._model_id(version), slot))
+        self.log.append(f"deployment {slot}: model {self.model_name}:{version}, serving {self.spec['serving_version']}")
 
-    def _idle_slot(self, live: LiveEndpoint, keep: str | None) -> str:
-        candidates = [s for s in self.slots if s != keep]
-        if not candidates:
-            raise UnsafeTrafficChange(f"no slot besides {keep!r} among {self.slots}")
-        return min(candidates, key=lambda s: (live.traffic.get(s, 0) + live.mirror.get(s, 0), self.slots.index(s)))
+    def _ensure_capacity(self, slot: str, live: LiveEndpoint) -> None:
+        """Instance count is capacity only: the live slot gets it in place."""
+        deployment = live.deployments.get(slot)
+        wanted = int(self.serving["instance_count"])
+        if deployment is not None and deployment.instance_count != wanted:
+            self.read_unchanged()
+            self.gateway.set_deployment_capacity(self.endpoint, slot, wanted)
+            self.log.append(f"deployment {slot}: {deployment.instance_count} -> {wanted} instances, in place")
 
-    def _consolidate(self, live: LiveEndpoint, slot: str, version: str, why: str) -> LiveEndpoint:
-        """All live traffic on `slot` (which serves `version`), no mirror, if that is not so already."""
-        target = {s: (100 if s == slot else 0) for s in sorted(set(self.slots) | set(live.traffic))}
-        if live.traffic == {slot: 100} and not live.mirror:
-            return live
-        self._verify_slot(slot, version)
-        self._set_traffic(target, {}, why)
-        return self.read()
+    def _idle_slot(self, live: LiveEndpoint, version: str, keep: str | None) -> str | None:
+        """A named slot without traffic for `version`: one that runs it already, else the first free one."""
+        free = [s for s in self.slots if s != keep and not live.carries_traffic(s)]
+        ready = [s for s in free if live.runs(s, version, self.model_name, self.serving)]
+        return (ready or free or [None])[0]
+
+    def _champion_slot(self, live: LiveEndpoint, champion: str | None) -> str | None:
+        """Where live traffic is served from: the deployment serving the champion with the most traffic, else
+        the only deployment with the most traffic."""
+        if not live.traffic:
+            return None
+        serving_champion = [d for d in live.traffic if champion is not None and live.version(d, self.model_name) == champion]
+        candidates = serving_champion or list(live.traffic)
+        top = max(live.traffic[d] for d in candidates)
+        leaders = sorted(d for d in candidates if live.traffic[d] == top)
+        if len(leaders) > 1 and not serving_champion:
+            raise UnsafeTrafficChange(
+                f"traffic {live.traffic} is split evenly between {leaders} and none serves the production version "
+                f"{champion}; put the traffic on the deployment that should serve, then run `pulumi up` again")
+        return leaders[0]
+
+    def _make_room(self, live: LiveEndpoint, version: str, keep: str | None, keep_version: str | None) -> tuple[LiveEndpoint, str, bool]:
+        """An idle slot for `version`, first moving all traffic onto `keep` if both named slots carry some."""
+        slot = self._idle_slot(live, version, keep)
+        if slot is not None:
+            return live, slot, False
+        if keep is None or keep_version is None:
+            raise UnsafeTrafficChange(f"every slot of {self.slots} carries traffic {live.traffic} mirror {live.mirror} "
+                                      f"and no production model serves; refusing to take one")
+        target = {s: (100 if s == keep else 0) for s in sorted(set(self.slots) | set(live.traffic))}
+        self._move_traffic(target, {}, keep, keep_version, f"clear a slot for {version}", spec_too=False)
+        live = self.read()
+        return live, self._idle_slot(live, version, keep), True
 
     # -- the two declared roles ----------------------------------------------------------------
-    def ensure_live(self, version: str) -> None:
-        live = self.read()
-        serving = live.serving_slot()
-        serving_version = live.version(serving, self.model_name)
-        self._refuse_stale_decision(version, serving, serving_version)
-        if serving_version == version:
-            self._consolidate(live, serving, version, f"restore {version} as the only live model")
+    def ensure_live(self, version: str, staged: str | None) -> None:
+        live = self.read_unchanged()
+        champion = production_version(self.gateway, self.model_name)
+        self._refuse_stale_decision(version, champion)
+        serving = self._champion_slot(live, champion)
+        if serving is not None and live.traffic == {serving: 100} and not live.mirror \
+                and live.runs(serving, version, self.model_name, self.serving):
+            self._ensure_capacity(serving, live)
             set_stages(self.gateway, self.model_name, production=version, staged=None)
             return
-        self._promote(live, version, serving, serving_version)
+        if not serving_approved(self.spec):
+            if staged is None:
+                if version != champion:
+                    set_stages(self.gateway, self.model_name, production=champion, staged=version)
+                self._stage(live, version, keep=serving, keep_version=champion)
+                self.log.append(f"{self.model_name}:{version} with serving version {self.spec['serving_version']} "
+                                f"waits for approval: {approval_hint(self.spec)}")
+            return
+        self._promote(live, version, serving, champion)
 
-    def _refuse_stale_decision(self, version: str, serving: str | None, serving_version: str | None) -> None:
+    def _refuse_stale_decision(self, version: str, production: str | None) -> None:
         """A challenger goes live only over the champion it beat (a prod approval can come days later)."""
         champion = self.spec["champion_version"]
-        if version != self.spec["challenger_version"] or serving is None or serving_version in (version, champion):
+        if version != self.spec["challenger_version"] or production in (None, version, champion):
             return
         raise StaleDecision(
-            f"the decision compared {version} with champion {champion}, but endpoint {self.endpoint!r} now "
-            f"serves {self.model_name}:{serving_version} on {serving}; traffic is left as it is. Decide again "
-            f"with `pulumi up --replace <ChampionSelection urn>`")
+            f"the decision compared {version} with champion {champion}, but the registry now tags "
+            f"{self.model_name}:{production} production on endpoint {self.endpoint!r}; traffic is left as it is. "
+            f"Decide again with `pulumi up --replace <ChampionSelection urn>`")
 
     def _promote(self, live: LiveEndpoint, version: str, old_slot: str | None, old_version: str | None) -> None:
-        original_traffic = dict(live.traffic)
-        new_slot = live.slot_of(version, self.model_name)
-        if new_slot is None or new_slot == old_slot:
-            new_slot = self._idle_slot(live, keep=old_slot)
-        set_stages(self.gateway, self.model_name, production=old_version, staged=version)
+        original = (dict(live.traffic), dict(live.mirror))
+        if version != old_version:
+            set_stages(self.gateway, self.model_name, production=old_version, staged=version)
         moved = False
         try:
-            ready = live.version(new_slot, self.model_name) == version and live.healthy(new_slot)
-            if not ready and old_slot is not None and (live.traffic.get(new_slot, 0) or live.mirror.get(new_slot, 0)):
-                live = self._consolidate(live, old_slot, old_version, f"clear slot {new_slot} for {version}")
-                moved = True
+            live, new_slot, moved = self._make_room(live, version, old_slot, old_version)
             self._deploy(new_slot, version, live)
-            self._verify_slot(new_slot, version)
             for step in plan_steps(self.spec["rollout"], has_previous=old_slot is not None):
-                traffic, mirror = traffic_for(step, old_slot, new_slot, self.slots)
+                names = set(self.slots) | set(original[0]) | {old_slot} - {None}
+                traffic, mirror = traffic_for(step, old_slot, new_slot, sorted(names))
+                self._move_traffic(traffic, mirror, new_slot, version, f"{describe(step)} to {version}")
                 moved = True
-                self._set_traffic(traffic, mirror, f"{describe(step)} to {version}")
-                self._verify_slot(new_slot, version)
                 if self.spec["hold_seconds"] and step["kind"] != "full":
                     self.sleep(self.spec["hold_seconds"])
+            self._ensure_capacity(new_slot, self.read())
             set_stages(self.gateway, self.model_name, production=version, staged=None)
+        except ForeignChange:
+            raise
         except Exception as error:
-            restored = self._roll_back(old_slot, old_version, version, original_traffic, moved)
+            restored = self._roll_back(original, moved, old_version, version)
             raise ReleaseFailed(f"releasing {self.model_name}:{version} on {self.endpoint!r} failed: {error}. "
                                 f"{restored}") from error
 
-    def _roll_back(self, old_slot, old_version, version, original_traffic, moved) -> str:
-        """Traffic back on the previous champion (or back to none on a first release), stage tags back."""
+    def _roll_back(self, original: tuple[dict, dict], moved: bool, old_version: str | None, version: str) -> str:
+        """The traffic and mirror maps found at the start, exactly; the stage tags as they were."""
         notes = []
         try:
             if moved:
-                if old_slot is not None:
-                    self._verify_slot(old_slot, old_version)
-                    traffic = {s: (100 if s == old_slot else 0) for s in self.slots}
-                    self._set_traffic(traffic, {}, f"roll back to {old_version}")
-                    notes.append(f"traffic is back on {old_version} ({old_slot})")
-                elif sum(original_traffic.values()) == 0:
-                    self.gateway.set_traffic(self.endpoint, {s: 0 for s in self.slots}, mirror_traffic={})
-                    notes.append("traffic is back to none, as before")
+                live = self.read()
+                if (live.traffic, live.mirror) != self.expected:
+                    notes.append(f"traffic was changed by someone else during the release ({live.traffic} mirror "
+                                 f"{live.mirror}) and is left as it is")
+                else:
+                    names = set(live.traffic) | set(original[0]) | set(self.slots)
+                    traffic = {name: original[0].get(name, 0) for name in sorted(names)}
+                    self._write_traffic(traffic, original[1], "roll back")
+                    notes.append(f"traffic is back to {original[0] or 'none'} mirror {original[1] or 'none'}, as before")
             else:
                 notes.append("traffic was not changed")
-            set_stages(self.gateway, self.model_name, production=old_version, staged=version)
-            notes.append(f"stage tags: {old_version} {PRODUCTION}, {version} {STAGED}")
+            if version != old_version:
+                set_stages(self.gateway, self.model_name, production=old_version, staged=version)
+                notes.append(f"stage tags: {old_version} production, {version} staged")
         except Exception as rollback_error:  # report both: the caller raises the original error
             notes.append(f"ROLLBACK INCOMPLETE ({rollback_error}); run `pulumi refresh` and `pulumi up` again")
         return "; ".join(notes)
 
-    def ensure_staged(self, version: str, live_version: str | None) -> None:
-        live = self.read()
-        keep = live.slot_of(live_version, self.model_name) if live_version else live.serving_slot()
-        slot = live.slot_of(version, self.model_name)
-        if slot is None or slot == keep:
-            slot = self._idle_slot(live, keep=keep)
-        set_stages(self.gateway, self.model_name, production=live_version, staged=version)
+    def _stage(self, live: LiveEndpoint, version: str, keep: str | None, keep_version: str | None) -> None:
+        live, slot, _ = self._make_room(live, version, keep, keep_version)
         self._deploy(slot, version, live)
         self._verify_slot(slot, version)
         self.log.append(f"{version} staged on {slot}, smoke test passed")
+
+    def ensure_staged(self, version: str, live_version: str | None) -> None:
+        live = self.read_unchanged()
+        keep = self._champion_slot(live, live_version)
+        set_stages(self.gateway, self.model_name, production=live_version, staged=version)
+        self._stage(live, version, keep, live_version)
 
     # -- the whole run -------------------------------------------------------------------------
     def converge(self) -> Declared:
         declared = declared_state(self.spec)
         self.log.append(declared.note)
         if declared.live is not None:
-            self.ensure_live(declared.live)
+            self.ensure_live(declared.live, declared.staged)
         if declared.staged is not None:
             self.ensure_staged(declared.staged, declared.live)
         else:
@@ -254,11 +347,15 @@ class TrafficRelease:
         """The live facts the resource records and compares on refresh."""
         live = self.read()
         versions = {declared.live, declared.staged, self.spec["challenger_version"], self.spec["champion_version"]}
+        names = sorted(set(self.slots) | set(live.traffic) | set(live.mirror))
+        champion = production_version(self.gateway, self.model_name)
         return {
-            "live_version": live.version(live.serving_slot(), self.model_name),
+            "live_version": champion if live.traffic else None,
             "staged_version": declared.staged,
             "traffic": live.traffic,
             "mirror_traffic": live.mirror,
-            "slot_models": {slot: live.model_id(slot) for slot in self.slots},
+            "slot_models": {slot: live.model_id(slot) for slot in names},
+            "slot_serving": {slot: (d.tags.get(SERVING_VERSION_TAG) if (d := live.deployments.get(slot)) else None)
+                             for slot in names},
             "stages": stages_of(self.gateway, self.model_name, versions),
         }

@@ -31,6 +31,10 @@ State the test sets up directly (none of these are logged as requests):
                         instance_count=1, scorer=None) -> dict
         model_id: an ARM id such as fake.model_version_id(name, version) (checked to exist)
     fake.set_scorer(endpoint, deployment, scorer)   # scorer(payload: parsed JSON) -> JSON-serialisable
+    fake.scorer_factory = lambda endpoint, deployment: scorer   # for deployments created by the code under test
+    fake.add_code_version(name, version, code_uri=""), fake.add_environment_version(name, version, image="")
+        code and environment versions (what azure-native declares); a deployment PUT naming one of this
+        workspace that does not exist is refused (400). fake.remove_asset_version(id), fake.asset_version(id)
         A POST to fake.scoring_uri(endpoint) needs "Authorization: Bearer <credential>": an endpoint
         key (authMode Key), the endpoint's token (AMLToken) or an Entra token for ml.azure.com
         (AADToken, from the credential, not the ARM one); the
@@ -272,11 +276,14 @@ class FakeAzureML:
         self._lro_faults: list[_Fault] = []
         self._lost_responses: list[_Fault] = []
         self._models: dict[str, dict] = {}  # name -> {"container": resource, "versions": {version: resource}}
+        self._assets: dict[str, dict] = {}  # ARM id (lowercase) of a code or environment version -> resource
         self._endpoints: dict[str, dict] = {}
         self._deployments: dict[tuple[str, str], dict] = {}
         self._keys: dict[str, dict] = {}
         self._tokens: dict[str, str] = {}
         self._scorers: dict[tuple[str, str], Callable[[Any], Any]] = {}
+        # scorer_factory(endpoint, deployment) -> scorer: for deployments the code under test creates
+        self.scorer_factory: Optional[Callable[[str, str], Callable[[Any], Any]]] = None
         self._health: dict[tuple[str, str], _Health] = {}
         self._busy_writes: dict[str, int] = {}
         self._datastores = {
@@ -333,6 +340,33 @@ class FakeAzureML:
         resource, _ = self._put_model_version(name, str(version), body)
         return resource
 
+    def code_version_id(self, name: str, version: str) -> str:
+        return f"{self.workspace_id}/codes/{name}/versions/{version}"
+
+    def environment_version_id(self, name: str, version: str) -> str:
+        return f"{self.workspace_id}/environments/{name}/versions/{version}"
+
+    def add_code_version(self, name, version, code_uri="") -> dict:
+        return self._add_asset(self.code_version_id(name, str(version)), {"codeUri": code_uri})
+
+    def add_environment_version(self, name, version, image="", conda_file="") -> dict:
+        return self._add_asset(self.environment_version_id(name, str(version)),
+                               {"image": image, "condaFile": conda_file})
+
+    def remove_asset_version(self, asset_id: str) -> None:
+        """An out-of-band delete of a code or environment version (what an ARM DELETE of it does)."""
+        self._assets.pop(asset_id.lower(), None)
+
+    def asset_version(self, asset_id: str) -> Optional[dict]:
+        return self._assets.get(asset_id.lower())
+
+    def _add_asset(self, asset_id: str, properties: dict) -> dict:
+        check_asset_name_and_version(asset_id.split("/")[-3], asset_id.split("/")[-1])
+        resource = {"id": asset_id, "name": asset_id.split("/")[-1], "properties": dict(properties),
+                    "systemData": self._clock.system_data(None)}
+        self._assets[asset_id.lower()] = resource
+        return resource
+
     def add_endpoint(self, name, traffic=None, mirror_traffic=None, auth_mode="Key", description="",
                      tags=None) -> dict:
         body = {
@@ -356,6 +390,9 @@ class FakeAzureML:
     def add_deployment(self, endpoint, name, model_id=None, instance_type="Standard_DS3_v2", instance_count=1,
                        scorer=None) -> dict:
         body = self._deployment_body(model_id, instance_type, instance_count)
+        for asset in (self.code_version_id("score", "1"), self.environment_version_id("onnx-serving", "1")):
+            if self.asset_version(asset) is None:   # a hand-made deployment's own code and environment
+                self._add_asset(asset, {})
         self._validate_deployment(endpoint, name, body)
         resource = self._store_deployment(endpoint, name, body)
         resource["properties"]["provisioningState"] = "Succeeded"
@@ -375,9 +412,9 @@ class FakeAzureML:
                 "instanceType": instance_type,
                 "scaleSettings": {"scaleType": "Default"},
                 "requestSettings": {"requestTimeout": "PT5S", "maxConcurrentRequestsPerInstance": 1},
-                "environmentId": f"{self.workspace_id}/environments/onnx-serving/versions/1",
+                "environmentId": self.environment_version_id("onnx-serving", "1"),
                 "codeConfiguration": {
-                    "codeId": f"{self.workspace_id}/codes/score/versions/1",
+                    "codeId": self.code_version_id("score", "1"),
                     "scoringScript": "score.py",
                 },
                 "environmentVariables": {},
@@ -914,6 +951,10 @@ class FakeAzureML:
             parts = model.split("/")
             if self.model_version(parts[-3], parts[-1]) is None:
                 refuse(400, "UserError", f"Model '{model}' referenced by deployment '{name}' does not exist.")
+        for field_name, asset in (("codeConfiguration.codeId", (props.get("codeConfiguration") or {}).get("codeId")),
+                                  ("environmentId", props.get("environmentId"))):
+            if asset and asset.lower().startswith(self.workspace_id.lower() + "/") and asset.lower() not in self._assets:
+                refuse(400, "UserError", f"{field_name} '{asset}' of deployment '{name}' does not exist.")
         capacity = (body.get("sku") or {}).get("capacity", 1)
         if not isinstance(capacity, int) or capacity < 1:
             refuse(400, "UserError", f"sku.capacity (instance count) is {capacity!r}; it must be an integer >= 1.")
@@ -1034,7 +1075,7 @@ class FakeAzureML:
             chosen = self._random.choices(list(live), weights=list(live.values()))[0]
             for mirror, pct in props["mirrorTraffic"].items():
                 if pct and self._random.random() * 100 < pct and self._healthy(endpoint, mirror):
-                    scorer = self._scorers.get((endpoint, mirror))
+                    scorer = self._scorer_for(endpoint, mirror)
                     if scorer is not None:
                         self.mirrored.append((endpoint, mirror, request.body))
                         try:
@@ -1045,7 +1086,7 @@ class FakeAzureML:
             health = self._health.get((endpoint, chosen))
             return Response(health.scoring_status if health else 503,
                             f"Deployment '{chosen}' is not healthy.", {"azureml-model-deployment": chosen})
-        scorer = self._scorers.get((endpoint, chosen))
+        scorer = self._scorer_for(endpoint, chosen)
         if scorer is None:
             return Response(500, f"fake: no scorer was set for deployment '{chosen}'.")
         try:
@@ -1055,6 +1096,11 @@ class FakeAzureML:
                             {"azureml-model-deployment": chosen})
         self.scored.append((endpoint, chosen, request.body))
         return Response(200, result, {"azureml-model-deployment": chosen})
+
+    def _scorer_for(self, endpoint: str, deployment: str):
+        if (endpoint, deployment) not in self._scorers and self.scorer_factory is not None:
+            self._scorers[(endpoint, deployment)] = self.scorer_factory(endpoint, deployment)
+        return self._scorers.get((endpoint, deployment))
 
     def _healthy(self, endpoint: str, deployment: str) -> bool:
         resource = self._deployments.get((endpoint, deployment))

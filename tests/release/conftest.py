@@ -222,7 +222,8 @@ class AzureML:
         return {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v}
 
     def slot_version(self, slot: str) -> str | None:
-        return version_in(self.fake.deployment(ENDPOINT, slot)["properties"].get("model"), MODEL_NAME)
+        deployment = self.fake.deployment(ENDPOINT, slot)
+        return None if deployment is None else version_in(deployment["properties"].get("model"), MODEL_NAME)
 
     def serving(self) -> dict:
         """{version: percent} of live traffic."""
@@ -238,13 +239,26 @@ class AzureML:
         return len(self.fake.writes())
 
 
+def serving_spec(fake: FakeAzureML, code_version: str = "c0de00000001", instance_count: int = 1) -> dict:
+    """An EndpointTraffic `serving` input whose code and environment versions exist in the fake."""
+    code = fake.code_version_id("hate-speech-scoring", code_version)
+    environment = fake.environment_version_id("hate-speech-serving", "e0e000000001")
+    fake.add_code_version("hate-speech-scoring", code_version)
+    fake.add_environment_version("hate-speech-serving", "e0e000000001")
+    probe = {"initial_delay": 10, "period": 10, "timeout": 2, "failure_threshold": 3, "success_threshold": 1}
+    return {"code_id": code, "environment_id": environment, "scoring_script": "score.py",
+            "instance_type": "Standard_DS3_v2", "instance_count": instance_count,
+            "environment_variables": {"WORKER_COUNT": "2"}, "request_timeout_ms": 5000,
+            "max_concurrent_requests_per_instance": 2, "liveness_probe": probe, "readiness_probe": probe,
+            "app_insights_enabled": True, "egress_public_network_access": "enabled"}
+
+
 @pytest.fixture
 def azureml():
+    """An empty endpoint, as ServingEndpoint creates it: the release creates the slots' deployments."""
     fake = FakeAzureML()
     fake.add_endpoint(ENDPOINT)
-    for slot in SLOTS:
-        fake.add_deployment(ENDPOINT, slot)
-        fake.set_scorer(ENDPOINT, slot, ModelScorer(fake, ENDPOINT, slot))
+    fake.scorer_factory = lambda endpoint, slot: ModelScorer(fake, endpoint, slot)
     workspace = WorkspaceRef(fake.subscription_id, fake.resource_group, fake.workspace_name)
     env = AzureML(fake, workspace)
 
@@ -285,8 +299,14 @@ def versions(models, azureml, engine) -> dict:
 
 
 def traffic_inputs(azureml, challenger: str, winner: str = "challenger", champion: str | None = None, **extra):
+    serving = extra.pop("serving", None) or serving_spec(azureml.fake)
+    if extra.get("approved_version") and "approved_serving_version" not in extra:
+        from infra.release.serving_spec import serving_version
+
+        extra["approved_serving_version"] = serving_version(serving)   # approving the candidate as declared
     return {**azureml.coordinates, "endpoint_name": ENDPOINT, "model_name": MODEL_NAME,
-            "challenger_version": challenger, "winner": winner, "champion_version": champion, **extra}
+            "challenger_version": challenger, "winner": winner, "champion_version": champion, "serving": serving,
+            **extra}
 
 
 def endpoint_puts(azureml) -> list[tuple[dict, dict]]:

@@ -1,0 +1,155 @@
+"""ServingEndpoint: a managed online endpoint whose own settings the stack declares, and nothing it serves.
+
+Created with no traffic and no deployment (a new stack deploys with no model at all); the first
+release (EndpointTraffic) creates the deployments it needs. Every update is a read-modify-write of
+the live endpoint that changes only the auth mode, description, public network access and tags:
+the REST API documents no default for an omitted `traffic` in a PUT, so an azure-native endpoint,
+whose update is a whole-body PUT of its stored inputs, could drop the live traffic; here the
+traffic always travels in the body it was read in.
+
+Deleting it deletes the endpoint only when it carries no traffic: nothing that serves is deleted
+by a stack. `pulumi import` takes the endpoint's ARM id, `/subscriptions/<s>/resourceGroups/<g>/
+providers/Microsoft.MachineLearningServices/workspaces/<w>/onlineEndpoints/<name>`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+import pulumi
+import pulumi.dynamic as dynamic
+
+from infra.azureml.gateway import EndpointSettings
+
+from .fields import FieldReader, InvalidInputs
+from .gateways import gateway_for
+from .values import is_unknown, plain, without_engine_keys
+from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
+
+RESOURCE = "ServingEndpoint"
+ENDPOINT_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$")
+ENDPOINT_ACCEPTED = "an endpoint name (3-32 letters, digits or '-', starting with a letter)"
+AUTH_MODES = ("key", "aad_token")
+NETWORK_ACCESS = ("enabled", "disabled")
+REPLACE_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name")
+SETTING_FIELDS = ("auth_mode", "public_network_access", "description", "tags")
+_ARM_ID = re.compile(r"^/subscriptions/(?P<subscription_id>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)/providers/"
+                     r"Microsoft\.MachineLearningServices/workspaces/(?P<workspace_name>[^/]+)/onlineEndpoints/"
+                     r"(?P<endpoint_name>[^/]+)$", re.IGNORECASE)
+
+
+class EndpointInUse(RuntimeError):
+    """The endpoint carries traffic, so the stack does not delete it."""
+
+
+def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
+    reader = FieldReader(RESOURCE, props)
+    checked = read_workspace(reader)
+    checked["endpoint_name"] = reader.text("endpoint_name", pattern=ENDPOINT_PATTERN, accepted=ENDPOINT_ACCEPTED)
+    checked["auth_mode"] = reader.choice("auth_mode", AUTH_MODES)
+    checked["public_network_access"] = reader.choice("public_network_access", NETWORK_ACCESS)
+    checked["description"] = reader.text("description", required=False) or ""
+    checked["tags"] = reader.string_map("tags")
+    return checked, reader.failures
+
+
+def _spec(props: dict) -> dict:
+    checked, failures = _check_inputs(without_engine_keys(props))
+    if failures:
+        raise InvalidInputs(RESOURCE, failures)
+    return checked
+
+
+def _settings(spec: dict) -> EndpointSettings:
+    return EndpointSettings(auth_mode=spec["auth_mode"], public_network_access=spec["public_network_access"],
+                            description=spec["description"], tags=dict(spec["tags"]))
+
+
+def endpoint_id(spec: dict) -> str:
+    return (f"/subscriptions/{spec['subscription_id']}/resourceGroups/{spec['resource_group']}/providers/"
+            f"Microsoft.MachineLearningServices/workspaces/{spec['workspace_name']}/onlineEndpoints/"
+            f"{spec['endpoint_name']}")
+
+
+def _state(coordinates: dict, live) -> dict:
+    """Inputs and outputs as Azure has them, so a refresh shows drift and an import reads the settings."""
+    return {**{k: coordinates[k] for k in REPLACE_FIELDS},
+            "auth_mode": live.auth_mode, "public_network_access": live.public_network_access,
+            "description": live.description, "tags": dict(live.tags),
+            "scoring_uri": live.scoring_uri, "traffic": dict(live.traffic), "mirror_traffic": dict(live.mirror_traffic)}
+
+
+class ServingEndpointProvider(dynamic.ResourceProvider):
+    """Engine lifecycle of an endpoint's own settings. Holds nothing: every method builds its gateway."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
+        checked, failures = _check_inputs(without_engine_keys(news))
+        return dynamic.CheckResult(checked, [dynamic.CheckFailure(f, r) for f, r in failures])
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        replaces = [k for k in REPLACE_FIELDS if is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
+        if replaces:
+            return dynamic.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
+        changed = any(is_unknown(news.get(k)) or plain(news.get(k)) != plain(olds.get(k)) for k in SETTING_FIELDS)
+        return dynamic.DiffResult(changes=changed, replaces=[])
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        spec = _spec(props)
+        live = gateway_for(workspace_ref(spec)).create_endpoint(spec["endpoint_name"], _settings(spec))
+        return dynamic.CreateResult(endpoint_id(spec), _state(spec, live))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        spec = _spec(news)
+        live = gateway_for(workspace_ref(spec)).update_endpoint(spec["endpoint_name"], _settings(spec))
+        return dynamic.UpdateResult(_state(spec, live))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        state = without_engine_keys(props)
+        coordinates = state if state else _coordinates_of(id_)
+        live = gateway_for(workspace_ref(coordinates)).get_endpoint(coordinates["endpoint_name"])
+        if live is None:
+            return dynamic.ReadResult("", {})
+        return dynamic.ReadResult(endpoint_id(coordinates), _state(coordinates, live))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        state = without_engine_keys(props)
+        gateway = gateway_for(workspace_ref(state))
+        live = gateway.get_endpoint(state["endpoint_name"])
+        if live is None:
+            return
+        if live.traffic or live.mirror_traffic:
+            raise EndpointInUse(
+                f"endpoint {state['endpoint_name']!r} serves traffic {live.traffic} mirror {live.mirror_traffic}; "
+                f"a stack does not delete what serves. Set its traffic to 0 first (`az ml online-endpoint update "
+                f"--name {state['endpoint_name']} --traffic \"<deployment>=0\"`), or keep it and drop it from the "
+                f"stack with `pulumi state delete <urn>`")
+        gateway.delete_endpoint(state["endpoint_name"])
+
+
+def _coordinates_of(id_: str) -> dict:
+    match = _ARM_ID.match(id_ or "")
+    if match is None:
+        raise InvalidInputs(RESOURCE, [("id", f"id is {id_!r}; accepted: the endpoint's ARM id /subscriptions/<s>/"
+                                              "resourceGroups/<g>/providers/Microsoft.MachineLearningServices/"
+                                              "workspaces/<w>/onlineEndpoints/<name>")])
+    return match.groupdict()
+
+
+class ServingEndpoint(dynamic.Resource, module="release", name="ServingEndpoint"):
+    """An online endpoint's own settings; what it serves belongs to EndpointTraffic."""
+
+    endpoint_name: pulumi.Output[str]
+    scoring_uri: pulumi.Output[Optional[str]]
+    traffic: pulumi.Output[dict]
+
+    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
+                 workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str], auth_mode: str,
+                 public_network_access: str, description: str = "", tags: Optional[dict] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        props = {
+            "subscription_id": subscription_id, "resource_group": resource_group, "workspace_name": workspace_name,
+            "endpoint_name": endpoint_name, "auth_mode": auth_mode, "public_network_access": public_network_access,
+            "description": description, "tags": dict(tags or {}),
+            "scoring_uri": None, "traffic": None, "mirror_traffic": None,
+        }
+        super().__init__(ServingEndpointProvider(), resource_name, props, opts)
