@@ -1,11 +1,19 @@
 """What a model artifact folder is, as the registry sees it: a content version and its tags.
 
-Version format: the first 12 hex digits of a SHA-256 over the folder's files, taken in the order
-of their POSIX paths relative to the folder, each contributing `<path>\\0<sha256 of bytes>\\n`.
-Hidden files and folders (names starting with '.') are left out. The same bytes under the same
-names always give the same version, wherever the folder lives; changing, adding, removing or
-renaming any file gives another. For an `azureml://` path (a training job's output, immutable once
-the job ends) the version is derived the same way from the path itself.
+A content version names what a model answers, so the same training (data, settings, seed) gives
+the same version and anything that changes an answer gives another. It is the first 12 hex digits
+of a SHA-256 over, for a local folder:
+- each of VERSIONED_FILES the folder holds, in sorted order, as `<name>\\0<sha256 of bytes>\\n`: the
+  ONNX graphs and tokenizer files serving predicts with (serving/classifier.py) and the
+  transformers weights and config they are exported from;
+- if it holds artifact.json, `artifact.json\\0<VERSIONED_FIELDS as JSON>\\n` (sorted keys, no spaces,
+  a missing field as null): the fields serving reads, i.e. labels, max_length and threshold to
+  predict, name and version to answer with.
+Everything else is outside the version: the provenance and timings of artifact.json (commit,
+training run, data, settings, created_utc), metrics.json, MODEL_CARD.md, evaluation.png and any
+other file. They describe a training run, and they reach the registry as tags (release_tags).
+Where the folder lives and file times never matter; renaming a versioned file does. For an `azureml://` path (a training job's output, immutable once the job ends) the version
+is derived the same way from the path itself.
 
 Azure ML takes a model version as a string in the URL (`.../models/{name}/versions/{version}`)
 and azure-ai-ml accepts any string; 12 lowercase hex digits use only URL-safe characters, never
@@ -23,6 +31,9 @@ VERSION_PATTERN = re.compile(rf"^[0-9a-f]{{{VERSION_LENGTH}}}$")
 AZUREML_SCHEME = "azureml://"
 ARTIFACT_FILE = "artifact.json"
 METRICS_FILE = "metrics.json"
+VERSIONED_FILES = ("model.int8.onnx", "model.onnx", "tokenizer.json", "tokenizer_config.json",
+                   "model.safetensors", "config.json")
+VERSIONED_FIELDS = ("labels", "max_length", "threshold", "name", "version")
 METRIC_TAGS = ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "accuracy", "n")
 METRIC_TAG_PREFIX = "metric."
 _CHUNK = 1 << 20
@@ -49,39 +60,48 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def content_files(folder: Path) -> list[Path]:
-    """The files that make up an artifact folder, in the stable order the digest uses."""
-    files = [p for p in folder.rglob("*")
-             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+def _read_json_object(path: Path) -> dict | None:
+    """The JSON object in `path`, None when there is no such file."""
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); accepted: a JSON object, "
+                         "as `python -m model train` writes it") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path} holds a JSON {type(value).__name__}; accepted: a JSON object, "
+                         "as `python -m model train` writes it")
+    return value
+
+
+def versioned_fields(artifact: dict) -> bytes:
+    """The VERSIONED_FIELDS of an artifact.json object, as the canonical JSON the digest reads."""
+    fields = {name: artifact.get(name) for name in VERSIONED_FIELDS}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def content_sha256(path: str) -> str:
-    """The content digest of an artifact folder, or of an azureml:// path's text."""
+    """The content digest of an artifact folder (the rule above), or of an azureml:// path's text."""
     digest = hashlib.sha256()
     if is_remote(path):
         digest.update(b"azureml-path\0" + path.rstrip("/").encode("utf-8"))
         return digest.hexdigest()
     folder = Path(path)
-    files = content_files(folder)
-    if not files:
+    files = [folder / name for name in sorted(VERSIONED_FILES) if (folder / name).is_file()]
+    artifact = _read_json_object(folder / ARTIFACT_FILE)
+    if not files and artifact is None:
         raise ValueError(f"path is {path!r}; accepted: a folder holding the model artifact files "
-                         f"(it has no files)")
+                         f"(it holds none of {ARTIFACT_FILE}, {', '.join(VERSIONED_FILES)})")
     for file in files:
-        digest.update(file.relative_to(folder).as_posix().encode("utf-8") + b"\0")
-        digest.update(file_sha256(file).encode("ascii") + b"\n")
+        digest.update(file.name.encode("utf-8") + b"\0" + file_sha256(file).encode("ascii") + b"\n")
+    if artifact is not None:
+        digest.update(ARTIFACT_FILE.encode("utf-8") + b"\0" + versioned_fields(artifact) + b"\n")
     return digest.hexdigest()
 
 
 def version_of(sha256: str) -> str:
     return sha256[:VERSION_LENGTH]
-
-
-def _read_json(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    value = json.loads(path.read_text(encoding="utf-8"))
-    return value if isinstance(value, dict) else {}
 
 
 def _format_metric(value) -> str | None:
@@ -109,7 +129,8 @@ def artifact_facts(path: str) -> dict:
     if is_remote(path):
         return {"artifact": {}, "metrics": {}}
     folder = Path(path)
-    return {"artifact": _read_json(folder / ARTIFACT_FILE), "metrics": _read_json(folder / METRICS_FILE)}
+    return {"artifact": _read_json_object(folder / ARTIFACT_FILE) or {},
+            "metrics": _read_json_object(folder / METRICS_FILE) or {}}
 
 
 def release_tags(path: str, commit: str | None, training_run: str | None, data_version: str | None,

@@ -17,7 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     if not is_artifact(path):
         print(f"error: {path} holds no {ARTIFACT_FILE}; accepted: {ARTIFACT_ACCEPTED}", file=sys.stderr)
         return 2
-    print(version_of(content_sha256(path)))
+    try:
+        sha256 = content_sha256(path)
+    except ValueError as error:  # e.g. an artifact.json that is not a JSON object
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(version_of(sha256))
     return 0
 
 
