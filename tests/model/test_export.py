@@ -39,6 +39,22 @@ def test_dynamo_export_passes_the_checks(tmp_path, tiny_model_dir, synthetic_csv
     assert evidence["fp32_max_logit_difference"] <= 1e-4
 
 
+def test_dynamo_export_and_quantisation_are_byte_for_byte_reproducible(tmp_path, tiny_model_dir):
+    """Nothing volatile (time, random or counter-numbered names) in the graphs: the content version
+    of a retrained model depends on it. The tiny preset's torchscript export is checked the same way
+    by retraining (test_reproducible_version.py)."""
+    from model.export import export_fp32, quantize_int8
+
+    model, _ = load(tiny_model_dir)
+    graphs = []
+    for attempt in ("first", "second"):
+        folder = tmp_path / attempt
+        folder.mkdir()
+        fp32 = export_fp32(model, folder / "model.onnx", 32, exporter="dynamo")
+        graphs.append((fp32.read_bytes(), quantize_int8(fp32, folder / "model.int8.onnx").read_bytes()))
+    assert graphs[0] == graphs[1]
+
+
 def test_export_of_other_weights_is_caught(model_copy, synthetic_csv):
     import torch
 
