@@ -48,7 +48,7 @@ def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(
         raise ValueError(f"--out {out_dir} is a file; accepted: a new or empty folder")
     if out_dir.is_dir() and any(out_dir.iterdir()):
         raise ValueError(f"--out {out_dir} is not empty; accepted: a new or empty folder (every file in it "
-                         "becomes part of the model's content version)")
+                         "is uploaded with the model when it is released)")
     out_dir.mkdir(parents=True, exist_ok=True)
     if quiet or not sys.stderr.isatty():
         from transformers.utils import logging as transformers_logging
