@@ -1,5 +1,7 @@
 """ModelVersion: registers a model artifact folder as an explicit, content-derived registry version.
 
+Its id is the version's ARM id (`pulumi import` takes it: .../workspaces/<w>/models/<name>/versions/<v>).
+
 Same content, same version: registering again finds the version and writes nothing. Tags carry the
 provenance (commit, training run, data version) and the validation metrics. The `stage` tag belongs
 to the traffic resource and is never changed here. Deleting the resource archives the version
@@ -7,6 +9,7 @@ to the traffic resource and is never changed here. Deleting the resource archive
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Optional
 
@@ -139,7 +142,7 @@ class ModelVersionProvider(dynamic.ResourceProvider):
         return dynamic.UpdateResult(_outputs(spec, model))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        state = without_engine_keys(props)
+        state = without_engine_keys(props) or _imported(id_)
         model = gateway_for(workspace_ref(state)).get_model_version(state["model_name"], state["version"])
         if model is None:
             return dynamic.ReadResult("", {})
@@ -154,6 +157,27 @@ class ModelVersionProvider(dynamic.ResourceProvider):
         model = gateway.get_model_version(state["model_name"], state["version"])
         if model is not None and model.tags.get(STAGE_TAG) not in IN_USE_STAGES:
             gateway.archive_model_version(state["model_name"], state["version"])
+
+
+_VERSION_ID = re.compile(r"^/subscriptions/(?P<subscription_id>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)/"
+                         r"providers/Microsoft\.MachineLearningServices/workspaces/(?P<workspace_name>[^/]+)/models/"
+                         r"(?P<model_name>[^/]+)/versions/(?P<version>[^/]+)$", re.IGNORECASE)
+
+
+def _imported(id_: str) -> dict:
+    """`pulumi import` of a registered version by its ARM id: the inputs the registry records."""
+    match = _VERSION_ID.match(id_ or "")
+    if match is None:
+        raise InvalidInputs(RESOURCE, [("id", f"id is {id_!r}; accepted: the model version's ARM id /subscriptions/"
+                                              "<s>/resourceGroups/<g>/providers/Microsoft.MachineLearningServices/"
+                                              "workspaces/<w>/models/<name>/versions/<version>")])
+    coordinates = match.groupdict()
+    model = gateway_for(workspace_ref(coordinates)).get_model_version(coordinates["model_name"], coordinates["version"])
+    if model is None:
+        return {**coordinates, "path": None}
+    return {**coordinates, "path": model.properties.get("source_path") or model.path,
+            "content_sha256": model.properties.get("content_sha256"),
+            "release_tags": {k: v for k, v in model.tags.items() if k != STAGE_TAG}}
 
 
 class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):
