@@ -50,11 +50,16 @@ class OnlineEndpoint(pulumi.ComponentResource):
 def slot_serving(settings: StackSettings, workspace: WorkspaceSettings, code_id: pulumi.Input[str],
                  environment_id: pulumi.Input[str]) -> pulumi.Output[dict]:
     """The serving spec (infra/release/serving_spec.py) every slot of this workspace's endpoint runs."""
+    return pulumi.Output.all(code_id, environment_id).apply(
+        lambda ids: serving_spec_of(settings, workspace, ids[0], ids[1]))
+
+
+def serving_spec_of(settings: StackSettings, workspace: WorkspaceSettings, code_id: str, environment_id: str) -> dict:
     public = settings.network.public_network_access
     probe = {"period": 10, "timeout": 2, "failure_threshold": 3, "success_threshold": 1}
-    return pulumi.Output.all(code_id, environment_id).apply(lambda ids: {
-        "code_id": ids[0],
-        "environment_id": ids[1],
+    return {
+        "code_id": code_id,
+        "environment_id": environment_id,
         "scoring_script": SCORING_SCRIPT,
         "instance_type": workspace.endpoint.instance_type,
         "instance_count": workspace.endpoint.instance_count,
@@ -65,4 +70,4 @@ def slot_serving(settings: StackSettings, workspace: WorkspaceSettings, code_id:
         "readiness_probe": {**probe, "initial_delay": 10},
         "app_insights_enabled": True,
         "egress_public_network_access": "enabled" if public else "disabled",
-    })
+    }

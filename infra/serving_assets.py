@@ -26,6 +26,8 @@ from pulumi_azure_native import storage
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 ENVIRONMENT_SPEC_NAME = "environment.yaml"
 # The scoring runtime: score.py and the modules it imports, and the OpenAPI documents azmlinfsrv serves.
+CODE_ASSET = "hate-speech-scoring"
+ENVIRONMENT_ASSET = "hate-speech-serving"
 SCORING_FILES = ("score.py", "artifact_location.py", "classifier.py", "scoring_request.py", "scoring_settings.py",
                  "swagger.json", "swagger3.json", "swagger3.1.json")
 
@@ -85,7 +87,7 @@ class ServingAssets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         environment = ml.EnvironmentVersion(
             f"{name}-environment",
-            name="hate-speech-serving",
+            name=ENVIRONMENT_ASSET,
             version=source.environment_version,
             workspace_name=workspace_name,
             resource_group_name=resource_group_name,
@@ -109,7 +111,7 @@ class ServingAssets(pulumi.ComponentResource):
         ]
         code = ml.CodeVersion(
             f"{name}-code",
-            name="hate-speech-scoring",
+            name=CODE_ASSET,
             version=source.code_version,
             workspace_name=workspace_name,
             resource_group_name=resource_group_name,

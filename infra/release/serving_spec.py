@@ -5,7 +5,9 @@ release of the live model with the new spec, through the idle slot, the smoke te
 `instance_count` is capacity only: it is applied to the live slot in place.
 
 The serving version is the first 12 hex digits of a SHA-256 over the spec without `instance_count`
-(canonical JSON, sorted keys). Each deployment the release writes carries it as the tag
+(canonical JSON, sorted keys), the code and environment taken by `<name>/versions/<version>` (their
+content versions), not by ARM id: the same spec has the same version in every workspace, and
+`python -m infra.release.version --serving STACK` computes it offline for an approval. Each deployment the release writes carries it as the tag
 `serving-version`, so what a slot runs is read back from Azure, not remembered.
 """
 from __future__ import annotations
@@ -80,6 +82,8 @@ def read_serving(reader: FieldReader, field: str = "serving") -> dict | Any:
 def serving_version(serving: dict) -> str:
     """The version of everything a slot runs besides its model and its capacity."""
     runs = {k: v for k, v in plain(serving).items() if k != CAPACITY_FIELD}
+    for key in ("code_id", "environment_id"):
+        runs[key] = "/".join(str(runs[key]).split("/")[-3:])
     text = json.dumps(runs, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:VERSION_LENGTH]
 

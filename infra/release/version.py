@@ -1,5 +1,12 @@
-"""`python -m infra.release.version PATH`: the model version a release of PATH registers (content.py),
-as CI prints it before setting approvedVersion. Exit 2 with the reason when PATH is no artifact."""
+"""The versions a release is approved by, as CI prints them before setting them in a stack's config.
+
+    python -m infra.release.version PATH                      the model version a release of PATH registers
+                                                              (content.py): approvedVersion
+    python -m infra.release.version --serving STACK WORKSPACE  the serving version WORKSPACE's slots run in
+                                                              STACK (serving_spec.py): approvedServingVersion
+
+Exit 2 with the reason when PATH is no artifact or the stack or workspace is unknown.
+"""
 from __future__ import annotations
 
 import sys
@@ -7,11 +14,46 @@ from pathlib import Path
 
 from infra.release.content import ARTIFACT_ACCEPTED, ARTIFACT_FILE, content_sha256, is_artifact, is_remote, version_of
 
+USAGE = ("usage: python -m infra.release.version ARTIFACT_FOLDER|azureml://...\n"
+         "       python -m infra.release.version --serving STACK WORKSPACE")
+
+
+def serving_version_of(stack: str, workspace_name: str) -> str:
+    """What `pulumi up` of STACK deploys on WORKSPACE's slots, by version (no ARM id enters it)."""
+    from stacks.settings import parse_settings  # first: stacks/ imports infra.endpoint (the cycle issue 15 removes)
+    from infra.endpoint import serving_spec_of
+    from infra.mock_engine import stack_config
+    from infra.release.serving_spec import serving_version
+    from infra.serving_assets import CODE_ASSET, ENVIRONMENT_ASSET, ServingSource
+
+    project = "mlops-platform"
+    config = {key.split(":", 1)[1]: value for key, value in stack_config(stack).items()
+              if key.startswith(f"{project}:")}
+    settings = parse_settings(stack, config, project)
+    workspace = next((w for w in settings.workspaces if w.name == workspace_name), None)
+    if workspace is None:
+        raise LookupError(f"stack {stack} has no workspace {workspace_name!r}; accepted: "
+                          f"{', '.join(w.name for w in settings.workspaces)}")
+    source = ServingSource.read()
+    spec = serving_spec_of(settings, workspace, f"codes/{CODE_ASSET}/versions/{source.code_version}",
+                           f"environments/{ENVIRONMENT_ASSET}/versions/{source.environment_version}")
+    return serving_version(spec)
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--serving"]:
+        if len(args) != 3:
+            print(USAGE, file=sys.stderr)
+            return 2
+        try:
+            print(serving_version_of(args[1], args[2]))
+        except (LookupError, FileNotFoundError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return 0
     if len(args) != 1:
-        print("usage: python -m infra.release.version ARTIFACT_FOLDER|azureml://...", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     path = args[0] if is_remote(args[0]) else str(Path(args[0]).expanduser())
     if not is_artifact(path):
