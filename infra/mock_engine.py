@@ -41,6 +41,7 @@ class DeclaredResource:
     inputs: dict[str, Any]
     ignore_changes: tuple[str, ...] = ()
     protect: bool = False
+    retain_on_delete: bool = False
     additional_secret_outputs: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
     # A dynamic resource's values derived by its provider's `check` (e.g. a content version, the
@@ -251,6 +252,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             inputs=inputs,
             ignore_changes=tuple(request.ignoreChanges),
             protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             dependencies=tuple(self._names.get(urn, urn) for urn in request.dependencies),
             checked=checked,

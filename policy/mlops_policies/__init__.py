@@ -6,6 +6,7 @@ arguments (and the policies directly) without starting the pack's server.
 from pulumi_policy import EnforcementLevel
 
 from .compute import COMPUTE_POLICY
+from .endpoint import ENDPOINT_PRIVATE_POLICY
 from .keyvault import KEY_VAULT_POLICY
 from .registry import REGISTRY_POLICY
 from .roles import CUSTOM_ROLE_POLICY
@@ -23,6 +24,7 @@ RESOURCE_POLICIES = [
     COMPUTE_POLICY,
     CUSTOM_ROLE_POLICY,
     ENDPOINT_TRAFFIC_POLICY,
+    ENDPOINT_PRIVATE_POLICY,
 ]
 STACK_POLICIES = [SINGLE_TRAFFIC_OWNER_POLICY]
 POLICIES = RESOURCE_POLICIES + STACK_POLICIES

@@ -1,16 +1,18 @@
-"""Endpoint traffic has one owner: the release resource.
+"""What an online endpoint serves has one owner: the release resource.
 
-The online endpoint resource must leave ``properties.traffic`` and ``properties.mirrorTraffic`` alone
-(``ignore_changes``) and declare no traffic itself; per endpoint, exactly one other resource (the release provider's traffic resource)
-may own the traffic: the release provider's EndpointTraffic (known by its type: its ``traffic`` is an
-output, and an input that is None never reaches the engine), any other dynamic resource with a
-top-level ``traffic`` property, or any other resource with a ``traffic`` map. Two writers of the same endpoint's traffic would undo each other on every
+The endpoint is the release provider's ServingEndpoint, which declares only the endpoint's own
+settings (auth mode, public access, description, tags) and no traffic. Its slots' deployments and
+the traffic between them belong to the release provider's EndpointTraffic, which creates and
+changes them from its ``serving`` spec. An azure-native ``OnlineEndpoint`` or ``OnlineDeployment`` is a
+second writer of the same endpoint: its update is a whole-body PUT built from its stored inputs
+(``ignore_changes`` sends the old stored value, not the live one), which puts back a stale model,
+spec or traffic over what the release set (DESIGN decision 5).
+
+Per endpoint, exactly one resource may own the traffic: the release provider's EndpointTraffic
+(known by its type: its ``traffic`` is an output, and an input that is None never reaches the
+engine), any other dynamic resource with a top-level ``traffic`` property, or any other resource with
+a ``traffic`` map. Two writers of the same endpoint's traffic would undo each other on every
 ``pulumi up`` (an endpoint PUT replaces the whole body, last writer wins).
-
-Resource options reach a policy only in part (``args.opts``: protect, ignore_changes,
-delete_before_replace, aliases, custom_timeouts, additional_secret_outputs, parent); the engine fills
-``ignore_changes`` from the resource's goal state, with the Python SDK's top-level name translation
-(``properties.traffic`` stays as written).
 """
 from collections.abc import Mapping
 
@@ -25,36 +27,42 @@ from pulumi_policy import (
 
 from .resource_props import MISSING, lookup, shown
 
-ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
-OWNED_BY_RELEASE = ("properties.traffic", "properties.mirrorTraffic")
+DYNAMIC_PREFIX = "pulumi-python:dynamic"
+SERVING_ENDPOINT_SUFFIX = ":ServingEndpoint"
+RELEASE_TRAFFIC_SUFFIX = ":EndpointTraffic"
+NATIVE_SERVING = ("azure-native:machinelearningservices:OnlineEndpoint",
+                  "azure-native:machinelearningservices:OnlineDeployment")
+ENDPOINT_TRAFFIC_FIELDS = ("traffic", "mirror_traffic")
 ENDPOINT_KEYS = ("endpointName", "endpoint_name", "endpoint")
 WORKSPACE_KEYS = ("workspaceName", "workspace_name", "workspace")
 
 
-def _is_ignored(path: str, ignore_changes) -> bool:
-    return any(ignored in ("*", "properties", path) for ignored in ignore_changes)
+def is_release_resource(resource_type: str, suffix: str) -> bool:
+    return resource_type.startswith(DYNAMIC_PREFIX) and resource_type.endswith(suffix)
 
 
 def _declares_traffic(value) -> bool:
     return isinstance(value, Mapping) and any(v not in (0, 0.0, None) for v in value.values())
 
 
-def validate_endpoint_ignores_traffic(args: ResourceValidationArgs, report_violation) -> None:
-    if args.resource_type != ENDPOINT:
-        return
-    ignore_changes = list(args.opts.ignore_changes or []) if args.opts else []
-    missing = [path for path in OWNED_BY_RELEASE if not _is_ignored(path, ignore_changes)]
-    if missing:
+def validate_endpoint_served_by_release(args: ResourceValidationArgs, report_violation) -> None:
+    if args.resource_type in NATIVE_SERVING:
+        kind = args.resource_type.rsplit(":", 1)[1]
         report_violation(
-            f"Online endpoint '{args.name}': ignore_changes is {ignore_changes}; it must include "
-            f"{', '.join(repr(p) for p in missing)} so that pulumi up never resets the traffic the release resource set."
+            f"{kind} '{args.name}' ({args.resource_type}): an azure-native online endpoint or deployment must not be "
+            "declared; its update is a whole-body PUT of its stored inputs, which overwrites the model, serving "
+            "spec or traffic the release set. Declare the endpoint as a ServingEndpoint (infra/endpoint.py) and "
+            "let the release's EndpointTraffic create the deployments from its `serving` spec."
         )
-    for field in ("traffic", "mirrorTraffic"):
-        value = lookup(args.props, f"properties.{field}")
+        return
+    if not is_release_resource(args.resource_type, SERVING_ENDPOINT_SUFFIX):
+        return
+    for field in ENDPOINT_TRAFFIC_FIELDS:
+        value = lookup(args.props, field)
         if value is not MISSING and _declares_traffic(value):
             report_violation(
-                f"Online endpoint '{args.name}': properties.{field} is {shown(dict(value))}; the endpoint must not "
-                "declare traffic (only the release resource moves traffic)."
+                f"Serving endpoint '{args.name}': {field} is {shown(dict(value))}; the endpoint must not declare "
+                "traffic (only the release resource moves traffic)."
             )
 
 
@@ -66,15 +74,11 @@ def _first(props, keys):
     return MISSING
 
 
-DYNAMIC_PREFIX = "pulumi-python:dynamic"
-
-
-RELEASE_TRAFFIC_SUFFIX = ":EndpointTraffic"
-
-
 def traffic_target(resource_type: str, props) -> tuple | None:
     """(workspace, endpoint) a resource sets traffic on, or None if it sets no traffic."""
-    is_release_traffic = resource_type.startswith(DYNAMIC_PREFIX) and resource_type.endswith(RELEASE_TRAFFIC_SUFFIX)
+    if is_release_resource(resource_type, SERVING_ENDPOINT_SUFFIX):
+        return None  # its `traffic` is an output the provider reads back; it never writes traffic
+    is_release_traffic = is_release_resource(resource_type, RELEASE_TRAFFIC_SUFFIX)
     if "traffic" not in props and not is_release_traffic:
         return None
     if not resource_type.startswith(DYNAMIC_PREFIX) and not isinstance(props.get("traffic"), Mapping):
@@ -87,8 +91,6 @@ def traffic_target(resource_type: str, props) -> tuple | None:
 def validate_single_traffic_owner(args: StackValidationArgs, report_violation) -> None:
     owners: dict[tuple, list] = {}
     for resource in args.resources:
-        if resource.resource_type == ENDPOINT:
-            continue
         target = traffic_target(resource.resource_type, resource.props)
         if target is not None:
             owners.setdefault(target, []).append(resource)
@@ -105,14 +107,15 @@ def validate_single_traffic_owner(args: StackValidationArgs, report_violation) -
 
 
 ENDPOINT_TRAFFIC_POLICY = ResourceValidationPolicy(
-    name="endpoint-traffic-ignored",
-    description="Online endpoints must ignore changes to properties.traffic and properties.mirrorTraffic "
-    "and declare no traffic of their own.",
-    validate=validate_endpoint_ignores_traffic,
+    name="endpoint-served-by-release",
+    description="Online endpoints are ServingEndpoints that declare no traffic; no azure-native online endpoint "
+    "or deployment is declared, so only the release sets what an endpoint serves.",
+    validate=validate_endpoint_served_by_release,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Create the endpoint with opts=ResourceOptions(ignore_changes=['properties.traffic', 'properties.mirrorTraffic']) "
-    "and no traffic; let the release resource set it.",
+    remediation_steps="Declare the endpoint with infra.release.ServingEndpoint (no traffic) and its deployments "
+    "through the release's EndpointTraffic `serving` spec; remove azure-native OnlineEndpoint and "
+    "OnlineDeployment resources (`pulumi state delete` keeps them in Azure).",
 )
 
 SINGLE_TRAFFIC_OWNER_POLICY = StackValidationPolicy(

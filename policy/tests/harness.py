@@ -163,15 +163,83 @@ SECURE_RESOURCES = {
             ],
         },
     },
+    # The release resources as the offline plan records them (scripts.plan --json): snake_case inputs,
+    # numbers as floats, None inputs (output placeholders such as `traffic`) dropped.
     "endpoint": {
-        "type": "azure-native:machinelearningservices:OnlineEndpoint",
-        "name": "hate-speech",
+        "type": "pulumi-python:dynamic/release:ServingEndpoint",
+        "name": "hatespeech-endpoint-online",
         "inputs": {
-            "resourceGroupName": "rg",
-            "workspaceName": "mlw",
-            "identity": {"type": "SystemAssigned"},
-            "properties": {"authMode": "AMLToken", "publicNetworkAccess": "Enabled"},
+            "subscription_id": "00000000-0000-0000-0000-000000000000",
+            "resource_group": "rg-mlops-prod",
+            "workspace_name": "mlw-prod",
+            "endpoint_name": "hate-speech-prod",
+            "auth_mode": "aad_token",
+            "public_network_access": "disabled",
+            "description": "hatespeech scoring (prod)",
+            "tags": {"environment": "prod"},
         },
-        "ignoreChanges": ["properties.traffic", "properties.mirrorTraffic"],
     },
+    "traffic": {
+        "type": "pulumi-python:dynamic/release:EndpointTraffic",
+        "name": "hatespeech-release-traffic",
+        "inputs": {
+            "subscription_id": "00000000-0000-0000-0000-000000000000",
+            "resource_group": "rg-mlops-prod",
+            "workspace_name": "mlw-prod",
+            "endpoint_name": "hate-speech-prod",
+            "model_name": "hate-speech-pt",
+            "slots": ["blue", "green"],
+            "challenger_version": "e1bf810ec342",
+            "require_approval": True,
+            "rollout": [{"mirror": 10.0}, {"canary": 50.0}],
+            "hold_seconds": 300.0,
+            "serving": {
+                "code_id": f"{RG_SCOPE}/providers/Microsoft.MachineLearningServices/workspaces/mlw-prod/codes/"
+                           "hate-speech-scoring/versions/b06b94750767",
+                "environment_id": f"{RG_SCOPE}/providers/Microsoft.MachineLearningServices/workspaces/mlw-prod/"
+                                  "environments/hate-speech-serving/versions/3f3b1aacee00",
+                "scoring_script": "score.py",
+                "instance_type": "Standard_F4s_v2",
+                "instance_count": 2.0,
+                "environment_variables": {"WORKER_COUNT": "2"},
+                "request_timeout_ms": 5000.0,
+                "max_concurrent_requests_per_instance": 2.0,
+                "liveness_probe": {"initial_delay": 30.0, "period": 10.0, "timeout": 2.0,
+                                   "failure_threshold": 3.0, "success_threshold": 1.0},
+                "readiness_probe": {"initial_delay": 10.0, "period": 10.0, "timeout": 2.0,
+                                    "failure_threshold": 3.0, "success_threshold": 1.0},
+                "app_insights_enabled": True,
+                "egress_public_network_access": "disabled",
+            },
+        },
+    },
+}
+
+# What the platform declared before the release owned the deployments: an azure-native endpoint that
+# ignores traffic and a slot that ignores its model. Both are refused now.
+NATIVE_ENDPOINT = {
+    "type": "azure-native:machinelearningservices:OnlineEndpoint",
+    "name": "hate-speech",
+    "inputs": {
+        "resourceGroupName": "rg",
+        "workspaceName": "mlw-prod",
+        "endpointName": "hate-speech-prod",
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"authMode": "AADToken", "publicNetworkAccess": "Disabled"},
+    },
+    "ignoreChanges": ["properties.traffic", "properties.mirrorTraffic"],
+}
+NATIVE_DEPLOYMENT = {
+    "type": "azure-native:machinelearningservices:OnlineDeployment",
+    "name": "hate-speech-blue",
+    "inputs": {
+        "resourceGroupName": "rg",
+        "workspaceName": "mlw-prod",
+        "endpointName": "hate-speech-prod",
+        "deploymentName": "blue",
+        "sku": {"name": "Default", "capacity": 2.0},
+        "properties": {"endpointComputeType": "Managed", "instanceType": "Standard_F4s_v2",
+                       "egressPublicNetworkAccess": "Disabled"},
+    },
+    "ignoreChanges": ["properties.model"],
 }

@@ -10,7 +10,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from harness import POLICY_DIR, urn
+from harness import NATIVE_DEPLOYMENT, POLICY_DIR, urn
 from mlops_policies import PACK_NAME, POLICIES, STACK_POLICIES, pack_arguments
 
 
@@ -65,11 +65,21 @@ def test_violations_come_back_as_mandatory_diagnostics(analyzer, secure):
     assert "properties.enableRbacAuthorization is False" in diagnostic.message
 
 
-def test_endpoint_ignore_changes_travel_in_the_request_options(analyzer, secure):
-    endpoint = secure["endpoint"]
-    assert list(analyzer.Analyze(request(endpoint, "prod", ["properties.traffic", "properties.mirrorTraffic"]), None).diagnostics) == []
-    [diagnostic] = analyzer.Analyze(request(endpoint, "prod"), None).diagnostics
-    assert diagnostic.policyName == "endpoint-traffic-ignored"
+def test_an_azure_native_deployment_comes_back_as_a_mandatory_diagnostic(analyzer):
+    deployment = NATIVE_DEPLOYMENT
+    [diagnostic] = analyzer.Analyze(request(deployment, "dev", deployment["ignoreChanges"]), None).diagnostics
+    assert diagnostic.policyName == "endpoint-served-by-release"
+    assert diagnostic.enforcementLevel == proto.MANDATORY
+
+
+def test_a_serving_spec_unknown_during_preview_is_advisory(analyzer, secure):
+    """A new code version's id is unknown in a preview, so the whole `serving` input is."""
+    traffic = secure["traffic"]
+    traffic["inputs"]["serving"] = UNKNOWN_STRING_VALUE
+    [diagnostic] = analyzer.Analyze(request(traffic, "prod"), None).diagnostics
+    assert diagnostic.policyName == "online-endpoint-private"
+    assert "can't be known during preview" in diagnostic.message
+    assert diagnostic.enforcementLevel == proto.ADVISORY
 
 
 def test_unknown_values_during_preview_do_not_crash_the_pack(analyzer, secure):

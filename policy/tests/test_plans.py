@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from pulumi_policy import StackValidationArgs
 
-from harness import policy_resource, resource_args
+from harness import NATIVE_DEPLOYMENT, NATIVE_ENDPOINT, policy_resource, resource_args
 from mlops_policies import (
     COMPUTE_POLICY,
     CUSTOM_ROLE_POLICY,
+    ENDPOINT_PRIVATE_POLICY,
     ENDPOINT_TRAFFIC_POLICY,
     KEY_VAULT_POLICY,
     REGISTRY_POLICY,
@@ -27,16 +28,17 @@ ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "test", "prod")
 MAIN_PYTHON = Path(os.environ.get("MLOPS_MAIN_PYTHON", ROOT / "venv" / "bin" / "python"))
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
-ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
+ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
+TRAFFIC = "pulumi-python:dynamic/release:EndpointTraffic"
 
 
-@pytest.fixture(scope="session")
-def plans() -> dict[str, dict]:
+def _run_plans(extra_args: list[str]) -> dict[str, dict]:
+    """`scripts.plan --stack <s> --json [extra_args]` for every stack, run side by side."""
     if not MAIN_PYTHON.exists():
         pytest.fail(f"the main environment's python {MAIN_PYTHON} is missing; run scripts/setup "
                     "(or point MLOPS_MAIN_PYTHON at it)")
     running = {
-        stack: subprocess.Popen([str(MAIN_PYTHON), "-m", "scripts.plan", "--stack", stack, "--json"],
+        stack: subprocess.Popen([str(MAIN_PYTHON), "-m", "scripts.plan", "--stack", stack, "--json", *extra_args],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for stack in STACKS
     }
@@ -45,12 +47,25 @@ def plans() -> dict[str, dict]:
         stdout, stderr = process.communicate(timeout=600)
         assert process.returncode == 0, f"scripts.plan --stack {stack} failed:\n{stderr}"
         plans[stack] = json.loads(stdout)
-    endpoints = [r for plan in plans.values() for r in plan["resources"] if r["type"] == ENDPOINT]
-    assert all("ignoreChanges" in r for r in endpoints), (
-        "scripts.plan --json gives no ignoreChanges per resource, so the traffic-ownership policy cannot see "
-        "the endpoint's resource options: add \"ignoreChanges\": list(r.ignore_changes) to Plan.to_json "
-        "in infra/mock_engine.py")
     return plans
+
+
+@pytest.fixture(scope="session")
+def plans() -> dict[str, dict]:
+    return _run_plans([])
+
+
+@pytest.fixture(scope="session")
+def release_plans(tmp_path_factory) -> dict[str, dict]:
+    """Every stack's plan with a release candidate set, as `scripts.plan --config` previews it: the
+    only plans with the release's EndpointTraffic and the serving spec it deploys the slots with."""
+    folder = tmp_path_factory.mktemp("candidate")
+    (folder / "artifact.json").write_text(json.dumps({"name": "hate-speech-pt"}), encoding="utf-8")
+    (folder / "model.int8.onnx").write_bytes(b"weights")
+    evaluation = folder.parent / "evaluation.csv"
+    evaluation.write_text("text,hate\nola,0\nodio,1\n", encoding="utf-8")
+    return _run_plans(["--config", f"workspaces[0].release.candidate={folder}",
+                       "--config", f"workspaces[0].release.evaluationData={evaluation}"])
 
 
 def violations(policy, resource: dict, stack: str) -> list[str]:
@@ -67,21 +82,23 @@ def stack_violations(resources: list[dict], stack: str) -> list[str]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_policy_passes_on_the_stack_plan(plans, stack):
-    resources = plans[stack]["resources"]
-    found = [(p.name, r["name"], m) for r in resources for p in RESOURCE_POLICIES for m in violations(p, r, stack)]
-    assert found == []
-    assert stack_violations(resources, stack) == []
+def test_every_policy_passes_on_the_stack_plan(plans, release_plans, stack):
+    for plan in (plans[stack], release_plans[stack]):
+        resources = plan["resources"]
+        found = [(p.name, r["name"], m) for r in resources for p in RESOURCE_POLICIES for m in violations(p, r, stack)]
+        assert found == []
+        assert stack_violations(resources, stack) == []
 
 
-def test_plans_hold_what_the_policies_check(plans):
+def test_plans_hold_what_the_policies_check(plans, release_plans):
     """Guards against a vacuous pass: each checked resource type is in every plan."""
     checked = {"azure-native:keyvault:Vault", "azure-native:containerregistry:Registry",
                "azure-native:storage:StorageAccount", "azure-native:machinelearningservices:Workspace",
                "azure-native:machinelearningservices:Compute", "azure-native:authorization:RoleDefinition",
-               "azure-native:machinelearningservices:OnlineEndpoint"}
-    for stack, plan in plans.items():
-        assert checked <= {r["type"] for r in plan["resources"]}, stack
+               ENDPOINT}
+    for stack in STACKS:
+        assert checked <= {r["type"] for r in plans[stack]["resources"]}, stack
+        assert checked | {TRAFFIC} <= {r["type"] for r in release_plans[stack]["resources"]}, stack
 
 
 def _set(path: str, value):
@@ -135,16 +152,23 @@ VARIANTS = [
      lambda inputs: inputs["permissions"][0]["actions"].append("*"), STACKS, "contains '*'"),
     (CUSTOM_ROLE_POLICY, "azure-native:authorization:RoleDefinition", _set("assignableScopes", [SUBSCRIPTION]),
      STACKS, "is a whole subscription or broader"),
-    (ENDPOINT_TRAFFIC_POLICY, "azure-native:machinelearningservices:OnlineEndpoint",
-     _set("properties.traffic", {"blue": 100}), STACKS, "properties.traffic is {'blue': 100}"),
+    (ENDPOINT_TRAFFIC_POLICY, ENDPOINT, _set("traffic", {"blue": 100}), STACKS, "traffic is {'blue': 100}"),
+    (ENDPOINT_TRAFFIC_POLICY, ENDPOINT, _set("mirror_traffic", {"green": 10}), STACKS,
+     "mirror_traffic is {'green': 10}"),
+    (ENDPOINT_PRIVATE_POLICY, ENDPOINT, _set("public_network_access", "enabled"), ("prod",),
+     "public_network_access is 'enabled'"),
+    (ENDPOINT_PRIVATE_POLICY, TRAFFIC, _set("serving.egress_public_network_access", "enabled"), ("prod",),
+     "serving.egress_public_network_access is 'enabled'"),
 ]
 
 
 @pytest.mark.parametrize("policy, resource_type, mutate, stacks, expected", VARIANTS,
                          ids=[f"{v[0].name}-{v[4]}" for v in VARIANTS])
-def test_insecure_variants_of_the_plans_are_caught(plans, policy, resource_type, mutate, stacks, expected):
+def test_insecure_variants_of_the_plans_are_caught(plans, release_plans, policy, resource_type, mutate, stacks,
+                                                    expected):
     for stack in stacks:
-        targets = [r for r in plans[stack]["resources"] if r["type"] == resource_type]
+        plan = release_plans[stack] if resource_type == TRAFFIC else plans[stack]
+        targets = [r for r in plan["resources"] if r["type"] == resource_type]
         assert targets, f"no {resource_type} in the {stack} plan"
         for resource in targets:
             variant = copy.deepcopy(resource)
@@ -153,53 +177,38 @@ def test_insecure_variants_of_the_plans_are_caught(plans, policy, resource_type,
             assert any(expected in m for m in found), (stack, resource["name"], found)
 
 
-def test_endpoint_that_stops_ignoring_traffic_is_caught(plans):
+def test_an_azure_native_endpoint_or_deployment_beside_a_plan_endpoint_is_caught(plans):
+    """The shape the platform declared before the release owned the deployments is refused."""
     for stack, plan in plans.items():
-        for endpoint in (r for r in plan["resources"] if r["type"] == ENDPOINT):
-            variant = {**copy.deepcopy(endpoint), "ignoreChanges": []}
-            assert violations(ENDPOINT_TRAFFIC_POLICY, variant, stack), stack
+        endpoint = next(r for r in plan["resources"] if r["type"] == ENDPOINT)
+        for native in (NATIVE_ENDPOINT, NATIVE_DEPLOYMENT):
+            variant = copy.deepcopy(native)
+            variant["inputs"].update(endpointName=endpoint["inputs"]["endpoint_name"],
+                                     workspaceName=endpoint["inputs"]["workspace_name"])
+            assert violations(ENDPOINT_TRAFFIC_POLICY, variant, stack), (stack, native["type"])
+
+
+def _target(endpoint: dict) -> dict:
+    return {"endpoint_name": endpoint["inputs"]["endpoint_name"], "workspace_name": endpoint["inputs"]["workspace_name"]}
 
 
 def test_a_second_traffic_owner_of_a_plan_endpoint_is_caught(plans):
     for stack, plan in plans.items():
         resources = copy.deepcopy(plan["resources"])
         endpoint = next(r for r in resources if r["type"] == ENDPOINT)
-        target = {"endpoint_name": endpoint["inputs"]["endpointName"],
-                  "workspace_name": endpoint["inputs"]["workspaceName"]}
-        owners = [r for r in resources if r["type"].startswith("pulumi-python:dynamic") and "traffic" in r["inputs"]]
-        if not owners:  # a stack without release settings has no EndpointTraffic yet
-            resources.append({"type": "pulumi-python:dynamic/release:EndpointTraffic", "name": "release-traffic",
-                              "inputs": {**target, "traffic": None}})
-        resources.append({"type": "pulumi-python:dynamic/release:EndpointTraffic", "name": "hotfix-traffic",
-                          "inputs": {**target, "traffic": None}})
+        assert not [r for r in resources if r["type"] == TRAFFIC], "a stack without a candidate has no EndpointTraffic"
+        for name in ("release-traffic", "hotfix-traffic"):
+            resources.append({"type": TRAFFIC, "name": name, "inputs": {**_target(endpoint), "traffic": None}})
         assert len(stack_violations(resources, stack)) == 2, stack
 
 
-@pytest.fixture(scope="module")
-def release_plan(tmp_path_factory) -> dict:
-    """The prod plan with a release candidate set, as `scripts.plan --config` previews it."""
-    folder = tmp_path_factory.mktemp("candidate")
-    (folder / "artifact.json").write_text(json.dumps({"name": "hate-speech-pt"}), encoding="utf-8")
-    (folder / "model.int8.onnx").write_bytes(b"weights")
-    evaluation = folder.parent / "evaluation.csv"
-    evaluation.write_text("text,hate\nola,0\nodio,1\n", encoding="utf-8")
-    result = subprocess.run(
-        [str(MAIN_PYTHON), "-m", "scripts.plan", "--stack", "prod", "--json",
-         "--config", f"workspaces[0].release.candidate={folder}",
-         "--config", f"workspaces[0].release.evaluationData={evaluation}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def test_a_stack_releasing_a_model_has_exactly_one_traffic_owner_per_endpoint(release_plan):
-    resources = release_plan["resources"]
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_stack_releasing_a_model_has_exactly_one_traffic_owner_per_endpoint(release_plans, stack):
+    resources = release_plans[stack]["resources"]
     endpoint = next(r for r in resources if r["type"] == ENDPOINT)
-    owners = [r for r in resources if r["type"] == "pulumi-python:dynamic/release:EndpointTraffic"]
+    owners = [r for r in resources if r["type"] == TRAFFIC]
     assert len(owners) == 1
-    assert owners[0]["inputs"]["endpoint_name"] == endpoint["inputs"]["endpointName"]
-    assert owners[0]["inputs"]["workspace_name"] == endpoint["inputs"]["workspaceName"]
-    found = [(p.name, r["name"], m) for r in resources for p in RESOURCE_POLICIES for m in violations(p, r, "prod")]
-    assert found == [] and stack_violations(resources, "prod") == []
+    assert _target(owners[0]) == _target(endpoint)
+    assert stack_violations(resources, stack) == []
     second = {**copy.deepcopy(owners[0]), "name": "hotfix-traffic"}
-    assert len(stack_violations(resources + [second], "prod")) == 2
+    assert len(stack_violations(resources + [second], stack)) == 2

@@ -27,18 +27,16 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
                                                      "properties.properties.scaleSettings.maxNodeCount",
                                                      "properties.properties.enableNodePublicIp",
                                                      "properties.properties.remoteLoginPortPublicAccess"),
-    "azure-native:machinelearningservices:OnlineEndpoint": ("endpointName", "properties.authMode",
-                                                            "properties.publicNetworkAccess"),
-    "azure-native:machinelearningservices:OnlineDeployment": ("deploymentName", "properties.instanceType",
-                                                              "sku.capacity", "properties.model"),
     "azure-native:machinelearningservices:EnvironmentVersion": ("name", "version", "properties.image"),
     "azure-native:machinelearningservices:CodeVersion": ("name", "version"),
     "azure-native:authorization:RoleDefinition": ("roleName", "roleDefinitionId"),
     "azure-native:authorization:RoleAssignment": ("principalId", "principalType"),
     "pulumi-python:dynamic/release:ModelVersion": ("model_name", "version", "path"),
     "pulumi-python:dynamic/release:ChampionSelection": ("challenger_version", "evaluation_data"),
-    "pulumi-python:dynamic/release:EndpointTraffic": ("rollout", "hold_seconds", "require_approval", "approved_version",
-                                                       "intent"),
+    "pulumi-python:dynamic/release:ServingEndpoint": ("endpoint_name", "auth_mode", "public_network_access"),
+    "pulumi-python:dynamic/release:EndpointTraffic": ("serving.instance_type", "serving.instance_count",
+                                                       "serving_version", "rollout", "hold_seconds", "require_approval",
+                                                       "approved_version", "approved_serving_version", "intent"),
 }
 
 

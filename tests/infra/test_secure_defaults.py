@@ -3,6 +3,8 @@ import pytest
 from tests.infra.conftest import STACKS
 
 ML = "azure-native:machinelearningservices"
+SERVING_ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
+TRAFFIC = "pulumi-python:dynamic/release:EndpointTraffic"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -98,55 +100,51 @@ def test_gpu_cluster_uses_a_gpu_size_and_priority_follows_the_stack(plans):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_endpoint_does_not_own_traffic(plans, stack):
-    endpoint = plans[stack].one(f"{ML}:OnlineEndpoint")
-    assert "traffic" not in endpoint.inputs["properties"]
-    assert "mirrorTraffic" not in endpoint.inputs["properties"]
-    assert set(endpoint.ignore_changes) == {"properties.traffic", "properties.mirrorTraffic"}
-    assert endpoint.input("identity.type") == "SystemAssigned"
+def test_the_endpoint_declares_no_traffic_and_no_azure_native_resource_serves(plans, released_plans, stack):
+    """What an endpoint serves has one owner, the release (DESIGN decision 5): the ServingEndpoint
+    declares only the endpoint's own settings, and no azure-native endpoint or deployment exists to
+    PUT a stale body over what the release set."""
+    endpoint = plans[stack].one(SERVING_ENDPOINT)
+    assert endpoint.parent == "hatespeech-endpoint"
+    assert not {"traffic", "mirror_traffic"} & set(endpoint.inputs)
+    for plan in (plans[stack], released_plans[stack]):
+        assert not plan.of_type(f"{ML}:OnlineEndpoint") and not plan.of_type(f"{ML}:OnlineDeployment")
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_blue_and_green_slots(plans, stack):
-    plan = plans[stack]
-    endpoint = plan.one(f"{ML}:OnlineEndpoint")
-    slots = plan.of_type(f"{ML}:OnlineDeployment")
-    assert sorted(s.inputs["deploymentName"] for s in slots) == ["blue", "green"]
+def test_the_release_runs_blue_and_green_under_the_declared_serving_spec(released_plans, stack):
+    from infra.release.serving_spec import serving_version
+    from infra.release.values import plain
+
+    plan = released_plans[stack]
+    endpoint = plan.one(SERVING_ENDPOINT)
+    traffic = plan.one(TRAFFIC)
+    assert traffic.inputs["slots"] == ["blue", "green"]
+    assert traffic.inputs["endpoint_name"] == endpoint.inputs["endpoint_name"]
     environment = plan.one(f"{ML}:EnvironmentVersion")
     code = plan.one(f"{ML}:CodeVersion")
-    for slot in slots:
-        assert slot.inputs["endpointName"] == endpoint.inputs["endpointName"]
-        assert slot.input("properties.endpointComputeType") == "Managed"
-        assert slot.input("properties.environmentId").endswith(f"/versions/{environment.inputs['version']}")
-        assert slot.input("properties.codeConfiguration.codeId").endswith(f"/versions/{code.inputs['version']}")
-        assert slot.input("properties.codeConfiguration.scoringScript") == "score.py"
-        assert slot.ignore_changes == ("properties.model",)
-        assert slot.input("properties.model")
-        concurrent = slot.input("properties.requestSettings.maxConcurrentRequestsPerInstance")
-        assert concurrent >= 1 and slot.input("properties.environmentVariables") == {"WORKER_COUNT": str(int(concurrent))}, \
-            "the inference server runs one worker per concurrent request"
+    serving = traffic.input("serving")
+    assert serving["environment_id"].endswith(
+        f"/environments/{environment.inputs['name']}/versions/{environment.inputs['version']}")
+    assert serving["code_id"].endswith(f"/codes/{code.inputs['name']}/versions/{code.inputs['version']}")
+    assert {"hatespeech-serving-code", "hatespeech-serving-environment"} <= set(traffic.dependencies), \
+        "the assets exist before the release deploys a slot onto them"
+    assert serving["scoring_script"] == "score.py"
+    assert serving["app_insights_enabled"] is True
+    concurrent = serving["max_concurrent_requests_per_instance"]
+    assert concurrent >= 1 and serving["environment_variables"] == {"WORKER_COUNT": str(int(concurrent))}, \
+        "the inference server runs one worker per concurrent request"
+    assert serving["liveness_probe"]["initial_delay"] > serving["readiness_probe"]["initial_delay"]
+    assert traffic.checked["serving_version"] == serving_version(plain(serving)), \
+        "the plan shows the serving version an approval names"
 
 
-def test_endpoint_sizes_and_auth_follow_settings(plans):
-    for stack, auth, instance, count in (("dev", "Key", "Standard_DS3_v2", 1), ("test", "AADToken", "Standard_DS3_v2", 1),
-                                         ("prod", "AADToken", "Standard_F4s_v2", 2)):
-        plan = plans[stack]
-        assert plan.one(f"{ML}:OnlineEndpoint").input("properties.authMode") == auth
-        for slot in plan.of_type(f"{ML}:OnlineDeployment"):
-            assert slot.input("properties.instanceType") == instance
-            assert slot.input("sku.capacity") == count
-
-
-def test_serving_versions_follow_the_serving_tree(tmp_path):
-    import shutil
-
-    from infra.serving_assets import SERVING_DIR, ServingSource
-
-    copy = tmp_path / "serving"
-    shutil.copytree(SERVING_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    original = ServingSource.read(copy)
-    assert original == ServingSource.read(copy)
-    (copy / "score.py").write_text((copy / "score.py").read_text() + "\n# changed\n")
-    changed = ServingSource.read(copy)
-    assert changed.code_version != original.code_version
-    assert changed.environment_version == original.environment_version
+def test_endpoint_sizes_auth_and_access_follow_settings(plans, released_plans):
+    for stack, auth, public, instance, count in (("dev", "key", "enabled", "Standard_DS3_v2", 1),
+                                                 ("test", "aad_token", "enabled", "Standard_DS3_v2", 1),
+                                                 ("prod", "aad_token", "disabled", "Standard_F4s_v2", 2)):
+        endpoint = plans[stack].one(SERVING_ENDPOINT)
+        assert (endpoint.inputs["auth_mode"], endpoint.inputs["public_network_access"]) == (auth, public), stack
+        serving = released_plans[stack].one(TRAFFIC).input("serving")
+        assert (serving["instance_type"], serving["instance_count"]) == (instance, count), stack
+        assert serving["egress_public_network_access"] == public, stack

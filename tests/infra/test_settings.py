@@ -59,8 +59,9 @@ def test_the_real_configs_are_valid():
      "mlops-platform:access.dataScientistGroupIds[0]: 'not-a-guid' is not valid; accepted: a list of Entra ID group object ids"),
     (lambda c: c.update({f"{P}keyVaultRetentionDays": 3}),
      "mlops-platform:keyVaultRetentionDays: 3 is not valid; accepted: a whole number from 7 to 90"),
-    (lambda c: workspace(c)["endpoint"].pop("bootstrapModel"),
-     "mlops-platform:workspaces[0].endpoint.bootstrapModel: is required; accepted: a registered model for the slots"),
+    (lambda c: workspace(c)["endpoint"].update(bootstrapModel="azureml:hate-speech-pt:1"),
+     "mlops-platform:workspaces[0].endpoint.bootstrapModel: unknown setting (value 'azureml:hate-speech-pt:1'); "
+     "accepted settings here: authMode, instanceCount, instanceType"),
     (lambda c: c.update({f"{P}tier": "staging"}),
      "mlops-platform:tier: 'staging' is not valid; accepted: one of dev, test, prod"),
     (lambda c: workspace(c)["release"].update(candidate="/models/candidate"),
@@ -83,6 +84,8 @@ def test_the_real_configs_are_valid():
      "mlops-platform:workspaces[0].release.alpha: 0 is not valid; accepted: a significance level strictly between 0 and 1"),
     (lambda c: workspace(c)["release"].update(approvedVersion="v 1"),
      "mlops-platform:workspaces[0].release.approvedVersion: 'v 1' is not valid; accepted: a model version string"),
+    (lambda c: workspace(c)["release"].update(approvedServingVersion="v 1"),
+     "mlops-platform:workspaces[0].release.approvedServingVersion: 'v 1' is not valid; accepted:"),
     (lambda c: workspace(c)["release"].update(canidate="/models/x"),
      "mlops-platform:workspaces[0].release.canidate: unknown setting"),
 ])
@@ -118,20 +121,22 @@ def test_production_rules(config_of, breakage, expected):
     assert expected in settings_error(config, stack="prod")
 
 
-def test_a_release_candidate_stands_in_for_the_bootstrap_model(config_of):
+def test_release_candidate_settings_are_read(config_of):
     config = config_of("dev")
-    workspace(config)["endpoint"].pop("bootstrapModel")
     workspace(config)["release"].update(candidate="/models/candidate", evaluationData="/data/evaluation.csv")
     release = parse_settings("dev", {k[len(P):]: v for k, v in config.items() if k.startswith(P)}).workspaces[0].release
     assert (release.candidate, release.evaluation_data) == ("/models/candidate", "/data/evaluation.csv")
+    assert release.approved_serving_version is None
 
 
+@pytest.mark.parametrize("key, field", [("approvedVersion", "approved_version"),
+                                        ("approvedServingVersion", "approved_serving_version")])
 @pytest.mark.parametrize("stored, version", [(123456789012, "123456789012"), (12, "000000000012")])
-def test_an_all_digit_approved_version_stored_as_a_number_reads_as_its_digits(config_of, stored, version):
+def test_an_all_digit_approved_version_stored_as_a_number_reads_as_its_digits(config_of, key, field, stored, version):
     config = config_of("prod")
-    workspace(config)["release"]["approvedVersion"] = stored  # leading zeros dropped by `config set --path`
+    workspace(config)["release"][key] = stored  # leading zeros dropped by `config set --path`
     release = parse_settings("prod", {k[len(P):]: v for k, v in config.items() if k.startswith(P)}).workspaces[0].release
-    assert release.approved_version == version
+    assert getattr(release, field) == version
 
 
 def test_every_problem_is_reported_at_once(config_of):

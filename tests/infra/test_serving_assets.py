@@ -1,0 +1,117 @@
+"""The serving code and environment as Azure ML assets: exactly what the scoring runtime uses is
+uploaded, its content is its version, and no asset version a slot may run is deleted by a stack."""
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from infra.serving_assets import SCORING_FILES, SERVING_DIR, ServingSource
+from tests.infra.conftest import STACKS
+
+ML = "azure-native:machinelearningservices"
+RETAINED = (f"{ML}:EnvironmentVersion", f"{ML}:CodeVersion", "azure-native:storage:Blob")
+ENTRY_SCRIPT = "score.py"
+PACKAGE = SERVING_DIR.name
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    """Every module an `import` names, anywhere in the file (function-level imports too), as
+    dotted names; a relative import is resolved against the serving package."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = f"{PACKAGE}.{base}" if base else PACKAGE
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)   # `from serving import classifier`
+    return names
+
+
+def _local_file(module: str, serving_dir: Path) -> str | None:
+    """The file under serving/ a module name resolves to: score.py's folder is on sys.path in the
+    deployment, so `classifier` is serving/classifier.py, as is `serving.classifier`."""
+    parts = module.split(".")
+    if parts[0] == PACKAGE:
+        parts = parts[1:]
+    if len(parts) != 1:
+        return None
+    path = serving_dir / f"{parts[0]}.py"
+    return path.name if path.is_file() else None
+
+
+def scoring_runtime(serving_dir: Path = SERVING_DIR) -> set[str]:
+    """score.py, the serving modules it imports (recursively) and the OpenAPI documents beside it."""
+    found, pending = set(), [ENTRY_SCRIPT]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        tree = ast.parse((serving_dir / name).read_text(encoding="utf-8"), filename=name)
+        pending.extend(f for m in _imported_modules(tree) if (f := _local_file(m, serving_dir)))
+    return found | {path.name for path in serving_dir.glob("swagger*.json")}
+
+
+def test_scoring_files_are_exactly_score_py_what_it_imports_and_the_openapi_documents():
+    runtime = scoring_runtime()
+    assert {"score.py", "classifier.py", "swagger.json"} <= runtime, "the resolver finds the entry script's imports"
+    assert len(SCORING_FILES) == len(set(SCORING_FILES))
+    assert set(SCORING_FILES) == runtime
+    assert [name for name, _ in ServingSource.read().code_files] == sorted(SCORING_FILES)
+
+
+def test_development_tooling_is_not_scoring_code():
+    runtime = scoring_runtime()
+    assert "local_server.py" not in runtime and "openapi_document.py" not in runtime
+    assert "__init__.py" not in runtime
+
+
+@pytest.fixture
+def serving_copy(tmp_path):
+    copy = tmp_path / "serving"
+    shutil.copytree(SERVING_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["local_server.py", "openapi_document.py"])
+def test_editing_development_tooling_changes_no_version(serving_copy, name):
+    original = ServingSource.read(serving_copy)
+    _append(serving_copy / name, "\n# changed\n")
+    assert ServingSource.read(serving_copy) == original
+
+
+@pytest.mark.parametrize("name", SCORING_FILES)
+def test_editing_a_scoring_file_makes_a_new_code_version_only(serving_copy, name):
+    original = ServingSource.read(serving_copy)
+    assert original == ServingSource.read(serving_copy)
+    _append(serving_copy / name, "\n")
+    changed = ServingSource.read(serving_copy)
+    assert changed.code_version != original.code_version
+    assert changed.environment_version == original.environment_version
+
+
+def test_a_missing_scoring_file_is_named(serving_copy):
+    (serving_copy / "classifier.py").unlink()
+    with pytest.raises(FileNotFoundError, match=r"missing scoring files classifier\.py; accepted: a serving folder"):
+        ServingSource.read(serving_copy)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_asset_versions_are_retained_when_the_stack_drops_them(plans, stack):
+    """A new content version replaces the asset resource, and azure-native replaces delete-first:
+    `retain_on_delete` makes the engine drop the old version from the stack without deleting it in
+    Azure, so a slot still running it keeps its code and environment (DESIGN decision 6)."""
+    plan = plans[stack]
+    for type_ in RETAINED:
+        resources = plan.of_type(type_)
+        assert resources, f"no {type_} in the {stack} plan"
+        assert [r.name for r in resources if not r.retain_on_delete] == [], type_
+    assert not plan.one(f"{ML}:Workspace").retain_on_delete, "the option is recorded per resource"
