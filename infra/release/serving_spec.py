@@ -54,6 +54,8 @@ def read_serving(reader: FieldReader, field: str = "serving") -> dict | Any:
     if is_unknown(value):
         return value
     value = plain(value) if isinstance(value, dict) else value
+    if isinstance(value, dict):   # the SDK drops None values at every depth: an unset egress arrives missing
+        value = {"egress_public_network_access": None, **value}
     fields = {"code_id", "environment_id", "scoring_script", "instance_type", CAPACITY_FIELD, "environment_variables",
               "request_timeout_ms", "max_concurrent_requests_per_instance", "liveness_probe", "readiness_probe",
               "app_insights_enabled", "egress_public_network_access"}
