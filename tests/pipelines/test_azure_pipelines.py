@@ -2,6 +2,7 @@
 order (dev -> test -> prod) and the deployment jobs with their environments are the ones required."""
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,10 +188,11 @@ def run_template_script(tmp_path: Path, env: dict):
     for tool in ("pulumi", "az", "curl"):
         (bin_dir / tool).write_text(f"#!/bin/sh\necho \"{tool} $*\" >> '{tmp_path}/calls'\n")
         (bin_dir / tool).chmod(0o755)
-    root = AZURE_PIPELINES.parent
-    for link in ("venv", "infra"):
+    # the script runs venv/bin/python -m infra...: the virtualenv running these tests, and the repository's infra/
+    links = {"venv": Path(sys.executable).parents[1], "infra": AZURE_PIPELINES.parent / "infra"}
+    for link, target in links.items():
         if not (tmp_path / link).exists():
-            (tmp_path / link).symlink_to(root / link)
+            (tmp_path / link).symlink_to(target)
     base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "STACK": "prod", "COMMAND": "preview",
             "RELEASE_CANDIDATE": "False", "APPROVE": "False", "RELEASE_PATH": "workspaces[0].release",
             "CANDIDATE_DIR": str(tmp_path / "released" / "model"), "CANDIDATE_RUN": "",
