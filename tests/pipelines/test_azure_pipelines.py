@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import AZURE_PIPELINES, load_yaml
+from tests.pipelines.conftest import AZURE_PIPELINES, fake_pulumi, load_yaml
 
 PIPELINES = ("pull-request", "deploy", "model-release")
 ORDER = ["dev", "test", "prod"]
@@ -180,13 +180,15 @@ def template_script() -> tuple[str, dict]:
     return task["inputs"]["inlineScript"], task["env"]
 
 
-def run_template_script(tmp_path: Path, env: dict):
+def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None = None):
+    """The template's script with a stand-in pulumi (answers as conftest.fake_pulumi) and do-nothing az and curl;
+    returns the result and the pulumi calls."""
     script, _ = template_script()
     script = re.sub(r"\$\((Build|System)\.[\w.]+\)", "x", script)  # macros the agent expands
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    for tool in ("pulumi", "az", "curl"):
-        (bin_dir / tool).write_text(f"#!/bin/sh\necho \"{tool} $*\" >> '{tmp_path}/calls'\n")
+    fake_pulumi(bin_dir, tmp_path / "calls", pulumi_answers)
+    for tool in ("az", "curl"):
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho \"{tool} $*\" >> '{tmp_path}/other-calls'\n")
         (bin_dir / tool).chmod(0o755)
     # the script runs venv/bin/python -m infra...: the virtualenv running these tests, and the repository's infra/
     links = {"venv": Path(sys.executable).parents[1], "infra": AZURE_PIPELINES.parent / "infra"}
@@ -197,29 +199,29 @@ def run_template_script(tmp_path: Path, env: dict):
             "RELEASE_CANDIDATE": "False", "APPROVE": "False", "RELEASE_PATH": "workspaces[0].release",
             "CANDIDATE_DIR": str(tmp_path / "released" / "model"), "CANDIDATE_RUN": "",
             "PULUMI_BACKEND_URL": "azblob://state?storage_account=s", "EVALUATION_DATA_URL": "https://e/eval.csv",
-            "PULUMI_VERSION": "3.272.0", "PULUMI_SECRETS_PROVIDER": "azurekeyvault://kv.vault.azure.net/keys/pulumi"}
+            "PULUMI_VERSION": "3.272.0"}
     result = subprocess.run(["bash", "-c", script], env={**base, **env}, cwd=tmp_path,
                             capture_output=True, text=True, check=False)
     calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
-    return result, [c for c in calls if c.startswith("pulumi")]
+    return result, calls
 
 
-@pytest.mark.parametrize("unset", ["", "$(PULUMI_SECRETS_PROVIDER)"])
-def test_the_template_stops_with_an_error_without_a_secrets_provider(tmp_path, unset):
-    _, env = template_script()
-    assert env["PULUMI_SECRETS_PROVIDER"] == "$(PULUMI_SECRETS_PROVIDER)"
-    result, calls = run_template_script(tmp_path, {"PULUMI_SECRETS_PROVIDER": unset})
-    assert result.returncode == 1
-    assert "##vso[task.logissue type=error]Set PULUMI_SECRETS_PROVIDER" in result.stdout
-    assert calls == []
-
-
-def test_the_template_creates_a_missing_stack_with_the_secrets_provider_before_anything_else(tmp_path):
+def test_the_template_selects_the_stack_before_anything_else_and_never_creates_it(tmp_path):
     result, calls = run_template_script(tmp_path, {})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert calls[:2] == ["pulumi login azblob://state?storage_account=s",
-                         "pulumi stack select --create --secrets-provider azurekeyvault://kv.vault.azure.net/keys/pulumi prod"]
+    assert calls[:2] == ["pulumi login azblob://state?storage_account=s", "pulumi stack select prod"]
     assert calls[2].startswith("pulumi preview --stack prod --policy-pack policy")
+
+
+def test_a_stack_that_cannot_be_selected_stops_the_template_with_the_bootstrap_command(tmp_path):
+    result, calls = run_template_script(tmp_path, {}, {"stack select": (255, "error: no stack named 'prod' found\n")})
+    assert result.returncode == 1
+    assert "no stack named 'prod' found" in result.stdout
+    [error] = [line for line in result.stdout.splitlines() if line.startswith("##vso[task.logissue type=error]")]
+    assert "Creating a stack for CI" in error
+    assert "pulumi stack init --secrets-provider azurekeyvault://<vault>.vault.azure.net/keys/<key> prod" in error
+    assert calls == ["pulumi login azblob://state?storage_account=s", "pulumi stack select prod"]
+    assert "stackSelected" not in result.stdout, "no audit report for a stack that was not selected"
 
 
 def test_before_the_first_release_the_released_candidate_is_skipped_not_failed(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.pipelines.conftest import AZURE_PIPELINES, WORKFLOWS, load_yaml
+from tests.pipelines.conftest import AZURE_PIPELINES, WORKFLOWS, fake_pulumi, load_yaml
 
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@v\d+(\.\d+){0,2}$")
 
@@ -258,7 +258,7 @@ def test_the_model_artifact_is_kept_as_long_as_github_allows():
     assert upload["with"]["retention-days"] == 400
 
 
-# --- where the stack job runs, and how a missing stack is created ---
+# --- where the stack job runs, and how it selects the stack ---
 
 def test_the_stack_job_runs_where_the_repository_variable_says_for_that_stack_and_on_a_hosted_runner_otherwise():
     workflow = workflows()["pulumi-stack"]
@@ -273,33 +273,28 @@ def test_the_stack_job_runs_where_the_repository_variable_says_for_that_stack_an
             assert "pulumi/actions" not in (WORKFLOWS / f"{name}.yml").read_text(), name
 
 
-def fake_pulumi(tmp_path: Path) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    pulumi = bin_dir / "pulumi"
-    pulumi.write_text(f"#!/bin/sh\necho \"$*\" >> '{tmp_path}/pulumi-calls'\n")
-    pulumi.chmod(0o755)
-    return bin_dir
-
-
-@pytest.mark.parametrize("provider", ["", "azurekeyvault://mlops-kv.vault.azure.net/keys/pulumi"])
-def test_the_stack_is_selected_and_created_when_missing_with_the_key_vault_secrets_provider(tmp_path, provider):
+def test_the_stack_is_selected_before_its_config_is_set_and_never_created(tmp_path):
     job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
     names = [s.get("id") for s in steps(job)]
     assert names.index("login") < names.index("select") < names.index("candidate"), \
-        "the stack must exist before its config is set"
+        "the stack must be selected before its config is set"
     step = next(s for s in steps(job) if s.get("id") == "select")
-    assert step["env"] == {"PULUMI_SECRETS_PROVIDER": "${{ vars.PULUMI_SECRETS_PROVIDER }}"}
-    env = {"PATH": f"{fake_pulumi(tmp_path)}:/usr/bin:/bin", "STACK": "prod", "PULUMI_SECRETS_PROVIDER": provider}
-    result = run_script(step["run"], env, tmp_path)
-    calls = tmp_path / "pulumi-calls"
-    if provider:
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert calls.read_text() == f"stack select --create --secrets-provider {provider} prod\n"
-    else:
-        assert result.returncode == 1
-        assert "::error::Set the repository variable PULUMI_SECRETS_PROVIDER (azurekeyvault://" in result.stdout
-        assert not calls.exists()
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls")
+    result = run_script(step["run"], {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod"}, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "calls").read_text() == "pulumi stack select prod\n"
+
+
+def test_a_stack_that_cannot_be_selected_stops_the_job_with_the_bootstrap_command(tmp_path):
+    step = next(s for s in steps(workflows()["pulumi-stack"]["jobs"]["pulumi"]) if s.get("id") == "select")
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"stack select": (255, "error: no stack named 'prod' found\n")})
+    result = run_script(step["run"], {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod"}, tmp_path)
+    assert result.returncode == 1
+    assert "no stack named 'prod' found" in result.stdout  # Pulumi's own error stays in the log
+    [error] = [line for line in result.stdout.splitlines() if line.startswith("::error::")]
+    assert "Creating a stack for CI" in error
+    assert "pulumi stack init --secrets-provider azurekeyvault://<vault>.vault.azure.net/keys/<key> prod" in error
+    assert (tmp_path / "calls").read_text() == "pulumi stack select prod\n"
 
 
 def test_updates_of_a_stack_queue_together_and_previews_never_join_their_queue():
