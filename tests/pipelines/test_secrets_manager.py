@@ -27,8 +27,8 @@ SECRETS_MANAGER_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
 FIRST_CLI_WITH_THE_RULE = (3, 135, 0)
 BOOTSTRAP_SECTION = "Creating a stack for CI"
 
-# project commands that run the CLI: scripts.audit (stack history, export)
-RUNS_PULUMI = re.compile(r"(^|[\s;&|(!])pulumi\s|-m scripts\.audit\b")
+# project commands that run the CLI: scripts/drift (pulumi preview) and scripts.audit (stack history, export)
+RUNS_PULUMI = re.compile(r"(^|[\s;&|(!])pulumi\s|scripts/drift\b|-m scripts\.audit\b")
 CREATES_A_STACK = re.compile(r"\bpulumi\s+(new\b|stack\s+init\b|stack\s+select\b.*\s(--create|-c)\b)|--secrets-provider")
 
 
@@ -77,9 +77,10 @@ def test_every_workflow_step_that_runs_pulumi_uses_the_states_secrets_manager_an
         document = load_yaml(path)
         assert github_problems(document) == [], path.name
         found += [(path.stem, step.get("id") or step.get("name")) for _, step, _ in github_pulumi_steps(document)]
-    # the rule is checked where pulumi runs: selecting, setting the candidate, the operation, the audit
+    # the rule is checked where pulumi runs: selecting, setting the candidate, the operation, drift, the audit
     names = {name for workflow, name in found if workflow == "pulumi-stack"}
-    assert {"select", "candidate", "pulumi ${{ inputs.command }} ${{ inputs.stack }}",
+    assert {"select", "candidate", "Drift check of ${{ inputs.stack }}",
+            "pulumi ${{ inputs.command }} ${{ inputs.stack }}",
             "Audit report of the stack (also after a failed update)"} <= names, names
     assert {workflow for workflow, _ in found} == {"pulumi-stack"}, "pulumi runs only in the reusable workflow"
 
