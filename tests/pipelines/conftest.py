@@ -20,3 +20,18 @@ def load_yaml(path: Path) -> dict:
 @pytest.fixture(scope="session")
 def stacks() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO_ROOT.glob("Pulumi.*.yaml"))
+
+
+def fake_pulumi(bin_dir: Path, calls: Path, answers: dict[str, tuple[int, str]] | None = None) -> None:
+    """A stand-in `pulumi` in bin_dir that appends `pulumi <args>` to `calls`. When its arguments start with a
+    key of `answers`, it prints that answer's text (to stdout and stderr, as the CLI splits them) and exits
+    with its status; otherwise it prints nothing and exits 0."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["#!/bin/sh", f"echo \"pulumi $*\" >> '{calls}'", 'case "$*" in']
+    for number, (prefix, (status, text)) in enumerate((answers or {}).items()):
+        answer = bin_dir / f"pulumi-answer-{number}"
+        answer.write_text(text)
+        lines.append(f"  '{prefix}'*) cat '{answer}'; echo 'error: on stderr' >&2; exit {status} ;;")
+    lines += ["esac", ""]
+    (bin_dir / "pulumi").write_text("\n".join(lines))
+    (bin_dir / "pulumi").chmod(0o755)

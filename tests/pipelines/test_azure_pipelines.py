@@ -2,13 +2,14 @@
 order (dev -> test -> prod) and the deployment jobs with their environments are the ones required."""
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import AZURE_PIPELINES, load_yaml
+from tests.pipelines.conftest import AZURE_PIPELINES, fake_pulumi, load_yaml
 
-PIPELINES = ("pull-request", "deploy", "model-release")
+PIPELINES = ("pull-request", "deploy", "model-release", "drift")
 ORDER = ["dev", "test", "prod"]
 
 
@@ -120,8 +121,8 @@ def test_the_stack_template_signs_in_per_stack_and_runs_the_policy_pack():
 # --- the agent pool of each stack's job ---
 
 def pulumi_jobs(document: dict):
-    """(stack, job) for every job whose steps run templates/pulumi-stack.yml."""
-    for stage in document["stages"]:
+    """(stack, job) for every job whose steps run templates/pulumi-stack.yml, in stages or, without, at the top."""
+    for stage in document.get("stages") or [document]:
         for job in stage["jobs"]:
             for template, parameters in template_calls(job, AZURE_PIPELINES):
                 if template.name == "pulumi-stack.yml":
@@ -179,45 +180,52 @@ def template_script() -> tuple[str, dict]:
     return task["inputs"]["inlineScript"], task["env"]
 
 
-def run_template_script(tmp_path: Path, env: dict):
+def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None = None):
+    """The template's script with a stand-in pulumi (answers as conftest.fake_pulumi) and do-nothing az and curl;
+    returns the result and the pulumi calls."""
     script, _ = template_script()
+    script = re.sub(r"\$\(Build\.ArtifactStagingDirectory\)", str(tmp_path / "staging"), script)
     script = re.sub(r"\$\((Build|System)\.[\w.]+\)", "x", script)  # macros the agent expands
+    (tmp_path / "staging").mkdir(exist_ok=True)
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    for tool in ("pulumi", "az", "curl"):
-        (bin_dir / tool).write_text(f"#!/bin/sh\necho \"{tool} $*\" >> '{tmp_path}/calls'\n")
+    fake_pulumi(bin_dir, tmp_path / "calls", pulumi_answers)
+    for tool in ("az", "curl"):
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho \"{tool} $*\" >> '{tmp_path}/other-calls'\n")
         (bin_dir / tool).chmod(0o755)
+    # the script runs venv/bin/python -m infra... and ./scripts/drift: the virtualenv running these tests, and
+    # the repository's infra/ and scripts/
     root = AZURE_PIPELINES.parent
-    for link in ("venv", "infra"):
+    links = {"venv": Path(sys.executable).parents[1], "infra": root / "infra", "scripts": root / "scripts"}
+    for link, target in links.items():
         if not (tmp_path / link).exists():
-            (tmp_path / link).symlink_to(root / link)
+            (tmp_path / link).symlink_to(target)
     base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "STACK": "prod", "COMMAND": "preview",
             "RELEASE_CANDIDATE": "False", "APPROVE": "False", "RELEASE_PATH": "workspaces[0].release",
             "CANDIDATE_DIR": str(tmp_path / "released" / "model"), "CANDIDATE_RUN": "",
             "PULUMI_BACKEND_URL": "azblob://state?storage_account=s", "EVALUATION_DATA_URL": "https://e/eval.csv",
-            "PULUMI_VERSION": "3.272.0", "PULUMI_SECRETS_PROVIDER": "azurekeyvault://kv.vault.azure.net/keys/pulumi"}
+            "PULUMI_VERSION": "3.272.0"}
     result = subprocess.run(["bash", "-c", script], env={**base, **env}, cwd=tmp_path,
                             capture_output=True, text=True, check=False)
     calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
-    return result, [c for c in calls if c.startswith("pulumi")]
+    return result, calls
 
 
-@pytest.mark.parametrize("unset", ["", "$(PULUMI_SECRETS_PROVIDER)"])
-def test_the_template_stops_with_an_error_without_a_secrets_provider(tmp_path, unset):
-    _, env = template_script()
-    assert env["PULUMI_SECRETS_PROVIDER"] == "$(PULUMI_SECRETS_PROVIDER)"
-    result, calls = run_template_script(tmp_path, {"PULUMI_SECRETS_PROVIDER": unset})
-    assert result.returncode == 1
-    assert "##vso[task.logissue type=error]Set PULUMI_SECRETS_PROVIDER" in result.stdout
-    assert calls == []
-
-
-def test_the_template_creates_a_missing_stack_with_the_secrets_provider_before_anything_else(tmp_path):
+def test_the_template_selects_the_stack_before_anything_else_and_never_creates_it(tmp_path):
     result, calls = run_template_script(tmp_path, {})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert calls[:2] == ["pulumi login azblob://state?storage_account=s",
-                         "pulumi stack select --create --secrets-provider azurekeyvault://kv.vault.azure.net/keys/pulumi prod"]
+    assert calls[:2] == ["pulumi login azblob://state?storage_account=s", "pulumi stack select prod"]
     assert calls[2].startswith("pulumi preview --stack prod --policy-pack policy")
+
+
+def test_a_stack_that_cannot_be_selected_stops_the_template_with_the_bootstrap_command(tmp_path):
+    result, calls = run_template_script(tmp_path, {}, {"stack select": (255, "error: no stack named 'prod' found\n")})
+    assert result.returncode == 1
+    assert "no stack named 'prod' found" in result.stdout
+    [error] = [line for line in result.stdout.splitlines() if line.startswith("##vso[task.logissue type=error]")]
+    assert "Creating a stack for CI" in error
+    assert "pulumi stack init --secrets-provider azurekeyvault://<vault>.vault.azure.net/keys/<key> prod" in error
+    assert calls == ["pulumi login azblob://state?storage_account=s", "pulumi stack select prod"]
+    assert "stackSelected" not in result.stdout, "no audit report for a stack that was not selected"
 
 
 def test_before_the_first_release_the_released_candidate_is_skipped_not_failed(tmp_path):
@@ -296,3 +304,42 @@ def test_the_audit_report_runs_after_a_failed_update_but_only_once_the_stack_was
              str(s.get("artifact", "")).startswith("audit-")]
     assert len(audit) == 2
     assert all(s["condition"] == "and(always(), eq(variables['stackSelected'], 'true'))" for s in audit)
+
+
+# --- drift: a scheduled preview --refresh --expect-no-changes of every stack ---
+
+def test_drift_runs_every_day_on_main_even_without_changes_for_every_stack(stacks):
+    document = pipeline("drift")
+    assert document["trigger"] == "none" and document["pr"] == "none"
+    [schedule] = document["schedules"]
+    assert re.fullmatch(r"\d+ \d+ \* \* \*", schedule["cron"]), "once a day"
+    assert schedule["branches"]["include"] == ["main"] and schedule["always"] is True
+    assert released_resource(document) == released_resource(pipeline("deploy"))
+    jobs = dict(pulumi_jobs(document))  # each in its stack's agent pool: test_each_stack_job_runs_in_its_stacks_agent_pool
+    assert sorted(jobs) == stacks
+    deploy = {p["stack"]: p for _, p in template_calls(pipeline("deploy")["stages"], AZURE_PIPELINES) if "stack" in p}
+    for stack, job in jobs.items():
+        assert "deployment" not in job and "environment" not in job, "a scheduled check must not wait for approvers"
+        [(_, parameters)] = list(template_calls(job, AZURE_PIPELINES))
+        assert parameters["stack"] == stack and parameters["command"] == "drift"
+        for key in ("releaseCandidate", "candidateSource", "approveRelease"):
+            assert parameters[key] == deploy[stack][key], (stack, key)
+
+
+def test_the_template_drift_check_uploads_its_summary_and_fails_on_drift(tmp_path):
+    diff = "    ~ tags: (update)\nerror: no changes were expected for preview but changes were proposed\n"
+    result, calls = run_template_script(tmp_path, {"COMMAND": "drift"}, {"preview": (255, diff)})
+    assert result.returncode == 255
+    summary = tmp_path / "staging" / "drift-prod.md"
+    assert f"##vso[task.uploadsummary]{summary}" in result.stdout.splitlines()
+    assert summary.read_text().startswith("## Drift in prod:") and "~ tags: (update)" in summary.read_text()
+    assert "##vso[task.logissue type=error]The drift check of prod failed: the run summary has its output" in result.stdout
+    assert calls[-1].startswith("pulumi preview --stack prod --policy-pack policy --refresh --expect-no-changes --diff")
+
+
+def test_the_template_drift_check_passes_without_drift_and_still_uploads_the_summary(tmp_path):
+    result, _ = run_template_script(tmp_path, {"COMMAND": "drift"}, {"preview": (0, "Resources:\n    42 unchanged\n")})
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = tmp_path / "staging" / "drift-prod.md"
+    assert f"##vso[task.uploadsummary]{summary}" in result.stdout.splitlines()
+    assert summary.read_text().startswith("## No drift in prod") and "logissue" not in result.stdout

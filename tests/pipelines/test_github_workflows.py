@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.pipelines.conftest import AZURE_PIPELINES, WORKFLOWS, load_yaml
+from tests.pipelines.conftest import AZURE_PIPELINES, WORKFLOWS, fake_pulumi, load_yaml
 
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@v\d+(\.\d+){0,2}$")
 
@@ -258,7 +258,7 @@ def test_the_model_artifact_is_kept_as_long_as_github_allows():
     assert upload["with"]["retention-days"] == 400
 
 
-# --- where the stack job runs, and how a missing stack is created ---
+# --- where the stack job runs, and how it selects the stack ---
 
 def test_the_stack_job_runs_where_the_repository_variable_says_for_that_stack_and_on_a_hosted_runner_otherwise():
     workflow = workflows()["pulumi-stack"]
@@ -273,33 +273,28 @@ def test_the_stack_job_runs_where_the_repository_variable_says_for_that_stack_an
             assert "pulumi/actions" not in (WORKFLOWS / f"{name}.yml").read_text(), name
 
 
-def fake_pulumi(tmp_path: Path) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    pulumi = bin_dir / "pulumi"
-    pulumi.write_text(f"#!/bin/sh\necho \"$*\" >> '{tmp_path}/pulumi-calls'\n")
-    pulumi.chmod(0o755)
-    return bin_dir
-
-
-@pytest.mark.parametrize("provider", ["", "azurekeyvault://mlops-kv.vault.azure.net/keys/pulumi"])
-def test_the_stack_is_selected_and_created_when_missing_with_the_key_vault_secrets_provider(tmp_path, provider):
+def test_the_stack_is_selected_before_its_config_is_set_and_never_created(tmp_path):
     job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
     names = [s.get("id") for s in steps(job)]
     assert names.index("login") < names.index("select") < names.index("candidate"), \
-        "the stack must exist before its config is set"
+        "the stack must be selected before its config is set"
     step = next(s for s in steps(job) if s.get("id") == "select")
-    assert step["env"] == {"PULUMI_SECRETS_PROVIDER": "${{ vars.PULUMI_SECRETS_PROVIDER }}"}
-    env = {"PATH": f"{fake_pulumi(tmp_path)}:/usr/bin:/bin", "STACK": "prod", "PULUMI_SECRETS_PROVIDER": provider}
-    result = run_script(step["run"], env, tmp_path)
-    calls = tmp_path / "pulumi-calls"
-    if provider:
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert calls.read_text() == f"stack select --create --secrets-provider {provider} prod\n"
-    else:
-        assert result.returncode == 1
-        assert "::error::Set the repository variable PULUMI_SECRETS_PROVIDER (azurekeyvault://" in result.stdout
-        assert not calls.exists()
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls")
+    result = run_script(step["run"], {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod"}, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "calls").read_text() == "pulumi stack select prod\n"
+
+
+def test_a_stack_that_cannot_be_selected_stops_the_job_with_the_bootstrap_command(tmp_path):
+    step = next(s for s in steps(workflows()["pulumi-stack"]["jobs"]["pulumi"]) if s.get("id") == "select")
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"stack select": (255, "error: no stack named 'prod' found\n")})
+    result = run_script(step["run"], {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod"}, tmp_path)
+    assert result.returncode == 1
+    assert "no stack named 'prod' found" in result.stdout  # Pulumi's own error stays in the log
+    [error] = [line for line in result.stdout.splitlines() if line.startswith("::error::")]
+    assert "Creating a stack for CI" in error
+    assert "pulumi stack init --secrets-provider azurekeyvault://<vault>.vault.azure.net/keys/<key> prod" in error
+    assert (tmp_path / "calls").read_text() == "pulumi stack select prod\n"
 
 
 def test_updates_of_a_stack_queue_together_and_previews_never_join_their_queue():
@@ -324,3 +319,61 @@ def test_a_model_is_released_from_main_only(tmp_path):
     assert guard["if"] == "github.ref != 'refs/heads/main'", "the guard must run before anything else, off main only"
     result = run_script(guard["run"], {"PATH": "/usr/bin:/bin"}, tmp_path)
     assert result.returncode == 1 and result.stdout.startswith("::error::Run model-release on main")
+
+
+# --- drift: a scheduled preview --refresh --expect-no-changes of every stack ---
+
+def test_drift_runs_every_day_and_on_demand_for_every_stack_through_the_stack_workflow(stacks):
+    workflow = workflows()["drift"]
+    [schedule] = workflow["on"]["schedule"]
+    assert re.fullmatch(r"\d+ \d+ \* \* \*", schedule["cron"]), "once a day"
+    assert "workflow_dispatch" in workflow["on"]
+    jobs = workflow["jobs"]
+    assert jobs["released-model"]["uses"] == "./.github/workflows/released-model.yml"
+    assert jobs["released-model"]["permissions"] == {"actions": "read"}
+    drift = jobs["drift"]
+    # the stack workflow picks each stack's runner (PULUMI_RUNNERS) and selects it under the secrets rule
+    assert drift["uses"] == "./.github/workflows/pulumi-stack.yml"
+    assert sorted(drift["strategy"]["matrix"]["stack"]) == stacks and drift["strategy"]["fail-fast"] is False
+    assert drift["with"]["stack"] == "${{ matrix.stack }}" and drift["with"]["command"] == "drift"
+    assert "environment" not in drift["with"], "a scheduled check must not wait for prod's reviewers"
+    assert drift["permissions"] == {"contents": "read", "id-token": "write", "actions": "read"}
+    # the released model stays the candidate, exactly as the deploy sets it, or the release would show as drift
+    assert "released-model" in drift["needs"]
+    assert drift["with"]["model-run-id"] == "${{ needs.released-model.outputs.run-id }}"
+    deploy = workflows()["deploy"]["jobs"]
+    assert all(drift["with"]["approve-release"] == deploy[stack]["with"]["approve-release"] for stack in stacks)
+    assert jobs["released-model"]["if"] == drift["if"] == "vars.AZURE_CLIENT_ID != ''"
+
+
+def drift_step() -> dict:
+    job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
+    [step] = [s for s in steps(job) if s.get("if") == "inputs.command == 'drift'"]
+    operation = next(s for s in uses(job, "pulumi/actions") if "command" in s.get("with", {}))
+    assert operation["if"] == "inputs.command != 'drift'", "the drift check is not also run through the action"
+    return step
+
+
+def test_the_drift_step_runs_scripts_drift_into_the_job_summary_and_fails_with_an_error(tmp_path):
+    step = drift_step()
+    assert './scripts/drift "$STACK" "$GITHUB_STEP_SUMMARY" "$MESSAGE"' in step["run"]
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"preview": (255, "    ~ tags: (update)\nerror: no changes "
+                                                                   "were expected for preview but changes were proposed\n")})
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod", "MESSAGE": "drift preview at abc",
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    result = run_script(step["run"], env, REPO_ROOT)
+    assert result.returncode == 1
+    assert "::error::The drift check of prod failed: the job summary has its output" in result.stdout
+    summary = (tmp_path / "summary").read_text()
+    assert summary.startswith("## Drift in prod:") and "~ tags: (update)" in summary
+    [call] = (tmp_path / "calls").read_text().splitlines()
+    assert call.startswith("pulumi preview --stack prod ") and call.endswith("--message drift preview at abc")
+
+
+def test_a_stack_without_drift_passes_the_drift_step(tmp_path):
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"preview": (0, "Resources:\n    42 unchanged\n")})
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "dev", "MESSAGE": "m",
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    result = run_script(drift_step()["run"], env, REPO_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "::error::" not in result.stdout and (tmp_path / "summary").read_text().startswith("## No drift in dev")
