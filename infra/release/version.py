@@ -3,12 +3,15 @@
     python -m infra.release.version PATH                      the model version a release of PATH registers
                                                               (content.py): approvedVersion
     python -m infra.release.version --serving STACK WORKSPACE  the serving version WORKSPACE's slots run in
-                                                              STACK (serving_spec.py): approvedServingVersion
+                                                              STACK (serving_spec.py): approvedServingVersion;
+                                                              WORKSPACE is a name or its config path
+                                                              `workspaces[N]`, as CI has it
 
 Exit 2 with the reason when PATH is no artifact or the stack or workspace is unknown.
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -30,6 +33,9 @@ def serving_version_of(stack: str, workspace_name: str) -> str:
     config = {key.split(":", 1)[1]: value for key, value in stack_config(stack).items()
               if key.startswith(f"{project}:")}
     settings = parse_settings(stack, config, project)
+    index = re.fullmatch(r"workspaces\[(\d+)\]", workspace_name)
+    if index and int(index.group(1)) < len(settings.workspaces):
+        workspace_name = settings.workspaces[int(index.group(1))].name
     workspace = next((w for w in settings.workspaces if w.name == workspace_name), None)
     if workspace is None:
         raise LookupError(f"stack {stack} has no workspace {workspace_name!r}; accepted: "

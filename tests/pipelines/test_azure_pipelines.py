@@ -195,7 +195,8 @@ def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None =
     # the script runs venv/bin/python -m infra... and ./scripts/drift: the virtualenv running these tests, and
     # the repository's infra/ and scripts/
     root = AZURE_PIPELINES.parent
-    links = {"venv": Path(sys.executable).parents[1], "infra": root / "infra", "scripts": root / "scripts"}
+    links = {"venv": Path(sys.executable).parents[1], "infra": root / "infra", "scripts": root / "scripts",
+             **{name: root / name for name in ("stacks", "serving", "Pulumi.prod.yaml")}}
     for link, target in links.items():
         if not (tmp_path / link).exists():
             (tmp_path / link).symlink_to(target)
@@ -250,6 +251,10 @@ def test_a_released_candidate_is_set_in_the_stack_config(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"pulumi config set --stack prod --path workspaces[0].release.candidate {model}" in calls
     assert any("--type string workspaces[0].release.approvedVersion" in c for c in calls)
+    from infra.release.version import serving_version_of
+
+    assert (f"pulumi config set --stack prod --path --type string workspaces[0].release.approvedServingVersion "
+            f"{serving_version_of('prod', 'hatespeech')}") in calls
 
 
 # --- the released model: always kept by the deploy, and by the previews ---
