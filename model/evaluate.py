@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -33,23 +33,30 @@ def evaluate(model_dir, data_path, precision: str = "int8") -> dict:
     return evaluate_on(model_dir, load_dataset(data_path), precision)
 
 
-def single_text_latency_ms(classifiers: Sequence, texts: Sequence[str], warmup: int = 3) -> list[float]:
-    """Median milliseconds to score one text, for each classifier.
+def single_text_latency_ms(classifiers: Sequence, texts: Sequence[str], repeats: int = 1, warmup: int = 3,
+                           clock: Callable[[], float] = time.perf_counter) -> list[float]:
+    """Median milliseconds to score one text, for each classifier, over `repeats` passes of `texts`.
 
-    The classifiers take turns text by text, so a change in machine load during the measurement
-    affects them alike.
+    The classifiers take turns text by text, and each turn runs them in the reverse order of the
+    one before (A B, B A, A B, ...), so a change in machine load during the measurement hits them
+    alike and neither always runs just after the other. The median of all of a classifier's calls
+    (texts x repeats) is its figure, so slow calls from a busy moment do not move it.
     """
     if not texts:
         raise ValueError("latency needs at least one text")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"latency repeats is {repeats!r}; accepted: an integer >= 1")
+    texts = list(texts)
     for classifier in classifiers:
-        for text in list(texts)[:warmup]:
+        for text in texts[:warmup]:
             classifier.predict_proba([text])
+    forward = list(range(len(classifiers)))
     timings: list[list[float]] = [[] for _ in classifiers]
-    for text in texts:
-        for position, classifier in enumerate(classifiers):
-            start = time.perf_counter()
-            classifier.predict_proba([text])
-            timings[position].append((time.perf_counter() - start) * 1000.0)
+    for turn, text in enumerate(texts * repeats):
+        for position in (forward if turn % 2 == 0 else forward[::-1]):
+            start = clock()
+            classifiers[position].predict_proba([text])
+            timings[position].append((clock() - start) * 1000.0)
     return [statistics.median(values) for values in timings]
 
 
