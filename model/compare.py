@@ -15,7 +15,10 @@ and in both cases it breaks no guardrail:
     that predicts one class);
   - category_recall_<column>: its hate recall on each category column with at least
     min_category_support hate rows drops by at most max_category_recall_drop;
-  - latency: its median single-text latency is at most max_latency_factor times the champion's.
+  - latency: its single-text latency is at most max_latency_factor times the champion's, or
+    slower by at most latency_tolerance_ms (differences that small are measurement noise, and
+    harmless to serving). Both are measured in latency_repeats interleaved passes over the same
+    texts (model.evaluate.single_text_latency_ms), so the verdict does not flip between runs.
 Without a champion (first release) only the floor applies and the decision says so.
 "winner" "champion" means: keep what is in production (nothing, when there is no champion).
 
@@ -47,6 +50,8 @@ class CompareSettings:
     exact_test_below: int = 25  # b + c below this uses the exact binomial test
     precision: str = "int8"  # which ONNX file of each artifact is compared (the served one)
     latency_texts: int = 50
+    latency_repeats: int = 10  # interleaved passes over the latency texts; a model's figure is the median of all its calls
+    latency_tolerance_ms: float = 0.5  # a challenger slower per text by at most this passes whatever the factor
 
     def __post_init__(self):
         def require(name, condition, accepted):
@@ -64,6 +69,8 @@ class CompareSettings:
         require("exact_test_below", isinstance(self.exact_test_below, int) and self.exact_test_below >= 0, "an integer >= 0")
         require("precision", self.precision in ("int8", "fp32"), "'int8' or 'fp32'")
         require("latency_texts", isinstance(self.latency_texts, int) and self.latency_texts >= 1, "an integer >= 1")
+        require("latency_repeats", isinstance(self.latency_repeats, int) and self.latency_repeats >= 1, "an integer >= 1")
+        require("latency_tolerance_ms", self.latency_tolerance_ms >= 0.0, "a number of milliseconds >= 0")
 
 
 def mcnemar(y_true, champion_pred, challenger_pred, exact_test_below: int = 25) -> dict:
@@ -142,9 +149,14 @@ def decide(y_true, challenger_p, challenger_threshold: float, challenger_latency
                   **_category_guardrails(champion, challenger, y_true, categories, settings)}
     if champion_latency_ms is not None and challenger_latency_ms is not None:
         factor = challenger_latency_ms / champion_latency_ms if champion_latency_ms > 0 else math.inf
-        guardrails["latency"] = {"passed": factor <= settings.max_latency_factor, "factor": factor,
-                                 "champion_ms": champion_latency_ms, "challenger_ms": challenger_latency_ms,
-                                 "limit": settings.max_latency_factor}
+        slower_by_ms = challenger_latency_ms - champion_latency_ms
+        guardrails["latency"] = {
+            "passed": factor <= settings.max_latency_factor or slower_by_ms <= settings.latency_tolerance_ms + 1e-12,
+            "factor": factor, "slower_by_ms": slower_by_ms,
+            "champion_ms": champion_latency_ms, "challenger_ms": challenger_latency_ms,
+            "limit": settings.max_latency_factor, "tolerance_ms": settings.latency_tolerance_ms,
+            "repeats": settings.latency_repeats,
+        }
 
     significant = test["p_value"] < settings.alpha
     if significant and delta > 0:
@@ -172,7 +184,8 @@ def compare_on(champion_dir, challenger_dir, dataset: Dataset, settings: Compare
     challenger = load_classifier(challenger_dir, settings.precision)
     champion = load_classifier(champion_dir, settings.precision) if champion_dir is not None else None
     models = [m for m in (champion, challenger) if m is not None]
-    latencies = single_text_latency_ms(models, latency_sample(dataset.texts, settings.latency_texts))
+    latencies = single_text_latency_ms(models, latency_sample(dataset.texts, settings.latency_texts),
+                                       settings.latency_repeats)
     decision = decide(
         dataset.labels,
         challenger.predict_proba(dataset.texts), challenger.threshold, latencies[-1],

@@ -108,13 +108,46 @@ def test_category_recall_guardrail_allows_a_small_drop():
     assert decision["winner"] == "challenger"
 
 
+def better_challenger(champion_ms, challenger_ms, **settings):
+    """A challenger that wins on the labels, so the latency guardrail alone decides."""
+    return run(champion_wrong=rows(60, 30), challenger_wrong=rows(60, 2), champion_ms=champion_ms,
+               challenger_ms=challenger_ms, **settings)
+
+
 def test_latency_guardrail_blocks_a_slow_challenger():
-    decision = run(champion_wrong=rows(60, 30), challenger_wrong=rows(60, 2), champion_ms=2.0, challenger_ms=3.2)
+    decision = better_challenger(2.0, 3.2)
     assert decision["guardrails"]["latency"] == {"passed": False, "factor": pytest.approx(1.6), "champion_ms": 2.0,
-                                                 "challenger_ms": 3.2, "limit": 1.5}
+                                                 "challenger_ms": 3.2, "slower_by_ms": pytest.approx(1.2),
+                                                 "limit": 1.5, "tolerance_ms": 0.5, "repeats": 10}
     assert decision["winner"] == "champion"
-    assert run(champion_wrong=rows(60, 30), challenger_wrong=rows(60, 2), champion_ms=2.0,
-               challenger_ms=2.9)["winner"] == "challenger"
+    assert "'latency'" in decision["reason"]
+    assert better_challenger(2.0, 2.9)["winner"] == "challenger"
+
+
+def test_latency_within_the_tolerance_passes_whatever_the_factor():
+    decision = better_challenger(0.2, 0.6)  # three times slower, but by 0.4 ms per text
+    assert decision["guardrails"]["latency"]["factor"] == pytest.approx(3.0)
+    assert decision["guardrails"]["latency"]["passed"] is True
+    assert decision["winner"] == "challenger"
+    assert better_challenger(0.2, 0.6, latency_tolerance_ms=0.3)["winner"] == "champion"
+    assert better_challenger(0.57, 1.07)["guardrails"]["latency"]["passed"] is True  # 0.5 ms slower, 0.5000000000000001 in floats
+    assert better_challenger(0.0, 0.3)["guardrails"]["latency"] == pytest.approx(
+        {"passed": True, "factor": math.inf, "champion_ms": 0.0, "challenger_ms": 0.3, "slower_by_ms": 0.3,
+         "limit": 1.5, "tolerance_ms": 0.5, "repeats": 10})
+
+
+def test_latency_beyond_the_tolerance_is_judged_by_the_factor():
+    assert better_challenger(10.0, 14.0)["guardrails"]["latency"]["passed"] is True  # 4 ms slower, factor 1.4
+    assert better_challenger(10.0, 15.5)["guardrails"]["latency"]["passed"] is False  # 5.5 ms slower, factor 1.55
+    assert better_challenger(10.0, 15.5, max_latency_factor=1.6)["winner"] == "challenger"
+    assert better_challenger(10.0, 15.5, latency_tolerance_ms=0.0)["guardrails"]["latency"]["passed"] is False
+
+
+def test_latency_evidence_records_the_measurement_settings():
+    decision = better_challenger(1.0, 1.1, latency_repeats=7, latency_tolerance_ms=0.05)
+    latency = decision["guardrails"]["latency"]
+    assert (latency["repeats"], latency["tolerance_ms"], latency["limit"]) == (7, 0.05, 1.5)
+    assert (decision["settings"]["latency_repeats"], decision["settings"]["latency_tolerance_ms"]) == (7, 0.05)
 
 
 def test_without_champion_the_floor_decides():
@@ -142,6 +175,9 @@ def test_decision_is_json_serialisable_with_the_contract_keys():
     ("alpha", 0.0, "alpha is 0.0; accepted: a number strictly between 0 and 1"),
     ("primary_metric", "speed", "primary_metric is 'speed'; accepted: one of"),
     ("max_latency_factor", 0.5, "max_latency_factor is 0.5; accepted: a number >= 1"),
+    ("latency_repeats", 0, "latency_repeats is 0; accepted: an integer >= 1"),
+    ("latency_repeats", 2.5, "latency_repeats is 2.5; accepted: an integer >= 1"),
+    ("latency_tolerance_ms", -0.1, "latency_tolerance_ms is -0.1; accepted: a number of milliseconds >= 0"),
 ])
 def test_bad_compare_settings_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):

@@ -1,9 +1,16 @@
 """The latency measurement behind the guardrail, on fake classifiers whose latency is injected
-through a fake clock (no sleeps): call order, robustness to load and repetitions."""
+through a fake clock (no sleeps): call order, robustness to load, repetitions, and what compare
+records of it."""
+import functools
+
 import numpy as np
 import pytest
 
+import model.compare
+from model.compare import CompareSettings, compare_on
+from model.data import load_dataset
 from model.evaluate import single_text_latency_ms
+from model.synthetic import write_synthetic_csv
 
 TEXTS = [f"texto {i}" for i in range(20)]
 
@@ -89,3 +96,25 @@ def test_repeats_must_be_a_positive_integer(repeats):
     machine = Machine()
     with pytest.raises(ValueError, match=f"latency repeats is {repeats!r}; accepted: an integer >= 1"):
         single_text_latency_ms([FakeClassifier("a", 1.0, machine)], TEXTS, repeats=repeats, clock=machine.clock)
+
+
+def test_compare_measures_with_the_settings_and_records_them(tmp_path, monkeypatch):
+    dataset = load_dataset(write_synthetic_csv(tmp_path / "data.csv", n_rows=60, seed=3))
+    truth = {text: 0.9 if label else 0.1 for text, label in zip(dataset.texts, dataset.labels)}
+    machine = Machine()
+    fakes = {"champion-dir": FakeClassifier("champion", 0.3, machine, probabilities=truth),
+             "challenger-dir": FakeClassifier("challenger", 0.6, machine, probabilities=truth)}
+    monkeypatch.setattr(model.compare, "load_classifier", lambda folder, precision: fakes[folder])
+    monkeypatch.setattr(model.compare, "single_text_latency_ms",
+                        functools.partial(single_text_latency_ms, clock=machine.clock))
+    settings = CompareSettings(latency_texts=8, latency_repeats=4, latency_tolerance_ms=0.25)
+
+    decision = compare_on("champion-dir", "challenger-dir", dataset, settings)
+
+    latency = decision["guardrails"]["latency"]
+    assert latency == {"passed": False, "factor": pytest.approx(2.0), "slower_by_ms": pytest.approx(0.3),
+                       "champion_ms": pytest.approx(0.3), "challenger_ms": pytest.approx(0.6),
+                       "limit": 1.5, "tolerance_ms": 0.25, "repeats": 4}
+    assert decision["settings"]["latency_repeats"] == 4 and decision["settings"]["latency_tolerance_ms"] == 0.25
+    # 3 warmups and 8 latency texts in 4 passes, then the whole data set once for the metrics
+    assert [name for name, _ in machine.calls].count("champion") == 3 + 8 * 4 + len(dataset.texts)
