@@ -98,6 +98,11 @@ def run_evaluate(args) -> int:
     return 0
 
 
+def _latency_evidence(check: dict) -> str:
+    return (f" (factor {check['factor']:.2f}, limit {check['limit']}; slower by {check['slower_by_ms']:.3f} ms per text, "
+            f"tolerance {check['tolerance_ms']} ms; medians of {check['repeats']} interleaved passes)")
+
+
 def run_compare(args) -> int:
     from model.compare import CompareSettings, compare
 
@@ -110,7 +115,8 @@ def run_compare(args) -> int:
         if r["champion"]:
             lines.append(f"champion:   {_metrics_line(r['champion'])}  latency {r['champion']['latency_ms']:.2f} ms")
         lines.append(f"challenger: {_metrics_line(r['challenger'])}  latency {r['challenger']['latency_ms']:.2f} ms")
-        lines += [f"guardrail {name}: {'passed' if check['passed'] else 'FAILED'}" for name, check in r["guardrails"].items()]
+        lines += [f"guardrail {name}: {'passed' if check['passed'] else 'FAILED'}" + (_latency_evidence(check) if name == "latency" else "")
+                  for name, check in r["guardrails"].items()]
         return "\n".join(lines)
 
     _print(result, args.json, summary)

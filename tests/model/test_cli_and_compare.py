@@ -67,6 +67,7 @@ def test_compare_a_model_with_itself_keeps_the_champion(capsys, tiny_model_dir, 
                            "--data", str(fresh_synthetic_csv), "--max-latency-factor", "100")
     assert code == 0
     assert out.startswith("winner: champion  (p_value 1.0)")
+    assert "guardrail latency: passed (factor " in out and "; medians of 10 interleaved passes)" in out
 
 
 def test_bad_input_exits_2_with_the_reason(capsys, tmp_path, tiny_model_dir, synthetic_csv):
