@@ -40,3 +40,29 @@ def test_an_interrupted_benchmark_leaves_no_training_running(tmp_path, synthetic
         bench.train_bert(synthetic_csv, tmp_path / "model", {"preset": "tiny"})
     [process] = started
     assert process.returncode is not None, "the training child was stopped and reaped"
+
+
+def test_decision_benchmark_counts_agreement_and_the_factor_spread():
+    from scripts.bench_decision import summary
+
+    def decision(winner, passed, factor):
+        return {"winner": winner, "guardrails": {"latency": {"passed": passed, "factor": factor,
+                                                             "champion_ms": 0.2, "challenger_ms": 0.2 * factor}}}
+
+    figures = summary([decision("challenger", True, 1.4), decision("champion", False, 1.6),
+                       decision("challenger", True, 1.45)])
+    assert figures["winner"] == "2 of 3 agree (challenger 2, champion 1)"
+    assert figures["latency_guardrail"] == "2 of 3 agree (passed 2, failed 1)"
+    assert figures["factor"] == "median 1.450, range 1.400-1.600"
+    assert summary([decision("challenger", True, 1.4)] * 2)["winner"] == "2 of 2 agree (challenger)"
+
+
+def test_decision_benchmark_wants_the_whole_pair_or_none(tmp_path, capsys):
+    from scripts.bench_decision import main as bench_decision
+
+    with pytest.raises(SystemExit):
+        bench_decision(["--champion", str(tmp_path)])
+    assert "--champion, --challenger and --data go together" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench_decision(["--champion", str(tmp_path), "--challenger", str(tmp_path), "--data", str(tmp_path / "d.csv")])
+    assert "holds no artifact.json" in capsys.readouterr().err
