@@ -256,3 +256,27 @@ def test_i_an_endpoint_tag_or_auth_change_keeps_the_live_traffic(estate, models)
     assert estate.traffic() == traffic, "the endpoint PUT carried the live traffic"
     (last,) = estate.fake.calls_to("online_endpoints.put")[-1:]
     assert {k: v for k, v in last.body["properties"]["traffic"].items() if v} == traffic
+
+
+def test_a_hand_made_even_split_converges_to_the_production_version_not_a_slot_name(estate, models, tmp_path):
+    """The champion is the registry's `production` version: an even split between it and the surpassed
+    model (accepted with a refresh) goes back to production, whichever slot name sorts first."""
+    import json
+
+    estate.up(candidate=models.good, evaluation=models.evaluation_data)
+    first = estate.outputs(TRAFFIC)["challenger_version"]
+    better = shutil.copytree(models.good, tmp_path / "better")   # same network, a threshold that wins or ties
+    artifact = json.loads((better / "artifact.json").read_text(encoding="utf-8"))
+    artifact["threshold"] = round(artifact["threshold"] - 0.01, 4)
+    (better / "artifact.json").write_text(json.dumps(artifact), encoding="utf-8")
+    estate.up(candidate=better, evaluation=models.evaluation_data, minDelta=0.0, alpha=0.5)
+    second = estate.outputs(TRAFFIC)["challenger_version"]
+    if estate.outputs(TRAFFIC)["winner"] != "challenger":
+        pytest.skip("the variant did not win on this data; nothing to split between")
+    assert estate.stage(second) == "production" and estate.stage(first) == "surpassed"
+    slots = {estate.slot_version(s): s for s in ("blue", "green")}
+    estate.fake.set_traffic(estate.endpoint, {"blue": 50, "green": 50})
+    estate.stack.refresh()
+    estate.up(candidate=better, evaluation=models.evaluation_data, minDelta=0.0, alpha=0.5)
+    assert estate.traffic() == {slots[second]: 100}
+    assert estate.stage(second) == "production"
