@@ -16,9 +16,9 @@ and in both cases it breaks no guardrail:
   - category_recall_<column>: its hate recall on each category column with at least
     min_category_support hate rows drops by at most max_category_recall_drop;
   - latency: its single-text latency is at most max_latency_factor times the champion's, or
-    slower by at most latency_tolerance_ms (differences that small are measurement noise, and
-    harmless to serving). Both are measured in latency_repeats interleaved passes over the same
-    texts (model.evaluate.single_text_latency_ms), so the verdict does not flip between runs.
+    slower by at most latency_tolerance_ms (differences that small are run-to-run noise, and
+    harmless to serving). Both models are timed in latency_repeats interleaved passes over the
+    same texts (model.evaluate.single_text_latency_ms), so load hits them alike.
 Without a champion (first release) only the floor applies and the decision says so.
 "winner" "champion" means: keep what is in production (nothing, when there is no champion).
 
