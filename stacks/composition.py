@@ -82,7 +82,10 @@ def _release_options(release: ReleaseSettings) -> dict:
         "approved_serving_version": release.approved_serving_version,
         "compare_settings": {"alpha": release.alpha, "min_delta": release.min_delta,
                              "max_category_recall_drop": release.max_category_recall_drop,
-                             "max_latency_factor": release.max_latency_factor},
+                             "max_latency_factor": release.max_latency_factor,
+                             **({"latency_repeats": release.latency_repeats} if release.latency_repeats else {}),
+                             **({"latency_tolerance_ms": release.latency_tolerance_ms}
+                                if release.latency_tolerance_ms is not None else {})},
     }
 
 

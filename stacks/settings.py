@@ -102,6 +102,8 @@ class ReleaseSettings:
     min_delta: float
     max_category_recall_drop: float
     max_latency_factor: float
+    latency_repeats: int | None  # None: model.compare.CompareSettings' default
+    latency_tolerance_ms: float | None
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,8 @@ CLUSTER_KEYS = {"vmSize", "minNodes", "maxNodes", "idleSeconds", "lowPriority"}
 ENDPOINT_KEYS = {"authMode", "instanceType", "instanceCount"}
 RELEASE_KEYS = {"modelName", "candidate", "evaluationData", "rollout", "requireApproval", "approvedVersion",
                 "approvedServingVersion",
-                "alpha", "minDelta", "maxCategoryRecallDrop", "maxLatencyFactor"}
+                "alpha", "minDelta", "maxCategoryRecallDrop", "maxLatencyFactor", "latencyRepeats",
+                "latencyToleranceMs"}
 
 
 def _workspace(section: Section, problems: Problems) -> WorkspaceSettings | None:
@@ -288,6 +291,10 @@ def _release(section: Section) -> ReleaseSettings:
         min_delta=_fraction(section, "minDelta", 0.01),
         max_category_recall_drop=_fraction(section, "maxCategoryRecallDrop", 0.05),
         max_latency_factor=_positive(section, "maxLatencyFactor", 1.5),
+        latency_repeats=(None if section.raw.get("latencyRepeats") is None
+                         else section.integer("latencyRepeats", minimum=1, maximum=100)),
+        latency_tolerance_ms=(None if section.raw.get("latencyToleranceMs") is None else _number(
+            section, "latencyToleranceMs", 0.0, lambda v: 0 <= v <= 1000, "milliseconds from 0 to 1000")),
     )
 
 

@@ -200,3 +200,19 @@ def test_engine_strings_are_read_like_yaml_values():
     as_engine = {k[len(P):]: _decode(v) for k, v in _as_engine_config(raw).items() if k.startswith(P)}
     as_yaml = {k[len(P):]: v for k, v in raw.items() if k.startswith(P)}
     assert parse_settings("dev", as_engine) == parse_settings("dev", as_yaml)
+
+
+def test_latency_guardrail_settings_reach_the_comparison_only_when_set(config_of):
+    from stacks.settings import parse_settings
+
+    config = {k.split(":", 1)[1]: v for k, v in config_of("prod").items() if k.startswith("mlops-platform:")}
+    release = config["workspaces"][0]["release"]
+    assert parse_settings("prod", config, "mlops-platform").workspaces[0].release.latency_repeats is None
+    release.update(latencyRepeats=20, latencyToleranceMs=0.25)
+    parsed = parse_settings("prod", config, "mlops-platform").workspaces[0].release
+    assert (parsed.latency_repeats, parsed.latency_tolerance_ms) == (20, 0.25)
+    release.update(latencyRepeats=0, latencyToleranceMs=-1)
+    with pytest.raises(Exception) as failed:
+        parse_settings("prod", config, "mlops-platform")
+    assert "workspaces[0].release.latencyRepeats" in str(failed.value)
+    assert "workspaces[0].release.latencyToleranceMs" in str(failed.value) and "milliseconds from 0 to 1000" in str(failed.value)
