@@ -512,11 +512,17 @@ def _endpoint_from_entity(entity: Any, deployments: Optional[tuple] = None) -> E
         scoring_uri=entity.scoring_uri,
         deployments=tuple(sorted(deployments)),
         auth_mode=getattr(entity, "auth_mode", None),
-        public_network_access=(str(entity.public_network_access).lower()
-                               if getattr(entity, "public_network_access", None) else None),
+        public_network_access=_lower_text(getattr(entity, "public_network_access", None)),
         description=str(getattr(entity, "description", None) or ""),
         tags=dict(getattr(entity, "tags", None) or {}),
     )
+
+
+def _lower_text(value: Any) -> Optional[str]:
+    """azure-ai-ml hands a REST enum back as its Enum member (str() of it is `Class.MEMBER`, not the value)."""
+    if isinstance(value, Enum):
+        value = value.value
+    return str(value).lower() if value else None
 
 
 def _asset_id(value: Any) -> Optional[str]:

@@ -203,10 +203,9 @@ class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"
                  workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str],
                  model_name: pulumi.Input[str], challenger_version: pulumi.Input[str],
                  winner: pulumi.Input[str], champion_version: pulumi.Input[Optional[str]],
-                 slots: Sequence[str] = DEFAULT_SLOTS, require_approval: bool = False,
+                 serving: pulumi.Input[dict], slots: Sequence[str] = DEFAULT_SLOTS, require_approval: bool = False,
                  approved_version: Optional[pulumi.Input[str]] = None,
                  approved_serving_version: Optional[pulumi.Input[str]] = None,
-                 serving: Optional[pulumi.Input[dict]] = None,
                  rollout: Optional[Sequence[dict]] = None, hold_seconds: float = 0,
                  smoke_payload: Optional[dict] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:

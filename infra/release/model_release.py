@@ -41,10 +41,10 @@ class ModelRelease(pulumi.ComponentResource):
     def __init__(self, name: str, *, model_version: ModelVersion,
                  subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
                  workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str], model_name: str,
-                 evaluation_data: str, slots: Sequence[str] = DEFAULT_SLOTS,
+                 evaluation_data: str, serving: pulumi.Input[dict], slots: Sequence[str] = DEFAULT_SLOTS,
                  rollout: Sequence[dict] = (), hold_seconds: float = 0, require_approval: bool = False,
                  approved_version: Optional[str] = None, approved_serving_version: Optional[str] = None,
-                 serving: Optional[pulumi.Input[dict]] = None, compare_settings: Optional[dict] = None,
+                 compare_settings: Optional[dict] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("mlops:release:ModelRelease", name, None, opts)
         workspace = {"subscription_id": subscription_id, "resource_group": resource_group,

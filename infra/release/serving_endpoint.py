@@ -109,7 +109,11 @@ class ServingEndpointProvider(dynamic.ResourceProvider):
         live = gateway_for(workspace_ref(coordinates)).get_endpoint(coordinates["endpoint_name"])
         if live is None:
             return dynamic.ReadResult("", {})
-        return dynamic.ReadResult(endpoint_id(coordinates), _state(coordinates, live))
+        state = _state(coordinates, live)
+        # Inputs too: the engine's import step refuses a Read without inputs ("provider does not support
+        # importing resources", pkg/resource/deploy/step.go ImportStep.Apply) and imports those it returns.
+        return dynamic.ReadResult(endpoint_id(coordinates), state,
+                                  inputs={k: state[k] for k in (*REPLACE_FIELDS, *SETTING_FIELDS)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         state = without_engine_keys(props)

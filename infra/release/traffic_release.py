@@ -251,6 +251,15 @@ class TrafficRelease:
             self._ensure_capacity(serving, live)
             set_stages(self.gateway, self.model_name, production=version, staged=None)
             return
+        if serving is not None and version == champion and live.runs(serving, version, self.model_name, self.serving):
+            # The production model runs the declared spec on its slot, but traffic was moved (and a refresh
+            # accepted it): one write puts it back. Releasing it again through the idle slot would overwrite
+            # the deployment there, which may be the fallback a later rollback needs.
+            target = {s: (100 if s == serving else 0) for s in sorted(set(self.slots) | set(live.traffic))}
+            self._move_traffic(target, {}, serving, version, f"restore {version} as the only live model")
+            self._ensure_capacity(serving, self.read())
+            set_stages(self.gateway, self.model_name, production=version, staged=None)
+            return
         if not serving_approved(self.spec):
             if staged is None:
                 if version != champion:
@@ -286,6 +295,7 @@ class TrafficRelease:
                 moved = True
                 if self.spec["hold_seconds"] and step["kind"] != "full":
                     self.sleep(self.spec["hold_seconds"])
+            self._verify_slot(new_slot, version)   # once more at 100 %: a failure now still rolls back
             self._ensure_capacity(new_slot, self.read())
             set_stages(self.gateway, self.model_name, production=version, staged=None)
         except ForeignChange:

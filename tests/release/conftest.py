@@ -125,6 +125,19 @@ class Engine:
         self.state[name] = Record(result.id, record.inputs, outputs, record.provider_blob)
         return "changed" if changed else "same"
 
+    def import_(self, name: str, provider, id_: str) -> str:
+        """`pulumi import` of an existing resource by id: Read gets the id and no recorded state (the dynamic
+        provider host hands the provider only `__provider`); what it returns becomes the stack's state."""
+        blob = serialize_provider(provider)
+        result = self._provider(blob).read(id_, wire({"__provider": blob}))
+        if not result.id:
+            raise LookupError(f"{name}: {id_} does not exist")
+        assert result.inputs is not None, f"{name}: the engine refuses an import whose Read returns no inputs"
+        self.state[name] = Record(result.id, wire({**result.inputs, "__provider": blob}),
+                                  wire({**(result.outs or {}), "__provider": blob}), blob)
+        self.steps.append((name, "import"))
+        return "import"
+
     def destroy(self, name: str) -> None:
         record = self.state.pop(name)
         self._provider(record.provider_blob).delete(record.id, record.outputs)
@@ -237,6 +250,14 @@ class AzureML:
 
     def write_count(self) -> int:
         return len(self.fake.writes())
+
+
+def make_champion(fake: FakeAzureML, version: str, slot: str = "blue") -> None:
+    """What a previous release left, set up by hand: `version` deployed on `slot` with all the traffic, and
+    tagged `production` in the registry (the champion is the version tagged so, not the busiest slot)."""
+    fake.add_deployment(ENDPOINT, slot, model_id=fake.model_version_id(MODEL_NAME, version))
+    fake.set_traffic(ENDPOINT, {slot: 100})
+    fake.model_version(MODEL_NAME, version)["properties"]["tags"]["stage"] = "production"
 
 
 def serving_spec(fake: FakeAzureML, code_version: str = "c0de00000001", instance_count: int = 1) -> dict:

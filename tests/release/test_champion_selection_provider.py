@@ -7,18 +7,12 @@ import pytest
 
 from infra.release import ChampionSelectionProvider, ModelVersionProvider
 from model.synthetic import write_synthetic_csv
-from tests.release.conftest import ENDPOINT, MODEL_NAME, CheckFailed
+from tests.release.conftest import ENDPOINT, MODEL_NAME, CheckFailed, make_champion
 
 
 def register(engine, azureml, folder, key: str) -> str:
     engine.up(key, ModelVersionProvider(), {**azureml.coordinates, "model_name": MODEL_NAME, "path": str(folder)})
     return engine.outputs(key)["version"]
-
-
-def make_live(azureml, version: str, slot: str = "blue") -> None:
-    """What a previous release left: `version` on `slot` with all the traffic."""
-    azureml.fake.deployment(ENDPOINT, slot)["properties"]["model"] = azureml.fake.model_version_id(MODEL_NAME, version)
-    azureml.fake.set_traffic(ENDPOINT, {slot: 100})
 
 
 def selection_inputs(azureml, version: str, folder, data, **extra) -> dict:
@@ -41,7 +35,7 @@ def test_first_release_is_decided_on_the_floor_guardrail_alone(models, azureml, 
 def test_challenger_beats_a_worse_production_model_with_evidence(models, azureml, engine):
     production = register(engine, azureml, models.always_hate, "mv-prod")
     challenger = register(engine, azureml, models.good, "mv")
-    make_live(azureml, production)
+    make_champion(azureml.fake, production)
     engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, challenger, models.good,
                                                                     models.evaluation_data))
     out = engine.outputs("pick")
@@ -55,7 +49,7 @@ def test_challenger_beats_a_worse_production_model_with_evidence(models, azureml
 def test_a_worse_challenger_loses_and_production_stays_the_winner(models, azureml, engine):
     production = register(engine, azureml, models.good, "mv-prod")
     challenger = register(engine, azureml, models.never_hate, "mv")
-    make_live(azureml, production)
+    make_champion(azureml.fake, production)
     engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, challenger, models.never_hate,
                                                                     models.evaluation_data))
     out = engine.outputs("pick")
@@ -69,7 +63,7 @@ def test_production_artifacts_come_from_the_registry_when_the_source_folder_is_g
     production = register(engine, azureml, moved, "mv-prod")
     shutil.rmtree(moved)
     challenger = register(engine, azureml, models.good, "mv")
-    make_live(azureml, production)
+    make_champion(azureml.fake, production)
     cache = tmp_path / "cache"
     engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, challenger, models.good,
                                                                     models.evaluation_data, cache_dir=str(cache)))
@@ -103,11 +97,35 @@ def test_decision_is_kept_until_its_inputs_change(models, azureml, engine, tmp_p
 
 def test_a_challenger_already_in_production_is_not_compared_again(models, azureml, engine):
     good = register(engine, azureml, models.good, "mv")
-    make_live(azureml, good)
+    make_champion(azureml.fake, good)
     engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, good, models.good, models.evaluation_data))
     out = engine.outputs("pick")
     assert out["winner"] == "challenger" and out["winner_version"] == good == out["champion_version"]
     assert out["decision"]["compared"] is False and "already the production model" in out["reason"]
+
+
+def test_the_champion_is_the_version_tagged_production_not_the_slot_with_the_traffic(models, azureml, engine):
+    good = register(engine, azureml, models.good, "mv")
+    other = register(engine, azureml, models.always_hate, "mv-other")
+    make_champion(azureml.fake, good, slot="blue")
+    # by hand: all traffic on a slot serving another version, which the registry does not tag production
+    azureml.fake.add_deployment(ENDPOINT, "green", model_id=azureml.fake.model_version_id(MODEL_NAME, other))
+    azureml.fake.set_traffic(ENDPOINT, {"green": 100})
+    engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, good, models.good, models.evaluation_data))
+    out = engine.outputs("pick")
+    assert out["champion_version"] == good and out["decision"]["compared"] is False
+    assert "already the production model" in out["reason"]
+
+
+def test_two_versions_tagged_production_are_refused_by_name(models, azureml, engine):
+    good = register(engine, azureml, models.good, "mv")
+    other = register(engine, azureml, models.always_hate, "mv-other")
+    make_champion(azureml.fake, good)
+    azureml.fake.model_version(MODEL_NAME, other)["properties"]["tags"]["stage"] = "production"
+    with pytest.raises(LookupError, match="exactly one may be"):
+        engine.up("pick", ChampionSelectionProvider(),
+                  selection_inputs(azureml, good, models.good, models.evaluation_data))
+    assert "pick" not in engine.state
 
 
 @pytest.mark.parametrize("field, value, fragment", [

@@ -9,8 +9,11 @@ from __future__ import annotations
 import pytest
 
 from infra.release import EndpointTrafficProvider
+from infra.release.gateways import gateway_for
+from infra.release.serving_spec import deployment_spec
+from infra.release.traffic_release import ForeignChange
 from tests.release.conftest import (ENDPOINT, FIRST, MODEL_NAME, SECOND, THIRD, CheckFailed, assert_never_zero,
-                                    endpoint_puts, release_first, traffic_inputs)
+                                    endpoint_puts, release_first, serving_spec, traffic_inputs)
 
 def test_first_release_to_an_empty_endpoint(azureml, engine, versions):
     good = versions[FIRST]
@@ -143,10 +146,12 @@ def test_manual_traffic_change_shows_on_refresh_and_up_restores_it(azureml, engi
     assert engine.refresh("traffic") == "changed"
     assert engine.outputs("traffic")["traffic"] == {"blue": 70, "green": 30}
     assert engine.preview("traffic", provider, inputs) == "update"
-    puts = len(endpoint_puts(azureml))
+    puts, deploys = len(endpoint_puts(azureml)), len(azureml.fake.calls_to("online_deployments.put"))
     assert engine.up("traffic", provider, inputs) == "update"
     assert azureml.serving() == {challenger: 100}
     assert endpoint_puts(azureml)[puts:] == [({"green": 100}, {})], "drift is undone in one write"
+    assert azureml.slot_version("blue") == champion, "the idle slot keeps the fallback: nothing is redeployed"
+    assert not azureml.fake.calls_to("online_deployments.put")[deploys:]
     assert engine.refresh("traffic") == "same"
 
 
@@ -188,17 +193,42 @@ def test_check_names_the_field_the_value_and_what_is_accepted(azureml, engine, f
     assert name == field and repr(value) in reason and fragment in reason
 
 
-def test_slots_bootstrapped_with_the_candidate_release_once_and_then_stay_the_same(azureml, engine, versions):
+def test_a_slot_already_running_the_candidate_under_the_spec_is_not_rewritten(azureml, engine, versions):
+    """A slot that serves the candidate under the declared serving spec (an earlier run deployed it and failed
+    later, or someone deployed it) only gets the traffic: no deployment PUT."""
     good = versions[FIRST]
-    for slot in ("blue", "green"):   # the endpoint component may create both slots with the candidate
-        azureml.fake.deployment(ENDPOINT, slot)["properties"]["model"] = azureml.fake.model_version_id(MODEL_NAME, good)
+    inputs = traffic_inputs(azureml, good)
+    gateway = gateway_for(azureml.workspace)
+    gateway.put_deployment(ENDPOINT, "blue", deployment_spec(
+        inputs["serving"], azureml.fake.model_version_id(MODEL_NAME, good), "blue"))
+    deploys = len(azureml.fake.calls_to("online_deployments.put"))
     provider = EndpointTrafficProvider()
-    assert engine.up("traffic", provider, traffic_inputs(azureml, good)) == "create"
-    assert azureml.serving() == {good: 100} and len(azureml.traffic()) == 1
+    assert engine.up("traffic", provider, inputs) == "create"
+    assert len(azureml.fake.calls_to("online_deployments.put")) == deploys, "the running slot is not written again"
+    assert azureml.serving() == {good: 100} and azureml.traffic() == {"blue": 100}
+    assert azureml.fake.deployment(ENDPOINT, "green") is None, "no second slot is created for nothing"
     writes = azureml.write_count()
     assert engine.refresh("traffic") == "same"
-    assert engine.up("traffic", provider, traffic_inputs(azureml, good)) == "same"
+    assert engine.up("traffic", provider, inputs) == "same"
     assert azureml.write_count() == writes
+
+
+def test_a_slot_running_the_candidate_under_another_spec_is_rewritten_whole(azureml, engine, versions):
+    from infra.release.serving_spec import SERVING_VERSION_TAG, serving_version
+
+    good = versions[FIRST]
+    old_spec = serving_spec(azureml.fake, code_version="c0de0000000f")
+    gateway_for(azureml.workspace).put_deployment(ENDPOINT, "blue", deployment_spec(
+        old_spec, azureml.fake.model_version_id(MODEL_NAME, good), "blue"))
+    inputs = traffic_inputs(azureml, good)
+    puts = len(azureml.fake.calls_to("online_deployments.put"))
+    engine.up("traffic", EndpointTrafficProvider(), inputs)
+    [put] = azureml.fake.calls_to("online_deployments.put")[puts:]
+    assert put.path.endswith("/deployments/blue")
+    blue = azureml.fake.deployment(ENDPOINT, "blue")
+    assert blue["properties"]["codeConfiguration"]["codeId"] == inputs["serving"]["code_id"]
+    assert blue["tags"][SERVING_VERSION_TAG] == serving_version(inputs["serving"]) != serving_version(old_spec)
+    assert azureml.traffic() == {"blue": 100} and azureml.serving() == {good: 100}
 
 
 def test_preview_with_values_not_known_yet_plans_an_update_without_calling_azure(azureml, engine, versions):
@@ -234,17 +264,27 @@ def test_a_missing_decision_passes_a_preview_but_never_an_update(azureml, engine
 
 def test_a_new_model_never_goes_to_a_slot_that_carries_traffic(azureml, engine, versions):
     release_first(engine, azureml, versions)
-    azureml.fake.set_traffic(ENDPOINT, {"blue": 80, "green": 20})   # a manual change left traffic on green
+    champion = versions[FIRST]
+    # by hand: a second deployment of the champion on green, and some traffic on it
+    azureml.fake.add_deployment(ENDPOINT, "green", model_id=azureml.fake.model_version_id(MODEL_NAME, champion))
+    azureml.fake.set_traffic(ENDPOINT, {"blue": 80, "green": 20})
+    inputs = traffic_inputs(azureml, versions[SECOND], champion=champion)
+    writes = azureml.write_count()
+    with pytest.raises(ForeignChange, match="pulumi refresh"):
+        engine.up("traffic", EndpointTrafficProvider(), inputs)
+    assert azureml.write_count() == writes and azureml.traffic() == {"blue": 80, "green": 20}, \
+        "someone else's traffic change is not acted on before a refresh accepts it"
+
+    assert engine.refresh("traffic") == "changed"
     before = len(azureml.fake.calls)
-    engine.up("traffic", EndpointTrafficProvider(),
-              traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST]))
+    engine.up("traffic", EndpointTrafficProvider(), inputs)
     writes = [(c.operation, {k: v for k, v in c.body["properties"]["traffic"].items() if v}
                if c.operation == "online_endpoints.put" else None)
               for c in azureml.fake.calls[before:]
               if c.operation in ("online_endpoints.put", "online_deployments.put")]
     deploy = writes.index(("online_deployments.put", None))
-    assert writes[deploy - 1] == ("online_endpoints.put", {"blue": 100})
-    assert azureml.serving() == {versions[SECOND]: 100}
+    assert writes[deploy - 1] == ("online_endpoints.put", {"blue": 100}), writes
+    assert azureml.serving() == {versions[SECOND]: 100} and azureml.traffic() == {"green": 100}
 
 
 @pytest.mark.parametrize("extra, expected", [
@@ -253,12 +293,15 @@ def test_a_new_model_never_goes_to_a_slot_that_carries_traffic(azureml, engine, 
      "won: it takes all traffic, in steps: mirror 10% -> canary 50% -> full 100%"),
     ({"require_approval": True}, "waiting for approved_version=222222222222"),
     ({"require_approval": True, "approved_version": "222222222222"}, "in steps: full 100%"),
+    ({"require_approval": True, "approved_version": "222222222222", "approved_serving_version": "0123456789ab"},
+     "staged until its serving spec is approved: approve with approved_version=222222222222 and "
+     "approved_serving_version="),
     ({"winner": None}, "decided when the champion/challenger comparison has run"),
     ({"winner": "champion", "champion_version": None},
      "challenger 222222222222 lost and no model is live: the endpoint stays as it is"),
 ])
 def test_check_says_what_an_up_will_do(azureml, engine, extra, expected):
-    inputs = {**traffic_inputs(azureml, "222222222222", champion="111111111111"), **extra}
+    inputs = traffic_inputs(azureml, "222222222222", champion="111111111111", **extra)
     if inputs["winner"] is None:
         del inputs["winner"]
     assert expected in engine.check("traffic", EndpointTrafficProvider(), inputs)["intent"]
@@ -271,8 +314,10 @@ def test_an_approval_after_production_changed_is_refused_as_a_stale_decision(azu
     champion, challenger, other = versions[FIRST], versions[SECOND], versions[THIRD]
     prod = {"require_approval": True}
     engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, challenger, champion=champion, **prod))
-    # meanwhile someone put another model live by hand, on the slot the champion held
+    # meanwhile someone put another model live by hand, on the slot the champion held, and tagged it production
     azureml.fake.deployment(ENDPOINT, "blue")["properties"]["model"] = azureml.fake.model_version_id(MODEL_NAME, other)
+    azureml.fake.model_version(MODEL_NAME, champion)["properties"]["tags"]["stage"] = "surpassed"
+    azureml.fake.model_version(MODEL_NAME, other)["properties"]["tags"]["stage"] = "production"
     writes = azureml.write_count()
     with pytest.raises(StaleDecision, match="Decide again"):
         engine.up("traffic", EndpointTrafficProvider(),

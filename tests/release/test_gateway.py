@@ -16,6 +16,7 @@ from infra.azureml import (
     RetryPolicy,
     WorkspaceRef,
 )
+from infra.azureml.gateway import DeploymentSpec, EndpointSettings, Probe
 from tests.fakes.azureml import FakeAzureML, gateway_for
 
 
@@ -170,10 +171,55 @@ def test_list_model_versions_includes_archived_ones(fake, gateway):
 def test_get_endpoint_reports_only_live_shares_and_every_deployment(fake, gateway):
     serving_endpoint(fake)
     endpoint = gateway.get_endpoint("hs-ep")
+    # public_network_access is azure-ai-ml's spelling (the REST enum's value, lowercase), as EndpointSettings takes it
     assert endpoint == Endpoint(name="hs-ep", traffic={"blue": 100}, mirror_traffic={}, provisioning_state="Succeeded",
                                 scoring_uri="https://hs-ep.westeurope.inference.ml.azure.com/score",
-                                deployments=("blue", "green"), auth_mode="key")
+                                deployments=("blue", "green"), auth_mode="key", public_network_access="enabled",
+                                description="hate speech", tags={"owner": "platform"})
     assert gateway.get_endpoint("nope") is None
+
+
+def test_update_endpoint_puts_the_live_traffic_and_mirror_back_with_the_new_settings(fake, gateway):
+    """The REST API documents no default for an omitted `traffic` in an endpoint PUT: the body must carry it."""
+    serving_endpoint(fake, traffic={"blue": 90, "green": 10})
+    gateway.set_traffic("hs-ep", {"blue": 100}, mirror_traffic={"green": 20})
+    fake.calls.clear()
+    endpoint = gateway.update_endpoint("hs-ep", EndpointSettings(auth_mode="aad_token", public_network_access="disabled",
+                                                                 description="new", tags={"owner": "ml"}))
+    [put] = fake.calls_to("online_endpoints.put")
+    assert {k: v for k, v in put.body["properties"]["traffic"].items() if v} == {"blue": 100}
+    assert put.body["properties"]["mirrorTraffic"] == {"green": 20}
+    assert put.body["properties"]["authMode"] == "AADToken" and put.body["tags"] == {"owner": "ml"}
+    ops = [c.operation for c in fake.calls]
+    assert ops.index("online_endpoints.get") < ops.index("online_endpoints.put")
+    assert (endpoint.traffic, endpoint.mirror_traffic) == ({"blue": 100}, {"green": 20})
+    assert (endpoint.auth_mode, endpoint.public_network_access, endpoint.description) == ("aad_token", "disabled", "new")
+    live = fake.endpoint("hs-ep")["properties"]
+    assert {k: v for k, v in live["traffic"].items() if v} == {"blue": 100} and live["mirrorTraffic"] == {"green": 20}
+
+
+def test_a_busy_endpoint_makes_update_endpoint_read_again_so_the_put_never_carries_stale_traffic(fake):
+    serving_endpoint(fake)
+    fake.hold_endpoint_updating("hs-ep", writes=1)
+    # the endpoint's traffic moves while the update waits out the 409 (the gateway's back-off sleep)
+    gateway = gateway_for(fake, sleep=lambda seconds: fake.set_traffic("hs-ep", {"green": 100}))
+    gateway.update_endpoint("hs-ep", EndpointSettings(auth_mode="key", public_network_access="enabled"))
+    puts = fake.calls_to("online_endpoints.put")
+    assert [c.status for c in puts] == [409, 201]
+    assert {k: v for k, v in puts[-1].body["properties"]["traffic"].items() if v} == {"green": 100}
+
+
+def test_create_endpoint_makes_one_without_traffic_and_refuses_an_existing_one(fake, gateway):
+    created = gateway.create_endpoint("hs-new", EndpointSettings(auth_mode="key", public_network_access="disabled",
+                                                                 tags={"owner": "platform"}))
+    assert (created.traffic, created.mirror_traffic, created.deployments) == ({}, {}, ())
+    assert (created.auth_mode, created.public_network_access, created.tags) == ("key", "disabled", {"owner": "platform"})
+    assert fake.endpoint("hs-new")["identity"]["type"] == "SystemAssigned"
+    writes = fake.writes()
+    with pytest.raises(AzureMLError, match="exists already") as caught:
+        gateway.create_endpoint("hs-new", EndpointSettings(auth_mode="aad_token", public_network_access="enabled"))
+    assert caught.value.status == 409 and fake.writes() == writes
+    assert fake.endpoint("hs-new")["properties"]["authMode"] == "Key"
 
 
 def test_set_traffic_is_a_read_modify_write_that_keeps_other_fields(fake, gateway):
@@ -260,49 +306,130 @@ def test_get_deployment(fake, gateway):
     serving_endpoint(fake)
     assert gateway.get_deployment("hs-ep", "blue") == Deployment(
         name="blue", endpoint="hs-ep", model_id=fake.model_version_id("hate-speech-pt", "1"),
-        provisioning_state="Succeeded", instance_type="Standard_F4s_v2", instance_count=2)
+        provisioning_state="Succeeded", instance_type="Standard_F4s_v2", instance_count=2,
+        code_id=fake.code_version_id("score", "1"), environment_id=fake.environment_version_id("onnx-serving", "1"),
+        tags={})
     assert gateway.get_deployment("hs-ep", "nope") is None
     assert gateway.get_deployment("nope", "blue") is None
 
 
-def test_set_deployment_model_changes_only_the_model(fake, gateway):
+def new_spec(fake, model_id: str, **changes) -> DeploymentSpec:
+    """A serving spec unlike add_deployment's in every field, on code and environment versions that exist."""
+    fake.add_code_version("hate-speech-scoring", "c2")
+    fake.add_environment_version("hate-speech-serving", "e2")
+    fields = dict(model_id=model_id, code_id=fake.code_version_id("hate-speech-scoring", "c2"),
+                  scoring_script="score.py", environment_id=fake.environment_version_id("hate-speech-serving", "e2"),
+                  instance_type="Standard_DS4_v2", instance_count=3, environment_variables={"WORKER_COUNT": "4"},
+                  request_timeout_ms=7000, max_concurrent_requests_per_instance=4,
+                  liveness_probe=Probe(initial_delay=11, period=12, timeout=3, failure_threshold=4, success_threshold=1),
+                  readiness_probe=Probe(initial_delay=5, period=6, timeout=2, failure_threshold=3, success_threshold=1),
+                  app_insights_enabled=False, tags={"serving-version": "0123456789ab", "slot": "blue"})
+    return DeploymentSpec(**{**fields, **changes})
+
+
+def test_put_deployment_replaces_everything_a_deployment_serves_in_one_put(fake, gateway):
     serving_endpoint(fake)
-    before = fake.deployment("hs-ep", "blue")
     new_model = fake.model_version_id("hate-speech-pt", "2")
-    deployment = gateway.set_deployment_model("hs-ep", "blue", new_model)
-    assert deployment.model_id == new_model and deployment.provisioning_state == "Succeeded"
-    assert (deployment.instance_type, deployment.instance_count) == ("Standard_F4s_v2", 2)
-    after = fake.deployment("hs-ep", "blue")
-    for key in ("environmentId", "codeConfiguration", "instanceType", "requestSettings"):
-        assert after["properties"][key] == before["properties"][key], key
-    assert after["sku"]["capacity"] == 2
+    spec = new_spec(fake, new_model)
+    fake.calls.clear()
+    deployment = gateway.put_deployment("hs-ep", "blue", spec)
+    assert deployment == Deployment(name="blue", endpoint="hs-ep", model_id=new_model, provisioning_state="Succeeded",
+                                    instance_type="Standard_DS4_v2", instance_count=3, code_id=spec.code_id,
+                                    environment_id=spec.environment_id, tags=spec.tags)
     assert fake.writes() == [("PUT", fake.endpoint_id("hs-ep") + "/deployments/blue")]
+    ops = [c.operation for c in fake.calls]
+    assert "online_deployments.get" not in ops[:ops.index("online_deployments.put")]   # no read: a whole PUT
+    stored = fake.deployment("hs-ep", "blue")
+    props = stored["properties"]
+    assert props["model"] == new_model
+    assert props["codeConfiguration"] == {"codeId": spec.code_id, "scoringScript": "score.py"}
+    assert props["environmentId"] == spec.environment_id and props["instanceType"] == "Standard_DS4_v2"
+    assert props["environmentVariables"] == {"WORKER_COUNT": "4"} and props["appInsightsEnabled"] is False
+    assert props["requestSettings"] == {"requestTimeout": "PT7S", "maxConcurrentRequestsPerInstance": 4}
+    assert props["livenessProbe"] == {"initialDelay": "PT11S", "period": "PT12S", "timeout": "PT3S",
+                                      "failureThreshold": 4, "successThreshold": 1}
+    assert props["readinessProbe"]["initialDelay"] == "PT5S" and props["readinessProbe"]["period"] == "PT6S"
+    assert "egressPublicNetworkAccess" not in props   # None: not sent (a managed network refuses it)
+    assert stored["sku"]["capacity"] == 3 and stored["tags"] == spec.tags
 
 
-def test_set_deployment_model_accepts_the_short_asset_form(fake, gateway):
+def test_put_deployment_creates_a_missing_slot_and_sends_egress_only_when_set(fake, gateway):
     serving_endpoint(fake)
-    deployment = gateway.set_deployment_model("hs-ep", "green", "azureml:hate-speech-pt:1")
+    fake.add_model_version("hate-speech-pt", "3")
+    spec = new_spec(fake, fake.model_version_id("hate-speech-pt", "3"), egress_public_network_access="disabled")
+    created = gateway.put_deployment("hs-ep", "red", spec)
+    assert created.provisioning_state == "Succeeded" and created.model_id == spec.model_id
+    assert fake.deployment("hs-ep", "red")["properties"]["egressPublicNetworkAccess"].lower() == "disabled"
+
+
+def test_put_deployment_accepts_the_short_asset_form_and_reports_the_arm_id(fake, gateway):
+    serving_endpoint(fake)
+    deployment = gateway.put_deployment("hs-ep", "green", new_spec(fake, "azureml:hate-speech-pt:1"))
     assert deployment.model_id == fake.model_version_id("hate-speech-pt", "1")
     assert fake.deployment("hs-ep", "green")["properties"]["model"] == deployment.model_id
 
 
-def test_a_failed_provisioning_is_final_and_not_retried(fake, gateway):
+def test_put_deployment_to_a_missing_model_or_asset_version_is_refused_and_changes_nothing(fake, gateway):
+    serving_endpoint(fake)
+    before = fake.deployment("hs-ep", "green")
+    good = new_spec(fake, fake.model_version_id("hate-speech-pt", "1"))
+    missing = {
+        "Model": new_spec(fake, fake.model_version_id("hate-speech-pt", "99")),
+        "codeConfiguration.codeId": new_spec(fake, good.model_id,
+                                             code_id=fake.code_version_id("hate-speech-scoring", "gone")),
+        "environmentId": new_spec(fake, good.model_id,
+                                  environment_id=fake.environment_version_id("hate-speech-serving", "gone")),
+    }
+    for field_name, spec in missing.items():
+        fake.calls.clear()
+        with pytest.raises(AzureMLError) as caught:
+            gateway.put_deployment("hs-ep", "green", spec)
+        assert caught.value.status == 400 and caught.value.attempts == 1, field_name
+        assert field_name in caught.value.service_message and "does not exist" in caught.value.service_message
+        assert len(fake.calls_to("online_deployments.put")) == 1   # a 400 is not retried
+    assert fake.deployment("hs-ep", "green") == before
+    with pytest.raises(NotFound):
+        gateway.put_deployment("nope", "green", good)
+    with pytest.raises(TypeError, match="accepted: DeploymentSpec"):
+        gateway.put_deployment("hs-ep", "green", {"model_id": good.model_id})
+
+
+def test_set_deployment_capacity_changes_only_the_instance_count(fake, gateway):
+    serving_endpoint(fake)
+    before = fake.deployment("hs-ep", "blue")
+    fake.calls.clear()
+    deployment = gateway.set_deployment_capacity("hs-ep", "blue", 4)
+    assert deployment.instance_count == 4 and deployment.provisioning_state == "Succeeded"
+    ops = [c.operation for c in fake.calls]
+    assert ops.index("online_deployments.get") < ops.index("online_deployments.put")   # read-modify-write
+    after = fake.deployment("hs-ep", "blue")
+    assert after["sku"] == {**before["sku"], "capacity": 4}
+    assert after["tags"] == before["tags"]
+    for key in ("model", "environmentId", "codeConfiguration", "instanceType", "requestSettings",
+                "environmentVariables", "livenessProbe", "readinessProbe", "scaleSettings"):
+        assert after["properties"].get(key) == before["properties"].get(key), key
+    assert fake.writes() == [("PUT", fake.endpoint_id("hs-ep") + "/deployments/blue")]
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="instance_count"):
+            gateway.set_deployment_capacity("hs-ep", "blue", bad)
+    with pytest.raises(NotFound):
+        gateway.set_deployment_capacity("hs-ep", "nope", 2)
+    assert len(fake.writes()) == 1
+
+
+@pytest.mark.parametrize("write", ["put_deployment", "set_deployment_capacity"])
+def test_a_failed_provisioning_is_final_and_not_retried(fake, gateway, write):
     serving_endpoint(fake)
     fake.fail_lro("online_deployments.put", message="image pull failed")
     with pytest.raises(AzureMLError) as caught:
-        gateway.set_deployment_model("hs-ep", "green", fake.model_version_id("hate-speech-pt", "1"))
+        if write == "put_deployment":
+            gateway.put_deployment("hs-ep", "green", new_spec(fake, fake.model_version_id("hate-speech-pt", "1")))
+        else:
+            gateway.set_deployment_capacity("hs-ep", "green", 2)
     assert "image pull failed" in str(caught.value) and "provisioning failed" in str(caught.value)
+    assert caught.value.operation == write
     assert len(fake.calls_to("online_deployments.put")) == 1
     assert gateway.get_deployment("hs-ep", "green").provisioning_state == "Failed"
-
-
-def test_set_deployment_model_to_a_missing_model_is_refused(fake, gateway):
-    serving_endpoint(fake)
-    with pytest.raises(AzureMLError) as caught:
-        gateway.set_deployment_model("hs-ep", "green", fake.model_version_id("hate-speech-pt", "99"))
-    assert caught.value.status == 400
-    with pytest.raises(NotFound):
-        gateway.set_deployment_model("hs-ep", "nope", fake.model_version_id("hate-speech-pt", "1"))
 
 
 # ---------------------------------------------------------------------- scoring

@@ -3,7 +3,7 @@ real model.compare deciding each time."""
 from __future__ import annotations
 
 from infra.release import ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider
-from tests.release.conftest import ENDPOINT, MODEL_NAME
+from tests.release.conftest import ENDPOINT, MODEL_NAME, serving_spec
 
 
 def release(engine, azureml, candidate, evaluation_data) -> dict:
@@ -19,7 +19,7 @@ def release(engine, azureml, candidate, evaluation_data) -> dict:
     steps["traffic"] = engine.up("traffic", EndpointTrafficProvider(), {
         **workspace, "endpoint_name": ENDPOINT, "model_name": MODEL_NAME, "challenger_version": version["version"],
         "winner": selection["winner"], "champion_version": selection.get("champion_version"),
-        "rollout": [{"canary": 20}]})
+        "serving": serving_spec(azureml.fake), "rollout": [{"canary": 20}]})
     return steps
 
 
@@ -31,6 +31,7 @@ def test_three_releases_decided_by_the_comparison(models, azureml, engine):
     assert engine.outputs("selection")["winner"] == "champion"
     assert not engine.outputs("selection")["decision"]["guardrails"]["primary_metric_floor"]["passed"]
     assert azureml.traffic() == {} and azureml.stage(never) is None
+    assert azureml.fake.deployment(ENDPOINT, "blue") is None, "a losing first candidate is not deployed"
 
     # 2. the trained model: wins without a champion and takes all traffic
     assert release(engine, azureml, models.good, models.evaluation_data) == {

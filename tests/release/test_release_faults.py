@@ -3,15 +3,17 @@ stage tags stay true, and running `up` again converges.
 
 The release under test moves `good` (live on blue) to a challenger on green through a mirror step
 and a canary step. Each case arms one fault at the n-th request of one operation during that `up`.
+The slot gaining traffic is smoke-tested before each of the three traffic writes, so the smoke
+tests are the first three scoring requests.
 """
 from __future__ import annotations
 
 import pytest
 
 from infra.release import EndpointTrafficProvider
-from infra.release.traffic_release import ReleaseFailed
-from tests.release.conftest import (ENDPOINT, FIRST, RETRY_ATTEMPTS, SECOND, assert_never_zero, release_first,
-                                    traffic_inputs)
+from infra.release.traffic_release import ForeignChange, ReleaseFailed
+from tests.release.conftest import (ENDPOINT, FIRST, MODEL_NAME, RETRY_ATTEMPTS, SECOND, assert_never_zero,
+                                    endpoint_puts, release_first, traffic_inputs)
 
 ROLLOUT = [{"mirror": 20}, {"canary": 50}]
 RETRIED_CONFLICTS = ("online_endpoints.put", "online_deployments.put")
@@ -47,10 +49,9 @@ STEPS = {
     ("model_versions.put", 1): "tag the challenger staged",
     ("model_versions.put", 2): "tag the challenger production",
     ("model_versions.put", 3): "tag the old champion surpassed",
-    ("score", 1): "smoke test before any traffic",
-    ("score", 2): "smoke test after the mirror step",
-    ("score", 3): "smoke test after the canary step",
-    ("score", 4): "smoke test after the final step",
+    ("score", 1): "smoke test before the mirror step",
+    ("score", 2): "smoke test before the canary step",
+    ("score", 3): "smoke test before the final step",
     ("online_endpoints.get", 1): "read the live endpoint",
     ("online_deployments.get", 1): "read a slot",
     ("model_versions.list", 1): "read the stage tags",
@@ -98,11 +99,11 @@ def test_fault_at_every_step_keeps_the_champion_serving_and_a_rerun_converges(
     check_rerun_converges(engine, azureml, versions, inputs)
 
 
-UNHEALTHY_AT = {
-    ("online_endpoints.put", 1): "before the mirror step",
-    ("online_endpoints.put", 2): "before the canary step",
-    ("online_endpoints.put", 3): "before the final step",
-    ("score", 1): "before the first smoke test",
+UNHEALTHY_AT = {   # each is caught by the check before the next traffic write
+    ("score", 1): "during the smoke test before the mirror step",
+    ("online_endpoints.put", 1): "as the mirror step is written",
+    ("online_endpoints.put", 2): "as the canary step is written",
+    ("score", 3): "during the smoke test before the final step",
 }
 
 
@@ -149,28 +150,56 @@ def test_transient_faults_within_the_retry_budget_do_not_fail_the_release(azurem
     assert azureml.serving() == {versions[SECOND]: 100}
 
 
-def test_a_failed_first_release_leaves_the_endpoint_without_traffic_and_a_rerun_converges(azureml, engine, versions):
+FIRST_RELEASE_FAULTS = {   # a first release has one traffic write, smoke-tested before it; then the tag
+    ("score", 1): "smoke test before the traffic",
+    ("model_versions.put", 2): "tag it production after the traffic moved",
+}
+
+
+@pytest.mark.parametrize("operation, occurrence", [pytest.param(*k, id=v) for k, v in FIRST_RELEASE_FAULTS.items()])
+def test_a_failed_first_release_leaves_the_endpoint_without_traffic_and_a_rerun_converges(
+        azureml, engine, versions, operation, occurrence):
     inputs = traffic_inputs(azureml, versions[FIRST])
-    at_request(azureml.fake, "score", 2, lambda: azureml.fake.fail("score", 500, times=RETRY_ATTEMPTS))
-    with pytest.raises(ReleaseFailed):
+    at_request(azureml.fake, operation, occurrence,
+               lambda: azureml.fake.fail(operation, 500, times=RETRY_ATTEMPTS))
+    with pytest.raises(ReleaseFailed) as failure:
         engine.up("traffic", EndpointTrafficProvider(), inputs)
+    assert "ROLLBACK INCOMPLETE" not in str(failure.value)
     assert "traffic" not in engine.state, "a failed create records nothing"
-    assert azureml.traffic() == {} and azureml.stage(versions[FIRST]) == "staged"
+    assert azureml.traffic() == {} and azureml.mirror() == {} and azureml.stage(versions[FIRST]) == "staged"
     assert engine.up("traffic", EndpointTrafficProvider(), inputs) == "create"
     assert azureml.serving() == {versions[FIRST]: 100} and azureml.stage(versions[FIRST]) == "production"
 
 
-def test_a_rollback_that_cannot_complete_says_so_and_a_rerun_still_converges(azureml, engine, versions):
+def test_a_rollback_that_cannot_complete_says_so_and_a_rerun_after_a_refresh_converges(azureml, engine, versions):
     release_first(engine, azureml, versions)
     inputs = traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=ROLLOUT)
-
-    def canary_fails_and_the_champion_breaks():
-        azureml.fake.fail("online_endpoints.put", 500, times=RETRY_ATTEMPTS)
-        azureml.fake.mark_unhealthy(ENDPOINT, "blue")
-
-    at_request(azureml.fake, "online_endpoints.put", 2, canary_fails_and_the_champion_breaks)
-    with pytest.raises(ReleaseFailed, match="ROLLBACK INCOMPLETE"):
+    # the canary write fails, and so does the rollback's write of the traffic found at the start
+    at_request(azureml.fake, "online_endpoints.put", 2,
+               lambda: azureml.fake.fail("online_endpoints.put", 500, times=2 * RETRY_ATTEMPTS))
+    with pytest.raises(ReleaseFailed, match="ROLLBACK INCOMPLETE.*pulumi refresh"):
         engine.up("traffic", EndpointTrafficProvider(), inputs)
-    assert azureml.traffic() == {"blue": 100}, "traffic is never moved to an unhealthy slot, not even back"
-    azureml.fake.mark_healthy(ENDPOINT, "blue")
+    assert azureml.traffic() == {"blue": 100} and azureml.mirror() == {"green": 20}, \
+        "the champion keeps all live traffic; only the mirror step stays"
+    assert azureml.stage(versions[FIRST]) == "production"
+
+    writes = azureml.write_count()
+    with pytest.raises(ForeignChange):   # the state still records the traffic before the mirror step
+        engine.up("traffic", EndpointTrafficProvider(), inputs)
+    assert azureml.write_count() == writes
+    assert engine.refresh("traffic") == "changed"
     check_rerun_converges(engine, azureml, versions, inputs)
+
+
+def test_a_rollback_restores_the_maps_found_at_the_start_exactly(azureml, engine, versions):
+    """Even when the champion was serving with a mirror someone set (and a refresh accepted)."""
+    release_first(engine, azureml, versions)
+    azureml.fake.add_deployment(ENDPOINT, "red", model_id=azureml.fake.model_version_id(MODEL_NAME, versions[FIRST]))
+    azureml.fake.set_traffic(ENDPOINT, {"blue": 100}, mirror_traffic={"red": 10})
+    engine.refresh("traffic")
+    inputs = traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=[{"canary": 50}])
+    at_request(azureml.fake, "score", 2, lambda: azureml.fake.mark_unhealthy(ENDPOINT, "green"))
+    with pytest.raises(ReleaseFailed, match="green"):
+        engine.up("traffic", EndpointTrafficProvider(), inputs)
+    assert endpoint_puts(azureml)[-2:] == [({"blue": 50, "green": 50}, {}), ({"blue": 100}, {"red": 10})]
+    assert azureml.traffic() == {"blue": 100} and azureml.mirror() == {"red": 10}

@@ -11,13 +11,16 @@ from pulumi.dynamic.dynamic import serialize_provider
 from infra.mock_engine import run_program
 from infra.release.content import content_sha256, version_of
 from infra.release import (ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider)
+from infra.release.serving_endpoint import ServingEndpointProvider
+from infra.release.serving_spec import serving_version
 from infra.release.gateways import gateway_for, use_gateway_factory
 from infra.release.model_release import ModelRelease, register_candidate, rollout_steps
 from model.synthetic import write_synthetic_csv
 from tests.paths import REPO_ROOT
-from tests.release.conftest import ENDPOINT, FIRST, MODEL_NAME, traffic_inputs
+from tests.fakes.azureml import FakeAzureML
+from tests.release.conftest import ENDPOINT, FIRST, MODEL_NAME, serving_spec, traffic_inputs
 
-PROVIDERS = (ModelVersionProvider, ChampionSelectionProvider, EndpointTrafficProvider)
+PROVIDERS = (ModelVersionProvider, ChampionSelectionProvider, EndpointTrafficProvider, ServingEndpointProvider)
 FORBIDDEN = (b"credential", b"Credential", b"transport", b"MLClient", b"AzureMLGateway", b"token", b"Fake")
 
 
@@ -69,6 +72,7 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
     (candidate / "artifact.json").write_text('{"name": "hate-speech-pt", "commit": "abc"}', encoding="utf-8")
     (candidate / "model.int8.onnx").write_bytes(b"weights")
     write_synthetic_csv(tmp_path / "evaluation.csv", n_rows=20, seed=1)
+    serving = serving_spec(FakeAzureML())
 
     def program():
         workspace = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "rg-dev",
@@ -77,9 +81,9 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
                                        candidate=str(tmp_path / "candidate"))
         release = ModelRelease(
             "hate-speech", model_version=candidate, **workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
-            evaluation_data=str(tmp_path / "evaluation.csv"),
+            evaluation_data=str(tmp_path / "evaluation.csv"), serving=serving,
             rollout=rollout_steps(10, (50,)), require_approval=True, approved_version="0123456789ab",
-            compare_settings={"alpha": 0.01})
+            approved_serving_version=serving_version(serving), compare_settings={"alpha": 0.01})
         return {"winner": release.selection.winner}
 
     plan = run_program("dev", program, {})
@@ -96,6 +100,9 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
     assert traffic["rollout"] == [{"mirror": 10}, {"canary": 50}]
     assert traffic["require_approval"] is True and traffic["approved_version"] == "0123456789ab"
     assert traffic["slots"] == ["blue", "green"] and traffic["endpoint_name"] == ENDPOINT
+    assert traffic["serving"] == serving and traffic["approved_serving_version"] == serving_version(serving)
+    assert by_type["pulumi-python:dynamic/release:EndpointTraffic"].checked["serving_version"] == \
+        serving_version(serving), "the provider's check derives the serving version the approval names"
     selection = by_type["pulumi-python:dynamic/release:ChampionSelection"].inputs
     assert selection["compare_settings"] == {"alpha": 0.01}
     assert by_type["pulumi-python:dynamic/release:ModelVersion"].inputs["path"] == str(tmp_path / "candidate")
@@ -142,7 +149,8 @@ def test_constructing_the_resources_under_set_mocks_pickles_each_provider():
                                       challenger_version="0123456789ab", challenger_path="/models/candidate",
                                       evaluation_data="/data/evaluation.csv")
         traffic = EndpointTraffic("traffic", **workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
-                                  challenger_version="0123456789ab", winner="challenger", champion_version=None)
+                                  challenger_version="0123456789ab", winner="challenger", champion_version=None,
+                                  serving=serving_spec(FakeAzureML()))
         return pulumi.Output.all(version.urn, selection.urn, traffic.urn)
 
     declare()
