@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pulumi
 
+from infra.facts import SLOTS  # noqa: F401 (the slots of every endpoint, re-exported for stacks/)
 from infra.release.serving_endpoint import ServingEndpoint
 from stacks.settings import StackSettings, WorkspaceSettings
 
-SLOTS = ("blue", "green")
 AUTH_MODES = {"key": "key", "aad_token": "aad_token"}
 SCORING_SCRIPT = "score.py"
 # Requests one instance works on at once; the inference server runs as many workers (WORKER_COUNT),

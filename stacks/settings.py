@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.release.content import VERSION_LENGTH
-from infra.release.endpoint_traffic import MAX_HOLD_SECONDS
+from infra.facts import ASSET_NAME, GUID, MAX_HOLD_SECONDS, MAX_MIRROR_PERCENT, VERSION_LENGTH
 from stacks.naming import RULES, StackNames
 from stacks.validation import MISSING, Problems, Section, unique
 
@@ -28,13 +27,12 @@ VM_SIZE = r"Standard_[A-Z]{1,4}\d{1,3}[a-z]*(_[A-Z]\d{1,4})?(_v\d)?"
 VM_SIZE_ACCEPTED = "an Azure VM size such as Standard_DS3_v2, Standard_F4s_v2 or Standard_NC4as_T4_v3"
 GPU_VM_SIZE = r"Standard_N[A-Z]{0,2}\d{1,3}[a-z]*(_[A-Z]\d{1,4})?(_v\d)?"
 GPU_VM_SIZE_ACCEPTED = "a GPU (N-series) VM size such as Standard_NC4as_T4_v3 or Standard_NC24ads_A100_v4"
-GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 CIDR = r"(\d{1,3}\.){3}\d{1,3}(/\d{1,2})?"
 LOCATION = r"[a-z]+[a-z0-9]*"
 PREFIX = r"[a-z][a-z0-9]{1,7}"
 SUFFIX = r"[a-z0-9]{2,6}"
 WORKSPACE_NAME = r"[a-z][a-z0-9]{1,11}"
-MODEL_NAME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}"
+MODEL_NAME = ASSET_NAME
 
 
 @dataclass(frozen=True)
@@ -268,7 +266,7 @@ def _release(section: Section) -> ReleaseSettings:
     candidate = section.string("candidate", default=None,
                                accepted="a model artifact folder (path) or an azureml:// path")
     rollout = section.section("rollout", {"mirrorPercent", "canaryPercents", "holdSeconds"}, default={})
-    mirror = rollout.integer("mirrorPercent", default=0, minimum=0, maximum=50)
+    mirror = rollout.integer("mirrorPercent", default=0, minimum=0, maximum=MAX_MIRROR_PERCENT)
     hold = rollout.integer("holdSeconds", default=0, minimum=0, maximum=MAX_HOLD_SECONDS)
     canary = tuple(
         value for value in (

@@ -68,6 +68,7 @@ from enum import Enum
 from typing import Any, Callable, Optional
 
 from infra.azureml.errors import AzureMLError, NotFound
+from infra.facts import MAX_MIRROR_PERCENT
 from infra.azureml.retry import RetryPolicy, call_with_retries
 
 __all__ = [
@@ -627,8 +628,8 @@ def _check_traffic_rules(traffic: dict, mirror: dict) -> None:
     if len(live_mirror) > 1:
         raise ValueError(f"mirror_traffic {mirror} names {len(live_mirror)} deployments; accepted: at most one")
     for key, share in live_mirror.items():
-        if share > 50:
-            raise ValueError(f"mirror_traffic[{key!r}] is {share}; accepted: at most 50")
+        if share > MAX_MIRROR_PERCENT:
+            raise ValueError(f"mirror_traffic[{key!r}] is {share}; accepted: at most {MAX_MIRROR_PERCENT}")
         if traffic.get(key):
             raise ValueError(f"mirror_traffic[{key!r}] targets a deployment that takes live traffic "
                              f"({traffic[key]} %); accepted: a deployment with no live traffic")

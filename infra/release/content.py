@@ -26,8 +26,9 @@ import json
 import re
 from pathlib import Path
 
-VERSION_LENGTH = 12
-VERSION_PATTERN = re.compile(rf"^[0-9a-f]{{{VERSION_LENGTH}}}$")
+from infra.facts import VERSION, VERSION_LENGTH, full
+
+VERSION_PATTERN = full(VERSION)
 AZUREML_SCHEME = "azureml://"
 ARTIFACT_FILE = "artifact.json"
 METRICS_FILE = "metrics.json"

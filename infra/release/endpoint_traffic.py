@@ -14,13 +14,15 @@ Its id is `<endpoint ARM id>/traffic`.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic as dynamic
 
-from .fields import DEPLOYMENT_PATTERN, FieldReader, InvalidInputs
+from infra.facts import (DEPLOYMENT_ACCEPTED, DEPLOYMENT_NAME, ENDPOINT_ACCEPTED, ENDPOINT_NAME, MAX_HOLD_SECONDS, SLOTS,
+                         full, matches)
+
+from .fields import FieldReader, InvalidInputs
 from .gateways import gateway_for
 from .live import EndpointMissing
 from .rollout import read_rollout
@@ -36,17 +38,16 @@ REPLACE_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name", "model_name")
 DECLARED_FIELDS = ("slots", "challenger_version", "winner", "champion_version", "require_approval",
                    "approved_version", "approved_serving_version", "rollout", "hold_seconds", "smoke_payload",
                    "serving")
-DEFAULT_SLOTS = ("blue", "green")
-MAX_HOLD_SECONDS = 3600
+DEFAULT_SLOTS = SLOTS
 
 
 def _read_slots(reader: FieldReader) -> list[str]:
     value = reader.props.get("slots") or list(DEFAULT_SLOTS)
     if is_unknown(value):
         return value
-    accepted = "two different deployment names (lowercase letters, digits, '-'; 3-32 characters)"
-    if (not isinstance(value, (list, tuple)) or len(value) != 2 or len(set(value)) != 2
-            or not all(isinstance(s, str) and DEPLOYMENT_PATTERN.match(s) for s in value)):
+    accepted = f"{len(SLOTS)} different deployment names {DEPLOYMENT_ACCEPTED.removeprefix('a deployment name ')}"
+    if (not isinstance(value, (list, tuple)) or len(value) != len(SLOTS) or len(set(value)) != len(SLOTS)
+            or not all(isinstance(s, str) and matches(DEPLOYMENT_NAME, s) for s in value)):
         reader.fail("slots", value, accepted)
         return list(DEFAULT_SLOTS)
     return list(value)
@@ -68,9 +69,8 @@ def _check_inputs(props: dict, deciding: bool = False) -> tuple[dict, list[tuple
     """`deciding`: a preview may not know the decision yet (an offline plan leaves `winner` empty)."""
     reader = FieldReader(RESOURCE, props)
     checked = read_workspace(reader)
-    checked["endpoint_name"] = reader.text("endpoint_name", pattern=re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$"),
-                                           accepted="an endpoint name (3-32 letters, digits or '-', "
-                                                    "starting with a letter)")
+    checked["endpoint_name"] = reader.text("endpoint_name", pattern=full(ENDPOINT_NAME),
+                                           accepted=ENDPOINT_ACCEPTED)
     checked["model_name"] = reader.name("model_name")
     checked["slots"] = _read_slots(reader)
     checked["challenger_version"] = reader.name("challenger_version")

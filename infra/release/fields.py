@@ -11,8 +11,9 @@ from typing import Any, Iterable
 
 from .values import as_int, is_unknown, plain
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
-DEPLOYMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+from infra.facts import ASSET_ACCEPTED, ASSET_NAME, full
+
+NAME_PATTERN = full(ASSET_NAME)
 
 
 class InvalidInputs(ValueError):
@@ -49,15 +50,14 @@ class FieldReader:
             if required:
                 self.fail(field, value, accepted)
             return None
-        if not isinstance(value, str) or (pattern is not None and not pattern.match(value)):
+        if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
             self.fail(field, value, accepted)
             return None
         return value
 
     def name(self, field: str, *, required: bool = True) -> str | None:
         return self.text(field, required=required, pattern=NAME_PATTERN,
-                         accepted="letters, digits, '.', '_' or '-', starting with a letter or digit, "
-                                  "at most 255 characters")
+                         accepted=ASSET_ACCEPTED)
 
     def choice(self, field: str, choices: Iterable[str], default: str | None = None) -> str | None:
         choices = tuple(choices)

@@ -9,12 +9,13 @@ to the traffic resource and is never changed here. Deleting the resource archive
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
 import pulumi.dynamic as dynamic
+
+from infra.facts import ASSET_NAME, parse_workspace_id
 
 from .content import ARTIFACT_ACCEPTED, content_sha256, is_artifact, is_remote, release_tags, version_of
 from .fields import FieldReader, InvalidInputs
@@ -159,19 +160,13 @@ class ModelVersionProvider(dynamic.ResourceProvider):
             gateway.archive_model_version(state["model_name"], state["version"])
 
 
-_VERSION_ID = re.compile(r"^/subscriptions/(?P<subscription_id>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)/"
-                         r"providers/Microsoft\.MachineLearningServices/workspaces/(?P<workspace_name>[^/]+)/models/"
-                         r"(?P<model_name>[^/]+)/versions/(?P<version>[^/]+)$", re.IGNORECASE)
-
-
 def _imported(id_: str) -> dict:
     """`pulumi import` of a registered version by its ARM id: the inputs the registry records."""
-    match = _VERSION_ID.match(id_ or "")
-    if match is None:
+    coordinates = parse_workspace_id(id_, f"/models/(?P<model_name>{ASSET_NAME})/versions/(?P<version>{ASSET_NAME})")
+    if coordinates is None:
         raise InvalidInputs(RESOURCE, [("id", f"id is {id_!r}; accepted: the model version's ARM id /subscriptions/"
                                               "<s>/resourceGroups/<g>/providers/Microsoft.MachineLearningServices/"
                                               "workspaces/<w>/models/<name>/versions/<version>")])
-    coordinates = match.groupdict()
     model = gateway_for(workspace_ref(coordinates)).get_model_version(coordinates["model_name"], coordinates["version"])
     if model is None:
         return {**coordinates, "path": None}

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.facts import MAX_MIRROR_PERCENT
+
 from .fields import FieldReader
 from .values import as_int, is_unknown
 
 MIRROR, CANARY, FULL = "mirror", "canary", "full"
-MAX_MIRROR = 50
-ACCEPTED = ('a list of steps like [{"mirror": 10}, {"canary": 10}, {"canary": 50}]: mirror 1-50 %, '
+MAX_MIRROR = MAX_MIRROR_PERCENT
+ACCEPTED = ('a list of steps like [{"mirror": 10}, {"canary": 10}, {"canary": 50}]: '
+            f'mirror 1-{MAX_MIRROR_PERCENT} %, '
             'canary 1-99 % rising, mirror steps first; the final 100 % step is implied')
 
 

@@ -13,13 +13,13 @@ providers/Microsoft.MachineLearningServices/workspaces/<w>/onlineEndpoints/<name
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 
 import pulumi
 import pulumi.dynamic as dynamic
 
 from infra.azureml.gateway import EndpointSettings
+from infra.facts import ENDPOINT_ACCEPTED, ENDPOINT_NAME, full, parse_workspace_id
 
 from .fields import FieldReader, InvalidInputs
 from .gateways import gateway_for
@@ -27,15 +27,10 @@ from .values import is_unknown, plain, without_engine_keys
 from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
 
 RESOURCE = "ServingEndpoint"
-ENDPOINT_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$")
-ENDPOINT_ACCEPTED = "an endpoint name (3-32 letters, digits or '-', starting with a letter)"
 AUTH_MODES = ("key", "aad_token")
 NETWORK_ACCESS = ("enabled", "disabled")
 REPLACE_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name")
 SETTING_FIELDS = ("auth_mode", "public_network_access", "description", "tags")
-_ARM_ID = re.compile(r"^/subscriptions/(?P<subscription_id>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)/providers/"
-                     r"Microsoft\.MachineLearningServices/workspaces/(?P<workspace_name>[^/]+)/onlineEndpoints/"
-                     r"(?P<endpoint_name>[^/]+)$", re.IGNORECASE)
 
 
 class EndpointInUse(RuntimeError):
@@ -45,7 +40,7 @@ class EndpointInUse(RuntimeError):
 def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     reader = FieldReader(RESOURCE, props)
     checked = read_workspace(reader)
-    checked["endpoint_name"] = reader.text("endpoint_name", pattern=ENDPOINT_PATTERN, accepted=ENDPOINT_ACCEPTED)
+    checked["endpoint_name"] = reader.text("endpoint_name", pattern=full(ENDPOINT_NAME), accepted=ENDPOINT_ACCEPTED)
     checked["auth_mode"] = reader.choice("auth_mode", AUTH_MODES)
     checked["public_network_access"] = reader.choice("public_network_access", NETWORK_ACCESS)
     checked["description"] = reader.text("description", required=False) or ""
@@ -131,12 +126,12 @@ class ServingEndpointProvider(dynamic.ResourceProvider):
 
 
 def _coordinates_of(id_: str) -> dict:
-    match = _ARM_ID.match(id_ or "")
-    if match is None:
+    parts = parse_workspace_id(id_, f"/onlineEndpoints/(?P<endpoint_name>{ENDPOINT_NAME})")
+    if parts is None:
         raise InvalidInputs(RESOURCE, [("id", f"id is {id_!r}; accepted: the endpoint's ARM id /subscriptions/<s>/"
                                               "resourceGroups/<g>/providers/Microsoft.MachineLearningServices/"
                                               "workspaces/<w>/onlineEndpoints/<name>")])
-    return match.groupdict()
+    return parts
 
 
 class ServingEndpoint(dynamic.Resource, module="release", name="ServingEndpoint"):

@@ -18,8 +18,8 @@ import re
 from typing import Any
 
 from infra.azureml.gateway import Deployment, DeploymentSpec, Probe
+from infra.facts import VERSION_LENGTH
 
-from .content import VERSION_LENGTH
 from .fields import FieldReader
 from .values import as_int, is_unknown, plain
 

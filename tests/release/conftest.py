@@ -29,7 +29,7 @@ from tests.fakes.azureml import FakeAzureML, gateway_for
 
 MODEL_NAME = "hate-speech-pt"
 ENDPOINT = "hate-speech"
-SLOTS = ("blue", "green")
+from infra.facts import SLOTS  # noqa: E402
 RETRY_ATTEMPTS = 3
 
 

@@ -182,7 +182,7 @@ def test_endpoint_gone_means_the_resource_is_gone(azureml, engine, versions):
     ("rollout", [{"canary": 50}, {"canary": 10}], "canary 1-99 % rising"),
     ("rollout", [{"canary": 10}, {"mirror": 10}], "mirror steps first"),
     ("winner", "draw", "one of ['challenger', 'champion']"),
-    ("slots", ["blue", "blue"], "two different deployment names"),
+    ("slots", ["blue", "blue"], "2 different deployment names (lowercase letters"),
     ("smoke_payload", {"data": [1]}, '{"texts": ["a text", ...]}'),
     ("hold_seconds", -1, "a number from 0 to 3600"),
 ])

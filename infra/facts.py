@@ -1,0 +1,59 @@
+"""Facts shared by the stack settings, the release providers, the Azure ML gateway and naming.
+
+Each is defined once, here. This module imports nothing but `re`, so stacks/ can check settings
+against the same facts without importing Pulumi or the infrastructure. Patterns are ASCII only
+(`[0-9]`, never `\\d`, which matches any Unicode digit) and are written without anchors; `full()`
+compiles one to match a whole string.
+"""
+from __future__ import annotations
+
+import re
+
+# The deployment slots of every online endpoint: a new model goes to the one without traffic.
+SLOTS = ("blue", "green")
+
+# Azure ML sends mirror traffic to at most one deployment, at most this share of requests.
+MAX_MIRROR_PERCENT = 50
+# The longest wait after a mirror or canary step before the next step checks the slot again.
+MAX_HOLD_SECONDS = 3600
+
+# Content versions (models, serving specs): the first VERSION_LENGTH hex digits of a SHA-256.
+VERSION_LENGTH = 12
+VERSION = f"[0-9a-f]{{{VERSION_LENGTH}}}"
+
+# Azure's name rules for what the release addresses.
+GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+RESOURCE_GROUP_NAME = r"[-A-Za-z0-9._()]{1,90}"
+ML_WORKSPACE_NAME = "[A-Za-z0-9][A-Za-z0-9_-]{2,32}"
+ENDPOINT_NAME = "[A-Za-z][A-Za-z0-9-]{2,31}"
+DEPLOYMENT_NAME = "[a-z][a-z0-9-]{1,30}[a-z0-9]"
+ASSET_NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,254}"   # model, code and environment names and versions
+
+RESOURCE_GROUP_ACCEPTED = "a resource group name (1-90 letters, digits, '-', '_', '.', '(', ')')"
+ML_WORKSPACE_ACCEPTED = "a workspace name (3-33 letters, digits, '-' or '_')"
+ENDPOINT_ACCEPTED = "an endpoint name (3-32 letters, digits or '-', starting with a letter)"
+DEPLOYMENT_ACCEPTED = "a deployment name (lowercase letters, digits, '-'; 3-32 characters)"
+ASSET_ACCEPTED = "letters, digits, '.', '_' or '-', starting with a letter or digit, at most 255 characters"
+
+
+def full(pattern: str) -> re.Pattern:
+    """`pattern` compiled to match a whole string, ASCII classes only."""
+    return re.compile(f"(?:{pattern})", re.ASCII | re.DOTALL)
+
+
+def matches(pattern: str, value: object) -> bool:
+    return isinstance(value, str) and full(pattern).fullmatch(value) is not None
+
+
+_WORKSPACE_PATH = (f"/subscriptions/(?P<subscription_id>{GUID})/resourceGroups/(?P<resource_group>"
+                   f"{RESOURCE_GROUP_NAME})/providers/Microsoft\\.MachineLearningServices/workspaces/"
+                   f"(?P<workspace_name>{ML_WORKSPACE_NAME})")
+
+
+def parse_workspace_id(arm_id: str, below: str) -> dict[str, str] | None:
+    """The named parts of an ARM id under an Azure ML workspace: `below` is the rest of the path as a
+    pattern with named groups (e.g. `/onlineEndpoints/(?P<endpoint_name>...)`); None if it is no such id."""
+    if not isinstance(arm_id, str):
+        return None
+    match = re.fullmatch(_WORKSPACE_PATH + below, arm_id, re.ASCII | re.IGNORECASE)
+    return None if match is None else match.groupdict()
