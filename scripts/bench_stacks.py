@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from infra.mock_engine import run_stack
+    from scripts.offline.stack import run_stack
     run_stack(args.stacks[0])
     first = time.perf_counter() - started
 

@@ -1,11 +1,10 @@
 """The versions a release is approved by, as CI prints them before setting them in a stack's config.
 
-    python -m infra.release.version PATH                      the model version a release of PATH registers
-                                                              (content.py): approvedVersion
-    python -m infra.release.version --serving STACK WORKSPACE  the serving version WORKSPACE's slots run in
-                                                              STACK (serving_spec.py): approvedServingVersion;
-                                                              WORKSPACE is a name or its config path
-                                                              `workspaces[N]`, as CI has it
+    python -m scripts.release_version PATH
+        the model version a release of PATH registers (infra/release/content.py): approvedVersion
+    python -m scripts.release_version --serving STACK WORKSPACE
+        the serving version WORKSPACE's slots run in STACK (infra/release/serving_spec.py):
+        approvedServingVersion; WORKSPACE is a name or its config path `workspaces[N]`, as CI has it
 
 Exit 2 with the reason when PATH is no artifact or the stack or workspace is unknown.
 """
@@ -17,17 +16,17 @@ from pathlib import Path
 
 from infra.release.content import ARTIFACT_ACCEPTED, ARTIFACT_FILE, content_sha256, is_artifact, is_remote, version_of
 
-USAGE = ("usage: python -m infra.release.version ARTIFACT_FOLDER|azureml://...\n"
-         "       python -m infra.release.version --serving STACK WORKSPACE")
+USAGE = ("usage: python -m scripts.release_version ARTIFACT_FOLDER|azureml://...\n"
+         "       python -m scripts.release_version --serving STACK WORKSPACE")
 
 
 def serving_version_of(stack: str, workspace_name: str) -> str:
     """What `pulumi up` of STACK deploys on WORKSPACE's slots, by version (no ARM id enters it)."""
     from stacks.settings import parse_settings  # first: stacks/ imports infra.endpoint (the cycle issue 15 removes)
     from infra.endpoint import serving_spec_of
-    from infra.mock_engine import stack_config
     from infra.release.serving_spec import serving_version
     from infra.serving_assets import CODE_ASSET, ENVIRONMENT_ASSET, ServingSource
+    from scripts.offline.stack import stack_config
 
     project = "mlops-platform"
     config = {key.split(":", 1)[1]: value for key, value in stack_config(stack).items()

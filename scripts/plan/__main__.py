@@ -15,7 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from infra.mock_engine import PROJECT_DIR, DynamicCheckFailed, run_stack, stack_config
+from scripts.offline import PROJECT_DIR
+from scripts.offline.mocks import DynamicCheckFailed
+from scripts.offline.stack import run_stack, stack_config
 from scripts.plan.config_path import ConfigPathError, with_assignments
 from scripts.plan.diff import diff_plans, render_markdown
 from scripts.plan.tree import render_tree

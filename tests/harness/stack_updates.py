@@ -28,7 +28,8 @@ from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 
-from infra.mock_engine import ARM_PATH, DYNAMIC_TYPE, NAME_INPUT, RecordingMocks, _run
+from scripts.offline.mocks import ARM_PATH, DYNAMIC_TYPE, NAME_INPUT, RecordingMocks
+from scripts.offline.program import _run
 from tests.release.conftest import wire
 
 CODE_VERSION = "azure-native:machinelearningservices:CodeVersion"
@@ -189,7 +190,7 @@ class StackUpdates:
     # -- one update --------------------------------------------------------------------------
     def up(self, config: dict) -> Update:
         import pulumi
-        from infra.mock_engine import _as_engine_config
+        from scripts.offline.program import _as_engine_config
 
         update = Update()
         pulumi.runtime.reset_options(project=self.project, stack=self.stack)

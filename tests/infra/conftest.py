@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from infra.mock_engine import run_stack, stack_config
 from infra.release.content import content_sha256, version_of
 from model.synthetic import write_synthetic_csv
+from scripts.offline.stack import run_stack, stack_config
 
 STACKS = ("dev", "test", "prod")
 P = "mlops-platform:"

@@ -100,7 +100,7 @@ def test_no_secret_in_outputs(plans, stack):
 
 
 def test_two_workspaces_share_the_stack_services(config_of):
-    from infra.mock_engine import run_stack
+    from scripts.offline.stack import run_stack
 
     config = config_of("dev")
     second = dict(config["mlops-platform:workspaces"][0], name="sandbox")
@@ -120,7 +120,9 @@ def test_the_pulumi_entry_point_declares_what_the_plan_shows(plans):
     """`pulumi up` runs __main__.py: it must declare exactly the resources of the offline plan."""
     import runpy
 
-    from infra.mock_engine import PROJECT_DIR, run_program, stack_config
+    from scripts.offline import PROJECT_DIR
+    from scripts.offline.program import run_program
+    from scripts.offline.stack import stack_config
 
     def entry_point():
         runpy.run_path(str(PROJECT_DIR / "__main__.py"))

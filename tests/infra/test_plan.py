@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.mock_engine import PROJECT_DIR
+from scripts.offline import PROJECT_DIR
 from scripts.plan.__main__ import main
 from scripts.plan.diff import diff_plans, flatten, render_markdown
 

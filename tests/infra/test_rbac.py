@@ -86,7 +86,7 @@ def test_role_definitions_in_the_plan(plans, stack):
 
 
 def test_role_guids_are_stable_and_distinct_per_stack(plans):
-    from infra.mock_engine import run_stack
+    from scripts.offline.stack import run_stack
 
     again = run_stack("dev")
     ids = lambda plan: sorted(d.inputs["roleDefinitionId"] for d in plan.of_type("azure-native:authorization:RoleDefinition"))
@@ -96,7 +96,7 @@ def test_role_guids_are_stable_and_distinct_per_stack(plans):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_assignments_go_to_the_configured_groups(plans, stack):
-    from infra.mock_engine import stack_config
+    from scripts.offline.stack import stack_config
 
     access = stack_config(stack)["mlops-platform:access"]
     plan = plans[stack]

@@ -4,7 +4,7 @@ declared serving spec; and the offline plan shows what they would do."""
 
 import pytest
 
-from infra.mock_engine import run_stack
+from scripts.offline.stack import run_stack
 from scripts.plan.__main__ import main as plan_main
 from scripts.plan.config_path import ConfigPathError, parse_assignment, with_assignments
 from stacks import parse_settings

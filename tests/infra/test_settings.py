@@ -3,7 +3,7 @@ names every bad key, its value and what is accepted."""
 
 import pytest
 
-from infra.mock_engine import run_stack
+from scripts.offline.stack import run_stack
 from stacks import SettingsError, parse_settings
 
 P = "mlops-platform:"
@@ -21,7 +21,7 @@ def workspace(config, index=0):
 
 def test_the_real_configs_are_valid():
     for stack in ("dev", "test", "prod"):
-        from infra.mock_engine import stack_config
+        from scripts.offline.stack import stack_config
         settings = parse_settings(stack, {k[len(P):]: v for k, v in stack_config(stack).items() if k.startswith(P)})
         assert settings.stack == stack and settings.tier == stack
 
@@ -170,30 +170,31 @@ def test_loosening_is_named_and_allowed_outside_prod(config_of):
 
 
 def test_bad_config_declares_nothing(config_of):
-    from infra import mock_engine
+    from scripts.offline.mocks import RecordingMonitor
 
     config = config_of("prod")
     config[f"{P}network"]["publicNetworkAccess"] = True
     seen = []
-    original = mock_engine.RecordingMonitor.RegisterResource
+    original = RecordingMonitor.RegisterResource
 
     def spy(self, request):
         if request.type != "pulumi:pulumi:Stack":
             seen.append(request.type)
         return original(self, request)
 
-    mock_engine.RecordingMonitor.RegisterResource = spy
+    RecordingMonitor.RegisterResource = spy
     try:
         with pytest.raises(SettingsError, match="publicNetworkAccess"):
             run_stack("prod", config=config)
     finally:
-        mock_engine.RecordingMonitor.RegisterResource = original
+        RecordingMonitor.RegisterResource = original
     assert seen == []
 
 
 def test_engine_strings_are_read_like_yaml_values():
     """The Pulumi engine hands scalars over as strings: 'true' and '30' must read as YAML would."""
-    from infra.mock_engine import _as_engine_config, stack_config
+    from scripts.offline.program import _as_engine_config
+    from scripts.offline.stack import stack_config
     from stacks.config_source import _decode
 
     raw = stack_config("dev")

@@ -192,8 +192,8 @@ def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None =
     for tool in ("az", "curl"):
         (bin_dir / tool).write_text(f"#!/bin/sh\necho \"{tool} $*\" >> '{tmp_path}/other-calls'\n")
         (bin_dir / tool).chmod(0o755)
-    # the script runs venv/bin/python -m infra... and ./scripts/drift: the virtualenv running these tests, and
-    # the repository's infra/ and scripts/
+    # the script runs venv/bin/python -m scripts.release_version and ./scripts/drift: the virtualenv running
+    # these tests, and the repository's code (scripts/ imports infra/, stacks/ and serving/)
     root = AZURE_PIPELINES.parent
     links = {"venv": Path(sys.executable).parents[1], "infra": root / "infra", "scripts": root / "scripts",
              **{name: root / name for name in ("stacks", "serving", "Pulumi.prod.yaml")}}
@@ -251,7 +251,7 @@ def test_a_released_candidate_is_set_in_the_stack_config(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"pulumi config set --stack prod --path workspaces[0].release.candidate {model}" in calls
     assert any("--type string workspaces[0].release.approvedVersion" in c for c in calls)
-    from infra.release.version import serving_version_of
+    from scripts.release_version import serving_version_of
 
     assert (f"pulumi config set --stack prod --path --type string workspaces[0].release.approvedServingVersion "
             f"{serving_version_of('prod', 'hatespeech')}") in calls

@@ -1,10 +1,10 @@
-"""`python -m infra.release.version --serving STACK WORKSPACE` prints what an approval of a serving spec names."""
+"""`python -m scripts.release_version --serving STACK WORKSPACE` prints what an approval of a serving spec names."""
 from __future__ import annotations
 
 import copy
 
-from infra.mock_engine import run_stack, stack_config
-from infra.release.version import main
+from scripts.offline.stack import run_stack, stack_config
+from scripts.release_version import main
 
 TRAFFIC = "pulumi-python:dynamic/release:EndpointTraffic"
 

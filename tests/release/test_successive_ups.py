@@ -13,10 +13,11 @@ import pytest
 
 import stacks
 from infra.azureml.gateway import RetryPolicy, WorkspaceRef
-from infra.mock_engine import SUBSCRIPTION_ID, run_stack, stack_config
 from infra.release.gateways import use_gateway_factory
 from infra.release.model_ref import version_in
 from infra.serving_assets import SERVING_DIR, ServingSource
+from scripts.offline.mocks import SUBSCRIPTION_ID
+from scripts.offline.stack import run_stack, stack_config
 from tests.fakes.azureml import FakeAzureML, gateway_for
 from tests.harness.stack_updates import CODE_VERSION, ENVIRONMENT_VERSION, AzureControlPlane, StackUpdates
 from tests.release.conftest import MODEL_NAME, ModelScorer

@@ -1,4 +1,4 @@
-"""`python -m infra.release.version PATH`: the version CI prints and approves is the one the provider registers,
+"""`python -m scripts.release_version PATH`: the version CI prints and approves is the one the provider registers,
 and what that version covers (the rule: infra/release/content.py)."""
 import json
 import shutil
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from infra.release.content import VERSIONED_FIELDS, VERSIONED_FILES, content_sha256, version_of
-from infra.release.version import main
+from scripts.release_version import main
 from tests.paths import REPO_ROOT
 
 
@@ -44,7 +44,7 @@ def test_a_folder_without_an_artifact_is_refused_by_name(tmp_path, capsys):
 
 def test_runs_as_a_module_without_warnings(tmp_path):
     folder = artifact(tmp_path / "model")
-    result = subprocess.run([sys.executable, "-m", "infra.release.version", str(folder)], cwd=REPO_ROOT,
+    result = subprocess.run([sys.executable, "-m", "scripts.release_version", str(folder)], cwd=REPO_ROOT,
                             capture_output=True, text=True, check=False)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.strip() == version_of(content_sha256(str(folder)))

@@ -1,30 +1,28 @@
-"""Runs the real program of a stack offline, under the Pulumi SDK's mock runtime.
+"""What the offline engine answers and records for each resource registration.
 
-The engine answers every resource registration with plausible Azure ids and names, records what
-was declared (type, name, parent, wire inputs, options) and resolves the stack outputs. It is the
-one engine behind `scripts/plan`, the benchmarks and the tests: none of them needs the Pulumi CLI,
-credentials or Azure.
+`RecordingMocks` answers every registration with plausible Azure ids, names and the outputs Azure
+computes (a dynamic resource gets what its provider's `check` returns); `RecordingMonitor` keeps
+what the engine would see of each registration (type, name, parent, wire inputs, options) as a
+`DeclaredResource`, secrets redacted.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dill
 import pulumi
-import yaml
-from pulumi.dynamic.dynamic import PROVIDER_KEY
 from google.protobuf import json_format
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import rpc
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from scripts.offline import PROJECT_DIR
+
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 TENANT_ID = "11111111-1111-1111-1111-111111111111"
 CLIENT_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
@@ -56,33 +54,6 @@ class DeclaredResource:
                 return default
             value = value[part]
         return value
-
-
-@dataclass
-class Plan:
-    stack: str
-    resources: list[DeclaredResource] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-
-    def of_type(self, type_: str) -> list[DeclaredResource]:
-        return [resource for resource in self.resources if resource.type == type_]
-
-    def one(self, type_: str, name: str | None = None) -> DeclaredResource:
-        matches = [r for r in self.of_type(type_) if name is None or r.name == name]
-        if len(matches) != 1:
-            raise LookupError(f"expected one {type_}{f' named {name}' if name else ''}, found {len(matches)}")
-        return matches[0]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "stack": self.stack,
-            "resources": [
-                {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs,
-                 "ignoreChanges": list(r.ignore_changes), **({"checked": r.checked} if r.checked else {})}
-                for r in self.resources
-            ],
-            "outputs": self.outputs,
-        }
 
 
 # The input that holds each resource type's Azure name (the rest use `name` or the logical name).
@@ -282,79 +253,3 @@ def _project_relative(path: str | None) -> str | None:
     if path and Path(path).is_absolute() and Path(path).is_relative_to(PROJECT_DIR):
         return Path(path).relative_to(PROJECT_DIR).as_posix()
     return path
-
-
-def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The `config:` map of `Pulumi.<stack>.yaml`, keys as written (`project:key`)."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-        raise FileNotFoundError(f"no stack '{stack}': {path} does not exist; known stacks: {', '.join(known)}")
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return dict(document.get("config") or {})
-
-
-def _as_engine_config(config: Mapping[str, Any]) -> dict[str, str]:
-    """What the engine hands the program: every value a string, objects JSON encoded."""
-    import json
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
-
-
-def run_program(stack: str, program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any],
-                project: str = "mlops-platform") -> Plan:
-    """Run `program` as the stack's Pulumi program under mocks, with `config` as its stack config."""
-    pulumi.runtime.reset_options(project=project, stack=stack)
-    pulumi.runtime.set_all_config(_as_engine_config(config))
-    mocks = RecordingMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
-
-    outputs_holder: dict[str, Any] = {}
-
-    def body():
-        outputs = program()
-        return pulumi.Output.from_input(outputs).apply(outputs_holder.update)
-
-    try:
-        _run(body)
-    except Exception:
-        if mocks.check_failures:
-            raise mocks.check_failures[0] from None
-        raise
-    names = [resource.name for resource in monitor.declared]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ValueError(f"logical resource names must be unique in a stack so that plans and parents are "
-                         f"unambiguous; repeated: {', '.join(repeated)}")
-    return Plan(stack=stack, resources=list(monitor.declared), outputs=_redact(_plain(outputs_holder)))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _run(body: Callable[[], pulumi.Output]) -> None:
-    """Run the program and wait for every registration, as `pulumi.runtime.test` does."""
-    from pulumi.runtime.settings import SETTINGS
-    from pulumi.runtime.stack import run_pulumi_func
-
-    SETTINGS.rpc_manager.clear()
-    SETTINGS.outputs.clear()
-    try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-    runtime_mocks._sync_await(run_pulumi_func(lambda: runtime_mocks._sync_await(body().future())))
-
-
-def run_stack(stack: str, project_dir: Path = PROJECT_DIR, config: Mapping[str, Any] | None = None) -> Plan:
-    """Run the real program of `stack` with its YAML config (or `config`, keys `project:key`)."""
-    import stacks
-
-    config = stack_config(stack, project_dir) if config is None else config
-    return run_program(stack, stacks.program, config)

@@ -1,0 +1,102 @@
+"""Runs a program function as a stack's Pulumi program under the offline engine's mocks.
+
+The program declares its resources exactly as under `pulumi up`; the result is a `Plan`: every
+resource as the engine saw it and the resolved stack outputs. No Pulumi CLI, credentials or Azure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as runtime_mocks
+
+from scripts.offline.mocks import DeclaredResource, RecordingMocks, RecordingMonitor, _redact
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[DeclaredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> DeclaredResource:
+        matches = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {type_}{f' named {name}' if name else ''}, found {len(matches)}")
+        return matches[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "resources": [
+                {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs,
+                 "ignoreChanges": list(r.ignore_changes), **({"checked": r.checked} if r.checked else {})}
+                for r in self.resources
+            ],
+            "outputs": self.outputs,
+        }
+
+
+def _as_engine_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """What the engine hands the program: every value a string, objects JSON encoded."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+def run_program(stack: str, program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any],
+                project: str = "mlops-platform") -> Plan:
+    """Run `program` as the stack's Pulumi program under mocks, with `config` as its stack config."""
+    pulumi.runtime.reset_options(project=project, stack=stack)
+    pulumi.runtime.set_all_config(_as_engine_config(config))
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    outputs_holder: dict[str, Any] = {}
+
+    def body():
+        outputs = program()
+        return pulumi.Output.from_input(outputs).apply(outputs_holder.update)
+
+    try:
+        _run(body)
+    except Exception:
+        if mocks.check_failures:
+            raise mocks.check_failures[0] from None
+        raise
+    names = [resource.name for resource in monitor.declared]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"logical resource names must be unique in a stack so that plans and parents are "
+                         f"unambiguous; repeated: {', '.join(repeated)}")
+    return Plan(stack=stack, resources=list(monitor.declared), outputs=_redact(_plain(outputs_holder)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _run(body: Callable[[], pulumi.Output]) -> None:
+    """Run the program and wait for every registration, as `pulumi.runtime.test` does."""
+    from pulumi.runtime.settings import SETTINGS
+    from pulumi.runtime.stack import run_pulumi_func
+
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    runtime_mocks._sync_await(run_pulumi_func(lambda: runtime_mocks._sync_await(body().future())))
