@@ -3,7 +3,7 @@
 Both versions are derived from the content of what the scoring runtime uses, so a change to the
 scoring code or the environment makes a new version and an unchanged tree declares nothing new.
 Only SCORING_FILES are uploaded (score.py, what it imports, the OpenAPI documents the inference
-server answers with): editing development tooling under `serving/` changes nothing in Azure.
+server answers with): editing anything else under `serving/` changes nothing in Azure.
 
 Versions are part of a resource's identity, so a new version replaces the resource, and
 azure-native replaces delete-first. Every versioned resource here is `retain_on_delete`: the

@@ -34,8 +34,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scripts.local_server import DEFAULT_AZMLINFSRV, LocalInferenceServer  # noqa: E402
 from serving.classifier import HateSpeechClassifier  # noqa: E402
-from serving.local_server import DEFAULT_AZMLINFSRV, LocalInferenceServer  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "portuguese-hate-speech" / "train.csv"
 BATCH_SIZES = (1, 32)

@@ -1,7 +1,7 @@
 """Runs the real Azure ML inference server (azmlinfsrv) on serving/score.py locally, for tests and benchmarks.
 
-Not used inside a deployment. The server runs in its own process group so stop() ends gunicorn and its
-workers together.
+Development tooling: not shipped to a deployment. The server runs in its own process group so stop() ends
+gunicorn and its workers together.
 """
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVING_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SERVING_DIR = PROJECT_DIR / "serving"
 SCORE_PATH = SERVING_DIR / "score.py"
-DEFAULT_AZMLINFSRV = SERVING_DIR.parent / "venv-serving" / "bin" / "azmlinfsrv"
+DEFAULT_AZMLINFSRV = PROJECT_DIR / "venv-serving" / "bin" / "azmlinfsrv"
 SCORING_VARIABLES = ("SCORING_PRECISION", "SCORING_INTRA_OP_THREADS", "SCORING_INTER_OP_THREADS", "SCORING_MAX_TEXTS",
                      "SCORING_MAX_TEXT_CHARS", "SCORING_MAX_BODY_CHARS", "SCORING_MODEL_VERSION")
 
@@ -51,7 +52,7 @@ class LocalInferenceServer:
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [str(azmlinfsrv), "--entry_script", str(SCORE_PATH), "--model_dir", str(model_dir), "--port", str(self.port)],
-            env=variables, stdout=self._log, stderr=subprocess.STDOUT, cwd=SERVING_DIR.parent, start_new_session=True)
+            env=variables, stdout=self._log, stderr=subprocess.STDOUT, cwd=PROJECT_DIR, start_new_session=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -1,9 +1,10 @@
-"""Builds the OpenAPI description of the scoring API and writes the files the inference server serves.
+"""Builds the OpenAPI description of the scoring API and writes the files the inference server serves
+(serving/swagger*.json, shipped with the scoring code; this generator is development tooling and is not).
 
 azmlinfsrv 1.5.1 answers GET /swagger.json?version=2|3|3.1 from swagger.json, swagger3.json and
 swagger3.1.json in its app root (AML_APP_ROOT, the folder of score.py in an Azure ML deployment);
 for an undecorated run() it would otherwise serve a template with empty schemas.
-Regenerate after changing the schema or the default limits:  python -m serving.openapi_document
+Regenerate after changing the schema or the default limits:  python -m scripts.openapi_document
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from serving.scoring_settings import ScoringSettings
 
-SERVING_DIR = Path(__file__).resolve().parent
+SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 FILES = {"2": "swagger.json", "3": "swagger3.json", "3.1": "swagger3.1.json"}
 TITLE = "Portuguese hate-speech classifier"
 API_VERSION = "1.0"

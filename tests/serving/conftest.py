@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from serving.local_server import SCORING_VARIABLES, LocalInferenceServer
+from scripts.local_server import SCORING_VARIABLES, LocalInferenceServer
 from tests.paths import REPO_ROOT
 
 SERVING_VENV = REPO_ROOT / "venv-serving"

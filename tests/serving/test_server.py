@@ -6,8 +6,8 @@ import json
 import pytest
 
 from model.synthetic import synthetic_rows
-from serving import openapi_document
-from serving.local_server import LocalInferenceServer
+from scripts import openapi_document
+from scripts.local_server import LocalInferenceServer
 from tests.serving.cases import BAD_REQUESTS, LIMITS, NON_JSON_CONTENT_TYPES
 from tests.serving.conftest import copy_model
 

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from serving import openapi_document
+from scripts import openapi_document
 from serving.artifact_location import ArtifactNotFound, find_artifact_dir, model_version
 from serving.scoring_request import RequestError, check_content_type, parse_texts
 from serving.scoring_settings import ScoringSettings, SettingsError
@@ -129,7 +129,7 @@ def test_content_type_checks():
 @pytest.mark.parametrize("version, name", sorted(openapi_document.FILES.items()))
 def test_committed_openapi_files_are_up_to_date(version, name):
     committed = json.loads((SERVING_DIR / name).read_text(encoding="utf-8"))
-    assert committed == openapi_document.build(version), "run: python -m serving.openapi_document"
+    assert committed == openapi_document.build(version), "run: python -m scripts.openapi_document"
 
 
 def test_openapi_example_request_is_accepted_and_limits_match_the_settings():
