@@ -7,7 +7,7 @@ release of the live model with the new spec, through the idle slot, the smoke te
 The serving version is the first 12 hex digits of a SHA-256 over the spec without `instance_count`
 (canonical JSON, sorted keys), the code and environment taken by `<name>/versions/<version>` (their
 content versions), not by ARM id: the same spec has the same version in every workspace, and
-`python -m infra.release.version --serving STACK` computes it offline for an approval. Each deployment the release writes carries it as the tag
+`python -m scripts.release_version --serving STACK WORKSPACE` computes it offline for an approval. Each deployment the release writes carries it as the tag
 `serving-version`, so what a slot runs is read back from Azure, not remembered.
 """
 from __future__ import annotations
