@@ -12,6 +12,7 @@ from __future__ import annotations
 import pulumi
 
 from infra.facts import SLOTS  # noqa: F401 (the slots of every endpoint, re-exported for stacks/)
+from infra.release.base import WorkspaceCoordinates
 from infra.release.serving_endpoint import ServingEndpoint
 from stacks.settings import StackSettings, WorkspaceSettings
 
@@ -29,12 +30,12 @@ class OnlineEndpoint(pulumi.ComponentResource):
     endpoint: ServingEndpoint
 
     def __init__(self, name: str, settings: StackSettings, workspace: WorkspaceSettings,
-                 coordinates: dict[str, pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None):
+                 coordinates: WorkspaceCoordinates, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:OnlineEndpoint", name, None, opts)
         public = settings.network.public_network_access
         self.endpoint = ServingEndpoint(
             f"{name}-online",
-            **coordinates,
+            workspace=coordinates,
             endpoint_name=settings.names.endpoint(workspace.name),
             auth_mode=AUTH_MODES[workspace.endpoint.auth_mode],
             public_network_access="enabled" if public else "disabled",

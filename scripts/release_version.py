@@ -24,7 +24,7 @@ def serving_version_of(stack: str, workspace_name: str) -> str:
     """What `pulumi up` of STACK deploys on WORKSPACE's slots, by version (no ARM id enters it)."""
     from stacks.settings import parse_settings  # first: stacks/ imports infra.endpoint (the cycle issue 15 removes)
     from infra.endpoint import serving_spec_of
-    from infra.release.serving_spec import serving_version
+    from infra.release.traffic.serving_spec import serving_version
     from infra.serving_assets import CODE_ASSET, ENVIRONMENT_ASSET, ServingSource
     from scripts.offline.stack import stack_config
 

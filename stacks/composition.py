@@ -12,7 +12,7 @@ from pulumi_azure_native import authorization
 
 from infra.compute import ComputeClusters
 from infra.endpoint import SLOTS, OnlineEndpoint, slot_serving
-from infra.release import ModelRelease, register_candidate, rollout_steps
+from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
 from infra.rbac import AccessControl
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
@@ -33,8 +33,7 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         assets = ServingAssets(f"{workspace.name}-serving", serving, ml_workspace.name,
                                shared.resource_group_name, shared.storage_account_name,
                                shared.code_container_name)
-        coordinates = {"subscription_id": _subscription_id(), "resource_group": shared.resource_group_name,
-                       "workspace_name": ml_workspace.name}
+        coordinates = WorkspaceCoordinates(_subscription_id(), shared.resource_group_name, ml_workspace.name)
         endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", settings, workspace, coordinates)
         release = workspace.release if workspace.release and workspace.release.candidate else None
         outputs = {
@@ -44,14 +43,14 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
             "scoring_uri": endpoint.scoring_uri,
         }
         if release:
-            candidate = register_candidate(workspace.name, **coordinates, model_name=release.model_name,
+            candidate = register_candidate(workspace.name, workspace=coordinates, model_name=release.model_name,
                                            candidate=release.candidate,
                                            opts=pulumi.ResourceOptions(parent=ml_workspace))
-            released = ModelRelease(f"{workspace.name}-release", model_version=candidate, **coordinates,
-                                    endpoint_name=endpoint.name, model_name=release.model_name,
-                                    evaluation_data=release.evaluation_data, slots=SLOTS,
-                                    serving=slot_serving(settings, workspace, assets.code_id, assets.environment_id),
-                                    **_release_options(release))
+            released = ModelRelease(f"{workspace.name}-release", ModelReleaseArgs(
+                workspace=coordinates, model_version=candidate, endpoint_name=endpoint.name,
+                model_name=release.model_name, evaluation_data=release.evaluation_data, slots=SLOTS,
+                serving=slot_serving(settings, workspace, assets.code_id, assets.environment_id),
+                **_release_options(release)))
             outputs["release"] = {
                 "candidate_version": released.model_version.version,
                 "winner": released.selection.winner,

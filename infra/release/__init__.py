@@ -1,15 +1,25 @@
-"""Release as code: dynamic resources that register model versions, pick the champion and move traffic.
+"""Release as code: dynamic resources that register model versions, pick the champion and own what endpoints serve.
 
+Two levels. Here, the plumbing every provider shares (base.py: workspace coordinates, the gateway
+factory, the check/diff skeleton; fields.py and values.py: reading engine inputs) and the resources:
+
+    ServingEndpoint    serving_endpoint.py    an endpoint's own settings; created with no traffic, read-modify-write
     ModelVersion       model_version.py       content-versioned registration; delete archives
     ChampionSelection  champion_selection.py  production vs challenger on the evaluation data, with evidence
-    EndpointTraffic    endpoint_traffic.py    the only owner of endpoint traffic and of the stage tags
+    EndpointTraffic    endpoint_traffic.py    the only owner of what an endpoint serves and of the stage tags
     ModelRelease       model_release.py       a registered candidate's selection and traffic on one endpoint
-Providers build their Azure ML gateway inside each method (gateways.py); they hold no client.
+
+Below, traffic/: how an endpoint is moved to its declared state (the rollout, its safety rules,
+the serving spec, the stage tags). Provider classes stay in these modules: a stack's state
+names them by module path.
 """
+from .base import WorkspaceCoordinates
 from .champion_selection import ChampionSelection, ChampionSelectionProvider
 from .endpoint_traffic import EndpointTraffic, EndpointTrafficProvider
-from .model_release import ModelRelease, register_candidate, rollout_steps
+from .model_release import ModelRelease, ModelReleaseArgs, register_candidate, rollout_steps
 from .model_version import ModelVersion, ModelVersionProvider
+from .serving_endpoint import ServingEndpoint, ServingEndpointProvider
 
 __all__ = ["ChampionSelection", "ChampionSelectionProvider", "EndpointTraffic", "EndpointTrafficProvider",
-           "ModelRelease", "ModelVersion", "ModelVersionProvider", "register_candidate", "rollout_steps"]
+           "ModelRelease", "ModelReleaseArgs", "ModelVersion", "ModelVersionProvider", "ServingEndpoint",
+           "ServingEndpointProvider", "WorkspaceCoordinates", "register_candidate", "rollout_steps"]

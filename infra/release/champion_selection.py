@@ -26,11 +26,10 @@ import pulumi.dynamic as dynamic
 from .artifacts import DEFAULT_CACHE_DIR, local_artifacts
 from .content import file_sha256, is_remote
 from .fields import FieldReader, InvalidInputs
-from .gateways import gateway_for
-from .live import read_live
-from .stages import production_version
+from .traffic.live import read_live
+from .traffic.stages import production_version
 from .values import is_unknown, plain, without_engine_keys
-from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
+from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 
 RESOURCE = "ChampionSelection"
 DECISION_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name", "model_name", "challenger_version",
@@ -89,11 +88,6 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     return checked, reader.failures
 
 
-def _spec(props: dict) -> dict:
-    checked, failures = _check_inputs(without_engine_keys(props))
-    if failures:
-        raise InvalidInputs(RESOURCE, failures)
-    return checked
 
 
 def _summary(result: dict, champion_version: str | None, challenger_version: str) -> dict:
@@ -139,25 +133,23 @@ def _registered(gateway, model_name: str, version: str):
     return model
 
 
-class ChampionSelectionProvider(dynamic.ResourceProvider):
+class ChampionSelectionProvider(ReleaseProvider):
     """Engine lifecycle of a champion/challenger decision. Holds nothing: every method builds its gateway."""
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        checked, failures = _check_inputs(without_engine_keys(news))
-        return dynamic.CheckResult(checked, [dynamic.CheckFailure(f, r) for f, r in failures])
+    resource = RESOURCE
+    replace_fields = ()
+    compared_fields = (*DECISION_FIELDS, "challenger_path", "evaluation_data", "cache_dir")
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        fields = (*DECISION_FIELDS, "challenger_path", "evaluation_data", "cache_dir")
-        changed = any(is_unknown(news.get(k)) or plain(news.get(k)) != plain(olds.get(k)) for k in fields)
-        return dynamic.DiffResult(changes=changed, replaces=[])
+    def check_inputs(self, props: dict, *, previewing: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+        return _check_inputs(props)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        spec = _spec(props)
+        spec = self.spec(props)
         decision = decide(spec)
         return dynamic.CreateResult(f"{spec['model_name']}:{spec['challenger_version']}", {**spec, **decision})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        spec = _spec(news)
+        spec = self.spec(news)
         if all(plain(spec[k]) == plain(olds.get(k)) for k in DECISION_FIELDS):
             kept = {k: olds.get(k) for k in ("champion_version", "winner", "winner_version", "p_value",
                                              "reason", "decision", "decided_utc")}
@@ -189,17 +181,14 @@ class ChampionSelection(dynamic.Resource, module="release", name="ChampionSelect
     decision: pulumi.Output[dict]
     decided_utc: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, *,
-                 subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
-                 workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str],
+    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, endpoint_name: pulumi.Input[str],
                  model_name: pulumi.Input[str], challenger_version: pulumi.Input[str],
                  challenger_path: pulumi.Input[str], evaluation_data: pulumi.Input[str],
                  compare_settings: Optional[pulumi.Input[dict]] = None,
                  cache_dir: Optional[pulumi.Input[str]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props = {
-            "subscription_id": subscription_id, "resource_group": resource_group,
-            "workspace_name": workspace_name, "endpoint_name": endpoint_name, "model_name": model_name,
+            **workspace.as_props(), "endpoint_name": endpoint_name, "model_name": model_name,
             "challenger_version": challenger_version, "challenger_path": challenger_path,
             "evaluation_data": evaluation_data, "compare_settings": compare_settings or {},
             "cache_dir": cache_dir, "evaluation_data_sha256": None,

@@ -23,15 +23,14 @@ from infra.facts import (DEPLOYMENT_ACCEPTED, DEPLOYMENT_NAME, ENDPOINT_ACCEPTED
                          full, matches)
 
 from .fields import FieldReader, InvalidInputs
-from .gateways import gateway_for
-from .live import EndpointMissing
-from .rollout import read_rollout
-from .serving_spec import read_serving, serving_version
-from .smoke import default_payload
-from .stages import PRODUCTION, STAGED
-from .traffic_release import CHALLENGER, TrafficRelease, declared_state, intent, serving_approved, slots_serving
+from .traffic.live import EndpointMissing
+from .traffic.rollout import read_rollout
+from .traffic.serving_spec import read_serving, serving_version
+from .traffic.smoke import default_payload
+from .traffic.stages import PRODUCTION, STAGED
+from .traffic.release import CHALLENGER, TrafficRelease, declared_state, intent, serving_approved, slots_serving
 from .values import is_unknown, percentages, plain, without_engine_keys
-from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
+from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 
 RESOURCE = "EndpointTraffic"
 REPLACE_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name", "model_name")
@@ -93,11 +92,6 @@ def _check_inputs(props: dict, deciding: bool = False) -> tuple[dict, list[tuple
     return checked, reader.failures
 
 
-def _spec(props: dict) -> dict:
-    checked, failures = _check_inputs(without_engine_keys(props))
-    if failures:
-        raise InvalidInputs(RESOURCE, failures)
-    return checked
 
 
 def drifted(spec: dict, observed: dict) -> list[str]:
@@ -136,29 +130,27 @@ def _run(spec: dict, recorded: dict | None = None) -> dict:
             "last_run": release.log}
 
 
-class EndpointTrafficProvider(dynamic.ResourceProvider):
+class EndpointTrafficProvider(ReleaseProvider):
     """Engine lifecycle of an endpoint's traffic. Holds nothing: every method builds its gateway."""
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        checked, failures = _check_inputs(without_engine_keys(news), deciding=True)
-        return dynamic.CheckResult(checked, [dynamic.CheckFailure(f, r) for f, r in failures])
+    resource = RESOURCE
+    replace_fields = REPLACE_FIELDS
+    compared_fields = DECLARED_FIELDS
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        replaces = [k for k in REPLACE_FIELDS if is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
-        if replaces:
-            return dynamic.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        if news.get("winner") is None or any(is_unknown(news.get(k)) or plain(news.get(k)) != plain(olds.get(k))
-                                             for k in DECLARED_FIELDS):
-            return dynamic.DiffResult(changes=True, replaces=[])
-        return dynamic.DiffResult(changes=bool(drifted(_spec(news), plain(olds))), replaces=[])
+    def check_inputs(self, props: dict, *, previewing: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+        """A preview may not know the decision yet (an offline plan leaves `winner` empty)."""
+        return _check_inputs(props, deciding=previewing)
+
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        return news.get("winner") is None or super().changed(olds, news) or bool(drifted(self.spec(news), plain(olds)))
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        spec = _spec(props)
+        spec = self.spec(props)
         outputs = _run(spec)
         return dynamic.CreateResult(traffic_id(spec), outputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        return dynamic.UpdateResult(_run(_spec(news), plain(olds)))
+        return dynamic.UpdateResult(_run(self.spec(news), plain(olds)))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         state = without_engine_keys(props)
@@ -167,7 +159,7 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
                                                   "decision and rollout settings that Azure does not record; it "
                                                   "cannot be imported. Declare it and run `pulumi up`: it starts "
                                                   "from the endpoint as it is")])
-        spec = _spec(state)
+        spec = self.spec(state)
         release = TrafficRelease(gateway_for(workspace_ref(spec)), spec)
         try:
             observed = release.observe(declared_state(spec))
@@ -198,9 +190,7 @@ class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"
     note: pulumi.Output[str]
     last_run: pulumi.Output[list]
 
-    def __init__(self, resource_name: str, *,
-                 subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
-                 workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str],
+    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, endpoint_name: pulumi.Input[str],
                  model_name: pulumi.Input[str], challenger_version: pulumi.Input[str],
                  winner: pulumi.Input[str], champion_version: pulumi.Input[Optional[str]],
                  serving: pulumi.Input[dict], slots: Sequence[str] = DEFAULT_SLOTS, require_approval: bool = False,
@@ -210,8 +200,7 @@ class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"
                  smoke_payload: Optional[dict] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props = {
-            "subscription_id": subscription_id, "resource_group": resource_group,
-            "workspace_name": workspace_name, "endpoint_name": endpoint_name, "model_name": model_name,
+            **workspace.as_props(), "endpoint_name": endpoint_name, "model_name": model_name,
             "slots": list(slots), "challenger_version": challenger_version, "winner": winner,
             "champion_version": champion_version, "require_approval": require_approval,
             "approved_version": approved_version, "approved_serving_version": approved_serving_version,

@@ -8,12 +8,16 @@ workspace. The selection reads the endpoint by name and the traffic deploys the 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import pulumi
 
 from .champion_selection import ChampionSelection
-from .endpoint_traffic import DEFAULT_SLOTS, EndpointTraffic
+from infra.facts import SLOTS
+
+from .base import WorkspaceCoordinates
+from .endpoint_traffic import EndpointTraffic
 from .model_version import ModelVersion
 
 
@@ -23,14 +27,31 @@ def rollout_steps(mirror_percent: int = 0, canary_percents: Sequence[int] = ()) 
     return steps + [{"canary": int(p)} for p in canary_percents]
 
 
-def register_candidate(name: str, *, subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
-                       workspace_name: pulumi.Input[str], model_name: str, candidate: str,
+def register_candidate(name: str, *, workspace: WorkspaceCoordinates, model_name: str, candidate: str,
                        commit: Optional[str] = None, training_run: Optional[str] = None,
                        opts: Optional[pulumi.ResourceOptions] = None) -> ModelVersion:
     """The candidate artifact folder (or azureml:// path) as a registered, content-versioned model."""
-    return ModelVersion(f"{name}-version", subscription_id=subscription_id, resource_group=resource_group,
-                        workspace_name=workspace_name, model_name=model_name, path=candidate,
+    return ModelVersion(f"{name}-version", workspace=workspace, model_name=model_name, path=candidate,
                         commit=commit, training_run=training_run, opts=opts)
+
+
+@dataclass(frozen=True)
+class ModelReleaseArgs:
+    """A registered candidate's release on one endpoint: what to compare it on and how to roll it out."""
+
+    workspace: WorkspaceCoordinates
+    model_version: ModelVersion
+    endpoint_name: pulumi.Input[str]
+    model_name: str
+    evaluation_data: str
+    serving: pulumi.Input[dict]   # the serving spec every slot runs (traffic/serving_spec.py)
+    slots: Sequence[str] = SLOTS
+    rollout: Sequence[dict] = ()
+    hold_seconds: float = 0
+    require_approval: bool = False
+    approved_version: Optional[str] = None
+    approved_serving_version: Optional[str] = None
+    compare_settings: dict = field(default_factory=dict)
 
 
 class ModelRelease(pulumi.ComponentResource):
@@ -38,29 +59,22 @@ class ModelRelease(pulumi.ComponentResource):
     selection: ChampionSelection
     traffic: EndpointTraffic
 
-    def __init__(self, name: str, *, model_version: ModelVersion,
-                 subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
-                 workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str], model_name: str,
-                 evaluation_data: str, serving: pulumi.Input[dict], slots: Sequence[str] = DEFAULT_SLOTS,
-                 rollout: Sequence[dict] = (), hold_seconds: float = 0, require_approval: bool = False,
-                 approved_version: Optional[str] = None, approved_serving_version: Optional[str] = None,
-                 compare_settings: Optional[dict] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: ModelReleaseArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("mlops:release:ModelRelease", name, None, opts)
-        workspace = {"subscription_id": subscription_id, "resource_group": resource_group,
-                     "workspace_name": workspace_name}
         child = pulumi.ResourceOptions(parent=self)
-        self.model_version = model_version
+        self.model_version = args.model_version
         self.selection = ChampionSelection(
-            f"{name}-selection", **workspace, endpoint_name=endpoint_name, model_name=model_name,
-            challenger_version=self.model_version.version, challenger_path=self.model_version.path,
-            evaluation_data=evaluation_data, compare_settings=compare_settings or {}, opts=child)
+            f"{name}-selection", workspace=args.workspace, endpoint_name=args.endpoint_name,
+            model_name=args.model_name, challenger_version=self.model_version.version,
+            challenger_path=self.model_version.path, evaluation_data=args.evaluation_data,
+            compare_settings=dict(args.compare_settings), opts=child)
         self.traffic = EndpointTraffic(
-            f"{name}-traffic", **workspace, endpoint_name=endpoint_name, model_name=model_name,
-            challenger_version=self.model_version.version, winner=self.selection.winner,
-            champion_version=self.selection.champion_version, slots=slots, require_approval=require_approval,
-            approved_version=approved_version, approved_serving_version=approved_serving_version, serving=serving,
-            rollout=rollout, hold_seconds=hold_seconds, opts=child)
+            f"{name}-traffic", workspace=args.workspace, endpoint_name=args.endpoint_name,
+            model_name=args.model_name, challenger_version=self.model_version.version,
+            winner=self.selection.winner, champion_version=self.selection.champion_version, serving=args.serving,
+            slots=args.slots, require_approval=args.require_approval, approved_version=args.approved_version,
+            approved_serving_version=args.approved_serving_version, rollout=list(args.rollout),
+            hold_seconds=args.hold_seconds, opts=child)
         self.register_outputs({
             "candidate_version": self.model_version.version,
             "winner": self.selection.winner,

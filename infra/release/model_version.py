@@ -19,10 +19,9 @@ from infra.facts import ASSET_NAME, parse_workspace_id
 
 from .content import ARTIFACT_ACCEPTED, content_sha256, is_artifact, is_remote, release_tags, version_of
 from .fields import FieldReader, InvalidInputs
-from .gateways import gateway_for
-from .stages import PRODUCTION, STAGE_TAG, STAGED
+from .traffic.stages import PRODUCTION, STAGE_TAG, STAGED
 from .values import UNKNOWN, is_unknown, plain, without_engine_keys
-from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
+from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 
 RESOURCE = "ModelVersion"
 REPLACE_FIELDS = (*WORKSPACE_FIELDS, "model_name", "version")
@@ -72,11 +71,6 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     return checked, []
 
 
-def _spec(props: dict) -> dict:
-    checked, failures = _check_inputs(without_engine_keys(props))
-    if failures:
-        raise InvalidInputs(RESOURCE, failures)
-    return checked
 
 
 def _own_tags(tags: dict) -> dict:
@@ -114,31 +108,29 @@ def _ensure_registered(spec: dict):
     return model
 
 
-class ModelVersionProvider(dynamic.ResourceProvider):
+class ModelVersionProvider(ReleaseProvider):
     """Engine lifecycle of a registered model version. Holds nothing: every method builds its gateway."""
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        checked, failures = _check_inputs(without_engine_keys(news))
-        return dynamic.CheckResult(checked, [dynamic.CheckFailure(f, r) for f, r in failures])
+    resource = RESOURCE
+    replace_fields = REPLACE_FIELDS
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        replaces = [k for k in REPLACE_FIELDS if is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
-        if replaces:
-            return dynamic.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
+    def check_inputs(self, props: dict, *, previewing: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+        return _check_inputs(props)
+
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         wanted = news.get("release_tags")
-        changed = (is_unknown(wanted) or plain(wanted) != _own_tags(plain(olds.get("registry_tags")))
-                   or bool(olds.get("archived"))
-                   or any(plain(news.get(k)) != plain(olds.get(k))
-                          for k in ("path", "commit", "training_run", "data_version", "metrics", "tags")))
-        return dynamic.DiffResult(changes=changed, replaces=[], stables=list(WORKSPACE_FIELDS))
+        return (is_unknown(wanted) or plain(wanted) != _own_tags(plain(olds.get("registry_tags")))
+                or bool(olds.get("archived"))
+                or any(plain(news.get(k)) != plain(olds.get(k))
+                       for k in ("path", "commit", "training_run", "data_version", "metrics", "tags")))
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        spec = _spec(props)
+        spec = self.spec(props)
         model = _ensure_registered(spec)
         return dynamic.CreateResult(model.id, _outputs(spec, model))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        spec = _spec(news)
+        spec = self.spec(news)
         model = _ensure_registered(spec)
         return dynamic.UpdateResult(_outputs(spec, model))
 
@@ -187,16 +179,14 @@ class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):
     stage: pulumi.Output[Optional[str]]
     archived: pulumi.Output[bool]
 
-    def __init__(self, resource_name: str, *,
-                 subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
-                 workspace_name: pulumi.Input[str], model_name: pulumi.Input[str], path: pulumi.Input[str],
+    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, model_name: pulumi.Input[str],
+                 path: pulumi.Input[str],
                  commit: Optional[pulumi.Input[str]] = None, training_run: Optional[pulumi.Input[str]] = None,
                  data_version: Optional[pulumi.Input[str]] = None, metrics: Optional[pulumi.Input[dict]] = None,
                  tags: Optional[pulumi.Input[dict]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props = {
-            "subscription_id": subscription_id, "resource_group": resource_group,
-            "workspace_name": workspace_name, "model_name": model_name, "path": path, "commit": commit,
+            **workspace.as_props(), "model_name": model_name, "path": path, "commit": commit,
             "training_run": training_run, "data_version": data_version, "metrics": metrics, "tags": tags or {},
             "version": None, "model_id": None, "content_sha256": None, "release_tags": None,
             "registry_tags": None, "stage": None, "archived": None,

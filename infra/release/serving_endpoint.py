@@ -22,9 +22,8 @@ from infra.azureml.gateway import EndpointSettings
 from infra.facts import ENDPOINT_ACCEPTED, ENDPOINT_NAME, full, parse_workspace_id
 
 from .fields import FieldReader, InvalidInputs
-from .gateways import gateway_for
 from .values import is_unknown, plain, without_engine_keys
-from .workspace import WORKSPACE_FIELDS, read_workspace, workspace_ref
+from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 
 RESOURCE = "ServingEndpoint"
 AUTH_MODES = ("key", "aad_token")
@@ -48,11 +47,6 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     return checked, reader.failures
 
 
-def _spec(props: dict) -> dict:
-    checked, failures = _check_inputs(without_engine_keys(props))
-    if failures:
-        raise InvalidInputs(RESOURCE, failures)
-    return checked
 
 
 def _settings(spec: dict) -> EndpointSettings:
@@ -74,27 +68,23 @@ def _state(coordinates: dict, live) -> dict:
             "scoring_uri": live.scoring_uri, "traffic": dict(live.traffic), "mirror_traffic": dict(live.mirror_traffic)}
 
 
-class ServingEndpointProvider(dynamic.ResourceProvider):
+class ServingEndpointProvider(ReleaseProvider):
     """Engine lifecycle of an endpoint's own settings. Holds nothing: every method builds its gateway."""
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        checked, failures = _check_inputs(without_engine_keys(news))
-        return dynamic.CheckResult(checked, [dynamic.CheckFailure(f, r) for f, r in failures])
+    resource = RESOURCE
+    replace_fields = REPLACE_FIELDS
+    compared_fields = SETTING_FIELDS
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        replaces = [k for k in REPLACE_FIELDS if is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
-        if replaces:
-            return dynamic.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        changed = any(is_unknown(news.get(k)) or plain(news.get(k)) != plain(olds.get(k)) for k in SETTING_FIELDS)
-        return dynamic.DiffResult(changes=changed, replaces=[])
+    def check_inputs(self, props: dict, *, previewing: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+        return _check_inputs(props)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        spec = _spec(props)
+        spec = self.spec(props)
         live = gateway_for(workspace_ref(spec)).create_endpoint(spec["endpoint_name"], _settings(spec))
         return dynamic.CreateResult(endpoint_id(spec), _state(spec, live))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        spec = _spec(news)
+        spec = self.spec(news)
         live = gateway_for(workspace_ref(spec)).update_endpoint(spec["endpoint_name"], _settings(spec))
         return dynamic.UpdateResult(_state(spec, live))
 
@@ -141,13 +131,11 @@ class ServingEndpoint(dynamic.Resource, module="release", name="ServingEndpoint"
     scoring_uri: pulumi.Output[Optional[str]]
     traffic: pulumi.Output[dict]
 
-    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], resource_group: pulumi.Input[str],
-                 workspace_name: pulumi.Input[str], endpoint_name: pulumi.Input[str], auth_mode: str,
+    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, endpoint_name: pulumi.Input[str], auth_mode: str,
                  public_network_access: str, description: str = "", tags: Optional[dict] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props = {
-            "subscription_id": subscription_id, "resource_group": resource_group, "workspace_name": workspace_name,
-            "endpoint_name": endpoint_name, "auth_mode": auth_mode, "public_network_access": public_network_access,
+            **workspace.as_props(), "endpoint_name": endpoint_name, "auth_mode": auth_mode, "public_network_access": public_network_access,
             "description": description, "tags": dict(tags or {}),
             "scoring_uri": None, "traffic": None, "mirror_traffic": None,
         }

@@ -113,7 +113,7 @@ def test_the_endpoint_declares_no_traffic_and_no_azure_native_resource_serves(pl
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_release_runs_blue_and_green_under_the_declared_serving_spec(released_plans, stack):
-    from infra.release.serving_spec import serving_version
+    from infra.release.traffic.serving_spec import serving_version
     from infra.release.values import plain
 
     plan = released_plans[stack]

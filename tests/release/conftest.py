@@ -23,7 +23,7 @@ from pulumi.runtime import rpc
 
 from infra.azureml.gateway import RetryPolicy, WorkspaceRef
 from infra.release import EndpointTrafficProvider, ModelVersionProvider
-from infra.release.gateways import use_gateway_factory
+from infra.release.base import use_gateway_factory
 from infra.release.model_ref import version_in
 from tests.fakes.azureml import FakeAzureML, gateway_for
 
@@ -322,7 +322,7 @@ def versions(models, azureml, engine) -> dict:
 def traffic_inputs(azureml, challenger: str, winner: str = "challenger", champion: str | None = None, **extra):
     serving = extra.pop("serving", None) or serving_spec(azureml.fake)
     if extra.get("approved_version") and "approved_serving_version" not in extra:
-        from infra.release.serving_spec import serving_version
+        from infra.release.traffic.serving_spec import serving_version
 
         extra["approved_serving_version"] = serving_version(serving)   # approving the candidate as declared
     return {**azureml.coordinates, "endpoint_name": ENDPOINT, "model_name": MODEL_NAME,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from infra.release import EndpointTrafficProvider
-from infra.release.gateways import gateway_for
-from infra.release.serving_spec import deployment_spec
-from infra.release.traffic_release import ForeignChange
+from infra.release.base import gateway_for
+from infra.release.traffic.serving_spec import deployment_spec
+from infra.release.traffic.release import ForeignChange
 from tests.release.conftest import (ENDPOINT, FIRST, MODEL_NAME, SECOND, THIRD, CheckFailed, assert_never_zero,
                                     endpoint_puts, release_first, serving_spec, traffic_inputs)
 
@@ -214,7 +214,7 @@ def test_a_slot_already_running_the_candidate_under_the_spec_is_not_rewritten(az
 
 
 def test_a_slot_running_the_candidate_under_another_spec_is_rewritten_whole(azureml, engine, versions):
-    from infra.release.serving_spec import SERVING_VERSION_TAG, serving_version
+    from infra.release.traffic.serving_spec import SERVING_VERSION_TAG, serving_version
 
     good = versions[FIRST]
     old_spec = serving_spec(azureml.fake, code_version="c0de0000000f")
@@ -242,7 +242,7 @@ def test_preview_with_values_not_known_yet_plans_an_update_without_calling_azure
 
 
 def test_hold_seconds_waits_after_each_partial_step_only(azureml, engine, versions, monkeypatch):
-    from infra.release import traffic_release
+    from infra.release.traffic import release as traffic_release
 
     waits = []
     monkeypatch.setattr(traffic_release.time, "sleep", waits.append)
@@ -308,7 +308,7 @@ def test_check_says_what_an_up_will_do(azureml, engine, extra, expected):
 
 
 def test_an_approval_after_production_changed_is_refused_as_a_stale_decision(azureml, engine, versions):
-    from infra.release.traffic_release import StaleDecision
+    from infra.release.traffic.release import StaleDecision
 
     release_first(engine, azureml, versions)
     champion, challenger, other = versions[FIRST], versions[SECOND], versions[THIRD]

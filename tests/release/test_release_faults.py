@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from infra.release import EndpointTrafficProvider
-from infra.release.traffic_release import ForeignChange, ReleaseFailed
+from infra.release.traffic.release import ForeignChange, ReleaseFailed
 from tests.release.conftest import (ENDPOINT, FIRST, MODEL_NAME, RETRY_ATTEMPTS, SECOND, assert_never_zero,
                                     endpoint_puts, release_first, traffic_inputs)
 

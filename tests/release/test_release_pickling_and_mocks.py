@@ -11,9 +11,10 @@ from pulumi.dynamic.dynamic import serialize_provider
 from infra.release.content import content_sha256, version_of
 from infra.release import (ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider)
 from infra.release.serving_endpoint import ServingEndpointProvider
-from infra.release.serving_spec import serving_version
-from infra.release.gateways import gateway_for, use_gateway_factory
-from infra.release.model_release import ModelRelease, register_candidate, rollout_steps
+from infra.release.traffic.serving_spec import serving_version
+from infra.release.base import gateway_for, use_gateway_factory
+from infra.release.model_release import ModelRelease, ModelReleaseArgs, register_candidate, rollout_steps
+from infra.release.base import WorkspaceCoordinates
 from model.synthetic import write_synthetic_csv
 from scripts.offline.program import run_program
 from tests.paths import REPO_ROOT
@@ -34,7 +35,7 @@ def test_providers_pickle_by_reference_and_hold_nothing(provider_class, azureml)
     assert not any(word in raw for word in FORBIDDEN)
     loaded = dill.loads(raw)
     assert type(loaded) is provider_class and vars(loaded) == {}
-    # a registered gateway factory lives in infra.release.gateways, never in the pickle
+    # a registered gateway factory lives in infra.release.base, never in the pickle
     assert serialize_provider(provider_class()) == blob
 
 
@@ -76,15 +77,14 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
     serving = serving_spec(FakeAzureML())
 
     def program():
-        workspace = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "rg-dev",
-                     "workspace_name": "mlw-dev"}
-        candidate = register_candidate("hate-speech", **workspace, model_name=MODEL_NAME,
+        workspace = WorkspaceCoordinates("00000000-0000-0000-0000-000000000000", "rg-dev", "mlw-dev")
+        candidate = register_candidate("hate-speech", workspace=workspace, model_name=MODEL_NAME,
                                        candidate=str(tmp_path / "candidate"))
-        release = ModelRelease(
-            "hate-speech", model_version=candidate, **workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
+        release = ModelRelease("hate-speech", ModelReleaseArgs(
+            workspace=workspace, model_version=candidate, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
             evaluation_data=str(tmp_path / "evaluation.csv"), serving=serving,
             rollout=rollout_steps(10, (50,)), require_approval=True, approved_version="0123456789ab",
-            approved_serving_version=serving_version(serving), compare_settings={"alpha": 0.01})
+            approved_serving_version=serving_version(serving), compare_settings={"alpha": 0.01}))
         return {"winner": release.selection.winner}
 
     plan = run_program("dev", program, {})
@@ -140,16 +140,15 @@ def test_constructing_the_resources_under_set_mocks_pickles_each_provider():
 
     pulumi.runtime.reset_options(project="mlops-platform", stack="mocks")
     pulumi.runtime.set_mocks(Mocks(), project="mlops-platform", stack="mocks", preview=False)
-    workspace = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "rg",
-                 "workspace_name": "mlw"}
+    workspace = WorkspaceCoordinates("00000000-0000-0000-0000-000000000000", "rg", "mlw")
 
     @pulumi.runtime.test
     def declare():
-        version = ModelVersion("mv", **workspace, model_name=MODEL_NAME, path="/models/candidate")
-        selection = ChampionSelection("pick", **workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
+        version = ModelVersion("mv", workspace=workspace, model_name=MODEL_NAME, path="/models/candidate")
+        selection = ChampionSelection("pick", workspace=workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
                                       challenger_version="0123456789ab", challenger_path="/models/candidate",
                                       evaluation_data="/data/evaluation.csv")
-        traffic = EndpointTraffic("traffic", **workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
+        traffic = EndpointTraffic("traffic", workspace=workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
                                   challenger_version="0123456789ab", winner="challenger", champion_version=None,
                                   serving=serving_spec(FakeAzureML()))
         return pulumi.Output.all(version.urn, selection.urn, traffic.urn)

@@ -13,7 +13,7 @@ import pytest
 
 import stacks
 from infra.azureml.gateway import RetryPolicy, WorkspaceRef
-from infra.release.gateways import use_gateway_factory
+from infra.release.base import use_gateway_factory
 from infra.release.model_ref import version_in
 from infra.serving_assets import SERVING_DIR, ServingSource
 from scripts.offline.mocks import SUBSCRIPTION_ID
@@ -91,7 +91,7 @@ class Estate:
 
 @pytest.fixture
 def estate(tmp_path, monkeypatch):
-    from infra.release import traffic_release
+    from infra.release.traffic import release as traffic_release
 
     monkeypatch.setattr(traffic_release.time, "sleep", lambda seconds: None)   # the stack's holds
     serving_dir = tmp_path / "serving"
@@ -190,7 +190,7 @@ def test_d_a_serving_change_never_deletes_an_asset_a_slot_references(estate, mod
 
 
 def test_f_the_idle_slot_fails_during_a_hold_and_no_traffic_reaches_it(estate, models, monkeypatch):
-    from infra.release import traffic_release
+    from infra.release.traffic import release as traffic_release
 
     estate.up(candidate=models.good, evaluation=models.evaluation_data)
     good = estate.outputs(TRAFFIC)["challenger_version"]
@@ -227,8 +227,8 @@ def test_g_a_rollback_restores_a_champion_serving_from_a_hand_made_deployment(es
 
 
 def test_h_a_traffic_change_between_two_steps_stops_the_release_without_writing(estate, models, monkeypatch):
-    from infra.release import traffic_release
-    from infra.release.traffic_release import ForeignChange
+    from infra.release.traffic import release as traffic_release
+    from infra.release.traffic.release import ForeignChange
 
     estate.up(candidate=models.good, evaluation=models.evaluation_data)
     (live_slot,) = estate.traffic()

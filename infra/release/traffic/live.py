@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model_ref import version_in
-from .values import percentages
+from ..model_ref import version_in
+from ..values import percentages
 
 HEALTHY_STATE = "succeeded"
 

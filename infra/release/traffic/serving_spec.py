@@ -20,8 +20,8 @@ from typing import Any
 from infra.azureml.gateway import Deployment, DeploymentSpec, Probe
 from infra.facts import VERSION_LENGTH
 
-from .fields import FieldReader
-from .values import as_int, is_unknown, plain
+from ..fields import FieldReader
+from ..values import as_int, is_unknown, plain
 
 SERVING_VERSION_TAG = "serving-version"
 CAPACITY_FIELD = "instance_count"

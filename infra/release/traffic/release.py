@@ -30,12 +30,12 @@ import time
 from dataclasses import dataclass
 
 from .live import LiveEndpoint, read_live
-from .model_ref import version_in
+from ..model_ref import version_in
 from .rollout import describe, plan_steps, traffic_for
 from .serving_spec import SERVING_VERSION_TAG, deployment_spec
 from .smoke import smoke_test
 from .stages import production_version, set_stages, stages_of
-from .values import is_unknown, percentages
+from ..values import is_unknown, percentages
 
 CHALLENGER = "challenger"
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from infra.facts import MAX_MIRROR_PERCENT
 
-from .fields import FieldReader
-from .values import as_int, is_unknown
+from ..fields import FieldReader
+from ..values import as_int, is_unknown
 
 MIRROR, CANARY, FULL = "mirror", "canary", "full"
 MAX_MIRROR = MAX_MIRROR_PERCENT
