@@ -44,16 +44,3 @@ def full(pattern: str) -> re.Pattern:
 def matches(pattern: str, value: object) -> bool:
     return isinstance(value, str) and full(pattern).fullmatch(value) is not None
 
-
-_WORKSPACE_PATH = (f"/subscriptions/(?P<subscription_id>{GUID})/resourceGroups/(?P<resource_group>"
-                   f"{RESOURCE_GROUP_NAME})/providers/Microsoft\\.MachineLearningServices/workspaces/"
-                   f"(?P<workspace_name>{ML_WORKSPACE_NAME})")
-
-
-def parse_workspace_id(arm_id: str, below: str) -> dict[str, str] | None:
-    """The named parts of an ARM id under an Azure ML workspace: `below` is the rest of the path as a
-    pattern with named groups (e.g. `/onlineEndpoints/(?P<endpoint_name>...)`); None if it is no such id."""
-    if not isinstance(arm_id, str):
-        return None
-    match = re.fullmatch(_WORKSPACE_PATH + below, arm_id, re.ASCII | re.IGNORECASE)
-    return None if match is None else match.groupdict()

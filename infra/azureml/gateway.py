@@ -363,7 +363,7 @@ class AzureMLGateway:
 
             if self._maybe_entity(lambda: self._ml.online_endpoints.get(name)) is not None:
                 raise AzureMLError("create_endpoint", resource, 409,
-                                   "the endpoint exists already; import it (`pulumi import`) instead of creating it")
+                                   "the endpoint exists already; update_endpoint changes an existing endpoint")
             entity = ManagedOnlineEndpoint(name=name, auth_mode=settings.auth_mode, description=settings.description,
                                            tags=dict(settings.tags),
                                            public_network_access=settings.public_network_access,

@@ -157,14 +157,8 @@ class ChampionSelectionProvider(ReleaseProvider):
         return dynamic.UpdateResult({**spec, **decide(spec)})
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        """The decision as recorded: inputs and evidence. Azure holds no decision, so there is nothing
-        to import (an empty state) and nothing to drift."""
-        state = without_engine_keys(props)
-        if not state:
-            raise InvalidInputs(RESOURCE, [("id", f"importing {id_!r}: a ChampionSelection is the record of a "
-                                                  "comparison this stack made; Azure holds none to import. Declare "
-                                                  "it and run `pulumi up`, which compares again")])
-        return dynamic.ReadResult(id_, state)
+        """The decision as recorded: inputs and evidence. Azure holds no decision, so nothing drifts."""
+        return dynamic.ReadResult(id_, without_engine_keys(props))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """A decision lives in the stack's history; there is nothing in Azure to remove."""

@@ -154,11 +154,6 @@ class EndpointTrafficProvider(ReleaseProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         state = without_engine_keys(props)
-        if not state:
-            raise InvalidInputs(RESOURCE, [("id", f"importing {id_!r}: an EndpointTraffic holds a champion/challenger "
-                                                  "decision and rollout settings that Azure does not record; it "
-                                                  "cannot be imported. Declare it and run `pulumi up`: it starts "
-                                                  "from the endpoint as it is")])
         spec = self.spec(state)
         release = TrafficRelease(gateway_for(workspace_ref(spec)), spec)
         try:

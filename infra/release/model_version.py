@@ -1,6 +1,7 @@
 """ModelVersion: registers a model artifact folder as an explicit, content-derived registry version.
 
-Its id is the version's ARM id (`pulumi import` takes it: .../workspaces/<w>/models/<name>/versions/<v>).
+Its id is the version's ARM id. Registering a version the registry holds already with the same content
+adopts it, which stands in for `pulumi import` (dynamic resources cannot be imported, pulumi/pulumi#16175).
 
 Same content, same version: registering again finds the version and writes nothing. Tags carry the
 provenance (commit, training run, data version) and the validation metrics. The `stage` tag belongs
@@ -15,7 +16,6 @@ from typing import Any, Optional
 import pulumi
 import pulumi.dynamic as dynamic
 
-from infra.facts import ASSET_NAME, parse_workspace_id
 
 from .content import ARTIFACT_ACCEPTED, content_sha256, is_artifact, is_remote, release_tags, version_of
 from .fields import FieldReader, InvalidInputs
@@ -135,7 +135,7 @@ class ModelVersionProvider(ReleaseProvider):
         return dynamic.UpdateResult(_outputs(spec, model))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        state = without_engine_keys(props) or _imported(id_)
+        state = without_engine_keys(props)
         model = gateway_for(workspace_ref(state)).get_model_version(state["model_name"], state["version"])
         if model is None:
             return dynamic.ReadResult("", {})
@@ -152,19 +152,6 @@ class ModelVersionProvider(ReleaseProvider):
             gateway.archive_model_version(state["model_name"], state["version"])
 
 
-def _imported(id_: str) -> dict:
-    """`pulumi import` of a registered version by its ARM id: the inputs the registry records."""
-    coordinates = parse_workspace_id(id_, f"/models/(?P<model_name>{ASSET_NAME})/versions/(?P<version>{ASSET_NAME})")
-    if coordinates is None:
-        raise InvalidInputs(RESOURCE, [("id", f"id is {id_!r}; accepted: the model version's ARM id /subscriptions/"
-                                              "<s>/resourceGroups/<g>/providers/Microsoft.MachineLearningServices/"
-                                              "workspaces/<w>/models/<name>/versions/<version>")])
-    model = gateway_for(workspace_ref(coordinates)).get_model_version(coordinates["model_name"], coordinates["version"])
-    if model is None:
-        return {**coordinates, "path": None}
-    return {**coordinates, "path": model.properties.get("source_path") or model.path,
-            "content_sha256": model.properties.get("content_sha256"),
-            "release_tags": {k: v for k, v in model.tags.items() if k != STAGE_TAG}}
 
 
 class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):

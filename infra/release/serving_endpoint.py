@@ -8,8 +8,9 @@ whose update is a whole-body PUT of its stored inputs, could drop the live traff
 traffic always travels in the body it was read in.
 
 Deleting it deletes the endpoint only when it carries no traffic: nothing that serves is deleted
-by a stack. `pulumi import` takes the endpoint's ARM id, `/subscriptions/<s>/resourceGroups/<g>/
-providers/Microsoft.MachineLearningServices/workspaces/<w>/onlineEndpoints/<name>`.
+by a stack. Its id is the endpoint's ARM id. A dynamic resource cannot be `pulumi import`ed (the
+engine's import Read carries no `__provider` for the host to unpickle, pulumi/pulumi#16175), so
+`create` adopts an endpoint of its name instead.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from infra.azureml.gateway import EndpointSettings
-from infra.facts import ENDPOINT_ACCEPTED, ENDPOINT_NAME, full, parse_workspace_id
+from infra.facts import ENDPOINT_ACCEPTED, ENDPOINT_NAME, full
 
 from .fields import FieldReader, InvalidInputs
 from .values import is_unknown, plain, without_engine_keys
@@ -79,8 +80,15 @@ class ServingEndpointProvider(ReleaseProvider):
         return _check_inputs(props)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        """A new endpoint, or the one of this name already there (a create whose answer was lost, or the
+        endpoint of a stack upgraded from azure-native's): adopted by a read-modify-write of its settings,
+        its traffic and deployments kept. Endpoint names are unique per stack (stacks/naming.py)."""
         spec = self.spec(props)
-        live = gateway_for(workspace_ref(spec)).create_endpoint(spec["endpoint_name"], _settings(spec))
+        gateway = gateway_for(workspace_ref(spec))
+        if gateway.get_endpoint(spec["endpoint_name"]) is None:
+            live = gateway.create_endpoint(spec["endpoint_name"], _settings(spec))
+        else:
+            live = gateway.update_endpoint(spec["endpoint_name"], _settings(spec))
         return dynamic.CreateResult(endpoint_id(spec), _state(spec, live))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
@@ -90,14 +98,12 @@ class ServingEndpointProvider(ReleaseProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         state = without_engine_keys(props)
-        coordinates = state if state else _coordinates_of(id_)
-        live = gateway_for(workspace_ref(coordinates)).get_endpoint(coordinates["endpoint_name"])
+        live = gateway_for(workspace_ref(state)).get_endpoint(state["endpoint_name"])
         if live is None:
             return dynamic.ReadResult("", {})
-        state = _state(coordinates, live)
-        # Inputs too: the engine's import step refuses a Read without inputs ("provider does not support
-        # importing resources", pkg/resource/deploy/step.go ImportStep.Apply) and imports those it returns.
-        return dynamic.ReadResult(endpoint_id(coordinates), state,
+        state = _state(state, live)
+        # The live settings as inputs too: a refresh then diffs the program against Azure, not the last up.
+        return dynamic.ReadResult(endpoint_id(state), state,
                                   inputs={k: state[k] for k in (*REPLACE_FIELDS, *SETTING_FIELDS)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -115,13 +121,6 @@ class ServingEndpointProvider(ReleaseProvider):
         gateway.delete_endpoint(state["endpoint_name"])
 
 
-def _coordinates_of(id_: str) -> dict:
-    parts = parse_workspace_id(id_, f"/onlineEndpoints/(?P<endpoint_name>{ENDPOINT_NAME})")
-    if parts is None:
-        raise InvalidInputs(RESOURCE, [("id", f"id is {id_!r}; accepted: the endpoint's ARM id /subscriptions/<s>/"
-                                              "resourceGroups/<g>/providers/Microsoft.MachineLearningServices/"
-                                              "workspaces/<w>/onlineEndpoints/<name>")])
-    return parts
 
 
 class ServingEndpoint(dynamic.Resource, module="release", name="ServingEndpoint"):

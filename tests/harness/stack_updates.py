@@ -4,7 +4,9 @@ The SDK's mock runtime runs one program once and trusts the mocks. This harness 
 state between runs and does what the Pulumi engine and pulumi-azure-native do with it:
   * a dynamic resource runs its real provider: unpickled from its `__provider` input, `check`
     against the old inputs, `diff` against the old outputs, then create, update or replace
-    (create-first unless the diff asks for delete-first), property bags through a protobuf Struct;
+    (create-first unless the diff asks for delete-first; the replaced one is deleted at the end of
+    the update), property bags through a protobuf Struct; its outputs carry the `__provider` it was
+    written with, as the dynamic provider host returns them, and a refresh or delete unpickles that one;
   * an azure-native resource's `ignore_changes` paths take their OLD stored inputs (the engine sends
     the stored value, not the live one), its update is a whole-body PUT of those inputs, and a
     change to a property in its ARM path (name, version, parents) replaces it delete-first
@@ -186,6 +188,7 @@ class StackUpdates:
         self.state: dict[str, Stored] = {}
         self.order: list[str] = []
         self.updates: list[Update] = []
+        self._replaced: list[tuple[str, Stored]] = []   # (name, old record) deleted when the update ends
 
     # -- one update --------------------------------------------------------------------------
     def up(self, config: dict) -> Update:
@@ -204,6 +207,10 @@ class StackUpdates:
             return pulumi.Output.from_input(self.program()).apply(holder.update)
 
         _run(body)
+        for name, old in self._replaced:
+            _provider(old.outputs).delete(old.id, old.outputs)
+            update.steps.append((name, "delete replaced"))
+        self._replaced.clear()
         for urn in reversed([u for u in self.order if u not in monitor.seen]):
             self._delete(urn, update)
         update.outputs = holder
@@ -233,7 +240,7 @@ class StackUpdates:
                 result = provider.create(checked_inputs)
             else:
                 result = provider.create(checked_inputs)
-                provider.delete(old.id, old.outputs)
+                self._replaced.append((request.name, old))
             return self._store(urn, request, result.id, checked_inputs, result.outs, "replace")
         result = provider.update(old.id, old.outputs, checked_inputs)
         return self._store(urn, request, old.id, checked_inputs, result.outs, "update")
@@ -264,6 +271,8 @@ class StackUpdates:
 
     # -- state -------------------------------------------------------------------------------
     def _store(self, urn: str, request, id_: str, inputs: dict, outputs: dict, step: str) -> tuple[str, dict, str]:
+        if "__provider" in inputs:   # the dynamic provider host returns the provider it ran with the outputs
+            outputs = {**outputs, "__provider": inputs["__provider"]}
         stored_outputs = wire(dict(outputs))
         self.state[urn] = Stored(request.type, id_, inputs, stored_outputs, bool(request.retainOnDelete),
                                  bool(request.custom))
@@ -277,7 +286,7 @@ class StackUpdates:
         name = urn.rsplit("::", 1)[-1]
         if stored.custom and not stored.retain_on_delete:
             if stored.type.startswith(DYNAMIC_TYPE):
-                _provider(stored.inputs).delete(stored.id, stored.outputs)
+                _provider(stored.outputs).delete(stored.id, stored.outputs)
             else:
                 self.azure.delete(stored.type, stored.id)
             update.steps.append((name, "delete"))
@@ -291,14 +300,14 @@ class StackUpdates:
             stored = self.state[urn]
             if not stored.type.startswith(DYNAMIC_TYPE):
                 continue
-            result = _provider(stored.inputs).read(stored.id, stored.outputs)
+            result = _provider(stored.outputs).read(stored.id, stored.outputs)
             name = urn.rsplit("::", 1)[-1]
             if not result.id:
                 self.state.pop(urn)
                 self.order.remove(urn)
                 changed.append(name)
                 continue
-            outs = wire(dict(result.outs or {}))
+            outs = wire({**(result.outs or {}), "__provider": stored.outputs["__provider"]})
             if outs != stored.outputs:
                 changed.append(name)
             stored.outputs = outs

@@ -125,18 +125,6 @@ class Engine:
         self.state[name] = Record(result.id, record.inputs, outputs, record.provider_blob)
         return "changed" if changed else "same"
 
-    def import_(self, name: str, provider, id_: str) -> str:
-        """`pulumi import` of an existing resource by id: Read gets the id and no recorded state (the dynamic
-        provider host hands the provider only `__provider`); what it returns becomes the stack's state."""
-        blob = serialize_provider(provider)
-        result = self._provider(blob).read(id_, wire({"__provider": blob}))
-        if not result.id:
-            raise LookupError(f"{name}: {id_} does not exist")
-        assert result.inputs is not None, f"{name}: the engine refuses an import whose Read returns no inputs"
-        self.state[name] = Record(result.id, wire({**result.inputs, "__provider": blob}),
-                                  wire({**(result.outs or {}), "__provider": blob}), blob)
-        self.steps.append((name, "import"))
-        return "import"
 
     def destroy(self, name: str) -> None:
         record = self.state.pop(name)

@@ -294,8 +294,7 @@ def test_a_new_model_never_goes_to_a_slot_that_carries_traffic(azureml, engine, 
     ({"require_approval": True}, "waiting for approved_version=222222222222"),
     ({"require_approval": True, "approved_version": "222222222222"}, "in steps: full 100%"),
     ({"require_approval": True, "approved_version": "222222222222", "approved_serving_version": "0123456789ab"},
-     "staged until its serving spec is approved: approve with approved_version=222222222222 and "
-     "approved_serving_version="),
+     "won and is approved; waiting for approved_serving_version="),
     ({"winner": None}, "decided when the champion/challenger comparison has run"),
     ({"winner": "champion", "champion_version": None},
      "challenger 222222222222 lost and no model is live: the endpoint stays as it is"),
@@ -323,3 +322,19 @@ def test_an_approval_after_production_changed_is_refused_as_a_stale_decision(azu
         engine.up("traffic", EndpointTrafficProvider(),
                   traffic_inputs(azureml, challenger, champion=champion, approved_version=challenger, **prod))
     assert azureml.write_count() == writes and azureml.serving() == {other: 100}
+
+
+def test_an_approved_winner_waiting_for_its_serving_approval_stays_staged_and_a_rerun_writes_nothing(
+        azureml, engine, versions):
+    """prod: approvedVersion names the winner, approvedServingVersion another spec (serving/ changed after the
+    approval): the winner waits on the idle slot tagged `staged`, and the next `up` is a no-op."""
+    release_first(engine, azureml, versions)
+    inputs = traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], require_approval=True,
+                            approved_version=versions[SECOND], approved_serving_version="000000000000")
+    engine.up("traffic", EndpointTrafficProvider(), inputs)
+    assert azureml.slot_version("green") == versions[SECOND] and azureml.serving() == {versions[FIRST]: 100}
+    assert azureml.stage(versions[SECOND]) == "staged"
+    assert "waiting for approved_serving_version=" in engine.outputs("traffic")["note"]
+    writes = azureml.write_count()
+    assert engine.up("traffic", EndpointTrafficProvider(), inputs) == "same"
+    assert azureml.write_count() == writes

@@ -203,3 +203,20 @@ def test_a_rollback_restores_the_maps_found_at_the_start_exactly(azureml, engine
         engine.up("traffic", EndpointTrafficProvider(), inputs)
     assert endpoint_puts(azureml)[-2:] == [({"blue": 50, "green": 50}, {}), ({"blue": 100}, {"red": 10})]
     assert azureml.traffic() == {"blue": 100} and azureml.mirror() == {"red": 10}
+
+
+def test_a_rollback_never_gives_traffic_back_to_a_slot_this_release_rewrote(azureml, engine, versions):
+    """Both slots served the champion (a hand split a refresh accepted); the release moves all traffic to
+    blue, puts the challenger on green, and green fails its smoke test: the rollback may not restore the
+    50/50 map, since green now serves the failed challenger. Green's share goes to the champion's slot."""
+    release_first(engine, azureml, versions)
+    fake = azureml.fake
+    fake.add_deployment(ENDPOINT, "green", model_id=fake.model_version_id(MODEL_NAME, versions[FIRST]))
+    fake.set_traffic(ENDPOINT, {"blue": 50, "green": 50})
+    engine.refresh("traffic")
+    at_request(fake, "score", 2, lambda: fake.fail("score", 500, times=10))   # the smoke test of green
+    with pytest.raises(ReleaseFailed, match=r"traffic is back to \{'blue': 100\}"):
+        engine.up("traffic", EndpointTrafficProvider(),
+                  traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST]))
+    assert azureml.serving() == {versions[FIRST]: 100} and azureml.traffic() == {"blue": 100}
+    assert azureml.stage(versions[FIRST]) == "production"

@@ -51,15 +51,6 @@ def test_create_makes_an_endpoint_with_no_traffic_and_no_deployment(azureml, eng
     assert engine.refresh("endpoint") == "same" and azureml.write_count() == writes
 
 
-def test_create_refuses_an_endpoint_that_exists_and_points_to_import(azureml, engine):
-    serve(azureml, ENDPOINT, {"blue": 100})
-    writes = azureml.write_count()
-    with pytest.raises(Exception, match="import it"):
-        engine.up("endpoint", ServingEndpointProvider(), endpoint_inputs(azureml, ENDPOINT))
-    assert "endpoint" not in engine.state and azureml.write_count() == writes
-    assert live_traffic(azureml, ENDPOINT) == ({"blue": 100}, {})
-
-
 def test_update_is_a_read_modify_write_that_keeps_the_live_traffic(azureml, engine):
     provider = ServingEndpointProvider()
     engine.up("endpoint", provider, endpoint_inputs(azureml))
@@ -94,38 +85,28 @@ def test_another_workspace_or_name_replaces_and_a_bad_setting_is_refused_by_name
     assert field == "auth_mode" and "'aml_token'" in reason and "key" in reason and "aad_token" in reason
 
 
-def test_read_of_an_id_with_no_state_imports_the_endpoint_settings(azureml, engine):
+def test_create_adopts_an_endpoint_of_its_name_and_keeps_what_it_serves(azureml, engine):
+    """A create whose answer was lost, or a stack upgraded from the azure-native endpoint: the endpoint is
+    there already, with traffic; create changes its settings by read-modify-write and keeps the traffic."""
     azureml.fake.add_endpoint(NEW, auth_mode="AADToken", description="made by hand", tags={"owner": "ops"})
     serve(azureml, NEW, {"blue": 100})
-    writes = azureml.write_count()
-    arm_id = azureml.fake.endpoint_id(NEW)
-    assert engine.import_("endpoint", ServingEndpointProvider(), arm_id) == "import"
-    assert azureml.write_count() == writes, "an import writes nothing"
-    record = engine.state["endpoint"]
-    assert record.id == arm_id
-    settings = {"auth_mode": "aad_token", "public_network_access": "enabled", "description": "made by hand",
-                "tags": {"owner": "ops"}}
-    assert {k: record.inputs[k] for k in settings} == settings
-    out = engine.outputs("endpoint")
-    assert {k: out[k] for k in settings} == settings
-    assert out["endpoint_name"] == NEW and out["workspace_name"] == azureml.workspace.workspace_name
-    assert out["traffic"] == {"blue": 100}
-
-    # the imported settings are what the program must declare for an `up` to change nothing
     provider = ServingEndpointProvider()
-    declared = endpoint_inputs(azureml, **settings)
-    assert engine.up("endpoint", provider, declared) == "same" and azureml.write_count() == writes
-    assert engine.up("endpoint", provider, {**declared, "public_network_access": "disabled"}) == "update"
+    assert engine.up("endpoint", provider, endpoint_inputs(azureml)) == "create"
     assert live_traffic(azureml, NEW) == ({"blue": 100}, {})
+    (put,) = azureml.fake.calls_to("online_endpoints.put")
+    assert {k: v for k, v in put.body["properties"]["traffic"].items() if v} == {"blue": 100}
+    assert engine.outputs("endpoint")["traffic"] == {"blue": 100}
+    writes = azureml.write_count()
+    assert engine.up("endpoint", provider, endpoint_inputs(azureml)) == "same" and azureml.write_count() == writes
 
 
-def test_read_names_a_bad_id_and_reports_a_gone_endpoint_as_gone(azureml, engine):
+def test_refresh_reads_the_live_settings_back_as_inputs_and_reports_a_gone_endpoint_as_gone(azureml, engine):
     provider = ServingEndpointProvider()
-    with pytest.raises(InvalidInputs, match="accepted: the endpoint's ARM id"):
-        engine.import_("endpoint", provider, "/subscriptions/s/resourceGroups/g/providers/Other/x")
-    with pytest.raises(LookupError, match="does not exist"):
-        engine.import_("endpoint", provider, azureml.fake.endpoint_id("hate-speech-none"))
     engine.up("endpoint", provider, endpoint_inputs(azureml))
+    azureml.fake.endpoint(NEW)["tags"] = {"owner": "someone"}
+    assert engine.refresh("endpoint") == "changed"
+    assert engine.outputs("endpoint")["tags"] == {"owner": "someone"}
+    assert engine.preview("endpoint", provider, endpoint_inputs(azureml)) == "update", "the drift shows in a preview"
     azureml.fake._endpoints.pop(NEW)
     assert engine.refresh("endpoint") == "deleted"
 

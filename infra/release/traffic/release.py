@@ -76,6 +76,11 @@ def declared_state(spec: dict) -> Declared:
         return Declared(champion, challenger,
                         f"challenger {challenger} won; waiting for approved_version={challenger} "
                         f"(approved_version is {spec.get('approved_version')!r})")
+    if not serving_approved(spec):
+        return Declared(champion, challenger,
+                        f"challenger {challenger} won and is approved; waiting for approved_serving_version="
+                        f"{spec['serving_version']} (approved_serving_version is "
+                        f"{spec.get('approved_serving_version')!r})")
     return Declared(challenger, None, f"challenger {challenger} won: it takes all traffic")
 
 
@@ -95,8 +100,6 @@ def intent(spec: dict) -> str:
         return "decided when the champion/challenger comparison has run"
     declared = declared_state(spec)
     if declared.live == spec["challenger_version"] and declared.live != spec["champion_version"]:
-        if not serving_approved(spec):
-            return f"{declared.note}; staged until its serving spec is approved: {approval_hint(spec)}"
         steps = [describe(step) for step in plan_steps(spec["rollout"], spec["champion_version"] is not None)]
         return f"{declared.note}, in steps: {' -> '.join(steps)}"
     if declared.staged is not None:
@@ -124,6 +127,7 @@ class TrafficRelease:
         self.slots = list(spec["slots"])
         self.serving = spec["serving"]
         self.expected = None if expected is None else (percentages(expected[0]), percentages(expected[1]))
+        self.rewritten: set[str] = set()   # slots this run put another deployment on
         self.log: list[str] = []
 
     # -- reading -------------------------------------------------------------------------------
@@ -194,6 +198,7 @@ class TrafficRelease:
         if live.carries_traffic(slot):
             raise UnsafeTrafficChange(f"deployment {slot!r} still receives traffic; refusing to change what it serves")
         self.read_unchanged()
+        self.rewritten.add(slot)
         self.gateway.put_deployment(self.endpoint, slot, deployment_spec(self.serving, self._model_id(version), slot))
         self.log.append(f"deployment {slot}: model {self.model_name}:{version}, serving {self.spec['serving_version']}")
 
@@ -260,10 +265,8 @@ class TrafficRelease:
             self._ensure_capacity(serving, self.read())
             set_stages(self.gateway, self.model_name, production=version, staged=None)
             return
-        if not serving_approved(self.spec):
+        if not serving_approved(self.spec):   # the live model under a new spec (a new model waits as `staged`)
             if staged is None:
-                if version != champion:
-                    set_stages(self.gateway, self.model_name, production=champion, staged=version)
                 self._stage(live, version, keep=serving, keep_version=champion)
                 self.log.append(f"{self.model_name}:{version} with serving version {self.spec['serving_version']} "
                                 f"waits for approval: {approval_hint(self.spec)}")
@@ -284,15 +287,13 @@ class TrafficRelease:
         original = (dict(live.traffic), dict(live.mirror))
         if version != old_version:
             set_stages(self.gateway, self.model_name, production=old_version, staged=version)
-        moved = False
         try:
-            live, new_slot, moved = self._make_room(live, version, old_slot, old_version)
+            live, new_slot, _ = self._make_room(live, version, old_slot, old_version)
             self._deploy(new_slot, version, live)
             for step in plan_steps(self.spec["rollout"], has_previous=old_slot is not None):
                 names = set(self.slots) | set(original[0]) | {old_slot} - {None}
                 traffic, mirror = traffic_for(step, old_slot, new_slot, sorted(names))
                 self._move_traffic(traffic, mirror, new_slot, version, f"{describe(step)} to {version}")
-                moved = True
                 if self.spec["hold_seconds"] and step["kind"] != "full":
                     self.sleep(self.spec["hold_seconds"])
             self._verify_slot(new_slot, version)   # once more at 100 %: a failure now still rolls back
@@ -301,32 +302,47 @@ class TrafficRelease:
         except ForeignChange:
             raise
         except Exception as error:
-            restored = self._roll_back(original, moved, old_version, version)
+            restored = self._roll_back(original, old_slot, old_version, version)
             raise ReleaseFailed(f"releasing {self.model_name}:{version} on {self.endpoint!r} failed: {error}. "
                                 f"{restored}") from error
 
-    def _roll_back(self, original: tuple[dict, dict], moved: bool, old_version: str | None, version: str) -> str:
-        """The traffic and mirror maps found at the start, exactly; the stage tags as they were."""
+    def _roll_back(self, original: tuple[dict, dict], old_slot: str | None, old_version: str | None,
+                   version: str) -> str:
+        """The traffic and mirror maps found at the start, exactly, except that a share of a slot this run
+        rewrote goes to the champion's slot (that slot no longer serves what it served); the stage tags as
+        they were."""
         notes = []
         try:
-            if moved:
+            if self.expected == (percentages(original[0]), percentages(original[1])):
+                notes.append("traffic was not changed")
+            else:
                 live = self.read()
                 if (live.traffic, live.mirror) != self.expected:
                     notes.append(f"traffic was changed by someone else during the release ({live.traffic} mirror "
                                  f"{live.mirror}) and is left as it is")
                 else:
-                    names = set(live.traffic) | set(original[0]) | set(self.slots)
-                    traffic = {name: original[0].get(name, 0) for name in sorted(names)}
-                    self._write_traffic(traffic, original[1], "roll back")
-                    notes.append(f"traffic is back to {original[0] or 'none'} mirror {original[1] or 'none'}, as before")
-            else:
-                notes.append("traffic was not changed")
+                    traffic, mirror = self._restorable(original, old_slot)
+                    self._write_traffic(traffic, mirror, "roll back")
+                    notes.append(f"traffic is back to {percentages(traffic) or 'none'} mirror "
+                                 f"{percentages(mirror) or 'none'}, as before")
             if version != old_version:
                 set_stages(self.gateway, self.model_name, production=old_version, staged=version)
                 notes.append(f"stage tags: {old_version} production, {version} staged")
         except Exception as rollback_error:  # report both: the caller raises the original error
             notes.append(f"ROLLBACK INCOMPLETE ({rollback_error}); run `pulumi refresh` and `pulumi up` again")
         return "; ".join(notes)
+
+    def _restorable(self, original: tuple[dict, dict], old_slot: str | None) -> tuple[dict, dict]:
+        traffic = dict(original[0])
+        moved_share = sum(traffic.pop(slot, 0) for slot in self.rewritten if slot != old_slot)
+        if moved_share:
+            if old_slot is None or old_slot in self.rewritten:
+                raise UnsafeTrafficChange(f"the slots that carried traffic {original[0]} were rewritten; "
+                                          f"no slot serves the previous traffic")
+            traffic[old_slot] = traffic.get(old_slot, 0) + moved_share
+        mirror = {slot: pct for slot, pct in original[1].items() if slot not in self.rewritten}
+        names = set(traffic) | set(self.expected[0]) | set(self.slots)
+        return {name: traffic.get(name, 0) for name in sorted(names)}, mirror
 
     def _stage(self, live: LiveEndpoint, version: str, keep: str | None, keep_version: str | None) -> None:
         live, slot, _ = self._make_room(live, version, keep, keep_version)
