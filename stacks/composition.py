@@ -11,31 +11,40 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from infra.compute import ComputeClusters
-from infra.endpoint import SLOTS, OnlineEndpoint, slot_serving
+from infra.endpoint import OnlineEndpoint, slot_serving
+from infra.facts import SLOTS
 from infra.release import ModelRelease, register_candidate, rollout_steps
 from infra.rbac import AccessControl
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
 from infra.workspace import MachineLearningWorkspace
+from stacks.component_args import (
+    access_control_args,
+    compute_args,
+    endpoint_args,
+    serving_assets_args,
+    shared_services_args,
+    slot_serving_args,
+    workspace_args,
+)
 from stacks.config_source import project_config
 from stacks.settings import ReleaseSettings, StackSettings, parse_settings
 
 
 def build(settings: StackSettings, serving: ServingSource | None = None) -> dict[str, pulumi.Input]:
     serving = serving or ServingSource.read()
-    shared = SharedServices("shared", settings)
-    AccessControl("access", settings, shared.resource_group_id)
+    shared = SharedServices("shared", shared_services_args(settings))
+    AccessControl("access", access_control_args(settings, shared.resource_group_id))
 
     workspaces = {}
     for workspace in settings.workspaces:
-        ml_workspace = MachineLearningWorkspace(workspace.name, settings, workspace, shared)
-        ComputeClusters(f"{workspace.name}-compute", settings, workspace, ml_workspace, shared.resource_group_name)
-        assets = ServingAssets(f"{workspace.name}-serving", serving, ml_workspace.name,
-                               shared.resource_group_name, shared.storage_account_name,
-                               shared.code_container_name)
+        ml_workspace = MachineLearningWorkspace(workspace.name, workspace_args(settings, workspace, shared))
+        ComputeClusters(f"{workspace.name}-compute",
+                        compute_args(settings, workspace, ml_workspace.name, shared.resource_group_name))
+        assets = ServingAssets(f"{workspace.name}-serving", serving_assets_args(serving, ml_workspace.name, shared))
         coordinates = {"subscription_id": _subscription_id(), "resource_group": shared.resource_group_name,
                        "workspace_name": ml_workspace.name}
-        endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", settings, workspace, coordinates)
+        endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates))
         release = workspace.release if workspace.release and workspace.release.candidate else None
         outputs = {
             "workspace_name": ml_workspace.name,
@@ -50,7 +59,8 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
             released = ModelRelease(f"{workspace.name}-release", model_version=candidate, **coordinates,
                                     endpoint_name=endpoint.name, model_name=release.model_name,
                                     evaluation_data=release.evaluation_data, slots=SLOTS,
-                                    serving=slot_serving(settings, workspace, assets.code_id, assets.environment_id),
+                                    serving=slot_serving(slot_serving_args(settings, workspace),
+                                                         assets.code_id, assets.environment_id),
                                     **_release_options(release))
             outputs["release"] = {
                 "candidate_version": released.model_version.version,
