@@ -9,12 +9,13 @@ no deployment at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pulumi
 
-from infra.facts import SLOTS  # noqa: F401 (the slots of every endpoint, re-exported for stacks/)
 from infra.release.base import WorkspaceCoordinates
 from infra.release.serving_endpoint import ServingEndpoint
-from stacks.settings import StackSettings, WorkspaceSettings
 
 AUTH_MODES = {"key": "key", "aad_token": "aad_token"}
 SCORING_SCRIPT = "score.py"
@@ -24,23 +25,42 @@ CONCURRENT_REQUESTS_PER_INSTANCE = 2
 REQUEST_TIMEOUT_MS = 5000
 
 
+@dataclass(frozen=True)
+class OnlineEndpointArgs:
+    """Where the endpoint lives (the workspace's coordinates), its Azure name, auth and exposure."""
+
+    workspace: WorkspaceCoordinates
+    endpoint_name: str
+    auth_mode: str
+    description: str
+    tags: Mapping[str, str]
+    public_network_access: bool = False
+
+
+@dataclass(frozen=True)
+class SlotServingArgs:
+    """What every slot of a workspace's endpoint runs on, besides the code and environment versions."""
+
+    instance_type: str
+    instance_count: int
+    public_network_access: bool = False
+
+
 class OnlineEndpoint(pulumi.ComponentResource):
     name: pulumi.Output[str]
     scoring_uri: pulumi.Output[str]
     endpoint: ServingEndpoint
 
-    def __init__(self, name: str, settings: StackSettings, workspace: WorkspaceSettings,
-                 coordinates: WorkspaceCoordinates, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: OnlineEndpointArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:OnlineEndpoint", name, None, opts)
-        public = settings.network.public_network_access
         self.endpoint = ServingEndpoint(
             f"{name}-online",
-            workspace=coordinates,
-            endpoint_name=settings.names.endpoint(workspace.name),
-            auth_mode=AUTH_MODES[workspace.endpoint.auth_mode],
-            public_network_access="enabled" if public else "disabled",
-            description=f"{workspace.name} scoring ({settings.stack})",
-            tags=dict(settings.tags),
+            workspace=args.workspace,
+            endpoint_name=args.endpoint_name,
+            auth_mode=AUTH_MODES[args.auth_mode],
+            public_network_access="enabled" if args.public_network_access else "disabled",
+            description=args.description,
+            tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.name = self.endpoint.endpoint_name
@@ -48,27 +68,25 @@ class OnlineEndpoint(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "scoring_uri": self.scoring_uri})
 
 
-def slot_serving(settings: StackSettings, workspace: WorkspaceSettings, code_id: pulumi.Input[str],
+def slot_serving(args: SlotServingArgs, code_id: pulumi.Input[str],
                  environment_id: pulumi.Input[str]) -> pulumi.Output[dict]:
     """The serving spec (infra/release/serving_spec.py) every slot of this workspace's endpoint runs."""
-    return pulumi.Output.all(code_id, environment_id).apply(
-        lambda ids: serving_spec_of(settings, workspace, ids[0], ids[1]))
+    return pulumi.Output.all(code_id, environment_id).apply(lambda ids: serving_spec_of(args, ids[0], ids[1]))
 
 
-def serving_spec_of(settings: StackSettings, workspace: WorkspaceSettings, code_id: str, environment_id: str) -> dict:
-    public = settings.network.public_network_access
+def serving_spec_of(args: SlotServingArgs, code_id: str, environment_id: str) -> dict:
     probe = {"period": 10, "timeout": 2, "failure_threshold": 3, "success_threshold": 1}
     return {
         "code_id": code_id,
         "environment_id": environment_id,
         "scoring_script": SCORING_SCRIPT,
-        "instance_type": workspace.endpoint.instance_type,
-        "instance_count": workspace.endpoint.instance_count,
+        "instance_type": args.instance_type,
+        "instance_count": args.instance_count,
         "environment_variables": {"WORKER_COUNT": str(CONCURRENT_REQUESTS_PER_INSTANCE)},
         "request_timeout_ms": REQUEST_TIMEOUT_MS,
         "max_concurrent_requests_per_instance": CONCURRENT_REQUESTS_PER_INSTANCE,
         "liveness_probe": {**probe, "initial_delay": 30},
         "readiness_probe": {**probe, "initial_delay": 10},
         "app_insights_enabled": True,
-        "egress_public_network_access": "enabled" if public else "disabled",
+        "egress_public_network_access": "enabled" if args.public_network_access else "disabled",
     }

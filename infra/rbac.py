@@ -2,54 +2,77 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 from pulumi_azure_native import authorization
 
-from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER, RolePermissions
-from stacks.settings import StackSettings
+from infra.role_permissions import RolePermissions
+
+
+@dataclass(frozen=True)
+class GroupAssignment:
+    group_id: str  # an Entra ID group object id
+    assignment_name: str  # the assignment's stable GUID
+
+
+@dataclass(frozen=True)
+class CustomRole:
+    """One custom role: what it permits, its stable GUID and display name, and the groups it goes to."""
+
+    permissions: RolePermissions
+    definition_name: str
+    role_name: str
+    assignments: tuple[GroupAssignment, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccessControlArgs:
+    scope: pulumi.Input[str]  # the resource group id: the roles' only assignable scope
+    roles: tuple[CustomRole, ...]
 
 
 class AccessControl(pulumi.ComponentResource):
     role_definition_ids: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, settings: StackSettings, resource_group_id: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: AccessControlArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:AccessControl", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.role_definition_ids = {}
-        groups = {
-            DATA_SCIENTIST.purpose: settings.access.data_scientist_group_ids,
-            MLOPS_DEPLOYER.purpose: settings.access.mlops_deployer_group_ids,
-        }
-        for role in (DATA_SCIENTIST, MLOPS_DEPLOYER):
-            definition = _role_definition(role, settings, resource_group_id, child)
-            self.role_definition_ids[role.purpose] = definition.id
-            for group_id in groups[role.purpose]:
-                slug = role.purpose.lower().replace(" ", "-")
+        for role in args.roles:
+            purpose = role.permissions.purpose
+            definition = _role_definition(role, args.scope, child)
+            self.role_definition_ids[purpose] = definition.id
+            for assignment in role.assignments:
                 authorization.RoleAssignment(
-                    f"{slug}-{group_id}",
-                    role_assignment_name=settings.names.guid("assignment", role.purpose, group_id),
-                    scope=resource_group_id,
+                    f"{_slug(purpose)}-{assignment.group_id}",
+                    role_assignment_name=assignment.assignment_name,
+                    scope=args.scope,
                     role_definition_id=definition.id,
-                    principal_id=group_id,
+                    principal_id=assignment.group_id,
                     principal_type="Group",
-                    description=f"{role.purpose} for group {group_id}",
+                    description=f"{purpose} for group {assignment.group_id}",
                     opts=child,
                 )
         self.register_outputs({"role_definition_ids": self.role_definition_ids})
 
 
-def _role_definition(role: RolePermissions, settings: StackSettings, scope: pulumi.Input[str],
+def _slug(purpose: str) -> str:
+    return purpose.lower().replace(" ", "-")
+
+
+def _role_definition(role: CustomRole, scope: pulumi.Input[str],
                      opts: pulumi.ResourceOptions) -> authorization.RoleDefinition:
+    permissions = role.permissions
     return authorization.RoleDefinition(
-        role.purpose.lower().replace(" ", "-"),
-        role_definition_id=settings.names.guid("role", role.purpose),
-        role_name=settings.names.role_name(role.purpose),
-        description=role.description,
+        _slug(permissions.purpose),
+        role_definition_id=role.definition_name,
+        role_name=role.role_name,
+        description=permissions.description,
         role_type="CustomRole",
         scope=scope,
         assignable_scopes=[scope],
-        permissions=[{"actions": list(role.actions), "not_actions": list(role.not_actions),
+        permissions=[{"actions": list(permissions.actions), "not_actions": list(permissions.not_actions),
                       "data_actions": [], "not_data_actions": []}],
         opts=opts,
     )

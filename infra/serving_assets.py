@@ -75,49 +75,57 @@ def _digest(named_contents) -> str:
     return digest.hexdigest()[:12]
 
 
+@dataclass(frozen=True)
+class ServingAssetsArgs:
+    """What `serving/` holds, the workspace the assets are versions in, and the container the code goes to."""
+
+    source: ServingSource
+    workspace_name: pulumi.Input[str]
+    resource_group_name: pulumi.Input[str]
+    storage_account_name: pulumi.Input[str]
+    code_container_name: pulumi.Input[str]
+
+
 class ServingAssets(pulumi.ComponentResource):
     environment_id: pulumi.Output[str]
     code_id: pulumi.Output[str]
 
-    def __init__(self, name: str, source: ServingSource, workspace_name: pulumi.Input[str],
-                 resource_group_name: pulumi.Input[str], storage_account_name: pulumi.Input[str],
-                 code_container_name: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ServingAssetsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:ServingAssets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         environment = ml.EnvironmentVersion(
             f"{name}-environment",
             name=ENVIRONMENT_ASSET,
-            version=source.environment_version,
-            workspace_name=workspace_name,
-            resource_group_name=resource_group_name,
-            properties={"image": source.image, "conda_file": source.conda_file, "os_type": "Linux",
+            version=args.source.environment_version,
+            workspace_name=args.workspace_name,
+            resource_group_name=args.resource_group_name,
+            properties={"image": args.source.image, "conda_file": args.source.conda_file, "os_type": "Linux",
                         "description": "onnxruntime inference environment of serving/"},
             opts=child,
         )
-        prefix = f"{name}/{source.code_version}"
+        prefix = f"{name}/{args.source.code_version}"
         blobs = [
             storage.Blob(
                 f"{name}-code-{file_name}",
                 blob_name=f"{prefix}/{file_name}",
-                container_name=code_container_name,
-                account_name=storage_account_name,
-                resource_group_name=resource_group_name,
+                container_name=args.code_container_name,
+                account_name=args.storage_account_name,
+                resource_group_name=args.resource_group_name,
                 type="Block",
                 source=pulumi.FileAsset(str(path)),
                 opts=child,
             )
-            for file_name, path in source.code_files
+            for file_name, path in args.source.code_files
         ]
         code = ml.CodeVersion(
             f"{name}-code",
             name=CODE_ASSET,
-            version=source.code_version,
-            workspace_name=workspace_name,
-            resource_group_name=resource_group_name,
+            version=args.source.code_version,
+            workspace_name=args.workspace_name,
+            resource_group_name=args.resource_group_name,
             properties={
-                "code_uri": pulumi.Output.concat(
-                    "https://", storage_account_name, ".blob.core.windows.net/", code_container_name, "/", prefix),
+                "code_uri": pulumi.Output.concat("https://", args.storage_account_name, ".blob.core.windows.net/",
+                                                 args.code_container_name, "/", prefix),
                 "description": "scoring code of serving/",
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=blobs, retain_on_delete=True),

@@ -7,6 +7,9 @@ defaults; a stack loosens network exposure only through its `network` settings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pulumi
 from pulumi_azure_native import (
     applicationinsights,
@@ -18,7 +21,26 @@ from pulumi_azure_native import (
     storage,
 )
 
-from stacks.settings import StackSettings
+
+
+@dataclass(frozen=True)
+class SharedServicesArgs:
+    """What the shared services read: their Azure names, SKUs, retention and network exposure."""
+
+    location: str
+    tags: Mapping[str, str]
+    resource_group_name: str
+    log_analytics_name: str
+    app_insights_name: str
+    key_vault_name: str
+    registry_name: str
+    storage_account_name: str
+    registry_sku: str
+    storage_sku: str
+    key_vault_retention_days: int
+    log_retention_days: int
+    public_network_access: bool = False
+    allowed_ip_ranges: tuple[str, ...] = ()
 
 
 class SharedServices(pulumi.ComponentResource):
@@ -33,30 +55,29 @@ class SharedServices(pulumi.ComponentResource):
     storage_account_name: pulumi.Output[str]
     code_container_name: pulumi.Output[str]
 
-    def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: SharedServicesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:SharedServices", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        names, tags, location = settings.names, dict(settings.tags), settings.location
-        public = settings.network.public_network_access
+        tags, location, public = dict(args.tags), args.location, args.public_network_access
         client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
 
         group = resources.ResourceGroup(
-            "resource-group", resource_group_name=names.resource_group, location=location, tags=tags, opts=child)
+            "resource-group", resource_group_name=args.resource_group_name, location=location, tags=tags, opts=child)
 
         logs = operationalinsights.Workspace(
             "log-analytics",
-            workspace_name=names.log_analytics,
+            workspace_name=args.log_analytics_name,
             resource_group_name=group.name,
             location=location,
             sku={"name": "PerGB2018"},
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=args.log_retention_days,
             tags=tags,
             opts=child,
         )
 
         insights = applicationinsights.Component(
             "app-insights",
-            resource_name_=names.app_insights,
+            resource_name_=args.app_insights_name,
             resource_group_name=group.name,
             location=location,
             kind="web",
@@ -70,7 +91,7 @@ class SharedServices(pulumi.ComponentResource):
 
         vault = keyvault.Vault(
             "key-vault",
-            vault_name=names.key_vault,
+            vault_name=args.key_vault_name,
             resource_group_name=group.name,
             location=location,
             properties={
@@ -78,13 +99,13 @@ class SharedServices(pulumi.ComponentResource):
                 "sku": {"family": "A", "name": "standard"},
                 "enable_rbac_authorization": True,
                 "enable_soft_delete": True,
-                "soft_delete_retention_in_days": settings.key_vault_retention_days,
+                "soft_delete_retention_in_days": args.key_vault_retention_days,
                 "enable_purge_protection": True,
                 "public_network_access": "Enabled" if public else "Disabled",
                 "network_acls": {
                     "default_action": "Deny",
                     "bypass": "AzureServices",
-                    "ip_rules": [{"value": cidr} for cidr in settings.network.allowed_ip_ranges],
+                    "ip_rules": [{"value": cidr} for cidr in args.allowed_ip_ranges],
                 },
             },
             tags=tags,
@@ -93,10 +114,10 @@ class SharedServices(pulumi.ComponentResource):
 
         registry = containerregistry.Registry(
             "container-registry",
-            registry_name=names.container_registry,
+            registry_name=args.registry_name,
             resource_group_name=group.name,
             location=location,
-            sku={"name": settings.registry_sku},
+            sku={"name": args.registry_sku},
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
             public_network_access="Enabled" if public else "Disabled",
@@ -106,21 +127,21 @@ class SharedServices(pulumi.ComponentResource):
 
         account = storage.StorageAccount(
             "storage",
-            account_name=names.storage_account,
+            account_name=args.storage_account_name,
             resource_group_name=group.name,
             location=location,
             kind="StorageV2",
-            sku={"name": "Standard_ZRS" if settings.is_prod else "Standard_LRS"},
+            sku={"name": args.storage_sku},
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
             public_network_access="Enabled" if public else "Disabled",
             network_rule_set={
-                "default_action": "Allow" if public and not settings.network.allowed_ip_ranges else "Deny",
+                "default_action": "Allow" if public and not args.allowed_ip_ranges else "Deny",
                 "bypass": "AzureServices",
                 "ip_rules": [{"i_p_address_or_range": cidr, "action": "Allow"}
-                             for cidr in settings.network.allowed_ip_ranges],
+                             for cidr in args.allowed_ip_ranges],
             },
             tags=tags,
             opts=child,

@@ -22,11 +22,12 @@ USAGE = ("usage: python -m scripts.release_version ARTIFACT_FOLDER|azureml://...
 
 def serving_version_of(stack: str, workspace_name: str) -> str:
     """What `pulumi up` of STACK deploys on WORKSPACE's slots, by version (no ARM id enters it)."""
-    from stacks.settings import parse_settings  # first: stacks/ imports infra.endpoint (the cycle issue 15 removes)
     from infra.endpoint import serving_spec_of
     from infra.release.traffic.serving_spec import serving_version
     from infra.serving_assets import CODE_ASSET, ENVIRONMENT_ASSET, ServingSource
     from scripts.offline.stack import stack_config
+    from stacks.component_args import slot_serving_args
+    from stacks.settings import parse_settings
 
     project = "mlops-platform"
     config = {key.split(":", 1)[1]: value for key, value in stack_config(stack).items()
@@ -40,7 +41,8 @@ def serving_version_of(stack: str, workspace_name: str) -> str:
         raise LookupError(f"stack {stack} has no workspace {workspace_name!r}; accepted: "
                           f"{', '.join(w.name for w in settings.workspaces)}")
     source = ServingSource.read()
-    spec = serving_spec_of(settings, workspace, f"codes/{CODE_ASSET}/versions/{source.code_version}",
+    spec = serving_spec_of(slot_serving_args(settings, workspace),
+                           f"codes/{CODE_ASSET}/versions/{source.code_version}",
                            f"environments/{ENVIRONMENT_ASSET}/versions/{source.environment_version}")
     return serving_version(spec)
 

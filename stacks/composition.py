@@ -11,30 +11,58 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from infra.compute import ComputeClusters
-from infra.endpoint import SLOTS, OnlineEndpoint, slot_serving
+from infra.endpoint import OnlineEndpoint, slot_serving
+from infra.facts import SLOTS
 from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
 from infra.rbac import AccessControl
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
 from infra.workspace import MachineLearningWorkspace
+from stacks.component_args import (
+    access_control_args,
+    compute_args,
+    endpoint_args,
+    serving_assets_args,
+    shared_services_args,
+    slot_serving_args,
+    workspace_args,
+)
 from stacks.config_source import project_config
 from stacks.settings import ReleaseSettings, StackSettings, parse_settings
+
+# Stacks deployed before the estates hold a workspace's components at the root. A URN carries its
+# parents' types, so the alias is what keeps each component, and through it every child, under its
+# old state instead of replacing them: the engine gives a child an inherited alias when its parent
+# was found through one (pulumi/pulumi pkg/resource/deploy/step_generator.go, generateAliases;
+# modelled in tests/infra/test_estate_state.py).
+FORMERLY_AT_THE_ROOT = pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)
+
+
+class WorkspaceEstate(pulumi.ComponentResource):
+    """One workspace and everything that belongs to it, as one subtree of the plan: the workspace,
+    its compute, serving assets and endpoint, and the release of a candidate. `build` declares them
+    under it, then registers the workspace's stack outputs as the estate's."""
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:stacks:WorkspaceEstate", name, None, opts)
 
 
 def build(settings: StackSettings, serving: ServingSource | None = None) -> dict[str, pulumi.Input]:
     serving = serving or ServingSource.read()
-    shared = SharedServices("shared", settings)
-    AccessControl("access", settings, shared.resource_group_id)
+    shared = SharedServices("shared", shared_services_args(settings))
+    AccessControl("access", access_control_args(settings, shared.resource_group_id))
 
     workspaces = {}
     for workspace in settings.workspaces:
-        ml_workspace = MachineLearningWorkspace(workspace.name, settings, workspace, shared)
-        ComputeClusters(f"{workspace.name}-compute", settings, workspace, ml_workspace, shared.resource_group_name)
-        assets = ServingAssets(f"{workspace.name}-serving", serving, ml_workspace.name,
-                               shared.resource_group_name, shared.storage_account_name,
-                               shared.code_container_name)
+        estate = WorkspaceEstate(f"{workspace.name}-estate")
+        inside = pulumi.ResourceOptions(parent=estate, aliases=[FORMERLY_AT_THE_ROOT])
+        ml_workspace = MachineLearningWorkspace(workspace.name, workspace_args(settings, workspace, shared), inside)
+        ComputeClusters(f"{workspace.name}-compute",
+                        compute_args(settings, workspace, ml_workspace.name, shared.resource_group_name), inside)
+        assets = ServingAssets(f"{workspace.name}-serving", serving_assets_args(serving, ml_workspace.name, shared),
+                               inside)
         coordinates = WorkspaceCoordinates(_subscription_id(), shared.resource_group_name, ml_workspace.name)
-        endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", settings, workspace, coordinates)
+        endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates), inside)
         release = workspace.release if workspace.release and workspace.release.candidate else None
         outputs = {
             "workspace_name": ml_workspace.name,
@@ -49,8 +77,8 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
             released = ModelRelease(f"{workspace.name}-release", ModelReleaseArgs(
                 workspace=coordinates, model_version=candidate, endpoint_name=endpoint.name,
                 model_name=release.model_name, evaluation_data=release.evaluation_data, slots=SLOTS,
-                serving=slot_serving(settings, workspace, assets.code_id, assets.environment_id),
-                **_release_options(release)))
+                serving=slot_serving(slot_serving_args(settings, workspace), assets.code_id, assets.environment_id),
+                **_release_options(release)), opts=inside)
             outputs["release"] = {
                 "candidate_version": released.model_version.version,
                 "winner": released.selection.winner,
@@ -58,6 +86,7 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
                 "live_version": released.traffic.live_version,
                 "staged_version": released.traffic.staged_version,
             }
+        estate.register_outputs(outputs)
         workspaces[workspace.name] = outputs
 
     return {

@@ -42,6 +42,8 @@ class DeclaredResource:
     retain_on_delete: bool = False
     additional_secret_outputs: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
+    # Each alias as the SDK sends it: `{"urn": ...}` or `{"spec": {"name", "type", "parentUrn", "noParent", ...}}`.
+    aliases: tuple[dict[str, Any], ...] = ()
     # A dynamic resource's values derived by its provider's `check` (e.g. a content version, the
     # traffic intent): what a preview knows beyond the inputs.
     checked: dict[str, Any] = field(default_factory=dict)
@@ -226,6 +228,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             retain_on_delete=bool(request.retainOnDelete),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             dependencies=tuple(self._names.get(urn, urn) for urn in request.dependencies),
+            aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases),
             checked=checked,
         ))
         return response

@@ -1,6 +1,7 @@
 """infra/ is product infrastructure: each of its modules imports on its own, and none of them needs
 the offline engine or any other tool under scripts/ (DESIGN decision 4: the engine is development
-tooling, used by scripts/plan, the benchmarks and the tests)."""
+tooling, used by scripts/plan, the benchmarks and the tests), nor stacks/: data flows one way,
+settings become each component's Args in stacks/, so no component reads the stack settings."""
 from __future__ import annotations
 
 import ast
@@ -14,8 +15,8 @@ from tests.paths import REPO_ROOT
 
 INFRA_DIR = REPO_ROOT / "infra"
 TOOLING = "scripts"
-# These import stacks/, which imports them back, so importing one of them first fails today.
-IMPORT_CYCLE = {"infra.compute", "infra.endpoint", "infra.rbac", "infra.shared", "infra.workspace"}
+# The layers above infra/: importing one would make the one-way flow a cycle.
+UPSTREAM = (TOOLING, "stacks")
 
 
 def module_name(path: Path) -> str:
@@ -48,6 +49,10 @@ def is_tooling(name: str) -> bool:
     return name.split(".")[0] == TOOLING
 
 
+def is_upstream(name: str) -> bool:
+    return name.split(".")[0] in UPSTREAM
+
+
 def test_the_import_walk_finds_every_way_of_naming_the_engine():
     source = ("import scripts.offline\n"
               "from scripts import offline\n"
@@ -56,30 +61,24 @@ def test_the_import_walk_finds_every_way_of_naming_the_engine():
     names = imported_modules(source, "infra.release.example", is_package=False)
     assert {"scripts.offline", "scripts", "scripts.offline.stack", "infra.release.values"} <= names
     assert "infra.release.values.x" in names and not is_tooling("infra.release.values")
+    assert is_upstream("stacks.settings") and is_upstream("scripts") and not is_upstream("infra.facts")
     assert imported_modules("from . import gateway\n", "infra.azureml", is_package=True) >= {"infra.azureml.gateway"}
 
 
-def test_no_infra_module_imports_the_offline_engine_or_other_tooling():
+def test_no_infra_module_imports_tooling_or_the_stacks():
     assert len(MODULES) > 20 and "infra.release.model_release" in MODULES, "the walk covers infra/ and its packages"
     offenders = {}
     for module, path in MODULES.items():
         names = imported_modules(path.read_text(encoding="utf-8"), module, path.name == "__init__.py")
-        if tooling := sorted(name for name in names if is_tooling(name)):
-            offenders[module] = tooling
+        if upstream := sorted(name for name in names if is_upstream(name)):
+            offenders[module] = upstream
     assert offenders == {}
 
 
-def test_the_modules_marked_as_in_the_cycle_exist():
-    assert IMPORT_CYCLE <= set(MODULES)
-
-
-@pytest.mark.parametrize("module", [
-    pytest.param(module, marks=pytest.mark.xfail(strict=True, reason="issue 15 item 1: infra imports stacks"))
-    if module in IMPORT_CYCLE else module
-    for module in MODULES])
-def test_each_infra_module_imports_alone_in_a_fresh_interpreter_without_tooling(module):
+@pytest.mark.parametrize("module", MODULES)
+def test_each_infra_module_imports_alone_in_a_fresh_interpreter_without_the_layers_above(module):
     code = (f"import sys\nimport {module}\n"
-            f"print(','.join(sorted(name for name in sys.modules if name.split('.')[0] == {TOOLING!r})))")
+            f"print(','.join(sorted(name for name in sys.modules if name.split('.')[0] in {UPSTREAM!r})))")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"import {module} alone failed:\n{result.stderr[-3000:]}"
-    assert result.stdout.strip() == "", f"import {module} loaded tooling: {result.stdout.strip()}"
+    assert result.stdout.strip() == "", f"import {module} loaded {result.stdout.strip()}"

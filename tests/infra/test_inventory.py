@@ -1,8 +1,9 @@
+import copy
 from collections import Counter
 
 import pytest
 
-from tests.infra.conftest import STACKS
+from tests.infra.conftest import STACKS, with_candidate
 
 NATIVE = "azure-native"
 SERVING_ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
@@ -10,6 +11,7 @@ SERVING_ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
 
 def expected_inventory(workspaces: int, groups: int, code_files: int) -> Counter:
     per_workspace = {
+        "mlops:stacks:WorkspaceEstate": 1,
         "mlops:infra:MachineLearningWorkspace": 1,
         "mlops:infra:ComputeClusters": 1,
         "mlops:infra:ServingAssets": 1,
@@ -114,6 +116,34 @@ def test_two_workspaces_share_the_stack_services(config_of):
     endpoints = plan.of_type(SERVING_ENDPOINT)
     assert sorted(e.inputs["workspace_name"] for e in endpoints) == sorted(w.inputs["workspaceName"] for w in workspaces)
     assert len({r.urn for r in plan.resources}) == len(plan.resources), "logical names must not collide"
+
+
+def test_each_workspace_with_its_release_is_one_subtree_under_its_estate(config_of, candidate):
+    from scripts.offline.stack import run_stack
+
+    config = config_of("dev")
+    workspaces = config["mlops-platform:workspaces"]
+    workspaces.append(dict(copy.deepcopy(workspaces[0]), name="sandbox"))
+    plan = run_stack("dev", config=with_candidate(with_candidate(config, candidate, 0), candidate, 1))
+    parents = {r.name: r.parent for r in plan.resources}
+
+    def top(name):
+        while parents[name] is not None:
+            name = parents[name]
+        return name
+
+    assert {top(r.name) for r in plan.resources} == {"shared", "access", "hatespeech-estate", "sandbox-estate"}
+    for workspace in ("hatespeech", "sandbox"):
+        subtree = [r for r in plan.resources if top(r.name) == f"{workspace}-estate"]
+        assert {r.type for r in subtree} >= {
+            "mlops:infra:MachineLearningWorkspace", "mlops:infra:ComputeClusters", "mlops:infra:ServingAssets",
+            "mlops:infra:OnlineEndpoint", "mlops:release:ModelRelease", f"{NATIVE}:machinelearningservices:Compute",
+            SERVING_ENDPOINT, "pulumi-python:dynamic/release:ModelVersion",
+            "pulumi-python:dynamic/release:EndpointTraffic"}
+        azure_name = plan.one(f"{NATIVE}:machinelearningservices:Workspace", f"{workspace}-workspace").inputs[
+            "workspaceName"]
+        named = {r.inputs.get("workspaceName", r.inputs.get("workspace_name")) for r in subtree if r.custom}
+        assert named - {None} == {azure_name}, "an estate holds only its own workspace's resources"
 
 
 def test_the_pulumi_entry_point_declares_what_the_plan_shows(plans):

@@ -1,0 +1,120 @@
+"""The typed Args of each infra/ component, built from the stack's settings.
+
+One builder per Args: the only place that knows which settings a component reads and how they
+become its inputs (physical names from `settings.names`, tags, sizes, flags). The components
+see nothing else, so infra/ imports nothing from stacks/.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.compute import ClusterSize, ComputeClustersArgs
+from infra.endpoint import OnlineEndpointArgs, SlotServingArgs
+from infra.rbac import AccessControlArgs, CustomRole, GroupAssignment
+from infra.release.base import WorkspaceCoordinates
+from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER
+from infra.serving_assets import ServingAssetsArgs, ServingSource
+from infra.shared import SharedServices, SharedServicesArgs
+from infra.workspace import MachineLearningWorkspaceArgs
+from stacks.settings import ClusterSettings, StackSettings, WorkspaceSettings
+
+
+def shared_services_args(settings: StackSettings) -> SharedServicesArgs:
+    names = settings.names
+    return SharedServicesArgs(
+        location=settings.location,
+        tags=settings.tags,
+        resource_group_name=names.resource_group,
+        log_analytics_name=names.log_analytics,
+        app_insights_name=names.app_insights,
+        key_vault_name=names.key_vault,
+        registry_name=names.container_registry,
+        storage_account_name=names.storage_account,
+        registry_sku=settings.registry_sku,
+        storage_sku="Standard_ZRS" if settings.is_prod else "Standard_LRS",
+        key_vault_retention_days=settings.key_vault_retention_days,
+        log_retention_days=settings.log_retention_days,
+        public_network_access=settings.network.public_network_access,
+        allowed_ip_ranges=settings.network.allowed_ip_ranges,
+    )
+
+
+def access_control_args(settings: StackSettings, resource_group_id: pulumi.Input[str]) -> AccessControlArgs:
+    """The two custom roles, each with its stable GUIDs and the groups the settings give it."""
+    names, access = settings.names, settings.access
+    groups = ((DATA_SCIENTIST, access.data_scientist_group_ids), (MLOPS_DEPLOYER, access.mlops_deployer_group_ids))
+    return AccessControlArgs(scope=resource_group_id, roles=tuple(
+        CustomRole(
+            permissions=role,
+            definition_name=names.guid("role", role.purpose),
+            role_name=names.role_name(role.purpose),
+            assignments=tuple(GroupAssignment(group_id, names.guid("assignment", role.purpose, group_id))
+                              for group_id in group_ids),
+        )
+        for role, group_ids in groups
+    ))
+
+
+def workspace_args(settings: StackSettings, workspace: WorkspaceSettings,
+                   shared: SharedServices) -> MachineLearningWorkspaceArgs:
+    return MachineLearningWorkspaceArgs(
+        workspace_name=settings.names.workspace(workspace.name),
+        friendly_name=f"{workspace.name} ({settings.stack})",
+        description=workspace.description,
+        location=settings.location,
+        tags=settings.tags,
+        resource_group_name=shared.resource_group_name,
+        key_vault_id=shared.key_vault_id,
+        app_insights_id=shared.app_insights_id,
+        registry_id=shared.registry_id,
+        storage_account_id=shared.storage_account_id,
+        high_business_impact=settings.high_business_impact,
+        public_network_access=settings.network.public_network_access,
+        isolation_mode=settings.network.isolation_mode,
+    )
+
+
+def compute_args(settings: StackSettings, workspace: WorkspaceSettings, workspace_name: pulumi.Input[str],
+                 resource_group_name: pulumi.Input[str]) -> ComputeClustersArgs:
+    return ComputeClustersArgs(
+        workspace_name=workspace_name,
+        resource_group_name=resource_group_name,
+        location=settings.location,
+        tags=settings.tags,
+        gpu=_cluster_size(workspace.gpu_cluster),
+        cpu=_cluster_size(workspace.cpu_cluster),
+        node_public_ip=settings.compute_access.node_public_ip,
+        ssh_public_key=settings.compute_access.ssh_public_key,
+    )
+
+
+def _cluster_size(cluster: ClusterSettings) -> ClusterSize:
+    return ClusterSize(vm_size=cluster.vm_size, min_nodes=cluster.min_nodes, max_nodes=cluster.max_nodes,
+                       idle_seconds=cluster.idle_seconds, low_priority=cluster.low_priority)
+
+
+def serving_assets_args(source: ServingSource, workspace_name: pulumi.Input[str],
+                        shared: SharedServices) -> ServingAssetsArgs:
+    return ServingAssetsArgs(source=source, workspace_name=workspace_name,
+                             resource_group_name=shared.resource_group_name,
+                             storage_account_name=shared.storage_account_name,
+                             code_container_name=shared.code_container_name)
+
+
+def endpoint_args(settings: StackSettings, workspace: WorkspaceSettings,
+                  coordinates: WorkspaceCoordinates) -> OnlineEndpointArgs:
+    return OnlineEndpointArgs(
+        workspace=coordinates,
+        endpoint_name=settings.names.endpoint(workspace.name),
+        auth_mode=workspace.endpoint.auth_mode,
+        description=f"{workspace.name} scoring ({settings.stack})",
+        tags=settings.tags,
+        public_network_access=settings.network.public_network_access,
+    )
+
+
+def slot_serving_args(settings: StackSettings, workspace: WorkspaceSettings) -> SlotServingArgs:
+    return SlotServingArgs(instance_type=workspace.endpoint.instance_type,
+                           instance_count=workspace.endpoint.instance_count,
+                           public_network_access=settings.network.public_network_access)
