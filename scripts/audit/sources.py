@@ -2,6 +2,8 @@
 through bounded_json (encoding, nesting, numbers) and then shapes (the CLI's JSON shapes)."""
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -10,6 +12,7 @@ from .bounded_json import MAX_BYTES, JsonInputError, loads
 from .shapes import ShapeError, StackExport, check
 
 HISTORY_PAGE_SIZE = 500
+MAX_HISTORY_PAGES = 200  # 100,000 updates; past that, record the history to a file
 T = TypeVar("T")
 
 
@@ -42,18 +45,26 @@ def run_pulumi(arguments: list[str], cwd: str | None, pulumi: str = "pulumi", ro
 
 
 def history_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> list:
-    """Every page of the stack's history (the CLI shows 10 updates unless asked for more)."""
+    """Every page of the stack's history (the CLI shows 10 updates unless asked for more). Paging
+    stops at a short, empty or repeated page (a CLI that ignores --page prints page 1 again)."""
     entries: list = []
-    page = 1
-    while True:
+    seen: set[str] = set()
+    for page in range(1, MAX_HISTORY_PAGES + 1):
         batch = run_pulumi(["stack", "history", "--json", "--show-secrets=false", "--stack", stack,
                             "--page-size", str(HISTORY_PAGE_SIZE), "--page", str(page)], cwd, pulumi, "history") or []
         if not isinstance(batch, list):
-            raise SourceError(f"pulumi stack history printed {type(batch).__name__}; expected a JSON array")
+            raise SourceError(f"pulumi stack history (page {page}) printed {type(batch).__name__}; "
+                              "expected a JSON array")
+        fingerprint = hashlib.sha256(json.dumps(batch, sort_keys=True).encode()).hexdigest()
+        if not batch or fingerprint in seen:
+            return entries
+        seen.add(fingerprint)
         entries += batch
         if len(batch) < HISTORY_PAGE_SIZE:
             return entries
-        page += 1
+    raise SourceError(f"pulumi stack history has more than {MAX_HISTORY_PAGES} pages of {HISTORY_PAGE_SIZE} "
+                      "updates; record it with `pulumi stack history --json --show-secrets=false` and pass "
+                      "--history FILE --export FILE")
 
 
 def export_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> StackExport:

@@ -249,6 +249,30 @@ def test_reads_every_history_page_and_the_export_from_the_cli(tmp_path, monkeypa
     assert len(table_rows(markdown, "## Timeline of updates")) == 7
 
 
+@pytest.mark.parametrize("page_size, ignore_page, pages", [
+    (7, False, ["1", "2"]),        # a full last page: the next one is empty
+    (7, True, ["1", "2"]),         # a CLI that ignores --page prints page 1 again: paging stops there
+])
+def test_history_paging_stops_at_an_empty_or_repeated_page(tmp_path, monkeypatch, page_size, ignore_page, pages):
+    fake, log = fake_cli(tmp_path, ignore_page)
+    monkeypatch.setattr(sources, "HISTORY_PAGE_SIZE", page_size)
+    assert main(["--stack", "prod", "--pulumi", str(fake), "--out", str(tmp_path)]) == 0
+    assert history_pages(log) == pages
+    assert len(table_rows((tmp_path / "audit-prod.md").read_text(), "## Timeline of updates")) == 7
+
+
+def test_history_paging_has_a_ceiling(tmp_path, monkeypatch, capsys):
+    fake, log = fake_cli(tmp_path)
+    monkeypatch.setattr(sources, "HISTORY_PAGE_SIZE", 1)
+    monkeypatch.setattr(sources, "MAX_HISTORY_PAGES", 4)
+    assert main(["--stack", "prod", "--pulumi", str(fake), "--out", str(tmp_path / "out")]) == 2
+    assert history_pages(log) == ["1", "2", "3", "4"]
+    assert capsys.readouterr().err == ("audit: error: pulumi stack history has more than 4 pages of 1 updates; record "
+                                       "it with `pulumi stack history --json --show-secrets=false` and pass "
+                                       "--history FILE --export FILE\n")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_failing_cli_is_reported(tmp_path, capsys):
     fake = tmp_path / "pulumi"
     fake.write_text(f"#!{sys.executable}\nimport sys\nsys.stderr.write('error: no stack named prod found')\nsys.exit(255)\n")
