@@ -13,6 +13,7 @@ from .history import parse_history
 from .render_html import render_html
 from .render_markdown import render_markdown
 from .sources import SourceError, check_export, checked, export_from_cli, history_from_cli, load_json
+from .step_summary import append_step_summary
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,100}$")
 
@@ -29,6 +30,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cwd", help="the Pulumi project directory, when reading from the CLI")
     parser.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI to run (default: pulumi)")
     parser.add_argument("--out", default="out/audit", help="directory for the reports (default: out/audit)")
+    parser.add_argument("--step-summary", metavar="FILE",
+                        help="also append the Markdown to FILE (e.g. $GITHUB_STEP_SUMMARY), cut to its summary "
+                             "and a link to the full report when it would pass GitHub's 1 MiB limit")
+    parser.add_argument("--report-url", metavar="URL",
+                        help="where the full report can be found (the CI run's artifacts), linked from a cut summary")
     args = parser.parse_args(argv)
     if not STACK_NAME.match(args.stack):
         parser.error(f"--stack {args.stack!r} is not a stack name; expected letters, digits, '-', '_', '.' or '/'")
@@ -84,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
         write_files({markdown: markdown_text, html: render_html(document)})
+        if args.step_summary:
+            append_step_summary(Path(args.step_summary), document, markdown_text,
+                                f"{markdown.name} and {html.name}", args.report_url)
     except OSError as error:
         print(f"audit: error: cannot write the reports ({error.filename or out}): {error.strerror}", file=sys.stderr)
         return 2

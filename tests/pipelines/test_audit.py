@@ -292,6 +292,29 @@ def test_module_entry_point_writes_both_reports(tmp_path):
     assert (tmp_path / "audit-prod.html").read_text().startswith("<!DOCTYPE html>")
 
 
+@pytest.mark.parametrize("used, expected", [
+    (0, "whole report"),
+    (1024 * 1024 - 3000, "summary and link"),
+    (1024 * 1024 - 700, "title and link"),
+    (1024 * 1024 - 10, "nothing"),
+])
+def test_the_step_summary_takes_only_the_room_githubs_1_mib_leaves(tmp_path, used, expected):
+    summary = tmp_path / "summary.md"
+    summary.write_text("x" * used)
+    assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(EXPORT), "--out", str(tmp_path),
+                 "--step-summary", str(summary), "--report-url", "https://ci.example/runs/9"]) == 0
+    added = summary.read_text()[used:]
+    assert summary.stat().st_size <= 1024 * 1024
+    link = "[audit-prod.md and audit-prod.html in the run's artifacts](https://ci.example/runs/9)"
+    if expected == "whole report":
+        assert added == (tmp_path / "audit-prod.md").read_text()
+    elif expected == "nothing":
+        assert added == ""
+    else:
+        assert added.startswith("# Audit of stack prod") and link in added and "## Timeline" not in added
+        assert ("## Summary" in added) == (expected == "summary and link")
+
+
 def test_reports_are_written_whole_or_not_at_all(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")
