@@ -33,20 +33,21 @@ class Case:
     message: str                   # what follows "audit: error: <flag> '<file>': "
 
 
-def history(change: Callable[[list], object]) -> Callable[[], bytes]:
+def changed(document, change: Callable) -> Callable[[], bytes]:
+    """A builder of the recorded document as JSON with `change` applied to a copy."""
     def build() -> bytes:
-        entries = copy.deepcopy(HISTORY)
-        change(entries)
-        return json.dumps(entries).encode()
+        document_copy = copy.deepcopy(document)
+        change(document_copy)
+        return json.dumps(document_copy).encode()
     return build
+
+
+def history(change: Callable[[list], object]) -> Callable[[], bytes]:
+    return changed(HISTORY, change)
 
 
 def export(change: Callable[[dict], object]) -> Callable[[], bytes]:
-    def build() -> bytes:
-        state = copy.deepcopy(EXPORT)
-        change(state)
-        return json.dumps(state).encode()
-    return build
+    return changed(EXPORT, change)
 
 
 def resource(index: int, **fields) -> Callable[[dict], object]:
