@@ -8,6 +8,7 @@ from .config_changes import config_changes
 from .document import Document, Section, Table, link, text
 from .history import Update, changes_text
 from .releases import StateResource, release_requests, release_state, state_resources
+from .shapes import StackExport
 
 
 def _when(moment: datetime | None) -> str:
@@ -133,7 +134,7 @@ def config_section(updates: list[Update]) -> Section:
 
 
 def destroyed_section(updates: list[Update], resources: list[StateResource],
-                      previous: list[StateResource] | None, export: dict) -> Section:
+                      previous: list[StateResource] | None, export: StackExport) -> Section:
     section = Section("Destroyed and deleted")
     section.add(Table(
         ["Update", "Kind", "When", "Result", "Who", "Deleted", "Replaced", "Message"],
@@ -146,10 +147,9 @@ def destroyed_section(updates: list[Update], resources: list[StateResource],
         current = {r.urn for r in resources}
         section.add(Table(["Resource", "Type"], [[r.urn, r.type] for r in previous if r.urn not in current],
                           caption="Resources in the previous export that are gone from the current one"))
-    pending = [r for r in export.get("deployment", {}).get("resources", []) or [] if r.get("delete")]
-    pending_ops = export.get("deployment", {}).get("pending_operations") or []
-    section.add(Table(["Resource", "Type"], [[r.get("urn", ""), r.get("type", "")] for r in pending]
-                      + [[op.get("resource", {}).get("urn", ""), f"pending {op.get('type', '')}"] for op in pending_ops],
+    deployment = export.deployment
+    section.add(Table(["Resource", "Type"], [[r.urn, r.type] for r in deployment.resources or [] if r.delete]
+                      + [[op.resource.urn, f"pending {op.type}"] for op in deployment.pending_operations or []],
                       caption="Resources the current state marks for deletion or with pending operations"))
     return section
 
@@ -172,8 +172,8 @@ def summary(stack: str, updates: list[Update], resources: list[StateResource], s
     ])
 
 
-def build_report(stack: str, history: list[Update], export: dict, sources: str,
-                 previous_export: dict | None = None, generated: datetime | None = None) -> Document:
+def build_report(stack: str, history: list[Update], export: StackExport, sources: str,
+                 previous_export: StackExport | None = None, generated: datetime | None = None) -> Document:
     resources = state_resources(export)
     previous = state_resources(previous_export) if previous_export is not None else None
     title = f"Audit of stack {stack}" + (f" ({_when(generated)})" if generated else "")

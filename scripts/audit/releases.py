@@ -13,6 +13,7 @@ from typing import Any
 
 from .history import Update
 from .secrets import redact
+from .shapes import StackExport
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 
@@ -88,16 +89,10 @@ class ReleaseRequest:
         return (self.model_name, self.candidate, self.require_approval, self.approved_version)
 
 
-def state_resources(export: dict) -> list[StateResource]:
-    resources = []
-    for item in export.get("deployment", {}).get("resources", []) or []:
-        urn = item.get("urn", "")
-        resources.append(StateResource(
-            urn=urn, type=item.get("type", ""), name=urn.rsplit("::", 1)[-1],
-            inputs=redact(item.get("inputs") or {}), outputs=redact(item.get("outputs") or {}),
-            parent=item.get("parent"),
-        ))
-    return resources
+def state_resources(export: StackExport) -> list[StateResource]:
+    return [StateResource(urn=item.urn, type=item.type, name=item.urn.rsplit("::", 1)[-1],
+                          inputs=redact(item.inputs or {}), outputs=redact(item.outputs or {}), parent=item.parent)
+            for item in export.deployment.resources or []]
 
 
 def _metrics(decision: dict) -> dict[str, dict]:

@@ -25,14 +25,3 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
-
-
-def config_value(entry: Any) -> Any:
-    """The shown value of one history config entry {"value", "objectValue", "secret"}."""
-    if not isinstance(entry, dict):
-        return entry
-    if entry.get("secret"):
-        return SECRET
-    if "objectValue" in entry:
-        return redact(entry["objectValue"])
-    return entry.get("value")

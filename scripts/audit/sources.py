@@ -1,69 +1,100 @@
-"""Where the audit reads from: the Pulumi CLI, or JSON files recorded from it."""
+"""Where the audit reads from: the Pulumi CLI, or JSON files recorded from it. Everything read goes
+through bounded_json (encoding, nesting, numbers) and then shapes (the CLI's JSON shapes)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+from .bounded_json import MAX_BYTES, JsonInputError, loads
+from .shapes import ShapeError, StackExport, check
 
 HISTORY_PAGE_SIZE = 500
+MAX_HISTORY_PAGES = 200  # 100,000 updates; past that, record the history to a file
+T = TypeVar("T")
 
 
 class SourceError(RuntimeError):
-    """The history or the export could not be read."""
+    """The history or the export could not be read; the message is one line naming the file or command."""
 
 
-def run_pulumi(arguments: list[str], cwd: str | None, pulumi: str = "pulumi") -> Any:
+def _one_line(text: str, limit: int = 500) -> str:
+    joined = " ".join(text.split())
+    return joined if len(joined) <= limit else joined[:limit - 3] + "..."
+
+
+def run_pulumi(arguments: list[str], cwd: str | None, pulumi: str = "pulumi", root: str = "") -> Any:
+    """The JSON the command prints (None for no output); `root` names its top level in error paths."""
     command = [pulumi, *arguments, *(["--cwd", cwd] if cwd else []), "--non-interactive"]
+    shown = " ".join(command)
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
+        completed = subprocess.run(command, capture_output=True, check=False)
+    except (FileNotFoundError, PermissionError):
         raise SourceError(f"the Pulumi CLI ({pulumi!r}) is not installed or not on PATH; install it, or pass "
                           "--history FILE --export FILE recorded with `pulumi stack history --json "
                           "--show-secrets=false` and `pulumi stack export`") from None
     if completed.returncode != 0:
-        raise SourceError(f"`{' '.join(command)}` failed (exit {completed.returncode}): {completed.stderr.strip()}")
+        raise SourceError(f"`{shown}` failed (exit {completed.returncode}): "
+                          f"{_one_line(completed.stderr.decode('utf-8', errors='replace'))}")
     try:
-        return json.loads(completed.stdout or "null")
-    except json.JSONDecodeError as error:
-        raise SourceError(f"`{' '.join(command)}` did not print JSON: {error}") from None
+        return loads(completed.stdout, root) if completed.stdout.strip() else None
+    except JsonInputError as error:
+        raise SourceError(f"the output of `{shown}`: {error}") from None
 
 
 def history_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> list:
-    """Every page of the stack's history (the CLI shows 10 updates unless asked for more)."""
+    """Every page of the stack's history (the CLI shows 10 updates unless asked for more). Paging
+    stops at a short, empty or repeated page (a CLI that ignores --page prints page 1 again)."""
     entries: list = []
-    page = 1
-    while True:
+    seen: set[str] = set()
+    for page in range(1, MAX_HISTORY_PAGES + 1):
         batch = run_pulumi(["stack", "history", "--json", "--show-secrets=false", "--stack", stack,
-                            "--page-size", str(HISTORY_PAGE_SIZE), "--page", str(page)], cwd, pulumi) or []
+                            "--page-size", str(HISTORY_PAGE_SIZE), "--page", str(page)], cwd, pulumi, "history") or []
         if not isinstance(batch, list):
-            raise SourceError(f"pulumi stack history printed {type(batch).__name__}; expected a JSON array")
+            raise SourceError(f"pulumi stack history (page {page}) printed {type(batch).__name__}; "
+                              "expected a JSON array")
+        fingerprint = hashlib.sha256(json.dumps(batch, sort_keys=True).encode()).hexdigest()
+        if not batch or fingerprint in seen:
+            return entries
+        seen.add(fingerprint)
         entries += batch
         if len(batch) < HISTORY_PAGE_SIZE:
             return entries
-        page += 1
+    raise SourceError(f"pulumi stack history has more than {MAX_HISTORY_PAGES} pages of {HISTORY_PAGE_SIZE} "
+                      "updates; record it with `pulumi stack history --json --show-secrets=false` and pass "
+                      "--history FILE --export FILE")
 
 
-def export_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> dict:
+def export_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> StackExport:
     """The stack's state; secrets stay encrypted (no --show-secrets)."""
     return check_export(run_pulumi(["stack", "export", "--stack", stack], cwd, pulumi), "pulumi stack export")
 
 
-def load_json(path: str, flag: str) -> Any:
+def load_json(path: str, flag: str, root: str = "") -> Any:
+    """The JSON in the file; `root` names its top level in error paths (`history[3].kind`)."""
+    where = f"{flag} {path!r}"
     file = Path(path)
     if not file.is_file():
-        raise SourceError(f"{flag} {path!r} is not a file; expected JSON recorded from the Pulumi CLI")
+        raise SourceError(f"{where} is not a file; expected JSON recorded from the Pulumi CLI")
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise SourceError(f"{flag} {path!r} is not valid JSON: {error}") from None
+        if file.stat().st_size > MAX_BYTES:
+            raise SourceError(f"{where}: {file.stat().st_size} bytes; accepted: at most {MAX_BYTES} bytes")
+        return loads(file.read_bytes(), root)
+    except OSError as error:
+        raise SourceError(f"{where} cannot be read: {error.strerror}") from None
+    except JsonInputError as error:
+        raise SourceError(f"{where}: {error}") from None
 
 
-def check_export(value: Any, where: str) -> dict:
-    deployment = value.get("deployment") if isinstance(value, dict) else None
-    if not isinstance(deployment, dict) or not isinstance(deployment.get("resources", []), list):
-        raise SourceError(f"{where} is not a stack export; expected {{\"version\": 3, \"deployment\": "
-                          "{\"resources\": [...]}} as `pulumi stack export` prints")
-    if value.get("version") not in (1, 2, 3):
-        raise SourceError(f"{where} has version {value.get('version')!r}; expected a stack export version 1-3")
-    return value
+def checked(where: str, read: Callable[[Any], T], value: Any) -> T:
+    """`read(value)`, with a value not in the CLI's shape reported as a SourceError naming `where`."""
+    try:
+        return read(value)
+    except ShapeError as error:
+        raise SourceError(f"{where}: {error}") from None
+
+
+def check_export(value: Any, where: str) -> StackExport:
+    return checked(where, lambda v: check(StackExport, v), value)

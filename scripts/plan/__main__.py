@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+from typing import Callable
 
 from scripts.offline import PROJECT_DIR
 from scripts.offline.mocks import DynamicCheckFailed
 from scripts.offline.stack import run_stack, stack_config
+from scripts.plan.at_ref import RefError, plan_at_commit, resolve_commit
 from scripts.plan.config_path import ConfigPathError, with_assignments
 from scripts.plan.diff import diff_plans, render_markdown
 from scripts.plan.tree import render_tree
@@ -35,25 +35,26 @@ def known_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def plan_at_ref(stack: str, ref: str, project_dir: Path) -> dict:
-    """The stack's plan as the program at `ref` declares it (an empty plan if the stack did not exist)."""
-    with tempfile.TemporaryDirectory(prefix="plan-base-") as tmp:
-        archive = subprocess.run(["git", "-C", str(project_dir), "archive", ref], capture_output=True)
-        if archive.returncode != 0:
-            raise SystemExit(f"--diff: '{ref}' is neither a stack ({', '.join(known_stacks(project_dir))}) "
-                             f"nor a git ref here: {archive.stderr.decode().strip()}")
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-        if not (Path(tmp) / f"Pulumi.{stack}.yaml").is_file():
-            return {"stack": stack, "resources": [], "outputs": {}}
-        result = subprocess.run([sys.executable, "-m", "scripts.plan", "--stack", stack, "--json"],
-                                cwd=tmp, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise SystemExit(f"--diff: the plan of '{stack}' at {ref} failed:\n{result.stderr.strip()}")
-        return json.loads(result.stdout)
+def diff_base(stack: str, target: str, project_dir: Path) -> tuple[Callable[[], dict], str]:
+    """What `--diff target` compares the plan with, and the diff's title. A ref is resolved here,
+    before any plan runs, so a bad one fails at once."""
+    stacks = known_stacks(project_dir)
+    if target in stacks and target != stack:
+        return (lambda: plan_json(target, project_dir)), f"Plan diff: stack `{target}` → `{stack}`"
+    commit = resolve_commit(target, project_dir, [s for s in stacks if s != stack])
+    shown = target.replace("`", "'")
+    return (lambda: plan_at_commit(stack, commit, project_dir)), f"Plan diff for stack `{stack}`: `{shown}` → working tree"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes as one `error:` line, like every other error of the plan."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see python -m scripts.plan --help)\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.plan", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m scripts.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True, help="stack name: the Pulumi.<stack>.yaml to read")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the plan as JSON")
@@ -66,19 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     project_dir = PROJECT_DIR
     try:
+        base = diff_base(args.stack, args.diff, project_dir) if args.diff is not None else None
         head = plan_json(args.stack, project_dir, args.config)
-        if args.diff:
-            if args.diff in known_stacks(project_dir) and args.diff != args.stack:
-                base, title = plan_json(args.diff, project_dir), f"Plan diff: stack `{args.diff}` → `{args.stack}`"
-            else:
-                base, title = plan_at_ref(args.stack, args.diff, project_dir), \
-                    f"Plan diff for stack `{args.stack}`: `{args.diff}` → working tree"
-            print(render_markdown(diff_plans(base, head), title), end="")
+        if base is not None:
+            base_plan, title = base
+            print(render_markdown(diff_plans(base_plan(), head), title), end="")
         elif args.json:
             print(json.dumps(head, indent=2, sort_keys=False))
         else:
             print(render_tree(head))
-    except (SettingsError, FileNotFoundError, ConfigPathError, DynamicCheckFailed) as error:
+    except (SettingsError, FileNotFoundError, ConfigPathError, DynamicCheckFailed, RefError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -113,5 +113,5 @@ def test_diff_against_a_git_ref(tmp_path):
 
     missing = subprocess.run([sys.executable, "-m", "scripts.plan", "--stack", "dev", "--diff", "no-such-ref"],
                              cwd=project, capture_output=True, text=True)
-    assert missing.returncode != 0
-    assert "'no-such-ref' is neither a stack" in missing.stderr
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: --diff 'no-such-ref' is neither another stack nor a commit")

@@ -1,4 +1,5 @@
 """Shared helpers for the pipeline tests: where the CI definitions live and YAML loading."""
+import json
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,15 @@ def fake_pulumi(bin_dir: Path, calls: Path, answers: dict[str, tuple[int, str]] 
     lines += ["esac", ""]
     (bin_dir / "pulumi").write_text("\n".join(lines))
     (bin_dir / "pulumi").chmod(0o755)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def audit_answers(message_size: int = 0) -> dict[str, tuple[int, str]]:
+    """fake_pulumi answers for `pulumi stack history` and `stack export` from the recorded prod fixtures; with
+    message_size, the newest update's message is that many characters, to make a report of any size."""
+    history = json.loads((FIXTURES / "prod-history.json").read_text())
+    if message_size:
+        history[0]["message"] = "y" * message_size
+    return {"stack history": (0, json.dumps(history)), "stack export": (0, (FIXTURES / "prod-export.json").read_text())}

@@ -1,6 +1,7 @@
 """The audit report, on JSON recorded in the formats `pulumi stack history --json` and
 `pulumi stack export` print (fixtures/), and through a stand-in Pulumi CLI."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,11 +10,12 @@ import pytest
 
 from scripts.audit import sources
 from scripts.audit.cli import main
-from scripts.audit.history import HistoryError, parse_history, parse_time
+from scripts.audit.history import parse_history
 from scripts.audit.secrets import SECRET, redact
+from scripts.audit.shapes import ShapeError, parse_time
 from tests.paths import REPO_ROOT
+from tests.pipelines.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 HISTORY = FIXTURES / "prod-history.json"
 EXPORT = FIXTURES / "prod-export.json"
 PREVIOUS = FIXTURES / "prod-export-before-v6.json"
@@ -161,23 +163,27 @@ def test_redact_replaces_secret_values_and_drops_the_pickled_provider():
 @pytest.mark.parametrize("text", ["2026-10-14T07:30:00.000Z", "2026-10-14 07:30:00 +0000 UTC",
                                   "2026-10-14 09:30:00.123456789 +0200 CEST"])
 def test_history_times_in_either_cli_layout(text):
-    assert parse_time(text, "startTime").strftime("%Y-%m-%d %H:%M:%S") == "2026-10-14 07:30:00"
+    assert parse_time(text).strftime("%Y-%m-%d %H:%M:%S") == "2026-10-14 07:30:00"
 
 
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda e: e.update(kind="deploy"), "history[0].kind is 'deploy'"),
-        (lambda e: e.update(version="7"), "history[0].version is '7'"),
-        (lambda e: e.update(startTime="yesterday"), "history[0].startTime is 'yesterday'"),
-        (lambda e: e.update(resourceChanges={"delete": "two"}), "history[0].resourceChanges is"),
+        (lambda e: e.update(kind="deploy"), 'history[0].kind: expected one of update, preview, refresh, destroy, '
+                                            'import or rename, got "deploy"'),
+        (lambda e: e.update(version="7"), 'history[0].version: expected an integer, got "7"'),
+        (lambda e: e.update(startTime="yesterday"),
+         'history[0].startTime: expected a time such as 2024-05-01T10:00:00.000Z, got "yesterday"'),
+        (lambda e: e.update(resourceChanges={"delete": "two"}),
+         'history[0].resourceChanges.delete: expected an integer, got "two"'),
     ],
 )
 def test_bad_history_is_rejected_naming_the_field(mutate, message):
     history = json.loads(HISTORY.read_text())
     mutate(history[0])
-    with pytest.raises(HistoryError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ShapeError) as raised:
         parse_history(history)
+    assert str(raised.value) == message
 
 
 def test_an_update_still_running_has_no_end_and_no_changes():
@@ -192,7 +198,7 @@ def test_bad_inputs_exit_with_a_clear_error(tmp_path, capsys):
     assert "--history" in capsys.readouterr().err
     (tmp_path / "export.json").write_text('{"resources": []}')
     assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(tmp_path / "export.json")]) == 2
-    assert "is not a stack export" in capsys.readouterr().err
+    assert "audit: error: --export '" in (err := capsys.readouterr().err) and err.endswith("export.json': version: required, but missing\n")
     with pytest.raises(SystemExit):
         main(["--stack", "prod", "--history", str(HISTORY)])
     assert "--history and --export go together" in capsys.readouterr().err
@@ -206,6 +212,7 @@ with open({log!r}, "a") as log:
 if args[:2] == ["stack", "history"]:
     history = json.load(open({history!r}))
     size, page = int(args[args.index("--page-size") + 1]), int(args[args.index("--page") + 1])
+    page = 1 if {ignore_page} else page  # as a CLI that does not know --page
     print(json.dumps(history[(page - 1) * size: page * size]))
 elif args[:2] == ["stack", "export"]:
     print(open({export!r}).read())
@@ -214,11 +221,21 @@ else:
 """
 
 
-def test_reads_every_history_page_and_the_export_from_the_cli(tmp_path, monkeypatch):
-    log = tmp_path / "calls.log"
-    fake = tmp_path / "pulumi"
-    fake.write_text(FAKE_PULUMI.format(python=sys.executable, log=str(log), history=str(HISTORY), export=str(EXPORT)))
+def fake_cli(tmp_path: Path, ignore_page: bool = False) -> tuple[Path, Path]:
+    log, fake = tmp_path / "calls.log", tmp_path / "pulumi"
+    fake.write_text(FAKE_PULUMI.format(python=sys.executable, log=str(log), history=str(HISTORY), export=str(EXPORT),
+                                       ignore_page=ignore_page))
     fake.chmod(0o755)
+    return fake, log
+
+
+def history_pages(log: Path) -> list[str]:
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    return [c[c.index("--page") + 1] for c in calls if c[:2] == ["stack", "history"]]
+
+
+def test_reads_every_history_page_and_the_export_from_the_cli(tmp_path, monkeypatch):
+    fake, log = fake_cli(tmp_path)
     monkeypatch.setattr(sources, "HISTORY_PAGE_SIZE", 3)
     assert main(["--stack", "prod", "--cwd", "/work/project", "--pulumi", str(fake), "--out", str(tmp_path)]) == 0
     calls = [json.loads(line) for line in log.read_text().splitlines()]
@@ -230,6 +247,30 @@ def test_reads_every_history_page_and_the_export_from_the_cli(tmp_path, monkeypa
     assert "--show-secrets" not in export_call and export_call[export_call.index("--stack") + 1] == "prod"
     markdown = (tmp_path / "audit-prod.md").read_text()
     assert len(table_rows(markdown, "## Timeline of updates")) == 7
+
+
+@pytest.mark.parametrize("page_size, ignore_page, pages", [
+    (7, False, ["1", "2"]),        # a full last page: the next one is empty
+    (7, True, ["1", "2"]),         # a CLI that ignores --page prints page 1 again: paging stops there
+])
+def test_history_paging_stops_at_an_empty_or_repeated_page(tmp_path, monkeypatch, page_size, ignore_page, pages):
+    fake, log = fake_cli(tmp_path, ignore_page)
+    monkeypatch.setattr(sources, "HISTORY_PAGE_SIZE", page_size)
+    assert main(["--stack", "prod", "--pulumi", str(fake), "--out", str(tmp_path)]) == 0
+    assert history_pages(log) == pages
+    assert len(table_rows((tmp_path / "audit-prod.md").read_text(), "## Timeline of updates")) == 7
+
+
+def test_history_paging_has_a_ceiling(tmp_path, monkeypatch, capsys):
+    fake, log = fake_cli(tmp_path)
+    monkeypatch.setattr(sources, "HISTORY_PAGE_SIZE", 1)
+    monkeypatch.setattr(sources, "MAX_HISTORY_PAGES", 4)
+    assert main(["--stack", "prod", "--pulumi", str(fake), "--out", str(tmp_path / "out")]) == 2
+    assert history_pages(log) == ["1", "2", "3", "4"]
+    assert capsys.readouterr().err == ("audit: error: pulumi stack history has more than 4 pages of 1 updates; record "
+                                       "it with `pulumi stack history --json --show-secrets=false` and pass "
+                                       "--history FILE --export FILE\n")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_failing_cli_is_reported(tmp_path, capsys):
@@ -249,3 +290,38 @@ def test_module_entry_point_writes_both_reports(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "audit-prod.md").read_text().startswith("# Audit of stack prod")
     assert (tmp_path / "audit-prod.html").read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("used, expected", [
+    (0, "whole report"),
+    (1024 * 1024 - 3000, "summary and link"),
+    (1024 * 1024 - 700, "title and link"),
+    (1024 * 1024 - 10, "nothing"),
+])
+def test_the_step_summary_takes_only_the_room_githubs_1_mib_leaves(tmp_path, used, expected):
+    summary = tmp_path / "summary.md"
+    summary.write_text("x" * used)
+    assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(EXPORT), "--out", str(tmp_path),
+                 "--step-summary", str(summary), "--report-url", "https://ci.example/runs/9"]) == 0
+    added = summary.read_text()[used:]
+    assert summary.stat().st_size <= 1024 * 1024
+    link = "[audit-prod.md and audit-prod.html in the run's artifacts](https://ci.example/runs/9)"
+    if expected == "whole report":
+        assert added == (tmp_path / "audit-prod.md").read_text()
+    elif expected == "nothing":
+        assert added == ""
+    else:
+        assert added.startswith("# Audit of stack prod") and link in added and "## Timeline" not in added
+        assert ("## Summary" in added) == (expected == "summary and link")
+
+
+def test_reports_are_written_whole_or_not_at_all(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(EXPORT), "--out", str(blocker / "out")]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("audit: error: cannot write the reports") and str(blocker) in line
+    staged_html = tmp_path / "out" / f".audit-prod.html.{os.getpid()}.tmp"
+    staged_html.mkdir(parents=True)  # the second report cannot be written: the first is not moved into place either
+    assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(EXPORT), "--out", str(tmp_path / "out")]) == 2
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [staged_html.name], "no report, no temporary file"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import AZURE_PIPELINES, fake_pulumi, load_yaml
+from tests.pipelines.conftest import AZURE_PIPELINES, audit_answers, fake_pulumi, load_yaml
 
 PIPELINES = ("pull-request", "deploy", "model-release", "drift")
 ORDER = ["dev", "test", "prod"]
@@ -298,10 +298,15 @@ def test_the_released_run_is_retained_before_prod_changes():
         assert '"definitionId": $(System.DefinitionId)' in lease["script"] and "curl -fsS -X POST" in lease["script"]
 
 
-def test_the_audit_report_runs_after_a_failed_update_but_only_once_the_stack_was_selected():
+def template_steps() -> list[dict]:
+    """The stack template's steps, those under conditional insertions (${{ if }}) included."""
     template = load_yaml(AZURE_PIPELINES / "templates" / "pulumi-stack.yml")
-    flattened = [step for item in template["steps"] for step in (next(iter(item.values())) if len(item) == 1 and
-                 str(next(iter(item))).startswith("${{") else [item])]
+    return [step for item in template["steps"] for step in (next(iter(item.values())) if len(item) == 1 and
+            str(next(iter(item))).startswith("${{") else [item])]
+
+
+def test_the_audit_report_runs_after_a_failed_update_but_only_once_the_stack_was_selected():
+    flattened = template_steps()
     pulumi_step = next(s for s in flattened if "pulumi stack select" in s.get("inputs", {}).get("inlineScript", ""))
     script = pulumi_step["inputs"]["inlineScript"]
     assert script.index("pulumi stack select") < script.index("variable=stackSelected]true") < script.index("pulumi up")
@@ -309,6 +314,29 @@ def test_the_audit_report_runs_after_a_failed_update_but_only_once_the_stack_was
              str(s.get("artifact", "")).startswith("audit-")]
     assert len(audit) == 2
     assert all(s["condition"] == "and(always(), eq(variables['stackSelected'], 'true'))" for s in audit)
+
+
+@pytest.mark.parametrize("message_size", [0, 1_200_000])
+def test_the_audit_step_uploads_a_run_summary_of_at_most_1_mib(tmp_path, message_size):
+    [step] = [s for s in template_steps() if "scripts.audit" in s.get("inputs", {}).get("inlineScript", "")]
+    macros = {"Agent.TempDirectory": str(tmp_path / "agent"), "Build.ArtifactStagingDirectory": str(tmp_path / "staging"),
+              "System.CollectionUri": "https://dev.azure.com/acme/", "System.TeamProjectId": "6f1c0a2e", "Build.BuildId": "77"}
+    script = re.sub(r"\$\(([\w.]+)\)", lambda macro: macros[macro.group(1)], step["inputs"]["inlineScript"])
+    (tmp_path / "agent").mkdir()
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls", audit_answers(message_size))
+    for name in ("venv", "scripts"):  # venv/bin/python -m scripts.audit, run in the checkout
+        (tmp_path / name).symlink_to(Path(sys.executable).parents[1] if name == "venv" else AZURE_PIPELINES.parent / name)
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "STACK": "prod", "PULUMI_BACKEND_URL": "azblob://s"}
+    result = subprocess.run(["bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary_file = tmp_path / "agent" / "audit-summary-prod.md"
+    assert f"##vso[task.uploadsummary]{summary_file}" in result.stdout.splitlines()
+    report, summary = (tmp_path / "staging" / "audit" / "audit-prod.md").read_text(), summary_file.read_text()
+    if not message_size:
+        assert summary == report
+        return
+    assert len(report.encode()) > 1024 * 1024 >= len(summary.encode()) and "## Timeline" not in summary
+    assert "(https://dev.azure.com/acme/6f1c0a2e/_build/results?buildId=77&view=artifacts)" in summary
 
 
 # --- drift: a scheduled preview --refresh --expect-no-changes of every stack ---

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.pipelines.conftest import AZURE_PIPELINES, WORKFLOWS, fake_pulumi, load_yaml
+from tests.pipelines.conftest import AZURE_PIPELINES, WORKFLOWS, audit_answers, fake_pulumi, load_yaml
 
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@v\d+(\.\d+){0,2}$")
 
@@ -312,6 +312,27 @@ def test_updates_of_a_stack_queue_together_and_previews_never_join_their_queue()
 def test_a_re_run_replaces_the_audit_report_artifact():
     [upload] = uses(workflows()["pulumi-stack"]["jobs"]["pulumi"], "actions/upload-artifact")
     assert upload["with"]["name"] == "audit-${{ inputs.stack }}" and upload["with"]["overwrite"] is True
+
+
+@pytest.mark.parametrize("message_size", [0, 1_200_000])
+def test_the_audit_step_keeps_the_job_summary_within_githubs_1_mib(tmp_path, message_size):
+    """GitHub drops a step summary over 1 MiB whole; a larger report is summarised with a link to the run."""
+    job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
+    [step] = [s for s in steps(job) if "scripts.audit" in s.get("run", "")]
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls", audit_answers(message_size))
+    for name in ("venv", "scripts"):  # the step runs venv/bin/python -m scripts.audit in the checkout
+        (tmp_path / name).symlink_to(Path(sys.executable).parents[1] if name == "venv" else REPO_ROOT / name)
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+           "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/mlops-platform", "GITHUB_RUN_ID": "4242"}
+    result = run_script(step["run"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report, summary = (tmp_path / "audit" / "audit-prod.md").read_text(), (tmp_path / "summary").read_text()
+    if not message_size:
+        assert summary == report
+        return
+    assert len(report.encode()) > 1024 * 1024 >= len(summary.encode())
+    assert summary.startswith("# Audit of stack prod") and "## Summary" in summary and "## Timeline" not in summary
+    assert "[audit-prod.md and audit-prod.html in the run's artifacts](https://github.com/acme/mlops-platform/actions/runs/4242)" in summary
 
 
 def test_a_model_is_released_from_main_only(tmp_path):
