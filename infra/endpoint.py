@@ -39,11 +39,14 @@ class OnlineEndpointArgs:
 
 @dataclass(frozen=True)
 class SlotServingArgs:
-    """What every slot of a workspace's endpoint runs on, besides the code and environment versions."""
+    """What every slot of a workspace's endpoint runs on, besides the code and environment versions.
+
+    No egress setting: every workspace the platform declares has a managed network, which governs the
+    deployments' outbound traffic; Azure ML ignores `egressPublicNetworkAccess` there and refuses to change
+    it on an existing deployment (DESIGN §4), so the slots never set it."""
 
     instance_type: str
     instance_count: int
-    public_network_access: bool = False
 
 
 class OnlineEndpoint(pulumi.ComponentResource):
@@ -88,5 +91,5 @@ def serving_spec_of(args: SlotServingArgs, code_id: str, environment_id: str) ->
         "liveness_probe": {**probe, "initial_delay": 30},
         "readiness_probe": {**probe, "initial_delay": 10},
         "app_insights_enabled": True,
-        "egress_public_network_access": "enabled" if args.public_network_access else "disabled",
+        "egress_public_network_access": None,
     }

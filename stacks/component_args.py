@@ -116,5 +116,4 @@ def endpoint_args(settings: StackSettings, workspace: WorkspaceSettings,
 
 def slot_serving_args(settings: StackSettings, workspace: WorkspaceSettings) -> SlotServingArgs:
     return SlotServingArgs(instance_type=workspace.endpoint.instance_type,
-                           instance_count=workspace.endpoint.instance_count,
-                           public_network_access=settings.network.public_network_access)
+                           instance_count=workspace.endpoint.instance_count)

@@ -23,13 +23,11 @@ def test_the_endpoint_is_declared_in_its_workspace_with_its_own_settings_only(de
 
 
 def test_every_slot_runs_the_spec_of_its_args_on_the_given_assets(declare):
-    args = SlotServingArgs(instance_type="Standard_F4s_v2", instance_count=3, public_network_access=True)
+    args = SlotServingArgs(instance_type="Standard_F4s_v2", instance_count=3)
     spec = serving_spec_of(args, "codes/c/versions/1", "environments/e/versions/2")
     assert (spec["code_id"], spec["environment_id"]) == ("codes/c/versions/1", "environments/e/versions/2")
-    assert (spec["instance_type"], spec["instance_count"], spec["egress_public_network_access"]) == (
-        "Standard_F4s_v2", 3, "enabled")
-    assert serving_spec_of(SlotServingArgs("Standard_F4s_v2", 3), "c", "e")["egress_public_network_access"] == \
-        "disabled", "closed unless the args open it"
+    assert (spec["instance_type"], spec["instance_count"]) == ("Standard_F4s_v2", 3)
+    assert spec["egress_public_network_access"] is None, "a managed network governs egress: never set"
     plan = declare(lambda: {"spec": slot_serving(args, pulumi.Output.from_input("codes/c/versions/1"),
                                                  "environments/e/versions/2")})
     assert plan.outputs["spec"] == spec, "the Output form resolves to the same spec once the asset ids are known"
