@@ -208,7 +208,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tests.fakes.azureml_arm import Clock, datastore_resource, workspace_resource
+from tests.fakes.azureml_arm import Clock, datastore_resource, model_version_properties, workspace_resource
 from tests.fakes.azureml_data import DataAssets
 from tests.fakes.azureml_jobs import TERMINAL as JOB_TERMINAL_STATUSES
 from tests.fakes.azureml_jobs import Jobs, output_datastore_path
@@ -226,6 +226,7 @@ from tests.fakes.azureml_rules import (  # the name patterns are re-exported for
     ServiceError,
     busy_refusal,
     check_asset_name_and_version,
+    check_asset_uri,
     check_auth_mode,
     check_deployment_name,
     check_endpoint_name,
@@ -1029,11 +1030,7 @@ class FakeAzureML:
         check_asset_name_and_version(name, version)
         props = require_properties(body)
         uri = props.get("modelUri")
-        if not uri:
-            refuse(400, "UserError", "Model version requires 'modelUri'.")
-        ds = DATASTORE_URI.match(uri)
-        if ds and ds.group("ds") not in self._datastores:
-            refuse(400, "UserError", f"Datastore '{ds.group('ds')}' referenced by modelUri does not exist.")
+        check_asset_uri(uri, "modelUri", "Model", self._datastores)
         job_output = JOB_OUTPUT_URI.match(uri)
         if job_output and (not self._jobs.exists(job_output.group("job"))
                            or job_output.group("output") not in self._jobs.declared_outputs(job_output.group("job"))):
@@ -1048,19 +1045,8 @@ class FakeAzureML:
             "id": self.model_version_id(name, version),
             "name": version,
             "type": f"{PROVIDER}/workspaces/models/versions",
-            "properties": {
-                "description": props.get("description"),
-                "tags": dict(props.get("tags") or {}),
-                "properties": dict(props.get("properties") or {}),
-                "isAnonymous": bool(props.get("isAnonymous", False)),
-                "isArchived": bool(props.get("isArchived", False)),
-                "flavors": props.get("flavors") or {},
-                "jobName": job_output.group("job") if job_output else props.get("jobName"),
-                "modelType": props.get("modelType") or "custom_model",
-                "modelUri": uri,
-                "stage": props.get("stage"),
-                "provisioningState": "Succeeded",
-            },
+            "properties": model_version_properties(props, uri, job_output.group("job") if job_output else
+                                                   props.get("jobName")),
             "systemData": self._clock.system_data(previous["systemData"] if previous else None),
         }
         entry["versions"][version] = resource

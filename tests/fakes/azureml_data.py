@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Callable, Optional
 
-from tests.fakes.azureml_rules import DATASTORE_URI, check_asset_name_and_version, filter_archived, refuse
+from tests.fakes.azureml_rules import check_asset_name_and_version, check_asset_uri, filter_archived, refuse
 
 PROVIDER = "Microsoft.MachineLearningServices"
 DATA_TYPES = ("uri_file", "uri_folder", "mltable")
@@ -60,11 +60,7 @@ class DataAssets:
         if data_type not in DATA_TYPES:
             refuse(400, "UserError", f"dataType '{data_type}' is invalid; accepted: {', '.join(DATA_TYPES)}.")
         uri = props.get("dataUri")
-        if not uri:
-            refuse(400, "UserError", "Data version requires 'dataUri'.")
-        ds = DATASTORE_URI.match(uri)
-        if ds and ds.group("ds") not in self._datastores:
-            refuse(400, "UserError", f"Datastore '{ds.group('ds')}' referenced by dataUri does not exist.")
+        check_asset_uri(uri, "dataUri", "Data", self._datastores)
         entry = self._assets.setdefault(name, {"container": self._new_container(name), "versions": {}})
         previous = entry["versions"].get(version)
         if previous is not None and previous["properties"]["dataUri"] != uri:

@@ -13,10 +13,10 @@ a version's path cannot change (400), and a version that was deleted cannot be c
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from typing import Callable, Optional
 
+from tests.fakes.azureml_arm import model_version_properties
 from tests.fakes.azureml_rules import check_asset_name_and_version, refuse
 
 PROVIDER = "Microsoft.MachineLearningServices"
@@ -130,19 +130,7 @@ class Registry:
             "id": self.model_id(name, version),
             "name": version,
             "type": f"{PROVIDER}/registries/models/versions",
-            "properties": {
-                "description": props.get("description"),
-                "tags": dict(props.get("tags") or {}),
-                "properties": dict(props.get("properties") or {}),
-                "isAnonymous": bool(props.get("isAnonymous", False)),
-                "isArchived": bool(props.get("isArchived", False)),
-                "flavors": copy.deepcopy(props.get("flavors") or {}),
-                "jobName": props.get("jobName"),
-                "modelType": props.get("modelType") or "custom_model",
-                "modelUri": props["modelUri"],
-                "stage": props.get("stage"),
-                "provisioningState": "Succeeded",
-            },
+            "properties": model_version_properties(props, props["modelUri"], props.get("jobName")),
             "systemData": self._system_data(previous["systemData"] if previous else None),
         }
         self._models.setdefault(name, {})[version] = resource

@@ -66,6 +66,15 @@ def check_asset_name_and_version(name: str, version: str, kind: str = "Model", v
                                  f"'.', starting with a letter or digit, at most {int(longest) + 1} characters.")
 
 
+def check_asset_uri(uri, field_name: str, kind: str, datastores) -> None:
+    """An asset's path is required and, when it is a datastore URI, names a datastore that exists."""
+    if not uri:
+        refuse(400, "UserError", f"{kind} version requires '{field_name}'.")
+    ds = DATASTORE_URI.match(uri)
+    if ds and ds.group("ds") not in datastores:
+        refuse(400, "UserError", f"Datastore '{ds.group('ds')}' referenced by {field_name} does not exist.")
+
+
 def check_endpoint_name(name: str) -> None:
     if not ENDPOINT_NAME.match(name):
         refuse(400, "UserError", f"Endpoint name '{name}' is invalid: 3-32 characters, letters, digits and "
