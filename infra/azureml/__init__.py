@@ -3,6 +3,7 @@
 from infra.azureml.gateway import (
     AzureMLError,
     AzureMLGateway,
+    DataAsset,
     Deployment,
     Endpoint,
     ModelVersion,
@@ -10,12 +11,18 @@ from infra.azureml.gateway import (
     RetryPolicy,
     WorkspaceRef,
 )
+from infra.azureml.jobs import EnvironmentSpec, Job, JobInput, JobSpec
 
 __all__ = [
     "AzureMLError",
     "AzureMLGateway",
+    "DataAsset",
     "Deployment",
     "Endpoint",
+    "EnvironmentSpec",
+    "Job",
+    "JobInput",
+    "JobSpec",
     "ModelVersion",
     "NotFound",
     "RetryPolicy",

@@ -55,6 +55,32 @@ Semantics callers rely on:
   decoded JSON reply; afterwards it removes the key and deployment name that azure-ai-ml leaves in
   a module-level header dict. A scoring failure whose body is not JSON reaches the caller with status None
   (azure-ai-ml drops the status) and is not retried.
+- register_model_version from a job output (`azureml://jobs/<job>/outputs/<output>`) registers the
+  path as is (no upload); the service records the job as the version's lineage (ModelVersion.job_name).
+- register_data_asset: explicit version only; `path` is a remote URI (registered as is) or a local
+  file (uri_file) / folder (uri_folder), uploaded by `uploader` when given, else by azure-ai-ml
+  (real storage only). It reads the version first: one that exists with the same path is returned
+  unchanged (no write: its tags and description stay), one with another path is refused (AzureMLError
+  409, nothing written: a data version's path never changes).
+- submit_job(JobSpec) GETs the job first and PUTs only when it is absent, so a retried submit (after
+  a lost answer, a 5xx, or a rerun of the same command) reuses the job of that name whatever its
+  status, instead of starting another: name jobs after everything that defines them. A job of that
+  name with another command or compute is refused (AzureMLError 409). A local code folder is uploaded
+  by `uploader` and registered as code version <job name>:1 (else uploaded by azure-ai-ml itself).
+  It returns get_job's view of the job.
+- get_job returns None for a missing job; its status, start and end times and a failed run's error
+  come from the run's history (what azure-ai-ml's jobs.stream reads), its outputs are named
+  azureml://jobs/<job>/outputs/<output>. Waiting is the caller's: poll get_job until Job.terminal.
+- cancel_job waits for the cancellation and returns the job; a job that has ended is returned as is
+  (no write); a cancellation that fails is final (AzureMLError, not retried).
+- share_model copies a workspace model version into a registry the way ml_client.models.share does
+  (workspace GET for its GUID and region, then an import of the WorkspaceAssetReference through a
+  registry-scoped MLClient that carries this gateway's transport; share() itself builds one without
+  it). It reads the registry first: a version it holds with the same properties (content) is
+  returned without a write (a retried share reuses it), one with other properties is refused
+  (AzureMLError 409). Registry versions cannot be recreated once deleted: the service answers 409.
+  It returns the registry's version, whose id is azureml://registries/<r>/models/<m>/versions/<v>;
+  get_registry_model_version reads one (None when absent; an unknown registry raises NotFound).
 """
 
 from __future__ import annotations
@@ -68,12 +94,21 @@ from enum import Enum
 from typing import Any, Callable, Optional
 
 from infra.azureml.errors import AzureMLError, NotFound
+from infra.azureml.jobs import Job, JobSpec, command_job, compute_name, job_from_entities
 from infra.facts import MAX_MIRROR_PERCENT
 from infra.azureml.retry import RetryPolicy, call_with_retries
+from infra.azureml.values import is_remote
+from infra.azureml.values import require_text as _require_text
+from infra.azureml.values import state_text as _state
+from infra.azureml.values import string_map as _string_map
+from infra.azureml.values import version_text as _version_text
 
 __all__ = [
     "AzureMLError",
     "AzureMLGateway",
+    "DataAsset",
+    "Job",
+    "JobSpec",
     "Deployment",
     "DeploymentSpec",
     "Endpoint",
@@ -84,7 +119,8 @@ __all__ = [
     "WorkspaceRef",
 ]
 
-Uploader = Callable[[str, str, str], str]  # (local_dir, name, version) -> azureml:// URI of the copy
+Uploader = Callable[[str, str, str], str]  # (local folder or file, name, version) -> azureml:// URI of the copy
+DATA_TYPES = ("uri_file", "uri_folder")
 Downloader = Callable[[str, str], None]  # (azureml:// URI, target_dir): write the files under the URI there
 
 
@@ -111,6 +147,18 @@ class ModelVersion:
     properties: dict = field(default_factory=dict)
     archived: bool = False
     description: str = ""
+    job_name: Optional[str] = None  # the job whose output it was registered from (its lineage)
+
+
+@dataclass(frozen=True)
+class DataAsset:
+    name: str
+    version: str
+    id: str
+    path: str
+    type: str
+    description: str = ""
+    tags: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -194,6 +242,7 @@ class AzureMLGateway:
         self._uploader = uploader
         self._downloader = downloader
         self._ml_client = None
+        self._registry_clients: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"AzureMLGateway({self.workspace!r})"
@@ -204,17 +253,19 @@ class AzureMLGateway:
         if self._ml_client is None:
             from azure.ai.ml import MLClient
 
-            credential = self._credential
-            if credential is None:
-                from azure.identity import DefaultAzureCredential
-
-                credential = DefaultAzureCredential()
             kwargs: dict[str, Any] = {"retry_total": 0}  # the gateway owns retries and their bound
             if self._transport is not None:
                 kwargs["transport"] = self._transport
-            self._ml_client = MLClient(credential, self.workspace.subscription_id, self.workspace.resource_group,
-                                       self.workspace.workspace_name, **kwargs)
+            self._ml_client = MLClient(self._credential_or_default(), self.workspace.subscription_id,
+                                       self.workspace.resource_group, self.workspace.workspace_name, **kwargs)
         return self._ml_client
+
+    def _credential_or_default(self):
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential()
+        return self._credential
 
     def _versions(self):
         # azure-ai-ml's Model entity drops isArchived and always sends it as false; its own archive()
@@ -324,6 +375,178 @@ class AzureMLGateway:
             name=name, list_view_type=ListViewType.ALL, **self._scope())))
         return [_model_from_rest(name, rest) for rest in items or []]
 
+    # ------------------------------------------------------------------ data assets
+    def get_data_asset(self, name: str, version: str) -> Optional[DataAsset]:
+        _require_text("name", name)
+        version = _version_text(version)
+        entity = self._maybe("get_data_asset", f"data {name}:{version}",
+                             lambda: self._ml.data.get(name=name, version=version))
+        return None if entity is None else _data_from_entity(entity)
+
+    def register_data_asset(self, name: str, version: str, path: str, description: str = "",
+                            tags: Optional[dict] = None, data_type: str = "uri_file") -> DataAsset:
+        _require_text("name", name)
+        version = _version_text(version)
+        _require_text("path", path)
+        tags = _string_map("tags", tags or {})
+        if data_type not in DATA_TYPES:
+            raise ValueError(f"data_type is {data_type!r}; accepted: {', '.join(DATA_TYPES)}")
+        resource = f"data {name}:{version}"
+        if not is_remote(path):
+            wanted = os.path.isfile if data_type == "uri_file" else os.path.isdir
+            if not wanted(path):
+                raise ValueError(f"path {path!r} is neither a remote URI nor an existing local "
+                                 f"{'file' if data_type == 'uri_file' else 'folder'} ({data_type})")
+            if self._uploader is not None:
+                path = self._call("upload_data", resource, lambda: self._uploader(path, name, version))
+                _require_text("uploader result", path)
+
+        def register():
+            from azure.ai.ml.entities import Data
+
+            if is_remote(path):
+                existing = self._maybe_entity(lambda: self._ml.data.get(name=name, version=version))
+                if existing is not None:
+                    if existing.path != path:
+                        raise AzureMLError("register_data_asset", resource, 409,
+                                           f"the version exists with path {existing.path}, not {path}; a data "
+                                           "version's path cannot change: register another version")
+                    return existing
+            self._ml.data.create_or_update(Data(name=name, version=version, path=path, type=data_type,
+                                                description=description or None, tags=dict(tags)))
+            return self._ml.data.get(name=name, version=version)
+
+        return _data_from_entity(self._call("register_data_asset", resource, register))
+
+    # ------------------------------------------------------------------ jobs
+    def submit_job(self, spec: JobSpec) -> Job:
+        if not isinstance(spec, JobSpec):
+            raise TypeError(f"spec is {type(spec).__name__}; accepted: JobSpec")
+        resource = f"job {spec.name}"
+
+        def submit():
+            existing = self._maybe_entity(lambda: self._ml.jobs.get(spec.name))
+            if existing is not None:
+                if (existing.command, compute_name(existing.compute)) != (spec.command, spec.compute):
+                    raise AzureMLError("submit_job", resource, 409,
+                                       f"a job of this name exists with another definition (command "
+                                       f"{existing.command!r} on {existing.compute}); name a job after everything "
+                                       "that defines it")
+                return existing
+            return self._ml.jobs.create_or_update(command_job(spec, self._job_code(spec)))
+
+        self._call("submit_job", resource, submit)
+        job = self.get_job(spec.name)
+        if job is None:
+            raise NotFound("submit_job", resource, 404, "the job was accepted but cannot be read back")
+        return job
+
+    def _job_code(self, spec: JobSpec) -> str:
+        """The code to send: a registered code version as is; a local folder uploaded by `uploader` and
+        registered as code version <job name>:1, or (no uploader) left to azure-ai-ml's own upload."""
+        if not os.path.isdir(spec.code) or self._uploader is None:
+            return spec.code
+        from azure.ai.ml.entities._assets._artifacts.code import Code  # not re-exported by azure.ai.ml.entities
+
+        uri = self._uploader(spec.code, spec.name, "1")
+        _require_text("uploader result", uri)
+        # MLClient keeps its CodeOperations private (`_code`); an anonymous Code would get a random name.
+        return self._ml._code.create_or_update(Code(name=spec.name, version="1", path=uri)).id
+
+    def get_job(self, name: str) -> Optional[Job]:
+        _require_text("name", name)
+
+        def read():
+            entity = self._ml.jobs.get(name)
+            # Start and end times and a failed run's error live in run history, where azure-ai-ml's own
+            # jobs.stream reads them (operations/_job_ops_helper.py: stream_logs_until_completion).
+            return job_from_entities(entity, self._ml.jobs._runs_operations.get_run_details(name))
+
+        return self._maybe("get_job", f"job {name}", read)
+
+    def cancel_job(self, name: str) -> Job:
+        """Cancel a job and wait for the cancellation; a job that has ended already is returned as it is."""
+        _require_text("name", name)
+        resource = f"job {name}"
+        job = self.get_job(name)
+        if job is None:
+            raise NotFound("cancel_job", resource, 404, "the job does not exist")
+        if job.terminal:
+            return job
+
+        def cancel():
+            try:
+                self._ml.jobs.begin_cancel(name).result()
+            except Exception as err:
+                raise _lro_failure("cancel_job", err, resource, "cancellation failed") from err
+
+        self._call("cancel_job", resource, cancel)
+        return self.get_job(name) or job
+
+    # ------------------------------------------------------------------ registries
+    def get_registry_model_version(self, registry: str, name: str, version: str) -> Optional[ModelVersion]:
+        _require_text("registry", registry)
+        _require_text("name", name)
+        version = _version_text(version)
+        client = self._registry(registry)
+        rest = self._maybe("get_registry_model_version", f"registry {registry} model {name}:{version}",
+                           lambda: client.models._get(name=name, version=version))
+        return None if rest is None else _model_from_rest(name, rest)
+
+    def share_model(self, name: str, version: str, registry_name: str, share_with_name: Optional[str] = None,
+                    share_with_version: Optional[str] = None) -> ModelVersion:
+        """Copy a workspace model version into a registry (as name:version unless share_with_* say
+        otherwise) and return the registry's version, whose id is azureml://registries/<r>/models/<m>/versions/<v>."""
+        _require_text("name", name)
+        version = _version_text(version)
+        _require_text("registry_name", registry_name)
+        target_name = share_with_name or name
+        target_version = _version_text(share_with_version or version)
+        resource = f"registry {registry_name} model {target_name}:{target_version}"
+        source = self.get_model_version(name, version)
+        if source is None:
+            raise NotFound("share_model", f"model {name}:{version}", 404, "the workspace model version does not exist")
+        client = self._registry(registry_name)
+
+        def share():
+            from azure.ai.ml.entities._assets.workspace_asset_reference import WorkspaceAssetReference
+
+            existing = self._maybe_entity(lambda: client.models._get(name=target_name, version=target_version))
+            if existing is None:
+                # What ml_client.models.share does (operations/_model_operations.py: share), with a
+                # registry client that carries this gateway's transport: share() builds its own without it.
+                workspace = self._ml.workspaces.get(self.workspace.workspace_name)
+                asset_id = (f"azureml://locations/{workspace.location}/workspaces/{workspace._workspace_id}"
+                            f"/models/{name}/versions/{version}")
+                try:
+                    client.models.create_or_update(WorkspaceAssetReference(
+                        name=target_name, version=target_version, asset_id=asset_id))
+                except Exception as err:
+                    raise _lro_failure("share_model", err, resource, "the copy into the registry failed") from err
+                existing = client.models._get(name=target_name, version=target_version)
+            shared = _model_from_rest(target_name, existing)
+            if shared.properties != source.properties:
+                raise AzureMLError("share_model", resource, 409,
+                                   f"the registry holds this version with other content (properties "
+                                   f"{shared.properties} instead of {source.properties}); registry versions are "
+                                   "immutable and cannot be recreated once deleted: share another version")
+            return shared
+
+        return self._call("share_model", resource, share)
+
+    def _registry(self, registry: str):
+        """A registry-scoped MLClient (its constructor asks registry discovery where the registry lives)."""
+        if registry not in self._registry_clients:
+            from azure.ai.ml import MLClient
+
+            kwargs: dict[str, Any] = {"retry_total": 0}
+            if self._transport is not None:
+                kwargs["transport"] = self._transport
+            self._registry_clients[registry] = self._call(
+                "find_registry", f"registry {registry}",
+                lambda: MLClient(self._credential_or_default(), registry_name=registry, **kwargs))
+        return self._registry_clients[registry]
+
     # ------------------------------------------------------------------ endpoints and deployments
     def get_endpoint(self, name: str) -> Optional[Endpoint]:
         _require_text("name", name)
@@ -403,7 +626,7 @@ class AzureMLGateway:
             try:
                 return poller.result()
             except Exception as err:
-                raise _provisioning_failure("put_deployment", err, endpoint, name) from err
+                raise _lro_failure("put_deployment", err, f"deployment {endpoint}/{name}") from err
 
         entity = self._call("put_deployment", f"deployment {endpoint}/{name}", write, busy_conflicts=True)
         return _deployment_from_entity(entity, endpoint)
@@ -421,7 +644,7 @@ class AzureMLGateway:
             try:
                 return poller.result()
             except Exception as err:
-                raise _provisioning_failure("set_deployment_capacity", err, endpoint, name) from err
+                raise _lro_failure("set_deployment_capacity", err, f"deployment {endpoint}/{name}") from err
 
         entity = self._call("set_deployment_capacity", f"deployment {endpoint}/{name}", read_modify_write,
                             busy_conflicts=True)
@@ -480,12 +703,6 @@ def _single_download(folder: str) -> str:
 
 
 # ---------------------------------------------------------------------- conversions
-def _state(value: Any) -> str:
-    if isinstance(value, Enum):
-        value = value.value
-    return str(value) if value is not None else "Unknown"
-
-
 def _model_from_rest(name: str, rest: Any) -> ModelVersion:
     props = rest.properties
     return ModelVersion(
@@ -497,7 +714,14 @@ def _model_from_rest(name: str, rest: Any) -> ModelVersion:
         properties=dict(props.properties or {}),
         archived=bool(props.is_archived),
         description=str(props.description or ""),
+        job_name=getattr(props, "job_name", None) or None,
     )
+
+
+def _data_from_entity(entity: Any) -> DataAsset:
+    return DataAsset(name=entity.name, version=str(entity.version), id=str(entity.id), path=str(entity.path),
+                     type=_state(entity.type), description=str(entity.description or ""),
+                     tags=dict(entity.tags or {}))
 
 
 def _endpoint_from_entity(entity: Any, deployments: Optional[tuple] = None) -> Endpoint:
@@ -568,44 +792,18 @@ def _deployment_entity(endpoint: str, name: str, spec: DeploymentSpec):
         scale_settings=DefaultScaleSettings(), tags=dict(spec.tags), **optional)
 
 
-def _provisioning_failure(operation: str, err: Exception, endpoint: str, deployment: str) -> Exception:
+def _lro_failure(operation: str, err: Exception, resource: str, what: str = "provisioning failed") -> Exception:
     """A long-running operation that ended Failed is final: do not retry it."""
     from azure.core.exceptions import HttpResponseError
 
     if isinstance(err, HttpResponseError) and err.status_code in (200, 201, 202, None):
         odata = getattr(err, "error", None)
         message = getattr(odata, "message", None) or str(err.message or err).strip().splitlines()[0]
-        return AzureMLError(operation, f"deployment {endpoint}/{deployment}", err.status_code,
-                            f"provisioning failed: {message}", code=getattr(odata, "code", None))
+        return AzureMLError(operation, resource, err.status_code, f"{what}: {message}", code=getattr(odata, "code", None))
     return err
 
 
 # ---------------------------------------------------------------------- argument checks
-def _require_text(field_name: str, value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{field_name} is {value!r}; accepted: a non-empty string")
-
-
-def _version_text(version: Any) -> str:
-    if isinstance(version, bool) or not isinstance(version, (str, int)) or not str(version).strip():
-        raise ValueError(f"version is {version!r}; accepted: an explicit non-empty string (or int); "
-                         "versions are never auto-incremented")
-    return str(version)
-
-
-def _string_map(field_name: str, value: Any) -> dict:
-    if not isinstance(value, dict):
-        raise ValueError(f"{field_name} is {type(value).__name__}; accepted: a dict of str to str")
-    out = {}
-    for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"{field_name} key {key!r} is invalid; accepted: non-empty strings")
-        if item is None or isinstance(item, (dict, list, tuple, set)):
-            raise ValueError(f"{field_name}[{key!r}] is {item!r}; accepted: a string, number or bool")
-        out[key] = str(item)
-    return out
-
-
 def _traffic_map(field_name: str, value: Any) -> dict:
     if not isinstance(value, dict):
         raise ValueError(f"{field_name} is {type(value).__name__}; accepted: a dict of deployment name to "

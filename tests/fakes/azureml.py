@@ -7,8 +7,15 @@ the service's error body shape, and the scoring URI with endpoint keys.
 
 Modules: this one holds the state, the routes and the test-facing API; azureml_rules (the service's
 refusals and error shape), azureml_arm (workspace and datastore documents, systemData clock),
-azureml_lro (long-running operations), azureml_storage (model files on the default datastore) and
-http (the in-process azure-core transport).
+azureml_lro (long-running operations), azureml_storage (model files on the default datastore),
+azureml_jobs (command jobs, their lifecycle and run history), azureml_data (data assets),
+azureml_registry (registries: discovery, model versions, imports) and http (the in-process
+azure-core transport).
+
+Hosts it serves: management.azure.com (the workspace's ARM API), <region>.api.azureml.ms (the
+workspace discovery document and run history), eastus.api.azureml.ms (registry discovery),
+cert-<region>.experiments.azureml.net/mferp/managementfrontend (a registry's data plane) and
+<endpoint>.<region>.inference.ml.azure.com (scoring).
 
 Build it:
 
@@ -53,11 +60,35 @@ State the test sets up directly (none of these are logged as requests):
                                 # (each request to the fake is one unit of time; polls are requests)
     fake.complete_operations()  # finish every long-running operation still in progress
 
-Model files (the workspace's default datastore, in memory; azure-ai-ml's own blob client is not
-served here, so the gateway takes these as its uploader and downloader):
+Jobs, data assets and registries (test setup; none of these are logged as requests):
 
-    fake.upload_folder(local_dir, name, version) -> azureml:// URI (LocalUpload/<content hash>/<folder>/)
-    fake.download_folder(azureml_uri, target_dir)  # FileNotFoundError when nothing is stored there
+    fake.add_compute(name, vm_size="Standard_NC6s_v3", max_nodes=4) -> dict; fake.compute_id(name)
+        a job PUT naming a compute that does not exist, or more nodes than it has, is refused (400)
+    fake.plan_job(name, status="Completed", error=None)   # how a job ends by itself (before or after
+                                                          # its submission): Completed, Failed, NotResponding
+    fake.advance_job(name, steps=1) -> status;  fake.finish_job(name, status, error=None, outputs=None)
+        a job is created NotStarted and takes one step per request to the fake (NotStarted, Queued,
+        Preparing, Running, then its planned end); fake.auto_advance_jobs = False holds every job
+        where it is until advance_job/finish_job. finish_job ends it now with any terminal status
+        (Completed, Failed, Canceled, NotResponding); outputs={output: local folder} stores the files
+        the job wrote (under azureml/<job>/<output>/ of the default datastore, Azure ML's default
+        output path), which download_folder then serves for azureml://jobs/<job>/outputs/<output>.
+    fake.job_output_uri(job, output) -> "azureml://jobs/<job>/outputs/<output>"
+    fake.add_data_version(name, version, path, data_type="uri_file", description="", tags=None) -> dict
+    fake.data_version_id(name, version)
+    fake.add_registry(name, regions=None, resource_group=None, subscription_id=None) -> discovery dict
+        regions default to the workspace's; the first is the registry's primary region
+    fake.add_registry_model_version(registry, name, version, path=None, tags=None, properties=None,
+                                    description="") -> dict;  fake.registry_model_id(registry, name, version)
+    fake.delete_registry_model_version(registry, name, version)   # out of band; never creatable again
+
+Model and data files (the workspace's default datastore, in memory; azure-ai-ml's own blob client
+is not served here, so the gateway takes these as its uploader and downloader):
+
+    fake.upload(local_path, name, version) -> azureml:// URI (LocalUpload/<content hash>/<file or folder>[/]);
+        a file or a folder: the gateway's uploader (fake.upload_folder(local_dir, ...) accepts folders only)
+    fake.download_folder(azureml_uri, target_dir)  # FileNotFoundError when nothing is stored there;
+                                                   # also reads azureml://jobs/<job>/outputs/<output>
     fake.blobs       -> {datastore path: bytes};  fake.blob_calls -> [("upload"|"download", uri)]
 
 Faults (checked before the request is applied; a faulted request changes nothing):
@@ -71,9 +102,11 @@ Faults (checked before the request is applied; a faulted request changes nothing
         the service handles the request (a write is applied) but the answer is lost: the connection
         drops and azure-core raises ServiceResponseError; Call.response_lost marks it.
     fake.fail_lro(operation, times=1, message=None, path_contains=None)
-        the PUT is accepted (201) but its long-running operation ends "Failed": an endpoint keeps its
-        previous traffic and shows provisioningState "Failed"; a deployment records the requested spec,
-        shows "Failed" and its scoring route answers 503.
+        the request is accepted (201/202) but its long-running operation ends "Failed": an endpoint keeps
+        its previous traffic and shows provisioningState "Failed"; a deployment records the requested
+        spec, shows "Failed" and its scoring route answers 503; a job cancellation (jobs.cancel) leaves
+        the job CancelRequested (its Location answers 400 OperationFailed); a registry import
+        (registry_assets.import) copies nothing.
 
 A gateway wired to the fake (fake credential, transport and blob store; `sleep` records into
 fake.gateway_sleeps unless given):
@@ -87,8 +120,9 @@ Reading what happened:
     fake.writes()         -> [(method, path)] of requests that change state (PUT/PATCH/DELETE and POST
                              actions other than listKeys/token/listSecrets); a rejected write is included.
     fake.calls_to(operation) -> list[Call]
-    fake.endpoint(name), fake.deployment(endpoint, name), fake.model_version(name, version)
-                          -> the stored ARM resource (dict) or None
+    fake.endpoint(name), fake.deployment(endpoint, name), fake.model_version(name, version),
+    fake.job(name), fake.data_version(name, version), fake.registry_model_version(registry, name, version)
+                          -> the stored resource (dict) or None
     fake.keys(endpoint)   -> {"primaryKey", "secondaryKey"} (the secrets; test-only)
     fake.scored           -> [(endpoint, deployment, payload)] requests that reached a scorer (live)
     fake.mirrored         -> [(endpoint, deployment, payload)] copies sent to the mirror deployment
@@ -102,7 +136,29 @@ Operations (names used by `fail`, `calls_to` and Call.operation):
     online_endpoints.list, online_endpoints.get, online_endpoints.put, online_endpoints.delete,
     online_endpoints.list_keys, online_endpoints.get_token,
     online_deployments.list, online_deployments.get, online_deployments.put, online_deployments.delete,
-    operations.get (async operation status and results), score (POST to a scoring URI)
+    jobs.list, jobs.get, jobs.put, jobs.cancel, run_history.get_details, workspaces.discovery,
+    environment_versions.get, environment_versions.put, code_versions.get, code_versions.put,
+    data_containers.list, data_containers.get, data_versions.list, data_versions.get, data_versions.put,
+    registries.discovery, registry_model_versions.list, registry_model_versions.get,
+    registry_model_versions.put, registry_temp_data_refs.put, registry_assets.import,
+    operations.get (async operation status and results, workspace and registry), score (POST to a scoring URI)
+
+What azure-ai-ml 1.35.2 sends for them (operations/_job_operations.py, _data_operations.py,
+_model_operations.py, _utils/_registry_utils.py, _ml_client.py):
+    jobs.create_or_update(command job): an anonymous environment PUT .../environments/
+        CliV2AnonymousEnvironment/versions/<content hash> (2023-04-01-preview) for an inline environment,
+        then PUT .../jobs/{name} (2025-01-01-preview); jobs.get and list: 2024-01-01-preview;
+        jobs.begin_cancel: POST .../jobs/{name}/cancel (2023-04-01-preview, 202 + Location);
+        run details: GET https://<region>.api.azureml.ms/history/v1.0<workspace id>/runs/{name}/details
+        (v1.0), after the workspace's discoveryUrl; a Code with an azureml:// path: PUT .../codes/{n}/
+        versions/{v} (2023-04-01).
+    data.create_or_update / get with an explicit version: PUT / GET .../data/{n}/versions/{v} (2023-04-01-preview).
+    An MLClient(registry_name=r): GET eastus.api.azureml.ms/registrymanagement/v1.0/registries/{r}/discovery,
+        then the registry's MFE endpoint with 2021-10-01-dataplanepreview: models/{m}/versions?$orderBy&$top
+        and models/{m}/versions/{v}; models.share's copy (a WorkspaceAssetReference) is POST .../registries/
+        {r}/import, polled like an ARM operation, then a GET of the new version; a Model created in a
+        registry is PUT tempdatarefs/{m}/versions/{v} (a SAS; 409 when the asset exists) and PUT
+        models/{m}/versions/{v}.
 
 Rules it enforces (as the service does): traffic values are integers 0..100 summing to 100 or all 0,
 naming existing deployments only; mirror traffic goes to at most one existing deployment, at most
@@ -112,13 +168,29 @@ a letter; writes to an endpoint (or its deployments) while it is Creating/Updati
 model version's modelUri cannot change once created (400 "Asset paths cannot be updated."); a model
 PUT replaces the whole version (tags, properties, isArchived); unknown api-versions answer 400
 NoRegisteredProviderFound; missing resources answer 404 with code ResourceNotFound.
+Jobs: a job PUT must name existing code, environment, compute and input data versions of this
+workspace (400), at most the compute's max nodes, and PyTorch distribution only; a PUT on an existing
+job may change its tags, description and display name only (409 otherwise); terminal statuses never
+change, and a failed run's error is in its run history (error.error.message). A model registered
+from azureml://jobs/<job>/outputs/<output> needs that job and output (400) and records the job as its
+jobName (lineage). Data and code versions cannot change their path (400 "Asset paths cannot be
+updated."); environment versions cannot change their image or conda file (400). A registry refuses
+to import a version it holds (409), refuses any version that was deleted (409: registry versions
+cannot be recreated) and a path change (400); an import copies the workspace version's description,
+tags, properties and type, with the files at the registry's own storage (an https:// blob URI) and
+no job lineage.
 
 Not faithful (documented limits): error message texts are close to but not verbatim the service's;
 no RBAC, ETags, throttling by rate, quota or capacity; deployments start at once (no image build);
 the scoring route calls a Python callable, not a container, and answers errors as plain text;
 azure-ai-ml's own blob upload/download (azure-storage-blob with its own transport, after a
 datastores GET and listSecrets) is not served: the gateway's uploader/downloader hooks stand in
-for it. Time advances one step per request, not with the clock.
+for it; the same holds for a registry's storage (an imported version's files are not copied anywhere
+the fake can read, and tempdatarefs answers a SAS nothing listens on). Jobs run nothing: their
+status moves by requests or by advance_job/finish_job, run history has no logs or metrics, and
+a canceled job ends Canceled once its cancel operation is polled. Registry discovery answers the
+registry's primary region only (no workspace_location routing); registries serve models only
+(no data, code or environment versions). Time advances one step per request, not with the clock.
 azure-core pollers poll from their own thread; the fake serialises requests with a lock.
 """
 
@@ -131,12 +203,17 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tests.fakes.azureml_arm import Clock, datastore_resource, workspace_resource
+from tests.fakes.azureml_arm import Clock, datastore_resource, model_version_properties, workspace_resource
+from tests.fakes.azureml_data import DataAssets
+from tests.fakes.azureml_jobs import TERMINAL as JOB_TERMINAL_STATUSES
+from tests.fakes.azureml_jobs import Jobs, output_datastore_path
 from tests.fakes.azureml_lro import Operations
+from tests.fakes.azureml_registry import DISCOVERY_HOST, MFE_PREFIX, REGISTRY_API_VERSION, Registry, mfe_host
 from tests.fakes.azureml_rules import (  # the name patterns are re-exported for tests that check names
     ASSET_NAME,
     ASSET_VERSION,
@@ -144,10 +221,12 @@ from tests.fakes.azureml_rules import (  # the name patterns are re-exported for
     DATASTORE_URI,
     DEPLOYMENT_NAME,
     ENDPOINT_NAME,
+    LONG_ASSET_VERSION,
     ConnectionDropped,
     ServiceError,
     busy_refusal,
     check_asset_name_and_version,
+    check_asset_uri,
     check_auth_mode,
     check_deployment_name,
     check_endpoint_name,
@@ -183,6 +262,24 @@ SUPPORTED_API_VERSIONS = frozenset(
         "2025-01-01-preview",
     }
 )
+
+# Operations that are not ARM workspace calls carry their own api-versions (None: no api-version sent).
+API_VERSIONS = {
+    "workspaces.discovery": None,
+    "registries.discovery": frozenset({"v1.0"}),
+    "run_history.get_details": frozenset({"v1.0"}),
+    "registry_model_versions.list": frozenset({REGISTRY_API_VERSION}),
+    "registry_model_versions.get": frozenset({REGISTRY_API_VERSION}),
+    "registry_model_versions.put": frozenset({REGISTRY_API_VERSION}),
+    "registry_temp_data_refs.put": frozenset({REGISTRY_API_VERSION}),
+    "registry_assets.import": frozenset({REGISTRY_API_VERSION}),
+    "operations.get": SUPPORTED_API_VERSIONS | {REGISTRY_API_VERSION},
+}
+LRO_OPERATIONS = ("online_endpoints.put", "online_deployments.put", "jobs.cancel", "registry_assets.import")
+JOB_OUTPUT_URI = re.compile(r"^azureml://jobs/(?P<job>[^/]+)/outputs/(?P<output>[^/]+)/?$")
+WORKSPACE_ASSET_ID = re.compile(
+    r"^azureml://locations/(?P<loc>[^/]+)/workspaces/(?P<guid>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)"
+    r"/versions/(?P<version>[^/]+)$")
 
 READ_ONLY_ACTIONS = frozenset({"listKeys", "token", "listSecrets"})
 __all__ = [
@@ -291,6 +388,11 @@ class FakeAzureML:
             for name, default in (("workspaceblobstore", True), ("workspacefilestore", False))}
         self._files = DatastoreFiles(self.datastore_uri, self._datastores)
         self._operations = Operations(f"https://{ARM_HOST}", subscription_id, region, self._clock.tick)
+        self._computes: dict[str, dict] = {}
+        self._jobs = Jobs(self.workspace_id, workspace_name, region, self._clock.tick, self._clock.system_data)
+        self._data = DataAssets(self.workspace_id, workspace_name, self._datastores, self._clock.system_data)
+        self._registries: dict[str, Registry] = {}
+        self._registry_operations: dict[str, Operations] = {}  # MFE host -> its long-running operations
 
     # ------------------------------------------------------------------ ids and helpers
     @property
@@ -361,7 +463,8 @@ class FakeAzureML:
         return self._assets.get(asset_id.lower())
 
     def _add_asset(self, asset_id: str, properties: dict) -> dict:
-        check_asset_name_and_version(asset_id.split("/")[-3], asset_id.split("/")[-1])
+        kind = "Code" if asset_id.split("/")[-4].lower() == "codes" else "Environment"
+        check_asset_name_and_version(asset_id.split("/")[-3], asset_id.split("/")[-1], kind, LONG_ASSET_VERSION)
         resource = {"id": asset_id, "name": asset_id.split("/")[-1], "properties": dict(properties),
                     "systemData": self._clock.system_data(None)}
         self._assets[asset_id.lower()] = resource
@@ -464,6 +567,84 @@ class FakeAzureML:
         resource["properties"]["provisioningState"] = "Updating"
         self._busy_writes[endpoint] = writes
 
+    # ------------------------------------------------------------------ jobs, data and registries (test setup)
+    def compute_id(self, name: str) -> str:
+        return f"{self.workspace_id}/computes/{name}"
+
+    def add_compute(self, name: str, vm_size: str = "Standard_NC6s_v3", max_nodes: int = 4) -> dict:
+        """An AmlCompute cluster jobs may run on (what azure-native declares)."""
+        resource = {"id": self.compute_id(name), "name": name, "type": f"{PROVIDER}/workspaces/computes",
+                    "location": self.region,
+                    "properties": {"computeType": "AmlCompute", "provisioningState": "Succeeded",
+                                   "properties": {"vmSize": vm_size,
+                                                  "scaleSettings": {"minNodeCount": 0, "maxNodeCount": max_nodes}}}}
+        self._computes[name] = resource
+        return resource
+
+    @property
+    def auto_advance_jobs(self) -> bool:
+        return self._jobs.auto_advance
+
+    @auto_advance_jobs.setter
+    def auto_advance_jobs(self, value: bool) -> None:
+        self._jobs.auto_advance = bool(value)
+
+    def plan_job(self, name: str, status: str = "Completed", error: Optional[str] = None) -> None:
+        self._jobs.plan(name, status, error)
+
+    def advance_job(self, name: str, steps: int = 1) -> str:
+        return self._jobs.advance(name, steps)
+
+    def finish_job(self, name: str, status: str = "Completed", error: Optional[str] = None,
+                   outputs: Optional[dict] = None) -> None:
+        """End a job now; outputs={output name: local folder} stores the files the job wrote there."""
+        for output, folder in (outputs or {}).items():
+            if output not in self._jobs.declared_outputs(name):
+                raise KeyError(f"finish_job: job {name!r} declares no output {output!r}")
+            self._files.write_folder(folder, output_datastore_path(name, output))
+        self._jobs.finish(name, status, error)
+
+    def job_output_uri(self, job: str, output: str) -> str:
+        return f"azureml://jobs/{job}/outputs/{output}"
+
+    def data_version_id(self, name: str, version: str) -> str:
+        return self._data.version_id(name, str(version))
+
+    def add_data_version(self, name: str, version, path: str, data_type: str = "uri_file", description: str = "",
+                         tags: Optional[dict] = None) -> dict:
+        body = {"properties": {"dataType": data_type, "dataUri": path, "description": description,
+                               "tags": dict(tags or {})}}
+        return self._data.put_version(name, str(version), body)[0]
+
+    def add_registry(self, name: str, regions: Optional[tuple] = None, resource_group: Optional[str] = None,
+                     subscription_id: Optional[str] = None) -> dict:
+        """An Azure ML registry (what azure-native's machinelearningservices.Registry declares); its
+        discovery document is returned."""
+        registry = Registry(name, subscription_id or self.subscription_id, resource_group or self.resource_group,
+                            tuple(regions or (self.region,)), self._clock.system_data)
+        self._registries[name] = registry
+        host = mfe_host(registry.regions[0])
+        if host not in self._registry_operations:
+            self._registry_operations[host] = Operations(f"https://{host}{MFE_PREFIX}", registry.subscription_id,
+                                                         registry.regions[0], self._clock.tick)
+        return registry.discovery()
+
+    def add_registry_model_version(self, registry: str, name: str, version, path: Optional[str] = None,
+                                   tags: Optional[dict] = None, properties: Optional[dict] = None,
+                                   description: str = "") -> dict:
+        reg = self._require_registry_known(registry)
+        body = {"properties": {"modelUri": path or reg.storage_uri(name, str(version)), "tags": dict(tags or {}),
+                               "properties": dict(properties or {}), "description": description,
+                               "modelType": "custom_model"}}
+        return reg.put_version(name, str(version), body)[0]
+
+    def delete_registry_model_version(self, registry: str, name: str, version) -> None:
+        """An out-of-band delete; the version can never be created again in that registry."""
+        self._require_registry_known(registry).delete_version(name, str(version))
+
+    def registry_model_id(self, registry: str, name: str, version) -> str:
+        return self._require_registry_known(registry).model_id(name, str(version))
+
     def fail(self, operation: str, status: Optional[int], times: Optional[int] = 1, message: Optional[str] = None,
              code: Optional[str] = None, retry_after: Optional[float] = None,
              path_contains: Optional[str] = None) -> None:
@@ -476,19 +657,30 @@ class FakeAzureML:
 
     def fail_lro(self, operation: str, times: Optional[int] = 1, message: Optional[str] = None,
                  path_contains: Optional[str] = None) -> None:
-        if operation not in ("online_endpoints.put", "online_deployments.put"):
+        if operation not in LRO_OPERATIONS:
             raise ValueError(f"fail_lro: operation {operation!r} is not long-running; accepted: "
-                             "online_endpoints.put, online_deployments.put")
+                             f"{', '.join(LRO_OPERATIONS)}")
         self._lro_faults.append(_Fault(operation, 0, times, message, None, None, path_contains))
 
     def complete_operations(self) -> None:
-        self._operations.complete_all()
+        for operations in (self._operations, *self._registry_operations.values()):
+            operations.complete_all()
 
     # ------------------------------------------------------------------ workspace blob storage
     def upload_folder(self, local_dir, name: str, version: str) -> str:
-        return self._files.upload_folder(local_dir, name, version)
+        if not Path(local_dir).is_dir():
+            raise FileNotFoundError(f"upload_folder: {local_dir} is not a folder")
+        return self._files.upload(local_dir, name, version)
+
+    def upload(self, local_path, name: str, version: str) -> str:
+        """A local file or folder, laid out as azure-ai-ml uploads it; the gateway's `uploader`."""
+        return self._files.upload(local_path, name, version)
 
     def download_folder(self, uri: str, target_dir) -> None:
+        """Also reads a job's output (azureml://jobs/<job>/outputs/<o>) from where the job wrote it."""
+        job_output = JOB_OUTPUT_URI.match(uri)
+        if job_output:
+            uri = self.datastore_uri(output_datastore_path(job_output.group("job"), job_output.group("output")))
         self._files.download_folder(uri, target_dir)
 
     @property
@@ -515,6 +707,15 @@ class FakeAzureML:
     def model_version(self, name: str, version: str) -> Optional[dict]:
         return self._models.get(name, {}).get("versions", {}).get(str(version))
 
+    def job(self, name: str) -> Optional[dict]:
+        return self._jobs.job(name)
+
+    def data_version(self, name: str, version) -> Optional[dict]:
+        return self._data.version(name, str(version))
+
+    def registry_model_version(self, registry: str, name: str, version) -> Optional[dict]:
+        return self._require_registry_known(registry).version(name, str(version))
+
     def keys(self, endpoint: str) -> dict:
         self._require_endpoint(endpoint)
         return dict(self._keys[endpoint])
@@ -527,12 +728,18 @@ class FakeAzureML:
     def _handle_locked(self, request: Request) -> Response:
         if request.host == ARM_HOST:
             route = self._route_arm(request)
+        elif request.host in (f"{self.region}.api.azureml.ms", DISCOVERY_HOST):
+            route = self._route_api(request)
+        elif request.host in self._registry_operations:
+            route = self._route_registry(request)
         elif request.host.endswith(f".{self.region}.inference.ml.azure.com"):
             route = ("score", lambda: self._score(request))
         else:
             route = ("unknown", lambda: refuse(404, "NoRoute", f"fake: no service at host {request.host}"))
         operation, action = route
-        self._operations.advance()
+        for operations in (self._operations, *self._registry_operations.values()):
+            operations.advance()
+        self._jobs.tick()
         api_version = request.query.get("api-version")
         self._api_version = api_version  # long-running operations echo it in their URLs
         call = Call(operation, request.method, request.path, api_version, request.query, request.body)
@@ -561,16 +768,17 @@ class FakeAzureML:
         return None
 
     def _check_api_version(self, operation: str, api_version: Optional[str]) -> None:
-        if operation in ("score", "unknown"):
+        supported = API_VERSIONS.get(operation, SUPPORTED_API_VERSIONS)
+        if operation in ("score", "unknown") or supported is None:
             return
         if not api_version:
             refuse(400, "MissingApiVersionParameter",
                    "The api-version query parameter (?api-version=) is required for all requests.")
-        if api_version not in SUPPORTED_API_VERSIONS:
+        if api_version not in supported:
             refuse(400, "NoRegisteredProviderFound",
                    f"No registered resource provider found for location '{self.region}' and API version "
-                   f"'{api_version}' for type 'workspaces'. The supported api-versions are "
-                   f"'{', '.join(sorted(SUPPORTED_API_VERSIONS))}'.")
+                   f"'{api_version}' for {operation}. The supported api-versions are "
+                   f"'{', '.join(sorted(supported))}'.")
 
     def _inject_fault(self, operation: str, path: str) -> None:
         for fault in self._faults:
@@ -644,15 +852,79 @@ class FakeAzureML:
              lambda: self._put_deployment(rest[1], rest[3], body)),
             (["onlineendpoints", "*", "deployments", "*"], "DELETE", "online_deployments.delete",
              lambda: self._delete_deployment(rest[1], rest[3])),
+            (["jobs"], "GET", "jobs.list",
+             lambda: Response(200, {"value": self._jobs.list(request.query.get("listViewType")), "nextLink": None})),
+            (["jobs", "*"], "GET", "jobs.get", lambda: Response(200, self._jobs.get(rest[1]))),
+            (["jobs", "*"], "PUT", "jobs.put", lambda: self._put_job(rest[1], body)),
+            (["jobs", "*", "cancel"], "POST", "jobs.cancel", lambda: self._cancel_job(rest[1])),
+            (["environments", "*", "versions", "*"], "GET", "environment_versions.get",
+             lambda: self._get_asset(self.environment_version_id(rest[1], rest[3]))),
+            (["environments", "*", "versions", "*"], "PUT", "environment_versions.put",
+             lambda: self._put_asset(self.environment_version_id(rest[1], rest[3]), body, ("image", "condaFile", "build"))),
+            (["codes", "*", "versions", "*"], "GET", "code_versions.get",
+             lambda: self._get_asset(self.code_version_id(rest[1], rest[3]))),
+            (["codes", "*", "versions", "*"], "PUT", "code_versions.put",
+             lambda: self._put_asset(self.code_version_id(rest[1], rest[3]), body, ("codeUri",))),
+            (["data"], "GET", "data_containers.list", lambda: Response(200, {
+                "value": self._data.list_containers(request.query.get("listViewType")), "nextLink": None})),
+            (["data", "*"], "GET", "data_containers.get", lambda: Response(200, self._data.get_container(rest[1]))),
+            (["data", "*", "versions"], "GET", "data_versions.list", lambda: Response(200, {
+                "value": self._data.list_versions(rest[1], request.query.get("listViewType")), "nextLink": None})),
+            (["data", "*", "versions", "*"], "GET", "data_versions.get",
+             lambda: Response(200, self._data.get_version(rest[1], rest[3]))),
+            (["data", "*", "versions", "*"], "PUT", "data_versions.put", lambda: self._put_data_version(rest[1], rest[3], body)),
         ]
-        for pattern, verb, operation, action in table:
-            if verb == method and len(pattern) == len(lowered) and all(
-                p == "*" or p == seg for p, seg in zip(pattern, lowered)
-            ):
-                return operation, action
-        return "unknown", lambda: refuse(
-            405 if any(len(p) == len(lowered) for p, *_ in table) else 404,
-            "NoRoute", f"fake: no route for {method} {path}")
+        return _match(table, method, lowered, path)
+
+    def _route_api(self, request: Request):
+        """The workspace's and the registries' discovery, and run history (the data-plane host)."""
+        path, method = request.path, request.method
+        if request.host == DISCOVERY_HOST:
+            found = re.match(r"^/registrymanagement/v1\.0/registries/([^/]+)/discovery$", path)
+            if found and method == "GET":
+                return "registries.discovery", lambda: Response(200, self._require_registry(found.group(1)).discovery())
+        if request.host == f"{self.region}.api.azureml.ms":
+            if path == "/discovery" and method == "GET":
+                return "workspaces.discovery", lambda: Response(200, self._discovery_document())
+            found = re.match(rf"^/history/v1\.0{re.escape(self.workspace_id)}/runs/([^/]+)/details$", path,
+                             re.IGNORECASE)
+            if found and method == "GET":
+                return "run_history.get_details", lambda: Response(200, self._jobs.run_details(found.group(1)))
+        return "unknown", lambda: refuse(404, "NoRoute", f"fake: no route for {method} {request.host}{path}")
+
+    def _route_registry(self, request: Request):
+        """A registry's data-plane (MFE) endpoint: its model versions, imports and their operations."""
+        method = request.method
+        path = request.path[len(MFE_PREFIX):] if request.path.startswith(MFE_PREFIX) else ""
+        operations = self._registry_operations[request.host]
+        op_match = re.match(rf"^/subscriptions/[^/]+/providers/{PROVIDER}/locations/[^/]+"
+                            r"/(?P<kind>mfeOperationsStatus|mfeOperationResults)/(?P<op>[^/]+)$", path, re.IGNORECASE)
+        if op_match and method == "GET":
+            results = op_match.group("kind").lower() == "mfeoperationresults"
+            return "operations.get", lambda: operations.answer(op_match.group("op"), results=results)
+        prefix = re.match(rf"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/{PROVIDER}/registries/([^/]+)(/.*)?$",
+                          path, re.IGNORECASE)
+        registry = self._registries.get(prefix.group(3)) if prefix else None
+        if registry is None or (prefix.group(1).lower(), prefix.group(2).lower()) != (
+                registry.subscription_id.lower(), registry.resource_group.lower()):
+            return "unknown", lambda: refuse(404, "ResourceNotFound", f"The Resource '{request.path}' was not found.")
+        rest = [p for p in (prefix.group(4) or "").split("/") if p]
+        body = request.body if isinstance(request.body, dict) else {}
+        top = request.query.get("$top")
+        table = [
+            (["models", "*", "versions"], "GET", "registry_model_versions.list", lambda: Response(200, {
+                "value": registry.list_versions(rest[1], request.query.get("$orderBy", ""),
+                                                int(top) if top else None), "nextLink": None})),
+            (["models", "*", "versions", "*"], "GET", "registry_model_versions.get",
+             lambda: Response(200, registry.get_version(rest[1], rest[3]))),
+            (["models", "*", "versions", "*"], "PUT", "registry_model_versions.put",
+             lambda: self._put_registry_model_version(registry, rest[1], rest[3], body, operations)),
+            (["tempdatarefs", "*", "versions", "*"], "PUT", "registry_temp_data_refs.put",
+             lambda: Response(200, registry.temporary_reference(rest[1], rest[3]))),
+            (["import"], "POST", "registry_assets.import",
+             lambda: self._import_to_registry(registry, body, operations, request.path)),
+        ]
+        return _match(table, method, [p.lower() for p in rest], request.path)
 
     def _check_operation_name(self, operation: str) -> None:
         if operation not in OPERATIONS:
@@ -758,11 +1030,11 @@ class FakeAzureML:
         check_asset_name_and_version(name, version)
         props = require_properties(body)
         uri = props.get("modelUri")
-        if not uri:
-            refuse(400, "UserError", "Model version requires 'modelUri'.")
-        ds = DATASTORE_URI.match(uri)
-        if ds and ds.group("ds") not in self._datastores:
-            refuse(400, "UserError", f"Datastore '{ds.group('ds')}' referenced by modelUri does not exist.")
+        check_asset_uri(uri, "modelUri", "Model", self._datastores)
+        job_output = JOB_OUTPUT_URI.match(uri)
+        if job_output and (not self._jobs.exists(job_output.group("job"))
+                           or job_output.group("output") not in self._jobs.declared_outputs(job_output.group("job"))):
+            refuse(400, "UserError", f"modelUri '{uri}' names no output of an existing job.")
         entry = self._models.get(name)
         if entry is None:
             entry = self._models[name] = {"container": self._new_container(name), "versions": {}}
@@ -773,19 +1045,8 @@ class FakeAzureML:
             "id": self.model_version_id(name, version),
             "name": version,
             "type": f"{PROVIDER}/workspaces/models/versions",
-            "properties": {
-                "description": props.get("description"),
-                "tags": dict(props.get("tags") or {}),
-                "properties": dict(props.get("properties") or {}),
-                "isAnonymous": bool(props.get("isAnonymous", False)),
-                "isArchived": bool(props.get("isArchived", False)),
-                "flavors": props.get("flavors") or {},
-                "jobName": props.get("jobName"),
-                "modelType": props.get("modelType") or "custom_model",
-                "modelUri": uri,
-                "stage": props.get("stage"),
-                "provisioningState": "Succeeded",
-            },
+            "properties": model_version_properties(props, uri, job_output.group("job") if job_output else
+                                                   props.get("jobName")),
             "systemData": self._clock.system_data(previous["systemData"] if previous else None),
         }
         entry["versions"][version] = resource
@@ -1020,6 +1281,130 @@ class FakeAzureML:
 
         return self._accepted_delete(finish)
 
+    # ------------------------------------------------------------------ jobs
+    def _put_job(self, name: str, body: dict) -> Response:
+        resource, created = self._jobs.put(name, body, self._check_job_references)
+        return Response(201 if created else 200, resource)
+
+    def _check_job_references(self, name: str, props: dict) -> None:
+        """What the service checks when a job is created: the assets and compute it names exist."""
+        prefix = self.workspace_id.lower() + "/"
+        for field_name, asset in (("codeId", props.get("codeId")), ("environmentId", props.get("environmentId"))):
+            if asset and asset.lower().startswith(prefix) and asset.lower() not in self._assets:
+                refuse(400, "UserError", f"{field_name} '{asset}' of job '{name}' does not exist.")
+        compute_id = props["computeId"]
+        compute = self._computes.get(compute_id.rsplit("/", 1)[-1]) if compute_id.lower().startswith(
+            prefix + "computes/") else None
+        if compute is None:
+            refuse(400, "UserError", f"Compute '{compute_id}' of job '{name}' was not found in workspace "
+                                     f"'{self.workspace_name}'.")
+        nodes = (props.get("resources") or {}).get("instanceCount", 1)
+        max_nodes = compute["properties"]["properties"]["scaleSettings"]["maxNodeCount"]
+        if not isinstance(nodes, int) or nodes < 1 or nodes > max_nodes:
+            refuse(400, "UserError", f"Job '{name}' asks for {nodes!r} nodes; compute '{compute['name']}' has "
+                                     f"1 to {max_nodes}.")
+        distribution = props.get("distribution")
+        if distribution is not None:
+            per_node = distribution.get("processCountPerInstance")
+            if distribution.get("distributionType") != "PyTorch" or not isinstance(per_node, int) or per_node < 1:
+                refuse(400, "UserError", f"Job '{name}': distribution {distribution} is invalid; accepted here: "
+                                         "PyTorch with an integer processCountPerInstance >= 1.")
+        for input_name, job_input in (props.get("inputs") or {}).items():
+            uri = (job_input or {}).get("uri") or ""
+            if uri.lower().startswith(prefix + "data/"):
+                parts = uri.split("/")
+                if self._data.version(parts[-3], parts[-1]) is None:
+                    refuse(400, "UserError", f"Input '{input_name}' of job '{name}': data asset '{uri}' does not "
+                                             "exist.")
+
+    def _cancel_job(self, name: str) -> Response:
+        finish = self._jobs.request_cancel(name)
+        fault = self._take_lro_fault("jobs.cancel", f"{self.workspace_id}/jobs/{name}")
+        op = self._start_operation(finish, fault)
+        return Response(202, None, {"Location": self._operations.results_url(op), "Retry-After": "0"})
+
+    def _discovery_document(self) -> dict:
+        """The workspace's discovery URL (GET https://<region>.api.azureml.ms/discovery)."""
+        api = f"https://{self.region}.api.azureml.ms"
+        return {"api": api, "catalog": api, "experimentation": api, "gallery": api, "history": api,
+                "hyperdrive": api, "labeling": api, "modelmanagement": api, "pipelines": api,
+                "studiotrace": api, "studio": "https://ml.azure.com"}
+
+    # ------------------------------------------------------------------ code, environment and data versions
+    def _get_asset(self, asset_id: str) -> Response:
+        resource = self._assets.get(asset_id.lower())
+        if resource is None:
+            refuse(404, "ResourceNotFound", f"Could not find asset '{asset_id}'.")
+        return Response(200, resource)
+
+    def _put_asset(self, asset_id: str, body: dict, defining: tuple) -> Response:
+        """A code or environment version; what defines it (its path, image, conda file) cannot change."""
+        props = require_properties(body)
+        if not any(props.get(key) for key in defining):
+            refuse(400, "UserError", f"{asset_id.split('/')[-4][:-1].capitalize()} version requires one of "
+                                     f"{', '.join(defining)}.")
+        previous = self._assets.get(asset_id.lower())
+        if previous is not None and any(previous["properties"].get(k) != props.get(k) for k in defining):
+            refuse(400, "UserError", "Asset paths cannot be updated." if "codeUri" in defining else
+                   f"Environment version '{asset_id}' exists with another definition; environment versions "
+                   "are immutable.")
+        resource = self._add_asset(asset_id, {k: v for k, v in props.items() if v is not None})
+        return Response(201 if previous is None else 200, resource)
+
+    def _put_data_version(self, name: str, version: str, body: dict) -> Response:
+        resource, created = self._data.put_version(name, version, body)
+        return Response(201 if created else 200, resource)
+
+    # ------------------------------------------------------------------ registries
+    def _require_registry(self, name: str) -> Registry:
+        registry = self._registries.get(name)
+        if registry is None:
+            refuse(404, "ResourceNotFound", f"Registry '{name}' was not found.")
+        return registry
+
+    def _require_registry_known(self, name: str) -> Registry:
+        if name not in self._registries:
+            raise KeyError(f"no registry named {name!r}; added: {sorted(self._registries)}")
+        return self._registries[name]
+
+    def _put_registry_model_version(self, registry: Registry, name: str, version: str, body: dict,
+                                    operations: Operations) -> Response:
+        resource, created = registry.put_version(name, version, body)
+        op = operations.start(self.lro_polls, lambda succeeded: None, None, REGISTRY_API_VERSION)
+        return Response(201 if created else 200, _copy(resource),
+                        {"Azure-AsyncOperation": operations.status_url(op)})
+
+    def _import_to_registry(self, registry: Registry, body: dict, operations: Operations, path: str) -> Response:
+        """POST .../registries/{r}/import: copy a workspace model version into the registry (models.share)."""
+        props = body.get("properties") or {}
+        if props.get("referenceType") != "Id":
+            refuse(400, "UserError", f"referenceType '{props.get('referenceType')}' is invalid; accepted: Id.")
+        source = WORKSPACE_ASSET_ID.match(props.get("sourceAssetId") or "")
+        if not source:
+            refuse(400, "UserError", f"sourceAssetId '{props.get('sourceAssetId')}' is not an asset id of the form "
+                                     "azureml://locations/<region>/workspaces/<workspace id>/<type>/<name>/versions/<v>.")
+        if source.group("kind") != "models":
+            refuse(400, "UserError", f"fake: imports of '{source.group('kind')}' are not served (models only).")
+        if (source.group("loc"), source.group("guid")) != (self.region, self._workspace_guid):
+            refuse(404, "ResourceNotFound", f"Source asset '{props['sourceAssetId']}' was not found.")
+        model = self.model_version(source.group("name"), source.group("version"))
+        if model is None:
+            refuse(404, "ResourceNotFound", f"Source asset '{props['sourceAssetId']}' was not found.")
+        name = props.get("destinationName") or source.group("name")
+        version = props.get("destinationVersion") or source.group("version")
+        registry.check_import(name, version)
+        snapshot = _copy(model)
+        fault = self._take(self._lro_faults, "registry_assets.import", path)
+
+        def finish(succeeded: bool) -> None:
+            if succeeded:
+                registry.import_model(name, version, snapshot)
+
+        failure = None if fault is None else (fault.message or "fake: the import failed")
+        op = operations.start(self.lro_polls, finish, failure, REGISTRY_API_VERSION)
+        return Response(202, None, {"Azure-AsyncOperation": operations.status_url(op),
+                                    "Location": operations.results_url(op)})
+
     # ------------------------------------------------------------------ long-running operations
     def _take_lro_fault(self, operation: str, path: str) -> Optional[_Fault]:
         return self._take(self._lro_faults, operation, path)
@@ -1115,6 +1500,11 @@ OPERATIONS = frozenset({
     "online_endpoints.list", "online_endpoints.get", "online_endpoints.put", "online_endpoints.delete",
     "online_endpoints.list_keys", "online_endpoints.get_token",
     "online_deployments.list", "online_deployments.get", "online_deployments.put", "online_deployments.delete",
+    "jobs.list", "jobs.get", "jobs.put", "jobs.cancel", "run_history.get_details", "workspaces.discovery",
+    "environment_versions.get", "environment_versions.put", "code_versions.get", "code_versions.put",
+    "data_containers.list", "data_containers.get", "data_versions.list", "data_versions.get", "data_versions.put",
+    "registries.discovery", "registry_model_versions.list", "registry_model_versions.get",
+    "registry_model_versions.put", "registry_temp_data_refs.put", "registry_assets.import",
     "operations.get", "score",
 })
 
@@ -1133,9 +1523,21 @@ def gateway_for(fake: FakeAzureML, retry=None, sleep=None, uploader=_DEFAULT, do
         transport=fake.transport,
         retry=retry or RetryPolicy(),
         sleep=sleep or fake.gateway_sleeps.append,
-        uploader=fake.upload_folder if uploader is _DEFAULT else uploader,
+        uploader=fake.upload if uploader is _DEFAULT else uploader,
         downloader=fake.download_folder if downloader is _DEFAULT else downloader,
     )
+
+
+def _match(table: list, method: str, lowered: list, path: str):
+    """The (operation, action) of the first route whose pattern ('*' matches one segment) and verb fit."""
+    for pattern, verb, operation, action in table:
+        if verb == method and len(pattern) == len(lowered) and all(
+            p == "*" or p == seg for p, seg in zip(pattern, lowered)
+        ):
+            return operation, action
+    return "unknown", lambda: refuse(
+        405 if any(len(p) == len(lowered) for p, *_ in table) else 404,
+        "NoRoute", f"fake: no route for {method} {path}")
 
 
 def _is_write(method: str, path: str) -> bool:

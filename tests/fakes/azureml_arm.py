@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -82,3 +83,20 @@ def datastore_resource(workspace_id: str, workspace_name: str, workspace_guid: s
         properties["fileShareName"] = f"code-{workspace_guid}"
     return {"id": f"{workspace_id}/datastores/{name}", "name": name, "type": f"{PROVIDER}/workspaces/datastores",
             "properties": properties, "systemData": dict(CREATED)}
+
+
+def model_version_properties(props: dict, model_uri: str, job_name: Optional[str]) -> dict:
+    """The properties of a stored model version (a workspace's or a registry's), from a PUT's properties."""
+    return {
+        "description": props.get("description"),
+        "tags": dict(props.get("tags") or {}),
+        "properties": dict(props.get("properties") or {}),
+        "isAnonymous": bool(props.get("isAnonymous", False)),
+        "isArchived": bool(props.get("isArchived", False)),
+        "flavors": copy.deepcopy(props.get("flavors") or {}),
+        "jobName": job_name,
+        "modelType": props.get("modelType") or "custom_model",
+        "modelUri": model_uri,
+        "stage": props.get("stage"),
+        "provisioningState": "Succeeded",
+    }

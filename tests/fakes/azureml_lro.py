@@ -70,11 +70,14 @@ class Operations:
                 self._end(op)
 
     def answer(self, op_id: str, results: bool) -> Response:
-        """GET on a status URL (a status document) or a results URL (202 until done, then 200)."""
+        """GET on a status URL (a status document) or a results URL (202 until done, then 200, or 400 with
+        the error when the operation failed)."""
         op = self._operations.get(op_id)
         if op is None:
             refuse(404, "ResourceNotFound", f"Operation '{op_id}' not found.")
         if results:
+            if op.status == "Failed":  # the final Location GET of a failed operation answers its error
+                refuse(400, "OperationFailed", op.message)
             return Response(202 if op.status == "InProgress" else 200, None)
         body = {"id": f"{self._location}/mfeOperationsStatus/{op.op_id}", "name": op.op_id, "status": op.status,
                 "startTime": op.started}

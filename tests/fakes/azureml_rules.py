@@ -13,6 +13,8 @@ DEPLOYMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$")
 ASSET_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")
 ASSET_VERSION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,49}$")
+# Code and environment versions: anonymous ones are 64-character content hashes (azure-ai-ml names them so).
+LONG_ASSET_VERSION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")
 DATASTORE_URI = re.compile(
     r"^azureml://subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/datastores/(?P<ds>[^/]+)/paths/.+",
     re.IGNORECASE,
@@ -54,13 +56,23 @@ def require_properties(body: dict) -> dict:
     return props
 
 
-def check_asset_name_and_version(name: str, version: str) -> None:
+def check_asset_name_and_version(name: str, version: str, kind: str = "Model", version_pattern=ASSET_VERSION) -> None:
     if not ASSET_NAME.match(name):
-        refuse(400, "UserError", f"Model name '{name}' is invalid: use letters, digits, '-', '_' and '.', "
+        refuse(400, "UserError", f"{kind} name '{name}' is invalid: use letters, digits, '-', '_' and '.', "
                                  "starting with a letter or digit, at most 255 characters.")
-    if not ASSET_VERSION.match(version):
-        refuse(400, "UserError", f"Model version '{version}' is invalid: use letters, digits, '-', '_' and "
-                                 "'.', starting with a letter or digit, at most 50 characters.")
+    if not version_pattern.match(version):
+        longest = version_pattern.pattern.rsplit(",", 1)[-1].split("}")[0]
+        refuse(400, "UserError", f"{kind} version '{version}' is invalid: use letters, digits, '-', '_' and "
+                                 f"'.', starting with a letter or digit, at most {int(longest) + 1} characters.")
+
+
+def check_asset_uri(uri, field_name: str, kind: str, datastores) -> None:
+    """An asset's path is required and, when it is a datastore URI, names a datastore that exists."""
+    if not uri:
+        refuse(400, "UserError", f"{kind} version requires '{field_name}'.")
+    ds = DATASTORE_URI.match(uri)
+    if ds and ds.group("ds") not in datastores:
+        refuse(400, "UserError", f"Datastore '{ds.group('ds')}' referenced by {field_name} does not exist.")
 
 
 def check_endpoint_name(name: str) -> None:

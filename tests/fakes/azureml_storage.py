@@ -19,22 +19,34 @@ class DatastoreFiles:
         self.blobs: dict[str, bytes] = {}
         self.calls: list[tuple[str, str]] = []
 
-    def upload_folder(self, local_dir, name: str, version: str) -> str:
-        """Copy a local folder the way azure-ai-ml lays out uploads (LocalUpload/<content hash>/<folder>/)
-        and return its azureml:// URI. Signature of the gateway's `uploader`."""
-        root = Path(local_dir)
-        if not root.is_dir():
-            raise FileNotFoundError(f"upload_folder: {local_dir} is not a folder")
-        files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    def upload(self, local_path, name: str, version: str) -> str:
+        """Copy a local folder or file the way azure-ai-ml lays out uploads (LocalUpload/<content hash>/<name>,
+        a folder's URI ending in '/') and return its azureml:// URI. Signature of the gateway's `uploader`."""
+        root = Path(local_path)
+        if root.is_dir():
+            files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+        elif root.is_file():
+            files = {"": root.read_bytes()}
+        else:
+            raise FileNotFoundError(f"upload: {local_path} is neither a file nor a folder")
         digest = hashlib.sha256()
         for rel, data in files.items():
             digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         prefix = f"LocalUpload/{digest.hexdigest()[:32]}/{root.name}"
         for rel, data in files.items():
-            self.blobs[f"{prefix}/{rel}"] = data
-        uri = self._uri_for(prefix + "/")
+            self.blobs[f"{prefix}/{rel}" if rel else prefix] = data
+        uri = self._uri_for(prefix + "/" if root.is_dir() else prefix)
         self.calls.append(("upload", uri))
         return uri
+
+    def write_folder(self, local_dir, prefix: str) -> None:
+        """Store a local folder's files under a datastore path (what a job writes to its output)."""
+        root = Path(local_dir)
+        if not root.is_dir():
+            raise FileNotFoundError(f"write_folder: {local_dir} is not a folder")
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                self.blobs[prefix.rstrip("/") + "/" + path.relative_to(root).as_posix()] = path.read_bytes()
 
     def download_folder(self, uri: str, target_dir) -> None:
         """Write the files under an azureml:// datastore URI into target_dir. Signature of the gateway's
