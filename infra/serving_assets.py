@@ -5,11 +5,12 @@ scoring code or the environment makes a new version and an unchanged tree declar
 Only SCORING_FILES are uploaded (score.py, what it imports, the OpenAPI documents the inference
 server answers with): editing anything else under `serving/` changes nothing in Azure.
 
-Versions are part of a resource's identity, so a new version replaces the resource, and
-azure-native replaces delete-first. Every versioned resource here is `retain_on_delete`: the
-engine then drops the old version from the stack without deleting it in Azure, so the assets a
-live or idle slot references stay (the registry is the audit trail), and the new version exists
-before the release that moves a slot onto it runs (its ids are the release's inputs).
+The code and environment versions are AssetVersion resources (infra/release/asset_version.py):
+registered when absent, adopted when registered alike (a revert under `serving/` declares an
+older version again), never deleted, so the assets a live or idle slot references stay (the
+registry is the audit trail). The code blobs, whose names carry the version, are
+`retain_on_delete` for the same reason (azure-native writes a blob over an existing one on create).
+Both exist before the release that moves a slot onto them runs: their ids are its inputs.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pathlib import Path
 
 import pulumi
 import yaml
-from pulumi_azure_native import machinelearningservices as ml
 from pulumi_azure_native import storage
+
+from infra.release.asset_version import AssetVersion
+from infra.release.base import WorkspaceCoordinates
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 ENVIRONMENT_SPEC_NAME = "environment.yaml"
@@ -80,8 +83,7 @@ class ServingAssetsArgs:
     """What `serving/` holds, the workspace the assets are versions in, and the container the code goes to."""
 
     source: ServingSource
-    workspace_name: pulumi.Input[str]
-    resource_group_name: pulumi.Input[str]
+    workspace: WorkspaceCoordinates
     storage_account_name: pulumi.Input[str]
     code_container_name: pulumi.Input[str]
 
@@ -93,16 +95,10 @@ class ServingAssets(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServingAssetsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:ServingAssets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-        environment = ml.EnvironmentVersion(
-            f"{name}-environment",
-            name=ENVIRONMENT_ASSET,
-            version=args.source.environment_version,
-            workspace_name=args.workspace_name,
-            resource_group_name=args.resource_group_name,
-            properties={"image": args.source.image, "conda_file": args.source.conda_file, "os_type": "Linux",
-                        "description": "onnxruntime inference environment of serving/"},
-            opts=child,
-        )
+        environment = AssetVersion(
+            f"{name}-environment", workspace=args.workspace, kind="environment", name=ENVIRONMENT_ASSET,
+            version=args.source.environment_version, image=args.source.image, conda_file=args.source.conda_file,
+            opts=pulumi.ResourceOptions(parent=self))
         prefix = f"{name}/{args.source.code_version}"
         blobs = [
             storage.Blob(
@@ -110,26 +106,18 @@ class ServingAssets(pulumi.ComponentResource):
                 blob_name=f"{prefix}/{file_name}",
                 container_name=args.code_container_name,
                 account_name=args.storage_account_name,
-                resource_group_name=args.resource_group_name,
+                resource_group_name=args.workspace.resource_group,
                 type="Block",
                 source=pulumi.FileAsset(str(path)),
                 opts=child,
             )
             for file_name, path in args.source.code_files
         ]
-        code = ml.CodeVersion(
-            f"{name}-code",
-            name=CODE_ASSET,
-            version=args.source.code_version,
-            workspace_name=args.workspace_name,
-            resource_group_name=args.resource_group_name,
-            properties={
-                "code_uri": pulumi.Output.concat("https://", args.storage_account_name, ".blob.core.windows.net/",
-                                                 args.code_container_name, "/", prefix),
-                "description": "scoring code of serving/",
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=blobs, retain_on_delete=True),
-        )
-        self.environment_id = environment.id
-        self.code_id = code.id
+        code = AssetVersion(
+            f"{name}-code", workspace=args.workspace, kind="code", name=CODE_ASSET, version=args.source.code_version,
+            code_uri=pulumi.Output.concat("https://", args.storage_account_name, ".blob.core.windows.net/",
+                                          args.code_container_name, "/", prefix),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=blobs))
+        self.environment_id = environment.asset_id
+        self.code_id = code.asset_id
         self.register_outputs({"environment_id": self.environment_id, "code_id": self.code_id})

@@ -94,11 +94,9 @@ def _cluster_size(cluster: ClusterSettings) -> ClusterSize:
                        idle_seconds=cluster.idle_seconds, low_priority=cluster.low_priority)
 
 
-def serving_assets_args(source: ServingSource, workspace_name: pulumi.Input[str],
+def serving_assets_args(source: ServingSource, workspace: WorkspaceCoordinates,
                         shared: SharedServices) -> ServingAssetsArgs:
-    return ServingAssetsArgs(source=source, workspace_name=workspace_name,
-                             resource_group_name=shared.resource_group_name,
-                             storage_account_name=shared.storage_account_name,
+    return ServingAssetsArgs(source=source, workspace=workspace, storage_account_name=shared.storage_account_name,
                              code_container_name=shared.code_container_name)
 
 

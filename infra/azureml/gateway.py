@@ -88,6 +88,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -226,6 +227,20 @@ class Deployment:
     tags: dict = field(default_factory=dict)
 
 
+_AZURE_ML_IMPORT = threading.Lock()
+
+
+def _import_azure_ml() -> None:
+    """Import azure-ai-ml once, under a lock. The engine calls providers from several threads at once, and
+    azure-ai-ml's modules import each other in cycles: two threads importing them for the first time can
+    see a partially initialised module ("cannot import name 'Code' ... (most likely due to a circular
+    import)")."""
+    with _AZURE_ML_IMPORT:
+        import azure.ai.ml  # noqa: F401
+        import azure.ai.ml.entities  # noqa: F401
+        import azure.ai.ml.entities._assets._artifacts.code  # noqa: F401
+
+
 class AzureMLGateway:
     def __init__(self, workspace: WorkspaceRef, credential=None, transport=None,
                  retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
@@ -234,6 +249,7 @@ class AzureMLGateway:
             raise TypeError(f"workspace is {type(workspace).__name__}; accepted: WorkspaceRef")
         if not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry is {type(retry).__name__}; accepted: RetryPolicy")
+        _import_azure_ml()
         self.workspace = workspace
         self._credential = credential
         self._transport = transport
@@ -366,6 +382,65 @@ class AzureMLGateway:
                 os.replace(target, os.path.join(staging, "previous"))
             os.replace(files, target)
         return target
+
+    # ------------------------------------------------------------------ code and environment versions
+    def _code_entity(self, name: str, version: str):
+        # MLClient keeps its CodeOperations private (`_code`)
+        return self._maybe("get_code_version", f"code {name}:{version}",
+                           lambda: self._ml._code.get(name=name, version=version))
+
+    def _environment_entity(self, name: str, version: str):
+        return self._maybe("get_environment_version", f"environment {name}:{version}",
+                           lambda: self._ml.environments.get(name=name, version=version))
+
+    def get_code_version(self, name: str, version: str) -> Optional[str]:
+        """The ARM id of code version name:version, None when it is not registered."""
+        entity = self._code_entity(name, _version_text(version))
+        return None if entity is None else str(entity.id)
+
+    def get_environment_version(self, name: str, version: str) -> Optional[str]:
+        entity = self._environment_entity(name, _version_text(version))
+        return None if entity is None else str(entity.id)
+
+    def ensure_code_version(self, name: str, version: str, code_uri: str) -> str:
+        """The ARM id of code version name:version at `code_uri`: registered when absent, kept as it is
+        when registered at the same URI; another URI is refused (a version is never overwritten)."""
+        from azure.ai.ml.entities._assets._artifacts.code import Code  # not re-exported by azure.ai.ml.entities
+
+        _require_text("name", name)
+        version = _version_text(version)
+        _require_text("code_uri", code_uri)
+        resource = f"code {name}:{version}"
+        existing = self._code_entity(name, version)
+        if existing is None:   # a URI path is registered as it is, not uploaded
+            existing = self._call("register_code_version", resource, lambda: self._ml._code.create_or_update(
+                Code(name=name, version=version, path=code_uri)))
+        elif str(existing.path).rstrip("/") != code_uri.rstrip("/"):
+            raise AzureMLError("register_code_version", resource, 409,
+                               f"registered at {existing.path}, not {code_uri}; a version is never overwritten")
+        return str(existing.id)
+
+    def ensure_environment_version(self, name: str, version: str, image: str, conda_file: str) -> str:
+        """The ARM id of environment version name:version built from `image` and the conda YAML text
+        `conda_file`: registered when absent, kept when registered alike; another definition is refused."""
+        import yaml
+        from azure.ai.ml.entities import Environment
+
+        _require_text("name", name)
+        version = _version_text(version)
+        _require_text("image", image)
+        conda = yaml.safe_load(conda_file)
+        resource = f"environment {name}:{version}"
+        existing = self._environment_entity(name, version)
+        if existing is None:
+            existing = self._call("register_environment_version", resource,
+                                  lambda: self._ml.environments.create_or_update(
+                                      Environment(name=name, version=version, image=image, conda_file=conda,
+                                                  os_type="Linux")))
+        elif existing.image != image or _conda_of(existing) != conda:
+            raise AzureMLError("register_environment_version", resource, 409,
+                               "registered with another image or conda file; a version is never overwritten")
+        return str(existing.id)
 
     def list_model_versions(self, name: str) -> list[ModelVersion]:
         from azure.ai.ml.constants import ListViewType
@@ -683,6 +758,13 @@ class AzureMLGateway:
             return json.loads(text)
         except ValueError as err:
             raise AzureMLError("invoke", resource, 200, f"the scoring reply is not JSON: {text[:200]!r}") from err
+
+
+def _conda_of(environment: Any) -> Any:
+    import yaml
+
+    conda = environment.conda_file
+    return yaml.safe_load(conda) if isinstance(conda, str) else conda
 
 
 def _forget_invoke_headers() -> None:

@@ -14,8 +14,9 @@ state between runs and does what the Pulumi engine and pulumi-azure-native do wi
   * `retain_on_delete` resources are dropped from the state without a delete, also when replaced
     (pulumi/pkg/resource/deploy/step.go: DeleteStep.Apply skips the provider when old.RetainOnDelete);
   * resources no longer declared are deleted at the end, dynamic ones through their provider.
-azure-native resources that Azure ML sees (code and environment versions) are written to the fake
-Azure ML control plane; the others are only recorded. Every step is logged per update.
+azure-native resources are recorded as the ids that exist in Azure (a create of one that exists
+fails, as azure-native's does); what the release providers do reaches the fake Azure ML control plane.
+Every step is logged per update.
 """
 from __future__ import annotations
 
@@ -34,8 +35,6 @@ from scripts.offline.mocks import ARM_PATH, DYNAMIC_TYPE, NAME_INPUT, RecordingM
 from scripts.offline.program import _run
 from tests.release.conftest import wire
 
-CODE_VERSION = "azure-native:machinelearningservices:CodeVersion"
-ENVIRONMENT_VERSION = "azure-native:machinelearningservices:EnvironmentVersion"
 PARENT_INPUTS = ("resourceGroupName", "location")
 
 
@@ -122,34 +121,38 @@ def replace_keys(type_: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*keys, *PARENT_INPUTS]))
 
 
+class AlreadyExists(RuntimeError):
+    """azure-native refuses to create a resource that exists in Azure (a retained one declared again)."""
+
+
 class AzureControlPlane:
-    """What azure-native's PUT and DELETE of a resource do in the fake Azure ML workspace."""
+    """What azure-native's PUT and DELETE of a resource do: the ids that exist in Azure, and every call.
+
+    azure-native's Create reads the resource first and refuses one that exists ("cannot create already
+    existing resource", pulumi-azure-native provider.go), so a resource kept by retain_on_delete and
+    declared again fails its create. A storage Blob is the exception: its create writes the blob over
+    whatever is there (provider/pkg/resources/customresources/custom_storage_blob.go, PutBlockBlob)."""
+
+    OVERWRITES_ON_CREATE = ("azure-native:storage:Blob",)
 
     def __init__(self, fake):
         self.fake = fake
+        self.existing: set[str] = set()
         self.deleted: list[tuple[str, str]] = []   # (type, id) of every real delete
         self.puts: list[tuple[str, str]] = []
 
-    def put(self, type_: str, resource_id: str, inputs: dict) -> None:
+    def create(self, type_: str, resource_id: str) -> None:
+        if resource_id in self.existing and type_ not in self.OVERWRITES_ON_CREATE:
+            raise AlreadyExists(f"cannot create already existing resource '{resource_id}'")
+        self.existing.add(resource_id)
         self.puts.append((type_, resource_id))
-        if type_ == CODE_VERSION:
-            self.fake.add_code_version(inputs["name"], inputs["version"],
-                                       code_uri=(inputs.get("properties") or {}).get("codeUri", ""))
-        elif type_ == ENVIRONMENT_VERSION:
-            self.fake.add_environment_version(inputs["name"], inputs["version"],
-                                              image=(inputs.get("properties") or {}).get("image", ""))
+
+    def put(self, type_: str, resource_id: str) -> None:
+        self.puts.append((type_, resource_id))
 
     def delete(self, type_: str, resource_id: str) -> None:
+        self.existing.discard(resource_id)
         self.deleted.append((type_, resource_id))
-        if type_ in (CODE_VERSION, ENVIRONMENT_VERSION):
-            self.fake.remove_asset_version(self._fake_id(resource_id))
-
-    def _fake_id(self, resource_id: str) -> str:
-        tail = resource_id.split("/workspaces/", 1)[1].split("/", 1)[1]
-        return f"{self.fake.workspace_id}/{tail}"
-
-    def fake_id(self, resource_id: str) -> str:
-        return self._fake_id(resource_id)
 
 
 class _Monitor(runtime_mocks.MockMonitor):
@@ -257,16 +260,16 @@ class StackUpdates:
                                               custom=True)
         id_, outputs = mocks.new_resource(args)
         if old is None:
-            self.azure.put(request.type, id_, effective)
+            self.azure.create(request.type, id_)
             return self._store(urn, request, id_, effective, outputs, "create")
         if _canonical(effective) == _canonical(old.inputs):
             return old.id, old.outputs, "same"
         if any(effective.get(k) != old.inputs.get(k) for k in replace_keys(request.type)):
             if not old.retain_on_delete:
                 self.azure.delete(old.type, old.id)
-            self.azure.put(request.type, id_, effective)
+            self.azure.create(request.type, id_)
             return self._store(urn, request, id_, effective, outputs, "replace")
-        self.azure.put(request.type, old.id, effective)   # a whole-body PUT of the (effective) inputs
+        self.azure.put(request.type, old.id)   # a whole-body PUT of the (effective) inputs
         return self._store(urn, request, old.id, effective, outputs, "update")
 
     # -- state -------------------------------------------------------------------------------

@@ -18,8 +18,7 @@ def expected_inventory(workspaces: int, groups: int, code_files: int) -> Counter
         "mlops:infra:OnlineEndpoint": 1,
         f"{NATIVE}:machinelearningservices:Workspace": 1,
         f"{NATIVE}:machinelearningservices:Compute": 2,
-        f"{NATIVE}:machinelearningservices:EnvironmentVersion": 1,
-        f"{NATIVE}:machinelearningservices:CodeVersion": 1,
+        "pulumi-python:dynamic/release:AssetVersion": 2,
         f"{NATIVE}:storage:Blob": code_files,
         SERVING_ENDPOINT: 1,
     }

@@ -26,7 +26,8 @@ def test_release_settings_without_a_candidate_declare_the_endpoint_and_no_deploy
     plan = plans[stack]
     assert [r.name for r in plan.of_type(SERVING_ENDPOINT)] == ["hatespeech-endpoint-online"]
     dynamic = {r.type for r in plan.resources if r.type.startswith("pulumi-python:dynamic")}
-    assert dynamic == {SERVING_ENDPOINT}, "no model version, selection or traffic without a candidate"
+    assert dynamic == {SERVING_ENDPOINT, "pulumi-python:dynamic/release:AssetVersion"}, \
+        "the endpoint and the serving assets; no model version, selection or traffic without a candidate"
     assert not plan.of_type(f"{ML}:OnlineDeployment") and not plan.of_type(f"{ML}:OnlineEndpoint")
     assert not [r.name for r in plan.resources if "serving" in r.inputs], "no resource runs the serving spec"
     assert all("release" not in ws for ws in plan.outputs["workspaces"].values())

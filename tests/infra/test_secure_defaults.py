@@ -121,8 +121,8 @@ def test_the_release_runs_blue_and_green_under_the_declared_serving_spec(release
     traffic = plan.one(TRAFFIC)
     assert traffic.inputs["slots"] == ["blue", "green"]
     assert traffic.inputs["endpoint_name"] == endpoint.inputs["endpoint_name"]
-    environment = plan.one(f"{ML}:EnvironmentVersion")
-    code = plan.one(f"{ML}:CodeVersion")
+    environment = plan.one("pulumi-python:dynamic/release:AssetVersion", "hatespeech-serving-environment")
+    code = plan.one("pulumi-python:dynamic/release:AssetVersion", "hatespeech-serving-code")
     serving = traffic.input("serving")
     assert serving["environment_id"].endswith(
         f"/environments/{environment.inputs['name']}/versions/{environment.inputs['version']}")

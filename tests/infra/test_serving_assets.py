@@ -10,7 +10,7 @@ from infra.serving_assets import SCORING_FILES, SERVING_DIR, ServingSource
 from tests.infra.conftest import STACKS
 
 ML = "azure-native:machinelearningservices"
-RETAINED = (f"{ML}:EnvironmentVersion", f"{ML}:CodeVersion", "azure-native:storage:Blob")
+RETAINED = ("azure-native:storage:Blob",)
 ENTRY_SCRIPT = "score.py"
 PACKAGE = SERVING_DIR.name
 
@@ -109,9 +109,12 @@ def test_a_missing_scoring_file_is_named(serving_copy):
 @pytest.mark.parametrize("stack", STACKS)
 def test_asset_versions_are_retained_when_the_stack_drops_them(plans, stack):
     """A new content version replaces the asset resource, and azure-native replaces delete-first:
-    `retain_on_delete` makes the engine drop the old version from the stack without deleting it in
-    Azure, so a slot still running it keeps its code and environment (DESIGN decision 6)."""
+    `retain_on_delete` makes the engine drop the old code blobs from the stack without deleting them in
+    Azure, so a slot still running their code version keeps it (DESIGN decision 6). The code and
+    environment versions are AssetVersions, which never delete (tests/release/test_asset_version_provider.py),
+    not azure-native resources, whose create refuses a version that a revert declares again."""
     plan = plans[stack]
+    assert not plan.of_type(f"{ML}:CodeVersion") and not plan.of_type(f"{ML}:EnvironmentVersion")
     for type_ in RETAINED:
         resources = plan.of_type(type_)
         assert resources, f"no {type_} in the {stack} plan"

@@ -19,7 +19,7 @@ from infra.serving_assets import SERVING_DIR, ServingSource
 from scripts.offline.mocks import SUBSCRIPTION_ID
 from scripts.offline.stack import run_stack, stack_config
 from tests.fakes.azureml import FakeAzureML, gateway_for
-from tests.harness.stack_updates import CODE_VERSION, ENVIRONMENT_VERSION, AzureControlPlane, StackUpdates
+from tests.harness.stack_updates import AzureControlPlane, StackUpdates
 from tests.release.conftest import MODEL_NAME, ModelScorer
 
 STACK = "test"
@@ -175,18 +175,43 @@ def test_c_a_losing_challenger_then_an_instance_count_change_keep_v1_live(estate
     assert estate.stack.up(config).changed() == [] and _writes(estate) == before
 
 
+def _slot_assets(estate) -> dict[str, tuple[str, str]]:
+    found = {}
+    for slot in ("blue", "green"):
+        props = estate.fake.deployment(estate.endpoint, slot)["properties"]
+        found[slot] = (props["codeConfiguration"]["codeId"], props["environmentId"])
+    return found
+
+
 def test_d_a_serving_change_never_deletes_an_asset_a_slot_references(estate, models):
     release = {"candidate": models.good, "evaluation": models.evaluation_data}
     estate.up(**release)
     _edit_scoring_code(estate)
     update = estate.up(**release)
     assert ("hatespeech-serving-code", "replace") in update.steps
-    assert estate.azure.deleted == [], "retain_on_delete: replaced asset versions stay in Azure"
-    for slot in ("blue", "green"):
-        deployment = estate.fake.deployment(estate.endpoint, slot)
-        for asset in (deployment["properties"]["codeConfiguration"]["codeId"], deployment["properties"]["environmentId"]):
+    assert [d for d in estate.azure.deleted if d[0] == "azure-native:storage:Blob"] == [], \
+        "retain_on_delete: the old code blobs stay in Azure"
+    for slot, assets in _slot_assets(estate).items():
+        for asset in assets:
             assert estate.fake.asset_version(asset) is not None, f"{slot} references a deleted asset {asset}"
-    assert {t for t, _ in estate.azure.puts} >= {CODE_VERSION, ENVIRONMENT_VERSION}
+
+
+def test_d2_reverting_a_serving_change_brings_the_kept_version_back(estate, models):
+    """The version a revert declares again is still registered (nothing deletes it): the release adopts it
+    and moves the endpoint back onto it through the idle slot; the revert's blob creates overwrite."""
+    release = {"candidate": models.good, "evaluation": models.evaluation_data}
+    estate.up(**release)
+    original = ServingSource.read(estate.serving_dir).code_version
+    score = estate.serving_dir / "score.py"
+    before = score.read_text(encoding="utf-8")
+    _edit_scoring_code(estate)
+    estate.up(**release)
+    score.write_text(before, encoding="utf-8")
+    assert ServingSource.read(estate.serving_dir).code_version == original
+    estate.up(**release)
+    (live_slot,) = estate.traffic()
+    assert estate.slot_code(live_slot) == original
+    _assert_no_op(estate, **release)
 
 
 def test_f_the_idle_slot_fails_during_a_hold_and_no_traffic_reaches_it(estate, models, monkeypatch):
