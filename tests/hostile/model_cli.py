@@ -91,28 +91,38 @@ def _filled_folder(i: Inputs) -> str:
     return i.path("out")
 
 
+# (command, option, value, what the error line names): settings bounded, finite, named with what is accepted
+BAD_OPTIONS = [
+    ("train", "--learning-rate", "inf", "argument --learning-rate: 'inf' is not a finite number"),
+    ("train", "--learning-rate", "nan", "argument --learning-rate: 'nan' is not a finite number"),
+    ("train", "--learning-rate", "50", "training setting learning_rate is 50.0; accepted: a finite number in (0, 1]"),
+    ("train", "--max-seconds", "inf", "argument --max-seconds: 'inf' is not a finite number"),
+    ("train", "--epochs", "1" + "0" * 60,
+     "training setting epochs is 1000000000000000000000000000000000000...; accepted: an integer in [1, 1000]"),
+    ("train", "--epochs", "9" * 5000, "argument --epochs: '999999999999999999999999999999999999... is not an integer"),
+    ("train", "--dropout", "1", "training setting dropout is 1.0; accepted: a finite number in [0, 1)"),
+    ("train", "--seed", "-1", "training setting seed is -1; accepted: an integer in [0, 4294967295]"),
+    ("train", "--num-threads", "0", "training setting num_threads is 0; accepted: an integer in [1, 1024]"),
+    ("train", "--preset", "huge", "training setting preset is 'huge'; accepted: ['default', 'tiny']"),
+    ("split", "--fraction", "1", "split setting fraction is 1.0; accepted: a finite number in (0, 1)"),
+    ("split", "--fraction", "nan", "argument --fraction: 'nan' is not a finite number"),
+    ("split", "--seed", "-5", "split setting seed is -5; accepted: an integer in [0, 4294967295]"),
+    ("compare", "--alpha", "inf", "argument --alpha: 'inf' is not a finite number"),
+    ("compare", "--max-latency-factor", "nan", "argument --max-latency-factor: 'nan' is not a finite number"),
+]
+
+
+def _with_option(command: str, option: str, value: str) -> Callable[[Inputs], list[str]]:
+    def argv(i: Inputs) -> list[str]:
+        if command == "compare":
+            return ["compare", "--champion", "none", "--challenger", i.artifact(), "--data", i.data(), option, value]
+        return (_train if command == "train" else _split)(i, option, value)
+    return argv
+
+
 CASES: list[Case] = [
-    # settings: every number bounded and finite, named with what is accepted
-    Case("train-learning-rate-inf", lambda i: _train(i, "--learning-rate", "inf"), 2,
-         "argument --learning-rate: 'inf' is not a finite number"),
-    Case("train-learning-rate-nan", lambda i: _train(i, "--learning-rate", "nan"), 2,
-         "argument --learning-rate: 'nan' is not a finite number"),
-    Case("train-learning-rate-too-high", lambda i: _train(i, "--learning-rate", "50"), 2,
-         "training setting learning_rate is 50.0; accepted: a finite number in (0, 1]"),
-    Case("train-max-seconds-inf", lambda i: _train(i, "--max-seconds", "inf"), 2,
-         "argument --max-seconds: 'inf' is not a finite number"),
-    Case("train-epochs-huge", lambda i: _train(i, "--epochs", "1" + "0" * 60), 2,
-         "training setting epochs is 1000000000000000000000000000000000000...; accepted: an integer in [1, 1000]"),
-    Case("train-epochs-5000-digits", lambda i: _train(i, "--epochs", "9" * 5000), 2,
-         "argument --epochs: '999999999999999999999999999999999999... is not an integer"),
-    Case("train-dropout-one", lambda i: _train(i, "--dropout", "1"), 2,
-         "training setting dropout is 1.0; accepted: a finite number in [0, 1)"),
-    Case("train-seed-negative", lambda i: _train(i, "--seed", "-1"), 2,
-         "training setting seed is -1; accepted: an integer in [0, 4294967295]"),
-    Case("train-threads-zero", lambda i: _train(i, "--num-threads", "0"), 2,
-         "training setting num_threads is 0; accepted: an integer in [1, 1024]"),
-    Case("train-unknown-preset", lambda i: _train(i, "--preset", "huge"), 2,
-         "training setting preset is 'huge'; accepted: ['default', 'tiny']"),
+    *(Case(f"{command}{option}-{value[:12]}", _with_option(command, option, value), 2, names)
+      for command, option, value, names in BAD_OPTIONS),
     # data: too small, malformed, unbounded fields
     Case("train-three-rows", lambda i: _train(i, data=i.rows("three.csv", "abc def,0", "ghi jkl,1", "mno,0")), 2,
          "{root}/three.csv: 3 rows give 2 training (1 hate), 1 validation (0 hate) rows at validation_fraction 0.2; "
@@ -147,12 +157,6 @@ CASES: list[Case] = [
     Case("split-same-target-twice",
          lambda i: _split(i, train_out=i.path("same.csv"), evaluation_out=i.path("elsewhere/../same.csv")), 2,
          "--train-out and --evaluation-out are both {root}/elsewhere/../same.csv; accepted: different paths"),
-    Case("split-fraction-one", lambda i: _split(i, "--fraction", "1"), 2,
-         "split setting fraction is 1.0; accepted: a finite number in (0, 1)"),
-    Case("split-fraction-nan", lambda i: _split(i, "--fraction", "nan"), 2,
-         "argument --fraction: 'nan' is not a finite number"),
-    Case("split-seed-negative", lambda i: _split(i, "--seed", "-5"), 2,
-         "split setting seed is -5; accepted: an integer in [0, 4294967295]"),
     Case("split-one-hate-row", lambda i: _split(i, data=i.rows("rare.csv", "a,0", "b,0", "c,0", "d,1")), 2,
          "{root}/rare.csv: the evaluation part would hold 1 rows, 0 of them hate; accepted: data with at least 2 rows "
          "of each class"),
@@ -186,10 +190,4 @@ CASES: list[Case] = [
     Case("compare-corrupt-champion",
          lambda i: ["compare", "--champion", i.artifact({"tokenizer.json": "garbage"}), "--challenger", i.trained_model(),
                     "--data", i.data()], 2, "{root}/model/tokenizer.json: not a valid tokenizers file (", slow=True),
-    Case("compare-alpha-inf",
-         lambda i: ["compare", "--champion", "none", "--challenger", i.artifact(), "--data", i.data(), "--alpha", "inf"],
-         2, "argument --alpha: 'inf' is not a finite number"),
-    Case("compare-latency-factor-nan",
-         lambda i: ["compare", "--champion", "none", "--challenger", i.artifact(), "--data", i.data(),
-                    "--max-latency-factor", "nan"], 2, "argument --max-latency-factor: 'nan' is not a finite number"),
 ]
