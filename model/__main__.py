@@ -6,40 +6,60 @@
   python -m model compare --champion DIR|none --challenger DIR --data CSV [--alpha 0.05 ...] [--json]
 
 DATA may be a CSV file or a folder holding one CSV (a mounted Azure ML data asset).
-Exit status: 0 on success, 2 on bad input (the message names what is wrong), 1 when an exported
-model fails its check against torch.
+Exit status: 0 on success, 2 on bad input, 1 when an exported model fails its check against torch
+(or on an unforeseen failure), 130 when interrupted. Every error is one `error: ...` line on
+stderr naming the option, file or setting and what is accepted; `main` is the one place that turns
+exceptions into that line. What train and split write appears whole or not at all (model.staging).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import math
+import signal
 import sys
 
-from model.data import DataError
+from model.errors import CheckFailed
+from model.settings import parse_bool, shown
 
 
 def _bool(text: str) -> bool:
-    from model.settings import parse_bool
-
     try:
         return parse_bool(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _optional_float(text: str):
-    return None if text.strip().lower() in ("none", "null", "") else float(text)
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # also Python's 4300-digit limit on int(str)
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not an integer") from None
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a finite number")
+    return value
+
+
+def _optional_finite(text: str):
+    return None if text.strip().lower() in ("none", "null", "") else _finite(text)
 
 
 def _add_settings_arguments(parser, settings_class, skip=()):
     """One --option per dataclass field (dashes for underscores)."""
-    kinds = {"int": int, "float": float, "bool": _bool, "str": str}
+    kinds = {"int": _integer, "float": _finite, "bool": _bool, "str": str}
     for field in dataclasses.fields(settings_class):
         if field.name in skip:
             continue
         base = str(field.type).split("|")[0].strip()
-        kind = _optional_float if field.name == "max_seconds" else kinds[base]
+        kind = _optional_finite if field.name == "max_seconds" else kinds[base]
         parser.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, type=kind, default=None,
                             help=f"{settings_class.__name__}.{field.name}")
 
@@ -66,15 +86,10 @@ def _metrics_line(metrics: dict) -> str:
 
 def run_train(args) -> int:
     from model.data import load_dataset
-    from model.export import ExportCheckError
     from model.train import TrainSettings, train_on
 
     settings = TrainSettings(**_chosen(args, TrainSettings))
-    try:
-        outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
-    except ExportCheckError as error:
-        print(f"error: the exported model failed its check, nothing to release: {error}", file=sys.stderr)
-        return 1
+    outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
     result = {**outcome["metrics"], "training": outcome["fit"], "out": str(args.out)}
     _print(result, args.json, lambda r: f"validation: {_metrics_line(r)}\nthreshold {r['threshold']:.4f}; "
            f"trained in {r['training']['seconds']:.0f} s; artifact folder {r['out']}")
@@ -83,8 +98,10 @@ def run_train(args) -> int:
 
 def run_split(args) -> int:
     from model.data import split_file
+    from model.settings import SplitSettings
 
-    result = split_file(args.data, args.train_out, args.evaluation_out, args.fraction, args.seed)
+    settings = SplitSettings(**_chosen(args, SplitSettings))
+    result = split_file(args.data, args.train_out, args.evaluation_out, settings.fraction, settings.seed)
     _print(result, args.json, lambda r: "\n".join(
         f"{part}: {r[part]['rows']} rows ({r[part]['hate']} hate) -> {r[part]['path']}" for part in ("train", "evaluation")))
     return 0
@@ -123,11 +140,18 @@ def run_compare(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one `error:` line like every other error of the command."""
+
+    def error(self, message):
+        self.exit(2, f"error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     from model.compare import CompareSettings
-    from model.settings import TrainSettings
+    from model.settings import SplitSettings, TrainSettings
 
-    root = argparse.ArgumentParser(prog="python -m model", description=__doc__.split("\n")[0])
+    root = _Parser(prog="python -m model", description=__doc__.split("\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train and export an artifact folder")
@@ -141,9 +165,9 @@ def parser() -> argparse.ArgumentParser:
     split.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
     split.add_argument("--train-out", required=True, help="CSV to write the training rows to (must not exist)")
     split.add_argument("--evaluation-out", required=True, help="CSV to write the held-out rows to (must not exist)")
-    split.add_argument("--fraction", type=float, default=0.2, help="share of each class held out (default 0.2)")
-    split.add_argument("--seed", type=int, default=0)
+    # --fraction (share of each class held out, default 0.2) and --seed come from SplitSettings
     split.add_argument("--json", action="store_true")
+    _add_settings_arguments(split, SplitSettings)
 
     evaluate = commands.add_parser("evaluate", help="score an artifact folder on labelled data")
     evaluate.add_argument("--model", required=True, help="artifact folder")
@@ -160,15 +184,32 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _fail(message: str, status: int) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return status
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     handlers = {"train": run_train, "split": run_split, "evaluate": run_evaluate, "compare": run_compare}
     try:
         return handlers[args.command](args)
-    except (DataError, ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except CheckFailed as error:
+        return _fail(f"the exported model failed its check, nothing to release: {error}", 1)
+    except ValueError as error:  # DataError, ArtifactError, OutputError and the settings checks
+        return _fail(str(error), 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing was written", 130)
+    except OSError as error:
+        return _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
+    except Exception as error:  # a failure nothing above foresaw: still one line, and nothing written
+        return _fail(f"{args.command} failed unexpectedly ({type(error).__name__}: {error})", 1)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM (a cancelled CI job) cleans up like Ctrl-C
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(main())

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from model.staging import staged_files
 
 REQUIRED_COLUMNS = ("text", "hate")
 BINARY_VALUES = {"0": 0, "1": 1, "0.0": 0, "1.0": 1}
@@ -71,20 +74,48 @@ def _binary(value: str, column: str, line: int, csv_path: Path) -> int:
         ) from None
 
 
-def load_dataset(path) -> Dataset:
-    """Read and validate a dataset CSV (see the module docstring)."""
-    csv_path = resolve_csv(path)
-    raw = csv_path.read_bytes()
+def _read_text(csv_path: Path) -> tuple[bytes, str]:
+    """The bytes of the CSV and their UTF-8 text."""
     try:
-        content = raw.decode("utf-8-sig")
+        raw = csv_path.read_bytes()
+    except OSError as error:
+        raise DataError(f"data file {csv_path} cannot be read ({error.strerror or error}); "
+                        "accepted: a readable UTF-8 CSV file") from None
+    try:
+        return raw, raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise DataError(
             f"{csv_path}: byte {error.start} (line {line}) is not valid UTF-8 ({error.reason}); "
             "accepted: a UTF-8 encoded CSV"
         ) from None
+
+
+def _records(csv_path: Path, content: str) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, fields) for each CSV record, blank lines as empty records.
+
+    The csv module bounds a field at csv.field_size_limit() characters (131,072 unless changed);
+    a longer field, like any other malformed record, is a DataError naming the file and line.
+    """
     reader = csv.reader(content.splitlines(keepends=True))
-    header = next(reader, None)
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise DataError(f"{csv_path}: line {line} is not valid CSV ({error}); accepted: a CSV file whose fields "
+                            f"hold at most {csv.field_size_limit()} characters") from None
+        yield line, row
+
+
+def load_dataset(path) -> Dataset:
+    """Read and validate a dataset CSV (see the module docstring)."""
+    csv_path = resolve_csv(path)
+    raw, content = _read_text(csv_path)
+    records = _records(csv_path, content)
+    _, header = next(records, (1, None))
     if not header:
         raise DataError(f"{csv_path}: the file is empty; accepted: a header row with columns {list(REQUIRED_COLUMNS)}")
     header = [name.strip() for name in header]
@@ -99,7 +130,7 @@ def load_dataset(path) -> Dataset:
 
     texts, labels = [], []
     categories: dict[str, list[int]] = {name: [] for name in category_at}
-    for line, row in enumerate(reader, start=2):
+    for line, row in records:
         if not row:
             continue
         if len(row) != len(header):
@@ -157,9 +188,10 @@ def stratified_folds(labels, n_folds: int, seed: int) -> list[np.ndarray]:
 
 def write_rows(source, indices, target) -> Path:
     """The header and the chosen data rows of `source` (as numbered by `load_dataset`), unchanged, in a new CSV."""
-    reader = csv.reader(resolve_csv(source).read_bytes().decode("utf-8-sig").splitlines(keepends=True))
-    header = next(reader)
-    rows = [row for row in reader if row]  # the rows load_dataset numbers (it skips blank lines)
+    csv_path = resolve_csv(source)
+    records = _records(csv_path, _read_text(csv_path)[1])
+    _, header = next(records)
+    rows = [row for _, row in records if row]  # the rows load_dataset numbers (it skips blank lines)
     target = Path(target)
     with target.open("x", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -169,16 +201,20 @@ def write_rows(source, indices, target) -> Path:
 
 
 def split_file(source, train_target, evaluation_target, fraction: float, seed: int) -> dict:
-    """Write a stratified, seeded split of `source` as two CSV files; neither may exist yet."""
-    for name, target in (("--train-out", train_target), ("--evaluation-out", evaluation_target)):
-        if Path(target).exists():
-            raise ValueError(f"{name} {target} exists; accepted: a path that does not exist yet (nothing is overwritten)")
-    if Path(train_target).resolve() == Path(evaluation_target).resolve():
-        raise ValueError(f"--train-out and --evaluation-out are both {train_target}; accepted: two different paths")
+    """Write a stratified, seeded split of `source` as two CSV files, both or neither; neither may exist yet."""
+    targets = {"--train-out": train_target, "--evaluation-out": evaluation_target}
     dataset = load_dataset(source)
     train_idx, evaluation_idx = stratified_split(dataset.labels, fraction, seed)
-    write_rows(dataset.source, train_idx, train_target)
-    write_rows(dataset.source, evaluation_idx, evaluation_target)
-    parts = {part: {"path": str(target), "rows": int(len(indices)), "hate": int(dataset.labels[indices].sum())}
-             for part, target, indices in (("train", train_target, train_idx), ("evaluation", evaluation_target, evaluation_idx))}
-    return {"source": dataset.source, "sha256": dataset.sha256, "fraction": fraction, "seed": seed, **parts}
+    parts = {"train": (train_target, train_idx), "evaluation": (evaluation_target, evaluation_idx)}
+    for part, (_, indices) in parts.items():
+        if len(np.unique(dataset.labels[indices])) < 2:
+            raise DataError(
+                f"{dataset.source}: the {part} part would hold {len(indices)} rows, {int(dataset.labels[indices].sum())} "
+                f"of them hate; accepted: data with at least 2 rows of each class, so that both parts hold both"
+            )
+    with staged_files(targets) as partials:
+        for option, (_, indices) in zip(targets, parts.values()):
+            write_rows(dataset.source, indices, partials[option])
+    summary = {part: {"path": str(target), "rows": int(len(indices)), "hate": int(dataset.labels[indices].sum())}
+               for part, (target, indices) in parts.items()}
+    return {"source": dataset.source, "sha256": dataset.sha256, "fraction": fraction, "seed": seed, **summary}

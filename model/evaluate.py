@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -16,9 +17,57 @@ from model.metrics import classification_metrics
 
 
 def load_classifier(model_dir, precision: str = "int8"):
-    from serving.classifier import HateSpeechClassifier
+    """The served classifier of the artifact folder `model_dir`.
 
-    return HateSpeechClassifier.load(model_dir, precision=precision)
+    A file of the folder that its library cannot read is an ArtifactError naming the file
+    ("<path>: not a valid ONNX model (...)"), never the library's own exception: onnxruntime
+    raises its private pybind types, tokenizers a bare Exception.
+    """
+    from serving.classifier import ArtifactError, HateSpeechClassifier
+
+    try:
+        return HateSpeechClassifier.load(model_dir, precision=precision)
+    except ArtifactError:
+        raise
+    except Exception as error:
+        culprit = _unreadable_file(Path(model_dir), precision)
+        if culprit is None:
+            raise
+        raise ArtifactError(culprit) from error
+
+
+def _unreadable_file(model_dir: Path, precision: str) -> str | None:
+    """'<path>: not a valid ...' for the first file of `model_dir` its reader refuses; None if each reads alone.
+
+    Runs only after the classifier failed to load, so the files are read a second time only then.
+    """
+    import json
+
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    from serving.classifier import MODEL_FILES, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
+
+    def json_object(path):
+        if not isinstance(json.loads(path.read_text(encoding="utf-8")), dict):
+            raise ValueError("not a JSON object")
+
+    readers = (
+        (TOKENIZER_FILE, "not a valid tokenizers file", lambda path: Tokenizer.from_file(str(path))),
+        (TOKENIZER_CONFIG_FILE, "not a valid tokenizer configuration (a JSON object)", json_object),
+        (MODEL_FILES.get(precision), "not a valid ONNX model",
+         lambda path: ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])),
+    )
+    for name, what, read in readers:
+        path = model_dir / name if name else None
+        if path is None or not path.is_file():
+            continue
+        try:
+            read(path)
+        except Exception as error:
+            reason = " ".join(str(error).split())
+            return f"{path}: {what} ({reason[:200]}); accepted: the file as `python -m model train` writes it"
+    return None
 
 
 def evaluate_on(model_dir, dataset: Dataset, precision: str = "int8") -> dict:

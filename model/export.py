@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from model.errors import CheckFailed
 from model.network import OnlyLogits, pad_batch
 
 FP32_FILE, INT8_FILE = "model.onnx", "model.int8.onnx"
@@ -20,7 +21,7 @@ LOGIT_TOLERANCE = 1e-4
 MIN_INT8_AGREEMENT = 0.99
 
 
-class ExportCheckError(RuntimeError):
+class ExportCheckError(CheckFailed):
     """An exported ONNX model does not reproduce the torch model closely enough."""
 
 
@@ -62,7 +63,8 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> Path:
     """onnxruntime dynamic quantisation (int8 weights) of the fp32 export.
 
     The exporter's intermediate shape annotations (value_info) trip the quantiser's shape
-    inference, so the quantiser reads a copy without them; the graph itself is unchanged.
+    inference, so the quantiser reads a copy without them; the graph itself is unchanged. A graph
+    the quantiser fails on is an ExportCheckError: there is no int8 model to check or serve.
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -77,6 +79,9 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> Path:
         root.setLevel(logging.ERROR)  # the quantiser warns on the root logger about optional pre-processing
         try:
             quantize_dynamic(str(plain), str(int8_path), weight_type=QuantType.QInt8)
+        except Exception as error:  # e.g. an AssertionError on weights that are not finite
+            raise ExportCheckError(f"{fp32_path.name}: onnxruntime cannot quantize it to int8 "
+                                   f"({type(error).__name__}: {error})") from error
         finally:
             root.setLevel(level)
     return int8_path
@@ -90,7 +95,7 @@ def _session(path: Path):
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises several private exception types
-        raise ExportCheckError(f"{path}: onnxruntime cannot load it: {error}") from error
+        raise ExportCheckError(f"{path.name}: onnxruntime cannot load it: {error}") from error
 
 
 def onnx_logits(path: Path, sequences: list[list[int]], pad_id: int, batch_size: int = 64) -> np.ndarray:
@@ -126,11 +131,11 @@ def check_export(model, fp32_path: Path, int8_path: Path, sequences, pad_id: int
     reference = torch_logits(model, sequences, pad_id)
     fp32 = onnx_logits(fp32_path, sequences, pad_id)
     if fp32.shape != reference.shape:
-        raise ExportCheckError(f"{fp32_path}: logits have shape {fp32.shape}, torch gives {reference.shape}")
+        raise ExportCheckError(f"{fp32_path.name}: logits have shape {fp32.shape}, torch gives {reference.shape}")
     max_difference = float(np.abs(fp32 - reference).max())
     if not max_difference <= LOGIT_TOLERANCE:
         raise ExportCheckError(
-            f"{fp32_path}: fp32 ONNX logits differ from torch by up to {max_difference:.3g} on {len(sequences)} "
+            f"{fp32_path.name}: fp32 ONNX logits differ from torch by up to {max_difference:.3g} on {len(sequences)} "
             f"texts; accepted: at most {LOGIT_TOLERANCE}"
         )
     int8 = onnx_logits(int8_path, sequences, pad_id)
@@ -138,7 +143,7 @@ def check_export(model, fp32_path: Path, int8_path: Path, sequences, pad_id: int
     agreement = float(np.mean(fp32_labels == (_hate_probability(int8) >= threshold)))
     if agreement < MIN_INT8_AGREEMENT:
         raise ExportCheckError(
-            f"{int8_path}: int8 labels agree with fp32 on {agreement:.2%} of {len(sequences)} texts; "
+            f"{int8_path.name}: int8 labels agree with fp32 on {agreement:.2%} of {len(sequences)} texts; "
             f"accepted: at least {MIN_INT8_AGREEMENT:.0%}"
         )
     return {"n": len(sequences), "fp32_max_logit_difference": max_difference, "int8_label_agreement": agreement}

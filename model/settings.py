@@ -1,7 +1,10 @@
-"""Training settings: named presets plus explicit overrides, checked before any work starts."""
+"""Training and split settings: named presets plus explicit overrides, checked before any work starts.
+
+Every number a setting takes is bounded and finite (TRAIN_BOUNDS); one rule, `check_numbers`, checks them."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 
@@ -43,6 +46,95 @@ def parse_bool(text: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """The numbers a setting accepts: an integer, or a finite number, from `low` to `high`; an open
+    end excludes its limit. The upper limits catch typos and runaway values, they are not tuning advice."""
+
+    integer: bool
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    optional: bool = False  # None is accepted too
+
+    def accepts(self, value) -> bool:
+        if value is None:
+            return self.optional
+        if isinstance(value, bool) or not isinstance(value, int if self.integer else (int, float)):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def describe(self) -> str:
+        interval = f"{'(' if self.low_open else '['}{self.low}, {self.high}{')' if self.high_open else ']'}"
+        return f"{'an integer' if self.integer else 'a finite number'} in {interval}" + (", or None" if self.optional else "")
+
+
+def shown(value, limit: int = 40) -> str:
+    """repr(value), shortened to `limit` characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
+
+
+def check_numbers(settings, bounds: dict[str, Bounds], kind: str) -> None:
+    """ValueError naming the first setting of `settings` outside its `bounds`, and what is accepted."""
+    for name, accepted in bounds.items():
+        value = getattr(settings, name)
+        if not accepted.accepts(value):
+            raise ValueError(f"{kind} setting {name} is {shown(value)}; accepted: {accepted.describe()}")
+
+
+def _integers(low, high) -> Bounds:
+    return Bounds(True, low, high)
+
+
+FRACTION = Bounds(False, 0, 1, low_open=True, high_open=True)
+SHARE = Bounds(False, 0, 1, high_open=True)  # 0 allowed, 1 not
+RATE = Bounds(False, 0, 1, low_open=True)
+SEED = _integers(0, 2**32 - 1)  # what numpy's np.random.seed accepts
+
+TRAIN_BOUNDS: dict[str, Bounds] = {
+    "seed": SEED,
+    "validation_fraction": FRACTION,
+    "vocab_size": _integers(10, 1_000_000),  # the 5 special tokens need room
+    "min_frequency": _integers(1, 1_000_000),
+    "max_length": _integers(3, 4096),  # [CLS], one token, [SEP]
+    "hidden_size": _integers(1, 4096),
+    "num_layers": _integers(1, 48),
+    "num_heads": _integers(1, 64),
+    "intermediate_size": _integers(1, 16384),
+    "dropout": SHARE,
+    "mlm_epochs": _integers(0, 1000),
+    "mlm_learning_rate": RATE,
+    "mlm_probability": FRACTION,
+    "epochs": _integers(1, 1000),
+    "batch_size": _integers(1, 65536),
+    "learning_rate": RATE,
+    "weight_decay": Bounds(False, 0, 1),
+    "warmup_fraction": SHARE,
+    "patience": _integers(1, 1000),
+    "label_smoothing": SHARE,
+    "threshold_tolerance": SHARE,
+    "max_seconds": Bounds(False, 0, 10**7, low_open=True, optional=True),  # about 116 days
+    "num_threads": _integers(1, 1024),
+}
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    """How `python -m model split` divides a labelled CSV."""
+
+    fraction: float = 0.2  # share of each class held out for evaluation
+    seed: int = 0
+
+    def __post_init__(self):
+        check_numbers(self, {"fraction": FRACTION, "seed": SEED}, "split")
+
+
+@dataclass(frozen=True)
 class TrainSettings:
     """How to train. A field left as None takes the value of `preset` (see PRESETS)."""
 
@@ -80,7 +172,7 @@ class TrainSettings:
 
     def __post_init__(self):
         if self.preset not in PRESETS:
-            raise ValueError(f"preset is {self.preset!r}; accepted: {sorted(PRESETS)}")
+            raise ValueError(f"training setting preset is {shown(self.preset)}; accepted: {sorted(PRESETS)}")
         for name, value in PRESETS[self.preset].items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
@@ -91,28 +183,13 @@ class TrainSettings:
     def _check(self):
         def require(name, condition, accepted):
             if not condition:
-                raise ValueError(f"training setting {name} is {getattr(self, name)!r}; accepted: {accepted}")
+                raise ValueError(f"training setting {name} is {shown(getattr(self, name))}; accepted: {accepted}")
 
-        for name in ("vocab_size", "min_frequency", "max_length", "hidden_size", "num_layers", "num_heads",
-                     "intermediate_size", "epochs", "batch_size", "patience", "num_threads"):
-            value = getattr(self, name)
-            require(name, isinstance(value, int) and not isinstance(value, bool) and value >= 1, "an integer >= 1")
-        require("mlm_epochs", isinstance(self.mlm_epochs, int) and self.mlm_epochs >= 0, "an integer >= 0")
-        require("seed", isinstance(self.seed, int) and not isinstance(self.seed, bool), "an integer")
-        require("vocab_size", self.vocab_size >= 10, "an integer >= 10 (the 5 special tokens need room)")
-        require("max_length", self.max_length >= 3, "an integer >= 3 ([CLS], one token, [SEP])")
+        check_numbers(self, TRAIN_BOUNDS, "training")
         require("hidden_size", self.hidden_size % self.num_heads == 0, f"a multiple of num_heads ({self.num_heads})")
-        require("validation_fraction", 0.0 < self.validation_fraction < 1.0, "a number strictly between 0 and 1")
-        require("dropout", 0.0 <= self.dropout < 1.0, "a number in [0, 1)")
-        require("mlm_probability", 0.0 < self.mlm_probability < 1.0, "a number strictly between 0 and 1")
-        require("warmup_fraction", 0.0 <= self.warmup_fraction < 1.0, "a number in [0, 1)")
-        for name in ("learning_rate", "mlm_learning_rate"):
-            require(name, getattr(self, name) > 0, "a number > 0")
-        require("label_smoothing", 0.0 <= self.label_smoothing < 1.0, "a number in [0, 1)")
-        require("threshold_tolerance", 0.0 <= self.threshold_tolerance < 1.0, "a number in [0, 1)")
-        require("weight_decay", self.weight_decay >= 0, "a number >= 0")
+        for name in ("strip_accents", "class_weighted"):
+            require(name, isinstance(getattr(self, name), bool), "true or false")
         require("onnx_exporter", self.onnx_exporter in ("dynamo", "torchscript"), "'dynamo' or 'torchscript'")
-        require("max_seconds", self.max_seconds is None or self.max_seconds > 0, "a number > 0 or None")
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

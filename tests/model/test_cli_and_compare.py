@@ -106,8 +106,9 @@ def test_train_reports_a_failed_export_check_as_an_error_line(capsys, tmp_path, 
     code, _, err = run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(tmp_path / "m"), "--preset", "tiny",
                            "--epochs", "1", "--num-threads", "1", "--quiet")
     assert code == 1
-    assert err.strip().splitlines()[-1] == ("error: the exported model failed its check, nothing to release: "
-                                            "fp32 ONNX logits differ from torch by up to 0.3; accepted: at most 0.0001")
+    assert err.strip().splitlines() == ["error: the exported model failed its check, nothing to release: "
+                                        "fp32 ONNX logits differ from torch by up to 0.3; accepted: at most 0.0001"]
+    assert list(tmp_path.iterdir()) == []  # no --out, no half-written folder beside it
 
 
 def test_train_command_writes_an_artifact(capsys, tmp_path, synthetic_csv):

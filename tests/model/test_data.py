@@ -142,3 +142,46 @@ def test_split_file_overwrites_nothing(tmp_path, synthetic_csv):
     assert existing.read_text(encoding="utf-8") == "keep me" and not (tmp_path / "train.csv").exists()
     with pytest.raises(ValueError, match="are both"):
         split_file(synthetic_csv, tmp_path / "same.csv", tmp_path / "same.csv", 0.2, 0)
+
+
+def test_a_field_over_the_csv_limit_names_file_and_line(tmp_path):
+    limit = csv.field_size_limit()
+    csv_path = write(tmp_path / "d.csv", f',text,hate\n1,abc,0\n2,"{"x" * (limit + 1)}",1\n')
+    with pytest.raises(DataError, match=rf"d\.csv: line 3 is not valid CSV \(field larger than field limit \({limit}\)\); "
+                                        rf"accepted: a CSV file whose fields hold at most {limit} characters"):
+        load_dataset(csv_path)
+
+
+def test_lines_are_counted_where_a_record_starts(tmp_path):
+    csv_path = write(tmp_path / "d.csv", ',text,hate\n1,"two\nlines",0\n2,abc,2\n')
+    with pytest.raises(DataError, match=r"line 4, column 'hate' has value '2'"):
+        load_dataset(csv_path)
+
+
+def test_split_file_writes_both_files_or_neither(tmp_path, synthetic_csv, monkeypatch):
+    import model.data
+    from model.data import split_file
+
+    real_write_rows, targets = model.data.write_rows, []
+
+    def second_write_fails(source, indices, target):
+        targets.append(target)
+        if len(targets) == 2:
+            raise OSError(28, "No space left on device")
+        return real_write_rows(source, indices, target)
+
+    monkeypatch.setattr(model.data, "write_rows", second_write_fails)
+    with pytest.raises(OSError, match="No space left"):
+        split_file(synthetic_csv, tmp_path / "out" / "train.csv", tmp_path / "evaluation.csv", 0.2, 0)
+    assert len(targets) == 2 and not targets[0].exists()  # the first file was written under a temporary name
+    assert list(tmp_path.iterdir()) == []  # and removed, with the folder made for it
+
+
+def test_split_file_refuses_data_whose_parts_would_miss_a_class(tmp_path):
+    from model.data import split_file
+
+    source = write(tmp_path / "d.csv", ",text,hate\n1,a,0\n2,b,0\n3,c,1\n")
+    with pytest.raises(DataError, match=r"the evaluation part would hold 1 rows, 0 of them hate; accepted: data with at "
+                                        r"least 2 rows of each class"):
+        split_file(source, tmp_path / "t.csv", tmp_path / "e.csv", 0.2, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]

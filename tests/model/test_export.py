@@ -91,3 +91,21 @@ def test_corrupted_file_fails_loudly(model_copy, synthetic_csv):
     (model_copy / "model.onnx").write_bytes(b"not an onnx graph")
     with pytest.raises(ExportCheckError, match="model.onnx: onnxruntime cannot load it"):
         check_export(model, model_copy / "model.onnx", model_copy / "model.int8.onnx", sequences(tokenizer, synthetic_csv), 0, 0.5)
+
+
+def test_weights_that_are_not_finite_fail_the_export_instead_of_crashing_the_quantiser(tmp_path):
+    """onnxruntime's quantize_dynamic asserts on the scale of NaN weights (`assert scale >= 0, "scale
+    issue"` in onnxruntime/quantization/quant_utils.py); that is a failed export, not a traceback."""
+    import torch
+
+    from model.export import ExportCheckError, export_fp32, quantize_int8
+    from model.network import bert_config, classifier
+    from model.settings import TrainSettings
+
+    network = classifier(bert_config(TrainSettings(preset="tiny"), 50, 0))
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.fill_(float("nan"))
+    fp32 = export_fp32(network, tmp_path / "model.onnx", 32, exporter="torchscript")
+    with pytest.raises(ExportCheckError, match=r"model.onnx: onnxruntime cannot quantize it to int8 \(AssertionError"):
+        quantize_int8(fp32, tmp_path / "model.int8.onnx")
