@@ -97,7 +97,7 @@ def test_bad_config_names_key_value_and_what_is_accepted(config_of, breakage, ex
 
 @pytest.mark.parametrize("breakage, expected", [
     (lambda c: c[f"{P}network"].update(publicNetworkAccess=True),
-     "mlops-platform:network.publicNetworkAccess: True is not valid; accepted: false on a prod-tier stack"),
+     "mlops-platform:network.publicNetworkAccess: true is not valid; accepted: false on a prod-tier stack"),
     (lambda c: c[f"{P}network"].update(isolationMode="AllowInternetOutbound"),
      "mlops-platform:network.isolationMode: 'AllowInternetOutbound' is not valid; accepted: AllowOnlyApprovedOutbound"),
     (lambda c: c[f"{P}access"].update(dataScientistGroupIds=[]),
@@ -107,13 +107,13 @@ def test_bad_config_names_key_value_and_what_is_accepted(config_of, breakage, ex
     (lambda c: c.update({f"{P}registrySku": "Basic"}),
      "mlops-platform:registrySku: 'Basic' is not valid; accepted: Premium on a prod-tier stack"),
     (lambda c: c.update({f"{P}computeAccess": {"nodePublicIp": True}}),
-     "mlops-platform:computeAccess.nodePublicIp: True is not valid; accepted: false on a prod-tier stack"),
+     "mlops-platform:computeAccess.nodePublicIp: true is not valid; accepted: false on a prod-tier stack"),
     (lambda c: c.update({f"{P}computeAccess": {"sshPublicKey": "ssh-ed25519 AAAAC3Nza user"}}),
      "mlops-platform:computeAccess.sshPublicKey: '<set>' is not valid; accepted: no SSH key on a prod-tier stack"),
     (lambda c: c.update({f"{P}highBusinessImpact": False}),
-     "mlops-platform:highBusinessImpact: False is not valid; accepted: true on a prod-tier stack"),
+     "mlops-platform:highBusinessImpact: false is not valid; accepted: true on a prod-tier stack"),
     (lambda c: workspace(c)["release"].update(requireApproval=False),
-     "mlops-platform:workspaces[0].release.requireApproval: False is not valid; accepted: true on a prod-tier stack"),
+     "mlops-platform:workspaces[0].release.requireApproval: false is not valid; accepted: true on a prod-tier stack"),
 ])
 def test_production_rules(config_of, breakage, expected):
     config = config_of("prod")

@@ -1,0 +1,84 @@
+"""The kinds of value a stack setting holds, as pydantic field types.
+
+A field's `description` says what it accepts: the error messages (stacks/validation.py) and the
+editor schema (stacks/schema.py) both show it. Values arrive as YAML writes them (offline) or as
+the Pulumi engine hands them over, where top-level scalars are strings: `true` and `"true"`, `30`
+and `"30"` read alike, but a boolean is never a number and a number never a boolean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, ValidationInfo
+from pydantic_core import PydanticUndefined
+
+from model.compare_settings import Bounds
+from stacks.validation import invalid, required, type_name
+
+PRODUCTION = "on a prod-tier stack"
+
+
+def _boolean(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise invalid(f"true or false, not {type_name(value)}")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    return value
+
+
+Boolean = Annotated[bool, Strict(), BeforeValidator(_boolean)]
+Whole = Annotated[int, Strict(), BeforeValidator(_whole)]  # 3, 3.0 or "3"
+Number = Annotated[float, Strict()]  # an integer or a float, never a string or a boolean
+
+
+def full(pattern: str) -> str:
+    """`pattern` matching a whole value (the patterns of infra/facts.py are written without anchors)."""
+    return f"^(?:{pattern})$"
+
+
+def flag(default: Any = PydanticUndefined) -> Any:
+    return Field(default, description="true or false")
+
+
+def text(pattern: str | None, accepted: str, default: Any = PydanticUndefined) -> Any:
+    return Field(default, pattern=full(pattern) if pattern else None, description=accepted)
+
+
+def one_of(options: tuple[str, ...], default: Any = PydanticUndefined) -> Any:
+    return Field(default, description="one of " + ", ".join(options))
+
+
+def bounded(bounds: Bounds, default: Any = PydanticUndefined) -> Any:
+    limits = {"ge" if bounds.low_included else "gt": bounds.low}
+    if bounds.high is not None:
+        limits["le" if bounds.high_included else "lt"] = bounds.high
+    return Field(default, description=bounds.accepted, **limits)
+
+
+def whole_number(low: int, high: int, default: Any = PydanticUndefined) -> Any:
+    return bounded(Bounds("a whole number", low, high, whole=True), default)
+
+
+def in_production(allowed: Callable[[Any], bool], accepted: str, shown: Any = None,
+                  missing: bool = False) -> AfterValidator:
+    """A production rule: on a prod-tier stack (the `tier` the validation context names) the value
+    must pass `allowed`; `accepted` says what passes (it should end with PRODUCTION), `shown`
+    replaces the value in the message, `missing` reports the key as required instead."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if (info.context or {}).get("tier") == "prod" and not allowed(value):
+            raise required(accepted) if missing else invalid(accepted, value if shown is None else shown)
+        return value
+
+    return AfterValidator(check)
