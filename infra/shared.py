@@ -110,7 +110,7 @@ class SharedServices(pulumi.ComponentResource):
             resource_group_name=group.name,
             location=location,
             kind="StorageV2",
-            sku={"name": "Standard_ZRS" if settings.is_prod else "Standard_LRS"},
+            sku={"name": settings.storage_sku},
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             allow_blob_public_access=False,

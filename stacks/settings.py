@@ -30,8 +30,14 @@ PROJECT = "mlops-platform"
 Tier = Literal["dev", "test", "prod"]
 IsolationMode = Literal["AllowInternetOutbound", "AllowOnlyApprovedOutbound"]
 RegistrySku = Literal["Basic", "Standard", "Premium"]
+# The SKUs of a general-purpose v2 account (kind StorageV2), as azure-native's storage.SkuName has
+# them; Azure's storage account overview lists LRS, GRS, RA-GRS, ZRS, GZRS and RA-GZRS for it.
+StorageSku = Literal["Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Standard_GZRS",
+                     "Standard_RAGZRS"]
+ZONE_REDUNDANT_STORAGE = ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS")
 AuthMode = Literal["key", "aad_token"]
-TIERS, ISOLATION_MODES, REGISTRY_SKUS, AUTH_MODES = (get_args(t) for t in (Tier, IsolationMode, RegistrySku, AuthMode))
+TIERS, ISOLATION_MODES, REGISTRY_SKUS, STORAGE_SKUS, AUTH_MODES = (
+    get_args(t) for t in (Tier, IsolationMode, RegistrySku, StorageSku, AuthMode))
 
 VM_SIZE = r"Standard_[A-Z]{1,4}\d{1,3}[a-z]*(_[A-Z]\d{1,4})?(_v\d)?"
 VM_SIZE_ACCEPTED = "an Azure VM size such as Standard_DS3_v2, Standard_F4s_v2 or Standard_NC4as_T4_v3"
@@ -226,6 +232,9 @@ class StackSettings(Settings):
     network: NetworkSettings
     registry_sku: Annotated[RegistrySku, in_production(
         lambda v: v == "Premium", f"Premium {PRODUCTION} (private endpoints need it)")] = one_of(REGISTRY_SKUS, "Basic")
+    storage_sku: Annotated[StorageSku, in_production(
+        lambda v: v in ZONE_REDUNDANT_STORAGE,
+        f"a zone-redundant SKU ({', '.join(ZONE_REDUNDANT_STORAGE)}) {PRODUCTION}")] = one_of(STORAGE_SKUS, "Standard_ZRS")
     key_vault_retention_days: Whole = whole_number(7, 90, 90)
     log_retention_days: Whole = whole_number(30, 730, 30)
     high_business_impact: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
