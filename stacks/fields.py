@@ -29,7 +29,8 @@ def _boolean(value: Any) -> Any:
     return value
 
 
-def _whole(value: Any) -> Any:
+def as_whole(value: Any) -> Any:
+    """3.0 and "3" as 3 (the engine hands top-level numbers over as strings); anything else as given."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
@@ -38,7 +39,7 @@ def _whole(value: Any) -> Any:
 
 
 Boolean = Annotated[bool, Strict(), BeforeValidator(_boolean)]
-Whole = Annotated[int, Strict(), BeforeValidator(_whole)]  # 3, 3.0 or "3"
+Whole = Annotated[int, Strict(), BeforeValidator(as_whole)]  # 3, 3.0 or "3", never a boolean
 Number = Annotated[float, Strict()]  # an integer or a float, never a string or a boolean
 
 
@@ -47,23 +48,38 @@ def full(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
+def described(accepted: str, default: Any = PydanticUndefined, **constraints: Any) -> Any:
+    """A field that accepts what `accepted` says (its constraints, if any, say it to pydantic)."""
+    return Field(default, description=accepted, **constraints)
+
+
 def flag(default: Any = PydanticUndefined) -> Any:
-    return Field(default, description="true or false")
+    return described("true or false", default)
 
 
 def text(pattern: str | None, accepted: str, default: Any = PydanticUndefined) -> Any:
-    return Field(default, pattern=full(pattern) if pattern else None, description=accepted)
+    return described(accepted, default, **({"pattern": full(pattern)} if pattern else {}))
 
 
 def one_of(options: tuple[str, ...], default: Any = PydanticUndefined) -> Any:
-    return Field(default, description="one of " + ", ".join(options))
+    return described("one of " + ", ".join(options), default)
 
 
-def bounded(bounds: Bounds, default: Any = PydanticUndefined) -> Any:
+def _limits(bounds: Bounds) -> dict[str, float]:
     limits = {"ge" if bounds.low_included else "gt": bounds.low}
     if bounds.high is not None:
         limits["le" if bounds.high_included else "lt"] = bounds.high
-    return Field(default, description=bounds.accepted, **limits)
+    return limits
+
+
+def bounded(bounds: Bounds, default: Any = PydanticUndefined) -> Any:
+    return described(bounds.accepted, default, **_limits(bounds))
+
+
+def within(bounds: Bounds) -> Any:
+    """Only the limits of `bounds`: for the type inside `X | None`, where pydantic's schema would
+    lose limits given on the field."""
+    return Field(**_limits(bounds))
 
 
 def whole_number(low: int, high: int, default: Any = PydanticUndefined) -> Any:

@@ -20,8 +20,8 @@ from pydantic.alias_generators import to_camel
 from infra.facts import ASSET_NAME, GUID, MAX_HOLD_SECONDS, MAX_MIRROR_PERCENT, VERSION_LENGTH
 from model.compare_settings import BOUNDS, DEFAULTS, Bounds
 from stacks.config_keys import ProjectConfig, misplaced_keys
-from stacks.fields import (PRODUCTION, Boolean, Number, Whole, bounded, flag, full, in_production, one_of, text,
-                           whole_number)
+from stacks.fields import (PRODUCTION, Boolean, Number, Whole, as_whole, bounded, described, flag, full, in_production,
+                           one_of, text, whole_number, within)
 from stacks.naming import RULES, StackNames
 from stacks.validation import Problem, SettingsError, invalid, is_secure, problems_of, required, unique
 
@@ -63,7 +63,9 @@ def _version(value: Any) -> Any:
     return value
 
 
-Version = Annotated[str, BeforeValidator(_version)]
+# limits inside the conversion: the schema of `X | None` keeps them only there
+LatencyRepeats = Annotated[int, Strict(), within(BOUNDS["latency_repeats"]), BeforeValidator(as_whole)]
+Version = Annotated[str, Field(pattern=full(r"[a-zA-Z0-9_.-]{1,64}")), BeforeValidator(_version)]
 
 CONFIG = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, validate_default=True,
                     regex_engine="python-re")
@@ -177,16 +179,18 @@ class ReleaseSettings(Settings):
     evaluation_data: str | None = text(None, "a labelled CSV (path) to compare champion and challenger on", None)
     rollout: RolloutSettings = Field(default_factory=dict)  # type: ignore[arg-type]  # validated into the model
     require_approval: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
-    approved_version: Version | None = text(r"[a-zA-Z0-9_.-]{1,64}", "a model version string", None)
+    approved_version: Version | None = described("a model version string", None)
     # the serving spec a require-approval stack may put live (the plan shows it)
-    approved_serving_version: Version | None = text(r"[a-zA-Z0-9_.-]{1,64}", "a model version string", None)
+    approved_serving_version: Version | None = described("a model version string", None)
     alpha: Number = compared("alpha")
     min_delta: Number = compared("min_delta")
     max_category_recall_drop: Number = compared("max_category_recall_drop")
     max_latency_factor: Number = compared("max_latency_factor")
     # None: model.compare_settings.CompareSettings' default
-    latency_repeats: Whole | None = bounded(BOUNDS["latency_repeats"], None)
-    latency_tolerance_ms: Number | None = bounded(BOUNDS["latency_tolerance_ms"], None)
+    latency_repeats: LatencyRepeats | None = described(
+        BOUNDS["latency_repeats"].accepted, None)
+    latency_tolerance_ms: Annotated[Number, within(BOUNDS["latency_tolerance_ms"])] | None = described(
+        BOUNDS["latency_tolerance_ms"].accepted, None)
 
     @field_validator("evaluation_data")
     @classmethod
