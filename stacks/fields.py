@@ -57,8 +57,8 @@ def flag(default: Any = PydanticUndefined) -> Any:
     return described("true or false", default)
 
 
-def text(pattern: str | None, accepted: str, default: Any = PydanticUndefined) -> Any:
-    return described(accepted, default, **({"pattern": full(pattern)} if pattern else {}))
+def text(pattern: str, accepted: str, default: Any = PydanticUndefined) -> Any:
+    return described(accepted, default, pattern=full(pattern))
 
 
 def one_of(options: tuple[str, ...], default: Any = PydanticUndefined) -> Any:
@@ -89,7 +89,7 @@ def whole_number(low: int, high: int, default: Any = PydanticUndefined) -> Any:
 def in_production(allowed: Callable[[Any], bool], accepted: str, shown: Any = None,
                   missing: bool = False) -> AfterValidator:
     """A production rule: on a prod-tier stack (the `tier` the validation context names) the value
-    must pass `allowed`; `accepted` says what passes (it should end with PRODUCTION), `shown`
+    must pass `allowed`; `accepted` says what passes (naming PRODUCTION), `shown`
     replaces the value in the message, `missing` reports the key as required instead."""
 
     def check(value: Any, info: ValidationInfo) -> Any:

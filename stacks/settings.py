@@ -50,7 +50,10 @@ STEPS = f"percentages from {PERCENT.low:g} to {PERCENT.high:g}"
 NamePrefix = Annotated[str, text(r"[a-z][a-z0-9]{1,7}", "2-8 lowercase letters and digits, starting with a letter")]
 NameSuffix = Annotated[str, text(r"[a-z0-9]{2,6}", "2-6 lowercase letters and digits")]
 WorkspaceName = Annotated[str, text(r"[a-z][a-z0-9]{1,11}", "2-12 lowercase letters and digits, starting with a letter")]
-GroupIds = tuple[Annotated[str, Field(pattern=full(GUID))], ...]
+# Entra ID groups given a role: a prod-tier stack names at least one
+GroupIds = Annotated[tuple[Annotated[str, Field(pattern=full(GUID))], ...], in_production(
+    bool, f"at least one Entra ID group object id {PRODUCTION}", missing=True)]
+GROUP_IDS_ACCEPTED = "a list of Entra ID group object ids (GUIDs)"
 Percent = Annotated[int, Strict(), bounded(PERCENT)]  # canary steps arrive inside a list: as numbers
 
 
@@ -67,12 +70,12 @@ def _version(value: Any) -> Any:
 LatencyRepeats = Annotated[int, Strict(), within(BOUNDS["latency_repeats"]), BeforeValidator(as_whole)]
 Version = Annotated[str, Field(pattern=full(r"[a-zA-Z0-9_.-]{1,64}")), BeforeValidator(_version)]
 
-CONFIG = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, validate_default=True,
+MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, validate_default=True,
                     regex_engine="python-re")
 
 
 class Settings(BaseModel):
-    model_config = CONFIG
+    model_config = MODEL_CONFIG
 
     @model_validator(mode="before")
     @classmethod
@@ -89,8 +92,8 @@ class NetworkSettings(Settings):
     public_network_access: Annotated[Boolean, in_production(lambda v: v is False, f"false {PRODUCTION}")] = flag()
     isolation_mode: Annotated[IsolationMode, in_production(
         lambda v: v == "AllowOnlyApprovedOutbound", f"AllowOnlyApprovedOutbound {PRODUCTION}")] = one_of(ISOLATION_MODES)
-    allowed_ip_ranges: tuple[Annotated[str, Field(pattern=full(CIDR))], ...] = Field(
-        (), description="a list of IPv4 addresses or CIDR ranges")
+    allowed_ip_ranges: tuple[Annotated[str, Field(pattern=full(CIDR))], ...] = described(
+        "a list of IPv4 addresses or CIDR ranges", ())
 
 
 class ComputeAccessSettings(Settings):
@@ -108,12 +111,8 @@ class ComputeAccessSettings(Settings):
 class AccessSettings(Settings):
     """The Entra ID groups given the platform's custom roles."""
 
-    data_scientist_group_ids: Annotated[GroupIds, in_production(
-        bool, f"at least one Entra ID group object id {PRODUCTION}", missing=True)] = Field(
-        (), description="a list of Entra ID group object ids (GUIDs)")
-    mlops_deployer_group_ids: Annotated[GroupIds, in_production(
-        bool, f"at least one Entra ID group object id {PRODUCTION}", missing=True)] = Field(
-        (), description="a list of Entra ID group object ids (GUIDs)")
+    data_scientist_group_ids: GroupIds = described(GROUP_IDS_ACCEPTED, ())
+    mlops_deployer_group_ids: GroupIds = described(GROUP_IDS_ACCEPTED, ())
 
 
 class ClusterSettings(Settings):
@@ -158,10 +157,13 @@ class RolloutSettings(Settings):
     """How a release moves traffic to the new slot: mirror share, canary steps, wait after each step."""
 
     mirror_percent: Whole = whole_number(0, MAX_MIRROR_PERCENT, 0)
-    canary_percents: Annotated[tuple[Percent, ...], AfterValidator(_increasing)] = Field(
-        (), description=f"a list of increasing {STEPS}")
+    canary_percents: Annotated[tuple[Percent, ...], AfterValidator(_increasing)] = described(
+        f"a list of increasing {STEPS}", ())
     # wait after the mirror and each canary step, before the next step checks the slot again
     hold_seconds: Whole = whole_number(0, MAX_HOLD_SECONDS, 0)
+
+
+EVALUATION_DATA_ACCEPTED = "a labelled CSV (path) to compare champion and challenger on"
 
 
 def compared(name: str) -> Any:
@@ -175,8 +177,8 @@ class ReleaseSettings(Settings):
     and the endpoint keeps what it serves."""
 
     model_name: str = text(ASSET_NAME, "an Azure ML model name")
-    candidate: str | None = text(None, "a model artifact folder (path) or an azureml:// path", None)
-    evaluation_data: str | None = text(None, "a labelled CSV (path) to compare champion and challenger on", None)
+    candidate: str | None = described("a model artifact folder (path) or an azureml:// path", None)
+    evaluation_data: str | None = described(EVALUATION_DATA_ACCEPTED, None)  # required with a candidate
     rollout: RolloutSettings = Field(default_factory=dict)  # type: ignore[arg-type]  # validated into the model
     require_approval: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
     approved_version: Version | None = described("a model version string", None)
@@ -187,8 +189,7 @@ class ReleaseSettings(Settings):
     max_category_recall_drop: Number = compared("max_category_recall_drop")
     max_latency_factor: Number = compared("max_latency_factor")
     # None: model.compare_settings.CompareSettings' default
-    latency_repeats: LatencyRepeats | None = described(
-        BOUNDS["latency_repeats"].accepted, None)
+    latency_repeats: LatencyRepeats | None = described(BOUNDS["latency_repeats"].accepted, None)
     latency_tolerance_ms: Annotated[Number, within(BOUNDS["latency_tolerance_ms"])] | None = described(
         BOUNDS["latency_tolerance_ms"].accepted, None)
 
@@ -196,7 +197,7 @@ class ReleaseSettings(Settings):
     @classmethod
     def _needed_with_a_candidate(cls, evaluation_data: str | None, info: ValidationInfo) -> str | None:
         if evaluation_data is None and info.data.get("candidate") is not None:
-            raise required(cls.model_fields["evaluation_data"].description or "")
+            raise required(EVALUATION_DATA_ACCEPTED)
         return evaluation_data
 
 
@@ -204,7 +205,7 @@ class WorkspaceSettings(Settings):
     """One Azure ML workspace: its clusters, its online endpoint and how models are released to it."""
 
     name: WorkspaceName
-    description: str = text(None, "a string", "")
+    description: str = described("a string", "")
     gpu_cluster: GpuClusterSettings
     cpu_cluster: ClusterSettings
     endpoint: EndpointSettings
@@ -231,8 +232,8 @@ class StackSettings(Settings):
     name_prefix: NamePrefix
     name_suffix: NameSuffix
     # the stack's standard tags (environment, managed-by, project), then these
-    tags: Annotated[dict[str, str], BeforeValidator(_plain_mapping), AfterValidator(_standard_tags)] = Field(
-        default_factory=dict, description="a mapping of string to string")
+    tags: Annotated[dict[str, str], BeforeValidator(_plain_mapping), AfterValidator(_standard_tags)] = described(
+        "a mapping of string to string", {})
     network: NetworkSettings
     registry_sku: Annotated[RegistrySku, in_production(
         lambda v: v == "Premium", f"Premium {PRODUCTION} (private endpoints need it)")] = one_of(REGISTRY_SKUS, "Basic")
@@ -244,7 +245,7 @@ class StackSettings(Settings):
     high_business_impact: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
     compute_access: ComputeAccessSettings = Field(default_factory=dict)  # type: ignore[arg-type]
     access: AccessSettings = Field(default_factory=dict)  # type: ignore[arg-type]
-    workspaces: tuple[WorkspaceSettings, ...] = Field(min_length=1, description="a list of workspaces")
+    workspaces: tuple[WorkspaceSettings, ...] = described("a list of workspaces", min_length=1)
 
     _project: str = PrivateAttr("")
     _stack: str = PrivateAttr("")
