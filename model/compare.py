@@ -22,58 +22,24 @@ and in both cases it breaks no guardrail:
 Without a champion (first release) only the floor applies and the decision says so.
 "winner" "champion" means: keep what is in production (nothing, when there is no champion).
 
-No torch here: the release providers import this module from the infra environment.
+No torch here: the release providers import this module from the infra environment. The settings,
+their defaults and accepted ranges live in model.compare_settings (no numpy), imported here.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 
+from model.compare_settings import CompareSettings
 from model.data import Dataset, load_dataset
 from model.evaluate import latency_sample, load_classifier, single_text_latency_ms
 from model.metrics import classification_metrics
 
-METRIC_NAMES = ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "accuracy")
 
-
-@dataclass(frozen=True)
-class CompareSettings:
-    alpha: float = 0.05
-    min_delta: float = 0.01
-    primary_metric: str = "macro_f1"
-    max_category_recall_drop: float = 0.05
-    max_latency_factor: float = 1.5
-    min_primary_metric: float = 0.5
-    min_category_support: int = 20  # hate rows a category needs before its recall is a guardrail
-    exact_test_below: int = 25  # b + c below this uses the exact binomial test
-    precision: str = "int8"  # which ONNX file of each artifact is compared (the served one)
-    latency_texts: int = 50
-    latency_repeats: int = 10  # interleaved passes over the latency texts; a model's figure is the median of all its calls
-    latency_tolerance_ms: float = 0.5  # a challenger slower per text by at most this passes whatever the factor
-
-    def __post_init__(self):
-        def require(name, condition, accepted):
-            if not condition:
-                raise ValueError(f"compare setting {name} is {getattr(self, name)!r}; accepted: {accepted}")
-
-        require("alpha", 0.0 < self.alpha < 1.0, "a number strictly between 0 and 1")
-        require("min_delta", self.min_delta >= 0.0, "a number >= 0")
-        require("primary_metric", self.primary_metric in METRIC_NAMES, f"one of {list(METRIC_NAMES)}")
-        require("max_category_recall_drop", 0.0 <= self.max_category_recall_drop <= 1.0, "a number in [0, 1]")
-        require("max_latency_factor", self.max_latency_factor >= 1.0, "a number >= 1")
-        require("min_primary_metric", 0.0 <= self.min_primary_metric <= 1.0, "a number in [0, 1]")
-        require("min_category_support", isinstance(self.min_category_support, int) and self.min_category_support >= 1,
-                "an integer >= 1")
-        require("exact_test_below", isinstance(self.exact_test_below, int) and self.exact_test_below >= 0, "an integer >= 0")
-        require("precision", self.precision in ("int8", "fp32"), "'int8' or 'fp32'")
-        require("latency_texts", isinstance(self.latency_texts, int) and self.latency_texts >= 1, "an integer >= 1")
-        require("latency_repeats", isinstance(self.latency_repeats, int) and self.latency_repeats >= 1, "an integer >= 1")
-        require("latency_tolerance_ms", self.latency_tolerance_ms >= 0.0, "a number of milliseconds >= 0")
-
-
-def mcnemar(y_true, champion_pred, challenger_pred, exact_test_below: int = 25) -> dict:
+def mcnemar(y_true, champion_pred, challenger_pred,
+            exact_test_below: int = CompareSettings.exact_test_below) -> dict:
     """McNemar's test on the right/wrong outcomes of two models against the true labels."""
     y_true = np.asarray(y_true).astype(bool)
     champion_right = np.asarray(champion_pred).astype(bool) == y_true

@@ -32,7 +32,7 @@ def shared_services_args(settings: StackSettings) -> SharedServicesArgs:
         registry_name=names.container_registry,
         storage_account_name=names.storage_account,
         registry_sku=settings.registry_sku,
-        storage_sku="Standard_ZRS" if settings.is_prod else "Standard_LRS",
+        storage_sku=settings.storage_sku,
         key_vault_retention_days=settings.key_vault_retention_days,
         log_retention_days=settings.log_retention_days,
         public_network_access=settings.network.public_network_access,

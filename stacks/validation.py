@@ -1,18 +1,27 @@
-"""Reading an untyped configuration tree into typed values, collecting every problem.
+"""Problems with a stack's configuration, and the one error that lists them all.
 
-A `Section` wraps one mapping of the configuration with its dotted path. Each accessor
-returns the value when it is valid and otherwise records one line that names the key, the bad
-value and what is accepted, so that the whole configuration is checked before anything is
-declared and the user sees all problems at once.
+Each problem is one line naming the full key (`mlops-platform:workspaces[0].gpuCluster.minNodes`),
+the bad value as YAML writes it, and what is accepted. `problems_of` is the one place that turns
+pydantic's `ValidationError` of the settings models into such problems: what a field accepts is
+its `description` (or the text a validator raised with `invalid`/`required`), so none of
+pydantic's own wording reaches the user. Values are never shown for secret keys, nor for secure
+(`{secure: ...}`) values, which would print their ciphertext.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
 
-MISSING = object()
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+
+NOT_SHOWN = object()
+SECRET = "[secret]"  # how Pulumi itself prints a secret
 
 
 class SettingsError(ValueError):
@@ -25,175 +34,173 @@ class SettingsError(ValueError):
         super().__init__(f"invalid configuration for stack '{stack}':\n{lines}")
 
 
-class Problems:
-    """The problems found so far, in the order they were found."""
+@dataclass(frozen=True)
+class Problem:
+    key: str  # the full key, as the stack file writes it
+    accepted: str
+    value: Any = NOT_SHOWN
+    kind: str = "invalid"  # invalid | required | unknown (a setting not read here) | misplaced (see config_keys)
+    note: str = ""  # misplaced: why the key is not read
 
-    def __init__(self, namespace: str = "") -> None:
-        self.lines: list[str] = []
-        self.namespace = f"{namespace}:" if namespace else ""
-
-    def add(self, key: str, value: Any, accepted: str) -> None:
-        self.lines.append(f"{self.namespace}{key}: {_show(value)} is not valid; accepted: {accepted}")
-
-    def missing(self, key: str, accepted: str) -> None:
-        self.lines.append(f"{self.namespace}{key}: is required; accepted: {accepted}")
-
-    def unknown(self, key: str, value: Any, known: set[str]) -> None:
-        self.lines.append(f"{self.namespace}{key}: unknown setting (value {_show(value)}); "
-                          f"accepted settings here: {', '.join(sorted(known))}")
-
-    def raise_if_any(self, stack: str) -> None:
-        if self.lines:
-            raise SettingsError(stack, self.lines)
+    def line(self, secret_keys: Iterable[str] = ()) -> str:
+        secret = re.split(r"[.\[]", self.key, maxsplit=1)[0] in set(secret_keys)
+        value = SECRET if secret and self.value is not NOT_SHOWN else show(self.value)
+        if self.kind == "required":
+            return f"{self.key}: is required; accepted: {self.accepted}"
+        if self.kind == "unknown":
+            return f"{self.key}: unknown setting (value {value}); accepted settings here: {self.accepted}"
+        if self.kind == "misplaced":
+            return f"{self.key}: {self.note} (value {value}); {self.accepted}"
+        return f"{self.key}: {value} is not valid; accepted: {self.accepted}"
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
+def invalid(accepted: str, shown: Any = NOT_SHOWN) -> PydanticCustomError:
+    """For a validator to raise: the value is not valid; `shown` replaces the value in the message."""
+    context = {"accepted": accepted} if shown is NOT_SHOWN else {"accepted": accepted, "shown": shown}
+    return PydanticCustomError("settings_invalid", "{accepted}", context)
+
+
+def required(accepted: str) -> PydanticCustomError:
+    """For a validator to raise: a value is needed here (and there is none)."""
+    return PydanticCustomError("settings_required", "{accepted}", {"accepted": accepted})
+
+
+def is_secure(value: Any) -> bool:
+    """A secure value as a stack file holds it (`{secure: <ciphertext>}`)."""
+    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("secure"), str)
+
+
+def show(value: Any) -> str:
+    text = _as_yaml(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _type_name(value: Any) -> str:
+def _as_yaml(value: Any) -> str:
+    if is_secure(value):
+        return SECRET
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_as_yaml, value)) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_as_yaml(k)}: {_as_yaml(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def type_name(value: Any) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
             list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
 
 
-class Section:
-    """One mapping of the configuration, read key by key."""
-
-    def __init__(self, raw: Any, path: str, problems: Problems, allowed: set[str]):
-        self.path = path
-        self.problems = problems
-        self.valid = isinstance(raw, Mapping)
-        self.raw: Mapping[str, Any] = raw if self.valid else {}
-        if not self.valid:
-            problems.add(path, raw, "a mapping of settings")
-            return
-        for key in sorted(set(self.raw) - allowed):
-            problems.unknown(self.key(key), self.raw[key], allowed)
-
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def _get(self, name: str, default: Any, accepted: str) -> Any:
-        if name in self.raw and self.raw[name] is not None:
-            return self.raw[name]
-        if default is MISSING:
-            if self.valid:
-                self.problems.missing(self.key(name), accepted)
-            return MISSING
-        return default
-
-    def string(self, name: str, default: Any = MISSING, pattern: str | None = None,
-               accepted: str = "a string") -> str | None:
-        value = self._get(name, default, accepted)
-        if value is MISSING or value is None:
-            return None
-        if not isinstance(value, str) or (pattern and not re.fullmatch(pattern, value)):
-            self.problems.add(self.key(name), value, accepted)
-            return None
-        return value
-
-    def choice(self, name: str, options: tuple[str, ...], default: Any = MISSING) -> str | None:
-        accepted = "one of " + ", ".join(options)
-        value = self._get(name, default, accepted)
-        if value is MISSING:
-            return None
-        if value not in options:
-            self.problems.add(self.key(name), value, accepted)
-            return None
-        return value
-
-    def boolean(self, name: str, default: Any = MISSING) -> bool | None:
-        value = self._get(name, default, "true or false")
-        if value is MISSING:
-            return None
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        if not isinstance(value, bool):
-            self.problems.add(self.key(name), value, f"true or false, not {_type_name(value)}")
-            return None
-        return value
-
-    def integer(self, name: str, default: Any = MISSING, minimum: int | None = None,
-                maximum: int | None = None) -> int | None:
-        bounds = _bounds_text(minimum, maximum)
-        value = self._get(name, default, f"a whole number{bounds}")
-        if value is MISSING:
-            return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problems.add(self.key(name), value, f"a whole number{bounds}")
-            return None
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            self.problems.add(self.key(name), value, f"a whole number{bounds}")
-            return None
-        return value
-
-    def section(self, name: str, allowed: set[str], default: Any = MISSING) -> Section:
-        value = self._get(name, default, "a mapping of settings")
-        if value is MISSING:
-            return Section({}, self.key(name), Problems(self.problems.namespace.rstrip(":")), allowed)
-        return Section(value, self.key(name), self.problems, allowed)
-
-    def items(self, name: str, default: Any = MISSING, min_items: int = 0,
-              accepted: str = "a list") -> list[tuple[str, Any]]:
-        """The entries of a list setting, each with its own key path (`name[i]`)."""
-        value = self._get(name, default, accepted)
-        if value is MISSING:
-            return []
-        if not isinstance(value, list):
-            self.problems.add(self.key(name), value, accepted)
-            return []
-        if len(value) < min_items:
-            self.problems.add(self.key(name), value, f"{accepted} with at least {min_items} entry")
-            return []
-        return [(f"{self.key(name)}[{index}]", item) for index, item in enumerate(value)]
-
-    def strings(self, name: str, default: Any = MISSING, pattern: str | None = None,
-                accepted: str = "a list of strings") -> tuple[str, ...]:
-        values = []
-        for key, item in self.items(name, default, accepted=accepted):
-            if not isinstance(item, str) or (pattern and not re.fullmatch(pattern, item)):
-                self.problems.add(key, item, accepted)
-                continue
-            values.append(item)
-        return tuple(values)
-
-    def mapping_of_strings(self, name: str, default: Any = MISSING) -> dict[str, str]:
-        value = self._get(name, default, "a mapping of string to string")
-        if value is MISSING:
-            return {}
-        if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
-            self.problems.add(self.key(name), value, "a mapping of string to string")
-            return {}
-        return dict(value)
-
-    def check(self, condition: bool, name: str, value: Any, accepted: str) -> None:
-        if not condition:
-            self.problems.add(self.key(name), value, accepted)
+def problems_of(error: ValidationError, model: type[BaseModel], namespace: str) -> list[Problem]:
+    """One problem per error of `model.model_validate`, keys under `namespace:`."""
+    problems = []
+    details = error.errors(include_url=False)
+    for detail in details:
+        loc = _aliased(model, tuple(part for part in detail["loc"] if part != "[key]"))  # "[key]": a mapping's key
+        if detail["type"] == "too_short" and any(len(other["loc"]) > len(detail["loc"]) and
+                                                 other["loc"][:len(detail["loc"])] == detail["loc"] for other in details):
+            continue  # pydantic counts only the valid entries: the invalid ones are the problem
+        key = f"{namespace}:{_path(loc)}"
+        kind, context, value = detail["type"], detail.get("ctx") or {}, detail["input"]
+        if kind == "settings_invalid":
+            problems.append(Problem(key, context["accepted"], context.get("shown", value)))
+        elif kind == "settings_required":
+            problems.append(Problem(key, context["accepted"], kind="required"))
+        elif kind == "extra_forbidden":
+            known = sorted(_aliases(_target(model, loc[:-1])[0]))
+            problems.append(Problem(key, ", ".join(known), value, "unknown"))
+        elif kind == "missing":
+            problems.append(Problem(key, _accepted(model, loc), kind="required"))
+        else:
+            accepted = _accepted(model, loc)
+            if kind == "too_short":
+                accepted += f" with at least {context['min_length']} entry"
+            if is_secure(value):
+                accepted += " (a plain value: this setting is not a secret)"
+            problems.append(Problem(key, accepted, value))
+    return problems
 
 
-def _bounds_text(minimum: int | None, maximum: int | None) -> str:
-    if minimum is not None and maximum is not None:
-        return f" from {minimum} to {maximum}"
-    if minimum is not None:
-        return f" of at least {minimum}"
-    if maximum is not None:
-        return f" of at most {maximum}"
-    return ""
-
-
-def unique(values: list[tuple[str, str]], problems: Problems, what: str) -> None:
-    """Record every value that appears twice, naming the key of the repeat."""
+def unique(values: list[tuple[str, str]], what: str, namespace: str) -> list[Problem]:
+    """A problem for every value that appears twice, naming the key of the repeat (keys under `namespace:`)."""
     seen: dict[str, str] = {}
+    problems = []
     for key, value in values:
         if value in seen:
-            problems.add(key, value, f"a {what} not used before (already used at {seen[value]})")
+            problems.append(Problem(f"{namespace}:{key}", f"a {what} not used before (already used at {seen[value]})",
+                                    value))
         else:
             seen[value] = key
+    return problems
 
+
+def _aliased(model: type[BaseModel], loc: tuple) -> tuple:
+    """`loc` with the YAML's key (the alias) for each field name (pydantic names a default's field so)."""
+    parts = []
+    for index, part in enumerate(loc):
+        annotation = _target(model, loc[:index])[0]
+        field = _field(annotation, part) if isinstance(part, str) and _is_model(annotation) else None
+        parts.append(field.alias or part if field is not None else part)
+    return tuple(parts)
+
+
+def _path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _accepted(model: type[BaseModel], loc: tuple) -> str:
+    annotation, description = _target(model, loc)
+    if _is_model(annotation):
+        return "a mapping of settings"
+    return description or "a valid value"
+
+
+def _target(model: type[BaseModel], loc: tuple) -> tuple[Any, str | None]:
+    """The type at `loc` below `model`, and the description of the nearest field on the way to it."""
+    annotation: Any = model
+    description = None
+    for part in loc:
+        annotation, description = _unwrap(annotation, description)
+        if isinstance(part, str) and _is_model(annotation):
+            field = _field(annotation, part)
+            if field is None:
+                return None, description
+            annotation, description = field.annotation, field.description
+        elif get_origin(annotation) in (tuple, list):
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (dict, Mapping):
+            annotation = get_args(annotation)[1]
+    return _unwrap(annotation, description)
+
+
+def _unwrap(annotation: Any, description: str | None) -> tuple[Any, str | None]:
+    """`X | None` as X; `Annotated[X, Field(description=...)]` as X and that description."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation, *metadata = get_args(annotation)
+            described = [m.description for m in metadata if isinstance(m, FieldInfo) and m.description]
+            description = described[-1] if described else description
+        elif origin in (Union, types.UnionType):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        else:
+            return annotation, description
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _field(model: type[BaseModel], key: str) -> FieldInfo | None:
+    """The field whose YAML key (alias) or Python name is `key`."""
+    return next((f for name, f in model.model_fields.items() if key in (f.alias, name)), None)
+
+
+def _aliases(model: Any) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()] if _is_model(model) else []

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from scripts.offline.stack import yaml_problem
+
 _SEGMENT = re.compile(r"\.?([A-Za-z_][\w-]*)|\[(\d+)\]")
 
 
@@ -48,7 +50,12 @@ def parse_assignment(text: str) -> tuple[list[str | int], Any]:
         segments.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
         position = match.end()
     segments[0] = f"{namespace or 'mlops-platform'}:{segments[0]}"
-    return segments, parse_value(raw)
+    try:
+        return segments, parse_value(raw)
+    except yaml.YAMLError as error:
+        place, problem = yaml_problem(error)
+        where = "" if place is None else f" at line {place[0]}, column {place[1]} of the value"
+        raise ConfigPathError(f"--config {text!r}: the value is not valid YAML{where}: {problem}") from None
 
 
 def with_assignments(config: dict[str, Any], assignments: list[str]) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def test_bad_config_is_reported_without_a_traceback(tmp_path, capsys):
 def copy_project(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     project.mkdir()
-    for item in ("stacks", "infra", "scripts", "serving", "__main__.py", "Pulumi.yaml",
+    for item in ("stacks", "infra", "model", "scripts", "serving", "__main__.py", "Pulumi.yaml",
                  "Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.prod.yaml"):
         source = PROJECT_DIR / item
         if source.is_dir():

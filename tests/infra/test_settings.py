@@ -88,6 +88,9 @@ def test_the_real_configs_are_valid():
      "mlops-platform:workspaces[0].release.approvedServingVersion: 'v 1' is not valid; accepted:"),
     (lambda c: workspace(c)["release"].update(canidate="/models/x"),
      "mlops-platform:workspaces[0].release.canidate: unknown setting"),
+    (lambda c: c.update({f"{P}storageSku": "Premium_LRS"}),
+     "mlops-platform:storageSku: 'Premium_LRS' is not valid; accepted: one of Standard_LRS, Standard_GRS, "
+     "Standard_RAGRS, Standard_ZRS, Standard_GZRS, Standard_RAGZRS"),
 ])
 def test_bad_config_names_key_value_and_what_is_accepted(config_of, breakage, expected):
     config = config_of("dev")
@@ -97,7 +100,7 @@ def test_bad_config_names_key_value_and_what_is_accepted(config_of, breakage, ex
 
 @pytest.mark.parametrize("breakage, expected", [
     (lambda c: c[f"{P}network"].update(publicNetworkAccess=True),
-     "mlops-platform:network.publicNetworkAccess: True is not valid; accepted: false on a prod-tier stack"),
+     "mlops-platform:network.publicNetworkAccess: true is not valid; accepted: false on a prod-tier stack"),
     (lambda c: c[f"{P}network"].update(isolationMode="AllowInternetOutbound"),
      "mlops-platform:network.isolationMode: 'AllowInternetOutbound' is not valid; accepted: AllowOnlyApprovedOutbound"),
     (lambda c: c[f"{P}access"].update(dataScientistGroupIds=[]),
@@ -107,13 +110,16 @@ def test_bad_config_names_key_value_and_what_is_accepted(config_of, breakage, ex
     (lambda c: c.update({f"{P}registrySku": "Basic"}),
      "mlops-platform:registrySku: 'Basic' is not valid; accepted: Premium on a prod-tier stack"),
     (lambda c: c.update({f"{P}computeAccess": {"nodePublicIp": True}}),
-     "mlops-platform:computeAccess.nodePublicIp: True is not valid; accepted: false on a prod-tier stack"),
+     "mlops-platform:computeAccess.nodePublicIp: true is not valid; accepted: false on a prod-tier stack"),
     (lambda c: c.update({f"{P}computeAccess": {"sshPublicKey": "ssh-ed25519 AAAAC3Nza user"}}),
      "mlops-platform:computeAccess.sshPublicKey: '<set>' is not valid; accepted: no SSH key on a prod-tier stack"),
     (lambda c: c.update({f"{P}highBusinessImpact": False}),
-     "mlops-platform:highBusinessImpact: False is not valid; accepted: true on a prod-tier stack"),
+     "mlops-platform:highBusinessImpact: false is not valid; accepted: true on a prod-tier stack"),
     (lambda c: workspace(c)["release"].update(requireApproval=False),
-     "mlops-platform:workspaces[0].release.requireApproval: False is not valid; accepted: true on a prod-tier stack"),
+     "mlops-platform:workspaces[0].release.requireApproval: false is not valid; accepted: true on a prod-tier stack"),
+    (lambda c: c.update({f"{P}storageSku": "Standard_GRS"}),
+     "mlops-platform:storageSku: 'Standard_GRS' is not valid; accepted: a zone-redundant SKU "
+     "(Standard_ZRS, Standard_GZRS, Standard_RAGZRS) on a prod-tier stack"),
 ])
 def test_production_rules(config_of, breakage, expected):
     config = config_of("prod")
@@ -217,3 +223,14 @@ def test_latency_guardrail_settings_reach_the_comparison_only_when_set(config_of
         parse_settings("prod", config, "mlops-platform")
     assert "workspaces[0].release.latencyRepeats" in str(failed.value)
     assert "workspaces[0].release.latencyToleranceMs" in str(failed.value) and "milliseconds from 0 to 1000" in str(failed.value)
+
+
+@pytest.mark.parametrize("stack, sku", [("dev", "Standard_GZRS"), ("prod", "Standard_RAGZRS")])
+def test_the_storage_account_sku_is_the_stack_setting(config_of, stack, sku):
+    """Each stack file names its storage SKU (no `if prod` in the components); prod accepts any
+    zone-redundant one."""
+    config = config_of(stack)
+    config[f"{P}storageSku"] = sku
+    account, = run_stack(stack, config=config).of_type("azure-native:storage:StorageAccount")
+    assert account.input("sku.name") == sku
+

@@ -172,12 +172,16 @@ def test_decision_is_json_serialisable_with_the_contract_keys():
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("alpha", 0.0, "alpha is 0.0; accepted: a number strictly between 0 and 1"),
+    ("alpha", 0.0, "alpha is 0.0; accepted: a significance level strictly between 0 and 1"),
+    ("alpha", True, "alpha is True; accepted: a significance level"),
     ("primary_metric", "speed", "primary_metric is 'speed'; accepted: one of"),
-    ("max_latency_factor", 0.5, "max_latency_factor is 0.5; accepted: a number >= 1"),
-    ("latency_repeats", 0, "latency_repeats is 0; accepted: an integer >= 1"),
-    ("latency_repeats", 2.5, "latency_repeats is 2.5; accepted: an integer >= 1"),
-    ("latency_tolerance_ms", -0.1, "latency_tolerance_ms is -0.1; accepted: a number of milliseconds >= 0"),
+    ("min_delta", 1.0, r"min_delta is 1.0; accepted: a number from 0 up to \(not including\) 1"),
+    ("max_latency_factor", 0.5, "max_latency_factor is 0.5; accepted: a number of at least 1"),
+    ("latency_repeats", 0, "latency_repeats is 0; accepted: a whole number from 1 to 100"),
+    ("latency_repeats", 2.5, "latency_repeats is 2.5; accepted: a whole number from 1 to 100"),
+    ("latency_repeats", 101, "latency_repeats is 101; accepted: a whole number from 1 to 100"),
+    ("latency_tolerance_ms", -0.1, "latency_tolerance_ms is -0.1; accepted: milliseconds from 0 to 1000"),
+    ("precision", "fp16", "precision is 'fp16'; accepted: 'int8' or 'fp32'"),
 ])
 def test_bad_compare_settings_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):
@@ -189,6 +193,20 @@ def test_compare_imports_without_torch():
     import sys
 
     code = "import sys, model.compare; print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=REPO_ROOT)
+    assert result.stdout.strip() == "[]"
+
+
+
+def test_compare_settings_import_without_numpy():
+    """stacks/ takes the release's comparison defaults and ranges from model.compare_settings, so
+    that module must not pull numpy (or the rest of the model package) in with it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, model.compare_settings; "
+            "print(sorted(m for m in ('numpy', 'torch', 'model.compare', 'model.data') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=REPO_ROOT)
     assert result.stdout.strip() == "[]"

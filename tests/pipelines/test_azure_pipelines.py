@@ -193,10 +193,11 @@ def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None =
         (bin_dir / tool).write_text(f"#!/bin/sh\necho \"{tool} $*\" >> '{tmp_path}/other-calls'\n")
         (bin_dir / tool).chmod(0o755)
     # the script runs venv/bin/python -m scripts.release_version and ./scripts/drift: the virtualenv running
-    # these tests, and the repository's code (scripts/ imports infra/, stacks/ and serving/)
+    # these tests, and the repository's code (scripts/ imports infra/, stacks/, serving/ and, through
+    # stacks/, model/compare_settings)
     root = AZURE_PIPELINES.parent
     links = {"venv": Path(sys.executable).parents[1], "infra": root / "infra", "scripts": root / "scripts",
-             **{name: root / name for name in ("stacks", "serving", "Pulumi.prod.yaml")}}
+             **{name: root / name for name in ("stacks", "model", "serving", "Pulumi.prod.yaml")}}
     for link, target in links.items():
         if not (tmp_path / link).exists():
             (tmp_path / link).symlink_to(target)

@@ -130,7 +130,7 @@ def test_two_versions_tagged_production_are_refused_by_name(models, azureml, eng
 
 @pytest.mark.parametrize("field, value, fragment", [
     ("compare_settings", {"alpha": 0.05, "bogus": 1}, "keys among"),
-    ("compare_settings", {"alpha": 2.0}, "compare setting alpha is 2; accepted: a number strictly between 0 and 1"),
+    ("compare_settings", {"alpha": 2.0}, "compare setting alpha is 2; accepted: a significance level strictly between 0 and 1"),
     ("evaluation_data", "/no/such/file.csv", "an existing labelled evaluation CSV file"),
     ("challenger_path", "/no/such/folder", "an existing local artifact folder"),
 ])
