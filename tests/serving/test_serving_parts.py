@@ -145,6 +145,30 @@ def test_openapi_example_request_is_accepted_and_limits_match_the_settings():
     assert set(document["paths"]["/score"]["post"]["responses"]) == {"200", "400", "413", "415", "503"}
 
 
+def _accepts_null(version: str, schema: dict) -> bool:
+    """Whether an OpenAPI `version` document's property schema allows null, by that version's rule."""
+    if version == "2":
+        return schema.get("x-nullable") is True  # Swagger 2.0 has no null type; the common extension
+    if version == "3":
+        return schema.get("nullable") is True
+    return "null" in schema["type"]  # 3.1: JSON Schema type list
+
+
+@pytest.mark.parametrize("version", sorted(openapi_document.FILES))
+def test_openapi_error_field_is_a_string_or_null_as_the_bodies_are(version):
+    """Body-level errors answer {"field": null} (e.g. invalid JSON),
+    field-level ones a string: the documented ErrorResponse must allow both."""
+    document = openapi_document.build(version)
+    schemas = document["definitions"] if version == "2" else document["components"]["schemas"]
+    field = schemas["ErrorResponse"]["properties"]["field"]
+    assert _accepts_null(version, field)
+    assert "string" in ([field["type"]] if isinstance(field["type"], str) else field["type"])
+    assert schemas["ErrorResponse"]["required"] == ["message"]  # azmlinfsrv's own errors carry only a message
+    with pytest.raises(RequestError) as raised:
+        parse_texts("{", **LIMITS)
+    assert raised.value.body()["field"] is None
+
+
 def test_openapi_references_resolve():
     for version in openapi_document.FILES:
         document = openapi_document.build(version)
