@@ -10,7 +10,8 @@ import yaml
 
 from scripts import openapi_document
 from serving.artifact_location import ArtifactNotFound, find_artifact_dir, model_version
-from serving.scoring_request import RequestError, check_content_type, parse_texts
+from serving.scoring_request import (RequestError, body_byte_limit, check_body_bytes, check_content_type,
+                                     parse_texts)
 from serving.scoring_settings import ScoringSettings, SettingsError
 from tests.paths import REPO_ROOT
 from tests.serving.conftest import SERVING_DIR, SERVING_PYTHON
@@ -29,8 +30,10 @@ def test_settings_read_every_variable():
     settings = ScoringSettings.from_env({
         "SCORING_PRECISION": "fp32", "SCORING_INTRA_OP_THREADS": "2", "SCORING_INTER_OP_THREADS": "1",
         "SCORING_MAX_TEXTS": "8", "SCORING_MAX_TEXT_CHARS": "300", "SCORING_MAX_BODY_CHARS": "5000",
-        "SCORING_MODEL_VERSION": " 4 "})
-    assert settings == ScoringSettings("fp32", 2, 1, 8, 300, 5000, "4")
+        "SCORING_MODEL_VERSION": " 4 ", "SCORING_READ_TIMEOUT_SECONDS": "9", "SCORING_THREADS_PER_WORKER": "6"})
+    assert settings == ScoringSettings(precision="fp32", intra_op_threads=2, inter_op_threads=1, max_texts=8,
+                                       max_text_chars=300, max_body_chars=5000, model_version="4",
+                                       read_timeout_seconds=9, threads_per_worker=6)
 
 
 @pytest.mark.parametrize("environ, message", [
@@ -39,6 +42,9 @@ def test_settings_read_every_variable():
     ({"SCORING_MAX_TEXTS": "0"}, "SCORING_MAX_TEXTS is 0; accepted: an integer from 1 to 10000"),
     ({"SCORING_INTRA_OP_THREADS": "-1"}, "SCORING_INTRA_OP_THREADS is -1"),
     ({"SCORING_MAX_TEXT_CHARS": "500", "SCORING_MAX_BODY_CHARS": "400"}, "SCORING_MAX_BODY_CHARS (400) is below"),
+    ({"SCORING_READ_TIMEOUT_SECONDS": "0"}, "SCORING_READ_TIMEOUT_SECONDS is 0; accepted: an integer from 1 to 300"),
+    ({"SCORING_READ_TIMEOUT_SECONDS": "2.5"}, "SCORING_READ_TIMEOUT_SECONDS is '2.5'; accepted: an integer"),
+    ({"SCORING_THREADS_PER_WORKER": "65"}, "SCORING_THREADS_PER_WORKER is 65; accepted: an integer from 1 to 64"),
 ])
 def test_bad_settings_name_the_variable(environ, message):
     with pytest.raises(SettingsError) as raised:
@@ -102,6 +108,15 @@ def test_body_of_another_type_is_refused(raw):
     with pytest.raises(RequestError) as raised:
         parse_texts(raw, **LIMITS)
     assert raised.value.status == 400 and "accepted: UTF-8 JSON text" in raised.value.message
+
+
+def test_body_byte_limit_is_four_bytes_per_character():
+    assert body_byte_limit(200) == 800
+    check_body_bytes(800, 200)
+    with pytest.raises(RequestError) as raised:
+        check_body_bytes(801, 200)
+    assert (raised.value.status, raised.value.field) == (413, None)
+    assert "is 801 bytes; accepted: at most 800 bytes (200 characters)" in raised.value.message
 
 
 def test_limits_come_from_the_arguments():
