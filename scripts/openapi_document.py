@@ -84,7 +84,7 @@ def _schemas(limits: ScoringSettings, version: str) -> dict:
             "properties": {
                 "message": {"type": "string", "description": "What is wrong and what is accepted"},
                 "field": _nullable_string(version, "The field at fault, e.g. texts[3]; null when the body as a "
-                                                   "whole is at fault (invalid JSON, too large)"),
+                                                   "whole is at fault (invalid JSON, too large, too slow)"),
             },
         },
     }
@@ -102,7 +102,9 @@ def _error_responses(ref) -> dict:
     return {
         "400": ("Bad request: invalid JSON, wrong type, missing or unexpected field, empty list, empty or "
                 "non-string text, too many texts, text too long", ref("ErrorResponse")),
-        "413": ("The request body is too large (setting SCORING_MAX_BODY_CHARS)", ref("ErrorResponse")),
+        "408": ("The request did not arrive within SCORING_READ_TIMEOUT_SECONDS", ref("ErrorResponse")),
+        "413": ("The request body is over the byte limit (4 bytes per character of SCORING_MAX_BODY_CHARS), "
+                "refused from its Content-Length before it is read", ref("ErrorResponse")),
         "415": ("Content-Type is not JSON (application/json or */*+json; no Content-Type is read as JSON)",
                 ref("ErrorResponse")),
         "503": ("The model is not loaded", ref("ErrorResponse")),

@@ -157,7 +157,7 @@ def test_openapi_example_request_is_accepted_and_limits_match_the_settings():
     assert request["properties"]["texts"]["items"]["maxLength"] == limits.max_text_chars
     assert document["paths"]["/score"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ScoreRequest"}
-    assert set(document["paths"]["/score"]["post"]["responses"]) == {"200", "400", "413", "415", "503"}
+    assert set(document["paths"]["/score"]["post"]["responses"]) == {"200", "400", "408", "413", "415", "503"}
 
 
 def _accepts_null(version: str, schema: dict) -> bool:
@@ -171,7 +171,7 @@ def _accepts_null(version: str, schema: dict) -> bool:
 
 @pytest.mark.parametrize("version", sorted(openapi_document.FILES))
 def test_openapi_error_field_is_a_string_or_null_as_the_bodies_are(version):
-    """Body-level errors answer {"field": null} (e.g. invalid JSON),
+    """Body-level errors answer {"field": null} (run() for invalid JSON, request_guard for 405/408/413),
     field-level ones a string: the documented ErrorResponse must allow both."""
     document = openapi_document.build(version)
     schemas = document["definitions"] if version == "2" else document["components"]["schemas"]
@@ -219,7 +219,7 @@ def test_conda_file_pins_the_same_packages_as_the_requirements():
     pip_section = next(item["pip"] for item in conda["dependencies"] if isinstance(item, dict))
     assert _pins(pip_section) == requirements
     assert "python=3.11" in conda["dependencies"]
-    assert set(requirements) == {"azureml-inference-server-http", "onnxruntime", "tokenizers", "numpy"}
+    assert set(requirements) == {"azureml-inference-server-http", "gunicorn", "onnxruntime", "tokenizers", "numpy"}
 
 
 def test_environment_definition_points_at_the_conda_file_and_a_python_311_inference_image():
