@@ -23,6 +23,9 @@ SCORING_SCRIPT = "score.py"
 # so none waits behind another.
 CONCURRENT_REQUESTS_PER_INSTANCE = 2
 REQUEST_TIMEOUT_MS = 5000
+# What the inference server needs besides WORKER_COUNT: gunicorn reads serving/gunicorn_config.py (its
+# threaded worker with read deadlines), since azmlinfsrv passes gunicorn only a worker count and timeout.
+SERVER_ENVIRONMENT = {"GUNICORN_CMD_ARGS": "--config python:gunicorn_config"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def serving_spec_of(args: SlotServingArgs, code_id: str, environment_id: str) ->
         "scoring_script": SCORING_SCRIPT,
         "instance_type": args.instance_type,
         "instance_count": args.instance_count,
-        "environment_variables": {"WORKER_COUNT": str(CONCURRENT_REQUESTS_PER_INSTANCE)},
+        "environment_variables": {"WORKER_COUNT": str(CONCURRENT_REQUESTS_PER_INSTANCE), **SERVER_ENVIRONMENT},
         "request_timeout_ms": REQUEST_TIMEOUT_MS,
         "max_concurrent_requests_per_instance": CONCURRENT_REQUESTS_PER_INSTANCE,
         "liveness_probe": {**probe, "initial_delay": 30},

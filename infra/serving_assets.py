@@ -2,8 +2,9 @@
 
 Both versions are derived from the content of what the scoring runtime uses, so a change to the
 scoring code or the environment makes a new version and an unchanged tree declares nothing new.
-Only SCORING_FILES are uploaded (score.py, what it imports, the OpenAPI documents the inference
-server answers with): editing anything else under `serving/` changes nothing in Azure.
+Only SCORING_FILES are uploaded (score.py, the inference server's gunicorn_config.py, what they
+import, the OpenAPI documents the inference server answers with): editing anything else under
+`serving/` changes nothing in Azure.
 
 The code and environment versions are AssetVersion resources (infra/release/asset_version.py):
 registered when absent, adopted when registered alike (a revert under `serving/` declares an
@@ -28,10 +29,12 @@ from infra.release.base import WorkspaceCoordinates
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 ENVIRONMENT_SPEC_NAME = "environment.yaml"
-# The scoring runtime: score.py and the modules it imports, and the OpenAPI documents azmlinfsrv serves.
+# The scoring runtime: score.py, the server's gunicorn_config.py, the modules they import, and the OpenAPI
+# documents azmlinfsrv serves.
 CODE_ASSET = "hate-speech-scoring"
 ENVIRONMENT_ASSET = "hate-speech-serving"
 SCORING_FILES = ("score.py", "artifact_location.py", "classifier.py", "scoring_request.py", "scoring_settings.py",
+                 "gunicorn_config.py", "read_deadline_worker.py", "request_guard.py",
                  "swagger.json", "swagger3.json", "swagger3.1.json")
 
 

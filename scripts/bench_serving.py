@@ -3,6 +3,7 @@
     venv/bin/python scripts/bench_serving.py MODEL_DIR                  # everything
     venv/bin/python scripts/bench_serving.py MODEL_DIR --skip-http      # in-process only
     venv/bin/python scripts/bench_serving.py MODEL_DIR --rates 10,25,50,100,150,200 --http-seconds 20
+    venv/bin/python scripts/bench_serving.py MODEL_DIR --hostile-only [--baseline]   # slow clients, big bodies
 
 In process (one thread issuing calls, tokenization included on every side): torch eager (the
 transformers model of the same folder), ONNX fp32 and ONNX int8 (serving/classifier.py), at batch 1
@@ -11,6 +12,10 @@ Over HTTP: the real azmlinfsrv (venv-serving) serving serving/score.py, one text
 open-loop at fixed rates (a request leaves at its scheduled time whatever the earlier ones do;
 latency counts from that time, so queueing shows). p50/p95/p99 per rate, and the highest rate whose
 p99 stays under --p99-target-ms. The load generator shares the machine's CPUs with the server.
+Hostile (--hostile, --hostile-only): the server as deployed (serving/gunicorn_config.py) with --workers
+workers: the time a good request takes while as many clients as workers hold half a body each, and how
+much a worker's peak resident memory (VmHWM) grows while a client streams 300 MB with a Content-Length
+and then chunked. --baseline measures azmlinfsrv's defaults (sync workers, no guard) the same way.
 Texts: the `text` column of --data (default: the project's dataset if present), else synthetic texts.
 Every figure is printed with versions, thread settings and the load average at the time.
 """
@@ -34,7 +39,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts.local_server import DEFAULT_AZMLINFSRV, LocalInferenceServer  # noqa: E402
+from scripts.local_server import DEFAULT_AZMLINFSRV, LocalInferenceServer, peak_rss_mib  # noqa: E402
 from serving.classifier import HateSpeechClassifier  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "portuguese-hate-speech" / "train.csv"
@@ -182,6 +187,76 @@ def over_http(model_dir: Path, texts: list[str], rates: list[float], seconds: fl
     return results, best
 
 
+HALF_A_BODY = (b"POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 100\r\n\r\n" + b'{"texts": ["bo')
+STREAM_MIB = 300
+
+
+def good_request_under_slow_clients(server: LocalInferenceServer, slow_clients: int, wait: float) -> float | None:
+    """Seconds a good request takes while `slow_clients` connections hold half a body; None: over `wait`."""
+    slow = [server.connect(timeout=wait) for _ in range(slow_clients)]
+    try:
+        for sock in slow:
+            sock.sendall(HALF_A_BODY)
+        time.sleep(0.5)
+        started = time.perf_counter()
+        try:
+            reply = server.request("POST", "/score", b'{"texts": ["bom dia"]}', {"Content-Type": "application/json"},
+                                   timeout=wait)
+        except TimeoutError:
+            return None
+        return time.perf_counter() - started if reply.status == 200 else None
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def peak_memory_growth_streaming(server: LocalInferenceServer, chunked: bool) -> float:
+    """MiB by which the workers' largest peak RSS grows while one client streams STREAM_MIB MiB."""
+    before = {pid: peak_rss_mib(pid) for pid in server.worker_pids()}
+    framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % (STREAM_MIB << 20)
+    block = b"a" * (1 << 20)
+    with server.connect(timeout=60) as sock:
+        sock.sendall(b"POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + framing +
+                     b"\r\n\r\n")
+        try:
+            for _ in range(STREAM_MIB):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+            sock.recv(1)  # the answer, once the server has read what it reads
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    return max(peak_rss_mib(pid) - before[pid] for pid in before)
+
+
+def hostile(model_dir: Path, workers: int, azmlinfsrv: Path, baseline: bool, wait: float) -> list[dict]:
+    setups = [("deployed (gunicorn_config.py)", {})]
+    if baseline:
+        setups.append(("azmlinfsrv defaults (sync workers)", {"GUNICORN_CMD_ARGS": ""}))
+    results = []
+    for name, env in setups:
+        with tempfile.TemporaryDirectory() as scratch, \
+                LocalInferenceServer(model_dir, Path(scratch) / "server.log", env={"WORKER_COUNT": str(workers), **env},
+                                     azmlinfsrv=azmlinfsrv) as server:
+            server.wait_ready()
+            server.score(json.dumps({"texts": ["bom dia"]}))
+            result = {"server": name, "workers": workers,
+                      "good_request_seconds_under_slow_clients": good_request_under_slow_clients(server, workers, wait),
+                      "peak_rss_growth_mib_content_length": peak_memory_growth_streaming(server, chunked=False),
+                      "peak_rss_growth_mib_chunked": peak_memory_growth_streaming(server, chunked=True),
+                      "load_average": load_average()}
+        seconds = result["good_request_seconds_under_slow_clients"]
+        print(f"  {name}: good request with {workers} slow clients "
+              f"{f'{seconds * 1e3:.1f} ms' if seconds is not None else f'not answered within {wait:.0f} s'}; "
+              f"worker peak RSS growth streaming {STREAM_MIB} MiB: "
+              f"{result['peak_rss_growth_mib_content_length']:.0f} MiB (Content-Length), "
+              f"{result['peak_rss_growth_mib_chunked']:.0f} MiB (chunked)   (load {result['load_average']})",
+              flush=True)
+        results.append(result)
+    return results
+
+
 def versions(azmlinfsrv: Path) -> dict:
     found = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
     for package in ("numpy", "onnxruntime", "tokenizers", "torch", "transformers"):
@@ -211,6 +286,10 @@ def main(argv=None) -> int:
     parser.add_argument("--azmlinfsrv", type=Path, default=DEFAULT_AZMLINFSRV)
     parser.add_argument("--skip-torch", action="store_true")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--hostile", action="store_true", help="also measure slow clients and big bodies")
+    parser.add_argument("--hostile-only", action="store_true", help="only measure slow clients and big bodies")
+    parser.add_argument("--baseline", action="store_true", help="with --hostile: also azmlinfsrv's defaults")
+    parser.add_argument("--hostile-wait", type=float, default=60.0, help="seconds to wait for the good request")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args(argv)
     if not (args.model_dir / "artifact.json").is_file():
@@ -224,6 +303,14 @@ def main(argv=None) -> int:
     print(f"model {args.model_dir}; texts {source}")
     print(f"versions {report['versions']}")
     print(f"threads: intra-op {args.threads}, inter-op 1; load average at start {report['load_average_start']}")
+
+    if args.hostile or args.hostile_only:
+        print(f"hostile clients ({args.workers} worker(s)):", flush=True)
+        report["hostile"] = hostile(args.model_dir, args.workers, args.azmlinfsrv, args.baseline, args.hostile_wait)
+    if args.hostile_only:
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2))
+        return 0
 
     print("in process (tokenization included):", flush=True)
     report["in_process"] = in_process(args.model_dir, texts, args.threads, args.seconds, args.skip_torch)

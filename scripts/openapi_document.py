@@ -20,7 +20,17 @@ TITLE = "Portuguese hate-speech classifier"
 API_VERSION = "1.0"
 
 
-def _schemas(limits: ScoringSettings) -> dict:
+def _nullable_string(version: str, description: str) -> dict:
+    """A string or null: Swagger 2.0 has no null type (x-nullable is the common extension), OpenAPI 3.0 has
+    `nullable`, OpenAPI 3.1 is JSON Schema (a type list)."""
+    if version == "2":
+        return {"type": "string", "x-nullable": True, "description": description}
+    if version == "3":
+        return {"type": "string", "nullable": True, "description": description}
+    return {"type": ["string", "null"], "description": description}
+
+
+def _schemas(limits: ScoringSettings, version: str) -> dict:
     return {
         "ScoreRequest": {
             "type": "object",
@@ -73,7 +83,8 @@ def _schemas(limits: ScoringSettings) -> dict:
             "required": ["message"],
             "properties": {
                 "message": {"type": "string", "description": "What is wrong and what is accepted"},
-                "field": {"type": "string", "description": "The field at fault, e.g. texts[3] (null for the body)"},
+                "field": _nullable_string(version, "The field at fault, e.g. texts[3]; null when the body as a "
+                                                   "whole is at fault (invalid JSON, too large, too slow)"),
             },
         },
     }
@@ -91,7 +102,9 @@ def _error_responses(ref) -> dict:
     return {
         "400": ("Bad request: invalid JSON, wrong type, missing or unexpected field, empty list, empty or "
                 "non-string text, too many texts, text too long", ref("ErrorResponse")),
-        "413": ("The request body is too large (setting SCORING_MAX_BODY_CHARS)", ref("ErrorResponse")),
+        "408": ("The request did not arrive within SCORING_READ_TIMEOUT_SECONDS", ref("ErrorResponse")),
+        "413": ("The request body is over the byte limit (4 bytes per character of SCORING_MAX_BODY_CHARS), "
+                "refused from its Content-Length before it is read", ref("ErrorResponse")),
         "415": ("Content-Type is not JSON (application/json or */*+json; no Content-Type is read as JSON)",
                 ref("ErrorResponse")),
         "503": ("The model is not loaded", ref("ErrorResponse")),
@@ -109,7 +122,7 @@ def build(version: str = "2", limits: ScoringSettings | None = None) -> dict:
     limits = limits or ScoringSettings()
     if version == "2":
         return _build_swagger2(limits)
-    return _build_openapi3(limits, "3.1.0" if version == "3.1" else "3.0.3")
+    return _build_openapi3(limits, version)
 
 
 def _build_swagger2(limits: ScoringSettings) -> dict:
@@ -136,11 +149,11 @@ def _build_swagger2(limits: ScoringSettings) -> dict:
                 "responses": responses,
             }},
         },
-        "definitions": _with_refs(_schemas(limits), "#/definitions/"),
+        "definitions": _with_refs(_schemas(limits, "2"), "#/definitions/"),
     }
 
 
-def _build_openapi3(limits: ScoringSettings, openapi: str) -> dict:
+def _build_openapi3(limits: ScoringSettings, version: str) -> dict:
     def ref(name):
         return {"$ref": f"#/components/schemas/{name}"}
 
@@ -151,7 +164,7 @@ def _build_openapi3(limits: ScoringSettings, openapi: str) -> dict:
     for status, (description, schema) in _error_responses(ref).items():
         responses[status] = {"description": description, "content": json_content(schema)}
     return {
-        "openapi": openapi,
+        "openapi": "3.1.0" if version == "3.1" else "3.0.3",
         "info": {"title": TITLE, "description": _DESCRIPTION, "version": API_VERSION},
         "paths": {
             "/": {"get": {"operationId": "ServiceHealthCheck", "description": "Liveness: answers Healthy",
@@ -165,7 +178,7 @@ def _build_openapi3(limits: ScoringSettings, openapi: str) -> dict:
         },
         "components": {
             "securitySchemes": {"Bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": _with_refs(_schemas(limits), "#/components/schemas/"),
+            "schemas": _with_refs(_schemas(limits, version), "#/components/schemas/"),
         },
     }
 

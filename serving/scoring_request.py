@@ -62,10 +62,25 @@ def parse_texts(raw_data, *, max_texts: int, max_text_chars: int, max_body_chars
     return texts
 
 
+def body_byte_limit(max_body_chars: int) -> int:
+    """The most bytes a body of `max_body_chars` characters can take: a UTF-8 character takes at most 4."""
+    return 4 * max_body_chars
+
+
+def body_over_the_byte_limit(size: str, max_body_chars: int) -> RequestError:
+    """The 413 for a body of `size` (e.g. "5000000 bytes") over the byte limit of `max_body_chars` characters."""
+    return _too_large(size, f"{body_byte_limit(max_body_chars)} bytes ({max_body_chars} characters)")
+
+
+def check_body_bytes(size: int, max_body_chars: int) -> None:
+    """RequestError 413 if a body of `size` bytes is over the byte limit of `max_body_chars` characters."""
+    if size > body_byte_limit(max_body_chars):
+        raise body_over_the_byte_limit(f"{size} bytes", max_body_chars)
+
+
 def _decode_body(raw_data, max_body_chars: int):
     if isinstance(raw_data, (bytes, bytearray)):
-        if len(raw_data) > 4 * max_body_chars:  # a UTF-8 character takes at most 4 bytes
-            raise _too_large(f"{len(raw_data)} bytes", f"{4 * max_body_chars} bytes ({max_body_chars} characters)")
+        check_body_bytes(len(raw_data), max_body_chars)
         try:
             raw_data = bytes(raw_data).decode("utf-8")
         except UnicodeDecodeError as error:

@@ -1,4 +1,8 @@
-"""Settings of the scoring script, read from environment variables (set on the deployment)."""
+"""Settings of the scoring script and its server, read from environment variables (set on the deployment).
+
+score.py reads the model and request limits; gunicorn_config.py reads the body limit, the read timeout and the
+threads per worker, so the limits the server enforces before a body is read are the ones the script checks.
+"""
 from __future__ import annotations
 
 import os
@@ -21,6 +25,8 @@ class ScoringSettings:
     max_text_chars: int = 2000         # SCORING_MAX_TEXT_CHARS: characters per text (longer: rejected)
     max_body_chars: int = 1_000_000    # SCORING_MAX_BODY_CHARS: characters of the whole request body
     model_version: str | None = None   # SCORING_MODEL_VERSION: version reported in responses
+    read_timeout_seconds: int = 5      # SCORING_READ_TIMEOUT_SECONDS: time a client has to send one request
+    threads_per_worker: int = 4        # SCORING_THREADS_PER_WORKER: connections one server worker serves at once
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ScoringSettings":
@@ -33,6 +39,9 @@ class ScoringSettings:
             max_text_chars=_integer(environ, "SCORING_MAX_TEXT_CHARS", defaults.max_text_chars, 1, 1_000_000),
             max_body_chars=_integer(environ, "SCORING_MAX_BODY_CHARS", defaults.max_body_chars, 100, 100_000_000),
             model_version=environ.get("SCORING_MODEL_VERSION", "").strip() or None,
+            read_timeout_seconds=_integer(environ, "SCORING_READ_TIMEOUT_SECONDS", defaults.read_timeout_seconds,
+                                          1, 300),
+            threads_per_worker=_integer(environ, "SCORING_THREADS_PER_WORKER", defaults.threads_per_worker, 1, 64),
         )
         if settings.max_body_chars < settings.max_text_chars:
             raise SettingsError(f"SCORING_MAX_BODY_CHARS ({settings.max_body_chars}) is below SCORING_MAX_TEXT_CHARS "

@@ -132,8 +132,10 @@ def test_the_release_runs_blue_and_green_under_the_declared_serving_spec(release
     assert serving["scoring_script"] == "score.py"
     assert serving["app_insights_enabled"] is True
     concurrent = serving["max_concurrent_requests_per_instance"]
-    assert concurrent >= 1 and serving["environment_variables"] == {"WORKER_COUNT": str(int(concurrent))}, \
+    assert concurrent >= 1 and serving["environment_variables"]["WORKER_COUNT"] == str(int(concurrent)), \
         "the inference server runs one worker per concurrent request"
+    assert serving["environment_variables"]["GUNICORN_CMD_ARGS"] == "--config python:gunicorn_config", \
+        "gunicorn loads serving/gunicorn_config.py (read deadlines for slow clients) in Azure as locally"
     assert serving["liveness_probe"]["initial_delay"] > serving["readiness_probe"]["initial_delay"]
     assert traffic.checked["serving_version"] == serving_version(plain(serving)), \
         "the plan shows the serving version an approval names"

@@ -11,7 +11,9 @@ from tests.infra.conftest import STACKS
 
 ML = "azure-native:machinelearningservices"
 RETAINED = ("azure-native:storage:Blob",)
-ENTRY_SCRIPT = "score.py"
+# What the inference server loads: the scoring script, and the gunicorn settings module the deployment
+# names in GUNICORN_CMD_ARGS (serving/gunicorn_config.py).
+ENTRY_POINTS = ("score.py", "gunicorn_config.py")
 PACKAGE = SERVING_DIR.name
 
 
@@ -44,8 +46,8 @@ def _local_file(module: str, serving_dir: Path) -> str | None:
 
 
 def scoring_runtime(serving_dir: Path = SERVING_DIR) -> set[str]:
-    """score.py, the serving modules it imports (recursively) and the OpenAPI documents beside it."""
-    found, pending = set(), [ENTRY_SCRIPT]
+    """The entry points, the serving modules they import (recursively) and the OpenAPI documents beside them."""
+    found, pending = set(), list(ENTRY_POINTS)
     while pending:
         name = pending.pop()
         if name in found:
@@ -56,9 +58,10 @@ def scoring_runtime(serving_dir: Path = SERVING_DIR) -> set[str]:
     return found | {path.name for path in serving_dir.glob("swagger*.json")}
 
 
-def test_scoring_files_are_exactly_score_py_what_it_imports_and_the_openapi_documents():
+def test_scoring_files_are_exactly_the_entry_points_what_they_import_and_the_openapi_documents():
     runtime = scoring_runtime()
     assert {"score.py", "classifier.py", "swagger.json"} <= runtime, "the resolver finds the entry script's imports"
+    assert {"gunicorn_config.py", "request_guard.py", "read_deadline_worker.py"} <= runtime, "and the server's"
     assert len(SCORING_FILES) == len(set(SCORING_FILES))
     assert set(SCORING_FILES) == runtime
     assert [name for name, _ in ServingSource.read().code_files] == sorted(SCORING_FILES)

@@ -18,6 +18,7 @@ SERVING_DIR = REPO_ROOT / "serving"
 SCORE_PATH = SERVING_DIR / "score.py"
 WORKER_PATH = Path(__file__).resolve().parent / "score_worker.py"
 ANSWER_TIMEOUT_SECONDS = 120
+SERVER_WORKERS = 2  # WORKER_COUNT of the platform's slots (infra/endpoint.py)
 
 
 def default_scoring_env(model_dir) -> dict:
@@ -124,10 +125,10 @@ def spare_worker(tmp_path_factory) -> ScoreWorker:
 
 @pytest.fixture(scope="session")
 def server(tiny_model_dir, tmp_path_factory) -> LocalInferenceServer:
-    """The real inference server on the tiny model, default settings, model version 5."""
+    """The real inference server on the tiny model, default settings, model version 5, two workers."""
     _require_serving_venv()
     running = LocalInferenceServer(tiny_model_dir, tmp_path_factory.mktemp("azmlinfsrv") / "server.log",
-                              env={"SCORING_MODEL_VERSION": "5"})
+                                   env={"SCORING_MODEL_VERSION": "5", "WORKER_COUNT": str(SERVER_WORKERS)})
     try:
         running.wait_ready()
         yield running

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from model.synthetic import synthetic_rows
 from scripts import openapi_document
 from scripts.local_server import LocalInferenceServer
+from serving.scoring_request import body_byte_limit
 from tests.serving.cases import BAD_REQUESTS, LIMITS, NON_JSON_CONTENT_TYPES
 from tests.serving.conftest import copy_model
 
@@ -43,10 +45,12 @@ def test_bad_request_gets_a_4xx_over_http(server, case):
 
 
 def test_huge_body_is_refused_and_the_server_keeps_serving(server):
+    """http.client sends the whole body before it reads the answer: it still gets the 413."""
     huge = json.dumps({"texts": ["a" * 1000] * (HUGE_BODY_BYTES // 1000)}).encode()
     reply = server.score(huge)
     assert reply.status == 413
-    assert f"at most {LIMITS.max_body_chars} characters" in reply.json()["message"]
+    assert (f"is {len(huge)} bytes; accepted: at most {body_byte_limit(LIMITS.max_body_chars)} bytes "
+            f"({LIMITS.max_body_chars} characters)") in reply.json()["message"]
     assert server.score('{"texts": ["bom dia"]}').status == 200
 
 
@@ -63,11 +67,6 @@ def test_non_json_content_type_gets_415_over_http(server, content_type):
 
 def test_request_without_content_type_is_scored(server):
     assert server.score('{"texts": ["bom dia"]}', content_type=None).status == 200
-
-
-def test_get_on_score_is_answered_with_a_4xx(server):
-    reply = server.request("GET", "/score")
-    assert reply.status == 400 and 'missing field "texts"' in reply.json()["message"]
 
 
 def test_server_is_alive_and_scoring_after_all_bad_requests(server):
@@ -95,6 +94,26 @@ def test_server_refuses_to_start_without_an_artifact(tmp_path):
     failing = LocalInferenceServer(tmp_path / "empty", tmp_path / "server.log")
     assert failing.wait_exit() != 0
     assert "no artifact.json" in failing.log()
+
+
+def test_server_refuses_to_start_with_a_bad_server_setting(tiny_model_dir, tmp_path):
+    """gunicorn_config.py reads the settings when gunicorn starts: a bad value stops it with one line."""
+    failing = LocalInferenceServer(tiny_model_dir, tmp_path / "server.log", env={"SCORING_THREADS_PER_WORKER": "0"})
+    assert failing.wait_exit() != 0
+    log = failing.log()
+    assert "SCORING_THREADS_PER_WORKER is 0; accepted: an integer from 1 to 64" in log
+    assert "Traceback" not in log
+
+
+def test_concurrent_requests_get_the_answers_of_sequential_ones(server):
+    """Each worker scores several requests at once on threads sharing one tokenizer and onnxruntime session."""
+    texts = [row["text"] for row in synthetic_rows(n_rows=24, seed=77)]
+    bodies = [json.dumps({"texts": texts[i:i + 3]}) for i in range(0, len(texts), 3)] * 4
+    sequential = {body: server.score(body).json() for body in set(bodies)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        concurrent = list(pool.map(server.score, bodies))
+    assert [reply.status for reply in concurrent] == [200] * len(bodies)
+    assert [reply.json() for reply in concurrent] == [sequential[body] for body in bodies]
 
 
 def test_server_serves_an_azure_ml_mount_layout(tiny_model_dir, tmp_path):

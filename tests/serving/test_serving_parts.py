@@ -10,7 +10,8 @@ import yaml
 
 from scripts import openapi_document
 from serving.artifact_location import ArtifactNotFound, find_artifact_dir, model_version
-from serving.scoring_request import RequestError, check_content_type, parse_texts
+from serving.scoring_request import (RequestError, body_byte_limit, check_body_bytes, check_content_type,
+                                     parse_texts)
 from serving.scoring_settings import ScoringSettings, SettingsError
 from tests.paths import REPO_ROOT
 from tests.serving.conftest import SERVING_DIR, SERVING_PYTHON
@@ -29,8 +30,10 @@ def test_settings_read_every_variable():
     settings = ScoringSettings.from_env({
         "SCORING_PRECISION": "fp32", "SCORING_INTRA_OP_THREADS": "2", "SCORING_INTER_OP_THREADS": "1",
         "SCORING_MAX_TEXTS": "8", "SCORING_MAX_TEXT_CHARS": "300", "SCORING_MAX_BODY_CHARS": "5000",
-        "SCORING_MODEL_VERSION": " 4 "})
-    assert settings == ScoringSettings("fp32", 2, 1, 8, 300, 5000, "4")
+        "SCORING_MODEL_VERSION": " 4 ", "SCORING_READ_TIMEOUT_SECONDS": "9", "SCORING_THREADS_PER_WORKER": "6"})
+    assert settings == ScoringSettings(precision="fp32", intra_op_threads=2, inter_op_threads=1, max_texts=8,
+                                       max_text_chars=300, max_body_chars=5000, model_version="4",
+                                       read_timeout_seconds=9, threads_per_worker=6)
 
 
 @pytest.mark.parametrize("environ, message", [
@@ -39,6 +42,9 @@ def test_settings_read_every_variable():
     ({"SCORING_MAX_TEXTS": "0"}, "SCORING_MAX_TEXTS is 0; accepted: an integer from 1 to 10000"),
     ({"SCORING_INTRA_OP_THREADS": "-1"}, "SCORING_INTRA_OP_THREADS is -1"),
     ({"SCORING_MAX_TEXT_CHARS": "500", "SCORING_MAX_BODY_CHARS": "400"}, "SCORING_MAX_BODY_CHARS (400) is below"),
+    ({"SCORING_READ_TIMEOUT_SECONDS": "0"}, "SCORING_READ_TIMEOUT_SECONDS is 0; accepted: an integer from 1 to 300"),
+    ({"SCORING_READ_TIMEOUT_SECONDS": "2.5"}, "SCORING_READ_TIMEOUT_SECONDS is '2.5'; accepted: an integer"),
+    ({"SCORING_THREADS_PER_WORKER": "65"}, "SCORING_THREADS_PER_WORKER is 65; accepted: an integer from 1 to 64"),
 ])
 def test_bad_settings_name_the_variable(environ, message):
     with pytest.raises(SettingsError) as raised:
@@ -104,6 +110,15 @@ def test_body_of_another_type_is_refused(raw):
     assert raised.value.status == 400 and "accepted: UTF-8 JSON text" in raised.value.message
 
 
+def test_body_byte_limit_is_four_bytes_per_character():
+    assert body_byte_limit(200) == 800
+    check_body_bytes(800, 200)
+    with pytest.raises(RequestError) as raised:
+        check_body_bytes(801, 200)
+    assert (raised.value.status, raised.value.field) == (413, None)
+    assert "is 801 bytes; accepted: at most 800 bytes (200 characters)" in raised.value.message
+
+
 def test_limits_come_from_the_arguments():
     assert parse_texts('{"texts": ["0123456789", "a", "b"]}', **LIMITS) == ["0123456789", "a", "b"]
     for body, status, message in [('{"texts": ["a", "b", "c", "d"]}', 400, "at most 3"),
@@ -142,7 +157,31 @@ def test_openapi_example_request_is_accepted_and_limits_match_the_settings():
     assert request["properties"]["texts"]["items"]["maxLength"] == limits.max_text_chars
     assert document["paths"]["/score"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ScoreRequest"}
-    assert set(document["paths"]["/score"]["post"]["responses"]) == {"200", "400", "413", "415", "503"}
+    assert set(document["paths"]["/score"]["post"]["responses"]) == {"200", "400", "408", "413", "415", "503"}
+
+
+def _accepts_null(version: str, schema: dict) -> bool:
+    """Whether an OpenAPI `version` document's property schema allows null, by that version's rule."""
+    if version == "2":
+        return schema.get("x-nullable") is True  # Swagger 2.0 has no null type; the common extension
+    if version == "3":
+        return schema.get("nullable") is True
+    return "null" in schema["type"]  # 3.1: JSON Schema type list
+
+
+@pytest.mark.parametrize("version", sorted(openapi_document.FILES))
+def test_openapi_error_field_is_a_string_or_null_as_the_bodies_are(version):
+    """Body-level errors answer {"field": null} (run() for invalid JSON, request_guard for 405/408/413),
+    field-level ones a string: the documented ErrorResponse must allow both."""
+    document = openapi_document.build(version)
+    schemas = document["definitions"] if version == "2" else document["components"]["schemas"]
+    field = schemas["ErrorResponse"]["properties"]["field"]
+    assert _accepts_null(version, field)
+    assert "string" in ([field["type"]] if isinstance(field["type"], str) else field["type"])
+    assert schemas["ErrorResponse"]["required"] == ["message"]  # azmlinfsrv's own errors carry only a message
+    with pytest.raises(RequestError) as raised:
+        parse_texts("{", **LIMITS)
+    assert raised.value.body()["field"] is None
 
 
 def test_openapi_references_resolve():
@@ -180,7 +219,7 @@ def test_conda_file_pins_the_same_packages_as_the_requirements():
     pip_section = next(item["pip"] for item in conda["dependencies"] if isinstance(item, dict))
     assert _pins(pip_section) == requirements
     assert "python=3.11" in conda["dependencies"]
-    assert set(requirements) == {"azureml-inference-server-http", "onnxruntime", "tokenizers", "numpy"}
+    assert set(requirements) == {"azureml-inference-server-http", "gunicorn", "onnxruntime", "tokenizers", "numpy"}
 
 
 def test_environment_definition_points_at_the_conda_file_and_a_python_311_inference_image():
