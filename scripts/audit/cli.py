@@ -47,7 +47,7 @@ def read_sources(args: argparse.Namespace):
     """The updates, the export, the previous export (or None) and a description of where they came from."""
     if args.history is not None:
         updates = checked(f"--history {args.history!r}", parse_history, load_json(args.history, "--history", "history"))
-        export = check_export(load_json(args.export, "--export"), f"--export {args.export!r}")
+        export = check_export(load_json(args.export, "--export"), f"--export {args.export!r}", args.stack)
         sources = f"files {Path(args.history).name} and {Path(args.export).name}"
     else:
         updates = checked("pulumi stack history", parse_history, history_from_cli(args.stack, args.cwd, args.pulumi))
@@ -56,7 +56,7 @@ def read_sources(args: argparse.Namespace):
     previous = None
     if args.previous_export:
         previous = check_export(load_json(args.previous_export, "--previous-export"),
-                                f"--previous-export {args.previous_export!r}")
+                                f"--previous-export {args.previous_export!r}", args.stack)
     return updates, export, previous, sources
 
 

@@ -10,6 +10,7 @@ from typing import Any, Callable, TypeVar
 
 from .bounded_json import MAX_BYTES, JsonInputError, loads
 from .shapes import ShapeError, StackExport, check
+from .urns import check_stack
 
 HISTORY_PAGE_SIZE = 500
 MAX_HISTORY_PAGES = 200  # 100,000 updates; past that, record the history to a file
@@ -69,7 +70,7 @@ def history_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> lis
 
 def export_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> StackExport:
     """The stack's state; secrets stay encrypted (no --show-secrets)."""
-    return check_export(run_pulumi(["stack", "export", "--stack", stack], cwd, pulumi), "pulumi stack export")
+    return check_export(run_pulumi(["stack", "export", "--stack", stack], cwd, pulumi), "pulumi stack export", stack)
 
 
 def load_json(path: str, flag: str, root: str = "") -> Any:
@@ -96,5 +97,6 @@ def checked(where: str, read: Callable[[Any], T], value: Any) -> T:
         raise SourceError(f"{where}: {error}") from None
 
 
-def check_export(value: Any, where: str) -> StackExport:
-    return checked(where, lambda v: check(StackExport, v), value)
+def check_export(value: Any, where: str, stack: str) -> StackExport:
+    """The export in the CLI's shape, holding resources of `stack` only."""
+    return checked(where, lambda v: check_stack(check(StackExport, v), stack), value)

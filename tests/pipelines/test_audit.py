@@ -273,6 +273,31 @@ def test_history_paging_has_a_ceiling(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_an_export_of_another_stack_from_the_cli_is_refused(tmp_path, capsys):
+    fake, _ = fake_cli(tmp_path)   # prints the prod export whichever stack it is asked for
+    assert main(["--stack", "dev", "--pulumi", str(fake), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == ("audit: error: pulumi stack export: state of stack 'prod' "
+                                       "(deployment.resources[0].urn), not of --stack 'dev'\n")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("stack, error", [
+    ("acme/mlops-platform/prod", None),
+    ("acme/prod", None),
+    ("acme/other-project/prod", "state of project 'mlops-platform' (deployment.resources[0].urn), "
+                                "not of --stack 'acme/other-project/prod'"),
+    ("acme/mlops-platform/dev", "state of stack 'prod' (deployment.resources[0].urn), not of --stack 'acme/mlops-platform/dev'"),
+])
+def test_a_qualified_stack_name_is_checked_against_the_urns(tmp_path, capsys, stack, error):
+    """URNs carry the stack's short name and the project: org/project/stack is checked on both."""
+    code = main(["--stack", stack, "--history", str(HISTORY), "--export", str(EXPORT), "--out", str(tmp_path)])
+    if error is None:
+        assert code == 0 and (tmp_path / f"audit-{stack.replace('/', '_')}.md").is_file()
+    else:
+        assert code == 2
+        assert capsys.readouterr().err == f"audit: error: --export {str(EXPORT)!r}: {error}\n"
+
+
 def test_a_failing_cli_is_reported(tmp_path, capsys):
     fake = tmp_path / "pulumi"
     fake.write_text(f"#!{sys.executable}\nimport sys\nsys.stderr.write('error: no stack named prod found')\nsys.exit(255)\n")
