@@ -1,7 +1,6 @@
 """The audit report of one stack, as a Document."""
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
 from .cells import changes, duration, kind, pending, release_step, result, state_time, traffic, when
@@ -11,6 +10,8 @@ from .history import Update
 from .releases import (Decision, ModelVersionRecord, ReleaseRequest, StateResource, TrafficRecord, release_requests,
                        release_state, state_resources)
 from .shapes import StackExport
+from .sources import Input
+from .summary import summary
 
 
 def _ci_run(update: Update):
@@ -150,25 +151,7 @@ def destroyed_section(updates: list[Update], resources: list[StateResource],
     return section
 
 
-def summary(stack: str, updates: list[Update], resources: list[StateResource], sources: str) -> Section:
-    counts = Counter(u.result for u in updates)
-    kinds = Counter(r.type for r in resources if r.type != "pulumi:pulumi:Stack")
-    latest = updates[-1] if updates else None
-    return Section("Summary", [
-        f"Stack {stack}. Sources: {sources}.",
-        f"{len(updates)} updates in the history: {counts.get('succeeded', 0)} succeeded, "
-        f"{counts.get('failed', 0)} failed, {counts.get('in-progress', 0)} in progress; "
-        f"{sum(1 for u in updates if u.kind == 'destroy')} destroy operation(s).",
-        f"Latest: version {latest.version}, {latest.kind} {latest.result} at {when(latest.start)}." if latest
-        else "The stack has never been updated.",
-        Table(["Resource type", "Count"], [[t, str(n)] for t, n in sorted(kinds.items())],
-              caption="Resources in the current state"),
-        Table(["Output", "Value"], [[k, text(v)] for r in resources if r.type == "pulumi:pulumi:Stack"
-                                    for k, v in sorted(r.outputs.items())], caption="Stack outputs"),
-    ])
-
-
-def build_report(stack: str, history: list[Update], export: StackExport, sources: str,
+def build_report(stack: str, history: list[Update], export: StackExport, inputs: list[Input],
                  previous_export: StackExport | None = None, generated: datetime | None = None) -> Document:
     resources = state_resources(export)
     previous = state_resources(previous_export) if previous_export is not None else None
@@ -176,7 +159,7 @@ def build_report(stack: str, history: list[Update], export: StackExport, sources
     requests = release_requests(history)
     title = f"Audit of stack {stack}" + (f" ({when(generated)})" if generated else "")
     return Document(title, [
-        summary(stack, history, resources, sources),
+        summary(stack, history, resources, inputs, requests, decisions, records),
         timeline(history),
         releases(decisions, versions, records, requests, previous),
         config_section(history),

@@ -1,8 +1,10 @@
 """The audit report, on JSON recorded in the formats `pulumi stack history --json` and
 `pulumi stack export` print (fixtures/), and through a stand-in Pulumi CLI."""
+import hashlib
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ from scripts.audit.cells import changes, pending, release_step
 from scripts.audit.cli import main
 from scripts.audit.document import text
 from scripts.audit.history import parse_history
+from scripts.audit.render_markdown import escape
 from scripts.audit.secrets import SECRET, redact
 from scripts.audit.shapes import ShapeError, parse_time
 from tests.paths import REPO_ROOT
@@ -177,6 +180,43 @@ def test_destroyed_section_lists_deletes_and_resources_gone(reports):
     assert all(r[1] == "azure-native:machinelearningservices:Compute" for r in pending)
 
 
+def test_the_summary_comes_first_with_period_updates_failures_releases_and_champions(reports):
+    markdown = reports[0]
+    assert markdown.index("## Summary") < markdown.index("## Timeline of updates")
+    facts = dict(table_rows(markdown, "## Summary"))
+    assert facts["Period"] == "2026-10-01T09:00:00Z to 2026-10-14T07:31:05Z"   # first start, last end
+    assert facts["Updates"] == "7: 5 succeeded, 2 failed, 0 in progress"
+    assert facts["Failed updates"] == r"**2: version 2 \(update\), version 7 \(destroy\)**"
+    assert facts["Destroy operations"] == r"**1: version 7 \(failed\)**"
+    assert facts["Releases"] == (r"2 change\(s\) of release settings \(candidate or approval\), by updates 3, 4; "
+                                 r"1 champion/challenger decision\(s\) in the current state")
+    assert facts["Latest update"] == "**version 7: destroy failed, started 2026-10-14T07:30:00Z**"
+    [champion] = table_rows(markdown, "_Current champion per workspace")
+    assert champion == ["mlw-mlops-hatespeech-prod-c1", "hate-speech-pt", "c0ffee12", "mlops-hatespeech-prod-c1",
+                        "blue 0%, green 100%", "—", "c0ffee12"]
+
+
+def test_a_workspace_whose_release_is_staged_has_no_champion_live(tmp_path):
+    export = json.loads(EXPORT.read_text())
+    [traffic] = [r for r in export["deployment"]["resources"] if r["urn"].endswith("::hatespeech-traffic")]
+    traffic["outputs"].update(live_version=None, staged_version="c0ffee12", traffic={"blue": 100, "green": 0})
+    (tmp_path / "e.json").write_text(json.dumps(export))
+    assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(tmp_path / "e.json"),
+                 "--out", str(tmp_path)]) == 0
+    [champion] = table_rows((tmp_path / "audit-prod.md").read_text(), "_Current champion per workspace")
+    assert champion[2:6] == ["none live", "mlops-hatespeech-prod-c1", "blue 100%, green 0%", "c0ffee12"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_input_file_is_listed_with_its_size_and_sha256(reports):
+    rows = table_rows(reports[0], "_Inputs the report was made from")
+    assert rows == [[escape(flag), escape(str(path)), str(path.stat().st_size), sha256(path)]
+                    for flag, path in (("--history", HISTORY), ("--export", EXPORT), ("--previous-export", PREVIOUS))]
+
+
 def test_every_time_in_the_report_is_iso_8601_utc(reports):
     """The fixtures record times in RFC 3339 with milliseconds, in Go's layout ("2026-10-14 07:30:00 +0000 UTC")
     and with an offset ("+00:00" in the decision's state): the report writes them all one way."""
@@ -229,6 +269,21 @@ def test_failed_updates_and_destroys_stand_out_in_both_reports(reports):
     marked = re.findall(r'<tr class="attention"><td class="word">(\d+)</td>', html.split("<h2>Timeline")[1].split("</table>")[0])
     assert marked == ["7", "2"]
     assert "<strong>destroy</strong>" in html and "<strong>failed</strong>" in html
+
+
+def test_the_readme_command_on_the_sample_fixtures_writes_the_report(tmp_path):
+    """The README's audit section gives a command that runs on the recorded fixtures as it is written."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Audit report", 1)[1].split("\n## ", 1)[0]
+    [command] = [line for line in section.splitlines()
+                 if line.startswith("venv/bin/python -m scripts.audit") and "tests/pipelines/fixtures/" in line]
+    argv = shlex.split(command.split("#", 1)[0])
+    assert argv[:3] == ["venv/bin/python", "-m", "scripts.audit"]
+    assert {"--history", "--export", "--previous-export"} <= set(argv)
+    completed = subprocess.run([sys.executable, *argv[1:], "--out", str(tmp_path)], cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert table_rows((tmp_path / "audit-prod.md").read_text(), "## Timeline of updates")
 
 
 def test_redact_replaces_secret_values_and_drops_the_pickled_provider():
@@ -347,6 +402,20 @@ def test_history_paging_has_a_ceiling(tmp_path, monkeypatch, capsys):
                                        "it with `pulumi stack history --json --show-secrets=false` and pass "
                                        "--history FILE --export FILE\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_inputs_read_from_the_cli_are_listed_by_command_with_the_sha256_of_what_it_printed(tmp_path, monkeypatch):
+    fake, _ = fake_cli(tmp_path)
+    monkeypatch.setattr(sources, "HISTORY_PAGE_SIZE", 3)
+    assert main(["--stack", "prod", "--pulumi", str(fake), "--out", str(tmp_path)]) == 0
+    rows = table_rows((tmp_path / "audit-prod.md").read_text(), "_Inputs the report was made from")
+    history = json.loads(HISTORY.read_text())
+    printed = [json.dumps(history[start:start + 3]) + "\n" for start in (0, 3, 6)] + [EXPORT.read_text() + "\n"]
+    assert [(r[0], r[2], r[3]) for r in rows] == [("Pulumi CLI", str(len(p.encode())), hashlib.sha256(p.encode()).hexdigest())
+                                                  for p in printed]
+    assert rows[0][1] == escape(f"{fake} stack history --json --show-secrets=false --stack prod --page-size 3 "
+                                "--page 1 --non-interactive")
+    assert rows[3][1] == escape(f"{fake} stack export --stack prod --non-interactive")
 
 
 def test_an_export_of_another_stack_from_the_cli_is_refused(tmp_path, capsys):
