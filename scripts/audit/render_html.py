@@ -1,4 +1,6 @@
-"""HTML rendering: one self-contained page; every text and attribute is escaped."""
+"""HTML rendering: one self-contained page; every text and attribute is escaped, and the page's
+Content-Security-Policy allows its own inline style and nothing else (no script, image or request),
+so even a value that escaped the escaping could not run."""
 from __future__ import annotations
 
 from html import escape
@@ -15,6 +17,7 @@ td.word { white-space: nowrap; }
 tr.attention td { background: #fdecea; }
 strong { color: #a4000f; }
 """
+CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 WORD_LENGTH = 40  # cells of one word up to this long (times, versions, names) are not broken at their hyphens
 
 
@@ -62,6 +65,7 @@ def render_html(document: Document) -> str:
     sections = "\n".join(_section(s, 2) for s in document.sections)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">"
         f"<title>{escape(document.title)}</title><style>{STYLE}</style></head>\n"
         f"<body><h1>{escape(document.title)}</h1>\n{sections}\n</body></html>\n"
     )
