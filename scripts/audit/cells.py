@@ -23,7 +23,7 @@ CHANGES = {
 PENDING = {"creating": "pending create", "updating": "pending update", "deleting": "pending delete",
            "reading": "pending read", "importing": "pending import"}
 _SHARE = r"'([^'{}]*)': (\d+(?:\.\d+)?)"
-_LOGGED_SPLIT = re.compile(r"\{(?:%s(?:, %s)*)?\}" % (_SHARE, _SHARE))   # repr() of a dict of slot: percent
+_LOGGED_SPLIT = re.compile(r"\{(?:" + _SHARE + "(?:, " + _SHARE + r")*)?\}")   # repr() of a dict of slot: percent
 _LOGGED_SHARE = re.compile(_SHARE)
 
 

@@ -31,7 +31,7 @@ class Input:
     sha256: str
 
     @classmethod
-    def of(cls, given_as: str, name: str, data: bytes) -> "Input":
+    def of(cls, given_as: str, name: str, data: bytes) -> Input:
         return cls(given_as, name, len(data), hashlib.sha256(data).hexdigest())
 
 

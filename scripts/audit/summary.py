@@ -47,8 +47,8 @@ def facts(stack: str, updates: list[Update], requests: list[ReleaseRequest], dec
     return Table(["Fact", "Value"], [
         ["Stack", stack],
         ["Period", _period(updates)],
-        ["Updates", f"{len(updates)}: {counts['succeeded']} succeeded, {counts['failed']} failed, "
-                    f"{counts['in-progress']} in progress"],
+        ["Updates", (f"{len(updates)}: {counts['succeeded']} succeeded, {counts['failed']} failed, "
+                     f"{counts['in-progress']} in progress")],
         ["Failed updates", _listed([u for u in updates if u.result == "failed"], lambda u: u.kind)],
         ["Destroy operations", _listed([u for u in updates if u.kind == "destroy"], lambda u: u.result)],
         ["Releases", _releases(requests, decisions)],

@@ -429,8 +429,8 @@ def test_an_export_of_another_stack_from_the_cli_is_refused(tmp_path, capsys):
 @pytest.mark.parametrize("stack, error", [
     ("acme/mlops-platform/prod", None),
     ("acme/prod", None),
-    ("acme/other-project/prod", "state of project 'mlops-platform' (deployment.resources[0].urn), "
-                                "not of --stack 'acme/other-project/prod'"),
+    ("acme/other-project/prod", ("state of project 'mlops-platform' (deployment.resources[0].urn), "
+                                 "not of --stack 'acme/other-project/prod'")),
     ("acme/mlops-platform/dev", "state of stack 'prod' (deployment.resources[0].urn), not of --stack 'acme/mlops-platform/dev'"),
 ])
 def test_a_qualified_stack_name_is_checked_against_the_urns(tmp_path, capsys, stack, error):
