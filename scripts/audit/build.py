@@ -1,25 +1,17 @@
 """The audit report of one stack, as a Document."""
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
+from .cells import changes, duration, kind, pending, release_step, result, state_time, traffic, when
 from .config_changes import config_changes
 from .document import Document, Section, Table, link, text
-from .history import Update, changes_text
-from .releases import StateResource, release_requests, release_state, state_resources
+from .history import Update
+from .releases import (Decision, ModelVersionRecord, ReleaseRequest, StateResource, TrafficRecord, release_requests,
+                       release_state, state_resources)
 from .shapes import StackExport
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
-
-
-def _duration(update: Update) -> str:
-    if update.end is None:
-        return "—"
-    seconds = int((update.end - update.start).total_seconds())
-    return f"{seconds // 60}m{seconds % 60:02d}s"
+from .sources import Input
+from .summary import summary
 
 
 def _ci_run(update: Update):
@@ -46,26 +38,38 @@ def _commit(update: Update) -> str:
 
 def timeline(updates: list[Update]) -> Section:
     rows = [[
-        str(u.version), u.kind, _when(u.start), _duration(u), u.result, text(u.author), _commit(u),
-        _ci_run(u), _pull_request(u), changes_text(u.resource_changes), text(u.message),
+        str(u.version), kind(u), when(u.start), duration(u), result(u), text(u.author), _commit(u),
+        _ci_run(u), _pull_request(u), changes(u.resource_changes), text(u.message),
     ] for u in reversed(updates)]
     return Section("Timeline of updates", [
-        "Newest first. Who is the git author Pulumi recorded for the update; CI run and pull request come "
-        "from the CI environment Pulumi detected.",
+        "Newest first; failed updates and destroys in bold. Who is the git author Pulumi recorded for the update; "
+        "CI run and pull request come from the CI environment Pulumi detected.",
         Table(["Version", "Kind", "Started", "Duration", "Result", "Who", "Commit", "CI run", "Pull request",
                "Resource changes", "Message"], rows),
     ])
 
 
-def _fmt_traffic(traffic) -> str:
-    if not isinstance(traffic, dict) or not traffic:
-        return text(traffic) if traffic else "—"
-    return ", ".join(f"{slot} {text(share)}%" for slot, share in sorted(traffic.items()))
+def _evidence(decision: Decision) -> Section:
+    metric_names = sorted({m for side in decision.metrics.values() for m in side})
+    evidence = Section(f"Evidence for {decision.name}")
+    if decision.evaluation_data_sha256:
+        evidence.add(f"Evaluation data sha256 {decision.evaluation_data_sha256}; primary metric "
+                     f"{text(decision.primary_metric)}.")
+    evidence.add(Table(["Metric", "Champion", "Challenger"],
+                       [[m, text(decision.metrics.get("champion", {}).get(m)),
+                         text(decision.metrics.get("challenger", {}).get(m))] for m in metric_names],
+                       caption="Metrics on the evaluation data"))
+    evidence.add(Table(["Guardrail", "Passed", "Details"],
+                       [[name, text(g.get("passed")) if isinstance(g, dict) else text(g),
+                         text({k: v for k, v in g.items() if k != "passed"}) if isinstance(g, dict) else "—"]
+                        for name, g in sorted(decision.guardrails.items())], caption="Guardrails"))
+    if decision.mcnemar:
+        evidence.add(f"McNemar's test: {text(decision.mcnemar)}.")
+    return evidence
 
 
-def releases(updates: list[Update], resources: list[StateResource],
-             previous: list[StateResource] | None = None) -> Section:
-    decisions, versions, traffic = release_state(resources)
+def releases(decisions: list[Decision], versions: list[ModelVersionRecord], records: list[TrafficRecord],
+             requests: list[ReleaseRequest], previous: list[StateResource] | None = None) -> Section:
     section = Section("Model releases")
     section.add("From the release resources in the current state (pulumi stack export) and the release "
                 "settings each update ran with (pulumi stack history).")
@@ -73,38 +77,26 @@ def releases(updates: list[Update], resources: list[StateResource],
         ["Decision", "Model", "Endpoint", "Champion", "Challenger", "Winner", "Winner version", "p-value",
          "Reason", "Decided"],
         [[d.name, text(d.model_name), text(d.endpoint), text(d.champion_version), text(d.challenger_version),
-          text(d.winner), text(d.winner_version), text(d.p_value), text(d.reason), text(d.decided_utc)]
+          text(d.winner), text(d.winner_version), text(d.p_value), text(d.reason), state_time(d.decided_utc)]
          for d in decisions],
         caption="Champion/challenger decisions",
     ))
-    for d in decisions:
-        metric_names = sorted({m for side in d.metrics.values() for m in side})
-        evidence = Section(f"Evidence for {d.name}")
-        if d.evaluation_data_sha256:
-            evidence.add(f"Evaluation data sha256 {d.evaluation_data_sha256}; primary metric {text(d.primary_metric)}.")
-        evidence.add(Table(["Metric", "Champion", "Challenger"],
-                           [[m, text(d.metrics.get("champion", {}).get(m)), text(d.metrics.get("challenger", {}).get(m))]
-                            for m in metric_names], caption="Metrics on the evaluation data"))
-        evidence.add(Table(["Guardrail", "Passed", "Details"],
-                           [[name, text(g.get("passed")) if isinstance(g, dict) else text(g),
-                             text({k: v for k, v in g.items() if k != "passed"}) if isinstance(g, dict) else "—"]
-                            for name, g in sorted(d.guardrails.items())], caption="Guardrails"))
-        if d.mcnemar:
-            evidence.add(f"McNemar's test: {text(d.mcnemar)}.")
-        section.add(evidence)
+    for decision in decisions:
+        section.add(_evidence(decision))
     before = {t.urn: t.traffic for t in release_state(previous or [])[2]}
     section.add(Table(
         ["Traffic resource", "Endpoint", "Traffic before", "Traffic after", "Mirror", "Live version",
          "Staged version", "Approval required", "Approved version", "Note"],
-        [[t.name, text(t.endpoint), _fmt_traffic(before[t.urn]) if t.urn in before else "not recorded",
-          _fmt_traffic(t.traffic), _fmt_traffic(t.mirror_traffic), text(t.live_version), text(t.staged_version),
+        [[t.name, text(t.endpoint), traffic(before[t.urn]) if t.urn in before else "not recorded",
+          traffic(t.traffic), traffic(t.mirror_traffic), text(t.live_version), text(t.staged_version),
           text(t.require_approval), text(t.approved_version), text(t.note)]
-         for t in traffic],
+         for t in records],
         caption="Traffic (before: the same resource in --previous-export; after: the current state)",
     ))
-    for t in traffic:
+    for t in records:
         if t.steps:
-            section.add(Table(["Step", "What the release did"], [[str(i + 1), text(step)] for i, step in enumerate(t.steps)],
+            section.add(Table(["Step", "What the release did"],
+                              [[str(i + 1), release_step(step)] for i, step in enumerate(t.steps)],
                               caption=f"Last run of {t.name}"))
     section.add(Table(
         ["Resource", "Model", "Version", "Stage", "Archived", "Content sha256"],
@@ -115,9 +107,9 @@ def releases(updates: list[Update], resources: list[StateResource],
     section.add(Table(
         ["Update", "When", "Result", "Set by", "CI run", "Workspace", "Model", "Candidate", "Approval required",
          "Approved version"],
-        [[str(r.update.version), _when(r.update.start), r.update.result, text(r.update.author), _ci_run(r.update),
+        [[str(r.update.version), when(r.update.start), result(r.update), text(r.update.author), _ci_run(r.update),
           r.workspace, text(r.model_name), text(r.candidate), text(r.require_approval), text(r.approved_version)]
-         for r in release_requests(updates)],
+         for r in requests],
         caption="Release settings as updates changed them (stack config; approvals of prod releases are "
                 "given on the CI run's environment gate before the update that sets the approved version)",
     ))
@@ -125,11 +117,13 @@ def releases(updates: list[Update], resources: list[StateResource],
 
 
 def config_section(updates: list[Update]) -> Section:
-    rows = [[str(c.version), c.key, text(c.before), text(c.after)] for c in config_changes(updates)]
+    rows = [[str(c.update.version), when(c.update.start), result(c.update), text(c.update.author), _ci_run(c.update),
+             c.key, text(c.before), text(c.after)] for c in config_changes(updates)]
     return Section("Configuration changes", [
-        "Each update's configuration against the previous update's. Secret values are never shown; "
-        "a secret is listed when it appears or disappears.",
-        Table(["Update", "Key", "Before", "After"], rows),
+        "Each update's configuration against the previous update's, with the result of the update that ran "
+        "with it and who made it (the git author). Secret values are never shown; a secret is listed when it "
+        "appears or disappears.",
+        Table(["Update", "When", "Result", "Who", "CI run", "Key", "Before", "After"], rows),
     ])
 
 
@@ -138,7 +132,7 @@ def destroyed_section(updates: list[Update], resources: list[StateResource],
     section = Section("Destroyed and deleted")
     section.add(Table(
         ["Update", "Kind", "When", "Result", "Who", "Deleted", "Replaced", "Message"],
-        [[str(u.version), u.kind, _when(u.start), u.result, text(u.author), str(u.deletes),
+        [[str(u.version), kind(u), when(u.start), result(u), text(u.author), str(u.deletes),
           str(u.resource_changes.get("replace", 0)), text(u.message)]
          for u in reversed(updates) if u.kind == "destroy" or u.deletes or u.resource_changes.get("replace")],
         caption="Updates that deleted or replaced resources",
@@ -148,39 +142,26 @@ def destroyed_section(updates: list[Update], resources: list[StateResource],
         section.add(Table(["Resource", "Type"], [[r.urn, r.type] for r in previous if r.urn not in current],
                           caption="Resources in the previous export that are gone from the current one"))
     deployment = export.deployment
-    section.add(Table(["Resource", "Type"], [[r.urn, r.type] for r in deployment.resources or [] if r.delete]
-                      + [[op.resource.urn, f"pending {op.type}"] for op in deployment.pending_operations or []],
-                      caption="Resources the current state marks for deletion or with pending operations"))
+    section.add(Table(
+        ["Resource", "Type", "State"],
+        [[r.urn, r.type, "marked for deletion"] for r in deployment.resources or [] if r.delete]
+        + [[op.resource.urn, op.resource.type, pending(op.type)] for op in deployment.pending_operations or []],
+        caption="Resources the current state marks for deletion or with pending operations (begun by an "
+                "update that did not finish)"))
     return section
 
 
-def summary(stack: str, updates: list[Update], resources: list[StateResource], sources: str) -> Section:
-    counts = Counter(u.result for u in updates)
-    kinds = Counter(r.type for r in resources if r.type != "pulumi:pulumi:Stack")
-    latest = updates[-1] if updates else None
-    return Section("Summary", [
-        f"Stack {stack}. Sources: {sources}.",
-        f"{len(updates)} updates in the history: {counts.get('succeeded', 0)} succeeded, "
-        f"{counts.get('failed', 0)} failed, {counts.get('in-progress', 0)} in progress; "
-        f"{sum(1 for u in updates if u.kind == 'destroy')} destroy operation(s).",
-        f"Latest: version {latest.version}, {latest.kind} {latest.result} at {_when(latest.start)}." if latest
-        else "The stack has never been updated.",
-        Table(["Resource type", "Count"], [[t, str(n)] for t, n in sorted(kinds.items())],
-              caption="Resources in the current state"),
-        Table(["Output", "Value"], [[k, text(v)] for r in resources if r.type == "pulumi:pulumi:Stack"
-                                    for k, v in sorted(r.outputs.items())], caption="Stack outputs"),
-    ])
-
-
-def build_report(stack: str, history: list[Update], export: StackExport, sources: str,
+def build_report(stack: str, history: list[Update], export: StackExport, inputs: list[Input],
                  previous_export: StackExport | None = None, generated: datetime | None = None) -> Document:
     resources = state_resources(export)
     previous = state_resources(previous_export) if previous_export is not None else None
-    title = f"Audit of stack {stack}" + (f" ({_when(generated)})" if generated else "")
+    decisions, versions, records = release_state(resources)
+    requests = release_requests(history)
+    title = f"Audit of stack {stack}" + (f" ({when(generated)})" if generated else "")
     return Document(title, [
-        summary(stack, history, resources, sources),
+        summary(stack, history, resources, inputs, requests, decisions, records),
         timeline(history),
-        releases(history, resources, previous),
+        releases(decisions, versions, records, requests, previous),
         config_section(history),
         destroyed_section(history, resources, previous, export),
     ])

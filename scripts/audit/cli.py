@@ -44,20 +44,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def read_sources(args: argparse.Namespace):
-    """The updates, the export, the previous export (or None) and a description of where they came from."""
+    """The updates, the export, the previous export (or None) and a record of each input read."""
     if args.history is not None:
-        updates = checked(f"--history {args.history!r}", parse_history, load_json(args.history, "--history", "history"))
-        export = check_export(load_json(args.export, "--export"), f"--export {args.export!r}")
-        sources = f"files {Path(args.history).name} and {Path(args.export).name}"
+        history, history_input = load_json(args.history, "--history", "history")
+        updates = checked(f"--history {args.history!r}", parse_history, history)
+        export, export_input = load_json(args.export, "--export")
+        export = check_export(export, f"--export {args.export!r}", args.stack)
+        inputs = [history_input, export_input]
     else:
-        updates = checked("pulumi stack history", parse_history, history_from_cli(args.stack, args.cwd, args.pulumi))
-        export = export_from_cli(args.stack, args.cwd, args.pulumi)
-        sources = "the Pulumi CLI (stack history and stack export)"
+        history, inputs = history_from_cli(args.stack, args.cwd, args.pulumi)
+        updates = checked("pulumi stack history", parse_history, history)
+        export, export_input = export_from_cli(args.stack, args.cwd, args.pulumi)
+        inputs.append(export_input)
     previous = None
     if args.previous_export:
-        previous = check_export(load_json(args.previous_export, "--previous-export"),
-                                f"--previous-export {args.previous_export!r}")
-    return updates, export, previous, sources
+        previous, previous_input = load_json(args.previous_export, "--previous-export")
+        previous = check_export(previous, f"--previous-export {args.previous_export!r}", args.stack)
+        inputs.append(previous_input)
+    return updates, export, previous, inputs
 
 
 def write_files(files: dict[Path, str]) -> None:
@@ -78,11 +82,11 @@ def write_files(files: dict[Path, str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        updates, export, previous, sources = read_sources(args)
+        updates, export, previous, inputs = read_sources(args)
     except SourceError as error:
         print(f"audit: error: {error}", file=sys.stderr)
         return 2
-    document = build_report(args.stack, updates, export, sources, previous, generated=datetime.now(timezone.utc))
+    document = build_report(args.stack, updates, export, inputs, previous, generated=datetime.now(timezone.utc))
     markdown_text = render_markdown(document)
     out = Path(args.out)
     safe = args.stack.replace("/", "_")

@@ -14,7 +14,7 @@ ABSENT = "(absent)"
 
 @dataclass(frozen=True)
 class ConfigChange:
-    version: int
+    update: Update      # the update that ran with the changed value
     key: str
     before: Any
     after: Any
@@ -42,6 +42,6 @@ def config_changes(updates: list[Update]) -> list[ConfigChange]:
             for key in sorted(set(previous) | set(current)):
                 before, after = previous.get(key, ABSENT), current.get(key, ABSENT)
                 if before != after:
-                    changes.append(ConfigChange(update.version, key, before, after))
+                    changes.append(ConfigChange(update, key, before, after))
         previous = current
     return changes

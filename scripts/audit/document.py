@@ -1,7 +1,6 @@
 """A report as plain sections, paragraphs and tables, rendered to Markdown and HTML alike."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -12,7 +11,13 @@ class Link:
     url: str
 
 
-Cell = Union[str, Link]
+@dataclass(frozen=True)
+class Strong:
+    """Text the reader must not miss (a failed update, a destroy); its table row is marked too."""
+    text: str
+
+
+Cell = Union[str, Link, Strong]
 
 
 @dataclass
@@ -39,7 +44,8 @@ class Document:
 
 
 def text(value: Any) -> str:
-    """A value as one line of text."""
+    """A value as one line of text; objects and arrays as `key: value, key: value` and `a, b`, with
+    nested ones in parentheses, and empty ones as "none"."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -47,8 +53,22 @@ def text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, separators=(", ", ": "))
+        return _items(value) or "none"
     return " ".join(str(value).split())
+
+
+def _items(value: dict | list) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{text(key)}: {_nested(item)}" for key, item in sorted(value.items()))
+    return ", ".join(_nested(item) for item in value)
+
+
+def _nested(item: Any) -> str:
+    return f"({_items(item) or 'none'})" if isinstance(item, (dict, list)) else text(item)
+
+
+def strong(value: Any) -> Strong:
+    return Strong(text(value))
 
 
 def link(label: Any, url: str) -> Cell:

@@ -8,8 +8,6 @@ from typing import Any
 from .secrets import SECRET, redact
 from .shapes import ConfigEntry, HistoryEntry, check_history
 
-CHANGE_ORDER = ("create", "update", "replace", "delete", "same")
-
 
 @dataclass(frozen=True)
 class Update:
@@ -99,8 +97,3 @@ def parse_history(entries: Any) -> list[Update]:
     """All updates, oldest first; ShapeError names the first entry field that is not as the CLI prints it."""
     return sorted((parse_update(entry) for entry in check_history(entries)), key=lambda u: u.version)
 
-
-def changes_text(changes: dict[str, int]) -> str:
-    signs = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": "="}
-    keys = [k for k in CHANGE_ORDER if changes.get(k)] + sorted(k for k in changes if k not in CHANGE_ORDER and changes[k])
-    return " ".join(f"{signs.get(k, k + ' ')}{changes[k]}" for k in keys) or "none"

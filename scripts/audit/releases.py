@@ -62,6 +62,8 @@ class ModelVersionRecord:
 class TrafficRecord:
     name: str
     urn: str
+    workspace: str | None
+    model_name: str | None
     endpoint: str | None
     traffic: dict | None
     mirror_traffic: dict | None
@@ -143,7 +145,8 @@ def _traffic(resource: StateResource) -> TrafficRecord:
     out = resource.outputs
     steps = out.get("last_run")
     return TrafficRecord(
-        name=resource.name, urn=resource.urn, endpoint=out.get("endpoint_name"),
+        name=resource.name, urn=resource.urn, workspace=out.get("workspace_name"),
+        model_name=out.get("model_name"), endpoint=out.get("endpoint_name"),
         traffic=out.get("traffic"), mirror_traffic=out.get("mirror_traffic"),
         live_version=out.get("live_version"), staged_version=out.get("staged_version"),
         winner=out.get("winner"), require_approval=out.get("require_approval"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from .document import Document, Link, Section, Table
+from .document import Document, Link, Section, Strong, Table
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
 
@@ -16,6 +16,8 @@ def escape(value: str) -> str:
 def _cell(cell) -> str:
     if isinstance(cell, Link):
         return f"[{escape(cell.text)}]({quote(cell.url, safe=':/?#=&%.-_~@+,;')})"
+    if isinstance(cell, Strong):
+        return f"**{escape(cell.text)}**"
     return escape(cell)
 
 

@@ -5,7 +5,7 @@ History entries are what `pulumi stack history --json` prints (pkg/cmd/pulumi st
 map[string]string, config, result, endTime and resourceChanges map[string]int once finished; Go
 writes a nil map as null). A stack export is what `pulumi stack export` prints
 (sdk/go/common/apitype deployments.json and resources.json: {version, deployment: {resources,
-pending_operations: [{resource, type}]}}, each resource with a string `urn`, string `type`,
+pending_operations: [{resource, type}]}}, each resource with a string `urn` (see urns.py), string `type`,
 object `inputs`/`outputs`, string `parent`, boolean `delete`). Unknown fields are ignored, so a
 newer CLI's additions do not break the report; a known field of the wrong type is refused with
 its JSON path, as `history[3].resourceChanges: expected an object, got "x"`.
@@ -27,6 +27,7 @@ RESULTS = ("succeeded", "failed", "in-progress")
 INT64_MAX = 2**63 - 1
 _GO_TIME = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? ([+-]\d{4})(?: \S+)?$")
 _TIME_EXAMPLE = "a time such as 2024-05-01T10:00:00.000Z"
+URN = re.compile(r"^urn:pulumi:(?P<stack>[^:]+)::(?P<project>[^:]+)::(?P<type>.+?)::(?P<name>.+)$", re.DOTALL)
 
 
 class ShapeError(ValueError):
@@ -94,8 +95,17 @@ def _properties(value: dict[str, Any]) -> dict[str, Any]:
 Properties = Annotated[dict[str, Any], AfterValidator(_properties)]
 
 
+def _urn(value: str) -> str:
+    if not URN.match(value):
+        raise ValueError(f"expected a Pulumi URN such as urn:pulumi:prod::project::type::name, got {_shown(value)}")
+    return value
+
+
+Urn = Annotated[str, AfterValidator(_urn)]
+
+
 class ResourceState(_Shape):
-    urn: str
+    urn: Urn
     type: str = ""
     inputs: Properties | None = None
     outputs: Properties | None = None

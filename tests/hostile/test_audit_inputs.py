@@ -54,6 +54,15 @@ def resource(index: int, **fields) -> Callable[[dict], object]:
     return lambda state: state["deployment"]["resources"][index].update(fields)
 
 
+def of_stack(name: str, *indexes: int) -> Callable[[dict], object]:
+    """A change moving the resources at `indexes` (all when none are given) to stack `name`."""
+    def change(state: dict) -> None:
+        resources = state["deployment"]["resources"]
+        for index in indexes or range(len(resources)):
+            resources[index]["urn"] = resources[index]["urn"].replace("urn:pulumi:prod::", f"urn:pulumi:{name}::", 1)
+    return change
+
+
 def replace_text(build: Callable[[], bytes], old: str, new: str) -> Callable[[], bytes]:
     def changed() -> bytes:
         text = build().decode()
@@ -134,6 +143,22 @@ CASES = [
          "version: expected a whole number of at most 3, got 4"),
     Case("outputs signed as one secret", "--export", export(resource(1, outputs=SECRET)),
          "deployment.resources[1].outputs: expected an object of properties, got a secret value"),
+    # files of another stack than --stack prod
+    Case("an export of another stack", "--export", export(of_stack("dev")),
+         "state of stack 'dev' (deployment.resources[0].urn), not of --stack 'prod'"),
+    Case("an export with one resource of another stack", "--export", export(of_stack("test", 7)),
+         "state of stack 'test' (deployment.resources[7].urn), not of --stack 'prod'"),
+    Case("a pending operation of another stack", "--export", export(lambda s: s["deployment"]["pending_operations"][0][
+        "resource"].update(urn="urn:pulumi:dev::mlops-platform::azure-native:machinelearningservices:Compute::gpu")),
+         "state of stack 'dev' (deployment.pending_operations[0].resource.urn), not of --stack 'prod'"),
+    Case("a previous export of another stack", "--previous-export", export(of_stack("prod-eu")),
+         "state of stack 'prod-eu' (deployment.resources[0].urn), not of --stack 'prod'"),
+    Case("a URN that is not a Pulumi URN", "--export", export(resource(2, urn="arn:aws:s3:::bucket")),
+         'deployment.resources[2].urn: expected a Pulumi URN such as urn:pulumi:prod::project::type::name, '
+         'got "arn:aws:s3:::bucket"'),
+    Case("a URN without its name", "--export", export(resource(3, urn="urn:pulumi:prod::mlops-platform")),
+         'deployment.resources[3].urn: expected a Pulumi URN such as urn:pulumi:prod::project::type::name, '
+         'got "urn:pulumi:prod::mlops-platform"'),
     Case("a previous export with a null resource", "--previous-export",
          export(lambda s: s["deployment"]["resources"].__setitem__(0, None)),
          "deployment.resources[0]: expected an object, got null"),

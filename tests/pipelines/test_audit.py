@@ -1,7 +1,10 @@
 """The audit report, on JSON recorded in the formats `pulumi stack history --json` and
 `pulumi stack export` print (fixtures/), and through a stand-in Pulumi CLI."""
+import hashlib
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from scripts.audit import sources
+from scripts.audit.cells import changes, pending, release_step
 from scripts.audit.cli import main
+from scripts.audit.document import text
 from scripts.audit.history import parse_history
+from scripts.audit.render_markdown import escape
 from scripts.audit.secrets import SECRET, redact
 from scripts.audit.shapes import ShapeError, parse_time
 from tests.paths import REPO_ROOT
@@ -73,12 +79,14 @@ def test_timeline_has_every_update_newest_first_with_who_commit_ci_and_changes(r
     rows = table_rows(reports[0], "## Timeline of updates")
     assert [r[0] for r in rows] == ["7", "6", "5", "4", "3", "2", "1"]
     by_version = {r[0]: r for r in rows}
-    assert by_version["2"][4] == "failed"
-    assert by_version["7"][1:5] == ["destroy", "2026-10-14 07:30:00 UTC", "1m05s", "failed"]
+    assert by_version["2"][4] == "**failed**"
+    assert by_version["7"][1:5] == ["**destroy**", "2026-10-14T07:30:00Z", "1m05s", "**failed**"]
+    assert by_version["6"][1:5] == ["update", "2026-10-12T16:00:00Z", "9m30s", "succeeded"]
     assert by_version["4"][5] == r"Ana Silva \<ana@example.com\>"
     assert by_version["4"][6] == "3333333333aa on main"
     assert by_version["4"][7] == "[GitHub 110](https://github.com/acme/mlops-platform/actions/runs/1010)"
-    assert by_version["4"][9] == r"\+1 \~2 =26"
+    assert by_version["4"][9] == "1 created, 2 updated, 26 unchanged"
+    assert by_version["6"][9] == "1 updated, 1 deleted, 27 unchanged"
     assert by_version["5"][7] == r"local \(no CI\)"
 
 
@@ -113,13 +121,17 @@ def test_release_decision_with_evidence_and_traffic_before_and_after(reports):
                             "c0ffee12", "challenger", "c0ffee12", "0.0123"]
     metrics = {r[0]: r[1:] for r in table_rows(markdown, "_Metrics on the evaluation data_")}
     assert metrics[r"macro\_f1"] == ["0.781", "0.812"]
-    guardrails = {r[0]: r[1] for r in table_rows(markdown, "_Guardrails_")}
-    assert guardrails == {r"category\_recall": "yes", "latency": "yes"}
+    guardrails = {r[0]: r[1:] for r in table_rows(markdown, "_Guardrails_")}
+    assert guardrails == {r"category\_recall": ["yes", r"limit: 0.05, max\_drop: 0.02"],
+                          "latency": ["yes", "factor: 1.12, limit: 1.5"]}
+    assert r"McNemar's test: b: 31, c: 62, method: chi2-corrected, p\_value: 0.0123, statistic: 9.68." in markdown
     [traffic] = table_rows(markdown, "_Traffic ")
-    assert traffic[2:10] == ["blue 100%, green 0%", "blue 0%, green 100%", "—", "c0ffee12", "—", "yes", "c0ffee12",
+    assert traffic[2:10] == ["blue 100%, green 0%", "blue 0%, green 100%", "none", "c0ffee12", "—", "yes", "c0ffee12",
                              "c0ffee12 approved and live"]
     steps = table_rows(markdown, "_Last run of hatespeech-traffic_")
-    assert [s[0] for s in steps] == ["1", "2", "3", "4", "5"] and steps[-1][1].endswith("c0ffee12 live")
+    assert [s[0] for s in steps] == ["1", "2", "3", "4", "5"]
+    assert steps[2][1] == "traffic blue 90%, green 10% mirror none: canary 10%"   # logged as "{'blue': 90, ...}"
+    assert steps[-1][1] == "traffic blue 0%, green 100% mirror none: c0ffee12 live"
     [version] = table_rows(markdown, "_Registered model versions_")
     assert version[2:5] == ["c0ffee12", "production", "no"]
 
@@ -138,21 +150,140 @@ def test_release_settings_rows_show_who_set_the_candidate_and_the_approval(repor
 
 
 def test_config_changes_between_updates_hide_secret_values(reports):
-    rows = [tuple(r) for r in table_rows(reports[0], "## Configuration changes")]
+    rows = [(r[0], *r[5:]) for r in table_rows(reports[0], "## Configuration changes")]
     assert ("4", "mlops-platform:scoringKey", r"\(absent\)", r"\[secret\]") in rows
     assert ("4", r"mlops-platform:workspaces\[0\].release.approvedVersion", r"\(absent\)", "c0ffee12") in rows
     assert ("6", r"mlops-platform:workspaces\[0\].cpuCluster.maxNodes", "8", "4") in rows
     assert not any(r[1].startswith("mlops-platform:alertWebhook") for r in rows)  # secret, present throughout
 
 
+def test_config_changes_say_when_who_and_how_the_update_ended(reports):
+    """The SSH key was added by update 2, which failed: its row says so, in bold, with its author."""
+    rows = {(r[0], r[5]): r[1:5] for r in table_rows(reports[0], "## Configuration changes")}
+    assert rows[("2", "mlops-platform:computeAccess.sshPublicKey")] == [
+        "2026-10-05T14:00:00Z", "**failed**", r"Mallory \<b\>bold\</b\> \<m@example.com\>", "GitHub 104"]
+    assert rows[("6", r"mlops-platform:workspaces\[0\].cpuCluster.maxNodes")] == [
+        "2026-10-12T16:00:00Z", "succeeded", r"Rui Costa \<rui@example.com\>",
+        "[GitHub 142](https://github.com/acme/mlops-platform/actions/runs/1042)"]
+
+
 def test_destroyed_section_lists_deletes_and_resources_gone(reports):
     markdown = reports[0]
     deletes = table_rows(markdown, "_Updates that deleted or replaced resources_")
-    assert [(r[0], r[1], r[3], r[5]) for r in deletes] == [("7", "destroy", "failed", "2"), ("6", "update", "succeeded", "1")]
+    assert [(r[0], r[1], r[3], r[5]) for r in deletes] == [("7", "**destroy**", "**failed**", "2"),
+                                                           ("6", "update", "succeeded", "1")]
     [gone] = table_rows(markdown, "_Resources in the previous export that are gone")
     assert gone[0].endswith("::hatespeech-gpu")
     pending = table_rows(markdown, "_Resources the current state marks for deletion")
-    assert [r[0].rsplit("::", 1)[1] for r in pending] == ["hatespeech-tmp", "hatespeech-gpu"]
+    assert [(r[0].rsplit("::", 1)[1], r[2]) for r in pending] == [("hatespeech-tmp", "marked for deletion"),
+                                                                  ("hatespeech-gpu", "pending delete")]
+    assert all(r[1] == "azure-native:machinelearningservices:Compute" for r in pending)
+
+
+def test_the_summary_comes_first_with_period_updates_failures_releases_and_champions(reports):
+    markdown = reports[0]
+    assert markdown.index("## Summary") < markdown.index("## Timeline of updates")
+    facts = dict(table_rows(markdown, "## Summary"))
+    assert facts["Period"] == "2026-10-01T09:00:00Z to 2026-10-14T07:31:05Z"   # first start, last end
+    assert facts["Updates"] == "7: 5 succeeded, 2 failed, 0 in progress"
+    assert facts["Failed updates"] == r"**2: version 2 \(update\), version 7 \(destroy\)**"
+    assert facts["Destroy operations"] == r"**1: version 7 \(failed\)**"
+    assert facts["Releases"] == (r"2 change\(s\) of release settings \(candidate or approval\), by updates 3, 4; "
+                                 r"1 champion/challenger decision\(s\) in the current state")
+    assert facts["Latest update"] == "**version 7: destroy failed, started 2026-10-14T07:30:00Z**"
+    [champion] = table_rows(markdown, "_Current champion per workspace")
+    assert champion == ["mlw-mlops-hatespeech-prod-c1", "hate-speech-pt", "c0ffee12", "mlops-hatespeech-prod-c1",
+                        "blue 0%, green 100%", "—", "c0ffee12"]
+
+
+def test_a_workspace_whose_release_is_staged_has_no_champion_live(tmp_path):
+    export = json.loads(EXPORT.read_text())
+    [traffic] = [r for r in export["deployment"]["resources"] if r["urn"].endswith("::hatespeech-traffic")]
+    traffic["outputs"].update(live_version=None, staged_version="c0ffee12", traffic={"blue": 100, "green": 0})
+    (tmp_path / "e.json").write_text(json.dumps(export))
+    assert main(["--stack", "prod", "--history", str(HISTORY), "--export", str(tmp_path / "e.json"),
+                 "--out", str(tmp_path)]) == 0
+    [champion] = table_rows((tmp_path / "audit-prod.md").read_text(), "_Current champion per workspace")
+    assert champion[2:6] == ["none live", "mlops-hatespeech-prod-c1", "blue 100%, green 0%", "c0ffee12"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_input_file_is_listed_with_its_size_and_sha256(reports):
+    rows = table_rows(reports[0], "_Inputs the report was made from")
+    assert rows == [[escape(flag), escape(str(path)), str(path.stat().st_size), sha256(path)]
+                    for flag, path in (("--history", HISTORY), ("--export", EXPORT), ("--previous-export", PREVIOUS))]
+
+
+def test_every_time_in_the_report_is_iso_8601_utc(reports):
+    """The fixtures record times in RFC 3339 with milliseconds, in Go's layout ("2026-10-14 07:30:00 +0000 UTC")
+    and with an offset ("+00:00" in the decision's state): the report writes them all one way."""
+    for report in reports:
+        times = re.findall(r"\d{4}-\d\d-\d\d[\dT:.+-]*[\dZ]", report)
+        assert len(times) >= 20
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", t) for t in times), set(times)
+        assert " UTC" not in report and "+00:00" not in report
+
+
+def test_nested_values_read_as_text_never_as_python_or_json(reports):
+    markdown, html = reports
+    for literal in ("{'", '{"', "{}", "': ", '": '):
+        assert literal not in markdown
+    for literal in ("{&#x27;", "{&quot;", "{}"):
+        assert literal not in html
+    assert "traffic blue 50%, green 50% mirror none: canary 50%" in html
+
+
+@pytest.mark.parametrize("value, shown", [
+    ({"limit": 0.05, "max_drop": 0.02}, "limit: 0.05, max_drop: 0.02"),
+    ({"rollout": [10, 50], "hold": {"seconds": 300}, "mirror": {}}, "hold: (seconds: 300), mirror: (none), rollout: (10, 50)"),
+    ([], "none"), ({}, "none"), ([True, None, "a  b"], "yes, —, a b"),
+])
+def test_text_writes_objects_and_arrays_as_words(value, shown):
+    assert text(value) == shown
+
+
+@pytest.mark.parametrize("step, shown", [
+    ("traffic {'blue': 90, 'green': 10} mirror {}: canary 10%", "traffic blue 90%, green 10% mirror none: canary 10%"),
+    ("traffic {'blue': 100} mirror {'green': 10.5}: mirror", "traffic blue 100% mirror green 10.5%: mirror"),
+    ("refused {'a': 'b'}", "refused {'a': 'b'}"),   # not a traffic split: left as recorded
+])
+def test_release_steps_show_logged_traffic_splits_as_percentages(step, shown):
+    assert release_step(step) == shown
+
+
+def test_change_types_read_as_words():
+    assert changes({"same": 3, "create-replacement": 1, "delete-replaced": 1, "replace": 1, "frobnicate-all": 2}) == (
+        "1 replaced, 1 created as replacements, 1 deleted after replacement, 3 unchanged, 2 frobnicate all")
+    assert changes({}) == changes({"same": 0}) == "none"
+    assert [pending(t) for t in ("creating", "updating", "deleting", "reading", "importing", "odd")] == [
+        "pending create", "pending update", "pending delete", "pending read", "pending import", "pending odd"]
+
+
+def test_failed_updates_and_destroys_stand_out_in_both_reports(reports):
+    markdown, html = reports
+    timeline = {r[0]: r for r in table_rows(markdown, "## Timeline of updates")}
+    assert [v for v, r in timeline.items() if any(c.startswith("**") for c in r)] == ["7", "2"]
+    marked = re.findall(r'<tr class="attention"><td class="word">(\d+)</td>', html.split("<h2>Timeline")[1].split("</table>")[0])
+    assert marked == ["7", "2"]
+    assert "<strong>destroy</strong>" in html and "<strong>failed</strong>" in html
+
+
+def test_the_readme_command_on_the_sample_fixtures_writes_the_report(tmp_path):
+    """The README's audit section gives a command that runs on the recorded fixtures as it is written."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Audit report", 1)[1].split("\n## ", 1)[0]
+    [command] = [line for line in section.splitlines()
+                 if line.startswith("venv/bin/python -m scripts.audit") and "tests/pipelines/fixtures/" in line]
+    argv = shlex.split(command.split("#", 1)[0])
+    assert argv[:3] == ["venv/bin/python", "-m", "scripts.audit"]
+    assert {"--history", "--export", "--previous-export"} <= set(argv)
+    completed = subprocess.run([sys.executable, *argv[1:], "--out", str(tmp_path)], cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert table_rows((tmp_path / "audit-prod.md").read_text(), "## Timeline of updates")
 
 
 def test_redact_replaces_secret_values_and_drops_the_pickled_provider():
@@ -271,6 +402,45 @@ def test_history_paging_has_a_ceiling(tmp_path, monkeypatch, capsys):
                                        "it with `pulumi stack history --json --show-secrets=false` and pass "
                                        "--history FILE --export FILE\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_inputs_read_from_the_cli_are_listed_by_command_with_the_sha256_of_what_it_printed(tmp_path, monkeypatch):
+    fake, _ = fake_cli(tmp_path)
+    monkeypatch.setattr(sources, "HISTORY_PAGE_SIZE", 3)
+    assert main(["--stack", "prod", "--pulumi", str(fake), "--out", str(tmp_path)]) == 0
+    rows = table_rows((tmp_path / "audit-prod.md").read_text(), "_Inputs the report was made from")
+    history = json.loads(HISTORY.read_text())
+    printed = [json.dumps(history[start:start + 3]) + "\n" for start in (0, 3, 6)] + [EXPORT.read_text() + "\n"]
+    assert [(r[0], r[2], r[3]) for r in rows] == [("Pulumi CLI", str(len(p.encode())), hashlib.sha256(p.encode()).hexdigest())
+                                                  for p in printed]
+    assert rows[0][1] == escape(f"{fake} stack history --json --show-secrets=false --stack prod --page-size 3 "
+                                "--page 1 --non-interactive")
+    assert rows[3][1] == escape(f"{fake} stack export --stack prod --non-interactive")
+
+
+def test_an_export_of_another_stack_from_the_cli_is_refused(tmp_path, capsys):
+    fake, _ = fake_cli(tmp_path)   # prints the prod export whichever stack it is asked for
+    assert main(["--stack", "dev", "--pulumi", str(fake), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == ("audit: error: pulumi stack export: state of stack 'prod' "
+                                       "(deployment.resources[0].urn), not of --stack 'dev'\n")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("stack, error", [
+    ("acme/mlops-platform/prod", None),
+    ("acme/prod", None),
+    ("acme/other-project/prod", ("state of project 'mlops-platform' (deployment.resources[0].urn), "
+                                 "not of --stack 'acme/other-project/prod'")),
+    ("acme/mlops-platform/dev", "state of stack 'prod' (deployment.resources[0].urn), not of --stack 'acme/mlops-platform/dev'"),
+])
+def test_a_qualified_stack_name_is_checked_against_the_urns(tmp_path, capsys, stack, error):
+    """URNs carry the stack's short name and the project: org/project/stack is checked on both."""
+    code = main(["--stack", stack, "--history", str(HISTORY), "--export", str(EXPORT), "--out", str(tmp_path)])
+    if error is None:
+        assert code == 0 and (tmp_path / f"audit-{stack.replace('/', '_')}.md").is_file()
+    else:
+        assert code == 2
+        assert capsys.readouterr().err == f"audit: error: --export {str(EXPORT)!r}: {error}\n"
 
 
 def test_a_failing_cli_is_reported(tmp_path, capsys):
