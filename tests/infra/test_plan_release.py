@@ -45,6 +45,14 @@ def refused(capsys, *argv) -> str:
     return one_error_line(err)
 
 
+def decided(capsys, stack: str, candidate: Path, champion: Path, models) -> str:
+    """The tree of `stack` with `candidate` released, decided offline against `champion`."""
+    code, out, _ = plan(capsys, "--stack", stack, *release_args(candidate, models.evaluation_data),
+                        "--champion", str(champion))
+    assert code == 0
+    return out
+
+
 def version_of_folder(folder: Path) -> str:
     from infra.release.content import content_sha256, version_of
     return version_of(content_sha256(str(folder)))
@@ -117,9 +125,7 @@ def test_an_approved_prod_release_names_its_rollout_steps(models, capsys):
 @pytest.mark.slow
 def test_the_decision_against_a_local_champion_is_the_comparison_up_would_run(models, capsys):
     champion, version = version_of_folder(models.never_hate), version_of_folder(models.good)
-    code, out, _ = plan(capsys, "--stack", "prod", *release_args(models.good, models.evaluation_data),
-                        "--champion", str(models.never_hate))
-    assert code == 0
+    out = decided(capsys, "prod", models.good, models.never_hate, models)
     expected = compare(models.never_hate, models.good, models.evaluation_data,
                        CompareSettings(alpha=0.05, min_delta=0.01, max_category_recall_drop=0.05, max_latency_factor=1.5))
     assert expected["winner"] == "challenger"
@@ -138,9 +144,7 @@ def test_the_decision_against_a_local_champion_is_the_comparison_up_would_run(mo
 @pytest.mark.slow
 def test_a_losing_candidate_leaves_traffic_on_the_champion(models, capsys):
     champion, version = version_of_folder(models.good), version_of_folder(models.always_hate)
-    code, out, _ = plan(capsys, "--stack", "dev", *release_args(models.always_hate, models.evaluation_data),
-                        "--champion", str(models.good))
-    assert code == 0
+    out = decided(capsys, "dev", models.always_hate, models.good, models)
     assert "  winner      champion  (McNemar p" in out
     assert re.search(r"  guardrail primary_metric_floor: FAILED \(challenger 0\.\d{4}, limit 0\.5000\)", out)
     assert line_of(out, TRAFFIC).endswith(f"→ challenger {version} lost: traffic stays on {champion}")
@@ -149,9 +153,7 @@ def test_a_losing_candidate_leaves_traffic_on_the_champion(models, capsys):
 @pytest.mark.slow
 def test_the_champion_itself_as_candidate_is_not_compared(models, capsys):
     version = version_of_folder(models.good)
-    code, out, _ = plan(capsys, "--stack", "dev", *release_args(models.good, models.evaluation_data),
-                        "--champion", str(models.good))
-    assert code == 0
+    out = decided(capsys, "dev", models.good, models.good, models)
     assert f"  reason      version {version} is already the production model" in out
     assert "metric" not in out.split("release decision", 1)[1]
 
