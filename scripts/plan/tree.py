@@ -1,9 +1,15 @@
-"""A plan as a text tree: each resource's type, name and key settings, children under parents."""
+"""A plan as a text tree: each resource's type, name and key settings, children under parents.
+
+A resource may carry a note in words (what the release preview says its `up` would do) after its
+settings; the stack outputs follow as YAML.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
+
+from scripts.plan.text import block, inline
 
 # The inputs worth seeing at a glance, per resource type (wire names, dotted paths).
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -34,9 +40,10 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "pulumi-python:dynamic/release:ModelVersion": ("model_name", "version", "path"),
     "pulumi-python:dynamic/release:ChampionSelection": ("challenger_version", "evaluation_data"),
     "pulumi-python:dynamic/release:ServingEndpoint": ("endpoint_name", "auth_mode", "public_network_access"),
+    # its rollout and approval read in words in the release preview's note (scripts/plan/release.py)
     "pulumi-python:dynamic/release:EndpointTraffic": ("serving.instance_type", "serving.instance_count",
-                                                       "serving_version", "rollout", "hold_seconds", "require_approval",
-                                                       "approved_version", "approved_serving_version", "intent"),
+                                                       "serving_version", "require_approval",
+                                                       "approved_version", "approved_serving_version"),
 }
 
 
@@ -49,25 +56,6 @@ def lookup(inputs: dict[str, Any], path: str) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    """The engine carries every number as a float: whole ones read as whole numbers."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return json.dumps(_plain(value), separators=(",", ":"), sort_keys=True)
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(_plain(value))
-
-
 def _label(path: str) -> str:
     """`properties.properties.vmSize` reads as `vmSize`; `sku.name` stays `sku.name`."""
     parts = [part for part in path.split(".") if part != "properties"]
@@ -78,10 +66,12 @@ def key_settings(resource: dict[str, Any]) -> str:
     fields = KEY_SETTINGS.get(resource["type"], ())
     values = {**resource["inputs"], **resource.get("checked", {})}
     shown = [(_label(path), lookup(values, path)) for path in fields]
-    return "  ".join(f"{name}={_fmt(value)}" for name, value in shown if value is not None)
+    return "  ".join(f"{name}={inline(value)}" for name, value in shown if value is not None)
 
 
-def render_tree(plan: dict[str, Any]) -> str:
+def render_tree(plan: dict[str, Any], notes: Mapping[str, str] | None = None) -> str:
+    """The tree; `notes` are words after the line of the resource they are keyed by (its name)."""
+    notes = notes or {}
     resources = plan["resources"]
     children: dict[str | None, list[dict[str, Any]]] = {}
     for resource in resources:
@@ -95,11 +85,13 @@ def render_tree(plan: dict[str, Any]) -> str:
             last = index == len(items) - 1
             branch = "└─ " if last else "├─ "
             settings = key_settings(resource)
-            lines.append(f"{indent}{branch}{resource['type']}  {resource['name']}" + (f"  [{settings}]" if settings else ""))
+            note = notes.get(resource["name"])
+            lines.append(f"{indent}{branch}{resource['type']}  {resource['name']}" + (f"  [{settings}]" if settings else "")
+                         + (f"  → {note}" if note else ""))
             walk(resource["name"], indent + ("   " if last else "│  "))
 
     walk(None, "")
     if plan.get("outputs"):
         lines.append("outputs:")
-        lines.extend(f"  {key}: {value}" for key, value in plan["outputs"].items())
+        lines.extend(block(plan["outputs"]))
     return "\n".join(lines)
