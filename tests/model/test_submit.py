@@ -25,8 +25,9 @@ from model.submit import DATA_ASSET, POLL_SECONDS, PROGRESS_SECONDS
 from model.synthetic import write_synthetic_csv
 from model.training_job import CPU_IMAGE, GPU_IMAGE, staged_code, training_requirements
 from tests.fakes.azureml import FakeAzureML, gateway_for
+from tests.hostile.model_cli import SUBSCRIPTION
+from tests.model.test_hostile_cli import run as run_cli
 
-SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
 DEV = {"resource_group": "rg-mlops-dev", "workspace_name": "mlw-mlops-hatespeech-dev-a1"}  # Pulumi.dev.yaml's names
 # The fake stamps its documents with its own clock, one second per request from 2026-01-01T00:00:00Z; the
 # wait's clock starts later, so that times measured against it come out positive.
@@ -81,15 +82,8 @@ def data(tmp_path):
     return write_synthetic_csv(tmp_path / "train.csv", n_rows=200, seed=0)
 
 
-def run(capsys, *options, data=None):
-    argv = ["submit", "--stack", "dev", "--subscription", SUBSCRIPTION, *(["--data", str(data)] if data else []),
-            *options]
-    try:
-        status = main(argv)
-    except SystemExit as exited:  # argparse
-        status = exited.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+def run(capsys, *options, data):
+    return run_cli(capsys, ["submit", "--stack", "dev", "--subscription", SUBSCRIPTION, "--data", str(data), *options])
 
 
 def submitted(fake) -> str:
