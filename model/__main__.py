@@ -1,13 +1,15 @@
-"""Command line: python -m model {train,split,evaluate,compare} ...
+"""Command line: python -m model {train,split,evaluate,compare,submit} ...
 
   python -m model train --data CSV --out DIR [--preset tiny] [--epochs 10 --hidden-size 128 ...]
   python -m model evaluate --model DIR --data CSV [--precision int8|fp32] [--json]
   python -m model split --data CSV --train-out CSV --evaluation-out CSV [--fraction 0.2] [--seed 0] [--json]
   python -m model compare --champion DIR|none --challenger DIR --data CSV [--alpha 0.05 ...] [--json]
+  python -m model submit --stack dev --data CSV [--preset default] [--instances N] [--processes-per-instance N]
+                         [--timeout SECONDS] [--no-wait]   (train as an Azure ML job: model/submit.py)
 
 DATA may be a CSV file or a folder holding one CSV (a mounted Azure ML data asset).
-Exit status: 0 on success, 2 on bad input, 1 when an exported model fails its check against torch
-(or on an unforeseen failure), 130 when interrupted. Every error is one `error: ...` line on
+Exit status: 0 on success, 2 on bad input, 1 when an exported model fails its check against torch or
+a submitted training job does not complete (or on an unforeseen failure), 130 when interrupted. Every error is one `error: ...` line on
 stderr naming the option, file or setting and what is accepted; `main` is the one place that turns
 exceptions into that line. What train and split write appears whole or not at all (model.staging).
 """
@@ -17,10 +19,11 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import signal
 import sys
 
-from model.errors import CheckFailed
+from model.errors import CheckFailed, JobFailed
 from model.settings import parse_bool, shown
 
 
@@ -38,6 +41,13 @@ def _integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{shown(text)} is not an integer") from None
 
 
+def _count(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not an integer >= 1")
+    return value
+
+
 def _finite(text: str) -> float:
     try:
         value = float(text)
@@ -45,6 +55,13 @@ def _finite(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{shown(text)} is not a number") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{shown(text)} is not a finite number")
+    return value
+
+
+def _positive_finite(text: str) -> float:
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number > 0")
     return value
 
 
@@ -140,6 +157,36 @@ def run_compare(args) -> int:
     return 0
 
 
+def _option_text(value) -> str:
+    """A setting as `model train` parses it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def run_submit(args) -> int:
+    import logging
+
+    from model.settings import TrainSettings
+    from model.submit import DEFAULT_TIMEOUT_SECONDS, SubmitRequest, submit
+    from model.training_job import Training
+
+    chosen = _chosen(args, TrainSettings)
+    settings = TrainSettings(**chosen)  # refused here, as `model train` in the job would refuse them
+    options = (("--preset", settings.preset), *((f"--{name.replace('_', '-')}", _option_text(value))
+                                                  for name, value in chosen.items() if name != "preset"))
+    subscription = args.subscription or os.environ.get("AZURE_SUBSCRIPTION_ID") or os.environ.get("ARM_SUBSCRIPTION_ID")
+    # azure-ai-ml warns about its own experimental schema classes on every import, and about studio links
+    # without a tenant: noise between the progress lines. Its errors still show.
+    logging.getLogger("azure.ai.ml").setLevel(logging.ERROR)
+    submit(SubmitRequest(
+        stack=args.stack, subscription_id=subscription, data=args.data, cluster=args.cluster,
+        workspace=args.workspace, timeout_seconds=args.timeout or DEFAULT_TIMEOUT_SECONDS, wait=not args.no_wait,
+        training=Training(options=options, instances=args.instances,
+                          processes_per_instance=args.processes_per_instance, attempt=args.attempt)))
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors as one `error:` line like every other error of the command."""
 
@@ -181,6 +228,23 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
     compare.add_argument("--json", action="store_true")
     _add_settings_arguments(compare, CompareSettings)
+
+    submit = commands.add_parser("submit", help="train as an Azure ML command job on a stack's training cluster")
+    submit.add_argument("--stack", required=True, help="the stack whose workspace and cluster train (Pulumi.<stack>.yaml)")
+    submit.add_argument("--data", required=True, help="labelled CSV to register as the job's data asset")
+    submit.add_argument("--subscription", default=None,
+                        help="subscription GUID of the stack (default: AZURE_SUBSCRIPTION_ID or ARM_SUBSCRIPTION_ID)")
+    submit.add_argument("--workspace", default=None, help="workspace of the stack (default: its only one)")
+    submit.add_argument("--cluster", default="gpu", choices=("gpu", "cpu"), help="the stack's training cluster")
+    submit.add_argument("--instances", type=_count, default=1, help="nodes (at most the cluster's maxNodes)")
+    submit.add_argument("--processes-per-instance", type=_count, default=1,
+                        help="processes per node (one per GPU); more than one in all runs PyTorch distributed")
+    submit.add_argument("--attempt", type=_count, default=1,
+                        help="a new attempt starts a new job for the same definition (a rerun reuses the job)")
+    submit.add_argument("--timeout", type=_positive_finite, default=None,
+                        help="seconds to wait (default 18000, 5 hours); the job is left running past it")
+    submit.add_argument("--no-wait", action="store_true", help="print the job name once submitted and exit")
+    _add_settings_arguments(submit, TrainSettings)
     return root
 
 
@@ -191,15 +255,18 @@ def _fail(message: str, status: int) -> int:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    handlers = {"train": run_train, "split": run_split, "evaluate": run_evaluate, "compare": run_compare}
+    handlers = {"train": run_train, "split": run_split, "evaluate": run_evaluate, "compare": run_compare,
+                "submit": run_submit}
     try:
         return handlers[args.command](args)
     except CheckFailed as error:
         return _fail(f"the exported model failed its check, nothing to release: {error}", 1)
-    except ValueError as error:  # DataError, ArtifactError, OutputError and the settings checks
+    except JobFailed as error:
+        return _fail(str(error), 1)
+    except ValueError as error:  # DataError, ArtifactError, OutputError, TargetError and the settings checks
         return _fail(str(error), 2)
-    except KeyboardInterrupt:
-        return _fail("interrupted; nothing was written", 130)
+    except KeyboardInterrupt as error:  # LeftRunning says which job keeps running
+        return _fail(str(error) or "interrupted; nothing was written", 130)
     except OSError as error:
         return _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
     except Exception as error:  # a failure nothing above foresaw: still one line, and nothing written

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Mapping
 
 _CODE_DIR = Path(__file__).resolve().parent
+# A code snapshot (an Azure ML job's) has no .git: `python -m model submit` passes the commit it was taken from.
+SNAPSHOT_COMMIT_VARIABLE = "MODEL_SOURCE_COMMIT"
 
 
 def _git(*args: str) -> subprocess.CompletedProcess | None:
@@ -16,12 +18,12 @@ def _git(*args: str) -> subprocess.CompletedProcess | None:
         return None
 
 
-def git_commit() -> str | None:
+def git_commit(environ: Mapping[str, str] = os.environ) -> str | None:
     """HEAD of the git checkout this code runs from, with `-dirty` when tracked files differ from it;
-    None outside a checkout."""
+    outside a checkout, the commit a code snapshot was taken from (SNAPSHOT_COMMIT_VARIABLE), else None."""
     head = _git("rev-parse", "HEAD")
     if head is None or head.returncode != 0 or not head.stdout.strip():
-        return None
+        return environ.get(SNAPSHOT_COMMIT_VARIABLE) or None
     changed = _git("diff", "--quiet", "HEAD", "--")
     return head.stdout.strip() + ("-dirty" if changed is not None and changed.returncode == 1 else "")
 

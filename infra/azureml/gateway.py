@@ -1,7 +1,7 @@
 """The one gateway to Azure Machine Learning: every call the release providers make goes through here.
 
-It builds an azure-ai-ml `MLClient` from a `WorkspaceRef` and a credential (DefaultAzureCredential,
-created lazily on first use, when none is given), hands `transport` to it (tests pass
+It builds an azure-ai-ml `MLClient` from a `WorkspaceRef` and a credential (when none is given, the
+project's choice for this environment, infra.azureml.credentials, created lazily on first use), hands `transport` to it (tests pass
 `tests.fakes.azureml.FakeAzureML().transport`), turns azure-ai-ml's entities into the small frozen
 dataclasses below, and wraps every call in bounded retries (429 honouring Retry-After, 5xx,
 connection failures, and 409 on endpoint/deployment writes, which Azure ML answers while the
@@ -278,9 +278,9 @@ class AzureMLGateway:
 
     def _credential_or_default(self):
         if self._credential is None:
-            from azure.identity import DefaultAzureCredential
+            from infra.azureml.credentials import azure_credential
 
-            self._credential = DefaultAzureCredential()
+            self._credential = azure_credential()
         return self._credential
 
     def _versions(self):

@@ -82,7 +82,8 @@ class JobSpec:
     """A command job. `code` is a local folder (uploaded as the job's code snapshot) or the ARM id of a
     registered code version; `environment` a registered environment (ARM id, azureml:<name>:<version>
     or azureml://registries/...) or an EnvironmentSpec. More than one process in all
-    (instance_count x process_count_per_instance) runs under PyTorchDistribution."""
+    (instance_count x process_count_per_instance) runs under PyTorchDistribution.
+    `environment_variables` are set for the command (part of what defines the job)."""
     name: str
     command: str
     code: str
@@ -95,6 +96,7 @@ class JobSpec:
     experiment_name: str = "Default"
     tags: dict = field(default_factory=dict)
     description: str = ""
+    environment_variables: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not JOB_NAME.match(self.name):
@@ -120,8 +122,10 @@ class JobSpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"JobSpec.{name} is {value!r}; accepted: an integer >= 1")
-        if not isinstance(self.tags, dict):
-            raise ValueError("JobSpec.tags: accepted: a dict of str to str")
+        for name in ("tags", "environment_variables"):
+            value = getattr(self, name)
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                raise ValueError(f"JobSpec.{name}: accepted: a dict of str to str")
 
     @property
     def processes(self) -> int:
@@ -174,6 +178,7 @@ def command_job(spec: JobSpec, code: str):
         name=spec.name, display_name=spec.name, description=spec.description or None, tags=dict(spec.tags),
         command=spec.command, code=code, environment=environment, compute=spec.compute,
         experiment_name=spec.experiment_name, instance_count=spec.instance_count,
+        environment_variables=dict(spec.environment_variables) or None,
         inputs={k: Input(type=v.type, path=v.path) for k, v in spec.inputs.items()},
         outputs={name: Output(type="uri_folder") for name in spec.outputs}, **optional)
 

@@ -2,7 +2,7 @@
 
 A provider instance is pickled into the stack state, so it holds no client and no credential:
 each method builds its gateway with `gateway_for(workspace_ref(spec))`, which makes an
-`AzureMLGateway` with DefaultAzureCredential. Tests (and tools that need another transport)
+`AzureMLGateway` with the credential infra.azureml.credentials chooses. Tests (and tools that need another transport)
 register a factory for one workspace with `use_gateway_factory`; the registry lives in this
 module, never on a provider, so it is not pickled with it.
 
@@ -71,7 +71,7 @@ _lock = threading.Lock()
 
 
 def gateway_for(workspace: WorkspaceRef) -> AzureMLGateway:
-    """A gateway to `workspace`: the registered factory's, else the real one with DefaultAzureCredential."""
+    """A gateway to `workspace`: the registered factory's, else the real one (infra.azureml.credentials)."""
     with _lock:
         factory = _factories.get(workspace)
     if factory is not None:

@@ -82,6 +82,14 @@ def _split(i: Inputs, *options: str, data: str | None = None, train_out: str | N
             "--evaluation-out", evaluation_out or i.path("evaluation.csv"), *options]
 
 
+SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
+
+
+def _submit(i: Inputs, *options: str, data: str | None = None, stack: str = "dev") -> list[str]:
+    """A submit that is refused before it reaches Azure: no gateway is ever built for these."""
+    return ["submit", "--stack", stack, "--data", data or i.data(), "--subscription", SUBSCRIPTION, *options]
+
+
 def _long_field(i: Inputs, name: str = "long.csv") -> str:
     return i.rows(name, "um texto,0", "a" * (CSV_FIELD_LIMIT + 1) + ",1")
 
@@ -187,6 +195,28 @@ CASES: list[Case] = [
     Case("compare-corrupt-challenger",
          lambda i: ["compare", "--champion", "none", "--challenger", i.artifact(), "--data", i.data()], 2,
          "{root}/model/model.int8.onnx: not a valid ONNX model ("),
+    # submit: refused before anything reaches Azure
+    Case("submit-unknown-stack", lambda i: _submit(i, stack="staging"), 2,
+         "--stack: no stack 'staging': "),
+    Case("submit-zero-instances", lambda i: _submit(i, "--instances", "0"), 2,
+         "argument --instances: '0' is not an integer >= 1"),
+    Case("submit-more-instances-than-the-cluster-has", lambda i: _submit(i, "--instances", "2"), 2,
+         "--instances is 2, but gpu-cluster of stack dev scales to at most 1 node; accepted: 1 to 1"),
+    Case("submit-zero-processes", lambda i: _submit(i, "--processes-per-instance", "0"), 2,
+         "argument --processes-per-instance: '0' is not an integer >= 1"),
+    Case("submit-missing-data-file", lambda i: _submit(i, data=i.path("missing.csv")), 2,
+         "data file {root}/missing.csv does not exist"),
+    Case("submit-latin-1-data", lambda i: _submit(i, data=i.file("latin.csv", (HEADER + "1,não,1\n").encode("latin-1"))),
+         2, "{root}/latin.csv: byte 14 (line 2) is not valid UTF-8"),
+    Case("submit-timeout-nan", lambda i: _submit(i, "--timeout", "nan"), 2, "argument --timeout: 'nan' is not a finite number"),
+    Case("submit-timeout-zero", lambda i: _submit(i, "--timeout", "0"), 2, "argument --timeout: '0' is not a number > 0"),
+    Case("submit-bad-setting", lambda i: _submit(i, "--learning-rate", "50"), 2,
+         "training setting learning_rate is 50.0; accepted: a finite number in (0, 1]"),
+    Case("submit-unknown-workspace", lambda i: _submit(i, "--workspace", "vision"), 2,
+         "--workspace is 'vision'; accepted: one of the workspaces stack dev declares (hatespeech)"),
+    Case("submit-subscription-not-a-guid", lambda i: ["submit", "--stack", "dev", "--data", i.data(), "--subscription",
+                                                      "my-subscription"], 2,
+         "--subscription is 'my-subscription'; accepted: the subscription GUID"),
     Case("compare-corrupt-champion",
          lambda i: ["compare", "--champion", i.artifact({"tokenizer.json": "garbage"}), "--challenger", i.trained_model(),
                     "--data", i.data()], 2, "{root}/model/tokenizer.json: not a valid tokenizers file (", slow=True),

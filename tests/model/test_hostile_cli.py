@@ -51,7 +51,7 @@ def test_hostile_input_gets_one_error_line_and_writes_nothing(case, tmp_path, ca
 
 def test_the_corpus_covers_each_command_and_has_unique_ids():
     assert len({case.id for case in CASES}) == len(CASES)
-    assert {case.id.split("-")[0] for case in CASES} == {"train", "split", "evaluate", "compare"}
+    assert {case.id.split("-")[0] for case in CASES} == {"train", "split", "evaluate", "compare", "submit"}
 
 
 @pytest.mark.slow

@@ -42,4 +42,10 @@ def test_commit_is_marked_dirty_when_tracked_files_changed(tmp_path, monkeypatch
 def test_outside_a_checkout_there_is_no_commit(tmp_path, monkeypatch):
     monkeypatch.setattr(provenance, "_CODE_DIR", tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    assert provenance.git_commit() is None
+    assert provenance.git_commit({}) is None
+
+
+def test_a_code_snapshot_outside_a_checkout_names_the_commit_it_was_taken_from(tmp_path, monkeypatch):
+    monkeypatch.setattr(provenance, "_CODE_DIR", tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert provenance.git_commit({provenance.SNAPSHOT_COMMIT_VARIABLE: "0a1b2c3d-dirty"}) == "0a1b2c3d-dirty"

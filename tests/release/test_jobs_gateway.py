@@ -90,6 +90,14 @@ def test_one_process_in_all_runs_without_a_distribution(fake, gateway, code):
     assert "distribution" not in fake.calls_to("jobs.put")[0].body["properties"]
 
 
+def test_environment_variables_are_set_for_the_command(fake, gateway, code):
+    with_data(fake)
+    gateway.submit_job(spec(code, environment_variables={"MODEL_SOURCE_COMMIT": "0a1b2c"}))
+    assert fake.calls_to("jobs.put")[0].body["properties"]["environmentVariables"] == {"MODEL_SOURCE_COMMIT": "0a1b2c"}
+    with pytest.raises(ValueError, match="JobSpec.environment_variables"):
+        spec(code, environment_variables={"SEED": 1})
+
+
 def test_a_registered_code_and_environment_are_sent_as_they_are(fake, gateway):
     with_data(fake)
     fake.add_code_version("src", "7", code_uri=fake.datastore_uri("LocalUpload/ab/src/"))

@@ -51,13 +51,13 @@ def test_providers_build_their_gateway_per_call_and_keep_no_client_after_a_relea
     assert vars(provider) == {} and serialize_provider(provider) == before
 
 
-def test_without_a_registered_factory_the_gateway_is_the_real_one_with_default_credential(azureml):
+def test_without_a_registered_factory_the_gateway_is_the_real_one_with_its_own_credential(azureml):
     from infra.azureml.gateway import AzureMLGateway, WorkspaceRef
 
     other = WorkspaceRef("99999999-1111-2222-3333-444444444444", "rg-other", "mlw-other")
     gateway = gateway_for(other)
     assert type(gateway) is AzureMLGateway and gateway.workspace == other
-    assert gateway._credential is None and gateway._transport is None, "DefaultAzureCredential is made on first use"
+    assert gateway._credential is None and gateway._transport is None, "the credential (infra.azureml.credentials) is made on first use"
     with use_gateway_factory(other, lambda ref: "stand-in"):
         assert gateway_for(other) == "stand-in"
     assert type(gateway_for(other)) is AzureMLGateway
