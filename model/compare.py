@@ -106,6 +106,8 @@ def decide(y_true, challenger_p, challenger_threshold: float, challenger_latency
         return {**result, "winner": "challenger" if passed else "champion", "p_value": None, "reason": reason,
                 "champion": None, "guardrails": guardrails, "mcnemar": None, "delta": None}
 
+    if champion_threshold is None:
+        raise ValueError("champion_threshold is required with champion_p (the champion's decision threshold)")
     champion = classification_metrics(y_true, champion_p, champion_threshold, categories)
     champion["latency_ms"] = champion_latency_ms
     test = mcnemar(y_true, np.asarray(champion_p) >= champion_threshold, np.asarray(challenger_p) >= challenger_threshold,

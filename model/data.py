@@ -159,7 +159,8 @@ def stratified_split(labels, fraction: float, seed: int) -> tuple[np.ndarray, np
         raise ValueError(f"split fraction must be strictly between 0 and 1, got {fraction!r}")
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
-    rest, part = [], []
+    rest: list[int] = []
+    part: list[int] = []
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         rng.shuffle(members)
@@ -182,7 +183,7 @@ def stratified_folds(labels, n_folds: int, seed: int) -> list[np.ndarray]:
         members = np.flatnonzero(labels == label)
         rng.shuffle(members)
         for i, index in enumerate(members):
-            folds[i % n_folds].append(index)
+            folds[i % n_folds].append(int(index))
     return [np.sort(np.asarray(f, dtype=np.int64)) for f in folds]
 
 

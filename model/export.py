@@ -38,25 +38,31 @@ def export_fp32(model, path: Path, max_length: int, exporter: str = "dynamo") ->
         raise ValueError(f"exporter is {exporter!r}; accepted: {list(EXPORTERS)}")
     model = model.to("cpu").eval()
     example = pad_batch([[2, 7, 9, 3], [2, 11, 3]], model.config.pad_token_id or 0)
-    names = {"input_names": ["input_ids", "attention_mask"], "output_names": ["logits"]}
-    if exporter == "dynamo":
-        batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=max_length)
-        axes = {"dynamic_shapes": {"input_ids": {0: batch, 1: sequence}, "attention_mask": {0: batch, 1: sequence}},
-                "external_data": False}
-    else:
-        axes = {"dynamic_axes": {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                                 "logits": {0: "batch"}},
-                "dynamo": False, "opset_version": 17}
     exporter_log = logging.getLogger("torch.onnx")
     level = exporter_log.level
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         exporter_log.setLevel(logging.ERROR)  # e.g. "torchvision is not installed" notices
         try:
-            torch.onnx.export(OnlyLogits(model), example, str(path), verbose=False, **names, **axes)
+            _onnx_export(OnlyLogits(model), example, str(path), max_length, exporter)
         finally:
             exporter_log.setLevel(level)
     return path
+
+
+def _onnx_export(model, example, path: str, max_length: int, exporter: str) -> None:
+    """torch.onnx.export with the exporter's own way of naming dynamic batch and sequence axes."""
+    inputs, outputs = ["input_ids", "attention_mask"], ["logits"]
+    if exporter == "dynamo":
+        batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=max_length)
+        torch.onnx.export(model, example, path, verbose=False, input_names=inputs, output_names=outputs,
+                          dynamic_shapes={"input_ids": {0: batch, 1: sequence}, "attention_mask": {0: batch, 1: sequence}},
+                          external_data=False)
+    else:
+        torch.onnx.export(model, example, path, verbose=False, input_names=inputs, output_names=outputs,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                                        "logits": {0: "batch"}},
+                          dynamo=False, opset_version=17)
 
 
 def quantize_int8(fp32_path: Path, int8_path: Path) -> Path:

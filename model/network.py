@@ -22,7 +22,7 @@ def bert_config(settings: TrainSettings, vocab_size: int, pad_id: int) -> BertCo
         max_position_embeddings=settings.max_length,
         type_vocab_size=1,
         pad_token_id=pad_id,
-        num_labels=len(LABELS),
+        # no num_labels: transformers 5 derives it from id2label (PreTrainedConfig.num_labels is a property of it)
         id2label=dict(enumerate(LABELS)),
         label2id={label: i for i, label in enumerate(LABELS)},
     )

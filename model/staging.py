@@ -105,25 +105,25 @@ def staged_folder(target, option: str = "--out") -> Iterator[Path]:
 
 
 @contextmanager
-def staged_files(targets: Mapping[str, object]) -> Iterator[dict[str, Path]]:
+def staged_files(targets: Mapping[str, str | os.PathLike[str]]) -> Iterator[dict[str, Path]]:
     """{option: temporary path} beside each target; when the block ends without an error every file
     is moved to its target, or none is. No target may exist yet, and no two may be the same path."""
-    targets = {option: Path(target) for option, target in targets.items()}
-    for option, target in targets.items():
+    paths = {option: Path(target) for option, target in targets.items()}
+    for option, target in paths.items():
         if target.exists() or target.is_symlink():
             raise OutputError(f"{option} {target} exists; accepted: a path that does not exist yet (nothing is overwritten)")
     seen: dict[Path, str] = {}
-    for option, target in targets.items():
+    for option, target in paths.items():
         resolved = target.resolve()
         if resolved in seen:
             raise OutputError(f"{seen[resolved]} and {option} are both {target}; accepted: different paths")
         seen[resolved] = option
-    with _partials(targets) as partials:
+    with _partials(paths) as partials:
         yield partials
         published: list[Path] = []
         try:
             for option, partial in partials.items():
-                target = targets[option]
+                target = paths[option]
                 if target.exists():  # made by someone else while this command ran
                     raise OutputError(f"{option} {target} appeared while this command ran; accepted: a path that does "
                                       "not exist yet (nothing is overwritten)")

@@ -50,7 +50,7 @@ def synthetic_rows(n_rows: int = 400, seed: int = 0, hate_fraction: float = 0.25
         words = rng.choices(NEUTRAL_WORDS, k=rng.randint(6, 16))
         if rng.random() < 0.4:
             words.insert(rng.randrange(len(words) + 1), rng.choice(NEUTRAL_NAMES))
-        row = {"id": 10_000 + row_id, "hate": hate, **{c: 0 for c in CATEGORY_COLUMNS}}
+        row: dict[str, int | str] = {"id": 10_000 + row_id, "hate": hate, **{c: 0 for c in CATEGORY_COLUMNS}}
         if hate:
             for category in rng.sample(CATEGORY_COLUMNS, k=rng.choice((1, 1, 2))):
                 row[category] = 1

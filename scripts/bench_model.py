@@ -23,7 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -92,17 +96,16 @@ def run(data_path: Path, folds: int, overrides: dict, seed: int) -> dict:
     source = resolve_csv(data_path)
     settings = TrainSettings(**overrides)
     if folds == 1:
-        rest, held = stratified_split(dataset.labels, 0.2, seed)
-        splits = [(rest, held)]
+        splits = [stratified_split(dataset.labels, 0.2, seed)]
     else:
         parts = stratified_folds(dataset.labels, folds, seed)
-        splits = [(sorted(set(range(len(dataset))) - set(part.tolist())), part) for part in parts]
+        splits = [(np.setdiff1d(np.arange(len(dataset)), part), part) for part in parts]  # sorted, like the folds
     rows = []
     for number, (train_idx, held_idx) in enumerate(splits, start=1):
         held = dataset.subset(held_idx)
         loads = [load_average()]
-        with tempfile.TemporaryDirectory() as scratch:
-            scratch = Path(scratch)
+        with tempfile.TemporaryDirectory() as temporary:
+            scratch = Path(temporary)
             bert = train_bert(write_rows(source, train_idx, scratch / "train.csv"), scratch / "model", overrides)
             bert_metrics = evaluate_on(scratch / "model", held, precision="int8")
         loads.append(load_average())
@@ -194,7 +197,8 @@ def _typed(key: str, value: str):
     if value.lower() in ("none", "null"):
         return None
     try:
-        return {"int": int, "float": float, "str": str, "bool": parse_bool}[base](value)
+        parsers: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "bool": parse_bool}
+        return parsers[base](value)
     except ValueError as error:
         raise SystemExit(f"--set {key}={value}: {error}; accepted: a {base}") from None
 

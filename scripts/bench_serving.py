@@ -31,8 +31,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,7 +100,7 @@ def time_calls(predict, texts: list[str], batch: int, seconds: float, warmup: in
     batches = [texts[i:i + batch] for i in range(0, len(texts) - batch + 1, batch)] or [texts[:batch]]
     for i in range(warmup):
         predict(batches[i % len(batches)])
-    latencies = []
+    latencies: list[float] = []
     started = time.perf_counter()
     i = 0
     while time.perf_counter() - started < seconds or len(latencies) < 20:
@@ -112,12 +115,12 @@ def time_calls(predict, texts: list[str], batch: int, seconds: float, warmup: in
 
 
 def in_process(model_dir: Path, texts: list[str], threads: int, seconds: float, skip_torch: bool) -> list[dict]:
-    runtimes = []
+    runtimes: list[tuple[str, Callable[[], TorchEager | HateSpeechClassifier]]] = []
     if not skip_torch:
-        runtimes.append(("torch eager", lambda: TorchEager(model_dir, threads)))
+        runtimes.append(("torch eager", partial(TorchEager, model_dir, threads)))
     for precision in ("fp32", "int8"):
-        runtimes.append((f"onnx {precision}", lambda p=precision: HateSpeechClassifier.load(
-            model_dir, precision=p, intra_op_threads=threads, inter_op_threads=1)))
+        runtimes.append((f"onnx {precision}", partial(HateSpeechClassifier.load, model_dir, precision=precision,
+                                                      intra_op_threads=threads, inter_op_threads=1)))
     results = []
     for name, build in runtimes:
         runtime = build()
@@ -134,8 +137,8 @@ def open_loop(server: LocalInferenceServer, texts: list[str], rate: float, secon
     """Send one-text requests at `rate` per second for `seconds`; latency from each scheduled send time."""
     count = max(1, int(rate * seconds))
     bodies = [json.dumps({"texts": [texts[i % len(texts)]]}).encode() for i in range(count)]
-    latencies = [None] * count
-    statuses = [None] * count
+    latencies: list[float | None] = [None] * count
+    statuses: list[int | str | None] = [None] * count
     start = time.perf_counter() + 0.2
 
     def send(index: int) -> None:
@@ -231,7 +234,7 @@ def peak_memory_growth_streaming(server: LocalInferenceServer, chunked: bool) ->
 
 
 def hostile(model_dir: Path, workers: int, azmlinfsrv: Path, baseline: bool, wait: float) -> list[dict]:
-    setups = [("deployed (gunicorn_config.py)", {})]
+    setups: list[tuple[str, dict[str, str]]] = [("deployed (gunicorn_config.py)", {})]
     if baseline:
         setups.append(("azmlinfsrv defaults (sync workers)", {"GUNICORN_CMD_ARGS": ""}))
     results = []
@@ -241,7 +244,7 @@ def hostile(model_dir: Path, workers: int, azmlinfsrv: Path, baseline: bool, wai
                                      azmlinfsrv=azmlinfsrv) as server:
             server.wait_ready()
             server.score(json.dumps({"texts": ["bom dia"]}))
-            result = {"server": name, "workers": workers,
+            result: dict[str, Any] = {"server": name, "workers": workers,
                       "good_request_seconds_under_slow_clients": good_request_under_slow_clients(server, workers, wait),
                       "peak_rss_growth_mib_content_length": peak_memory_growth_streaming(server, chunked=False),
                       "peak_rss_growth_mib_chunked": peak_memory_growth_streaming(server, chunked=True),
@@ -297,7 +300,7 @@ def main(argv=None) -> int:
     rates = sorted(float(rate) for rate in args.rates.split(","))
 
     texts, source = benchmark_texts(args.data)
-    report = {"model_dir": str(args.model_dir), "texts": source, "versions": versions(args.azmlinfsrv),
+    report: dict[str, Any] = {"model_dir": str(args.model_dir), "texts": source, "versions": versions(args.azmlinfsrv),
               "threads": {"intra_op": args.threads, "inter_op": 1, "http_workers": args.workers},
               "load_average_start": load_average()}
     print(f"model {args.model_dir}; texts {source}")

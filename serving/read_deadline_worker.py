@@ -21,6 +21,7 @@ import errno
 import time
 
 from gunicorn.http.errors import NoMoreData
+from gunicorn.http.parser import Parser
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers import gthread
 
@@ -62,7 +63,8 @@ class _DeadlineUnreader(SocketUnreader):
             raise ClientTooSlow(self.seconds)
         self.sock.settimeout(remaining)
         try:
-            return super().chunk(size_hint)
+            # types-gunicorn 26.2 (the newest) still types chunk() without gunicorn 27's size_hint
+            return super().chunk(size_hint)  # type: ignore[call-arg]
         except TimeoutError:  # socket.timeout is TimeoutError
             raise ClientTooSlow(self.seconds) from None
         finally:
@@ -91,13 +93,14 @@ class _DeadlineConn(gthread.TConn):
 
     def init(self):
         super().init()  # runs before every request of the connection; makes the parser on the first
-        if self.is_http2:
+        parser = self.parser
+        if self.is_http2 or not isinstance(parser, Parser):  # an HTTP/2 connection has no unreader
             return
-        unreader = self.parser.unreader
+        unreader = parser.unreader
         if not isinstance(unreader, _DeadlineUnreader):
             timed = _DeadlineUnreader(self.sock, self.read_timeout_seconds)
             timed.buf = unreader.buf  # nothing read yet, but keep it if there is
-            self.parser.unreader = unreader = timed
+            parser.unreader = unreader = timed
         unreader.start_request()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from http import HTTPStatus
 
 from gunicorn.http.errors import ParseException
@@ -95,12 +96,12 @@ def _discard(stream, size: int) -> None:
         return
 
 
-def _answer(start_response, error: RequestError, headers: list[tuple[str, str]] = ()):
+def _answer(start_response, error: RequestError, headers: Sequence[tuple[str, str]] = ()):
     """The error as JSON, on a connection that then closes: the rest of a refused body is never read.
     gunicorn ignores a Connection header from the app; its start_response is a method of the Response,
     whose force_close() makes it answer `Connection: close` and close."""
     response = getattr(start_response, "__self__", None)
-    if hasattr(response, "force_close"):
+    if response is not None and hasattr(response, "force_close"):
         response.force_close()
     body = json.dumps(error.body()).encode("utf-8")
     start_response(f"{error.status} {HTTPStatus(error.status).phrase}",

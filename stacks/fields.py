@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, ValidationInfo
 from pydantic_core import PydanticUndefined
@@ -65,10 +65,21 @@ def one_of(options: tuple[str, ...], default: Any = PydanticUndefined) -> Any:
     return described("one of " + ", ".join(options), default)
 
 
-def _limits(bounds: Bounds) -> dict[str, float]:
-    limits = {"ge" if bounds.low_included else "gt": bounds.low}
-    if bounds.high is not None:
-        limits["le" if bounds.high_included else "lt"] = bounds.high
+class _Limits(TypedDict, total=False):
+    """The keyword arguments of pydantic's Field that hold numeric limits."""
+
+    ge: float
+    gt: float
+    le: float
+    lt: float
+
+
+def _limits(bounds: Bounds) -> _Limits:
+    limits: _Limits = {"ge": bounds.low} if bounds.low_included else {"gt": bounds.low}
+    if bounds.high is not None and bounds.high_included:
+        limits["le"] = bounds.high
+    elif bounds.high is not None:
+        limits["lt"] = bounds.high
     return limits
 
 

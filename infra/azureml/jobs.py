@@ -171,16 +171,16 @@ def command_job(spec: JobSpec, code: str):
     environment: Any = spec.environment
     if isinstance(environment, EnvironmentSpec):
         environment = Environment(image=environment.image, conda_file=environment.conda())
-    optional = {}
-    if spec.processes > 1:
-        optional["distribution"] = PyTorchDistribution(process_count_per_instance=spec.process_count_per_instance)
+    # None is azure.ai.ml.command()'s default (entities/_builders/command_func.py): one process per node
+    distribution = (PyTorchDistribution(process_count_per_instance=spec.process_count_per_instance)
+                    if spec.processes > 1 else None)
     return command(
         name=spec.name, display_name=spec.name, description=spec.description or None, tags=dict(spec.tags),
         command=spec.command, code=code, environment=environment, compute=spec.compute,
         experiment_name=spec.experiment_name, instance_count=spec.instance_count,
         environment_variables=dict(spec.environment_variables) or None,
         inputs={k: Input(type=v.type, path=v.path) for k, v in spec.inputs.items()},
-        outputs={name: Output(type="uri_folder") for name in spec.outputs}, **optional)
+        outputs={name: Output(type="uri_folder") for name in spec.outputs}, distribution=distribution)
 
 
 def job_from_entities(entity: Any, details: Any) -> Job:

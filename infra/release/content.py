@@ -140,14 +140,14 @@ def release_tags(path: str, commit: str | None, training_run: str | None, data_v
     facts = artifact_facts(path)
     artifact = facts["artifact"]
     data_sha = artifact.get("data_sha256")
-    tags = {
+    provenance = {
         "commit": commit or artifact.get("commit"),
         "training_run": training_run or artifact.get("training_run"),
         "data_version": data_version or (data_sha[:VERSION_LENGTH] if isinstance(data_sha, str) else None),
         "data_rows": _format_metric(artifact.get("data_rows")),
         "threshold": _format_metric(artifact.get("threshold")),
     }
-    tags = {k: str(v) for k, v in tags.items() if v not in (None, "")}
+    tags = {k: str(v) for k, v in provenance.items() if v not in (None, "")}
     tags.update(metric_tags(metrics if metrics is not None else facts["metrics"]))
     tags.update(extra)
     return tags

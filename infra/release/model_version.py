@@ -57,6 +57,7 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     checked["path"] = path
     if reader.failures:
         return checked, reader.failures
+    assert path is not None  # a required field the reader returns as None is one of its failures
     if is_unknown(path):
         checked.update(content_sha256=UNKNOWN, version=UNKNOWN, release_tags=UNKNOWN)
         return checked, []

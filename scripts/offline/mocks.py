@@ -84,7 +84,7 @@ def _azure_name(args: runtime_mocks.MockResourceArgs) -> str:
 
 # ARM path of each resource type below its resource group: (provider, collection) per level, with
 # the input naming each level; the last level is the resource itself.
-ARM_PATH = {
+ARM_PATH: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
     "azure-native:operationalinsights:Workspace": ("Microsoft.OperationalInsights", [("workspaces", "workspaceName")]),
     "azure-native:applicationinsights:Component": ("Microsoft.Insights", [("components", "resourceName")]),
     "azure-native:keyvault:Vault": ("Microsoft.KeyVault", [("vaults", "vaultName")]),
@@ -158,7 +158,7 @@ def _dynamic_preview(args: runtime_mocks.MockResourceArgs) -> tuple[str, dict]:
     does; `check` is pure (it validates and derives values such as a content version) and is the
     only provider method the engine calls before an update, so nothing reaches Azure.
     """
-    encoded = args.inputs.get(PROVIDER_KEY)
+    encoded = args.inputs[PROVIDER_KEY]  # pulumi.dynamic.Resource always sends its pickled provider
     if rpc.is_rpc_secret(encoded):
         encoded = rpc.unwrap_rpc_secret(encoded)
     provider = dill.loads(base64.b64decode(encoded))
@@ -191,10 +191,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         resource_id = _azure_id(args, name)
         return resource_id, {**args.inputs, "name": name, "id": resource_id, **_computed_outputs(args, name)}
 
-    def call(self, args: runtime_mocks.MockCallArgs) -> dict:
+    def call(self, args: runtime_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         if args.token == "azure-native:authorization:getClientConfig":
+            # no check failures: [], as pulumi's MockMonitor.Invoke iterates them (runtime/mocks.py) though typed Optional
             return {"clientId": "mock-client", "objectId": CLIENT_OBJECT_ID,
-                    "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}
+                    "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}, []
         raise NotImplementedError(f"the offline engine has no answer for invoke {args.token}")
 
 

@@ -243,7 +243,11 @@ class TrafficRelease:
         target = {s: (100 if s == keep else 0) for s in sorted(set(self.slots) | set(live.traffic))}
         self._move_traffic(target, {}, keep, keep_version, f"clear a slot for {version}", spec_too=False)
         live = self.read()
-        return live, self._idle_slot(live, version, keep), True
+        slot = self._idle_slot(live, version, keep)
+        if slot is None:
+            raise UnsafeTrafficChange(f"all traffic is on {keep!r}, yet no other slot of {self.slots} is free "
+                                      f"(traffic {live.traffic} mirror {live.mirror}); refusing to take one")
+        return live, slot, True
 
     # -- the two declared roles ----------------------------------------------------------------
     def ensure_live(self, version: str, staged: str | None) -> None:
@@ -321,7 +325,7 @@ class TrafficRelease:
                     notes.append(f"traffic was changed by someone else during the release ({live.traffic} mirror "
                                  f"{live.mirror}) and is left as it is")
                 else:
-                    traffic, mirror = self._restorable(original, old_slot)
+                    traffic, mirror = self._restorable(original, old_slot, live.traffic)
                     self._write_traffic(traffic, mirror, "roll back")
                     notes.append(f"traffic is back to {percentages(traffic) or 'none'} mirror "
                                  f"{percentages(mirror) or 'none'}, as before")
@@ -332,7 +336,7 @@ class TrafficRelease:
             notes.append(f"ROLLBACK INCOMPLETE ({rollback_error}); run `pulumi refresh` and `pulumi up` again")
         return "; ".join(notes)
 
-    def _restorable(self, original: tuple[dict, dict], old_slot: str | None) -> tuple[dict, dict]:
+    def _restorable(self, original: tuple[dict, dict], old_slot: str | None, current: dict) -> tuple[dict, dict]:
         traffic = dict(original[0])
         moved_share = sum(traffic.pop(slot, 0) for slot in self.rewritten if slot != old_slot)
         if moved_share:
@@ -341,7 +345,7 @@ class TrafficRelease:
                                           f"no slot serves the previous traffic")
             traffic[old_slot] = traffic.get(old_slot, 0) + moved_share
         mirror = {slot: pct for slot, pct in original[1].items() if slot not in self.rewritten}
-        names = set(traffic) | set(self.expected[0]) | set(self.slots)
+        names = set(traffic) | set(current) | set(self.slots)
         return {name: traffic.get(name, 0) for name in sorted(names)}, mirror
 
     def _stage(self, live: LiveEndpoint, version: str, keep: str | None, keep_version: str | None) -> None:

@@ -59,22 +59,20 @@ def read_serving(reader: FieldReader, field: str = "serving") -> dict | Any:
     fields = {"code_id", "environment_id", "scoring_script", "instance_type", CAPACITY_FIELD, "environment_variables",
               "request_timeout_ms", "max_concurrent_requests_per_instance", "liveness_probe", "readiness_probe",
               "app_insights_enabled", "egress_public_network_access"}
-    ok = isinstance(value, dict) and set(value) == fields
-    if ok:
-        ok = all([
-            all(isinstance(value[k], str) and (m := _ASSET_ID.match(value[k])) and m.group("kind") == kind
-                for k, kind in (("code_id", "codes"), ("environment_id", "environments"))),
-            isinstance(value["scoring_script"], str) and bool(_SCRIPT.match(value["scoring_script"])),
-            isinstance(value["instance_type"], str) and bool(_INSTANCE_TYPE.match(value["instance_type"])),
-            _positive_int(value[CAPACITY_FIELD]),
-            isinstance(value["environment_variables"], dict)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in value["environment_variables"].items()),
-            _positive_int(value["request_timeout_ms"]),
-            _positive_int(value["max_concurrent_requests_per_instance"]),
-            _probe_ok(value["liveness_probe"]), _probe_ok(value["readiness_probe"]),
-            isinstance(value["app_insights_enabled"], bool),
-            value["egress_public_network_access"] in (*EGRESS, None),
-        ])
+    ok = isinstance(value, dict) and set(value) == fields and all([
+        all(isinstance(value[k], str) and (m := _ASSET_ID.match(value[k])) and m.group("kind") == kind
+            for k, kind in (("code_id", "codes"), ("environment_id", "environments"))),
+        isinstance(value["scoring_script"], str) and bool(_SCRIPT.match(value["scoring_script"])),
+        isinstance(value["instance_type"], str) and bool(_INSTANCE_TYPE.match(value["instance_type"])),
+        _positive_int(value[CAPACITY_FIELD]),
+        isinstance(value["environment_variables"], dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in value["environment_variables"].items()),
+        _positive_int(value["request_timeout_ms"]),
+        _positive_int(value["max_concurrent_requests_per_instance"]),
+        _probe_ok(value["liveness_probe"]), _probe_ok(value["readiness_probe"]),
+        isinstance(value["app_insights_enabled"], bool),
+        value["egress_public_network_access"] in (*EGRESS, None),
+    ])
     if not ok:
         reader.fail(field, value, ACCEPTED)
         return None
@@ -121,4 +119,4 @@ def runs_spec(deployment: Deployment | None, serving: dict) -> bool:
 
 
 def _same_id(live: str | None, declared: str) -> bool:
-    return bool(live) and live.lower() == declared.lower()
+    return bool(live and live.lower() == declared.lower())

@@ -42,11 +42,11 @@ def set_stages(gateway, model_name: str, production: str | None, staged: str | N
                 raise LookupError(f"model {model_name} version {wanted} is not in the registry; "
                                   f"register it (ModelVersion resource) before releasing it")
             versions[wanted] = found
-    written = {}
+    written: dict[str, str] = {}
     for version, model in sorted(versions.items()):
         current = model.tags.get(STAGE_TAG)
         wanted = _wanted_stage(version, current, production, staged, nothing_staged)
-        if wanted != current:
+        if wanted is not None and wanted != current:  # None only ever keeps an untagged version untagged
             gateway.set_model_tags(model_name, version, {**model.tags, STAGE_TAG: wanted})
             written[version] = wanted
     return written
