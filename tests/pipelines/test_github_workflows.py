@@ -54,7 +54,7 @@ def test_actionlint_does_catch_a_broken_workflow(tmp_path):
     broken.write_text(text.replace("policyPacks: policy", "policy-packs: policy"))
     result = run_actionlint([broken], tmp_path)
     assert result.returncode == 1
-    assert 'input "policy-packs" is not defined in action "pulumi/actions@v6"' in result.stdout
+    assert 'input "policy-packs" is not defined in action "pulumi/actions@v7"' in result.stdout
 
 
 def test_every_action_is_pinned_to_a_version_and_no_stored_secret_is_used():
