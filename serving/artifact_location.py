@@ -1,8 +1,12 @@
 """Finds the artifact folder and its version under the model root Azure ML mounts (AZUREML_MODEL_DIR).
 
 A model registered from a folder is mounted at <root>/azureml-models/<name>/<version>/<folder name>/,
-and AZUREML_MODEL_DIR points at <root>/azureml-models/<name>/<version>. Locally, `azmlinfsrv --model_dir`
-may point straight at the artifact folder. Both are accepted.
+and AZUREML_MODEL_DIR points at <root>/azureml-models/<name>/<version>: azure-ai-ml uploads a folder
+under its own name (LocalUpload/<hash>/<folder name>, azure/ai/ml/_artifacts/_blob_storage_helper.py
+upload()), and Azure's examples read a folder model "model" as $AZUREML_MODEL_DIR/model/<file>
+(Azure/azureml-examples cli/endpoints/online/model-1, PR #1454). scripts/local_server.py serves a
+folder in the same layout; `azmlinfsrv --model_dir` may also point straight at the artifact folder.
+Both are accepted, and so is a folder reached through a symbolic link.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ def find_artifact_dir(model_root: str | Path) -> Path:
     if (root / ARTIFACT_FILE).is_file():
         return root
     found = []
-    for folder, subfolders, files in os.walk(root):
+    for folder, subfolders, files in os.walk(root, followlinks=True):  # bounded by MAX_SEARCH_DEPTH
         depth = len(Path(folder).relative_to(root).parts)
         if ARTIFACT_FILE in files:
             found.append(Path(folder))

@@ -2,9 +2,11 @@
 
 Served by the Azure ML inference server (azmlinfsrv), in a managed online deployment or locally:
     export AML_APP_ROOT=serving GUNICORN_CMD_ARGS="--config python:gunicorn_config"
-    azmlinfsrv --entry_script serving/score.py --model_dir <artifact folder>
-(gunicorn_config.py: threaded workers with a read deadline, and request_guard.py, which answers 405 to
-other methods than POST, 413 to a body over the byte limit and 408 to a slow one before run() is called.)
+    azmlinfsrv --entry_script serving/score.py --model_dir <root>/azureml-models/<name>/<version>
+with the artifact folder in <version>/, as Azure ML mounts a registered folder (artifact_location.py; the
+README's Serving section says why <version> should be a number). gunicorn_config.py: threaded workers with a
+read deadline, and request_guard.py, which answers 405 to other methods than POST, 413 to a body over the
+byte limit and 408 to a slow one before run() is called.
 Request  {"texts": ["...", ...]}
 Response {"predictions": [{"label": "hate"|"no-hate", "hate_probability": 0.93}, ...],
           "model": {"name": ..., "version": ..., "precision": "int8"|"fp32"}}

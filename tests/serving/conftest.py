@@ -19,6 +19,7 @@ SCORE_PATH = SERVING_DIR / "score.py"
 WORKER_PATH = Path(__file__).resolve().parent / "score_worker.py"
 ANSWER_TIMEOUT_SECONDS = 120
 SERVER_WORKERS = 2  # WORKER_COUNT of the platform's slots (infra/endpoint.py)
+SERVER_MODEL_VERSION = "5"
 
 
 def default_scoring_env(model_dir) -> dict:
@@ -125,10 +126,11 @@ def spare_worker(tmp_path_factory) -> ScoreWorker:
 
 @pytest.fixture(scope="session")
 def server(tiny_model_dir, tmp_path_factory) -> LocalInferenceServer:
-    """The real inference server on the tiny model, default settings, model version 5, two workers."""
+    """The real inference server on the tiny model, default settings, two workers, the model mounted as Azure ML
+    mounts a folder registered as version 5 (AZUREML_MODEL_DIR=<root>/azureml-models/hate-speech-pt/5)."""
     _require_serving_venv()
     running = LocalInferenceServer(tiny_model_dir, tmp_path_factory.mktemp("azmlinfsrv") / "server.log",
-                                   env={"SCORING_MODEL_VERSION": "5", "WORKER_COUNT": str(SERVER_WORKERS)})
+                                   env={"WORKER_COUNT": str(SERVER_WORKERS)}, version=SERVER_MODEL_VERSION)
     try:
         running.wait_ready()
         yield running

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,11 +12,13 @@ from scripts import openapi_document
 from scripts.local_server import LocalInferenceServer
 from serving.scoring_request import body_byte_limit
 from tests.serving.cases import BAD_REQUESTS, LIMITS, NON_JSON_CONTENT_TYPES
-from tests.serving.conftest import copy_model
+from tests.serving.conftest import SERVER_MODEL_VERSION, SERVER_WORKERS, copy_model
 
 pytestmark = pytest.mark.slow
 
 HUGE_BODY_BYTES = 8_000_000
+ERROR_LINE = re.compile(r"^\S+ \S+ [EC] \[\d+\] ", re.MULTILINE)  # azmlinfsrv: time, level (E, C), [pid]
+MODEL_ID_ERROR = "Error while fetching model IDs"
 
 
 def test_liveness_route_answers_healthy(server):
@@ -29,7 +32,7 @@ def test_scores_texts_over_http(server):
     assert reply.status == 200
     assert reply.headers["Content-Type"] == "application/json"
     body = reply.json()
-    assert body["model"] == {"name": "hate-speech-pt", "version": "5", "precision": "int8"}
+    assert body["model"] == {"name": "hate-speech-pt", "version": SERVER_MODEL_VERSION, "precision": "int8"}
     labels = [p["label"] for p in body["predictions"]]
     expected = ["hate" if row["hate"] else "no-hate" for row in rows]
     assert sum(a == b for a, b in zip(labels, expected)) >= 27
@@ -125,5 +128,36 @@ def test_server_serves_an_azure_ml_mount_layout(tiny_model_dir, tmp_path):
         reply = running.score('{"texts": ["bom dia"]}')
         assert reply.status == 200
         assert reply.json()["model"] == {"name": "hate-speech-pt", "version": "12", "precision": "fp32"}
+    finally:
+        running.stop()
+
+
+def test_server_starts_without_an_error_in_the_azure_ml_mount_and_scores(server, tiny_model_dir):
+    """Azure ML sets AZUREML_MODEL_DIR to <root>/azureml-models/<name>/<version> with a model registered from a
+    folder in <that>/<folder name>/ (serving/artifact_location.py). azmlinfsrv 1.5.1 reads a version folder named
+    by a number as the model id <name>:<version> and walks nothing (server/appinsights_client.py,
+    AppInsightsClient._get_model_ids), so no worker logs an error or a traceback before it is ready."""
+    startup = server.startup_log(SERVER_WORKERS)
+    assert f"Model Directory: {server.model_dir}" in startup
+    assert server.model_dir.parts[-3:] == ("azureml-models", "hate-speech-pt", SERVER_MODEL_VERSION)
+    assert (server.model_dir / tiny_model_dir.name).resolve() == tiny_model_dir.resolve()
+    assert ERROR_LINE.findall(startup) == [] and "Traceback" not in startup and MODEL_ID_ERROR not in startup
+    reply = server.score('{"texts": ["bom dia", "vamos ao jogo"]}')
+    assert reply.status == 200 and len(reply.json()["predictions"]) == 2
+    assert reply.json()["model"]["version"] == SERVER_MODEL_VERSION
+
+
+def test_a_version_that_is_not_a_number_gets_an_error_at_start_yet_serves(tiny_model_dir, tmp_path):
+    """Why a deployment of this project's content versions (12 hex digits, infra/release/content.py) still logs
+    an ERROR: azmlinfsrv 1.5.1 takes a version folder whose name is not all digits for a folder of
+    <name>/<number>/ folders and fails on int() of the artifact's file names (AppInsightsClient._get_model_ids).
+    It loses only the model id of its Application Insights records; the model loads and scores."""
+    running = LocalInferenceServer(tiny_model_dir, tmp_path / "server.log", version="7c8e0a1b2c3d")
+    try:
+        startup = running.startup_log(1)
+        assert MODEL_ID_ERROR in startup and "ValueError: invalid literal for int() with base 10" in startup
+        assert len(ERROR_LINE.findall(startup)) == 1
+        reply = running.score('{"texts": ["bom dia"]}')
+        assert reply.status == 200 and reply.json()["model"]["version"] == "7c8e0a1b2c3d"
     finally:
         running.stop()

@@ -8,7 +8,9 @@ import subprocess
 import pytest
 import yaml
 
+from infra.release.content import content_sha256, version_of
 from scripts import openapi_document
+from scripts.local_server import azure_ml_mount, served_model_dir
 from serving.artifact_location import ArtifactNotFound, find_artifact_dir, model_version
 from serving.scoring_request import (RequestError, body_byte_limit, check_body_bytes, check_content_type,
                                      parse_texts)
@@ -81,6 +83,46 @@ def test_artifact_search_stops_at_the_depth_limit(tmp_path):
 def test_missing_model_root_is_named(tmp_path):
     with pytest.raises(ArtifactNotFound, match="does not exist"):
         find_artifact_dir(tmp_path / "nowhere")
+
+
+def test_artifact_folder_reached_through_a_symbolic_link(tmp_path):
+    """scripts/local_server.py mounts a folder as a link; os.walk does not follow links unless told."""
+    found = _artifact(tmp_path / "trained")
+    version_dir = tmp_path / "azureml-models" / "m" / "3"
+    version_dir.mkdir(parents=True)
+    (version_dir / "trained").symlink_to(found, target_is_directory=True)
+    assert find_artifact_dir(version_dir) == version_dir / "trained"
+
+
+def test_local_server_mounts_a_folder_as_azure_ml_does(tmp_path):
+    """AZUREML_MODEL_DIR=<root>/azureml-models/<name>/<version>, the registered folder under its own name in it;
+    the version defaults to the content version `up` registers the folder under (infra/release/content.py)."""
+    artifact = tmp_path / "artifact"
+    artifact.mkdir()
+    (artifact / "artifact.json").write_text(json.dumps({"name": "hate-speech-pt", "labels": ["no-hate", "hate"]}))
+    mounted = served_model_dir(artifact, tmp_path / "mount")
+    version = version_of(content_sha256(str(artifact)))
+    assert mounted == tmp_path / "mount" / "azureml-models" / "hate-speech-pt" / version
+    assert find_artifact_dir(mounted).resolve() == artifact
+    assert model_version(mounted, {}) == version
+    assert served_model_dir(artifact, tmp_path / "other", version="5").name == "5"
+
+
+def test_local_server_passes_other_folders_as_they_are(tmp_path):
+    assert served_model_dir(tmp_path, tmp_path / "mount") == tmp_path
+    with pytest.raises(ValueError, match="holds no artifact.json"):
+        served_model_dir(tmp_path, tmp_path / "mount", version="5")
+
+
+@pytest.mark.parametrize("artifact_json, version, message", [
+    ("{}", "5", "no model name"), ("[1]", "5", "no model name"), ("{not json", "5", "no model name"),
+    ('{"name": "m"}', "a/b", "accepted: a model version, one folder name"),
+    ('{"name": "m"}', "", "accepted: a model version, one folder name")])
+def test_local_mount_refuses_what_it_cannot_lay_out(tmp_path, artifact_json, version, message):
+    (tmp_path / "artifact").mkdir()
+    (tmp_path / "artifact" / "artifact.json").write_text(artifact_json)
+    with pytest.raises(ValueError, match=message):
+        azure_ml_mount(tmp_path / "artifact", tmp_path / "mount", version)
 
 
 def test_version_prefers_setting_then_artifact_then_folder(tmp_path):
