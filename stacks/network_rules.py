@@ -39,7 +39,7 @@ def network_problems(config: Mapping[str, Any], project: str) -> list[Problem]:
     subnets_value = network.get("subnets")
     subnets = {role: net for role in SUBNET_ROLES
                if isinstance(subnets_value, Mapping) and (net := ipv4_network(subnets_value.get(role))) is not None}
-    problems = _overlaps([(f"addressSpace[{index}]", net) for index, net in space], key, "address-space range")
+    problems = _overlaps([(f"addressSpace[{index}]", net) for index, net in space], key, "an address-space range")
 
     space_text = ", ".join(str(net) for _, net in space)
     if space:
@@ -47,7 +47,7 @@ def network_problems(config: Mapping[str, Any], project: str) -> list[Problem]:
             if not any(net.subnet_of(outer) for _, outer in space):
                 problems.append(Problem(key(f"subnets.{role}"), f"a range inside network.addressSpace ({space_text})",
                                         str(net)))
-    problems += _overlaps([(f"subnets.{role}", net) for role, net in subnets.items()], key, "subnet")
+    problems += _overlaps([(f"subnets.{role}", net) for role, net in subnets.items()], key, "a subnet")
     bastion = subnets.get("bastion")
     if bastion is not None and bastion.prefixlen > BASTION_SUBNET_MAX_PREFIX:
         problems.append(Problem(key("subnets.bastion"),
@@ -95,7 +95,7 @@ def _overlaps(ranges: list[tuple[str, ipaddress.IPv4Network]], key, what: str) -
     for index, (name, net) in enumerate(ranges):
         earlier = next(((other, prior) for other, prior in ranges[:index] if net.overlaps(prior)), None)
         if earlier:
-            problems.append(Problem(key(name), f"a {what} that overlaps no other (overlaps network.{earlier[0]}, "
+            problems.append(Problem(key(name), f"{what} that overlaps no other (overlaps network.{earlier[0]}, "
                                                f"{earlier[1]})", str(net)))
     return problems
 
