@@ -114,10 +114,12 @@ def security_rules(args: PrivateNetworkArgs) -> dict[str, list[dict]]:
                               args.jump_hosts.cidr, REMOTE_LOGIN)] if args.bastion else []
         rules["jumpHosts"] = [*from_bastion, *to_endpoints, no_remote_login, _deny_all_inbound()]
     if args.bastion:
-        rules["bastion"] = [_rule(name, 100 + 10 * (index % 4), direction, "Allow", source, destination, ports,
-                                  protocol)
-                            for index, (name, direction, source, destination, ports, protocol)
-                            in enumerate(BASTION_RULES)]
+        rules["bastion"] = []
+        for direction in ("Inbound", "Outbound"):  # priorities 100, 110, ... in each direction
+            same_way = [rule for rule in BASTION_RULES if rule[1] == direction]
+            rules["bastion"] += [_rule(name, 100 + 10 * index, direction, "Allow", source, destination, ports,
+                                       protocol)
+                                 for index, (name, _, source, destination, ports, protocol) in enumerate(same_way)]
     return rules
 
 
