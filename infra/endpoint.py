@@ -30,7 +30,11 @@ SERVER_ENVIRONMENT = {"GUNICORN_CMD_ARGS": "--config python:gunicorn_config"}
 
 @dataclass(frozen=True)
 class OnlineEndpointArgs:
-    """Where the endpoint lives (the workspace's coordinates), its Azure name, auth and exposure."""
+    """Where the endpoint lives (the workspace's coordinates), its Azure name, auth and exposure.
+
+    `public_network_access` is the stack's: without it the endpoint takes scoring requests only
+    through the workspace's private endpoint (Azure docs, "Network isolation with managed online
+    endpoints"), so clients score from the stack's network or one peered with it."""
 
     workspace: WorkspaceCoordinates
     endpoint_name: str

@@ -44,3 +44,50 @@ def full(pattern: str) -> re.Pattern:
 def matches(pattern: str, value: object) -> bool:
     return isinstance(value, str) and full(pattern).fullmatch(value) is not None
 
+
+# Private connectivity (Azure Private Link). The group id of each private endpoint the platform
+# declares, and the private DNS zones its records go in (Azure docs, "Azure Private Endpoint private
+# DNS zone values"; the Azure ML pair as in AVM avm/ptn/ai-platform/baseline). An Azure ML registry's
+# endpoint (`amlregistry`) uses the workspace API zone.
+PRIVATE_DNS_ZONES = {
+    "vault": ("privatelink.vaultcore.azure.net",),
+    "registry": ("privatelink.azurecr.io",),
+    "blob": ("privatelink.blob.core.windows.net",),
+    "file": ("privatelink.file.core.windows.net",),
+    "amlworkspace": ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"),
+    "amlregistry": ("privatelink.api.azureml.ms",),
+}
+# The group ids each closed service needs: a workspace's storage serves blobs and its file share.
+SERVICE_GROUP_IDS = {
+    "key vault": ("vault",),
+    "container registry": ("registry",),
+    "storage account": ("blob", "file"),
+    "machine learning workspace": ("amlworkspace",),
+}
+
+
+def private_dns_zone_id(zone: str) -> str:
+    """The pattern of the resource id of a private DNS zone named `zone` (a hub's, given in settings)."""
+    return ("/subscriptions/" + GUID + "/resourceGroups/" + RESOURCE_GROUP_NAME
+            + "/providers/Microsoft.Network/privateDnsZones/" + re.escape(zone))
+
+
+def private_dns_zone_id_accepted(zone: str) -> str:
+    return (f"the resource id of the hub's private DNS zone {zone} "
+            f"(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/privateDnsZones/{zone})")
+
+
+# How the CI agents that deploy a locked-down stack join its network, and the subnet delegation each
+# way needs: agents you run on VMs or scale sets (GitHub self-hosted runners, Azure Pipelines agents),
+# Managed DevOps Pools (Azure docs, "Configure Managed DevOps Pools networking"), or GitHub-hosted
+# runners with Azure private networking (GitHub docs, "About Azure private networking for
+# GitHub-hosted runners").
+CI_AGENT_DELEGATIONS = {
+    "selfHosted": None,
+    "managedDevOpsPool": "Microsoft.DevOpsInfrastructure/pools",
+    "githubHosted": "GitHub.Network/networkSettings",
+}
+# Azure Bastion runs only in a subnet of this name, of at least this size (Azure docs, "About Azure
+# Bastion configuration settings").
+BASTION_SUBNET = "AzureBastionSubnet"
+BASTION_SUBNET_MAX_PREFIX = 26

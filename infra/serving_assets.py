@@ -97,11 +97,14 @@ class ServingAssets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServingAssetsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:ServingAssets", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        # The component's own `depends_on` (e.g. the private endpoints its uploads go through) does
+        # not reach its children, which the engine orders by their own dependencies only: pass it on.
+        after = opts.depends_on if opts else None
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=after)
         environment = AssetVersion(
             f"{name}-environment", workspace=args.workspace, kind="environment", name=ENVIRONMENT_ASSET,
             version=args.source.environment_version, image=args.source.image, conda_file=args.source.conda_file,
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after))
         prefix = f"{name}/{args.source.code_version}"
         blobs = [
             storage.Blob(

@@ -11,12 +11,17 @@ import pulumi
 
 from infra.compute import ClusterSize, ComputeClustersArgs
 from infra.endpoint import OnlineEndpointArgs, SlotServingArgs
+from infra.facts import CI_AGENT_DELEGATIONS, SERVICE_GROUP_IDS
+from infra.network import PrivateNetwork, PrivateNetworkArgs, SubnetArgs
+from infra.private_endpoints import PrivateAccessArgs, PrivateLinkTarget
 from infra.rbac import AccessControlArgs, CustomRole, GroupAssignment
 from infra.release.base import WorkspaceCoordinates
 from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER
 from infra.serving_assets import ServingAssetsArgs, ServingSource
 from infra.shared import SharedServices, SharedServicesArgs
 from infra.workspace import MachineLearningWorkspaceArgs
+from stacks.naming import SUBNET_NAMES
+from stacks.network_rules import USED_ZONES
 from stacks.settings import ClusterSettings, StackSettings, WorkspaceSettings
 
 
@@ -115,3 +120,59 @@ def endpoint_args(settings: StackSettings, workspace: WorkspaceSettings,
 def slot_serving_args(settings: StackSettings, workspace: WorkspaceSettings) -> SlotServingArgs:
     return SlotServingArgs(instance_type=workspace.endpoint.instance_type,
                            instance_count=workspace.endpoint.instance_count)
+
+
+def network_args(settings: StackSettings, resource_group_name: pulumi.Input[str]) -> PrivateNetworkArgs | None:
+    """The stack's virtual network, or None for a stack without an address space (a public one)."""
+    names, net = settings.names, settings.network
+    if not net.address_space:
+        return None
+    cidrs = net.subnets.model_dump(by_alias=True)
+
+    def subnet(role: str) -> SubnetArgs | None:
+        return SubnetArgs(SUBNET_NAMES[role], cidrs[role], names.network_security_group(role)) if cidrs[role] else None
+
+    hub_zones = dict(net.private_dns_zone_ids)
+    return PrivateNetworkArgs(
+        location=settings.location,
+        tags=settings.tags,
+        resource_group_name=resource_group_name,
+        virtual_network_name=names.virtual_network,
+        address_space=net.address_space,
+        private_endpoints=subnet("privateEndpoints"),
+        ci_agents=subnet("ciAgents"),
+        ci_agent_delegation=CI_AGENT_DELEGATIONS[net.ci_agent_kind],
+        jump_hosts=subnet("jumpHosts"),
+        bastion=subnet("bastion"),
+        nat_gateway_name=names.nat_gateway,
+        bastion_name=names.bastion,
+        public_ip_names={owner: names.public_ip(owner) for owner in (names.nat_gateway, names.bastion)},
+        hub_client_ranges=net.hub_client_ranges,
+        dns_servers=net.dns_servers,
+        private_dns_zones=tuple(zone for zone in USED_ZONES if zone not in hub_zones) if net.private else (),
+        hub_dns_zone_ids=hub_zones,
+    )
+
+
+def shared_private_services(settings: StackSettings,
+                            shared: SharedServices) -> list[tuple[str, str, pulumi.Input[str]]]:
+    """The shared services that get private endpoints, as (kind, Azure name, resource id)."""
+    names = settings.names
+    return [("key vault", names.key_vault, shared.key_vault_id),
+            ("container registry", names.container_registry, shared.registry_id),
+            ("storage account", names.storage_account, shared.storage_account_id)]
+
+
+def private_access_args(settings: StackSettings, network: PrivateNetwork, resource_group_name: pulumi.Input[str],
+                        services: list[tuple[str, str, pulumi.Input[str]]]) -> PrivateAccessArgs:
+    """The private endpoints of `services` ((kind, Azure name, resource id), kinds as in
+    infra/facts.py SERVICE_GROUP_IDS), one per group id the kind needs, in the endpoint subnet."""
+    return PrivateAccessArgs(
+        location=settings.location,
+        tags=settings.tags,
+        resource_group_name=resource_group_name,
+        subnet_id=network.subnet_ids["privateEndpoints"],
+        dns_zone_ids=network.dns_zone_ids,
+        targets=tuple(PrivateLinkTarget(settings.names.private_endpoint(name, group), resource_id, group)
+                      for kind, name, resource_id in services for group in SERVICE_GROUP_IDS[kind]),
+    )

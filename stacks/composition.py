@@ -13,6 +13,8 @@ from pulumi_azure_native import authorization
 from infra.compute import ComputeClusters
 from infra.endpoint import OnlineEndpoint, slot_serving
 from infra.facts import SLOTS
+from infra.network import PrivateNetwork
+from infra.private_endpoints import PrivateAccess
 from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
 from infra.rbac import AccessControl
 from infra.serving_assets import ServingAssets, ServingSource
@@ -22,7 +24,10 @@ from stacks.component_args import (
     access_control_args,
     compute_args,
     endpoint_args,
+    network_args,
+    private_access_args,
     serving_assets_args,
+    shared_private_services,
     shared_services_args,
     slot_serving_args,
     workspace_args,
@@ -51,16 +56,25 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
     serving = serving or ServingSource.read()
     shared = SharedServices("shared", shared_services_args(settings))
     AccessControl("access", access_control_args(settings, shared.resource_group_id))
+    network_settings = network_args(settings, shared.resource_group_name)
+    network = PrivateNetwork("network", network_settings) if network_settings else None
+    reachable = _private_access("shared-private-access", settings, network, shared,
+                                shared_private_services(settings, shared))
 
     workspaces = {}
     for workspace in settings.workspaces:
         estate = WorkspaceEstate(f"{workspace.name}-estate")
         inside = pulumi.ResourceOptions(parent=estate, aliases=[FORMERLY_AT_THE_ROOT])
         ml_workspace = MachineLearningWorkspace(workspace.name, workspace_args(settings, workspace, shared), inside)
+        workspace_reachable = reachable + _private_access(
+            f"{workspace.name}-private-access", settings, network, shared,
+            [("machine learning workspace", settings.names.workspace(workspace.name), ml_workspace.id)], inside)
+        after_private_access = pulumi.ResourceOptions(depends_on=workspace_reachable)
         ComputeClusters(f"{workspace.name}-compute",
                         compute_args(settings, workspace, ml_workspace.name, shared.resource_group_name), inside)
         coordinates = WorkspaceCoordinates(_subscription_id(), shared.resource_group_name, ml_workspace.name)
-        assets = ServingAssets(f"{workspace.name}-serving", serving_assets_args(serving, coordinates, shared), inside)
+        assets = ServingAssets(f"{workspace.name}-serving", serving_assets_args(serving, coordinates, shared),
+                               pulumi.ResourceOptions.merge(inside, after_private_access))
         endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates), inside)
         release = workspace.release if workspace.release and workspace.release.candidate else None
         outputs = {
@@ -72,7 +86,8 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         if release:
             candidate = register_candidate(workspace.name, workspace=coordinates, model_name=release.model_name,
                                            candidate=release.candidate,
-                                           opts=pulumi.ResourceOptions(parent=ml_workspace))
+                                           opts=pulumi.ResourceOptions(parent=ml_workspace,
+                                                                       depends_on=workspace_reachable))
             released = ModelRelease(f"{workspace.name}-release", ModelReleaseArgs(
                 workspace=coordinates, model_version=candidate, endpoint_name=endpoint.name,
                 model_name=release.model_name, evaluation_data=release.evaluation_data, slots=SLOTS,
@@ -94,6 +109,17 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         "registry_login_server": shared.registry_login_server,
         "workspaces": workspaces,
     }
+
+
+def _private_access(name: str, settings: StackSettings, network: PrivateNetwork | None, shared: SharedServices,
+                    services: list, opts: pulumi.ResourceOptions | None = None) -> list[pulumi.Resource]:
+    """The private endpoints of `services` when the stack's public access is off, as what a
+    data-plane call (a blob upload, a model registration, the smoke test's scoring) must wait for:
+    their DNS zone groups, after which the services' names resolve to the endpoints in the network."""
+    if network is None or not settings.network.private:
+        return []
+    return PrivateAccess(name, private_access_args(settings, network, shared.resource_group_name, services),
+                         opts).zone_groups
 
 
 def _subscription_id() -> pulumi.Output[str]:

@@ -8,6 +8,7 @@ and `"30"` read alike, but a boolean is never a number and a number never a bool
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
@@ -21,12 +22,17 @@ from stacks.validation import invalid, required, type_name
 PRODUCTION = "on a prod-tier stack"
 
 
-def _boolean(value: Any) -> Any:
+def as_boolean(value: Any) -> bool | None:
+    """true/false as YAML or the engine (`"true"`) writes them; None for anything else."""
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    if not isinstance(value, bool):
+    return value if isinstance(value, bool) else None
+
+
+def _boolean(value: Any) -> Any:
+    if as_boolean(value) is None:
         raise invalid(f"true or false, not {type_name(value)}")
-    return value
+    return as_boolean(value)
 
 
 def as_whole(value: Any) -> Any:
@@ -38,7 +44,37 @@ def as_whole(value: Any) -> Any:
     return value
 
 
+CIDR_ACCEPTED = "an IPv4 CIDR range such as 10.30.0.0/24 (address/prefix length, host bits zero)"
+ADDRESS_ACCEPTED = "an IPv4 address such as 10.0.0.4"
+
+
+def ipv4_network(value: Any) -> ipaddress.IPv4Network | None:
+    """`value` as an IPv4 network if it is a CIDR range written in full with its host bits zero."""
+    if not isinstance(value, str) or "/" not in value:
+        return None
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return None
+
+
+def _cidr(value: Any) -> Any:
+    if ipv4_network(value) is None:
+        raise invalid(CIDR_ACCEPTED)
+    return value
+
+
+def _address(value: Any) -> Any:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise invalid(ADDRESS_ACCEPTED) from None
+    return value
+
+
 Boolean = Annotated[bool, Strict(), BeforeValidator(_boolean)]
+Cidr = Annotated[str, Strict(), AfterValidator(_cidr)]  # parsed by ipaddress: 10.0.0.1/24 or 300.0.0.0/8 are refused
+IPv4Address = Annotated[str, Strict(), AfterValidator(_address)]
 Whole = Annotated[int, Strict(), BeforeValidator(as_whole)]  # 3, 3.0 or "3", never a boolean
 Number = Annotated[float, Strict()]  # an integer or a float, never a string or a boolean
 

@@ -12,6 +12,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from infra.facts import BASTION_SUBNET, SERVICE_GROUP_IDS
+
 # Fixed namespace for the GUID names of role definitions and assignments: the same purpose in the
 # same stack always gets the same GUID, so a re-run updates instead of duplicating a role.
 ROLE_NAMESPACE = uuid.UUID("6f1c2a4e-8d3b-5e7f-9a0b-1c2d3e4f5a6b")
@@ -41,7 +43,18 @@ RULES = {
                                 "3-24 letters, digits and hyphens, starting with a letter"),
     "online endpoint": NameRule(r"[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]",
                                 "3-32 letters, digits and hyphens, starting with a letter"),
+    # Microsoft.Network names (Azure docs, "Naming rules and restrictions for Azure resources")
+    "virtual network": NameRule(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]",
+                                "2-64 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _"),
+    "network security group": NameRule(r"[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?",
+                                       "1-80 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _"),
+    "private endpoint": NameRule(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]",
+                                 "2-64 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _"),
 }
+
+# The subnet of each role (stacks/settings.py SubnetSettings); Bastion's name is Azure's.
+SUBNET_NAMES = {"privateEndpoints": "snet-private-endpoints", "ciAgents": "snet-ci-agents",
+                "jumpHosts": "snet-jump-hosts", "bastion": BASTION_SUBNET}
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,29 @@ class StackNames:
     def endpoint(self, workspace: str) -> str:
         return f"{self.prefix}-{workspace}-{self.stack}-{self.suffix}"
 
+    @property
+    def virtual_network(self) -> str:
+        return f"vnet-{self.prefix}-{self.stack}"
+
+    def network_security_group(self, role: str) -> str:
+        return f"nsg-{self.prefix}-{self.stack}-" + re.sub("([A-Z])", r"-\1", role).lower()
+
+    @property
+    def nat_gateway(self) -> str:
+        return f"ng-{self.prefix}-{self.stack}"
+
+    @property
+    def bastion(self) -> str:
+        return f"bas-{self.prefix}-{self.stack}"
+
+    def public_ip(self, owner: str) -> str:
+        """The public IP address of the NAT gateway or the Bastion host named `owner`."""
+        return f"pip-{owner}"
+
+    @staticmethod
+    def private_endpoint(service_name: str, group_id: str) -> str:
+        return f"pe-{service_name}-{group_id}"
+
     def role_name(self, purpose: str) -> str:
         return f"{self.prefix}-{self.stack} {purpose}"
 
@@ -102,4 +138,9 @@ class StackNames:
         for workspace in workspaces:
             names.append(("machine learning workspace", self.workspace(workspace)))
             names.append(("online endpoint", self.endpoint(workspace)))
+        services = [(kind, name) for kind, name in names if kind in SERVICE_GROUP_IDS]
+        names.append(("virtual network", self.virtual_network))
+        names += [("network security group", self.network_security_group(role)) for role in SUBNET_NAMES]
+        names += [("private endpoint", self.private_endpoint(name, group))
+                  for kind, name in services for group in SERVICE_GROUP_IDS[kind]]
         return names

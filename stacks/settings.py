@@ -17,11 +17,12 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator)
 from pydantic.alias_generators import to_camel
 
-from infra.facts import ASSET_NAME, GUID, MAX_HOLD_SECONDS, MAX_MIRROR_PERCENT, VERSION_LENGTH
+from infra.facts import ASSET_NAME, CI_AGENT_DELEGATIONS, GUID, MAX_HOLD_SECONDS, MAX_MIRROR_PERCENT, VERSION_LENGTH
 from model.compare_settings import BOUNDS, DEFAULTS, Bounds
 from stacks.config_keys import ProjectConfig, misplaced_keys
-from stacks.fields import (PRODUCTION, Boolean, Number, Whole, as_whole, bounded, described, flag, full, in_production,
-                           one_of, text, whole_number, within)
+from stacks.fields import (ADDRESS_ACCEPTED, CIDR_ACCEPTED, PRODUCTION, Boolean, Cidr, IPv4Address, Number, Whole,
+                           as_whole, bounded, described, flag, full, in_production, one_of, text, whole_number, within)
+from stacks.network_rules import network_problems
 from stacks.naming import RULES, StackNames
 from stacks.validation import Problem, SettingsError, invalid, is_secure, problems_of, required, unique
 
@@ -36,8 +37,9 @@ StorageSku = Literal["Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard
                      "Standard_RAGZRS"]
 ZONE_REDUNDANT_STORAGE = ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS")
 AuthMode = Literal["key", "aad_token"]
-TIERS, ISOLATION_MODES, REGISTRY_SKUS, STORAGE_SKUS, AUTH_MODES = (
-    get_args(t) for t in (Tier, IsolationMode, RegistrySku, StorageSku, AuthMode))
+CiAgentKind = Literal[tuple(CI_AGENT_DELEGATIONS)]  # type: ignore[valid-type]
+TIERS, ISOLATION_MODES, REGISTRY_SKUS, STORAGE_SKUS, AUTH_MODES, CI_AGENT_KINDS = (
+    get_args(t) for t in (Tier, IsolationMode, RegistrySku, StorageSku, AuthMode, CiAgentKind))
 
 VM_SIZE = r"Standard_[A-Z]{1,4}\d{1,3}[a-z]*(_[A-Z]\d{1,4})?(_v\d)?"
 VM_SIZE_ACCEPTED = "an Azure VM size such as Standard_DS3_v2, Standard_F4s_v2 or Standard_NC4as_T4_v3"
@@ -86,14 +88,39 @@ class Settings(BaseModel):
         return {k: v for k, v in data.items() if v is not None} if isinstance(data, Mapping) else data
 
 
+class SubnetSettings(Settings):
+    """The subnets of the stack's virtual network, each an IPv4 range inside its address space."""
+
+    private_endpoints: Cidr | None = described(f"{CIDR_ACCEPTED}: the private endpoints of every service", None)
+    ci_agents: Cidr | None = described(f"{CIDR_ACCEPTED}: the CI agents that deploy the stack", None)
+    jump_hosts: Cidr | None = described(f"{CIDR_ACCEPTED}: the VMs people work from", None)
+    bastion: Cidr | None = described(f"{CIDR_ACCEPTED}, at least a /26: Azure Bastion", None)
+
+
 class NetworkSettings(Settings):
-    """How the estate is reached: public endpoints (from which ranges) or the private network only."""
+    """How the estate is reached: public endpoints (from which ranges) or the private network only.
+    Network rules across these fields (ranges inside the address space, no overlaps, a private
+    endpoint subnet when public access is off, hub DNS zones) are stacks/network_rules.py's."""
 
     public_network_access: Annotated[Boolean, in_production(lambda v: v is False, f"false {PRODUCTION}")] = flag()
     isolation_mode: Annotated[IsolationMode, in_production(
         lambda v: v == "AllowOnlyApprovedOutbound", f"AllowOnlyApprovedOutbound {PRODUCTION}")] = one_of(ISOLATION_MODES)
     allowed_ip_ranges: tuple[Annotated[str, Field(pattern=full(CIDR))], ...] = described(
         "a list of IPv4 addresses or CIDR ranges", ())
+    # the stack's virtual network: none without an address space
+    address_space: tuple[Cidr, ...] = described(f"a list of IPv4 CIDR ranges ({CIDR_ACCEPTED})", ())
+    subnets: SubnetSettings = Field(default_factory=dict)  # type: ignore[arg-type]  # validated into the model
+    ci_agent_kind: CiAgentKind = one_of(CI_AGENT_KINDS, "selfHosted")
+    # ranges of other networks (a hub, on-premises) whose clients may reach the private endpoints
+    hub_client_ranges: tuple[Cidr, ...] = described(f"a list of IPv4 CIDR ranges ({CIDR_ACCEPTED})", ())
+    dns_servers: tuple[IPv4Address, ...] = described(f"a list of IPv4 addresses ({ADDRESS_ACCEPTED})", ())
+    # a hub's private DNS zones, by zone name: the stack then declares only its endpoints' zone groups
+    private_dns_zone_ids: dict[str, str] = described("a mapping of private DNS zone name to its resource id", {})
+
+    @property
+    def private(self) -> bool:
+        """Public access is off: every service is reached through its private endpoints."""
+        return not self.public_network_access
 
 
 class ComputeAccessSettings(Settings):
@@ -305,7 +332,7 @@ def _across_sections(stack: str, config: Mapping[str, Any], project: str) -> lis
     names = [(f"workspaces[{index}].name", _valid(WorkspaceName, item.get("name")))
              for index, item in enumerate(items if isinstance(items, list) else []) if isinstance(item, Mapping)]
     named = [(key, name) for key, name in names if name is not None]
-    problems = unique(named, "workspace name", project)
+    problems = unique(named, "workspace name", project) + network_problems(config, project)
     prefix, suffix = _valid(NamePrefix, config.get("namePrefix")), _valid(NameSuffix, config.get("nameSuffix"))
     if prefix and suffix:
         workspaces = list(dict.fromkeys(name for _, name in named))

@@ -48,5 +48,6 @@ ENDPOINT_PRIVATE_POLICY = ResourceValidationPolicy(
     severity=Severity.HIGH,
     config_schema=PRODUCTION_CONFIG_SCHEMA,
     remediation_steps="Set network.publicNetworkAccess to false in the production stack: the ServingEndpoint then "
-    "gets public_network_access='disabled' and the serving spec egress_public_network_access='disabled'.",
+    "gets public_network_access='disabled' and is scored through the workspace's private endpoint; leave the "
+    "serving spec's egress_public_network_access unset (the managed network governs outbound).",
 )

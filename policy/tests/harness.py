@@ -47,7 +47,9 @@ def resource_args(resource: dict, stack: str = "dev", config: dict | None = None
     )
 
 
-def policy_resource(resource: dict, stack: str = "dev") -> PolicyResource:
+def policy_resource(resource: dict, stack: str = "dev", property_dependencies: dict | None = None) -> PolicyResource:
+    """A resource as a stack policy sees it; `property_dependencies` maps a property to the
+    PolicyResources it depends on (what the engine reports when the value is not known yet)."""
     return PolicyResource(
         resource_type=resource["type"],
         props=engine_props(resource["inputs"]),
@@ -57,7 +59,7 @@ def policy_resource(resource: dict, stack: str = "dev") -> PolicyResource:
         provider=None,
         parent=None,
         dependencies=[],
-        property_dependencies={},
+        property_dependencies=dict(property_dependencies or {}),
     )
 
 
@@ -209,7 +211,6 @@ SECURE_RESOURCES = {
                 "readiness_probe": {"initial_delay": 10.0, "period": 10.0, "timeout": 2.0,
                                     "failure_threshold": 3.0, "success_threshold": 1.0},
                 "app_insights_enabled": True,
-                "egress_public_network_access": "disabled",
             },
         },
     },

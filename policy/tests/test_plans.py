@@ -18,8 +18,11 @@ from mlops_policies import (
     ENDPOINT_TRAFFIC_POLICY,
     KEY_VAULT_POLICY,
     REGISTRY_POLICY,
+    MANAGED_NETWORK_EGRESS_POLICY,
+    PRIVATE_ENDPOINT_POLICY,
     RESOURCE_POLICIES,
     SINGLE_TRAFFIC_OWNER_POLICY,
+    STACK_POLICIES,
     STORAGE_POLICY,
     WORKSPACE_POLICY,
 )
@@ -74,10 +77,11 @@ def violations(policy, resource: dict, stack: str) -> list[str]:
     return found
 
 
-def stack_violations(resources: list[dict], stack: str) -> list[str]:
+def stack_violations(resources: list[dict], stack: str, policies=(SINGLE_TRAFFIC_OWNER_POLICY,)) -> list[str]:
     found: list[str] = []
     args = StackValidationArgs([policy_resource(r, stack) for r in resources])
-    SINGLE_TRAFFIC_OWNER_POLICY.validate(args, lambda message, urn=None: found.append(message))
+    for policy in policies:
+        policy.validate(args, lambda message, urn=None: found.append(message))
     return found
 
 
@@ -87,7 +91,7 @@ def test_every_policy_passes_on_the_stack_plan(plans, release_plans, stack):
         resources = plan["resources"]
         found = [(p.name, r["name"], m) for r in resources for p in RESOURCE_POLICIES for m in violations(p, r, stack)]
         assert found == []
-        assert stack_violations(resources, stack) == []
+        assert stack_violations(resources, stack, STACK_POLICIES) == []
 
 
 def test_plans_hold_what_the_policies_check(plans, release_plans):
@@ -212,3 +216,62 @@ def test_a_stack_releasing_a_model_has_exactly_one_traffic_owner_per_endpoint(re
     assert stack_violations(resources, stack) == []
     second = {**copy.deepcopy(owners[0]), "name": "hotfix-traffic"}
     assert len(stack_violations(resources + [second], stack)) == 2
+
+
+# --- private network: every closed service reachable, no egress on managed-network deployments ---
+
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
+LINK = "azure-native:privatedns:VirtualNetworkLink"
+LOCKED_DOWN = ("test", "prod")
+
+
+def private_violations(resources: list[dict], stack: str) -> list[str]:
+    return stack_violations(resources, stack, (PRIVATE_ENDPOINT_POLICY,))
+
+
+@pytest.mark.parametrize("stack", LOCKED_DOWN)
+def test_each_private_endpoint_of_a_locked_down_plan_is_needed(plans, stack):
+    """Dropping any one endpoint (with its zone group) of the plan leaves its service unreachable."""
+    resources = plans[stack]["resources"]
+    endpoints = [r for r in resources if r["type"] == PRIVATE_ENDPOINT]
+    assert len(endpoints) == 5
+    for endpoint in endpoints:
+        [group_id] = endpoint["inputs"]["privateLinkServiceConnections"][0]["groupIds"]
+        name = endpoint["inputs"]["privateEndpointName"]
+        variant = [r for r in resources if r["name"] not in (endpoint["name"], f"{endpoint['name']}-dns")]
+        [message] = private_violations(variant, stack)
+        assert f"no private endpoint with group id '{group_id}'" in message, name
+
+
+@pytest.mark.parametrize("stack", LOCKED_DOWN)
+def test_a_locked_down_plan_without_zone_groups_or_links_is_caught(plans, stack):
+    resources = plans[stack]["resources"]
+    without_groups = [r for r in resources if r["type"] != ZONE_GROUP]
+    assert len(private_violations(without_groups, stack)) == 5
+    without_links = [r for r in resources if r["type"] != LINK]
+    messages = private_violations(without_links, stack)
+    assert len(messages) == 5 and all("linked to no virtual network" in m for m in messages)
+
+
+def test_closing_a_public_plans_service_without_an_endpoint_is_caught(plans):
+    for type_, path in (("azure-native:storage:StorageAccount", "publicNetworkAccess"),
+                        ("azure-native:keyvault:Vault", "properties.publicNetworkAccess"),
+                        ("azure-native:machinelearningservices:Workspace", "publicNetworkAccess")):
+        resources = copy.deepcopy(plans["dev"]["resources"])
+        target = next(r for r in resources if r["type"] == type_)
+        _set(path, "Disabled")(target["inputs"])
+        messages = private_violations(resources, "dev")
+        assert messages and all("no private endpoint" in m for m in messages), type_
+        assert len(messages) == (2 if type_.endswith("StorageAccount") else 1), "a workspace's storage: blob and file"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_release_setting_egress_on_the_managed_network_is_caught(release_plans, stack):
+    for egress in ("enabled", "disabled"):
+        resources = copy.deepcopy(release_plans[stack]["resources"])
+        traffic = next(r for r in resources if r["type"] == TRAFFIC)
+        assert traffic["inputs"]["serving"].get("egress_public_network_access") is None, "the platform never sets it"
+        traffic["inputs"]["serving"]["egress_public_network_access"] = egress
+        [message] = stack_violations(resources, stack, (MANAGED_NETWORK_EGRESS_POLICY,))
+        assert f"serving.egress_public_network_access to '{egress}'" in message

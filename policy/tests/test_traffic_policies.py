@@ -131,9 +131,13 @@ def test_public_slot_egress_is_caught_in_production_only(secure):
 
 
 def test_slot_egress_left_to_the_managed_network_passes(secure):
-    """Unset egress is not sent: with a managed network the workspace's isolation mode governs outbound."""
+    """Unset egress is not sent: with a managed network the workspace's isolation mode governs outbound.
+    A 'disabled' egress is not public either; that a managed network refuses it is the
+    managed-network-deployments-no-egress policy's (test_private_network_policies.py)."""
     traffic = secure["traffic"]
-    del traffic["inputs"]["serving"]["egress_public_network_access"]
+    assert "egress_public_network_access" not in traffic["inputs"]["serving"]
+    assert violations_of(ENDPOINT_PRIVATE_POLICY, traffic, "prod") == []
+    traffic["inputs"]["serving"]["egress_public_network_access"] = "disabled"
     assert violations_of(ENDPOINT_PRIVATE_POLICY, traffic, "prod") == []
 
 

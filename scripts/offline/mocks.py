@@ -74,6 +74,16 @@ NAME_INPUT = {
     "azure-native:machinelearningservices:OnlineDeployment": "deploymentName",
     "azure-native:authorization:RoleDefinition": "roleDefinitionId",
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:network:VirtualNetwork": "virtualNetworkName",
+    "azure-native:network:Subnet": "subnetName",
+    "azure-native:network:NetworkSecurityGroup": "networkSecurityGroupName",
+    "azure-native:network:NatGateway": "natGatewayName",
+    "azure-native:network:PublicIPAddress": "publicIpAddressName",
+    "azure-native:network:BastionHost": "bastionHostName",
+    "azure-native:network:PrivateEndpoint": "privateEndpointName",
+    "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+    "azure-native:privatedns:PrivateZone": "privateZoneName",
+    "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
 }
 
 
@@ -107,6 +117,20 @@ ARM_PATH: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
         ("workspaces", "workspaceName"), ("environments", "name"), ("versions", "version")]),
     "azure-native:machinelearningservices:CodeVersion": ("Microsoft.MachineLearningServices", [
         ("workspaces", "workspaceName"), ("codes", "name"), ("versions", "version")]),
+    "azure-native:network:VirtualNetwork": ("Microsoft.Network", [("virtualNetworks", "virtualNetworkName")]),
+    "azure-native:network:Subnet": ("Microsoft.Network", [
+        ("virtualNetworks", "virtualNetworkName"), ("subnets", "subnetName")]),
+    "azure-native:network:NetworkSecurityGroup": ("Microsoft.Network", [
+        ("networkSecurityGroups", "networkSecurityGroupName")]),
+    "azure-native:network:NatGateway": ("Microsoft.Network", [("natGateways", "natGatewayName")]),
+    "azure-native:network:PublicIPAddress": ("Microsoft.Network", [("publicIPAddresses", "publicIpAddressName")]),
+    "azure-native:network:BastionHost": ("Microsoft.Network", [("bastionHosts", "bastionHostName")]),
+    "azure-native:network:PrivateEndpoint": ("Microsoft.Network", [("privateEndpoints", "privateEndpointName")]),
+    "azure-native:network:PrivateDnsZoneGroup": ("Microsoft.Network", [
+        ("privateEndpoints", "privateEndpointName"), ("privateDnsZoneGroups", "privateDnsZoneGroupName")]),
+    "azure-native:privatedns:PrivateZone": ("Microsoft.Network", [("privateDnsZones", "privateZoneName")]),
+    "azure-native:privatedns:VirtualNetworkLink": ("Microsoft.Network", [
+        ("privateDnsZones", "privateZoneName"), ("virtualNetworkLinks", "virtualNetworkLinkName")]),
 }
 
 

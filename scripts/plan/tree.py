@@ -37,6 +37,18 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "azure-native:machinelearningservices:CodeVersion": ("name", "version"),
     "azure-native:authorization:RoleDefinition": ("roleName", "roleDefinitionId"),
     "azure-native:authorization:RoleAssignment": ("principalId", "principalType"),
+    "azure-native:network:VirtualNetwork": ("virtualNetworkName", "addressSpace.addressPrefixes",
+                                            "dhcpOptions.dnsServers"),
+    "azure-native:network:Subnet": ("subnetName", "addressPrefix", "privateEndpointNetworkPolicies",
+                                    "defaultOutboundAccess", "delegations.0.serviceName"),
+    "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName", "securityRules"),
+    "azure-native:network:NatGateway": ("natGatewayName", "sku.name"),
+    "azure-native:network:PublicIPAddress": ("publicIpAddressName", "sku.name"),
+    "azure-native:network:BastionHost": ("bastionHostName", "sku.name"),
+    "azure-native:network:PrivateEndpoint": ("privateEndpointName", "privateLinkServiceConnections.0.groupIds"),
+    "azure-native:network:PrivateDnsZoneGroup": ("privateEndpointName", "privateDnsZoneConfigs"),
+    "azure-native:privatedns:PrivateZone": ("privateZoneName",),
+    "azure-native:privatedns:VirtualNetworkLink": ("virtualNetworkLinkName", "registrationEnabled"),
     "pulumi-python:dynamic/release:ModelVersion": ("model_name", "version", "path"),
     "pulumi-python:dynamic/release:ChampionSelection": ("challenger_version", "evaluation_data"),
     "pulumi-python:dynamic/release:ServingEndpoint": ("endpoint_name", "auth_mode", "public_network_access"),
@@ -48,11 +60,15 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
 
 
 def lookup(inputs: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path; a digit indexes a list (`delegations.0.serviceName`)."""
     value: Any = inputs
     for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
             return None
-        value = value[part]
     return value
 
 

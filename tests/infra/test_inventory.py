@@ -9,7 +9,28 @@ NATIVE = "azure-native"
 SERVING_ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
 
 
-def expected_inventory(workspaces: int, groups: int, code_files: int) -> Counter:
+# A locked-down stack's network with its four subnets (privateEndpoints, ciAgents, jumpHosts, bastion)
+# and the private endpoints of its services: vault, registry, blob and file, and one per workspace.
+PRIVATE_NETWORK = {
+    "mlops:infra:PrivateNetwork": 1,
+    f"{NATIVE}:network:VirtualNetwork": 1,
+    f"{NATIVE}:network:Subnet": 4,
+    f"{NATIVE}:network:NetworkSecurityGroup": 4,
+    f"{NATIVE}:network:NatGateway": 1,
+    f"{NATIVE}:network:PublicIPAddress": 2,   # the NAT gateway's and Bastion's
+    f"{NATIVE}:network:BastionHost": 1,
+    f"{NATIVE}:privatedns:PrivateZone": 6,
+    f"{NATIVE}:privatedns:VirtualNetworkLink": 6,
+    "mlops:infra:PrivateAccess": 1,
+    f"{NATIVE}:network:PrivateEndpoint": 4,
+    f"{NATIVE}:network:PrivateDnsZoneGroup": 4,
+}
+PRIVATE_PER_WORKSPACE = {"mlops:infra:PrivateAccess": 1, f"{NATIVE}:network:PrivateEndpoint": 1,
+                         f"{NATIVE}:network:PrivateDnsZoneGroup": 1}
+LOCKED_DOWN = {"dev": False, "test": True, "prod": True}
+
+
+def expected_inventory(workspaces: int, groups: int, code_files: int, private: bool = False) -> Counter:
     per_workspace = {
         "mlops:stacks:WorkspaceEstate": 1,
         "mlops:infra:MachineLearningWorkspace": 1,
@@ -35,6 +56,9 @@ def expected_inventory(workspaces: int, groups: int, code_files: int) -> Counter
         f"{NATIVE}:authorization:RoleDefinition": 2,
         f"{NATIVE}:authorization:RoleAssignment": groups,
     })
+    if private:
+        inventory.update(PRIVATE_NETWORK)
+        per_workspace = dict(Counter(per_workspace) + Counter(PRIVATE_PER_WORKSPACE))
     for type_, count in per_workspace.items():
         inventory[type_] += count * workspaces
     return inventory
@@ -47,7 +71,8 @@ def test_full_inventory(plans, stack):
     plan = plans[stack]
     code_files = len(ServingSource.read().code_files)
     assert code_files >= 2, "the scoring script and the classifier ship as code"
-    assert Counter(r.type for r in plan.resources) == expected_inventory(workspaces=1, groups=2, code_files=code_files)
+    assert Counter(r.type for r in plan.resources) == expected_inventory(workspaces=1, groups=2, code_files=code_files,
+                                                                         private=LOCKED_DOWN[stack])
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -57,6 +57,39 @@ def test_diff_between_stacks_lists_changed_inputs(capsys):
     assert "#### Removed" in out and "data-scientist-0a1b2c3d-0000-4000-8000-00000000d5d1" in out
 
 
+def test_the_tree_shows_a_locked_down_stacks_network(capsys):
+    code, out, _ = run_plan(capsys, "--stack", "prod")
+    assert code == 0
+    lines = out.splitlines()
+    assert "├─ mlops:infra:PrivateNetwork  network" in lines or "└─ mlops:infra:PrivateNetwork  network" in lines
+    vnet = next(line for line in lines if "azure-native:network:VirtualNetwork" in line)
+    assert "virtualNetworkName=vnet-mlops-prod" in vnet and 'addressPrefixes=["10.30.0.0/22"]' in vnet
+    subnet = next(line for line in lines if "snet-private-endpoints" in line and ":Subnet" in line)
+    assert "addressPrefix=10.30.0.0/26" in subnet and "privateEndpointNetworkPolicies=Enabled" in subnet
+    nsg = next(line for line in lines if "nsg-mlops-prod-private-endpoints" in line)
+    assert "securityRules=[AllowHttpsFromCiAgents,AllowHttpsFromJumpHosts,DenyAllInbound]" in nsg
+    endpoint = next(line for line in lines if "PrivateEndpoint  pe-mlw-mlops-hatespeech-prod-c1-amlworkspace" in line)
+    assert 'groupIds=["amlworkspace"]' in endpoint
+    group = next(line for line in lines if "pe-mlw-mlops-hatespeech-prod-c1-amlworkspace-dns" in line)
+    assert "privateDnsZoneConfigs=[privatelink-api-azureml-ms,privatelink-notebooks-azure-net]" in group
+    assert any("PrivateZone  privatelink.vaultcore.azure.net" in line for line in lines)
+    assert not any(":network:" in line for line in run_plan(capsys, "--stack", "dev")[1].splitlines())
+
+
+def test_diff_between_dev_and_prod_shows_the_network_as_added(capsys):
+    code, out, _ = run_plan(capsys, "--stack", "prod", "--diff", "dev")
+    assert code == 0
+    added = out[out.index("#### Added"):out.index("#### Removed")]
+    for row in ("| `azure-native:network:VirtualNetwork` | `virtual-network` | `network` |",
+                "| `azure-native:network:PrivateEndpoint` | `pe-kv-mlops-prod-c1-vault` | `shared-private-access` |",
+                "| `azure-native:network:PrivateEndpoint` | `pe-mlw-mlops-hatespeech-prod-c1-amlworkspace` | "
+                "`hatespeech-private-access` |",
+                "| `azure-native:privatedns:PrivateZone` | `privatelink.api.azureml.ms` | `network` |",
+                "| `azure-native:network:BastionHost` | `bastion` | `network` |"):
+        assert row in added, row
+    assert ":network:" not in out[out.index("#### Removed"):], "dev has no network to remove"
+
+
 def test_diff_of_identical_plans_says_so():
     plan = {"stack": "s", "resources": [{"type": "t", "name": "n", "parent": None, "inputs": {"a": 1}}]}
     assert "No resource changes." in render_markdown(diff_plans(plan, plan), "title")

@@ -1,5 +1,5 @@
-"""Prod is at least as strict as dev on every setting that exposes or loosens something, and
-strictly tighter where the settings allow it."""
+"""Each stack is at least as strict as the one before it (dev, then test, then prod) on every
+setting that exposes or loosens something, and strictly tighter where the settings allow it."""
 
 ML = "azure-native:machinelearningservices"
 SERVING_ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
@@ -21,6 +21,9 @@ def exposure(plan, released):
     workspace = plan.one(f"{ML}:Workspace")
     endpoint = plan.one(SERVING_ENDPOINT)
     serving = released.one(TRAFFIC).input("serving")
+    subnets = plan.of_type("azure-native:network:Subnet")
+    endpoint_groups = [g for g in plan.of_type("azure-native:network:NetworkSecurityGroup")
+                       if g.inputs["networkSecurityGroupName"].endswith("-private-endpoints")]
     return {
         "vault public": EXPOSURE[vault.input("properties.publicNetworkAccess")],
         "registry public": EXPOSURE[registry.inputs["publicNetworkAccess"]],
@@ -36,15 +39,37 @@ def exposure(plan, released):
                    for c in plan.of_type(f"{ML}:Compute")),
         "short vault retention": 90 - vault.input("properties.softDeleteRetentionInDays"),
         "slot egress public": EGRESS_EXPOSURE[serving["egress_public_network_access"]],
+        "no private network": int(not plan.of_type("azure-native:network:VirtualNetwork")),
+        "services without a private endpoint": 5 - len(plan.of_type("azure-native:network:PrivateEndpoint")),
+        "storage ip rules": len(account.input("networkRuleSet.ipRules") or []),
+        "subnets without a security group": sum(int(not s.input("networkSecurityGroup.id")) for s in subnets),
+        "private endpoints open inbound": sum(int(not any(r["name"] == "DenyAllInbound" and r["access"] == "Deny"
+                                                          for r in g.inputs["securityRules"]))
+                                              for g in endpoint_groups),
     }
 
 
-def test_prod_never_looser_than_dev_or_test(plans, released_plans):
-    prod = exposure(plans["prod"], released_plans["prod"])
-    for other in ("dev", "test"):
-        looser = exposure(plans[other], released_plans[other])
-        for name, value in prod.items():
-            assert value <= looser[name], f"prod is looser than {other} on {name}"
+ORDER = ("dev", "test", "prod")  # each at least as strict as the one before
+
+
+def test_no_stack_is_looser_than_the_one_before(plans, released_plans):
+    for looser_stack, stack in zip(ORDER, ORDER[1:]):
+        tighter, looser = (exposure(plans[s], released_plans[s]) for s in (stack, looser_stack))
+        for name, value in tighter.items():
+            assert value <= looser[name], f"{stack} is looser than {looser_stack} on {name}"
+
+
+def test_test_strictly_tighter_than_dev_where_it_reaches_only_its_network(plans, released_plans):
+    test, dev = exposure(plans["test"], released_plans["test"]), exposure(plans["dev"], released_plans["dev"])
+    tighter = {name for name in test if test[name] < dev[name]}
+    assert {"vault public", "registry public", "storage public", "workspace public", "endpoint public",
+            "endpoint key auth", "no private network", "services without a private endpoint"} <= tighter
+
+
+def test_prod_strictly_tighter_than_test(plans, released_plans):
+    prod, test = exposure(plans["prod"], released_plans["prod"]), exposure(plans["test"], released_plans["test"])
+    tighter = {name for name in prod if prod[name] < test[name]}
+    assert {"workspace outbound open", "not high business impact", "short vault retention"} <= tighter
 
 
 def test_prod_strictly_tighter_than_dev(plans, released_plans):

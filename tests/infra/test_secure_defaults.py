@@ -143,7 +143,7 @@ def test_the_release_runs_blue_and_green_under_the_declared_serving_spec(release
 
 def test_endpoint_sizes_auth_and_access_follow_settings(plans, released_plans):
     for stack, auth, public, instance, count in (("dev", "key", "enabled", "Standard_DS3_v2", 1),
-                                                 ("test", "aad_token", "enabled", "Standard_DS3_v2", 1),
+                                                 ("test", "aad_token", "disabled", "Standard_DS3_v2", 1),
                                                  ("prod", "aad_token", "disabled", "Standard_F4s_v2", 2)):
         endpoint = plans[stack].one(SERVING_ENDPOINT)
         assert (endpoint.inputs["auth_mode"], endpoint.inputs["public_network_access"]) == (auth, public), stack

@@ -234,3 +234,93 @@ def test_the_storage_account_sku_is_the_stack_setting(config_of, stack, sku):
     account, = run_stack(stack, config=config).of_type("azure-native:storage:StorageAccount")
     assert account.input("sku.name") == sku
 
+
+
+def network(config):
+    return config[f"{P}network"]
+
+
+HUB_ZONE_ID = ("/subscriptions/9b7e1c2d-0000-4000-8000-0000000000a1/resourceGroups/rg-hub/providers/"
+               "Microsoft.Network/privateDnsZones/")
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda c: network(c).update(addressSpace=["10.30.0.1/22"]),
+     "mlops-platform:network.addressSpace[0]: '10.30.0.1/22' is not valid; accepted: an IPv4 CIDR range such as "
+     "10.30.0.0/24 (address/prefix length, host bits zero)"),
+    (lambda c: network(c)["subnets"].update(ciAgents="10.30.1.0/33"),
+     "mlops-platform:network.subnets.ciAgents: '10.30.1.0/33' is not valid; accepted: an IPv4 CIDR range"),
+    (lambda c: network(c)["subnets"].update(jumpHosts="10.30.300.0/27"),
+     "mlops-platform:network.subnets.jumpHosts: '10.30.300.0/27' is not valid; accepted: an IPv4 CIDR range"),
+    (lambda c: network(c).update(addressSpace=["10.30.0.0/22", "10.30.2.0/24"]),
+     "mlops-platform:network.addressSpace[1]: '10.30.2.0/24' is not valid; accepted: an address-space range that "
+     "overlaps no other (overlaps network.addressSpace[0], 10.30.0.0/22)"),
+    (lambda c: network(c)["subnets"].update(ciAgents="10.40.1.0/24"),
+     "mlops-platform:network.subnets.ciAgents: '10.40.1.0/24' is not valid; accepted: a range inside "
+     "network.addressSpace (10.30.0.0/22)"),
+    (lambda c: network(c)["subnets"].update(jumpHosts="10.30.0.32/27"),
+     "mlops-platform:network.subnets.jumpHosts: '10.30.0.32/27' is not valid; accepted: a subnet that overlaps no "
+     "other (overlaps network.subnets.privateEndpoints, 10.30.0.0/26)"),
+    (lambda c: network(c)["subnets"].pop("privateEndpoints"),
+     "mlops-platform:network.subnets.privateEndpoints: is required; accepted: an IPv4 CIDR range such as 10.30.0.0/24 "
+     "(address/prefix length, host bits zero) inside network.addressSpace when network.publicNetworkAccess is false "
+     "(the private endpoints need a subnet)"),
+    (lambda c: network(c).pop("addressSpace"),
+     "mlops-platform:network.addressSpace: is required; accepted: a list of IPv4 CIDR ranges when "
+     "network.publicNetworkAccess is false (the private endpoints need a network)"),
+    (lambda c: network(c)["subnets"].update(bastion="10.30.0.128/27"),
+     "mlops-platform:network.subnets.bastion: '10.30.0.128/27' is not valid; accepted: a range of at least /26 "
+     "(Azure Bastion's smallest subnet)"),
+    (lambda c: network(c).update(allowedIpRanges=["203.0.113.0/24"]),
+     "mlops-platform:network.allowedIpRanges: ['203.0.113.0/24'] is not valid; accepted: an empty list when "
+     "network.publicNetworkAccess is false (IP rules apply only to public access)"),
+    (lambda c: network(c).update(hubClientRanges=["10.30.1.0/25"]),
+     "mlops-platform:network.hubClientRanges[0]: '10.30.1.0/25' is not valid; accepted: a range of another network, "
+     "outside network.addressSpace (overlaps 10.30.0.0/22)"),
+    (lambda c: network(c).update(privateDnsZoneIds={"privatelink.database.windows.net": HUB_ZONE_ID + "x"}),
+     "mlops-platform:network.privateDnsZoneIds[\"privatelink.database.windows.net\"]: "
+     "'privatelink.database.windows.net' is not valid; accepted: a private DNS zone the private endpoints use: "
+     "privatelink.vaultcore.azure.net, privatelink.azurecr.io, privatelink.blob.core.windows.net, "
+     "privatelink.file.core.windows.net, privatelink.api.azureml.ms, privatelink.notebooks.azure.net"),
+    (lambda c: network(c).update(privateDnsZoneIds={"privatelink.azurecr.io": HUB_ZONE_ID + "privatelink.blob.core.windows.net"}),
+     "mlops-platform:network.privateDnsZoneIds[\"privatelink.azurecr.io\"]: '/subscriptions/9b7e1c2d-0000-4000-8000-"),
+    (lambda c: network(c).update(privateDnsZoneIds={"privatelink.azurecr.io": "privatelink.azurecr.io"}),
+     "accepted: the resource id of the hub's private DNS zone privatelink.azurecr.io (/subscriptions/<id>/resourceGroups/"
+     "<group>/providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io)"),
+    (lambda c: network(c).update(dnsServers=["10.0.0.256"]),
+     "mlops-platform:network.dnsServers[0]: '10.0.0.256' is not valid; accepted: an IPv4 address such as 10.0.0.4"),
+    (lambda c: network(c).update(ciAgentKind="hosted"),
+     "mlops-platform:network.ciAgentKind: 'hosted' is not valid; accepted: one of selfHosted, managedDevOpsPool, "
+     "githubHosted"),
+    (lambda c: network(c)["subnets"].update(gateway="10.30.3.0/27"),
+     "mlops-platform:network.subnets.gateway: unknown setting (value '10.30.3.0/27'); accepted settings here: "
+     "bastion, ciAgents, jumpHosts, privateEndpoints"),
+    (lambda c: c.update({f"{P}tier": "test", f"{P}registrySku": "Standard"}),
+     "mlops-platform:registrySku: 'Standard' is not valid; accepted: Premium when network.publicNetworkAccess is false "
+     "(only a Premium registry has private endpoints)"),
+])
+def test_bad_network_settings_are_one_problem_each(config_of, breakage, expected):
+    config = config_of("prod")
+    breakage(config)
+    message = settings_error(config, stack="prod")
+    assert expected in message
+    assert len(message.splitlines()) == 2, message
+
+
+def test_a_public_stack_needs_no_network_but_its_subnets_need_an_address_space(config_of):
+    config = config_of("dev")
+    network(config).update(subnets={"jumpHosts": "10.10.0.0/27"})
+    message = settings_error(config)
+    assert ("mlops-platform:network.addressSpace: is required; accepted: a list of IPv4 CIDR ranges holding "
+            "network.subnets") in message and len(message.splitlines()) == 2
+    dev = parse_settings("dev", {k[len(P):]: v for k, v in config_of("dev").items() if k.startswith(P)})
+    assert dev.network.address_space == () and not dev.network.private
+
+
+def test_every_hub_zone_the_endpoints_use_is_accepted(config_of):
+    from stacks.network_rules import USED_ZONES
+
+    config = config_of("prod")
+    network(config)["privateDnsZoneIds"] = {zone: HUB_ZONE_ID + zone for zone in USED_ZONES}
+    settings = parse_settings("prod", {k[len(P):]: v for k, v in config.items() if k.startswith(P)})
+    assert len(settings.network.private_dns_zone_ids) == 6
