@@ -7,6 +7,7 @@ import dataclasses
 import math
 import os
 from dataclasses import dataclass
+from typing import Any
 
 # Each preset gives every field that is left as None. "default" is tuned for the real dataset
 # (about 4,500 tweets, at most ~55 WordPiece tokens each) to train in a few minutes on 2 CPU cores;
@@ -134,41 +135,48 @@ class SplitSettings:
         check_numbers(self, {"fraction": FRACTION, "seed": SEED}, "split")
 
 
+# The default of a TrainSettings field that its preset fills in: None at run time, which __post_init__
+# replaces. Typed Any so that each field can declare the type it has after construction, which is what
+# every reader of a TrainSettings gets.
+FROM_PRESET: Any = None
+
+
 @dataclass(frozen=True)
 class TrainSettings:
-    """How to train. A field left as None takes the value of `preset` (see PRESETS)."""
+    """How to train. A field left as None takes the value of `preset` (see PRESETS); each field is typed
+    as it holds once __post_init__ has filled it in."""
 
     preset: str = "default"
     seed: int = 0
-    validation_fraction: float | None = None  # part of the data held out for early stopping and threshold
+    validation_fraction: float = FROM_PRESET  # part of the data held out for early stopping and threshold
     # tokenizer
-    vocab_size: int | None = None
-    min_frequency: int | None = None
-    max_length: int | None = None  # ids per text, [CLS] and [SEP] included
-    strip_accents: bool | None = None
+    vocab_size: int = FROM_PRESET
+    min_frequency: int = FROM_PRESET
+    max_length: int = FROM_PRESET  # ids per text, [CLS] and [SEP] included
+    strip_accents: bool = FROM_PRESET
     # network (BertConfig)
-    hidden_size: int | None = None
-    num_layers: int | None = None
-    num_heads: int | None = None
-    intermediate_size: int | None = None
-    dropout: float | None = None
+    hidden_size: int = FROM_PRESET
+    num_layers: int = FROM_PRESET
+    num_heads: int = FROM_PRESET
+    intermediate_size: int = FROM_PRESET
+    dropout: float = FROM_PRESET
     # masked-language-model pre-training on the training texts (0 epochs = skip)
-    mlm_epochs: int | None = None
-    mlm_learning_rate: float | None = None
-    mlm_probability: float | None = None
+    mlm_epochs: int = FROM_PRESET
+    mlm_learning_rate: float = FROM_PRESET
+    mlm_probability: float = FROM_PRESET
     # classification fine-tuning
-    epochs: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    weight_decay: float | None = None
-    warmup_fraction: float | None = None
-    patience: int | None = None  # epochs without a better validation macro-F1 before stopping
-    class_weighted: bool | None = None
-    label_smoothing: float | None = None  # share of each target spread over both classes (torch CrossEntropyLoss)
-    threshold_tolerance: float | None = None  # macro-F1 given up on validation to keep the threshold nearer 0.5
+    epochs: int = FROM_PRESET
+    batch_size: int = FROM_PRESET
+    learning_rate: float = FROM_PRESET
+    weight_decay: float = FROM_PRESET
+    warmup_fraction: float = FROM_PRESET
+    patience: int = FROM_PRESET  # epochs without a better validation macro-F1 before stopping
+    class_weighted: bool = FROM_PRESET
+    label_smoothing: float = FROM_PRESET  # share of each target spread over both classes (torch CrossEntropyLoss)
+    threshold_tolerance: float = FROM_PRESET  # macro-F1 given up on validation to keep the threshold nearer 0.5
     max_seconds: float | None = None  # stop fine-tuning after this wall time (None = no limit)
-    num_threads: int | None = None  # torch CPU threads; None = every CPU this process may use
-    onnx_exporter: str | None = None  # "dynamo" or "torchscript" (see model.export.export_fp32)
+    num_threads: int = FROM_PRESET  # torch CPU threads; None = every CPU this process may use
+    onnx_exporter: str = FROM_PRESET  # "dynamo" or "torchscript" (see model.export.export_fp32)
 
     def __post_init__(self):
         if self.preset not in PRESETS:
