@@ -18,12 +18,13 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic_core import ErrorDetails
 
 from .bounded_json import json_path
 from .secrets import is_secret
 
-KINDS = ("update", "preview", "refresh", "destroy", "import", "rename")
-RESULTS = ("succeeded", "failed", "in-progress")
+Kind = Literal["update", "preview", "refresh", "destroy", "import", "rename"]
+Result = Literal["succeeded", "failed", "in-progress"]
 INT64_MAX = 2**63 - 1
 _GO_TIME = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? ([+-]\d{4})(?: \S+)?$")
 _TIME_EXAMPLE = "a time such as 2024-05-01T10:00:00.000Z"
@@ -76,11 +77,11 @@ class ConfigEntry(_Shape):
 
 class HistoryEntry(_Shape):
     version: Count
-    kind: Literal[KINDS]
+    kind: Kind
     startTime: Time
     endTime: Time | None = None
     message: str | None = None
-    result: Literal[RESULTS] | None = None   # absent while the update runs
+    result: Result | None = None   # absent while the update runs
     resourceChanges: dict[str, Count] | None = None
     environment: dict[str, str] | None = None
     config: dict[str, ConfigEntry] | None = None
@@ -144,7 +145,7 @@ _EXPECTED = {
 }
 
 
-def _expected(error: dict) -> str:
+def _expected(error: ErrorDetails) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}"
@@ -157,7 +158,7 @@ def _expected(error: dict) -> str:
     return error["msg"][:1].lower() + error["msg"][1:]
 
 
-def _message(error: dict, root: str) -> str:
+def _message(error: ErrorDetails, root: str) -> str:
     path = json_path(root, error["loc"]) or "the top level"
     if error["type"] == "missing":
         return f"{path}: required, but missing"

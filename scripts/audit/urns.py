@@ -6,11 +6,13 @@ the engine does). Its stack is the stack's short name, also when --stack is `org
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .bounded_json import json_path
 from .shapes import URN, ShapeError, StackExport
 
 
-def _urns(export: StackExport):
+def _urns(export: StackExport) -> Iterator[tuple[str, str]]:
     """(JSON path, URN) of every resource in the state, pending operations included."""
     for index, resource in enumerate(export.deployment.resources or []):
         yield json_path("", ["deployment", "resources", index, "urn"]), resource.urn
@@ -24,7 +26,9 @@ def check_stack(export: StackExport, stack: str) -> StackExport:
     parts = stack.split("/")
     short_name, project = parts[-1], parts[1] if len(parts) == 3 else None
     for path, urn in _urns(export):
-        found_stack, found_project = URN.match(urn).group("stack", "project")
+        match = URN.match(urn)
+        assert match is not None  # the export's shape admits only URNs that URN matches
+        found_stack, found_project = match.group("stack", "project")
         if found_stack != short_name:
             raise ShapeError(f"state of stack {found_stack!r} ({path}), not of --stack {stack!r}")
         if project is not None and found_project != project:
