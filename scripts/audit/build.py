@@ -5,7 +5,7 @@ from datetime import datetime
 
 from .cells import changes, duration, kind, pending, release_step, result, state_time, traffic, when
 from .config_changes import config_changes
-from .document import Document, Section, Table, link, text
+from .document import Cell, Document, Section, Table, link, text
 from .history import Update
 from .releases import (Decision, ModelVersionRecord, ReleaseRequest, StateResource, TrafficRecord, release_requests,
                        release_state, state_resources)
@@ -142,10 +142,11 @@ def destroyed_section(updates: list[Update], resources: list[StateResource],
         section.add(Table(["Resource", "Type"], [[r.urn, r.type] for r in previous if r.urn not in current],
                           caption="Resources in the previous export that are gone from the current one"))
     deployment = export.deployment
+    leaving: list[list[Cell]] = [[r.urn, r.type, "marked for deletion"] for r in deployment.resources or [] if r.delete]
+    leaving += [[op.resource.urn, op.resource.type, pending(op.type)] for op in deployment.pending_operations or []]
     section.add(Table(
         ["Resource", "Type", "State"],
-        [[r.urn, r.type, "marked for deletion"] for r in deployment.resources or [] if r.delete]
-        + [[op.resource.urn, op.resource.type, pending(op.type)] for op in deployment.pending_operations or []],
+        leaving,
         caption="Resources the current state marks for deletion or with pending operations (begun by an "
                 "update that did not finish)"))
     return section

@@ -106,9 +106,14 @@ def _metrics(decision: dict) -> dict[str, dict]:
     return metrics
 
 
+def _object(value: Any) -> dict:
+    """`value` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def _decision(resource: StateResource) -> Decision:
     out = resource.outputs
-    evidence = out.get("decision") if isinstance(out.get("decision"), dict) else {}
+    evidence = _object(out.get("decision"))
     return Decision(
         name=resource.name,
         model_name=out.get("model_name"),
@@ -123,8 +128,8 @@ def _decision(resource: StateResource) -> Decision:
         evaluation_data_sha256=out.get("evaluation_data_sha256"),
         primary_metric=evidence.get("primary_metric"),
         metrics=_metrics(evidence),
-        guardrails=evidence.get("guardrails") if isinstance(evidence.get("guardrails"), dict) else {},
-        mcnemar=evidence.get("mcnemar") if isinstance(evidence.get("mcnemar"), dict) else {},
+        guardrails=_object(evidence.get("guardrails")),
+        mcnemar=_object(evidence.get("mcnemar")),
     )
 
 
@@ -179,7 +184,8 @@ def _workspaces(update: Update) -> list[dict]:
 
 def release_requests(updates: list[Update]) -> list[ReleaseRequest]:
     """The updates (oldest first) that changed a workspace's release settings, one row per change."""
-    requests, last = [], {}
+    requests: list[ReleaseRequest] = []
+    last: dict[str, tuple] = {}
     for update in updates:
         for workspace in _workspaces(update):
             release = workspace.get("release")
