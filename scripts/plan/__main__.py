@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable
 
 from scripts.offline import PROJECT_DIR
 from scripts.offline.mocks import DynamicCheckFailed
@@ -27,12 +27,12 @@ from scripts.plan.tree import render_tree
 from stacks.validation import SettingsError
 
 
-def planned_config(stack: str, project_dir: Path = PROJECT_DIR, assignments: list[str] = ()) -> dict:
+def planned_config(stack: str, project_dir: Path = PROJECT_DIR, assignments: Sequence[str] = ()) -> dict:
     """The stack's YAML config with this plan's `--config` settings."""
     return with_assignments(stack_config(stack, project_dir), list(assignments))
 
 
-def plan_json(stack: str, project_dir: Path = PROJECT_DIR, assignments: list[str] = (),
+def plan_json(stack: str, project_dir: Path = PROJECT_DIR, assignments: Sequence[str] = (),
               config: dict | None = None) -> dict:
     if config is None and assignments:
         config = planned_config(stack, project_dir, assignments)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +60,8 @@ class Change:
 class PlanDiff:
     added: list[dict[str, Any]]
     removed: list[dict[str, Any]]
-    changed: list[tuple[dict[str, Any], list[Change]]]
-    ignored_only: list[tuple[dict[str, Any], list[Change]]] = ()   # every change ignored: not an update
+    changed: Sequence[tuple[dict[str, Any], list[Change]]]
+    ignored_only: Sequence[tuple[dict[str, Any], list[Change]]] = ()   # every change ignored: not an update
 
     @property
     def empty(self) -> bool:
@@ -86,7 +87,8 @@ def resource_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Chan
 def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
     before = {_key(r): r for r in base["resources"]}
     after = {_key(r): r for r in head["resources"]}
-    changed, ignored_only = [], []
+    changed: list[tuple[dict[str, Any], list[Change]]] = []
+    ignored_only: list[tuple[dict[str, Any], list[Change]]] = []
     for key in sorted(before.keys() & after.keys()):
         changes = resource_changes(before[key], after[key])
         if changes:
@@ -152,7 +154,7 @@ def _table(changes: list[Change]) -> tuple[list[str], bool]:
     return rows, elided
 
 
-def _resources(items: list[tuple[dict[str, Any], list[Change]]]) -> tuple[list[str], bool]:
+def _resources(items: Sequence[tuple[dict[str, Any], list[Change]]]) -> tuple[list[str], bool]:
     lines, elided = [], False
     for resource, changes in items:
         rows, cut = _table(changes)
@@ -175,9 +177,9 @@ def render_markdown(diff: PlanDiff, title: str) -> str:
             lines += ["", f"#### {heading}", "", "| type | name | parent |", "|---|---|---|"]
             lines += [f"| `{r['type']}` | `{r['name']}` | {_cell(r['parent'])} |" for r in items]
     elided = False
-    for heading, items in (("Changed", diff.changed), ("Ignored changes only", diff.ignored_only)):
-        if items:
-            body, cut = _resources(items)
+    for heading, changed in (("Changed", diff.changed), ("Ignored changes only", diff.ignored_only)):
+        if changed:
+            body, cut = _resources(changed)
             elided = elided or cut
             lines += ["", f"#### {heading}", "", *body]
     notes = []

@@ -120,6 +120,7 @@ def check_release(release: Release) -> Evaluation:
     if problems:
         raise ReleasePreviewError(f"the release in workspace {release.workspace} would fail at `up`: "
                                   + "; ".join(problems))
+    assert evaluation is not None  # it is None only after a DataError, which is one of the problems
     return evaluation
 
 
@@ -236,7 +237,7 @@ def selection_words(release: Release, evaluation: Evaluation, decision: dict[str
 
 def decision_lines(release: Release, decision: dict[str, Any]) -> list[str]:
     """The decision as a release reviewer reads it: who wins and why, metrics, guardrails."""
-    from model.compare import METRIC_NAMES
+    from model.compare_settings import METRIC_NAMES
 
     lines = [f"release decision for workspace {release.workspace} (offline: model.compare with the stack's "
              "settings, as the ChampionSelection runs it at `up`)",
