@@ -63,7 +63,7 @@ def test_the_tree_shows_a_locked_down_stacks_network(capsys):
     lines = out.splitlines()
     assert "├─ mlops:infra:PrivateNetwork  network" in lines or "└─ mlops:infra:PrivateNetwork  network" in lines
     vnet = next(line for line in lines if "azure-native:network:VirtualNetwork" in line)
-    assert "virtualNetworkName=vnet-mlops-prod" in vnet and 'addressPrefixes=["10.30.0.0/22"]' in vnet
+    assert "virtualNetworkName=vnet-mlops-prod" in vnet and 'addressPrefixes=[10.30.0.0/22]' in vnet
     subnet = next(line for line in lines if "snet-private-endpoints" in line and ":Subnet" in line)
     assert "addressPrefix=10.30.0.0/26" in subnet and "privateEndpointNetworkPolicies=Enabled" in subnet
     nsg = next(line for line in lines if "nsg-mlops-prod-private-endpoints" in line)
