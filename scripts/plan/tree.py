@@ -82,7 +82,14 @@ def key_settings(resource: dict[str, Any]) -> str:
     fields = KEY_SETTINGS.get(resource["type"], ())
     values = {**resource["inputs"], **resource.get("checked", {})}
     shown = [(_label(path), lookup(values, path)) for path in fields]
-    return "  ".join(f"{name}={inline(value)}" for name, value in shown if value is not None)
+    return "  ".join(f"{name}={_setting_text(value)}" for name, value in shown if value is not None)
+
+
+def _setting_text(value: Any) -> str:
+    """A list of named objects (security rules, DNS zone configs) reads as its names; the rest as text."""
+    if isinstance(value, list) and value and all(isinstance(item, dict) and "name" in item for item in value):
+        return "[" + ",".join(str(item["name"]) for item in value) + "]"
+    return inline(value)
 
 
 def render_tree(plan: dict[str, Any], notes: Mapping[str, str] | None = None) -> str:
