@@ -69,7 +69,7 @@ def test_the_tree_shows_a_locked_down_stacks_network(capsys):
     nsg = next(line for line in lines if "nsg-mlops-prod-private-endpoints" in line)
     assert "securityRules=[AllowHttpsFromCiAgents,AllowHttpsFromJumpHosts,DenyAllInbound]" in nsg
     endpoint = next(line for line in lines if "PrivateEndpoint  pe-mlw-mlops-hatespeech-prod-c1-amlworkspace" in line)
-    assert 'groupIds=["amlworkspace"]' in endpoint
+    assert 'groupIds=[amlworkspace]' in endpoint
     group = next(line for line in lines if "pe-mlw-mlops-hatespeech-prod-c1-amlworkspace-dns" in line)
     assert "privateDnsZoneConfigs=[privatelink-api-azureml-ms,privatelink-notebooks-azure-net]" in group
     assert any("PrivateZone  privatelink.vaultcore.azure.net" in line for line in lines)
