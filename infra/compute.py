@@ -74,7 +74,9 @@ def _aml_compute(cluster: ClusterSize, args: ComputeClustersArgs) -> ml.AmlCompu
             enable_node_public_ip=args.node_public_ip,
             remote_login_port_public_access="Enabled" if ssh else "Disabled",
             user_account_credentials=ml.UserAccountCredentialsArgs(
-                admin_user_name="azureuser", admin_user_ssh_public_key=args.ssh_public_key)
-            if ssh else None,
+                admin_user_name="azureuser", admin_user_ssh_public_key=args.ssh_public_key
+            )
+            if ssh
+            else None,
         ),
     )

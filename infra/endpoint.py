@@ -78,8 +78,9 @@ class OnlineEndpoint(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "scoring_uri": self.scoring_uri})
 
 
-def slot_serving(args: SlotServingArgs, code_id: pulumi.Input[str],
-                 environment_id: pulumi.Input[str]) -> pulumi.Output[dict]:
+def slot_serving(
+    args: SlotServingArgs, code_id: pulumi.Input[str], environment_id: pulumi.Input[str]
+) -> pulumi.Output[dict]:
     """The serving spec (infra/release/serving_spec.py) every slot of this workspace's endpoint runs."""
     return pulumi.Output.all(code_id, environment_id).apply(lambda ids: serving_spec_of(args, ids[0], ids[1]))
 

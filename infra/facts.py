@@ -5,6 +5,7 @@ against the same facts without importing Pulumi or the infrastructure. Patterns 
 (`[0-9]`, never `\\d`, which matches any Unicode digit) and are written without anchors; `full()`
 compiles one to match a whole string.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,7 @@ RESOURCE_GROUP_NAME = r"[-A-Za-z0-9._()]{1,90}"
 ML_WORKSPACE_NAME = "[A-Za-z0-9][A-Za-z0-9_-]{2,32}"
 ENDPOINT_NAME = "[A-Za-z][A-Za-z0-9-]{2,31}"
 DEPLOYMENT_NAME = "[a-z][a-z0-9-]{1,30}[a-z0-9]"
-ASSET_NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,254}"   # model, code and environment names and versions
+ASSET_NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,254}"  # model, code and environment names and versions
 
 RESOURCE_GROUP_ACCEPTED = "a resource group name (1-90 letters, digits, '-', '_', '.', '(', ')')"
 ML_WORKSPACE_ACCEPTED = "a workspace name (3-33 letters, digits, '-' or '_')"
@@ -68,13 +69,21 @@ SERVICE_GROUP_IDS = {
 
 def private_dns_zone_id(zone: str) -> str:
     """The pattern of the resource id of a private DNS zone named `zone` (a hub's, given in settings)."""
-    return ("/subscriptions/" + GUID + "/resourceGroups/" + RESOURCE_GROUP_NAME
-            + "/providers/Microsoft.Network/privateDnsZones/" + re.escape(zone))
+    return (
+        "/subscriptions/"
+        + GUID
+        + "/resourceGroups/"
+        + RESOURCE_GROUP_NAME
+        + "/providers/Microsoft.Network/privateDnsZones/"
+        + re.escape(zone)
+    )
 
 
 def private_dns_zone_id_accepted(zone: str) -> str:
-    return (f"the resource id of the hub's private DNS zone {zone} "
-            f"(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/privateDnsZones/{zone})")
+    return (
+        f"the resource id of the hub's private DNS zone {zone} "
+        f"(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/privateDnsZones/{zone})"
+    )
 
 
 # How the CI agents that deploy a locked-down stack join its network, and the subnet delegation each

@@ -72,13 +72,18 @@ class PrivateNetworkArgs:
 
 def _rule(name: str, priority: int, direction: str, access: str, source, destination, ports, protocol="Tcp") -> dict:
     """A security rule; `source`, `destination` and `ports` are one value or a sequence."""
+
     def one_or_many(prefix: str, value) -> dict:
         values = [value] if isinstance(value, str) else list(value)
         return {prefix: values[0]} if len(values) == 1 else {prefix + "es": values}
 
     ports = [ports] if isinstance(ports, str) else list(ports)
     return {
-        "name": name, "priority": priority, "direction": direction, "access": access, "protocol": protocol,
+        "name": name,
+        "priority": priority,
+        "direction": direction,
+        "access": access,
+        "protocol": protocol,
         "source_port_range": "*",
         **one_or_many("source_address_prefix", source),
         **one_or_many("destination_address_prefix", destination),
@@ -95,31 +100,51 @@ def security_rules(args: PrivateNetworkArgs) -> dict[str, list[dict]]:
     rules: dict[str, list[dict]] = {}
     endpoints = args.private_endpoints
     if endpoints:
-        clients = [("CiAgents", args.ci_agents.cidr if args.ci_agents else None),
-                   ("JumpHosts", args.jump_hosts.cidr if args.jump_hosts else None),
-                   ("HubClients", list(args.hub_client_ranges) or None)]
+        clients = [
+            ("CiAgents", args.ci_agents.cidr if args.ci_agents else None),
+            ("JumpHosts", args.jump_hosts.cidr if args.jump_hosts else None),
+            ("HubClients", list(args.hub_client_ranges) or None),
+        ]
         rules["privateEndpoints"] = [
             _rule(f"AllowHttpsFrom{who}", 100 + 10 * index, "Inbound", "Allow", source, endpoints.cidr, HTTPS)
-            for index, (who, source) in enumerate(clients) if source
+            for index, (who, source) in enumerate(clients)
+            if source
         ] + [_deny_all_inbound()]
     # The machines of the VNet reach the private endpoints over HTTPS; no SSH or RDP from them to
     # anything (AVM's default group denies it too), no inbound but Bastion's to the jump hosts.
-    to_endpoints = [_rule("AllowHttpsToPrivateEndpoints", 100, "Outbound", "Allow", "*", endpoints.cidr, HTTPS)
-                    ] if endpoints else []
+    to_endpoints = (
+        [_rule("AllowHttpsToPrivateEndpoints", 100, "Outbound", "Allow", "*", endpoints.cidr, HTTPS)]
+        if endpoints
+        else []
+    )
     no_remote_login = _rule("DenySshRdpOutbound", 200, "Outbound", "Deny", "*", "*", REMOTE_LOGIN, "*")
     if args.ci_agents:
         rules["ciAgents"] = [*to_endpoints, no_remote_login, _deny_all_inbound()]
     if args.jump_hosts:
-        from_bastion = [_rule("AllowSshRdpFromBastion", 100, "Inbound", "Allow", args.bastion.cidr,
-                              args.jump_hosts.cidr, REMOTE_LOGIN)] if args.bastion else []
+        from_bastion = (
+            [
+                _rule(
+                    "AllowSshRdpFromBastion",
+                    100,
+                    "Inbound",
+                    "Allow",
+                    args.bastion.cidr,
+                    args.jump_hosts.cidr,
+                    REMOTE_LOGIN,
+                )
+            ]
+            if args.bastion
+            else []
+        )
         rules["jumpHosts"] = [*from_bastion, *to_endpoints, no_remote_login, _deny_all_inbound()]
     if args.bastion:
         rules["bastion"] = []
         for direction in ("Inbound", "Outbound"):  # priorities 100, 110, ... in each direction
             same_way = [rule for rule in BASTION_RULES if rule[1] == direction]
-            rules["bastion"] += [_rule(name, 100 + 10 * index, direction, "Allow", source, destination, ports,
-                                       protocol)
-                                 for index, (name, _, source, destination, ports, protocol) in enumerate(same_way)]
+            rules["bastion"] += [
+                _rule(name, 100 + 10 * index, direction, "Allow", source, destination, ports, protocol)
+                for index, (name, _, source, destination, ports, protocol) in enumerate(same_way)
+            ]
     return rules
 
 
@@ -142,7 +167,9 @@ class PrivateNetwork(pulumi.ComponentResource):
             dhcp_options={"dns_servers": list(args.dns_servers)} if args.dns_servers else None,
             # No `subnets` here: they are Subnet resources, which azure-native keeps on a VNet update
             # when this property is unset (pulumi/pulumi-azure-native#611, examples/vnet-subnets-resolution).
-            **common, opts=child)
+            **common,
+            opts=child,
+        )
 
         outbound = {role for role, subnet in (("ciAgents", args.ci_agents), ("jumpHosts", args.jump_hosts)) if subnet}
         nat = self._nat_gateway(args, common, child) if outbound else None
@@ -150,13 +177,21 @@ class PrivateNetwork(pulumi.ComponentResource):
         rules = security_rules(args)
         self.subnet_ids = {}
         previous: pulumi.Resource | None = None
-        for role, subnet in (("privateEndpoints", args.private_endpoints), ("ciAgents", args.ci_agents),
-                             ("jumpHosts", args.jump_hosts), ("bastion", args.bastion)):
+        for role, subnet in (
+            ("privateEndpoints", args.private_endpoints),
+            ("ciAgents", args.ci_agents),
+            ("jumpHosts", args.jump_hosts),
+            ("bastion", args.bastion),
+        ):
             if subnet is None:
                 continue
             group = network.NetworkSecurityGroup(
-                f"{role}-nsg", network_security_group_name=subnet.security_group_name, security_rules=rules[role],
-                **common, opts=child)
+                f"{role}-nsg",
+                network_security_group_name=subnet.security_group_name,
+                security_rules=rules[role],
+                **common,
+                opts=child,
+            )
             delegation = args.ci_agent_delegation if role == "ciAgents" else None
             created = network.Subnet(
                 f"{role}-subnet",
@@ -171,10 +206,12 @@ class PrivateNetwork(pulumi.ComponentResource):
                 private_endpoint_network_policies="Enabled" if role == "privateEndpoints" else None,
                 nat_gateway={"id": nat.id} if nat is not None and role in outbound else None,
                 delegations=[{"name": delegation.replace("/", "-"), "service_name": delegation}]
-                if delegation else None,
+                if delegation
+                else None,
                 # One subnet write at a time: Azure refuses concurrent writes to one VNet's subnets
                 # (AnotherOperationInProgress), so each waits for the one before.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
+            )
             self.subnet_ids[role] = created.id
             previous = created
 
@@ -184,8 +221,13 @@ class PrivateNetwork(pulumi.ComponentResource):
         self.dns_zone_ids = dict(args.hub_dns_zone_ids)
         for zone in args.private_dns_zones:
             private_zone = privatedns.PrivateZone(
-                zone, private_zone_name=zone, resource_group_name=args.resource_group_name, location="global",
-                tags=dict(args.tags), opts=child)
+                zone,
+                private_zone_name=zone,
+                resource_group_name=args.resource_group_name,
+                location="global",
+                tags=dict(args.tags),
+                opts=child,
+            )
             link = privatedns.VirtualNetworkLink(
                 f"{zone}-link",
                 private_zone_name=private_zone.name,
@@ -195,7 +237,8 @@ class PrivateNetwork(pulumi.ComponentResource):
                 virtual_network={"id": vnet.id},
                 registration_enabled=False,
                 tags=dict(args.tags),
-                opts=child)
+                opts=child,
+            )
             self.dns_zone_ids[zone] = pulumi.Output.all(private_zone.id, link.id).apply(lambda ids: ids[0])
 
         self.virtual_network_id = vnet.id
@@ -204,22 +247,36 @@ class PrivateNetwork(pulumi.ComponentResource):
     def _nat_gateway(self, args: PrivateNetworkArgs, common: dict, child: pulumi.ResourceOptions) -> network.NatGateway:
         address = self._public_ip("nat-gateway", args.public_ip_names[args.nat_gateway_name], common, child)
         return network.NatGateway(
-            "nat-gateway", nat_gateway_name=args.nat_gateway_name, sku={"name": "Standard"},
-            public_ip_addresses=[{"id": address.id}], **common, opts=child)
+            "nat-gateway",
+            nat_gateway_name=args.nat_gateway_name,
+            sku={"name": "Standard"},
+            public_ip_addresses=[{"id": address.id}],
+            **common,
+            opts=child,
+        )
 
-    def _bastion(self, args: PrivateNetworkArgs, common: dict, subnet_id: pulumi.Input[str],
-                 child: pulumi.ResourceOptions) -> None:
+    def _bastion(
+        self, args: PrivateNetworkArgs, common: dict, subnet_id: pulumi.Input[str], child: pulumi.ResourceOptions
+    ) -> None:
         address = self._public_ip("bastion", args.public_ip_names[args.bastion_name], common, child)
         network.BastionHost(
             "bastion",
             bastion_host_name=args.bastion_name,
             sku={"name": "Basic"},
-            ip_configurations=[{"name": "bastion", "subnet": {"id": subnet_id},
-                                "public_ip_address": {"id": address.id}}],
-            **common, opts=child)
+            ip_configurations=[
+                {"name": "bastion", "subnet": {"id": subnet_id}, "public_ip_address": {"id": address.id}}
+            ],
+            **common,
+            opts=child,
+        )
 
     @staticmethod
     def _public_ip(owner: str, name: str, common: dict, child: pulumi.ResourceOptions) -> network.PublicIPAddress:
         return network.PublicIPAddress(
-            f"{owner}-public-ip", public_ip_address_name=name, sku={"name": "Standard"},
-            public_ip_allocation_method="Static", **common, opts=child)
+            f"{owner}-public-ip",
+            public_ip_address_name=name,
+            sku={"name": "Standard"},
+            public_ip_allocation_method="Static",
+            **common,
+            opts=child,
+        )

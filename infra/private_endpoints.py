@@ -53,20 +53,27 @@ class PrivateAccess(pulumi.ComponentResource):
                 location=args.location,
                 subnet={"id": args.subnet_id},
                 custom_network_interface_name=f"{target.endpoint_name}-nic",
-                private_link_service_connections=[{
-                    "name": target.endpoint_name,
-                    "private_link_service_id": target.resource_id,
-                    "group_ids": [target.group_id],
-                }],
+                private_link_service_connections=[
+                    {
+                        "name": target.endpoint_name,
+                        "private_link_service_id": target.resource_id,
+                        "group_ids": [target.group_id],
+                    }
+                ],
                 tags=dict(args.tags),
-                opts=child)
-            self.zone_groups.append(network.PrivateDnsZoneGroup(
-                f"{target.endpoint_name}-dns",
-                private_dns_zone_group_name="default",
-                private_endpoint_name=endpoint.name,
-                resource_group_name=args.resource_group_name,
-                private_dns_zone_configs=[
-                    {"name": zone.replace(".", "-"), "private_dns_zone_id": args.dns_zone_ids[zone]}
-                    for zone in PRIVATE_DNS_ZONES[target.group_id]],
-                opts=child))
+                opts=child,
+            )
+            self.zone_groups.append(
+                network.PrivateDnsZoneGroup(
+                    f"{target.endpoint_name}-dns",
+                    private_dns_zone_group_name="default",
+                    private_endpoint_name=endpoint.name,
+                    resource_group_name=args.resource_group_name,
+                    private_dns_zone_configs=[
+                        {"name": zone.replace(".", "-"), "private_dns_zone_id": args.dns_zone_ids[zone]}
+                        for zone in PRIVATE_DNS_ZONES[target.group_id]
+                    ],
+                    opts=child,
+                )
+            )
         self.register_outputs({})

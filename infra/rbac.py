@@ -61,8 +61,9 @@ def _slug(purpose: str) -> str:
     return purpose.lower().replace(" ", "-")
 
 
-def _role_definition(role: CustomRole, scope: pulumi.Input[str],
-                     opts: pulumi.ResourceOptions) -> authorization.RoleDefinition:
+def _role_definition(
+    role: CustomRole, scope: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> authorization.RoleDefinition:
     permissions = role.permissions
     return authorization.RoleDefinition(
         _slug(permissions.purpose),
@@ -72,7 +73,13 @@ def _role_definition(role: CustomRole, scope: pulumi.Input[str],
         role_type="CustomRole",
         scope=scope,
         assignable_scopes=[scope],
-        permissions=[{"actions": list(permissions.actions), "not_actions": list(permissions.not_actions),
-                      "data_actions": [], "not_data_actions": []}],
+        permissions=[
+            {
+                "actions": list(permissions.actions),
+                "not_actions": list(permissions.not_actions),
+                "data_actions": [],
+                "not_data_actions": [],
+            }
+        ],
         opts=opts,
     )

@@ -25,7 +25,7 @@ class RolePermissions:
 DATA_SCIENTIST = RolePermissions(
     purpose="Data Scientist",
     description="Runs jobs and experiments, manages data and environments, reads everything in the "
-                "workspace; cannot create or change workspaces, compute, endpoints, deployments or roles.",
+    "workspace; cannot create or change workspaces, compute, endpoints, deployments or roles.",
     actions=(
         f"{ML}/read",
         f"{ML}/*/read",
@@ -53,7 +53,7 @@ DATA_SCIENTIST = RolePermissions(
 MLOPS_DEPLOYER = RolePermissions(
     purpose="MLOps Deployer",
     description="Registers models and manages online endpoints and deployments; cannot delete "
-                "workspaces, change compute or assign roles.",
+    "workspaces, change compute or assign roles.",
     actions=(
         f"{ML}/read",
         f"{ML}/*/read",

@@ -33,9 +33,19 @@ ENVIRONMENT_SPEC_NAME = "environment.yaml"
 # documents azmlinfsrv serves.
 CODE_ASSET = "hate-speech-scoring"
 ENVIRONMENT_ASSET = "hate-speech-serving"
-SCORING_FILES = ("score.py", "artifact_location.py", "classifier.py", "scoring_request.py", "scoring_settings.py",
-                 "gunicorn_config.py", "read_deadline_worker.py", "request_guard.py",
-                 "swagger.json", "swagger3.json", "swagger3.1.json")
+SCORING_FILES = (
+    "score.py",
+    "artifact_location.py",
+    "classifier.py",
+    "scoring_request.py",
+    "scoring_settings.py",
+    "gunicorn_config.py",
+    "read_deadline_worker.py",
+    "request_guard.py",
+    "swagger.json",
+    "swagger3.json",
+    "swagger3.1.json",
+)
 
 
 @dataclass(frozen=True)
@@ -49,21 +59,27 @@ class ServingSource:
     environment_version: str
 
     @classmethod
-    def read(cls, serving_dir: Path = SERVING_DIR) -> "ServingSource":
+    def read(cls, serving_dir: Path = SERVING_DIR) -> ServingSource:
         spec_path = serving_dir / "environment" / ENVIRONMENT_SPEC_NAME
         if not spec_path.is_file():
-            raise FileNotFoundError(f"serving environment spec not found: {spec_path} "
-                                    "(expected an Azure ML environment YAML with `image` and `conda_file`)")
+            raise FileNotFoundError(
+                f"serving environment spec not found: {spec_path} "
+                "(expected an Azure ML environment YAML with `image` and `conda_file`)"
+            )
         spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
         missing = [key for key in ("image", "conda_file") if not spec.get(key)]
         if missing:
-            raise ValueError(f"{spec_path}: missing {', '.join(missing)}; accepted: an Azure ML environment "
-                             "YAML with `image` (base image) and `conda_file` (path beside it)")
+            raise ValueError(
+                f"{spec_path}: missing {', '.join(missing)}; accepted: an Azure ML environment "
+                "YAML with `image` (base image) and `conda_file` (path beside it)"
+            )
         conda_text = (spec_path.parent / spec["conda_file"]).read_text(encoding="utf-8")
         missing_files = [name for name in SCORING_FILES if not (serving_dir / name).is_file()]
         if missing_files:
-            raise FileNotFoundError(f"{serving_dir}: missing scoring files {', '.join(missing_files)}; "
-                                    f"accepted: a serving folder holding {', '.join(SCORING_FILES)}")
+            raise FileNotFoundError(
+                f"{serving_dir}: missing scoring files {', '.join(missing_files)}; "
+                f"accepted: a serving folder holding {', '.join(SCORING_FILES)}"
+            )
         files = tuple(sorted((name, serving_dir / name) for name in SCORING_FILES))
         return cls(
             code_files=files,
@@ -102,9 +118,15 @@ class ServingAssets(pulumi.ComponentResource):
         after = opts.depends_on if opts else None
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=after)
         environment = AssetVersion(
-            f"{name}-environment", workspace=args.workspace, kind="environment", name=ENVIRONMENT_ASSET,
-            version=args.source.environment_version, image=args.source.image, conda_file=args.source.conda_file,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after))
+            f"{name}-environment",
+            workspace=args.workspace,
+            kind="environment",
+            name=ENVIRONMENT_ASSET,
+            version=args.source.environment_version,
+            image=args.source.image,
+            conda_file=args.source.conda_file,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+        )
         prefix = f"{name}/{args.source.code_version}"
         blobs = [
             storage.Blob(
@@ -120,10 +142,16 @@ class ServingAssets(pulumi.ComponentResource):
             for file_name, path in args.source.code_files
         ]
         code = AssetVersion(
-            f"{name}-code", workspace=args.workspace, kind="code", name=CODE_ASSET, version=args.source.code_version,
-            code_uri=pulumi.Output.concat("https://", args.storage_account_name, ".blob.core.windows.net/",
-                                          args.code_container_name, "/", prefix),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=blobs))
+            f"{name}-code",
+            workspace=args.workspace,
+            kind="code",
+            name=CODE_ASSET,
+            version=args.source.code_version,
+            code_uri=pulumi.Output.concat(
+                "https://", args.storage_account_name, ".blob.core.windows.net/", args.code_container_name, "/", prefix
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=blobs),
+        )
         self.environment_id = environment.asset_id
         self.code_id = code.asset_id
         self.register_outputs({"environment_id": self.environment_id, "code_id": self.code_id})

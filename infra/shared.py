@@ -22,7 +22,6 @@ from pulumi_azure_native import (
 )
 
 
-
 @dataclass(frozen=True)
 class SharedServicesArgs:
     """What the shared services read: their Azure names, SKUs, retention and network exposure."""
@@ -62,7 +61,8 @@ class SharedServices(pulumi.ComponentResource):
         client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
 
         group = resources.ResourceGroup(
-            "resource-group", resource_group_name=args.resource_group_name, location=location, tags=tags, opts=child)
+            "resource-group", resource_group_name=args.resource_group_name, location=location, tags=tags, opts=child
+        )
 
         logs = operationalinsights.Workspace(
             "log-analytics",
@@ -140,8 +140,7 @@ class SharedServices(pulumi.ComponentResource):
             network_rule_set={
                 "default_action": "Allow" if public and not args.allowed_ip_ranges else "Deny",
                 "bypass": "AzureServices",
-                "ip_rules": [{"i_p_address_or_range": cidr, "action": "Allow"}
-                             for cidr in args.allowed_ip_ranges],
+                "ip_rules": [{"i_p_address_or_range": cidr, "action": "Allow"} for cidr in args.allowed_ip_ranges],
             },
             tags=tags,
             opts=child,
@@ -166,8 +165,10 @@ class SharedServices(pulumi.ComponentResource):
         self.storage_account_id = account.id
         self.storage_account_name = account.name
         self.code_container_name = code_container.name
-        self.register_outputs({
-            "resource_group_name": self.resource_group_name,
-            "key_vault_uri": self.key_vault_uri,
-            "registry_login_server": self.registry_login_server,
-        })
+        self.register_outputs(
+            {
+                "resource_group_name": self.resource_group_name,
+                "key_vault_uri": self.key_vault_uri,
+                "registry_login_server": self.registry_login_server,
+            }
+        )

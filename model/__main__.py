@@ -13,6 +13,7 @@ a submitted training job does not complete (or on an unforeseen failure), 130 wh
 stderr naming the option, file or setting and what is accepted; `main` is the one place that turns
 exceptions into that line. What train and split write appears whole or not at all (model.staging).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,13 +78,21 @@ def _add_settings_arguments(parser, settings_class, skip=()):
             continue
         base = str(field.type).split("|")[0].strip()
         kind = _optional_finite if field.name == "max_seconds" else kinds[base]
-        parser.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, type=kind, default=None,
-                            help=f"{settings_class.__name__}.{field.name}")
+        parser.add_argument(
+            f"--{field.name.replace('_', '-')}",
+            dest=field.name,
+            type=kind,
+            default=None,
+            help=f"{settings_class.__name__}.{field.name}",
+        )
 
 
 def _chosen(args, settings_class) -> dict:
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(settings_class)
-            if getattr(args, f.name, None) is not None}
+    return {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(settings_class)
+        if getattr(args, f.name, None) is not None
+    }
 
 
 def _print(result: dict, as_json: bool, summary) -> None:
@@ -97,8 +106,11 @@ def _metrics_line(metrics: dict) -> str:
     def number(key):
         value = metrics.get(key)
         return "n/a" if value is None else f"{value:.4f}"
-    return (f"macro_f1 {number('macro_f1')}  f1_hate {number('f1_hate')}  precision_hate {number('precision_hate')}  "
-            f"recall_hate {number('recall_hate')}  roc_auc {number('roc_auc')}  n {metrics['n']}")
+
+    return (
+        f"macro_f1 {number('macro_f1')}  f1_hate {number('f1_hate')}  precision_hate {number('precision_hate')}  "
+        f"recall_hate {number('recall_hate')}  roc_auc {number('roc_auc')}  n {metrics['n']}"
+    )
 
 
 def run_train(args) -> int:
@@ -108,8 +120,14 @@ def run_train(args) -> int:
     settings = TrainSettings(**_chosen(args, TrainSettings))
     outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
     result = {**outcome["metrics"], "training": outcome["fit"], "out": str(args.out)}
-    _print(result, args.json, lambda r: f"validation: {_metrics_line(r)}\nthreshold {r['threshold']:.4f}; "
-           f"trained in {r['training']['seconds']:.0f} s; artifact folder {r['out']}")
+    _print(
+        result,
+        args.json,
+        lambda r: (
+            f"validation: {_metrics_line(r)}\nthreshold {r['threshold']:.4f}; "
+            f"trained in {r['training']['seconds']:.0f} s; artifact folder {r['out']}"
+        ),
+    )
     return 0
 
 
@@ -119,8 +137,14 @@ def run_split(args) -> int:
 
     settings = SplitSettings(**_chosen(args, SplitSettings))
     result = split_file(args.data, args.train_out, args.evaluation_out, settings.fraction, settings.seed)
-    _print(result, args.json, lambda r: "\n".join(
-        f"{part}: {r[part]['rows']} rows ({r[part]['hate']} hate) -> {r[part]['path']}" for part in ("train", "evaluation")))
+    _print(
+        result,
+        args.json,
+        lambda r: "\n".join(
+            f"{part}: {r[part]['rows']} rows ({r[part]['hate']} hate) -> {r[part]['path']}"
+            for part in ("train", "evaluation")
+        ),
+    )
     return 0
 
 
@@ -133,8 +157,10 @@ def run_evaluate(args) -> int:
 
 
 def _latency_evidence(check: dict) -> str:
-    return (f" (factor {check['factor']:.2f}, limit {check['limit']}; slower by {check['slower_by_ms']:.3f} ms per text, "
-            f"tolerance {check['tolerance_ms']} ms; medians of {check['repeats']} interleaved passes)")
+    return (
+        f" (factor {check['factor']:.2f}, limit {check['limit']}; slower by {check['slower_by_ms']:.3f} ms per text, "
+        f"tolerance {check['tolerance_ms']} ms; medians of {check['repeats']} interleaved passes)"
+    )
 
 
 def run_compare(args) -> int:
@@ -149,8 +175,11 @@ def run_compare(args) -> int:
         if r["champion"]:
             lines.append(f"champion:   {_metrics_line(r['champion'])}  latency {r['champion']['latency_ms']:.2f} ms")
         lines.append(f"challenger: {_metrics_line(r['challenger'])}  latency {r['challenger']['latency_ms']:.2f} ms")
-        lines += [f"guardrail {name}: {'passed' if check['passed'] else 'FAILED'}" + (_latency_evidence(check) if name == "latency" else "")
-                  for name, check in r["guardrails"].items()]
+        lines += [
+            f"guardrail {name}: {'passed' if check['passed'] else 'FAILED'}"
+            + (_latency_evidence(check) if name == "latency" else "")
+            for name, check in r["guardrails"].items()
+        ]
         return "\n".join(lines)
 
     _print(result, args.json, summary)
@@ -173,17 +202,31 @@ def run_submit(args) -> int:
 
     chosen = _chosen(args, TrainSettings)
     settings = TrainSettings(**chosen)  # refused here, as `model train` in the job would refuse them
-    options = (("--preset", settings.preset), *((f"--{name.replace('_', '-')}", _option_text(value))
-                                                  for name, value in chosen.items() if name != "preset"))
+    options = (
+        ("--preset", settings.preset),
+        *((f"--{name.replace('_', '-')}", _option_text(value)) for name, value in chosen.items() if name != "preset"),
+    )
     subscription = args.subscription or os.environ.get("AZURE_SUBSCRIPTION_ID") or os.environ.get("ARM_SUBSCRIPTION_ID")
     # azure-ai-ml warns about its own experimental schema classes on every import, and about studio links
     # without a tenant: noise between the progress lines. Its errors still show.
     logging.getLogger("azure.ai.ml").setLevel(logging.ERROR)
-    submit(SubmitRequest(
-        stack=args.stack, subscription_id=subscription, data=args.data, cluster=args.cluster,
-        workspace=args.workspace, timeout_seconds=args.timeout or DEFAULT_TIMEOUT_SECONDS, wait=not args.no_wait,
-        training=Training(options=options, instances=args.instances,
-                          processes_per_instance=args.processes_per_instance, attempt=args.attempt)))
+    submit(
+        SubmitRequest(
+            stack=args.stack,
+            subscription_id=subscription,
+            data=args.data,
+            cluster=args.cluster,
+            workspace=args.workspace,
+            timeout_seconds=args.timeout or DEFAULT_TIMEOUT_SECONDS,
+            wait=not args.no_wait,
+            training=Training(
+                options=options,
+                instances=args.instances,
+                processes_per_instance=args.processes_per_instance,
+                attempt=args.attempt,
+            ),
+        )
+    )
     return 0
 
 
@@ -230,19 +273,36 @@ def parser() -> argparse.ArgumentParser:
     _add_settings_arguments(compare, CompareSettings)
 
     submit = commands.add_parser("submit", help="train as an Azure ML command job on a stack's training cluster")
-    submit.add_argument("--stack", required=True, help="the stack whose workspace and cluster train (Pulumi.<stack>.yaml)")
+    submit.add_argument(
+        "--stack", required=True, help="the stack whose workspace and cluster train (Pulumi.<stack>.yaml)"
+    )
     submit.add_argument("--data", required=True, help="labelled CSV to register as the job's data asset")
-    submit.add_argument("--subscription", default=None,
-                        help="subscription GUID of the stack (default: AZURE_SUBSCRIPTION_ID or ARM_SUBSCRIPTION_ID)")
+    submit.add_argument(
+        "--subscription",
+        default=None,
+        help="subscription GUID of the stack (default: AZURE_SUBSCRIPTION_ID or ARM_SUBSCRIPTION_ID)",
+    )
     submit.add_argument("--workspace", default=None, help="workspace of the stack (default: its only one)")
     submit.add_argument("--cluster", default="gpu", choices=("gpu", "cpu"), help="the stack's training cluster")
     submit.add_argument("--instances", type=_count, default=1, help="nodes (at most the cluster's maxNodes)")
-    submit.add_argument("--processes-per-instance", type=_count, default=1,
-                        help="processes per node (one per GPU); more than one in all runs PyTorch distributed")
-    submit.add_argument("--attempt", type=_count, default=1,
-                        help="a new attempt starts a new job for the same definition (a rerun reuses the job)")
-    submit.add_argument("--timeout", type=_positive_finite, default=None,
-                        help="seconds to wait (default 18000, 5 hours); the job is left running past it")
+    submit.add_argument(
+        "--processes-per-instance",
+        type=_count,
+        default=1,
+        help="processes per node (one per GPU); more than one in all runs PyTorch distributed",
+    )
+    submit.add_argument(
+        "--attempt",
+        type=_count,
+        default=1,
+        help="a new attempt starts a new job for the same definition (a rerun reuses the job)",
+    )
+    submit.add_argument(
+        "--timeout",
+        type=_positive_finite,
+        default=None,
+        help="seconds to wait (default 18000, 5 hours); the job is left running past it",
+    )
     submit.add_argument("--no-wait", action="store_true", help="print the job name once submitted and exit")
     _add_settings_arguments(submit, TrainSettings)
     return root
@@ -255,8 +315,13 @@ def _fail(message: str, status: int) -> int:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    handlers = {"train": run_train, "split": run_split, "evaluate": run_evaluate, "compare": run_compare,
-                "submit": run_submit}
+    handlers = {
+        "train": run_train,
+        "split": run_split,
+        "evaluate": run_evaluate,
+        "compare": run_compare,
+        "submit": run_submit,
+    }
     try:
         return handlers[args.command](args)
     except CheckFailed as error:

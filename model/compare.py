@@ -25,6 +25,7 @@ Without a champion (first release) only the floor applies and the decision says 
 No torch here: the release providers import this module from the infra environment. The settings,
 their defaults and accepted ranges live in model.compare_settings (no numpy), imported here.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,7 @@ from model.evaluate import latency_sample, load_classifier, single_text_latency_
 from model.metrics import classification_metrics
 
 
-def mcnemar(y_true, champion_pred, challenger_pred,
-            exact_test_below: int = CompareSettings.exact_test_below) -> dict:
+def mcnemar(y_true, champion_pred, challenger_pred, exact_test_below: int = CompareSettings.exact_test_below) -> dict:
     """McNemar's test on the right/wrong outcomes of two models against the true labels."""
     y_true = np.asarray(y_true).astype(bool)
     champion_right = np.asarray(champion_pred).astype(bool) == y_true
@@ -55,7 +55,13 @@ def mcnemar(y_true, champion_pred, challenger_pred,
         return {"b": b, "c": c, "statistic": float(k), "p_value": min(1.0, 2.0 * tail), "method": "exact binomial"}
     statistic = (abs(b - c) - 1.0) ** 2 / n
     p_value = math.erfc(math.sqrt(statistic / 2.0))  # chi-square survival function, 1 degree of freedom
-    return {"b": b, "c": c, "statistic": statistic, "p_value": p_value, "method": "chi-square with continuity correction"}
+    return {
+        "b": b,
+        "c": c,
+        "statistic": statistic,
+        "p_value": p_value,
+        "method": "chi-square with continuity correction",
+    }
 
 
 def _category_guardrails(champion: dict, challenger: dict, y_true, categories: dict, settings: CompareSettings) -> dict:
@@ -70,15 +76,26 @@ def _category_guardrails(champion: dict, challenger: dict, y_true, categories: d
         drop = before - after
         guardrails[f"category_recall_{name}"] = {
             "passed": drop <= settings.max_category_recall_drop + 1e-12,
-            "champion": before, "challenger": after, "drop": drop, "support": support,
+            "champion": before,
+            "challenger": after,
+            "drop": drop,
+            "support": support,
             "limit": settings.max_category_recall_drop,
         }
     return guardrails
 
 
-def decide(y_true, challenger_p, challenger_threshold: float, challenger_latency_ms: float | None,
-           champion_p=None, champion_threshold: float | None = None, champion_latency_ms: float | None = None,
-           categories: dict | None = None, settings: CompareSettings = CompareSettings()) -> dict:
+def decide(
+    y_true,
+    challenger_p,
+    challenger_threshold: float,
+    challenger_latency_ms: float | None,
+    champion_p=None,
+    champion_threshold: float | None = None,
+    champion_latency_ms: float | None = None,
+    categories: dict | None = None,
+    settings: CompareSettings = CompareSettings(),
+) -> dict:
     """The decision and its evidence from the two models' P(hate) on the same labelled rows.
 
     Pure: no files, no models. `champion_p` None means there is no champion yet.
@@ -90,53 +107,92 @@ def decide(y_true, challenger_p, challenger_threshold: float, challenger_latency
     challenger["latency_ms"] = challenger_latency_ms
     floor = {
         "passed": (challenger[primary] or 0.0) >= settings.min_primary_metric,
-        "challenger": challenger[primary], "limit": settings.min_primary_metric,
+        "challenger": challenger[primary],
+        "limit": settings.min_primary_metric,
     }
     result = {
-        "primary_metric": primary, "n": int(len(y_true)), "settings": asdict(settings),
+        "primary_metric": primary,
+        "n": int(len(y_true)),
+        "settings": asdict(settings),
         "challenger": challenger,
     }
     if champion_p is None:
         guardrails = {"primary_metric_floor": floor}
         passed = floor["passed"]
-        reason = ("no champion: the challenger wins because it passes the only guardrail that applies without one "
-                  f"({primary} {challenger[primary]:.4f} >= floor {settings.min_primary_metric})" if passed else
-                  f"no champion, but the challenger's {primary} {challenger[primary]:.4f} is below the floor "
-                  f"{settings.min_primary_metric}: nothing is promoted")
-        return {**result, "winner": "challenger" if passed else "champion", "p_value": None, "reason": reason,
-                "champion": None, "guardrails": guardrails, "mcnemar": None, "delta": None}
+        reason = (
+            "no champion: the challenger wins because it passes the only guardrail that applies without one "
+            f"({primary} {challenger[primary]:.4f} >= floor {settings.min_primary_metric})"
+            if passed
+            else f"no champion, but the challenger's {primary} {challenger[primary]:.4f} is below the floor "
+            f"{settings.min_primary_metric}: nothing is promoted"
+        )
+        return {
+            **result,
+            "winner": "challenger" if passed else "champion",
+            "p_value": None,
+            "reason": reason,
+            "champion": None,
+            "guardrails": guardrails,
+            "mcnemar": None,
+            "delta": None,
+        }
 
     if champion_threshold is None:
         raise ValueError("champion_threshold is required with champion_p (the champion's decision threshold)")
     champion = classification_metrics(y_true, champion_p, champion_threshold, categories)
     champion["latency_ms"] = champion_latency_ms
-    test = mcnemar(y_true, np.asarray(champion_p) >= champion_threshold, np.asarray(challenger_p) >= challenger_threshold,
-                   settings.exact_test_below)
+    test = mcnemar(
+        y_true,
+        np.asarray(champion_p) >= champion_threshold,
+        np.asarray(challenger_p) >= challenger_threshold,
+        settings.exact_test_below,
+    )
     delta = (challenger[primary] or 0.0) - (champion[primary] or 0.0)
-    guardrails = {"primary_metric_floor": floor,
-                  **_category_guardrails(champion, challenger, y_true, categories, settings)}
+    guardrails = {
+        "primary_metric_floor": floor,
+        **_category_guardrails(champion, challenger, y_true, categories, settings),
+    }
     if champion_latency_ms is not None and challenger_latency_ms is not None:
         factor = challenger_latency_ms / champion_latency_ms if champion_latency_ms > 0 else math.inf
         slower_by_ms = challenger_latency_ms - champion_latency_ms
         guardrails["latency"] = {
             "passed": factor <= settings.max_latency_factor or slower_by_ms <= settings.latency_tolerance_ms + 1e-12,
-            "factor": factor, "slower_by_ms": slower_by_ms,
-            "champion_ms": champion_latency_ms, "challenger_ms": challenger_latency_ms,
-            "limit": settings.max_latency_factor, "tolerance_ms": settings.latency_tolerance_ms,
+            "factor": factor,
+            "slower_by_ms": slower_by_ms,
+            "champion_ms": champion_latency_ms,
+            "challenger_ms": challenger_latency_ms,
+            "limit": settings.max_latency_factor,
+            "tolerance_ms": settings.latency_tolerance_ms,
             "repeats": settings.latency_repeats,
         }
 
     significant = test["p_value"] < settings.alpha
     if significant and delta > 0:
-        better, why = True, f"significantly better (McNemar p={test['p_value']:.4g} < {settings.alpha}) and {primary} +{delta:.4f}"
+        better, why = (
+            True,
+            f"significantly better (McNemar p={test['p_value']:.4g} < {settings.alpha}) and {primary} +{delta:.4f}",
+        )
     elif significant:
-        better, why = False, f"McNemar p={test['p_value']:.4g} < {settings.alpha} but {primary} changes by {delta:+.4f}: not better"
+        better, why = (
+            False,
+            f"McNemar p={test['p_value']:.4g} < {settings.alpha} but {primary} changes by {delta:+.4f}: not better",
+        )
     elif delta >= settings.min_delta:
-        better, why = True, (f"not separable by McNemar (p={test['p_value']:.4g} >= {settings.alpha}) but {primary} "
-                             f"+{delta:.4f} >= min_delta {settings.min_delta}")
+        better, why = (
+            True,
+            (
+                f"not separable by McNemar (p={test['p_value']:.4g} >= {settings.alpha}) but {primary} "
+                f"+{delta:.4f} >= min_delta {settings.min_delta}"
+            ),
+        )
     else:
-        better, why = False, (f"not separable by McNemar (p={test['p_value']:.4g} >= {settings.alpha}) and {primary} "
-                              f"changes by {delta:+.4f} < min_delta {settings.min_delta}")
+        better, why = (
+            False,
+            (
+                f"not separable by McNemar (p={test['p_value']:.4g} >= {settings.alpha}) and {primary} "
+                f"changes by {delta:+.4f} < min_delta {settings.min_delta}"
+            ),
+        )
     failed = sorted(name for name, check in guardrails.items() if not check["passed"])
     if better and failed:
         winner, reason = "champion", f"challenger is {why}, but breaks guardrail(s) {failed}"
@@ -144,23 +200,35 @@ def decide(y_true, challenger_p, challenger_threshold: float, challenger_latency
         winner, reason = "challenger", f"challenger is {why}, and passes every guardrail"
     else:
         winner, reason = "champion", f"challenger is {why}" + (f"; it also breaks {failed}" if failed else "")
-    return {**result, "winner": winner, "p_value": test["p_value"], "reason": reason, "champion": champion,
-            "guardrails": guardrails, "mcnemar": test, "delta": delta}
+    return {
+        **result,
+        "winner": winner,
+        "p_value": test["p_value"],
+        "reason": reason,
+        "champion": champion,
+        "guardrails": guardrails,
+        "mcnemar": test,
+        "delta": delta,
+    }
 
 
 def compare_on(champion_dir, challenger_dir, dataset: Dataset, settings: CompareSettings = CompareSettings()) -> dict:
     challenger = load_classifier(challenger_dir, settings.precision)
     champion = load_classifier(champion_dir, settings.precision) if champion_dir is not None else None
     models = [m for m in (champion, challenger) if m is not None]
-    latencies = single_text_latency_ms(models, latency_sample(dataset.texts, settings.latency_texts),
-                                       settings.latency_repeats)
+    latencies = single_text_latency_ms(
+        models, latency_sample(dataset.texts, settings.latency_texts), settings.latency_repeats
+    )
     decision = decide(
         dataset.labels,
-        challenger.predict_proba(dataset.texts), challenger.threshold, latencies[-1],
+        challenger.predict_proba(dataset.texts),
+        challenger.threshold,
+        latencies[-1],
         champion.predict_proba(dataset.texts) if champion else None,
         champion.threshold if champion else None,
         latencies[0] if champion else None,
-        dataset.categories, settings,
+        dataset.categories,
+        settings,
     )
     decision["champion_dir"] = None if champion_dir is None else str(champion_dir)
     decision["challenger_dir"] = str(challenger_dir)

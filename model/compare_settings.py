@@ -5,6 +5,7 @@ defaults and ranges of a release's comparison fields (alpha, minDelta, ...) from
 so a stack file and the comparison accept the same values and say so in the same words.
 Standard library only: stacks/ and the release providers import it without numpy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields

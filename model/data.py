@@ -8,6 +8,7 @@ exactly one `.csv` file. Required columns: `text` and `hate` (0/1). Every other 
 category column (0/1); the unnamed first column is the row id and is ignored. Only numpy and the
 standard library are used so the release providers can load data without the training stack.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,7 +40,7 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def subset(self, indices) -> "Dataset":
+    def subset(self, indices) -> Dataset:
         indices = np.asarray(indices, dtype=np.int64)
         return Dataset(
             texts=[self.texts[i] for i in indices],
@@ -79,8 +80,9 @@ def _read_text(csv_path: Path) -> tuple[bytes, str]:
     try:
         raw = csv_path.read_bytes()
     except OSError as error:
-        raise DataError(f"data file {csv_path} cannot be read ({error.strerror or error}); "
-                        "accepted: a readable UTF-8 CSV file") from None
+        raise DataError(
+            f"data file {csv_path} cannot be read ({error.strerror or error}); accepted: a readable UTF-8 CSV file"
+        ) from None
     try:
         return raw, raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -105,8 +107,10 @@ def _records(csv_path: Path, content: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as error:
-            raise DataError(f"{csv_path}: line {line} is not valid CSV ({error}); accepted: a CSV file whose fields "
-                            f"hold at most {csv.field_size_limit()} characters") from None
+            raise DataError(
+                f"{csv_path}: line {line} is not valid CSV ({error}); accepted: a CSV file whose fields "
+                f"hold at most {csv.field_size_limit()} characters"
+            ) from None
         yield line, row
 
 
@@ -214,8 +218,10 @@ def split_file(source, train_target, evaluation_target, fraction: float, seed: i
                 f"of them hate; accepted: data with at least 2 rows of each class, so that both parts hold both"
             )
     with staged_files(targets) as partials:
-        for option, (_, indices) in zip(targets, parts.values()):
+        for option, (_, indices) in zip(targets, parts.values(), strict=False):
             write_rows(dataset.source, indices, partials[option])
-    summary = {part: {"path": str(target), "rows": int(len(indices)), "hate": int(dataset.labels[indices].sum())}
-               for part, (target, indices) in parts.items()}
+    summary = {
+        part: {"path": str(target), "rows": int(len(indices)), "hate": int(dataset.labels[indices].sum())}
+        for part, (target, indices) in parts.items()
+    }
     return {"source": dataset.source, "sha256": dataset.sha256, "fraction": fraction, "seed": seed, **summary}

@@ -3,6 +3,7 @@
 Uses serving/classifier.py and numpy only: no torch, so the release providers can
 import it from the infra environment.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -55,8 +56,11 @@ def _unreadable_file(model_dir: Path, precision: str) -> str | None:
     readers = (
         (TOKENIZER_FILE, "not a valid tokenizers file", lambda path: Tokenizer.from_file(str(path))),
         (TOKENIZER_CONFIG_FILE, "not a valid tokenizer configuration (a JSON object)", json_object),
-        (MODEL_FILES.get(precision), "not a valid ONNX model",
-         lambda path: ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])),
+        (
+            MODEL_FILES.get(precision),
+            "not a valid ONNX model",
+            lambda path: ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]),
+        ),
     )
     for name, what, read in readers:
         path = model_dir / name if name else None
@@ -82,8 +86,13 @@ def evaluate(model_dir, data_path, precision: str = "int8") -> dict:
     return evaluate_on(model_dir, load_dataset(data_path), precision)
 
 
-def single_text_latency_ms(classifiers: Sequence, texts: Sequence[str], repeats: int = 1, warmup: int = 3,
-                           clock: Callable[[], float] = time.perf_counter) -> list[float]:
+def single_text_latency_ms(
+    classifiers: Sequence,
+    texts: Sequence[str],
+    repeats: int = 1,
+    warmup: int = 3,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[float]:
     """Median milliseconds to score one text, for each classifier, over `repeats` passes of `texts`.
 
     The classifiers take turns text by text, and each turn runs them in the reverse order of the
@@ -102,7 +111,7 @@ def single_text_latency_ms(classifiers: Sequence, texts: Sequence[str], repeats:
     forward = list(range(len(classifiers)))
     timings: list[list[float]] = [[] for _ in classifiers]
     for turn, text in enumerate(texts * repeats):
-        for position in (forward if turn % 2 == 0 else forward[::-1]):
+        for position in forward if turn % 2 == 0 else forward[::-1]:
             start = clock()
             classifiers[position].predict_proba([text])
             timings[position].append((clock() - start) * 1000.0)

@@ -3,6 +3,7 @@
 The checks run onnxruntime directly: they validate the graphs against torch, which the shared
 inference path (serving/classifier.py) cannot do.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,14 +56,32 @@ def _onnx_export(model, example, path: str, max_length: int, exporter: str) -> N
     inputs, outputs = ["input_ids", "attention_mask"], ["logits"]
     if exporter == "dynamo":
         batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=max_length)
-        torch.onnx.export(model, example, path, verbose=False, input_names=inputs, output_names=outputs,
-                          dynamic_shapes={"input_ids": {0: batch, 1: sequence}, "attention_mask": {0: batch, 1: sequence}},
-                          external_data=False)
+        torch.onnx.export(
+            model,
+            example,
+            path,
+            verbose=False,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_shapes={"input_ids": {0: batch, 1: sequence}, "attention_mask": {0: batch, 1: sequence}},
+            external_data=False,
+        )
     else:
-        torch.onnx.export(model, example, path, verbose=False, input_names=inputs, output_names=outputs,
-                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                                        "logits": {0: "batch"}},
-                          dynamo=False, opset_version=17)
+        torch.onnx.export(
+            model,
+            example,
+            path,
+            verbose=False,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "sequence"},
+                "attention_mask": {0: "batch", 1: "sequence"},
+                "logits": {0: "batch"},
+            },
+            dynamo=False,
+            opset_version=17,
+        )
 
 
 def quantize_int8(fp32_path: Path, int8_path: Path) -> Path:
@@ -86,8 +105,9 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> Path:
         try:
             quantize_dynamic(str(plain), str(int8_path), weight_type=QuantType.QInt8)
         except Exception as error:  # e.g. an AssertionError on weights that are not finite
-            raise ExportCheckError(f"{fp32_path.name}: onnxruntime cannot quantize it to int8 "
-                                   f"({type(error).__name__}: {error})") from error
+            raise ExportCheckError(
+                f"{fp32_path.name}: onnxruntime cannot quantize it to int8 ({type(error).__name__}: {error})"
+            ) from error
         finally:
             root.setLevel(level)
     return int8_path
@@ -155,8 +175,9 @@ def check_export(model, fp32_path: Path, int8_path: Path, sequences, pad_id: int
     return {"n": len(sequences), "fp32_max_logit_difference": max_difference, "int8_label_agreement": agreement}
 
 
-def export_and_check(model, out_dir: Path, sequences, pad_id: int, threshold: float, max_length: int,
-                     exporter: str = "dynamo") -> dict:
+def export_and_check(
+    model, out_dir: Path, sequences, pad_id: int, threshold: float, max_length: int, exporter: str = "dynamo"
+) -> dict:
     out_dir = Path(out_dir)
     fp32_path = export_fp32(model, out_dir / FP32_FILE, max_length, exporter)
     int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE)

@@ -1,4 +1,5 @@
 """Optimisation loops: masked-LM pre-training and classification fine-tuning with early stopping."""
+
 from __future__ import annotations
 
 import copy
@@ -85,7 +86,10 @@ def pretrain_mlm(model, sequences, settings: TrainSettings, pad_id, mask_id, spe
     generator = torch.Generator().manual_seed(settings.seed)
     steps_per_epoch = -(-len(sequences) // settings.batch_size)
     optimizer, schedule = _optimizer_and_schedule(
-        model, settings.mlm_learning_rate, settings.weight_decay, steps_per_epoch * settings.mlm_epochs,
+        model,
+        settings.mlm_learning_rate,
+        settings.weight_decay,
+        steps_per_epoch * settings.mlm_epochs,
         settings.warmup_fraction,
     )
     vocab_size = model.config.vocab_size
@@ -96,7 +100,9 @@ def pretrain_mlm(model, sequences, settings: TrainSettings, pad_id, mask_id, spe
             total = 0.0
             for batch in _batches([len(q) for q in sequences], settings.batch_size, rng):
                 ids, mask = pad_batch([sequences[i] for i in batch], pad_id)
-                inputs, labels = mask_tokens(ids, mask, settings.mlm_probability, mask_id, vocab_size, special_ids, generator)
+                inputs, labels = mask_tokens(
+                    ids, mask, settings.mlm_probability, mask_id, vocab_size, special_ids, generator
+                )
                 if (labels != -100).sum() == 0:
                     bar.update(1)
                     continue
@@ -123,7 +129,9 @@ class FitResult:
     stopped_by: str  # "patience", "epochs" or "time"
 
 
-def finetune(model, train_seqs, train_labels, val_seqs, val_labels, settings: TrainSettings, pad_id, device, quiet) -> FitResult:
+def finetune(
+    model, train_seqs, train_labels, val_seqs, val_labels, settings: TrainSettings, pad_id, device, quiet
+) -> FitResult:
     """Train the classifier; keep the weights of the epoch with the best validation macro-F1.
 
     Validation macro-F1 is measured at the threshold that is best for that epoch, the same
@@ -134,11 +142,16 @@ def finetune(model, train_seqs, train_labels, val_seqs, val_labels, settings: Tr
     train_labels = np.asarray(train_labels)
     counts = np.bincount(train_labels, minlength=2).astype(np.float64)
     weights = len(train_labels) / (2.0 * np.maximum(counts, 1.0)) if settings.class_weighted else np.ones(2)
-    loss_function = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=device),
-                                              label_smoothing=settings.label_smoothing)
+    loss_function = torch.nn.CrossEntropyLoss(
+        weight=torch.tensor(weights, dtype=torch.float32, device=device), label_smoothing=settings.label_smoothing
+    )
     steps_per_epoch = -(-len(train_seqs) // settings.batch_size)
     optimizer, schedule = _optimizer_and_schedule(
-        model, settings.learning_rate, settings.weight_decay, steps_per_epoch * settings.epochs, settings.warmup_fraction
+        model,
+        settings.learning_rate,
+        settings.weight_decay,
+        steps_per_epoch * settings.epochs,
+        settings.warmup_fraction,
     )
     start = time.monotonic()
     best = {"score": -1.0, "loss": np.inf, "epoch": 0, "state": None, "threshold": 0.5, "probabilities": None}
@@ -164,11 +177,24 @@ def finetune(model, train_seqs, train_labels, val_seqs, val_labels, settings: Tr
             threshold = best_threshold(val_labels, probabilities, settings.threshold_tolerance)
             score = binary_scores(val_labels, probabilities >= threshold)["macro_f1"]
             val_loss = log_loss(val_labels, probabilities)
-            history.append({"epoch": epoch, "train_loss": total / steps_per_epoch, "val_loss": val_loss,
-                            "val_macro_f1": score, "threshold": threshold})
+            history.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": total / steps_per_epoch,
+                    "val_loss": val_loss,
+                    "val_macro_f1": score,
+                    "threshold": threshold,
+                }
+            )
             if (score, -val_loss) > (best["score"], -best["loss"]):
-                best = {"score": score, "loss": val_loss, "epoch": epoch, "state": copy.deepcopy(model.state_dict()),
-                        "threshold": threshold, "probabilities": probabilities}
+                best = {
+                    "score": score,
+                    "loss": val_loss,
+                    "epoch": epoch,
+                    "state": copy.deepcopy(model.state_dict()),
+                    "threshold": threshold,
+                    "probabilities": probabilities,
+                }
             bar.set_postfix(epoch=epoch, loss=f"{total / steps_per_epoch:.3f}", val_macro_f1=f"{score:.3f}")
             if epoch - best["epoch"] >= settings.patience:
                 stopped_by = "patience"

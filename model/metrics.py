@@ -5,6 +5,7 @@ n, confusion_matrix [[tn, fp], [fn, tp]], recall_hate_by_category {column: recal
 A ratio whose denominator is zero is reported as 0.0 (precision, recall, F1) or None (ROC-AUC
 when only one class is present; a category recall when the category has no hate rows).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The BERT networks (classifier and masked-LM head over the same encoder) and batching."""
+
 from __future__ import annotations
 
 import numpy as np

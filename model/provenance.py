@@ -1,10 +1,11 @@
 """Where an artifact comes from: the commit of the code and the CI or Azure ML run that trained it."""
+
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 _CODE_DIR = Path(__file__).resolve().parent
 # A code snapshot (an Azure ML job's) has no .git: `python -m model submit` passes the commit it was taken from.

@@ -1,4 +1,5 @@
 """Human-facing outputs of a training run: the evaluation plot and the model card."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,15 @@ def write_plot(path: Path, y_true, p_hate, threshold: float, confusion_matrix) -
     matrix = np.asarray(confusion_matrix)
     left.imshow(matrix, cmap="Blues")
     for (row, column), value in np.ndenumerate(matrix):
-        left.text(column, row, str(value), ha="center", va="center",
-                  color="white" if value > matrix.max() / 2 else "black", fontsize=14)
+        left.text(
+            column,
+            row,
+            str(value),
+            ha="center",
+            va="center",
+            color="white" if value > matrix.max() / 2 else "black",
+            fontsize=14,
+        )
     left.set_xticks([0, 1], ["no-hate", "hate"])
     left.set_yticks([0, 1], ["no-hate", "hate"])
     left.set_xlabel("predicted")
@@ -75,7 +83,10 @@ def model_card(artifact: dict, metrics: dict, fit: dict) -> str:
         "",
         "| metric | value |",
         "|---|---|",
-        *[f"| {key} | {_number(metrics[key])} |" for key in ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "accuracy")],
+        *[
+            f"| {key} | {_number(metrics[key])} |"
+            for key in ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "accuracy")
+        ],
         f"| n | {metrics['n']} |",
         f"| confusion matrix [[tn, fp], [fn, tp]] | {metrics['confusion_matrix']} |",
         "",

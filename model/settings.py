@@ -1,6 +1,7 @@
 """Training and split settings: named presets plus explicit overrides, checked before any work starts.
 
 Every number a setting takes is bounded and finite (TRAIN_BOUNDS); one rule, `check_numbers`, checks them."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,18 +21,56 @@ from typing import Any
 # "tiny" trains in seconds on the synthetic data of the tests.
 PRESETS: dict[str, dict] = {
     "default": dict(
-        validation_fraction=0.15, vocab_size=16000, min_frequency=2, max_length=64, strip_accents=True,
-        hidden_size=128, num_layers=2, num_heads=2, intermediate_size=512, dropout=0.3,
-        mlm_epochs=0, mlm_learning_rate=1e-3, mlm_probability=0.15,
-        epochs=16, batch_size=32, learning_rate=2e-4, weight_decay=0.01, warmup_fraction=0.1,
-        patience=4, class_weighted=True, label_smoothing=0.1, threshold_tolerance=0.005, max_seconds=None, onnx_exporter="dynamo",
+        validation_fraction=0.15,
+        vocab_size=16000,
+        min_frequency=2,
+        max_length=64,
+        strip_accents=True,
+        hidden_size=128,
+        num_layers=2,
+        num_heads=2,
+        intermediate_size=512,
+        dropout=0.3,
+        mlm_epochs=0,
+        mlm_learning_rate=1e-3,
+        mlm_probability=0.15,
+        epochs=16,
+        batch_size=32,
+        learning_rate=2e-4,
+        weight_decay=0.01,
+        warmup_fraction=0.1,
+        patience=4,
+        class_weighted=True,
+        label_smoothing=0.1,
+        threshold_tolerance=0.005,
+        max_seconds=None,
+        onnx_exporter="dynamo",
     ),
     "tiny": dict(
-        validation_fraction=0.2, vocab_size=300, min_frequency=1, max_length=32, strip_accents=True,
-        hidden_size=64, num_layers=1, num_heads=2, intermediate_size=128, dropout=0.0,
-        mlm_epochs=0, mlm_learning_rate=1e-3, mlm_probability=0.15,
-        epochs=12, batch_size=16, learning_rate=2e-3, weight_decay=0.0, warmup_fraction=0.1,
-        patience=4, class_weighted=True, label_smoothing=0.0, threshold_tolerance=0.01, max_seconds=None, onnx_exporter="torchscript",
+        validation_fraction=0.2,
+        vocab_size=300,
+        min_frequency=1,
+        max_length=32,
+        strip_accents=True,
+        hidden_size=64,
+        num_layers=1,
+        num_heads=2,
+        intermediate_size=128,
+        dropout=0.0,
+        mlm_epochs=0,
+        mlm_learning_rate=1e-3,
+        mlm_probability=0.15,
+        epochs=12,
+        batch_size=16,
+        learning_rate=2e-3,
+        weight_decay=0.0,
+        warmup_fraction=0.1,
+        patience=4,
+        class_weighted=True,
+        label_smoothing=0.0,
+        threshold_tolerance=0.01,
+        max_seconds=None,
+        onnx_exporter="torchscript",
     ),
 }
 
@@ -71,13 +110,15 @@ class Bounds:
 
     def describe(self) -> str:
         interval = f"{'(' if self.low_open else '['}{self.low}, {self.high}{')' if self.high_open else ']'}"
-        return f"{'an integer' if self.integer else 'a finite number'} in {interval}" + (", or None" if self.optional else "")
+        return f"{'an integer' if self.integer else 'a finite number'} in {interval}" + (
+            ", or None" if self.optional else ""
+        )
 
 
 def shown(value, limit: int = 40) -> str:
     """repr(value), shortened to `limit` characters for an error message."""
     text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit - 3]}..."
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def check_numbers(settings, bounds: dict[str, Bounds], kind: str) -> None:
@@ -185,7 +226,11 @@ class TrainSettings:
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
         if self.num_threads is None:
-            object.__setattr__(self, "num_threads", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+            object.__setattr__(
+                self,
+                "num_threads",
+                len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+            )
         self._check()
 
     def _check(self):

@@ -6,6 +6,7 @@ without an error. On an error or an interrupt the temporary names, and any paren
 for them, are removed: the targets are as they were before the command ran. Renames within one
 folder are atomic on POSIX file systems (rename(2)); a folder may replace an empty folder.
 """
+
 from __future__ import annotations
 
 import errno
@@ -34,14 +35,18 @@ def _missing_parents(target: Path, option: str) -> list[Path]:
         missing.append(folder)
         folder = folder.parent
     if not folder.is_dir():
-        raise OutputError(f"{option} {target}: {folder} is a file, not a folder; accepted: a path whose parents are "
-                          "folders or do not exist yet")
+        raise OutputError(
+            f"{option} {target}: {folder} is a file, not a folder; accepted: a path whose parents are "
+            "folders or do not exist yet"
+        )
     return missing[::-1]
 
 
 def _os_error(option: str, target: Path, error: OSError) -> OutputError:
-    return OutputError(f"{option} {target} cannot be written ({error.strerror or error}); accepted: a path in a "
-                       "folder this process may write to")
+    return OutputError(
+        f"{option} {target} cannot be written ({error.strerror or error}); accepted: a path in a "
+        "folder this process may write to"
+    )
 
 
 def _remove(path: Path) -> None:
@@ -99,8 +104,10 @@ def staged_folder(target, option: str = "--out") -> Iterator[Path]:
             os.rename(staging, target)
         except OSError as error:
             if error.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                raise OutputError(f"{option} {target} was filled while this command ran; accepted: a new or empty "
-                                  "folder (nothing is overwritten)") from None
+                raise OutputError(
+                    f"{option} {target} was filled while this command ran; accepted: a new or empty "
+                    "folder (nothing is overwritten)"
+                ) from None
             raise _os_error(option, target, error) from None
 
 
@@ -111,7 +118,9 @@ def staged_files(targets: Mapping[str, str | os.PathLike[str]]) -> Iterator[dict
     paths = {option: Path(target) for option, target in targets.items()}
     for option, target in paths.items():
         if target.exists() or target.is_symlink():
-            raise OutputError(f"{option} {target} exists; accepted: a path that does not exist yet (nothing is overwritten)")
+            raise OutputError(
+                f"{option} {target} exists; accepted: a path that does not exist yet (nothing is overwritten)"
+            )
     seen: dict[Path, str] = {}
     for option, target in paths.items():
         resolved = target.resolve()
@@ -125,8 +134,10 @@ def staged_files(targets: Mapping[str, str | os.PathLike[str]]) -> Iterator[dict
             for option, partial in partials.items():
                 target = paths[option]
                 if target.exists():  # made by someone else while this command ran
-                    raise OutputError(f"{option} {target} appeared while this command ran; accepted: a path that does "
-                                      "not exist yet (nothing is overwritten)")
+                    raise OutputError(
+                        f"{option} {target} appeared while this command ran; accepted: a path that does "
+                        "not exist yet (nothing is overwritten)"
+                    )
                 try:
                     os.rename(partial, target)
                 except OSError as error:

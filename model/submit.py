@@ -17,13 +17,14 @@
 stdout holds one line, the job name, so that CI can hand it on (its artifact is
 azureml://jobs/<name>/outputs/artifact); everything else goes to stderr.
 """
+
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional
+from datetime import UTC, datetime, timedelta
 
 from infra.azureml.errors import AzureMLError
 from infra.azureml.jobs import Job
@@ -39,7 +40,7 @@ DEFAULT_TIMEOUT_SECONDS = 5 * 3600.0  # under GitHub's 6-hour job limit and the 
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -54,11 +55,11 @@ clock = SystemClock()  # what `submit` waits with; tests put a clock that does n
 @dataclass(frozen=True)
 class SubmitRequest:
     stack: str
-    subscription_id: Optional[str]
+    subscription_id: str | None
     data: str
     training: Training
     cluster: str = "gpu"
-    workspace: Optional[str] = None
+    workspace: str | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     wait: bool = True
 
@@ -80,41 +81,60 @@ def submit(request: SubmitRequest, report: Callable[[str], None] = _report) -> J
     data_version = version_of(dataset.sha256)
     gateway = gateway_for(target.workspace)
     with staged_code() as code:
-        spec = job_spec(request.training, target.compute, target.has_gpus, DATA_ASSET, data_version, code,
-                        git_commit(), tags={"stack": request.stack})
+        spec = job_spec(
+            request.training,
+            target.compute,
+            target.has_gpus,
+            DATA_ASSET,
+            data_version,
+            code,
+            git_commit(),
+            tags={"stack": request.stack},
+        )
         try:
             existing = gateway.get_job(spec.name)
             if existing is None:  # a job that exists already reads the data version it was submitted with
-                gateway.register_data_asset(DATA_ASSET, data_version, dataset.source, tags={
-                    "rows": len(dataset), "hate": int(dataset.labels.sum())},
-                    description="labelled tweets for python -m model train, versioned by content")
+                gateway.register_data_asset(
+                    DATA_ASSET,
+                    data_version,
+                    dataset.source,
+                    tags={"rows": len(dataset), "hate": int(dataset.labels.sum())},
+                    description="labelled tweets for python -m model train, versioned by content",
+                )
             job = gateway.submit_job(spec)  # reuses a job of this name, refuses one defined otherwise
         except AzureMLError as error:
             raise JobFailed(f"job {spec.name} was not submitted: {error}") from None
     processes = f"{spec.processes} process{'es' if spec.processes > 1 else ''}"
     how = "submitted" if existing is None else f"exists already ({existing.status}): this run reuses it,"
-    report(f"job {job.name} {how} on {target.compute} of workspace {target.workspace.workspace_name} "
-           f"({target.vm_size}, {processes}): {job.studio_url or 'no studio link'}")
+    report(
+        f"job {job.name} {how} on {target.compute} of workspace {target.workspace.workspace_name} "
+        f"({target.vm_size}, {processes}): {job.studio_url or 'no studio link'}"
+    )
     if request.wait:
         job = _wait(gateway, job, request.timeout_seconds, report)
     if job.terminal and not job.succeeded:
-        raise JobFailed(f"job {job.name} ended {job.status}" + (f": {job.error}" if job.error else "")
-                        + f"; logs: {job.studio_url or 'the job in Azure ML studio'}")
+        raise JobFailed(
+            f"job {job.name} ended {job.status}"
+            + (f": {job.error}" if job.error else "")
+            + f"; logs: {job.studio_url or 'the job in Azure ML studio'}"
+        )
     print(job.name, flush=True)
     return job
 
 
 def _check_nodes(training: Training, target: TrainingTarget) -> None:
     if training.instances > target.max_nodes:
-        raise TargetError(f"--instances is {training.instances}, but {target.compute} of stack {target.stack} scales "
-                          f"to at most {target.max_nodes} node{'s' if target.max_nodes > 1 else ''}; accepted: 1 to "
-                          f"{target.max_nodes}")
+        raise TargetError(
+            f"--instances is {training.instances}, but {target.compute} of stack {target.stack} scales "
+            f"to at most {target.max_nodes} node{'s' if target.max_nodes > 1 else ''}; accepted: 1 to "
+            f"{target.max_nodes}"
+        )
 
 
 def _wait(gateway, job: Job, timeout_seconds: float, report: Callable[[str], None]) -> Job:
     started = clock.monotonic()
-    printed_at: Optional[float] = None
-    printed_status: Optional[str] = None
+    printed_at: float | None = None
+    printed_status: str | None = None
     try:
         while not job.terminal:
             now = clock.monotonic()
@@ -123,9 +143,11 @@ def _wait(gateway, job: Job, timeout_seconds: float, report: Callable[[str], Non
                 printed_at, printed_status = now, job.status
             waited = now - started
             if waited >= timeout_seconds:
-                raise JobFailed(f"job {job.name} is still {job.status} after {timeout_seconds:g} s (--timeout); it was "
-                                f"left running: {job.studio_url or 'see Azure ML studio'}; the same command waits for "
-                                "it again")
+                raise JobFailed(
+                    f"job {job.name} is still {job.status} after {timeout_seconds:g} s (--timeout); it was "
+                    f"left running: {job.studio_url or 'see Azure ML studio'}; the same command waits for "
+                    "it again"
+                )
             clock.sleep(min(POLL_SECONDS, timeout_seconds - waited))
             try:
                 latest = gateway.get_job(job.name)
@@ -135,8 +157,9 @@ def _wait(gateway, job: Job, timeout_seconds: float, report: Callable[[str], Non
                 raise JobFailed(f"job {job.name} can no longer be found in the workspace")
             job = latest
     except KeyboardInterrupt:
-        raise LeftRunning(f"interrupted; job {job.name} keeps running in Azure ML: "
-                          f"{job.studio_url or 'see Azure ML studio'}") from None
+        raise LeftRunning(
+            f"interrupted; job {job.name} keeps running in Azure ML: {job.studio_url or 'see Azure ML studio'}"
+        ) from None
     report(progress_line(job, clock.now()))
     return job
 
@@ -149,10 +172,10 @@ def progress_line(job: Job, now: datetime) -> str:
     return f"job {job.name}: {job.status}  queued {queued}  running {running}"
 
 
-def _utc(moment: Optional[datetime]) -> Optional[datetime]:
+def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # run history times are UTC
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # run history times are UTC
 
 
 def _span(start: datetime, end: datetime) -> str:

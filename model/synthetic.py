@@ -7,6 +7,7 @@ category, so the category columns are consistent with the words used and a model
 the signal. The layout matches ../shared/data/portuguese-hate-speech/train.csv: an unnamed id
 column, `text`, `hate`, then one 0/1 column per category.
 """
+
 from __future__ import annotations
 
 import csv

@@ -5,6 +5,7 @@ WordPiece, [CLS] ... [SEP] and truncation to max_length) lives inside tokenizer.
 `tokenizers.Tokenizer.from_file("tokenizer.json")` alone and
 `transformers.AutoTokenizer.from_pretrained(dir)` give the same ids.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,7 +48,9 @@ def train_tokenizer(
     """
     scratch = _pipeline(Tokenizer(models.WordPiece(unk_token=UNK, max_input_chars_per_word=100)), strip_accents)
     trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        show_progress=False,
         special_tokens=list(SPECIAL_TOKENS) + _continuation_alphabet(scratch, texts),
     )
     scratch.train_from_iterator(list(texts), trainer=trainer)

@@ -1,11 +1,12 @@
 """Train the classifier from a dataset CSV and write the artifact folder, as the README's "Model artifact folder" describes."""
+
 from __future__ import annotations
 
 import json
 import random
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,9 @@ def check_sizes(dataset: Dataset, train_idx, val_idx, validation_fraction: float
     parts = {"training": train_idx, "validation": val_idx}
     minimums = {"training": MIN_TRAINING_ROWS, "validation": MIN_VALIDATION_ROWS}
     if any(len(parts[part]) < minimums[part] or len(np.unique(dataset.labels[parts[part]])) < 2 for part in parts):
-        found = ", ".join(f"{len(indices)} {part} ({int(dataset.labels[indices].sum())} hate)" for part, indices in parts.items())
+        found = ", ".join(
+            f"{len(indices)} {part} ({int(dataset.labels[indices].sum())} hate)" for part, indices in parts.items()
+        )
         raise DataError(
             f"{dataset.source}: {len(dataset)} rows give {found} rows at validation_fraction {validation_fraction}; "
             f"accepted: at least {MIN_TRAINING_ROWS} training and {MIN_VALIDATION_ROWS} validation rows, "
@@ -73,8 +76,9 @@ def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(
         return _train_into(staging, dataset, train_idx, val_idx, settings, quiet, started)
 
 
-def _train_into(out_dir: Path, dataset: Dataset, train_idx, val_idx, settings: TrainSettings, quiet: bool,
-                started: float) -> dict:
+def _train_into(
+    out_dir: Path, dataset: Dataset, train_idx, val_idx, settings: TrainSettings, quiet: bool, started: float
+) -> dict:
     if quiet or not sys.stderr.isatty():
         from transformers.utils import logging as transformers_logging
 
@@ -108,8 +112,9 @@ def _train_into(out_dir: Path, dataset: Dataset, train_idx, val_idx, settings: T
     network.to("cpu")
     network.save_pretrained(out_dir)
     as_transformers_tokenizer(raw_tokenizer, settings.max_length).save_pretrained(out_dir)
-    export = export_and_check(network, out_dir, val_seqs, pad_id, fit.threshold, settings.max_length,
-                              settings.onnx_exporter)
+    export = export_and_check(
+        network, out_dir, val_seqs, pad_id, fit.threshold, settings.max_length, settings.onnx_exporter
+    )
 
     artifact = {
         "name": ARTIFACT_NAME,
@@ -122,16 +127,30 @@ def _train_into(out_dir: Path, dataset: Dataset, train_idx, val_idx, settings: T
         "data_rows": len(dataset),
         "data_source": dataset.source,
         "settings": settings.as_dict(),
-        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     fit_summary = {
-        "train_rows": len(train_set), "validation_rows": len(val_set), "best_epoch": fit.best_epoch,
-        "epochs_run": fit.epochs_run, "stopped_by": fit.stopped_by, "history": fit.history,
-        "mlm_losses": mlm_losses, "export": export, "seconds": time.monotonic() - started,
+        "train_rows": len(train_set),
+        "validation_rows": len(val_set),
+        "best_epoch": fit.best_epoch,
+        "epochs_run": fit.epochs_run,
+        "stopped_by": fit.stopped_by,
+        "history": fit.history,
+        "mlm_losses": mlm_losses,
+        "export": export,
+        "seconds": time.monotonic() - started,
     }
     (out_dir / "artifact.json").write_text(json.dumps(artifact, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "metrics.json").write_text(json.dumps({**metrics, "training": fit_summary}, indent=2) + "\n", encoding="utf-8")
-    write_plot(out_dir / "evaluation.png", val_set.labels, fit.validation_probabilities, fit.threshold, metrics["confusion_matrix"])
+    (out_dir / "metrics.json").write_text(
+        json.dumps({**metrics, "training": fit_summary}, indent=2) + "\n", encoding="utf-8"
+    )
+    write_plot(
+        out_dir / "evaluation.png",
+        val_set.labels,
+        fit.validation_probabilities,
+        fit.threshold,
+        metrics["confusion_matrix"],
+    )
     (out_dir / "MODEL_CARD.md").write_text(model_card(artifact, metrics, fit_summary), encoding="utf-8")
     for path in out_dir.iterdir():
         path.chmod(0o644)  # safetensors writes its file owner-only; the artifact is meant to be shared

@@ -17,6 +17,7 @@
   the job (command and settings, code, environment, cluster, instances, processes, attempt), so the same
   submission finds the same job and any change names another.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -62,8 +63,12 @@ class Training:
 
 
 def _code_files(root: Path = PROJECT_DIR) -> list[Path]:
-    files = [path for package in CODE_PACKAGES for path in (root / package).rglob("*")
-             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"]
+    files = [
+        path
+        for package in CODE_PACKAGES
+        for path in (root / package).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    ]
     return sorted(files)
 
 
@@ -78,7 +83,7 @@ def staged_code(root: Path = PROJECT_DIR) -> Iterator[CodeSnapshot]:
             target = folder / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-            digest.update(f"{relative.as_posix()}\0{file_sha256(target)}\n".encode("utf-8"))
+            digest.update(f"{relative.as_posix()}\0{file_sha256(target)}\n".encode())
         yield CodeSnapshot(str(folder), digest.hexdigest())
 
 
@@ -90,8 +95,10 @@ def training_requirements(path: Path = TRAINING_REQUIREMENTS) -> tuple[str, ...]
         if not requirement or requirement.startswith("#"):
             continue
         if requirement.startswith("-"):
-            raise ValueError(f"{path}: line {number} is a pip option ({requirement!r}); accepted: requirement lines "
-                             "only, which the job's conda environment lists as they are")
+            raise ValueError(
+                f"{path}: line {number} is a pip option ({requirement!r}); accepted: requirement lines "
+                "only, which the job's conda environment lists as they are"
+            )
         found.append(requirement)
     return tuple(found)
 
@@ -102,8 +109,10 @@ def environment_for(has_gpus: bool) -> EnvironmentSpec:
 
 def train_command(training: Training) -> str:
     options = " ".join(f"{option} {shlex.quote(value)}" for option, value in training.options)
-    return (f"python -m model train --data ${{{{inputs.{DATA_INPUT}}}}} --out ${{{{outputs.{ARTIFACT_OUTPUT}}}}} "
-            f"--quiet --json {options}").strip()
+    return (
+        f"python -m model train --data ${{{{inputs.{DATA_INPUT}}}}} --out ${{{{outputs.{ARTIFACT_OUTPUT}}}}} "
+        f"--quiet --json {options}"
+    ).strip()
 
 
 def _commit_part(commit: str | None) -> str:
@@ -113,26 +122,55 @@ def _commit_part(commit: str | None) -> str:
     return f"{head}-dirty" if commit.endswith("-dirty") else head
 
 
-def job_spec(training: Training, compute: str, has_gpus: bool, data_asset: str, data_version: str,
-             code: CodeSnapshot, commit: str | None, tags: Mapping[str, str] | None = None) -> JobSpec:
+def job_spec(
+    training: Training,
+    compute: str,
+    has_gpus: bool,
+    data_asset: str,
+    data_version: str,
+    code: CodeSnapshot,
+    commit: str | None,
+    tags: Mapping[str, str] | None = None,
+) -> JobSpec:
     """The command job of `training` on `compute`, reading data asset `data_asset` at `data_version`."""
     command = train_command(training)
     environment = environment_for(has_gpus)
     data = JobInput(f"azureml:{data_asset}:{data_version}", type="uri_file")
     variables = {SNAPSHOT_COMMIT_VARIABLE: commit} if commit else {}
-    definition = {"command": command, "code": code.digest, "image": environment.image,
-                  "requirements": list(environment.pip_requirements), "python": environment.python_version,
-                  "compute": compute, "instances": training.instances,
-                  "processes_per_instance": training.processes_per_instance, "data": data.path,
-                  "experiment": EXPERIMENT, "environment_variables": variables, "attempt": training.attempt}
+    definition = {
+        "command": command,
+        "code": code.digest,
+        "image": environment.image,
+        "requirements": list(environment.pip_requirements),
+        "python": environment.python_version,
+        "compute": compute,
+        "instances": training.instances,
+        "processes_per_instance": training.processes_per_instance,
+        "data": data.path,
+        "experiment": EXPERIMENT,
+        "environment_variables": variables,
+        "attempt": training.attempt,
+    }
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
     attempt = f"-a{training.attempt}" if training.attempt > 1 else ""
     name = f"{JOB_PREFIX}-{_commit_part(commit)}-{data_version}-{digest}{attempt}"
     return JobSpec(
-        name=name, command=command, code=code.folder, environment=environment, compute=compute,
-        inputs={DATA_INPUT: data}, outputs=(ARTIFACT_OUTPUT,), instance_count=training.instances,
-        process_count_per_instance=training.processes_per_instance, experiment_name=EXPERIMENT,
-        tags={"commit": commit or "none", "data_version": data_version, "code_digest": code.digest[:12],
-              **dict(tags or {})},
+        name=name,
+        command=command,
+        code=code.folder,
+        environment=environment,
+        compute=compute,
+        inputs={DATA_INPUT: data},
+        outputs=(ARTIFACT_OUTPUT,),
+        instance_count=training.instances,
+        process_count_per_instance=training.processes_per_instance,
+        experiment_name=EXPERIMENT,
+        tags={
+            "commit": commit or "none",
+            "data_version": data_version,
+            "code_digest": code.digest[:12],
+            **dict(tags or {}),
+        },
         description=f"python -m model train on {compute}, data version {data_version}",
-        environment_variables=variables)
+        environment_variables=variables,
+    )

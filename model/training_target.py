@@ -5,6 +5,7 @@ under the mock engine, no Azure), so the names are the ones `pulumi up` gives th
 and the cluster's size and node limit the ones its settings give. The subscription is not part of a
 stack (the engine takes it from the signed-in identity), so the caller names it.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,14 +38,17 @@ class TrainingTarget:
         return re.fullmatch(GPU_VM_SIZE, self.vm_size) is not None
 
 
-def training_target(stack: str, subscription_id: str | None, cluster: str = "gpu",
-                    workspace: str | None = None) -> TrainingTarget:
+def training_target(
+    stack: str, subscription_id: str | None, cluster: str = "gpu", workspace: str | None = None
+) -> TrainingTarget:
     """The workspace (`workspace`, or the stack's only one) and its `cluster` ("gpu" or "cpu") in `stack`."""
     from scripts.offline.stack import run_stack
 
     if not subscription_id or not full(GUID).match(subscription_id):
-        raise TargetError(f"--subscription is {subscription_id!r}; accepted: the subscription GUID the stack is "
-                          "deployed in (or AZURE_SUBSCRIPTION_ID / ARM_SUBSCRIPTION_ID in the environment)")
+        raise TargetError(
+            f"--subscription is {subscription_id!r}; accepted: the subscription GUID the stack is "
+            "deployed in (or AZURE_SUBSCRIPTION_ID / ARM_SUBSCRIPTION_ID in the environment)"
+        )
     if cluster not in CLUSTERS:
         raise TargetError(f"--cluster is {cluster!r}; accepted: {', '.join(CLUSTERS)}")
     try:
@@ -55,14 +59,21 @@ def training_target(stack: str, subscription_id: str | None, cluster: str = "gpu
     if workspace is None and len(declared) == 1:
         workspace = next(iter(declared))
     if workspace not in declared:
-        raise TargetError(f"--workspace is {workspace!r}; accepted: one of the workspaces stack {stack} declares "
-                          f"({', '.join(declared) or 'none'})")
+        raise TargetError(
+            f"--workspace is {workspace!r}; accepted: one of the workspaces stack {stack} declares "
+            f"({', '.join(declared) or 'none'})"
+        )
     workspace_name = declared[workspace]["workspace_name"]
-    computes = [r for r in plan.of_type(COMPUTE_TYPE)
-                if r.inputs.get("workspaceName") == workspace_name and r.inputs.get("computeName") == CLUSTERS[cluster]]
+    computes = [
+        r
+        for r in plan.of_type(COMPUTE_TYPE)
+        if r.inputs.get("workspaceName") == workspace_name and r.inputs.get("computeName") == CLUSTERS[cluster]
+    ]
     if len(computes) != 1:
-        raise TargetError(f"stack {stack} declares no {CLUSTERS[cluster]} in workspace {workspace_name}; accepted: "
-                          f"--cluster naming a cluster it declares")
+        raise TargetError(
+            f"stack {stack} declares no {CLUSTERS[cluster]} in workspace {workspace_name}; accepted: "
+            f"--cluster naming a cluster it declares"
+        )
     size = computes[0].inputs["properties"]["properties"]
     return TrainingTarget(
         stack=stack,

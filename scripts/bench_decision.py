@@ -17,6 +17,7 @@ CSV (synthetic rows when it is absent) is split 80/20 by `model.data.split_file`
 preset `tiny` trained for one epoch, the challenger preset `tiny` with three layers: better on
 macro-F1 and about 1.5 times slower per text, the case where a latency verdict decides the winner.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,20 @@ def build_pair(data: Path, folder: Path) -> tuple[Path, Path, Path]:
 
 
 def compare_once(champion: Path, challenger: Path, data: Path, extra: list[str]) -> dict:
-    command = [sys.executable, "-m", "model", "compare", "--champion", str(champion), "--challenger", str(challenger),
-               "--data", str(data), "--json", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "model",
+        "compare",
+        "--champion",
+        str(champion),
+        "--challenger",
+        str(challenger),
+        "--data",
+        str(data),
+        "--json",
+        *extra,
+    ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"compare failed ({' '.join(command)}):\n{done.stderr}")
@@ -105,8 +118,11 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as scratch:
         champion, challenger, data = given if all(given) else build_pair(DEFAULT_DATA, Path(scratch))
-        print(f"champion {champion}; challenger {challenger}; data {data}; {os.cpu_count()} CPUs; "
-              f"load average at start {load_average()}", flush=True)
+        print(
+            f"champion {champion}; challenger {challenger}; data {data}; {os.cpu_count()} CPUs; "
+            f"load average at start {load_average()}",
+            flush=True,
+        )
         decisions: dict[str, list[dict]] = {rule: [] for rule in RULES}
         for run in range(args.runs):
             for rule, extra in RULES.items():
@@ -115,8 +131,10 @@ def main(argv=None) -> int:
     for rule, results in decisions.items():
         figures = summary(results)
         settings = results[0]["settings"]
-        print(f"{rule} (latency_repeats {settings['latency_repeats']}, latency_tolerance_ms "
-              f"{settings['latency_tolerance_ms']}, max_latency_factor {settings['max_latency_factor']}):")
+        print(
+            f"{rule} (latency_repeats {settings['latency_repeats']}, latency_tolerance_ms "
+            f"{settings['latency_tolerance_ms']}, max_latency_factor {settings['max_latency_factor']}):"
+        )
         for key, text in figures.items():
             print(f"  {key}: {text}")
     print(f"load average at end {load_average()}")

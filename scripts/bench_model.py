@@ -12,6 +12,7 @@ model. Training time is wall time of the training process, peak memory its maxim
 Prints the load average, since the machine may be shared. Exits 0 with a message when the data
 file is absent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,27 @@ def load_average() -> str:
 
 def train_bert(train_csv: Path, out_dir: Path, overrides: dict) -> dict:
     """Run `python -m model train` as a child process; its own wall time and peak memory."""
-    command = [sys.executable, "-m", "model", "train", "--data", str(train_csv), "--out", str(out_dir), "--quiet", "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "model",
+        "train",
+        "--data",
+        str(train_csv),
+        "--out",
+        str(out_dir),
+        "--quiet",
+        "--json",
+    ]
     for key, value in overrides.items():
         if value is None:  # None = the preset's value
             continue
         command += [f"--{key.replace('_', '-')}", str(value)]
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as output, tempfile.TemporaryFile("w+") as error_output:
-        process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=error_output, text=True,
-                                   env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=output, stderr=error_output, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+        )
         try:
             _, status, usage = os.wait4(process.pid, 0)
         except BaseException:  # interrupted (Ctrl-C, SIGTERM): no training left running behind
@@ -69,8 +82,12 @@ def train_bert(train_csv: Path, out_dir: Path, overrides: dict) -> dict:
             raise RuntimeError(f"training failed: {' '.join(command)}\n{errors}")
         output.seek(0)
         validation = json.loads(output.read())
-    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024.0,
-            "validation": validation}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_mib": usage.ru_maxrss / 1024.0,
+        "validation": validation,
+    }
 
 
 def baseline(dataset, train_idx, settings: TrainSettings):
@@ -87,7 +104,9 @@ def baseline(dataset, train_idx, settings: TrainSettings):
         LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000),
     )
     pipeline.fit([train_part.texts[i] for i in fit_idx], train_part.labels[fit_idx])
-    threshold = best_threshold(train_part.labels[val_idx], pipeline.predict_proba([train_part.texts[i] for i in val_idx])[:, 1])
+    threshold = best_threshold(
+        train_part.labels[val_idx], pipeline.predict_proba([train_part.texts[i] for i in val_idx])[:, 1]
+    )
     return pipeline, threshold, time.monotonic() - started
 
 
@@ -110,19 +129,44 @@ def run(data_path: Path, folds: int, overrides: dict, seed: int) -> dict:
             bert_metrics = evaluate_on(scratch / "model", held, precision="int8")
         loads.append(load_average())
         pipeline, threshold, baseline_seconds = baseline(dataset, train_idx, settings)
-        base_metrics = classification_metrics(held.labels, pipeline.predict_proba(held.texts)[:, 1], threshold, held.categories)
-        rows.append({"split": number, "n_train": len(train_idx), "n_held_out": len(held_idx),
-                     "bert": {**{k: bert_metrics[k] for k in ("macro_f1", "f1_hate", "roc_auc")},
-                              "seconds": bert["seconds"], "cpu_seconds": bert["cpu_seconds"], "peak_mib": bert["peak_mib"],
-                              "best_epoch": bert["validation"]["training"]["best_epoch"],
-                              "validation_macro_f1": bert["validation"]["macro_f1"]},
-                     "baseline": {**{k: base_metrics[k] for k in ("macro_f1", "f1_hate", "roc_auc")},
-                                  "seconds": baseline_seconds},
-                     "load_average": loads})
-        print(f"split {number}/{len(splits)}: BERT macro-F1 {bert_metrics['macro_f1']:.4f} in {bert['seconds']:.0f} s, "
-              f"baseline {base_metrics['macro_f1']:.4f} (load {loads[0]} -> {loads[1]})", file=sys.stderr, flush=True)
-    return {"data": str(source), "folds": folds, "seed": seed, "settings": settings.as_dict(), "splits": rows,
-            "cpus": len(os.sched_getaffinity(0)), "torch_threads": settings.num_threads}
+        base_metrics = classification_metrics(
+            held.labels, pipeline.predict_proba(held.texts)[:, 1], threshold, held.categories
+        )
+        rows.append(
+            {
+                "split": number,
+                "n_train": len(train_idx),
+                "n_held_out": len(held_idx),
+                "bert": {
+                    **{k: bert_metrics[k] for k in ("macro_f1", "f1_hate", "roc_auc")},
+                    "seconds": bert["seconds"],
+                    "cpu_seconds": bert["cpu_seconds"],
+                    "peak_mib": bert["peak_mib"],
+                    "best_epoch": bert["validation"]["training"]["best_epoch"],
+                    "validation_macro_f1": bert["validation"]["macro_f1"],
+                },
+                "baseline": {
+                    **{k: base_metrics[k] for k in ("macro_f1", "f1_hate", "roc_auc")},
+                    "seconds": baseline_seconds,
+                },
+                "load_average": loads,
+            }
+        )
+        print(
+            f"split {number}/{len(splits)}: BERT macro-F1 {bert_metrics['macro_f1']:.4f} in {bert['seconds']:.0f} s, "
+            f"baseline {base_metrics['macro_f1']:.4f} (load {loads[0]} -> {loads[1]})",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {
+        "data": str(source),
+        "folds": folds,
+        "seed": seed,
+        "settings": settings.as_dict(),
+        "splits": rows,
+        "cpus": len(os.sched_getaffinity(0)),
+        "torch_threads": settings.num_threads,
+    }
 
 
 def _mean_sd(values, digits: int = 3) -> str:
@@ -133,7 +177,11 @@ def _mean_sd(values, digits: int = 3) -> str:
 
 def table(result: dict) -> str:
     splits = result["splits"]
-    how = "one stratified 80/20 held-out split" if result["folds"] == 1 else f"{result['folds']}-fold stratified cross-validation"
+    how = (
+        "one stratified 80/20 held-out split"
+        if result["folds"] == 1
+        else f"{result['folds']}-fold stratified cross-validation"
+    )
     bert = lambda key: [s["bert"][key] for s in splits]  # noqa: E731
     base = lambda key: [s["baseline"][key] for s in splits]  # noqa: E731
     lines = [
@@ -164,8 +212,13 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset CSV (or folder holding one)")
     parser.add_argument("--folds", type=int, default=5, help="1 = one 80/20 held-out split; k >= 2 = k-fold")
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out splits")
-    parser.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
-                        help="training setting override, e.g. --set preset=default --set epochs=10")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SETTING=VALUE",
+        help="training setting override, e.g. --set preset=default --set epochs=10",
+    )
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON after the table")
     args = parser.parse_args(argv)
     if not args.data.exists():
@@ -204,5 +257,7 @@ def _typed(key: str, value: str):
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # unwinds, so the training child is stopped
+    signal.signal(
+        signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM)
+    )  # unwinds, so the training child is stopped
     sys.exit(main())

@@ -19,6 +19,7 @@ and then chunked. --baseline measures azmlinfsrv's defaults (sync workers, no gu
 Texts: the `text` column of --data (default: the project's dataset if present), else synthetic texts.
 Every figure is printed with versions, thread settings and the load average at the time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,15 +90,16 @@ class TorchEager:
         self.max_length = json.loads((model_dir / "artifact.json").read_text())["max_length"]
 
     def predict_proba(self, texts):
-        encoded = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
-                                 return_tensors="pt")
+        encoded = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
         with self.torch.inference_mode():
             logits = self.network(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"]).logits
         return self.torch.softmax(logits, dim=-1)[:, 1].numpy()
 
 
 def time_calls(predict, texts: list[str], batch: int, seconds: float, warmup: int = 20) -> dict:
-    batches = [texts[i:i + batch] for i in range(0, len(texts) - batch + 1, batch)] or [texts[:batch]]
+    batches = [texts[i : i + batch] for i in range(0, len(texts) - batch + 1, batch)] or [texts[:batch]]
     for i in range(warmup):
         predict(batches[i % len(batches)])
     latencies: list[float] = []
@@ -109,9 +111,14 @@ def time_calls(predict, texts: list[str], batch: int, seconds: float, warmup: in
         latencies.append(time.perf_counter() - call_started)
         i += 1
     elapsed = time.perf_counter() - started
-    return {"batch": batch, "calls": len(latencies), "p50_ms": percentile(latencies, 50) * 1e3,
-            "p99_ms": percentile(latencies, 99) * 1e3, "texts_per_second": batch * len(latencies) / elapsed,
-            "load_average": load_average()}
+    return {
+        "batch": batch,
+        "calls": len(latencies),
+        "p50_ms": percentile(latencies, 50) * 1e3,
+        "p99_ms": percentile(latencies, 99) * 1e3,
+        "texts_per_second": batch * len(latencies) / elapsed,
+        "load_average": load_average(),
+    }
 
 
 def in_process(model_dir: Path, texts: list[str], threads: int, seconds: float, skip_torch: bool) -> list[dict]:
@@ -119,21 +126,35 @@ def in_process(model_dir: Path, texts: list[str], threads: int, seconds: float, 
     if not skip_torch:
         runtimes.append(("torch eager", partial(TorchEager, model_dir, threads)))
     for precision in ("fp32", "int8"):
-        runtimes.append((f"onnx {precision}", partial(HateSpeechClassifier.load, model_dir, precision=precision,
-                                                      intra_op_threads=threads, inter_op_threads=1)))
+        runtimes.append(
+            (
+                f"onnx {precision}",
+                partial(
+                    HateSpeechClassifier.load,
+                    model_dir,
+                    precision=precision,
+                    intra_op_threads=threads,
+                    inter_op_threads=1,
+                ),
+            )
+        )
     results = []
     for name, build in runtimes:
         runtime = build()
         for batch in BATCH_SIZES:
             result = {"runtime": name, "threads": threads, **time_calls(runtime.predict_proba, texts, batch, seconds)}
-            print(f"  {name:12s} batch {batch:2d}: p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  "
-                  f"{result['texts_per_second']:8.1f} texts/s   (load {result['load_average']})", flush=True)
+            print(
+                f"  {name:12s} batch {batch:2d}: p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  "
+                f"{result['texts_per_second']:8.1f} texts/s   (load {result['load_average']})",
+                flush=True,
+            )
             results.append(result)
     return results
 
 
-def open_loop(server: LocalInferenceServer, texts: list[str], rate: float, seconds: float,
-              timeout: float = 10.0) -> dict:
+def open_loop(
+    server: LocalInferenceServer, texts: list[str], rate: float, seconds: float, timeout: float = 10.0
+) -> dict:
     """Send one-text requests at `rate` per second for `seconds`; latency from each scheduled send time."""
     count = max(1, int(rate * seconds))
     bodies = [json.dumps({"texts": [texts[i % len(texts)]]}).encode() for i in range(count)]
@@ -144,8 +165,9 @@ def open_loop(server: LocalInferenceServer, texts: list[str], rate: float, secon
     def send(index: int) -> None:
         scheduled = start + index / rate
         try:
-            reply = server.request("POST", "/score", bodies[index], {"Content-Type": "application/json"},
-                                   timeout=timeout)
+            reply = server.request(
+                "POST", "/score", bodies[index], {"Content-Type": "application/json"}, timeout=timeout
+            )
             statuses[index] = reply.status
         except OSError as error:
             statuses[index] = type(error).__name__
@@ -158,21 +180,36 @@ def open_loop(server: LocalInferenceServer, texts: list[str], rate: float, secon
             if delay > 0:
                 time.sleep(delay)
             pool.submit(send, index)
-    ok = [latency for latency, status in zip(latencies, statuses) if status == 200]
+    ok = [latency for latency, status in zip(latencies, statuses, strict=False) if status == 200]
     failures = count - len(ok)
-    return {"rate": rate, "requests": count, "failures": failures,
-            "p50_ms": percentile(ok, 50) * 1e3 if ok else None,
-            "p95_ms": percentile(ok, 95) * 1e3 if ok else None,
-            "p99_ms": percentile(latencies if failures else ok, 99) * 1e3 if ok else None,
-            "load_average": load_average()}
+    return {
+        "rate": rate,
+        "requests": count,
+        "failures": failures,
+        "p50_ms": percentile(ok, 50) * 1e3 if ok else None,
+        "p95_ms": percentile(ok, 95) * 1e3 if ok else None,
+        "p99_ms": percentile(latencies if failures else ok, 99) * 1e3 if ok else None,
+        "load_average": load_average(),
+    }
 
 
-def over_http(model_dir: Path, texts: list[str], rates: list[float], seconds: float, threads: int, workers: int,
-              precision: str, target_ms: float, azmlinfsrv: Path) -> tuple[list[dict], float | None]:
+def over_http(
+    model_dir: Path,
+    texts: list[str],
+    rates: list[float],
+    seconds: float,
+    threads: int,
+    workers: int,
+    precision: str,
+    target_ms: float,
+    azmlinfsrv: Path,
+) -> tuple[list[dict], float | None]:
     env = {"SCORING_PRECISION": precision, "SCORING_INTRA_OP_THREADS": str(threads), "WORKER_COUNT": str(workers)}
     results, best = [], None
-    with tempfile.TemporaryDirectory() as scratch, \
-            LocalInferenceServer(model_dir, Path(scratch) / "server.log", env=env, azmlinfsrv=azmlinfsrv) as server:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        LocalInferenceServer(model_dir, Path(scratch) / "server.log", env=env, azmlinfsrv=azmlinfsrv) as server,
+    ):
         server.wait_ready()
         for _ in range(50):  # warm up the worker(s)
             server.score(json.dumps({"texts": [texts[0]]}))
@@ -181,17 +218,22 @@ def over_http(model_dir: Path, texts: list[str], rates: list[float], seconds: fl
             results.append(result)
             passed = result["failures"] == 0 and result["p99_ms"] is not None and result["p99_ms"] < target_ms
             fmt = lambda v: f"{v:7.2f}" if v is not None else "    n/a"  # noqa: E731
-            print(f"  {rate:6.0f} rps: p50 {fmt(result['p50_ms'])} ms  p95 {fmt(result['p95_ms'])} ms  "
-                  f"p99 {fmt(result['p99_ms'])} ms  failures {result['failures']}/{result['requests']}  "
-                  f"{'ok' if passed else 'over target'}   (load {result['load_average']})", flush=True)
+            print(
+                f"  {rate:6.0f} rps: p50 {fmt(result['p50_ms'])} ms  p95 {fmt(result['p95_ms'])} ms  "
+                f"p99 {fmt(result['p99_ms'])} ms  failures {result['failures']}/{result['requests']}  "
+                f"{'ok' if passed else 'over target'}   (load {result['load_average']})",
+                flush=True,
+            )
             if not passed:
                 break  # higher rates only queue more
             best = rate
     return results, best
 
 
-HALF_A_BODY = (b"POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-               b"Content-Length: 100\r\n\r\n" + b'{"texts": ["bo')
+HALF_A_BODY = (
+    b"POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 100\r\n\r\n" + b'{"texts": ["bo'
+)
 STREAM_MIB = 300
 
 
@@ -204,8 +246,9 @@ def good_request_under_slow_clients(server: LocalInferenceServer, slow_clients: 
         time.sleep(0.5)
         started = time.perf_counter()
         try:
-            reply = server.request("POST", "/score", b'{"texts": ["bom dia"]}', {"Content-Type": "application/json"},
-                                   timeout=wait)
+            reply = server.request(
+                "POST", "/score", b'{"texts": ["bom dia"]}', {"Content-Type": "application/json"}, timeout=wait
+            )
         except TimeoutError:
             return None
         return time.perf_counter() - started if reply.status == 200 else None
@@ -220,8 +263,9 @@ def peak_memory_growth_streaming(server: LocalInferenceServer, chunked: bool) ->
     framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % (STREAM_MIB << 20)
     block = b"a" * (1 << 20)
     with server.connect(timeout=60) as sock:
-        sock.sendall(b"POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + framing +
-                     b"\r\n\r\n")
+        sock.sendall(
+            b"POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + framing + b"\r\n\r\n"
+        )
         try:
             for _ in range(STREAM_MIB):
                 sock.sendall(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
@@ -239,23 +283,34 @@ def hostile(model_dir: Path, workers: int, azmlinfsrv: Path, baseline: bool, wai
         setups.append(("azmlinfsrv defaults (sync workers)", {"GUNICORN_CMD_ARGS": ""}))
     results = []
     for name, env in setups:
-        with tempfile.TemporaryDirectory() as scratch, \
-                LocalInferenceServer(model_dir, Path(scratch) / "server.log", env={"WORKER_COUNT": str(workers), **env},
-                                     azmlinfsrv=azmlinfsrv) as server:
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            LocalInferenceServer(
+                model_dir,
+                Path(scratch) / "server.log",
+                env={"WORKER_COUNT": str(workers), **env},
+                azmlinfsrv=azmlinfsrv,
+            ) as server,
+        ):
             server.wait_ready()
             server.score(json.dumps({"texts": ["bom dia"]}))
-            result: dict[str, Any] = {"server": name, "workers": workers,
-                      "good_request_seconds_under_slow_clients": good_request_under_slow_clients(server, workers, wait),
-                      "peak_rss_growth_mib_content_length": peak_memory_growth_streaming(server, chunked=False),
-                      "peak_rss_growth_mib_chunked": peak_memory_growth_streaming(server, chunked=True),
-                      "load_average": load_average()}
+            result: dict[str, Any] = {
+                "server": name,
+                "workers": workers,
+                "good_request_seconds_under_slow_clients": good_request_under_slow_clients(server, workers, wait),
+                "peak_rss_growth_mib_content_length": peak_memory_growth_streaming(server, chunked=False),
+                "peak_rss_growth_mib_chunked": peak_memory_growth_streaming(server, chunked=True),
+                "load_average": load_average(),
+            }
         seconds = result["good_request_seconds_under_slow_clients"]
-        print(f"  {name}: good request with {workers} slow clients "
-              f"{f'{seconds * 1e3:.1f} ms' if seconds is not None else f'not answered within {wait:.0f} s'}; "
-              f"worker peak RSS growth streaming {STREAM_MIB} MiB: "
-              f"{result['peak_rss_growth_mib_content_length']:.0f} MiB (Content-Length), "
-              f"{result['peak_rss_growth_mib_chunked']:.0f} MiB (chunked)   (load {result['load_average']})",
-              flush=True)
+        print(
+            f"  {name}: good request with {workers} slow clients "
+            f"{f'{seconds * 1e3:.1f} ms' if seconds is not None else f'not answered within {wait:.0f} s'}; "
+            f"worker peak RSS growth streaming {STREAM_MIB} MiB: "
+            f"{result['peak_rss_growth_mib_content_length']:.0f} MiB (Content-Length), "
+            f"{result['peak_rss_growth_mib_chunked']:.0f} MiB (chunked)   (load {result['load_average']})",
+            flush=True,
+        )
         results.append(result)
     return results
 
@@ -270,8 +325,9 @@ def versions(azmlinfsrv: Path) -> dict:
     serving_python = azmlinfsrv.parent / "python"
     if serving_python.exists():
         script = "import importlib.metadata as m; print(m.version('azureml-inference-server-http'))"
-        found["azureml-inference-server-http"] = subprocess.run([str(serving_python), "-c", script],
-                                                                capture_output=True, text=True).stdout.strip()
+        found["azureml-inference-server-http"] = subprocess.run(
+            [str(serving_python), "-c", script], capture_output=True, text=True
+        ).stdout.strip()
     return found
 
 
@@ -300,9 +356,13 @@ def main(argv=None) -> int:
     rates = sorted(float(rate) for rate in args.rates.split(","))
 
     texts, source = benchmark_texts(args.data)
-    report: dict[str, Any] = {"model_dir": str(args.model_dir), "texts": source, "versions": versions(args.azmlinfsrv),
-              "threads": {"intra_op": args.threads, "inter_op": 1, "http_workers": args.workers},
-              "load_average_start": load_average()}
+    report: dict[str, Any] = {
+        "model_dir": str(args.model_dir),
+        "texts": source,
+        "versions": versions(args.azmlinfsrv),
+        "threads": {"intra_op": args.threads, "inter_op": 1, "http_workers": args.workers},
+        "load_average_start": load_average(),
+    }
     print(f"model {args.model_dir}; texts {source}")
     print(f"versions {report['versions']}")
     print(f"threads: intra-op {args.threads}, inter-op 1; load average at start {report['load_average_start']}")
@@ -324,11 +384,22 @@ def main(argv=None) -> int:
         print(f"ONNX int8 / torch eager throughput at batch 1: {speedup:.1f}x (target >= 3x)")
 
     if not args.skip_http:
-        print(f"over HTTP (azmlinfsrv, {args.workers} worker(s), {args.http_precision}, 1 text per request, "
-              f"open loop, {args.http_seconds:.0f} s per rate):", flush=True)
+        print(
+            f"over HTTP (azmlinfsrv, {args.workers} worker(s), {args.http_precision}, 1 text per request, "
+            f"open loop, {args.http_seconds:.0f} s per rate):",
+            flush=True,
+        )
         report["http"], report["http_best_rate"] = over_http(
-            args.model_dir, texts, rates, args.http_seconds, args.threads, args.workers, args.http_precision,
-            args.p99_target_ms, args.azmlinfsrv)
+            args.model_dir,
+            texts,
+            rates,
+            args.http_seconds,
+            args.threads,
+            args.workers,
+            args.http_precision,
+            args.p99_target_ms,
+            args.azmlinfsrv,
+        )
         print(f"highest tested rate with p99 < {args.p99_target_ms:.0f} ms: {report['http_best_rate']} rps")
     report["load_average_end"] = load_average()
     print(f"load average at end {report['load_average_end']}")

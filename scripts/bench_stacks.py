@@ -31,6 +31,7 @@ def main() -> None:
 
     started = time.perf_counter()
     from scripts.offline.stack import run_stack
+
     run_stack(args.stacks[0])
     first = time.perf_counter() - started
 

@@ -11,6 +11,7 @@ anything else as a folder of <name>/<number>/ folders, and the artifact's files 
 an ERROR and a traceback in the start-up log (NotADirectoryError when --model_dir is the artifact folder
 itself, ValueError under a version that is not a number). Serving still works either way.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -33,9 +34,17 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 SERVING_DIR = PROJECT_DIR / "serving"
 SCORE_PATH = SERVING_DIR / "score.py"
 DEFAULT_AZMLINFSRV = PROJECT_DIR / "venv-serving" / "bin" / "azmlinfsrv"
-SCORING_VARIABLES = ("SCORING_PRECISION", "SCORING_INTRA_OP_THREADS", "SCORING_INTER_OP_THREADS", "SCORING_MAX_TEXTS",
-                     "SCORING_MAX_TEXT_CHARS", "SCORING_MAX_BODY_CHARS", "SCORING_MODEL_VERSION",
-                     "SCORING_READ_TIMEOUT_SECONDS", "SCORING_THREADS_PER_WORKER")
+SCORING_VARIABLES = (
+    "SCORING_PRECISION",
+    "SCORING_INTRA_OP_THREADS",
+    "SCORING_INTER_OP_THREADS",
+    "SCORING_MAX_TEXTS",
+    "SCORING_MAX_TEXT_CHARS",
+    "SCORING_MAX_BODY_CHARS",
+    "SCORING_MODEL_VERSION",
+    "SCORING_READ_TIMEOUT_SECONDS",
+    "SCORING_THREADS_PER_WORKER",
+)
 WORKER_READY = "ready for serving traffic"  # azmlinfsrv's line when a worker's init() has completed
 # What a deployment sets for the inference server to run serving/gunicorn_config.py (worker class, threads,
 # read deadline, request guard, access log format); infra/endpoint.py declares the same on every slot.
@@ -49,8 +58,10 @@ def azure_ml_mount(artifact_dir: str | Path, mount_root: str | Path, version: st
     try:
         name = json.loads((artifact_dir / ARTIFACT_FILE).read_text(encoding="utf-8"))["name"]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{artifact_dir / ARTIFACT_FILE}: no model name ({error!r}); accepted: the artifact.json "
-                         "`python -m model train` writes") from None
+        raise ValueError(
+            f"{artifact_dir / ARTIFACT_FILE}: no model name ({error!r}); accepted: the artifact.json "
+            "`python -m model train` writes"
+        ) from None
     if not version or "/" in version or version in (".", ".."):
         raise ValueError(f"version is {version!r}; accepted: a model version, one folder name")
     version_dir = Path(mount_root) / REGISTRY_MOUNT_FOLDER / name / version
@@ -66,8 +77,10 @@ def served_model_dir(model_dir: str | Path, mount_root: str | Path, version: str
     model_dir = Path(model_dir)
     if not (model_dir / ARTIFACT_FILE).is_file():
         if version is not None:
-            raise ValueError(f"version {version!r} given for {model_dir}, which holds no {ARTIFACT_FILE}; accepted: "
-                             "a version only with an artifact folder")
+            raise ValueError(
+                f"version {version!r} given for {model_dir}, which holds no {ARTIFACT_FILE}; accepted: "
+                "a version only with an artifact folder"
+            )
         return model_dir
     if version is None:
         version = version_of(content_sha256(str(model_dir)))
@@ -112,8 +125,14 @@ class LocalInferenceServer:
     """`AML_APP_ROOT=serving azmlinfsrv --entry_script serving/score.py --model_dir MODEL --port PORT`, MODEL
     being served_model_dir(model_dir, <scratch folder>, version)."""
 
-    def __init__(self, model_dir: str | Path, log_path: str | Path, env: dict | None = None,
-                 azmlinfsrv: str | Path = DEFAULT_AZMLINFSRV, version: str | None = None):
+    def __init__(
+        self,
+        model_dir: str | Path,
+        log_path: str | Path,
+        env: dict | None = None,
+        azmlinfsrv: str | Path = DEFAULT_AZMLINFSRV,
+        version: str | None = None,
+    ):
         self._mount = tempfile.TemporaryDirectory(prefix="azureml-mount-")  # removed by stop(), else when collected
         self.model_dir = served_model_dir(model_dir, self._mount.name, version)
         self.port = free_port()
@@ -123,9 +142,21 @@ class LocalInferenceServer:
         variables.update(env or {})
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [str(azmlinfsrv), "--entry_script", str(SCORE_PATH), "--model_dir", str(self.model_dir),
-             "--port", str(self.port)],
-            env=variables, stdout=self._log, stderr=subprocess.STDOUT, cwd=PROJECT_DIR, start_new_session=True)
+            [
+                str(azmlinfsrv),
+                "--entry_script",
+                str(SCORE_PATH),
+                "--model_dir",
+                str(self.model_dir),
+                "--port",
+                str(self.port),
+            ],
+            env=variables,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_DIR,
+            start_new_session=True,
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -151,7 +182,7 @@ class LocalInferenceServer:
             log = self.log()
             ready = [line.end() for line in re.finditer(f".*{WORKER_READY}.*\n", log)]
             if len(ready) >= workers:
-                return log[:ready[workers - 1]]
+                return log[: ready[workers - 1]]
             if self.process.poll() is not None or time.monotonic() > deadline:
                 state = "exited" if self.process.poll() is not None else f"not ready after {timeout}s"
                 raise RuntimeError(f"{len(ready)} of {workers} azmlinfsrv workers ready, {state}:\n{log[-3000:]}")
@@ -163,8 +194,9 @@ class LocalInferenceServer:
         finally:
             self.stop()
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                timeout: float = 60) -> Reply:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60
+    ) -> Reply:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             connection.request(method, path, body=body, headers=headers or {})
@@ -204,7 +236,7 @@ class LocalInferenceServer:
             self._log.close()
         self._mount.cleanup()
 
-    def __enter__(self) -> "LocalInferenceServer":
+    def __enter__(self) -> LocalInferenceServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -6,6 +6,7 @@ swagger3.1.json in its app root (AML_APP_ROOT, the folder of score.py in an Azur
 for an undecorated run() it would otherwise serve a template with empty schemas.
 Regenerate after changing the schema or the default limits:  python -m scripts.openapi_document
 """
+
 from __future__ import annotations
 
 import json
@@ -36,23 +37,34 @@ def _schemas(limits: ScoringSettings, version: str) -> dict:
             "type": "object",
             "required": ["texts"],
             "additionalProperties": False,
-            "properties": {"texts": {
-                "type": "array", "minItems": 1, "maxItems": limits.max_texts,
-                "description": f"Texts to classify (default limit {limits.max_texts}, setting SCORING_MAX_TEXTS). "
-                               "Texts longer than the model's max_length tokens are read up to max_length tokens.",
-                "items": {"type": "string", "minLength": 1, "maxLength": limits.max_text_chars,
-                          "description": "At least one visible character; at most "
-                                         f"{limits.max_text_chars} characters (setting SCORING_MAX_TEXT_CHARS), "
-                                         "longer texts are rejected with 400."},
-            }},
+            "properties": {
+                "texts": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": limits.max_texts,
+                    "description": f"Texts to classify (default limit {limits.max_texts}, setting SCORING_MAX_TEXTS). "
+                    "Texts longer than the model's max_length tokens are read up to max_length tokens.",
+                    "items": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": limits.max_text_chars,
+                        "description": "At least one visible character; at most "
+                        f"{limits.max_text_chars} characters (setting SCORING_MAX_TEXT_CHARS), "
+                        "longer texts are rejected with 400.",
+                    },
+                }
+            },
             "example": {"texts": ["Bom dia a todos!", "Que jogo incrível ontem"]},
         },
         "Prediction": {
             "type": "object",
             "required": ["label", "hate_probability"],
             "properties": {
-                "label": {"type": "string", "enum": ["hate", "no-hate"],
-                          "description": "hate when hate_probability >= the model's threshold (artifact.json)"},
+                "label": {
+                    "type": "string",
+                    "enum": ["hate", "no-hate"],
+                    "description": "hate when hate_probability >= the model's threshold (artifact.json)",
+                },
                 "hate_probability": {"type": "number", "format": "double", "minimum": 0, "maximum": 1},
             },
         },
@@ -61,8 +73,11 @@ def _schemas(limits: ScoringSettings, version: str) -> dict:
             "required": ["name", "version", "precision"],
             "properties": {
                 "name": {"type": "string"},
-                "version": {"type": "string", "description": "SCORING_MODEL_VERSION, else artifact.json version, "
-                                                             "else the Azure ML model version folder"},
+                "version": {
+                    "type": "string",
+                    "description": "SCORING_MODEL_VERSION, else artifact.json version, "
+                    "else the Azure ML model version folder",
+                },
                 "precision": {"type": "string", "enum": ["int8", "fp32"]},
             },
         },
@@ -70,21 +85,31 @@ def _schemas(limits: ScoringSettings, version: str) -> dict:
             "type": "object",
             "required": ["predictions", "model"],
             "properties": {
-                "predictions": {"type": "array", "items": {"$ref": "Prediction"},
-                                "description": "One prediction per text, in request order."},
+                "predictions": {
+                    "type": "array",
+                    "items": {"$ref": "Prediction"},
+                    "description": "One prediction per text, in request order.",
+                },
                 "model": {"$ref": "ModelInfo"},
             },
-            "example": {"predictions": [{"label": "no-hate", "hate_probability": 0.031},
-                                        {"label": "no-hate", "hate_probability": 0.124}],
-                        "model": {"name": "hate-speech-pt", "version": "3f9a1c2b7d4e", "precision": "int8"}},
+            "example": {
+                "predictions": [
+                    {"label": "no-hate", "hate_probability": 0.031},
+                    {"label": "no-hate", "hate_probability": 0.124},
+                ],
+                "model": {"name": "hate-speech-pt", "version": "3f9a1c2b7d4e", "precision": "int8"},
+            },
         },
         "ErrorResponse": {
             "type": "object",
             "required": ["message"],
             "properties": {
                 "message": {"type": "string", "description": "What is wrong and what is accepted"},
-                "field": _nullable_string(version, "The field at fault, e.g. texts[3]; null when the body as a "
-                                                   "whole is at fault (invalid JSON, too large, too slow)"),
+                "field": _nullable_string(
+                    version,
+                    "The field at fault, e.g. texts[3]; null when the body as a "
+                    "whole is at fault (invalid JSON, too large, too slow)",
+                ),
             },
         },
     }
@@ -100,19 +125,29 @@ def _with_refs(node, prefix: str):
 
 def _error_responses(ref) -> dict:
     return {
-        "400": ("Bad request: invalid JSON, wrong type, missing or unexpected field, empty list, empty or "
-                "non-string text, too many texts, text too long", ref("ErrorResponse")),
+        "400": (
+            "Bad request: invalid JSON, wrong type, missing or unexpected field, empty list, empty or "
+            "non-string text, too many texts, text too long",
+            ref("ErrorResponse"),
+        ),
         "408": ("The request did not arrive within SCORING_READ_TIMEOUT_SECONDS", ref("ErrorResponse")),
-        "413": ("The request body is over the byte limit (4 bytes per character of SCORING_MAX_BODY_CHARS), "
-                "refused from its Content-Length before it is read", ref("ErrorResponse")),
-        "415": ("Content-Type is not JSON (application/json or */*+json; no Content-Type is read as JSON)",
-                ref("ErrorResponse")),
+        "413": (
+            "The request body is over the byte limit (4 bytes per character of SCORING_MAX_BODY_CHARS), "
+            "refused from its Content-Length before it is read",
+            ref("ErrorResponse"),
+        ),
+        "415": (
+            "Content-Type is not JSON (application/json or */*+json; no Content-Type is read as JSON)",
+            ref("ErrorResponse"),
+        ),
         "503": ("The model is not loaded", ref("ErrorResponse")),
     }
 
 
-_DESCRIPTION = ("Classifies Portuguese texts as hate speech or not. POST a JSON object "
-                '{"texts": [...]} to /score; each text gets a label and P(hate).')
+_DESCRIPTION = (
+    "Classifies Portuguese texts as hate speech or not. POST a JSON object "
+    '{"texts": [...]} to /score; each text gets a label and P(hate).'
+)
 
 
 def build(version: str = "2", limits: ScoringSettings | None = None) -> dict:
@@ -138,16 +173,31 @@ def _build_swagger2(limits: ScoringSettings) -> dict:
         "schemes": ["https"],
         "consumes": ["application/json"],
         "produces": ["application/json"],
-        "securityDefinitions": {"Bearer": {"type": "apiKey", "name": "Authorization", "in": "header",
-                                           "description": "Bearer <endpoint key or token>"}},
+        "securityDefinitions": {
+            "Bearer": {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "description": "Bearer <endpoint key or token>",
+            }
+        },
         "paths": {
-            "/": {"get": {"operationId": "ServiceHealthCheck", "description": "Liveness: answers Healthy",
-                          "responses": {"200": {"description": "The server is up", "schema": {"type": "string"}}}}},
-            "/score": {"post": {
-                "operationId": "RunMLService", "description": _DESCRIPTION, "security": [{"Bearer": []}],
-                "parameters": [{"name": "body", "in": "body", "required": True, "schema": ref("ScoreRequest")}],
-                "responses": responses,
-            }},
+            "/": {
+                "get": {
+                    "operationId": "ServiceHealthCheck",
+                    "description": "Liveness: answers Healthy",
+                    "responses": {"200": {"description": "The server is up", "schema": {"type": "string"}}},
+                }
+            },
+            "/score": {
+                "post": {
+                    "operationId": "RunMLService",
+                    "description": _DESCRIPTION,
+                    "security": [{"Bearer": []}],
+                    "parameters": [{"name": "body", "in": "body", "required": True, "schema": ref("ScoreRequest")}],
+                    "responses": responses,
+                }
+            },
         },
         "definitions": _with_refs(_schemas(limits, "2"), "#/definitions/"),
     }
@@ -167,14 +217,27 @@ def _build_openapi3(limits: ScoringSettings, version: str) -> dict:
         "openapi": "3.1.0" if version == "3.1" else "3.0.3",
         "info": {"title": TITLE, "description": _DESCRIPTION, "version": API_VERSION},
         "paths": {
-            "/": {"get": {"operationId": "ServiceHealthCheck", "description": "Liveness: answers Healthy",
-                          "responses": {"200": {"description": "The server is up",
-                                                "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-            "/score": {"post": {
-                "operationId": "RunMLService", "description": _DESCRIPTION, "security": [{"Bearer": []}],
-                "requestBody": {"required": True, "content": json_content(ref("ScoreRequest"))},
-                "responses": responses,
-            }},
+            "/": {
+                "get": {
+                    "operationId": "ServiceHealthCheck",
+                    "description": "Liveness: answers Healthy",
+                    "responses": {
+                        "200": {
+                            "description": "The server is up",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/score": {
+                "post": {
+                    "operationId": "RunMLService",
+                    "description": _DESCRIPTION,
+                    "security": [{"Bearer": []}],
+                    "requestBody": {"required": True, "content": json_content(ref("ScoreRequest"))},
+                    "responses": responses,
+                }
+            },
         },
         "components": {
             "securitySchemes": {"Bearer": {"type": "http", "scheme": "bearer"}},

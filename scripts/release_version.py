@@ -8,6 +8,7 @@
 
 Exit 2 with the reason when PATH is no artifact or the stack or workspace is unknown.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,10 @@ from pathlib import Path
 
 from infra.release.content import ARTIFACT_ACCEPTED, ARTIFACT_FILE, content_sha256, is_artifact, is_remote, version_of
 
-USAGE = ("usage: python -m scripts.release_version ARTIFACT_FOLDER|azureml://...\n"
-         "       python -m scripts.release_version --serving STACK WORKSPACE")
+USAGE = (
+    "usage: python -m scripts.release_version ARTIFACT_FOLDER|azureml://...\n"
+    "       python -m scripts.release_version --serving STACK WORKSPACE"
+)
 
 
 def serving_version_of(stack: str, workspace_name: str) -> str:
@@ -30,20 +33,25 @@ def serving_version_of(stack: str, workspace_name: str) -> str:
     from stacks.settings import parse_settings
 
     project = "mlops-platform"
-    config = {key.split(":", 1)[1]: value for key, value in stack_config(stack).items()
-              if key.startswith(f"{project}:")}
+    config = {
+        key.split(":", 1)[1]: value for key, value in stack_config(stack).items() if key.startswith(f"{project}:")
+    }
     settings = parse_settings(stack, config, project)
     index = re.fullmatch(r"workspaces\[(\d+)\]", workspace_name)
     if index and int(index.group(1)) < len(settings.workspaces):
         workspace_name = settings.workspaces[int(index.group(1))].name
     workspace = next((w for w in settings.workspaces if w.name == workspace_name), None)
     if workspace is None:
-        raise LookupError(f"stack {stack} has no workspace {workspace_name!r}; accepted: "
-                          f"{', '.join(w.name for w in settings.workspaces)}")
+        raise LookupError(
+            f"stack {stack} has no workspace {workspace_name!r}; accepted: "
+            f"{', '.join(w.name for w in settings.workspaces)}"
+        )
     source = ServingSource.read()
-    spec = serving_spec_of(slot_serving_args(settings, workspace),
-                           f"codes/{CODE_ASSET}/versions/{source.code_version}",
-                           f"environments/{ENVIRONMENT_ASSET}/versions/{source.environment_version}")
+    spec = serving_spec_of(
+        slot_serving_args(settings, workspace),
+        f"codes/{CODE_ASSET}/versions/{source.code_version}",
+        f"environments/{ENVIRONMENT_ASSET}/versions/{source.environment_version}",
+    )
     return serving_version(spec)
 
 

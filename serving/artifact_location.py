@@ -8,6 +8,7 @@ upload()), and Azure's examples read a folder model "model" as $AZUREML_MODEL_DI
 folder in the same layout; `azmlinfsrv --model_dir` may also point straight at the artifact folder.
 Both are accepted, and so is a folder reached through a symbolic link.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,12 +39,16 @@ def find_artifact_dir(model_root: str | Path) -> Path:
             subfolders.clear()
         subfolders.sort()
     if not found:
-        raise ArtifactNotFound(f"no {ARTIFACT_FILE} in {root} or its subfolders (searched {MAX_SEARCH_DEPTH} levels "
-                               f"deep); it holds {sorted(p.name for p in root.iterdir())[:20]}. Register the folder "
-                               "written by `python -m model train` as the model")
+        raise ArtifactNotFound(
+            f"no {ARTIFACT_FILE} in {root} or its subfolders (searched {MAX_SEARCH_DEPTH} levels "
+            f"deep); it holds {sorted(p.name for p in root.iterdir())[:20]}. Register the folder "
+            "written by `python -m model train` as the model"
+        )
     if len(found) > 1:
-        raise ArtifactNotFound(f"{len(found)} folders under {root} hold {ARTIFACT_FILE}: "
-                               f"{[str(p.relative_to(root)) for p in found]}; accepted: exactly one model per deployment")
+        raise ArtifactNotFound(
+            f"{len(found)} folders under {root} hold {ARTIFACT_FILE}: "
+            f"{[str(p.relative_to(root)) for p in found]}; accepted: exactly one model per deployment"
+        )
     return found[0]
 
 

@@ -3,11 +3,12 @@
 The one inference path shared by serving (score.py), model evaluation and the release providers.
 Dependencies: numpy, onnxruntime and tokenizers only, so it runs inside the small serving image.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import onnxruntime as ort
@@ -41,8 +42,9 @@ def read_artifact(model_dir: str | Path) -> dict:
         raise ArtifactError(f"{path} must hold a JSON object, got {type(artifact).__name__}")
     labels = artifact.get("labels")
     if not (isinstance(labels, list) and len(labels) == 2 and set(labels) == {NO_HATE_LABEL, HATE_LABEL}):
-        raise ArtifactError(f"{path}: 'labels' is {labels!r}; accepted: the two labels "
-                            f"{[NO_HATE_LABEL, HATE_LABEL]} in logit order")
+        raise ArtifactError(
+            f"{path}: 'labels' is {labels!r}; accepted: the two labels {[NO_HATE_LABEL, HATE_LABEL]} in logit order"
+        )
     max_length = artifact.get("max_length")
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
         raise ArtifactError(f"{path}: 'max_length' is {max_length!r}; accepted: an integer >= 2")
@@ -90,8 +92,15 @@ def _load_tokenizer(model_dir: Path, max_length: int) -> Tokenizer:
 class HateSpeechClassifier:
     """P(hate) for Portuguese texts from an exported artifact folder (model.onnx or model.int8.onnx)."""
 
-    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, artifact: dict,
-                 precision: str, model_path: Path, batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(
+        self,
+        session: ort.InferenceSession,
+        tokenizer: Tokenizer,
+        artifact: dict,
+        precision: str,
+        model_path: Path,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):
         self.session = session
         self.tokenizer = tokenizer
         self.artifact = artifact
@@ -109,8 +118,14 @@ class HateSpeechClassifier:
         self._output_name = "logits" if "logits" in output_names else output_names[0]
 
     @classmethod
-    def load(cls, model_dir: str | Path, precision: str = "int8", intra_op_threads: int | None = None,
-             inter_op_threads: int | None = 1, batch_size: int = DEFAULT_BATCH_SIZE) -> "HateSpeechClassifier":
+    def load(
+        cls,
+        model_dir: str | Path,
+        precision: str = "int8",
+        intra_op_threads: int | None = None,
+        inter_op_threads: int | None = 1,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> HateSpeechClassifier:
         """Load the tokenizer and the ONNX model of `precision` ("int8" or "fp32") from `model_dir`."""
         if precision not in MODEL_FILES:
             raise ValueError(f"precision is {precision!r}; accepted: {sorted(MODEL_FILES)}")
@@ -126,8 +141,11 @@ class HateSpeechClassifier:
         if not model_path.is_file():
             raise ArtifactError(f"{model_path} not found: precision {precision!r} needs {MODEL_FILES[precision]}")
         tokenizer = _load_tokenizer(model_dir, artifact["max_length"])
-        session = ort.InferenceSession(str(model_path), sess_options=_session_options(intra_op_threads, inter_op_threads),
-                                       providers=EXECUTION_PROVIDERS)
+        session = ort.InferenceSession(
+            str(model_path),
+            sess_options=_session_options(intra_op_threads, inter_op_threads),
+            providers=EXECUTION_PROVIDERS,
+        )
         return cls(session, tokenizer, artifact, precision, model_path, batch_size)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -146,14 +164,16 @@ class HateSpeechClassifier:
         else:  # similar lengths share a batch, so little compute goes to padding
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
+            chunk = order[start : start + self.batch_size]
             probabilities[chunk] = self._score_batch([texts[i] for i in chunk])
         return probabilities
 
     def predict(self, texts: Sequence[str]) -> list[dict]:
         """[{"label": "hate"|"no-hate", "hate_probability": float}] for each text."""
-        return [{"label": HATE_LABEL if p >= self.threshold else NO_HATE_LABEL, "hate_probability": float(p)}
-                for p in self.predict_proba(texts)]
+        return [
+            {"label": HATE_LABEL if p >= self.threshold else NO_HATE_LABEL, "hate_probability": float(p)}
+            for p in self.predict_proba(texts)
+        ]
 
     def _score_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch_fast(texts)

@@ -6,6 +6,7 @@ AML_APP_ROOT, this folder). azmlinfsrv 1.5.1 starts gunicorn with `-w WORKER_COU
 win over these, every other setting is taken from here. A bad SCORING_* value stops gunicorn at start with
 one line naming it.
 """
+
 from __future__ import annotations
 
 from read_deadline_worker import ReadDeadlineWorker
@@ -28,5 +29,6 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(
 
 def post_worker_init(worker) -> None:
     """Put RequestGuard in front of azmlinfsrv's app, once the worker has loaded it (and run init())."""
-    worker.wsgi = RequestGuard(worker.wsgi, max_body_chars=_settings.max_body_chars,
-                               read_timeout_seconds=_settings.read_timeout_seconds)
+    worker.wsgi = RequestGuard(
+        worker.wsgi, max_body_chars=_settings.max_body_chars, read_timeout_seconds=_settings.read_timeout_seconds
+    )

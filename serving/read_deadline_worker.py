@@ -15,6 +15,7 @@ This subclasses gunicorn internals (TConn, SocketUnreader, Parser.unreader, Thre
 handle) of the version pinned in environment/requirements.txt; tests/serving/test_hostile_http.py shows
 the behaviour.
 """
+
 from __future__ import annotations
 
 import errno
@@ -126,8 +127,7 @@ class ReadDeadlineWorker(gthread.ThreadWorker):
             client_sock, client_addr = listener.accept()
             self.nr_conns += 1
             client_sock.setblocking(True)
-            conn = _DeadlineConn(self.cfg, client_sock, client_addr, listener.getsockname(),
-                                 self.read_timeout_seconds)
+            conn = _DeadlineConn(self.cfg, client_sock, client_addr, listener.getsockname(), self.read_timeout_seconds)
             self.enqueue_req(conn)
         except OSError as error:
             if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):

@@ -12,6 +12,7 @@ before the server reads, parses, scores or logs it.
 A body that passes is handed on as bytes with its Content-Length, so the app reads it from memory.
 Answers are JSON {"message": ..., "field": null}, like score.py's, and end the connection.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,8 +44,9 @@ class RequestGuard:
             return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "")
         if method not in PASSED_METHODS:
-            error = RequestError(405, f"{method} /score is not accepted; accepted: POST /score with a JSON body "
-                                      '{"texts": [...]}')
+            error = RequestError(
+                405, f'{method} /score is not accepted; accepted: POST /score with a JSON body {{"texts": [...]}}'
+            )
             return _answer(start_response, error, [("Allow", ", ".join(PASSED_METHODS))])
         if method == "POST":
             try:
@@ -73,11 +75,17 @@ class RequestGuard:
                 parts.append(part)
                 size += len(part)
         except TimeoutError:
-            raise RequestError(408, f"the request body did not arrive within {self.read_timeout_seconds} s; "
-                                    "accepted: a whole request within SCORING_READ_TIMEOUT_SECONDS") from None
+            raise RequestError(
+                408,
+                f"the request body did not arrive within {self.read_timeout_seconds} s; "
+                "accepted: a whole request within SCORING_READ_TIMEOUT_SECONDS",
+            ) from None
         except ParseException as error:
-            raise RequestError(400, f"the chunked request body is malformed ({str(error)[:_SHOWN_CHARS]}); "
-                                    "accepted: chunked framing as in RFC 9112, or a Content-Length") from None
+            raise RequestError(
+                400,
+                f"the chunked request body is malformed ({str(error)[:_SHOWN_CHARS]}); "
+                "accepted: chunked framing as in RFC 9112, or a Content-Length",
+            ) from None
         if size > limit:
             raise body_over_the_byte_limit(f"over {limit} bytes (chunked)", self.max_body_chars)
         return b"".join(parts)
@@ -104,6 +112,8 @@ def _answer(start_response, error: RequestError, headers: Sequence[tuple[str, st
     if response is not None and hasattr(response, "force_close"):
         response.force_close()
     body = json.dumps(error.body()).encode("utf-8")
-    start_response(f"{error.status} {HTTPStatus(error.status).phrase}",
-                   [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
+    start_response(
+        f"{error.status} {HTTPStatus(error.status).phrase}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers],
+    )
     return [body]

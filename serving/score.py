@@ -15,6 +15,7 @@ Bad requests get a 4xx JSON answer {"message": ..., "field": ...} (400 content, 
 The OpenAPI description is swagger.json / swagger3.json next to this file (the server reads them from
 AML_APP_ROOT, which Azure ML sets to this folder).
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,19 +51,34 @@ def init() -> None:
     settings = ScoringSettings.from_env()
     model_root = os.environ.get(MODEL_DIR_VARIABLE, "").strip()
     if not model_root:
-        raise RuntimeError(f"{MODEL_DIR_VARIABLE} is not set: it must point at the model folder "
-                           "(Azure ML sets it; locally pass azmlinfsrv --model_dir <artifact folder>)")
+        raise RuntimeError(
+            f"{MODEL_DIR_VARIABLE} is not set: it must point at the model folder "
+            "(Azure ML sets it; locally pass azmlinfsrv --model_dir <artifact folder>)"
+        )
     artifact_dir = find_artifact_dir(model_root)
-    classifier = HateSpeechClassifier.load(artifact_dir, precision=settings.precision,
-                                           intra_op_threads=settings.intra_op_threads,
-                                           inter_op_threads=settings.inter_op_threads)
-    _model_info = {"name": classifier.artifact["name"],
-                   "version": model_version(model_root, classifier.artifact, settings.model_version),
-                   "precision": classifier.precision}
+    classifier = HateSpeechClassifier.load(
+        artifact_dir,
+        precision=settings.precision,
+        intra_op_threads=settings.intra_op_threads,
+        inter_op_threads=settings.inter_op_threads,
+    )
+    _model_info = {
+        "name": classifier.artifact["name"],
+        "version": model_version(model_root, classifier.artifact, settings.model_version),
+        "precision": classifier.precision,
+    }
     _classifier, _settings = classifier, settings
-    logger.info("scoring %s from %s with %s (threads intra=%d inter=%d, limits texts=%d chars=%d body=%d)",
-                _model_info, artifact_dir, classifier.model_path.name, settings.intra_op_threads,
-                settings.inter_op_threads, settings.max_texts, settings.max_text_chars, settings.max_body_chars)
+    logger.info(
+        "scoring %s from %s with %s (threads intra=%d inter=%d, limits texts=%d chars=%d body=%d)",
+        _model_info,
+        artifact_dir,
+        classifier.model_path.name,
+        settings.intra_op_threads,
+        settings.inter_op_threads,
+        settings.max_texts,
+        settings.max_text_chars,
+        settings.max_body_chars,
+    )
 
 
 def run(raw_data: str, request_headers: dict | None = None):
@@ -71,12 +87,18 @@ def run(raw_data: str, request_headers: dict | None = None):
         return _error(503, "the model is not loaded: init() has not completed")
     try:
         check_content_type(_header(request_headers, "Content-Type"))
-        texts = parse_texts(raw_data, max_texts=_settings.max_texts, max_text_chars=_settings.max_text_chars,
-                            max_body_chars=_settings.max_body_chars)
+        texts = parse_texts(
+            raw_data,
+            max_texts=_settings.max_texts,
+            max_text_chars=_settings.max_text_chars,
+            max_body_chars=_settings.max_body_chars,
+        )
     except RequestError as error:
         return _error(error.status, error.message, error.field)
-    predictions = [{"label": p["label"], "hate_probability": round(p["hate_probability"], PROBABILITY_DECIMALS)}
-                   for p in _classifier.predict(texts)]
+    predictions = [
+        {"label": p["label"], "hate_probability": round(p["hate_probability"], PROBABILITY_DECIMALS)}
+        for p in _classifier.predict(texts)
+    ]
     return {"predictions": predictions, "model": _model_info}
 
 

@@ -3,6 +3,7 @@
 Every problem becomes a RequestError with an HTTP status and a message that names the field, the bad
 value and what is accepted; nothing a client sends makes these functions raise anything else.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,33 +31,51 @@ def check_content_type(content_type: str | None) -> None:
         return
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise RequestError(415, f"Content-Type is {_preview(content_type)!r}; accepted: application/json "
-                                "(e.g. curl -H 'Content-Type: application/json')", "Content-Type")
+        raise RequestError(
+            415,
+            f"Content-Type is {_preview(content_type)!r}; accepted: application/json "
+            "(e.g. curl -H 'Content-Type: application/json')",
+            "Content-Type",
+        )
 
 
 def parse_texts(raw_data, *, max_texts: int, max_text_chars: int, max_body_chars: int) -> list[str]:
     """The texts of a body like {"texts": ["...", ...]}, or RequestError."""
     body = _decode_body(raw_data, max_body_chars)
     if not isinstance(body, dict):
-        raise RequestError(400, f'the request body is a JSON {_json_type(body)}; accepted: a JSON object like '
-                                f'{{"{TEXTS_FIELD}": ["a text", ...]}}')
+        raise RequestError(
+            400,
+            f"the request body is a JSON {_json_type(body)}; accepted: a JSON object like "
+            f'{{"{TEXTS_FIELD}": ["a text", ...]}}',
+        )
     if TEXTS_FIELD not in body:
-        raise RequestError(400, f'missing field "{TEXTS_FIELD}"; accepted: a JSON object like '
-                                f'{{"{TEXTS_FIELD}": ["a text", ...]}}', TEXTS_FIELD)
+        raise RequestError(
+            400,
+            f'missing field "{TEXTS_FIELD}"; accepted: a JSON object like {{"{TEXTS_FIELD}": ["a text", ...]}}',
+            TEXTS_FIELD,
+        )
     extra = sorted(key for key in body if key != TEXTS_FIELD)
     if extra:
         names = ", ".join(f'"{_preview(key)}"' for key in extra[:5])
-        raise RequestError(400, f"unexpected field(s) {names}; accepted: only \"{TEXTS_FIELD}\"", extra[0])
+        raise RequestError(400, f'unexpected field(s) {names}; accepted: only "{TEXTS_FIELD}"', extra[0])
     texts = body[TEXTS_FIELD]
     if not isinstance(texts, list):
-        raise RequestError(400, f'field "{TEXTS_FIELD}" is a JSON {_json_type(texts)}; accepted: a list of '
-                                f"1 to {max_texts} strings", TEXTS_FIELD)
+        raise RequestError(
+            400,
+            f'field "{TEXTS_FIELD}" is a JSON {_json_type(texts)}; accepted: a list of 1 to {max_texts} strings',
+            TEXTS_FIELD,
+        )
     if not texts:
-        raise RequestError(400, f'field "{TEXTS_FIELD}" is an empty list; accepted: 1 to {max_texts} strings',
-                           TEXTS_FIELD)
+        raise RequestError(
+            400, f'field "{TEXTS_FIELD}" is an empty list; accepted: 1 to {max_texts} strings', TEXTS_FIELD
+        )
     if len(texts) > max_texts:
-        raise RequestError(400, f'field "{TEXTS_FIELD}" has {len(texts)} items; accepted: at most {max_texts} '
-                                "per request (send several requests)", TEXTS_FIELD)
+        raise RequestError(
+            400,
+            f'field "{TEXTS_FIELD}" has {len(texts)} items; accepted: at most {max_texts} '
+            "per request (send several requests)",
+            TEXTS_FIELD,
+        )
     for index, text in enumerate(texts):
         _check_text(index, text, max_text_chars)
     return texts
@@ -94,20 +113,28 @@ def _decode_body(raw_data, max_body_chars: int):
     try:
         return json.loads(raw_data)
     except json.JSONDecodeError as error:
-        raise RequestError(400, f"the request body is not valid JSON: {error.msg} at line {error.lineno} column "
-                                f"{error.colno}; accepted: a JSON object like {{\"{TEXTS_FIELD}\": [...]}}") from None
+        raise RequestError(
+            400,
+            f"the request body is not valid JSON: {error.msg} at line {error.lineno} column "
+            f'{error.colno}; accepted: a JSON object like {{"{TEXTS_FIELD}": [...]}}',
+        ) from None
     except ValueError as error:  # e.g. an integer literal longer than Python converts (4300 digits)
         reason = str(error).split(";", 1)[0]
-        raise RequestError(400, f"the request body holds a value JSON parsing refuses ({reason}); accepted: "
-                                f'a JSON object like {{"{TEXTS_FIELD}": [...]}} with string texts') from None
+        raise RequestError(
+            400,
+            f"the request body holds a value JSON parsing refuses ({reason}); accepted: "
+            f'a JSON object like {{"{TEXTS_FIELD}": [...]}} with string texts',
+        ) from None
     except RecursionError:
-        raise RequestError(400, "the request body nests JSON too deeply; accepted: "
-                                f'a JSON object like {{"{TEXTS_FIELD}": [...]}}') from None
+        raise RequestError(
+            400, f'the request body nests JSON too deeply; accepted: a JSON object like {{"{TEXTS_FIELD}": [...]}}'
+        ) from None
 
 
 def _too_large(size: str, limit: str) -> RequestError:
-    return RequestError(413, f"the request body is {size}; accepted: at most {limit} "
-                             "(send fewer or shorter texts per request)")
+    return RequestError(
+        413, f"the request body is {size}; accepted: at most {limit} (send fewer or shorter texts per request)"
+    )
 
 
 def _check_text(index: int, text, max_text_chars: int) -> None:
@@ -116,16 +143,28 @@ def _check_text(index: int, text, max_text_chars: int) -> None:
         shown = "" if isinstance(text, (list, dict)) else f" ({json.dumps(text)})"
         raise RequestError(400, f"{field} is a JSON {_json_type(text)}{shown}; accepted: a non-empty string", field)
     if not text.strip():
-        raise RequestError(400, f"{field} is {'empty' if not text else 'whitespace only'}; "
-                                "accepted: a string with at least one visible character", field)
+        raise RequestError(
+            400,
+            f"{field} is {'empty' if not text else 'whitespace only'}; "
+            "accepted: a string with at least one visible character",
+            field,
+        )
     if len(text) > max_text_chars:
-        raise RequestError(400, f"{field} is {len(text)} characters long ({_preview(text)!r}...); accepted: at most "
-                                f"{max_text_chars} characters (longer texts are rejected, not cut)", field)
+        raise RequestError(
+            400,
+            f"{field} is {len(text)} characters long ({_preview(text)!r}...); accepted: at most "
+            f"{max_text_chars} characters (longer texts are rejected, not cut)",
+            field,
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise RequestError(400, f"{field} holds an unpaired surrogate {error.object[error.start]!r} at character "
-                                f"{error.start}; accepted: valid Unicode text", field) from None
+        raise RequestError(
+            400,
+            f"{field} holds an unpaired surrogate {error.object[error.start]!r} at character "
+            f"{error.start}; accepted: valid Unicode text",
+            field,
+        ) from None
 
 
 def _json_type(value) -> str:

@@ -3,11 +3,12 @@
 score.py reads the model and request limits; gunicorn_config.py reads the body limit, the read timeout and the
 threads per worker, so the limits the server enforces before a body is read are the ones the script checks.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 PRECISIONS = ("int8", "fp32")
 
@@ -18,18 +19,18 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class ScoringSettings:
-    precision: str = "int8"            # SCORING_PRECISION: which ONNX file to serve
-    intra_op_threads: int = 1          # SCORING_INTRA_OP_THREADS: onnxruntime threads inside one operator
-    inter_op_threads: int = 1          # SCORING_INTER_OP_THREADS: onnxruntime threads across operators
-    max_texts: int = 64                # SCORING_MAX_TEXTS: texts per request
-    max_text_chars: int = 2000         # SCORING_MAX_TEXT_CHARS: characters per text (longer: rejected)
-    max_body_chars: int = 1_000_000    # SCORING_MAX_BODY_CHARS: characters of the whole request body
-    model_version: str | None = None   # SCORING_MODEL_VERSION: version reported in responses
-    read_timeout_seconds: int = 5      # SCORING_READ_TIMEOUT_SECONDS: time a client has to send one request
-    threads_per_worker: int = 4        # SCORING_THREADS_PER_WORKER: connections one server worker serves at once
+    precision: str = "int8"  # SCORING_PRECISION: which ONNX file to serve
+    intra_op_threads: int = 1  # SCORING_INTRA_OP_THREADS: onnxruntime threads inside one operator
+    inter_op_threads: int = 1  # SCORING_INTER_OP_THREADS: onnxruntime threads across operators
+    max_texts: int = 64  # SCORING_MAX_TEXTS: texts per request
+    max_text_chars: int = 2000  # SCORING_MAX_TEXT_CHARS: characters per text (longer: rejected)
+    max_body_chars: int = 1_000_000  # SCORING_MAX_BODY_CHARS: characters of the whole request body
+    model_version: str | None = None  # SCORING_MODEL_VERSION: version reported in responses
+    read_timeout_seconds: int = 5  # SCORING_READ_TIMEOUT_SECONDS: time a client has to send one request
+    threads_per_worker: int = 4  # SCORING_THREADS_PER_WORKER: connections one server worker serves at once
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ScoringSettings":
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> ScoringSettings:
         defaults = cls()
         settings = cls(
             precision=_choice(environ, "SCORING_PRECISION", defaults.precision, PRECISIONS),
@@ -39,13 +40,16 @@ class ScoringSettings:
             max_text_chars=_integer(environ, "SCORING_MAX_TEXT_CHARS", defaults.max_text_chars, 1, 1_000_000),
             max_body_chars=_integer(environ, "SCORING_MAX_BODY_CHARS", defaults.max_body_chars, 100, 100_000_000),
             model_version=environ.get("SCORING_MODEL_VERSION", "").strip() or None,
-            read_timeout_seconds=_integer(environ, "SCORING_READ_TIMEOUT_SECONDS", defaults.read_timeout_seconds,
-                                          1, 300),
+            read_timeout_seconds=_integer(
+                environ, "SCORING_READ_TIMEOUT_SECONDS", defaults.read_timeout_seconds, 1, 300
+            ),
             threads_per_worker=_integer(environ, "SCORING_THREADS_PER_WORKER", defaults.threads_per_worker, 1, 64),
         )
         if settings.max_body_chars < settings.max_text_chars:
-            raise SettingsError(f"SCORING_MAX_BODY_CHARS ({settings.max_body_chars}) is below SCORING_MAX_TEXT_CHARS "
-                                f"({settings.max_text_chars}); accepted: a body limit that fits at least one text")
+            raise SettingsError(
+                f"SCORING_MAX_BODY_CHARS ({settings.max_body_chars}) is below SCORING_MAX_TEXT_CHARS "
+                f"({settings.max_text_chars}); accepted: a body limit that fits at least one text"
+            )
         return settings
 
 

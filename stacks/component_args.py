@@ -49,20 +49,26 @@ def access_control_args(settings: StackSettings, resource_group_id: pulumi.Input
     """The two custom roles, each with its stable GUIDs and the groups the settings give it."""
     names, access = settings.names, settings.access
     groups = ((DATA_SCIENTIST, access.data_scientist_group_ids), (MLOPS_DEPLOYER, access.mlops_deployer_group_ids))
-    return AccessControlArgs(scope=resource_group_id, roles=tuple(
-        CustomRole(
-            permissions=role,
-            definition_name=names.guid("role", role.purpose),
-            role_name=names.role_name(role.purpose),
-            assignments=tuple(GroupAssignment(group_id, names.guid("assignment", role.purpose, group_id))
-                              for group_id in group_ids),
-        )
-        for role, group_ids in groups
-    ))
+    return AccessControlArgs(
+        scope=resource_group_id,
+        roles=tuple(
+            CustomRole(
+                permissions=role,
+                definition_name=names.guid("role", role.purpose),
+                role_name=names.role_name(role.purpose),
+                assignments=tuple(
+                    GroupAssignment(group_id, names.guid("assignment", role.purpose, group_id))
+                    for group_id in group_ids
+                ),
+            )
+            for role, group_ids in groups
+        ),
+    )
 
 
-def workspace_args(settings: StackSettings, workspace: WorkspaceSettings,
-                   shared: SharedServices) -> MachineLearningWorkspaceArgs:
+def workspace_args(
+    settings: StackSettings, workspace: WorkspaceSettings, shared: SharedServices
+) -> MachineLearningWorkspaceArgs:
     return MachineLearningWorkspaceArgs(
         workspace_name=settings.names.workspace(workspace.name),
         friendly_name=f"{workspace.name} ({settings.stack})",
@@ -80,8 +86,12 @@ def workspace_args(settings: StackSettings, workspace: WorkspaceSettings,
     )
 
 
-def compute_args(settings: StackSettings, workspace: WorkspaceSettings, workspace_name: pulumi.Input[str],
-                 resource_group_name: pulumi.Input[str]) -> ComputeClustersArgs:
+def compute_args(
+    settings: StackSettings,
+    workspace: WorkspaceSettings,
+    workspace_name: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+) -> ComputeClustersArgs:
     return ComputeClustersArgs(
         workspace_name=workspace_name,
         resource_group_name=resource_group_name,
@@ -95,18 +105,29 @@ def compute_args(settings: StackSettings, workspace: WorkspaceSettings, workspac
 
 
 def _cluster_size(cluster: ClusterSettings) -> ClusterSize:
-    return ClusterSize(vm_size=cluster.vm_size, min_nodes=cluster.min_nodes, max_nodes=cluster.max_nodes,
-                       idle_seconds=cluster.idle_seconds, low_priority=cluster.low_priority)
+    return ClusterSize(
+        vm_size=cluster.vm_size,
+        min_nodes=cluster.min_nodes,
+        max_nodes=cluster.max_nodes,
+        idle_seconds=cluster.idle_seconds,
+        low_priority=cluster.low_priority,
+    )
 
 
-def serving_assets_args(source: ServingSource, workspace: WorkspaceCoordinates,
-                        shared: SharedServices) -> ServingAssetsArgs:
-    return ServingAssetsArgs(source=source, workspace=workspace, storage_account_name=shared.storage_account_name,
-                             code_container_name=shared.code_container_name)
+def serving_assets_args(
+    source: ServingSource, workspace: WorkspaceCoordinates, shared: SharedServices
+) -> ServingAssetsArgs:
+    return ServingAssetsArgs(
+        source=source,
+        workspace=workspace,
+        storage_account_name=shared.storage_account_name,
+        code_container_name=shared.code_container_name,
+    )
 
 
-def endpoint_args(settings: StackSettings, workspace: WorkspaceSettings,
-                  coordinates: WorkspaceCoordinates) -> OnlineEndpointArgs:
+def endpoint_args(
+    settings: StackSettings, workspace: WorkspaceSettings, coordinates: WorkspaceCoordinates
+) -> OnlineEndpointArgs:
     return OnlineEndpointArgs(
         workspace=coordinates,
         endpoint_name=settings.names.endpoint(workspace.name),
@@ -118,8 +139,9 @@ def endpoint_args(settings: StackSettings, workspace: WorkspaceSettings,
 
 
 def slot_serving_args(settings: StackSettings, workspace: WorkspaceSettings) -> SlotServingArgs:
-    return SlotServingArgs(instance_type=workspace.endpoint.instance_type,
-                           instance_count=workspace.endpoint.instance_count)
+    return SlotServingArgs(
+        instance_type=workspace.endpoint.instance_type, instance_count=workspace.endpoint.instance_count
+    )
 
 
 def network_args(settings: StackSettings, resource_group_name: pulumi.Input[str]) -> PrivateNetworkArgs | None:
@@ -154,17 +176,24 @@ def network_args(settings: StackSettings, resource_group_name: pulumi.Input[str]
     )
 
 
-def shared_private_services(settings: StackSettings,
-                            shared: SharedServices) -> list[tuple[str, str, pulumi.Input[str]]]:
+def shared_private_services(
+    settings: StackSettings, shared: SharedServices
+) -> list[tuple[str, str, pulumi.Input[str]]]:
     """The shared services that get private endpoints, as (kind, Azure name, resource id)."""
     names = settings.names
-    return [("key vault", names.key_vault, shared.key_vault_id),
-            ("container registry", names.container_registry, shared.registry_id),
-            ("storage account", names.storage_account, shared.storage_account_id)]
+    return [
+        ("key vault", names.key_vault, shared.key_vault_id),
+        ("container registry", names.container_registry, shared.registry_id),
+        ("storage account", names.storage_account, shared.storage_account_id),
+    ]
 
 
-def private_access_args(settings: StackSettings, network: PrivateNetwork, resource_group_name: pulumi.Input[str],
-                        services: list[tuple[str, str, pulumi.Input[str]]]) -> PrivateAccessArgs:
+def private_access_args(
+    settings: StackSettings,
+    network: PrivateNetwork,
+    resource_group_name: pulumi.Input[str],
+    services: list[tuple[str, str, pulumi.Input[str]]],
+) -> PrivateAccessArgs:
     """The private endpoints of `services` ((kind, Azure name, resource id), kinds as in
     infra/facts.py SERVICE_GROUP_IDS), one per group id the kind needs, in the endpoint subnet."""
     return PrivateAccessArgs(
@@ -173,6 +202,9 @@ def private_access_args(settings: StackSettings, network: PrivateNetwork, resour
         resource_group_name=resource_group_name,
         subnet_id=network.subnet_ids["privateEndpoints"],
         dns_zone_ids=network.dns_zone_ids,
-        targets=tuple(PrivateLinkTarget(settings.names.private_endpoint(name, group), resource_id, group)
-                      for kind, name, resource_id in services for group in SERVICE_GROUP_IDS[kind]),
+        targets=tuple(
+            PrivateLinkTarget(settings.names.private_endpoint(name, group), resource_id, group)
+            for kind, name, resource_id in services
+            for group in SERVICE_GROUP_IDS[kind]
+        ),
     )

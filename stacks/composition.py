@@ -15,8 +15,8 @@ from infra.endpoint import OnlineEndpoint, slot_serving
 from infra.facts import SLOTS
 from infra.network import PrivateNetwork
 from infra.private_endpoints import PrivateAccess
-from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
 from infra.rbac import AccessControl
+from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
 from infra.workspace import MachineLearningWorkspace
@@ -58,8 +58,9 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
     AccessControl("access", access_control_args(settings, shared.resource_group_id))
     network_settings = network_args(settings, shared.resource_group_name)
     network = PrivateNetwork("network", network_settings) if network_settings else None
-    reachable = _private_access("shared-private-access", settings, network, shared,
-                                shared_private_services(settings, shared))
+    reachable = _private_access(
+        "shared-private-access", settings, network, shared, shared_private_services(settings, shared)
+    )
 
     workspaces = {}
     for workspace in settings.workspaces:
@@ -67,14 +68,25 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         inside = pulumi.ResourceOptions(parent=estate, aliases=[FORMERLY_AT_THE_ROOT])
         ml_workspace = MachineLearningWorkspace(workspace.name, workspace_args(settings, workspace, shared), inside)
         workspace_reachable = reachable + _private_access(
-            f"{workspace.name}-private-access", settings, network, shared,
-            [("machine learning workspace", settings.names.workspace(workspace.name), ml_workspace.id)], inside)
+            f"{workspace.name}-private-access",
+            settings,
+            network,
+            shared,
+            [("machine learning workspace", settings.names.workspace(workspace.name), ml_workspace.id)],
+            inside,
+        )
         after_private_access = pulumi.ResourceOptions(depends_on=workspace_reachable)
-        ComputeClusters(f"{workspace.name}-compute",
-                        compute_args(settings, workspace, ml_workspace.name, shared.resource_group_name), inside)
+        ComputeClusters(
+            f"{workspace.name}-compute",
+            compute_args(settings, workspace, ml_workspace.name, shared.resource_group_name),
+            inside,
+        )
         coordinates = WorkspaceCoordinates(_subscription_id(), shared.resource_group_name, ml_workspace.name)
-        assets = ServingAssets(f"{workspace.name}-serving", serving_assets_args(serving, coordinates, shared),
-                               pulumi.ResourceOptions.merge(inside, after_private_access))
+        assets = ServingAssets(
+            f"{workspace.name}-serving",
+            serving_assets_args(serving, coordinates, shared),
+            pulumi.ResourceOptions.merge(inside, after_private_access),
+        )
         endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates), inside)
         release = workspace.release if workspace.release and workspace.release.candidate else None
         outputs = {
@@ -84,15 +96,27 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
             "scoring_uri": endpoint.scoring_uri,
         }
         if release:
-            candidate = register_candidate(workspace.name, workspace=coordinates, model_name=release.model_name,
-                                           candidate=release.candidate,
-                                           opts=pulumi.ResourceOptions(parent=ml_workspace,
-                                                                       depends_on=workspace_reachable))
-            released = ModelRelease(f"{workspace.name}-release", ModelReleaseArgs(
-                workspace=coordinates, model_version=candidate, endpoint_name=endpoint.name,
-                model_name=release.model_name, evaluation_data=release.evaluation_data, slots=SLOTS,
-                serving=slot_serving(slot_serving_args(settings, workspace), assets.code_id, assets.environment_id),
-                **_release_options(release)), opts=inside)
+            candidate = register_candidate(
+                workspace.name,
+                workspace=coordinates,
+                model_name=release.model_name,
+                candidate=release.candidate,
+                opts=pulumi.ResourceOptions(parent=ml_workspace, depends_on=workspace_reachable),
+            )
+            released = ModelRelease(
+                f"{workspace.name}-release",
+                ModelReleaseArgs(
+                    workspace=coordinates,
+                    model_version=candidate,
+                    endpoint_name=endpoint.name,
+                    model_name=release.model_name,
+                    evaluation_data=release.evaluation_data,
+                    slots=SLOTS,
+                    serving=slot_serving(slot_serving_args(settings, workspace), assets.code_id, assets.environment_id),
+                    **_release_options(release),
+                ),
+                opts=inside,
+            )
             outputs["release"] = {
                 "candidate_version": released.model_version.version,
                 "winner": released.selection.winner,
@@ -111,15 +135,22 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
     }
 
 
-def _private_access(name: str, settings: StackSettings, network: PrivateNetwork | None, shared: SharedServices,
-                    services: list, opts: pulumi.ResourceOptions | None = None) -> list[pulumi.Resource]:
+def _private_access(
+    name: str,
+    settings: StackSettings,
+    network: PrivateNetwork | None,
+    shared: SharedServices,
+    services: list,
+    opts: pulumi.ResourceOptions | None = None,
+) -> list[pulumi.Resource]:
     """The private endpoints of `services` when the stack's public access is off, as what a
     data-plane call (a blob upload, a model registration, the smoke test's scoring) must wait for:
     their DNS zone groups, after which the services' names resolve to the endpoints in the network."""
     if network is None or not settings.network.private:
         return []
-    return PrivateAccess(name, private_access_args(settings, network, shared.resource_group_name, services),
-                         opts).zone_groups
+    return PrivateAccess(
+        name, private_access_args(settings, network, shared.resource_group_name, services), opts
+    ).zone_groups
 
 
 def _subscription_id() -> pulumi.Output[str]:
@@ -133,12 +164,18 @@ def _release_options(release: ReleaseSettings) -> dict:
         "require_approval": release.require_approval,
         "approved_version": release.approved_version,
         "approved_serving_version": release.approved_serving_version,
-        "compare_settings": {"alpha": release.alpha, "min_delta": release.min_delta,
-                             "max_category_recall_drop": release.max_category_recall_drop,
-                             "max_latency_factor": release.max_latency_factor,
-                             **({"latency_repeats": release.latency_repeats} if release.latency_repeats else {}),
-                             **({"latency_tolerance_ms": release.latency_tolerance_ms}
-                                if release.latency_tolerance_ms is not None else {})},
+        "compare_settings": {
+            "alpha": release.alpha,
+            "min_delta": release.min_delta,
+            "max_category_recall_drop": release.max_category_recall_drop,
+            "max_latency_factor": release.max_latency_factor,
+            **({"latency_repeats": release.latency_repeats} if release.latency_repeats else {}),
+            **(
+                {"latency_tolerance_ms": release.latency_tolerance_ms}
+                if release.latency_tolerance_ms is not None
+                else {}
+            ),
+        },
     }
 
 

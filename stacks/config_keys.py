@@ -25,8 +25,9 @@ class ProjectConfig(dict):
     with the stack's keys of other namespaces (`namespace:name`) and the keys Pulumi holds as
     secrets (`project:key`), whose values no error may show."""
 
-    def __init__(self, settings: Mapping[str, Any], other_keys: Mapping[str, Any] | None = None,
-                 secret_keys: Iterable[str] = ()):
+    def __init__(
+        self, settings: Mapping[str, Any], other_keys: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = ()
+    ):
         super().__init__(settings)
         self.other_keys = dict(other_keys or {})
         self.secret_keys = frozenset(secret_keys)
@@ -35,8 +36,11 @@ class ProjectConfig(dict):
     def split(cls, config: Mapping[str, Any], project: str, secret_keys: Iterable[str] = ()) -> ProjectConfig:
         """A stack's whole config (keys `namespace:name`) as the project's settings and the rest."""
         prefix = f"{project}:"
-        return cls({key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)},
-                   {key: value for key, value in config.items() if not key.startswith(prefix)}, secret_keys)
+        return cls(
+            {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)},
+            {key: value for key, value in config.items() if not key.startswith(prefix)},
+            secret_keys,
+        )
 
 
 def misplaced_keys(other_keys: Mapping[str, Any], project: str, setting_names: Iterable[str]) -> list[Problem]:

@@ -133,8 +133,9 @@ def whole_number(low: int, high: int, default: Any = PydanticUndefined) -> Any:
     return bounded(Bounds("a whole number", low, high, whole=True), default)
 
 
-def in_production(allowed: Callable[[Any], bool], accepted: str, shown: Any = None,
-                  missing: bool = False) -> AfterValidator:
+def in_production(
+    allowed: Callable[[Any], bool], accepted: str, shown: Any = None, missing: bool = False
+) -> AfterValidator:
     """A production rule: on a prod-tier stack (the `tier` the validation context names) the value
     must pass `allowed`; `accepted` says what passes (naming PRODUCTION), `shown`
     replaces the value in the message, `missing` reports the key as required instead."""

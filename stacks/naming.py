@@ -30,31 +30,46 @@ class NameRule:
 
 RULES = {
     "resource group": NameRule(r"[-\w.()]{1,89}[-\w()]", "1-90 letters, digits, -_.()"),
-    "key vault": NameRule(r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]",
-                          "3-24 letters, digits and hyphens, starting with a letter"),
+    "key vault": NameRule(
+        r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", "3-24 letters, digits and hyphens, starting with a letter"
+    ),
     "container registry": NameRule(r"[a-zA-Z0-9]{5,50}", "5-50 letters and digits"),
     "storage account": NameRule(r"[a-z0-9]{3,24}", "3-24 lowercase letters and digits"),
-    "log analytics workspace": NameRule(r"[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]",
-                                        "4-63 letters, digits and hyphens"),
+    "log analytics workspace": NameRule(
+        r"[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]", "4-63 letters, digits and hyphens"
+    ),
     "application insights": NameRule(r"[^%&\\?/]{1,255}", "1-255 characters without %&\\?/"),
-    "machine learning workspace": NameRule(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}",
-                                           "3-33 letters, digits, _ and -, starting alphanumeric"),
-    "compute cluster": NameRule(r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]",
-                                "3-24 letters, digits and hyphens, starting with a letter"),
-    "online endpoint": NameRule(r"[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]",
-                                "3-32 letters, digits and hyphens, starting with a letter"),
+    "machine learning workspace": NameRule(
+        r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}", "3-33 letters, digits, _ and -, starting alphanumeric"
+    ),
+    "compute cluster": NameRule(
+        r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", "3-24 letters, digits and hyphens, starting with a letter"
+    ),
+    "online endpoint": NameRule(
+        r"[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]", "3-32 letters, digits and hyphens, starting with a letter"
+    ),
     # Microsoft.Network names (Azure docs, "Naming rules and restrictions for Azure resources")
-    "virtual network": NameRule(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]",
-                                "2-64 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _"),
-    "network security group": NameRule(r"[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?",
-                                       "1-80 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _"),
-    "private endpoint": NameRule(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]",
-                                 "2-64 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _"),
+    "virtual network": NameRule(
+        r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]",
+        "2-64 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _",
+    ),
+    "network security group": NameRule(
+        r"[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?",
+        "1-80 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _",
+    ),
+    "private endpoint": NameRule(
+        r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]",
+        "2-64 letters, digits, _ . -, starting alphanumeric, ending alphanumeric or _",
+    ),
 }
 
 # The subnet of each role (stacks/settings.py SubnetSettings); Bastion's name is Azure's.
-SUBNET_NAMES = {"privateEndpoints": "snet-private-endpoints", "ciAgents": "snet-ci-agents",
-                "jumpHosts": "snet-jump-hosts", "bastion": BASTION_SUBNET}
+SUBNET_NAMES = {
+    "privateEndpoints": "snet-private-endpoints",
+    "ciAgents": "snet-ci-agents",
+    "jumpHosts": "snet-jump-hosts",
+    "bastion": BASTION_SUBNET,
+}
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,9 @@ class StackNames:
         services = [(kind, name) for kind, name in names if kind in SERVICE_GROUP_IDS]
         names.append(("virtual network", self.virtual_network))
         names += [("network security group", self.network_security_group(role)) for role in SUBNET_NAMES]
-        names += [("private endpoint", self.private_endpoint(name, group))
-                  for kind, name in services for group in SERVICE_GROUP_IDS[kind]]
+        names += [
+            ("private endpoint", self.private_endpoint(name, group))
+            for kind, name in services
+            for group in SERVICE_GROUP_IDS[kind]
+        ]
         return names

@@ -15,15 +15,24 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from infra.facts import (BASTION_SUBNET_MAX_PREFIX, PRIVATE_DNS_ZONES, SERVICE_GROUP_IDS, matches,
-                         private_dns_zone_id, private_dns_zone_id_accepted)
+from infra.facts import (
+    BASTION_SUBNET_MAX_PREFIX,
+    PRIVATE_DNS_ZONES,
+    SERVICE_GROUP_IDS,
+    matches,
+    private_dns_zone_id,
+    private_dns_zone_id_accepted,
+)
 from stacks.fields import CIDR_ACCEPTED, as_boolean, ipv4_network
 from stacks.validation import Problem
 
 SUBNET_ROLES = ("privateEndpoints", "ciAgents", "jumpHosts", "bastion")
 # the zones of every endpoint the platform declares for its services
-USED_ZONES = tuple(dict.fromkeys(zone for groups in SERVICE_GROUP_IDS.values()
-                                 for group in groups for zone in PRIVATE_DNS_ZONES[group]))
+USED_ZONES = tuple(
+    dict.fromkeys(
+        zone for groups in SERVICE_GROUP_IDS.values() for group in groups for zone in PRIVATE_DNS_ZONES[group]
+    )
+)
 
 
 def network_problems(config: Mapping[str, Any], project: str) -> list[Problem]:
@@ -37,49 +46,83 @@ def network_problems(config: Mapping[str, Any], project: str) -> list[Problem]:
     private = as_boolean(network.get("publicNetworkAccess")) is False
     space = _ranges(network.get("addressSpace"))
     subnets_value = network.get("subnets")
-    subnets = {role: net for role in SUBNET_ROLES
-               if isinstance(subnets_value, Mapping) and (net := ipv4_network(subnets_value.get(role))) is not None}
+    subnets = {
+        role: net
+        for role in SUBNET_ROLES
+        if isinstance(subnets_value, Mapping) and (net := ipv4_network(subnets_value.get(role))) is not None
+    }
     problems = _overlaps([(f"addressSpace[{index}]", net) for index, net in space], key, "an address-space range")
 
     space_text = ", ".join(str(net) for _, net in space)
     if space:
         for role, net in subnets.items():
             if not any(net.subnet_of(outer) for _, outer in space):
-                problems.append(Problem(key(f"subnets.{role}"), f"a range inside network.addressSpace ({space_text})",
-                                        str(net)))
+                problems.append(
+                    Problem(key(f"subnets.{role}"), f"a range inside network.addressSpace ({space_text})", str(net))
+                )
     problems += _overlaps([(f"subnets.{role}", net) for role, net in subnets.items()], key, "a subnet")
     bastion = subnets.get("bastion")
     if bastion is not None and bastion.prefixlen > BASTION_SUBNET_MAX_PREFIX:
-        problems.append(Problem(key("subnets.bastion"),
-                                f"a range of at least /{BASTION_SUBNET_MAX_PREFIX} (Azure Bastion's smallest subnet)",
-                                str(bastion)))
+        problems.append(
+            Problem(
+                key("subnets.bastion"),
+                f"a range of at least /{BASTION_SUBNET_MAX_PREFIX} (Azure Bastion's smallest subnet)",
+                str(bastion),
+            )
+        )
 
     if not (isinstance(network.get("addressSpace"), list) and network["addressSpace"]):
         if private:
-            problems.append(Problem(key("addressSpace"), "a list of IPv4 CIDR ranges when network.publicNetworkAccess "
-                                    "is false (the private endpoints need a network)", kind="required"))
+            problems.append(
+                Problem(
+                    key("addressSpace"),
+                    "a list of IPv4 CIDR ranges when network.publicNetworkAccess "
+                    "is false (the private endpoints need a network)",
+                    kind="required",
+                )
+            )
         elif subnets:
-            problems.append(Problem(key("addressSpace"), "a list of IPv4 CIDR ranges holding network.subnets",
-                                    kind="required"))
+            problems.append(
+                Problem(key("addressSpace"), "a list of IPv4 CIDR ranges holding network.subnets", kind="required")
+            )
     if private and not (isinstance(subnets_value, Mapping) and subnets_value.get("privateEndpoints")):
-        problems.append(Problem(key("subnets.privateEndpoints"),
-                                f"{CIDR_ACCEPTED} inside network.addressSpace when network.publicNetworkAccess is "
-                                "false (the private endpoints need a subnet)", kind="required"))
+        problems.append(
+            Problem(
+                key("subnets.privateEndpoints"),
+                f"{CIDR_ACCEPTED} inside network.addressSpace when network.publicNetworkAccess is "
+                "false (the private endpoints need a subnet)",
+                kind="required",
+            )
+        )
     if private and isinstance(network.get("allowedIpRanges"), list) and network["allowedIpRanges"]:
-        problems.append(Problem(key("allowedIpRanges"), "an empty list when network.publicNetworkAccess is false "
-                                "(IP rules apply only to public access)", network["allowedIpRanges"]))
+        problems.append(
+            Problem(
+                key("allowedIpRanges"),
+                "an empty list when network.publicNetworkAccess is false (IP rules apply only to public access)",
+                network["allowedIpRanges"],
+            )
+        )
 
     for index, net in _ranges(network.get("hubClientRanges")):
         inside = next((str(outer) for _, outer in space if net.overlaps(outer)), None)
         if inside:
-            problems.append(Problem(key(f"hubClientRanges[{index}]"),
-                                    f"a range of another network, outside network.addressSpace (overlaps {inside})",
-                                    str(net)))
+            problems.append(
+                Problem(
+                    key(f"hubClientRanges[{index}]"),
+                    f"a range of another network, outside network.addressSpace (overlaps {inside})",
+                    str(net),
+                )
+            )
 
     problems += _zone_id_problems(network.get("privateDnsZoneIds"), key)
     if private and config.get("registrySku") not in (None, "Premium"):
-        problems.append(Problem(f"{project}:registrySku", "Premium when network.publicNetworkAccess is false "
-                                "(only a Premium registry has private endpoints)", config["registrySku"]))
+        problems.append(
+            Problem(
+                f"{project}:registrySku",
+                "Premium when network.publicNetworkAccess is false (only a Premium registry has private endpoints)",
+                config["registrySku"],
+            )
+        )
     return problems
 
 
@@ -95,8 +138,11 @@ def _overlaps(ranges: list[tuple[str, ipaddress.IPv4Network]], key, what: str) -
     for index, (name, net) in enumerate(ranges):
         earlier = next(((other, prior) for other, prior in ranges[:index] if net.overlaps(prior)), None)
         if earlier:
-            problems.append(Problem(key(name), f"{what} that overlaps no other (overlaps network.{earlier[0]}, "
-                                               f"{earlier[1]})", str(net)))
+            problems.append(
+                Problem(
+                    key(name), f"{what} that overlaps no other (overlaps network.{earlier[0]}, {earlier[1]})", str(net)
+                )
+            )
     return problems
 
 
@@ -107,8 +153,9 @@ def _zone_id_problems(zone_ids: Any, key) -> list[Problem]:
     for zone, zone_id in zone_ids.items():
         name = f'privateDnsZoneIds["{zone}"]'
         if zone not in USED_ZONES:
-            problems.append(Problem(key(name), "a private DNS zone the private endpoints use: " + ", ".join(USED_ZONES),
-                                    zone))
+            problems.append(
+                Problem(key(name), "a private DNS zone the private endpoints use: " + ", ".join(USED_ZONES), zone)
+            )
         elif not matches(private_dns_zone_id(zone), zone_id):
             problems.append(Problem(key(name), private_dns_zone_id_accepted(zone), zone_id))
     return problems

@@ -64,9 +64,15 @@ def _without_titles(node: Any) -> Any:
         return [_without_titles(item) for item in node]
     if not isinstance(node, dict):
         return node
-    return {key: ({name: _without_titles(value) for name, value in item.items()}
-                  if key in ("properties", "$defs") else _without_titles(item))
-            for key, item in node.items() if key != "title" or not isinstance(item, str)}
+    return {
+        key: (
+            {name: _without_titles(value) for name, value in item.items()}
+            if key in ("properties", "$defs")
+            else _without_titles(item)
+        )
+        for key, item in node.items()
+        if key != "title" or not isinstance(item, str)
+    }
 
 
 def render() -> str:
@@ -75,8 +81,9 @@ def render() -> str:
 
 def write(path: Path = SCHEMA_FILE) -> None:
     """Write the schema beside the settings, replacing the old file only once the new one is whole."""
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                     delete=False) as temporary:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as temporary:
         temporary.write(render())
     os.chmod(temporary.name, 0o644)  # NamedTemporaryFile makes it private
     os.replace(temporary.name, path)

@@ -13,17 +13,47 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, Strict,
-                      TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from infra.facts import ASSET_NAME, CI_AGENT_DELEGATIONS, GUID, MAX_HOLD_SECONDS, MAX_MIRROR_PERCENT, VERSION_LENGTH
 from model.compare_settings import BOUNDS, DEFAULTS, Bounds
 from stacks.config_keys import ProjectConfig, misplaced_keys
-from stacks.fields import (ADDRESS_ACCEPTED, CIDR_ACCEPTED, PRODUCTION, Boolean, Cidr, IPv4Address, Number, Whole,
-                           as_whole, bounded, described, flag, full, in_production, one_of, text, whole_number, within)
-from stacks.network_rules import network_problems
+from stacks.fields import (
+    ADDRESS_ACCEPTED,
+    CIDR_ACCEPTED,
+    PRODUCTION,
+    Boolean,
+    Cidr,
+    IPv4Address,
+    Number,
+    Whole,
+    as_whole,
+    bounded,
+    described,
+    flag,
+    full,
+    in_production,
+    one_of,
+    text,
+    whole_number,
+    within,
+)
 from stacks.naming import RULES, StackNames
+from stacks.network_rules import network_problems
 from stacks.validation import Problem, SettingsError, invalid, is_secure, problems_of, required, unique
 
 PROJECT = "mlops-platform"
@@ -33,13 +63,15 @@ IsolationMode = Literal["AllowInternetOutbound", "AllowOnlyApprovedOutbound"]
 RegistrySku = Literal["Basic", "Standard", "Premium"]
 # The SKUs of a general-purpose v2 account (kind StorageV2), as azure-native's storage.SkuName has
 # them; Azure's storage account overview lists LRS, GRS, RA-GRS, ZRS, GZRS and RA-GZRS for it.
-StorageSku = Literal["Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Standard_GZRS",
-                     "Standard_RAGZRS"]
+StorageSku = Literal[
+    "Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS"
+]
 ZONE_REDUNDANT_STORAGE = ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS")
 AuthMode = Literal["key", "aad_token"]
 CiAgentKind = Literal[tuple(CI_AGENT_DELEGATIONS)]  # type: ignore[valid-type]
 TIERS, ISOLATION_MODES, REGISTRY_SKUS, STORAGE_SKUS, AUTH_MODES, CI_AGENT_KINDS = (
-    get_args(t) for t in (Tier, IsolationMode, RegistrySku, StorageSku, AuthMode, CiAgentKind))
+    get_args(t) for t in (Tier, IsolationMode, RegistrySku, StorageSku, AuthMode, CiAgentKind)
+)
 
 VM_SIZE = r"Standard_[A-Z]{1,4}\d{1,3}[a-z]*(_[A-Z]\d{1,4})?(_v\d)?"
 VM_SIZE_ACCEPTED = "an Azure VM size such as Standard_DS3_v2, Standard_F4s_v2 or Standard_NC4as_T4_v3"
@@ -51,10 +83,14 @@ STEPS = f"percentages from {PERCENT.low:g} to {PERCENT.high:g}"
 
 NamePrefix = Annotated[str, text(r"[a-z][a-z0-9]{1,7}", "2-8 lowercase letters and digits, starting with a letter")]
 NameSuffix = Annotated[str, text(r"[a-z0-9]{2,6}", "2-6 lowercase letters and digits")]
-WorkspaceName = Annotated[str, text(r"[a-z][a-z0-9]{1,11}", "2-12 lowercase letters and digits, starting with a letter")]
+WorkspaceName = Annotated[
+    str, text(r"[a-z][a-z0-9]{1,11}", "2-12 lowercase letters and digits, starting with a letter")
+]
 # Entra ID groups given a role: a prod-tier stack names at least one
-GroupIds = Annotated[tuple[Annotated[str, Field(pattern=full(GUID))], ...], in_production(
-    bool, f"at least one Entra ID group object id {PRODUCTION}", missing=True)]
+GroupIds = Annotated[
+    tuple[Annotated[str, Field(pattern=full(GUID))], ...],
+    in_production(bool, f"at least one Entra ID group object id {PRODUCTION}", missing=True),
+]
 GROUP_IDS_ACCEPTED = "a list of Entra ID group object ids (GUIDs)"
 Percent = Annotated[int, Strict(), bounded(PERCENT)]  # canary steps arrive inside a list: as numbers
 
@@ -72,8 +108,9 @@ def _version(value: Any) -> Any:
 LatencyRepeats = Annotated[int, Strict(), within(BOUNDS["latency_repeats"]), BeforeValidator(as_whole)]
 Version = Annotated[str, Field(pattern=full(r"[a-zA-Z0-9_.-]{1,64}")), BeforeValidator(_version)]
 
-MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, validate_default=True,
-                    regex_engine="python-re")
+MODEL_CONFIG = ConfigDict(
+    frozen=True, extra="forbid", alias_generator=to_camel, validate_default=True, regex_engine="python-re"
+)
 
 
 class Settings(BaseModel):
@@ -103,10 +140,13 @@ class NetworkSettings(Settings):
     endpoint subnet when public access is off, hub DNS zones) are stacks/network_rules.py's."""
 
     public_network_access: Annotated[Boolean, in_production(lambda v: v is False, f"false {PRODUCTION}")] = flag()
-    isolation_mode: Annotated[IsolationMode, in_production(
-        lambda v: v == "AllowOnlyApprovedOutbound", f"AllowOnlyApprovedOutbound {PRODUCTION}")] = one_of(ISOLATION_MODES)
+    isolation_mode: Annotated[
+        IsolationMode,
+        in_production(lambda v: v == "AllowOnlyApprovedOutbound", f"AllowOnlyApprovedOutbound {PRODUCTION}"),
+    ] = one_of(ISOLATION_MODES)
     allowed_ip_ranges: tuple[Annotated[str, Field(pattern=full(CIDR))], ...] = described(
-        "a list of IPv4 addresses or CIDR ranges", ())
+        "a list of IPv4 addresses or CIDR ranges", ()
+    )
     # the stack's virtual network: none without an address space
     address_space: tuple[Cidr, ...] = described(f"a list of IPv4 CIDR ranges ({CIDR_ACCEPTED})", ())
     subnets: SubnetSettings = Field(default_factory=dict)  # type: ignore[arg-type]  # validated into the model
@@ -127,8 +167,9 @@ class ComputeAccessSettings(Settings):
     """Loosenings of the compute defaults; both stay off unless a stack names them."""
 
     node_public_ip: Annotated[Boolean, in_production(lambda v: v is False, f"false {PRODUCTION}")] = flag(False)
-    ssh_public_key: Annotated[str | None, in_production(lambda v: v is None, f"no SSH key {PRODUCTION}", "<set>")] = text(
-        r"ssh-(rsa|ed25519) \S+( .*)?", "an OpenSSH public key (ssh-rsa or ssh-ed25519)", None)
+    ssh_public_key: Annotated[str | None, in_production(lambda v: v is None, f"no SSH key {PRODUCTION}", "<set>")] = (
+        text(r"ssh-(rsa|ed25519) \S+( .*)?", "an OpenSSH public key (ssh-rsa or ssh-ed25519)", None)
+    )
 
     @property
     def ssh(self) -> bool:
@@ -185,7 +226,8 @@ class RolloutSettings(Settings):
 
     mirror_percent: Whole = whole_number(0, MAX_MIRROR_PERCENT, 0)
     canary_percents: Annotated[tuple[Percent, ...], AfterValidator(_increasing)] = described(
-        f"a list of increasing {STEPS}", ())
+        f"a list of increasing {STEPS}", ()
+    )
     # wait after the mirror and each canary step, before the next step checks the slot again
     hold_seconds: Whole = whole_number(0, MAX_HOLD_SECONDS, 0)
 
@@ -218,7 +260,8 @@ class ReleaseSettings(Settings):
     # None: model.compare_settings.CompareSettings' default
     latency_repeats: LatencyRepeats | None = described(BOUNDS["latency_repeats"].accepted, None)
     latency_tolerance_ms: Annotated[Number, within(BOUNDS["latency_tolerance_ms"])] | None = described(
-        BOUNDS["latency_tolerance_ms"].accepted, None)
+        BOUNDS["latency_tolerance_ms"].accepted, None
+    )
 
     @field_validator("evaluation_data")
     @classmethod
@@ -241,8 +284,12 @@ class WorkspaceSettings(Settings):
 
 def _standard_tags(tags: dict[str, str], info: ValidationInfo) -> dict[str, str]:
     context = info.context or {}
-    return {"environment": context.get("stack", ""), "managed-by": "pulumi", "project": context.get("project", ""),
-            **tags}
+    return {
+        "environment": context.get("stack", ""),
+        "managed-by": "pulumi",
+        "project": context.get("project", ""),
+        **tags,
+    }
 
 
 def _plain_mapping(value: Any) -> Any:
@@ -260,13 +307,19 @@ class StackSettings(Settings):
     name_suffix: NameSuffix
     # the stack's standard tags (environment, managed-by, project), then these
     tags: Annotated[dict[str, str], BeforeValidator(_plain_mapping), AfterValidator(_standard_tags)] = described(
-        "a mapping of string to string", {})
+        "a mapping of string to string", {}
+    )
     network: NetworkSettings
-    registry_sku: Annotated[RegistrySku, in_production(
-        lambda v: v == "Premium", f"Premium {PRODUCTION} (private endpoints need it)")] = one_of(REGISTRY_SKUS, "Basic")
-    storage_sku: Annotated[StorageSku, in_production(
-        lambda v: v in ZONE_REDUNDANT_STORAGE,
-        f"a zone-redundant SKU ({', '.join(ZONE_REDUNDANT_STORAGE)}) {PRODUCTION}")] = one_of(STORAGE_SKUS, "Standard_ZRS")
+    registry_sku: Annotated[
+        RegistrySku, in_production(lambda v: v == "Premium", f"Premium {PRODUCTION} (private endpoints need it)")
+    ] = one_of(REGISTRY_SKUS, "Basic")
+    storage_sku: Annotated[
+        StorageSku,
+        in_production(
+            lambda v: v in ZONE_REDUNDANT_STORAGE,
+            f"a zone-redundant SKU ({', '.join(ZONE_REDUNDANT_STORAGE)}) {PRODUCTION}",
+        ),
+    ] = one_of(STORAGE_SKUS, "Standard_ZRS")
     key_vault_retention_days: Whole = whole_number(7, 90, 90)
     log_retention_days: Whole = whole_number(30, 730, 30)
     high_business_impact: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
@@ -329,8 +382,11 @@ def _across_sections(stack: str, config: Mapping[str, Any], project: str) -> lis
     """Rules across sections: unique workspace names, and physical names that fit Azure's rules.
     Each reads only those of its inputs that are valid, so its problems come with all the others."""
     items = config.get("workspaces")
-    names = [(f"workspaces[{index}].name", _valid(WorkspaceName, item.get("name")))
-             for index, item in enumerate(items if isinstance(items, list) else []) if isinstance(item, Mapping)]
+    names = [
+        (f"workspaces[{index}].name", _valid(WorkspaceName, item.get("name")))
+        for index, item in enumerate(items if isinstance(items, list) else [])
+        if isinstance(item, Mapping)
+    ]
     named = [(key, name) for key, name in names if name is not None]
     problems = unique(named, "workspace name", project) + network_problems(config, project)
     prefix, suffix = _valid(NamePrefix, config.get("namePrefix")), _valid(NameSuffix, config.get("nameSuffix"))
@@ -339,9 +395,13 @@ def _across_sections(stack: str, config: Mapping[str, Any], project: str) -> lis
         for kind, name in StackNames(prefix, stack, suffix).all_names(workspaces):
             rule = RULES[kind]
             if not rule.check(name):
-                problems.append(Problem(f"{project}:namePrefix/nameSuffix/workspaces",
-                                        f"names whose {kind} name fits Azure's rule ({rule.accepted}); shorten them",
-                                        name))
+                problems.append(
+                    Problem(
+                        f"{project}:namePrefix/nameSuffix/workspaces",
+                        f"names whose {kind} name fits Azure's rule ({rule.accepted}); shorten them",
+                        name,
+                    )
+                )
     return problems
 
 

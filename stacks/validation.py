@@ -90,8 +90,14 @@ def _as_yaml(value: Any) -> str:
 
 
 def type_name(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def problems_of(error: ValidationError, model: type[BaseModel], namespace: str) -> list[Problem]:
@@ -100,8 +106,10 @@ def problems_of(error: ValidationError, model: type[BaseModel], namespace: str) 
     details = error.errors(include_url=False)
     for detail in details:
         loc = _aliased(model, tuple(part for part in detail["loc"] if part != "[key]"))  # "[key]": a mapping's key
-        if detail["type"] == "too_short" and any(len(other["loc"]) > len(detail["loc"]) and
-                                                 other["loc"][:len(detail["loc"])] == detail["loc"] for other in details):
+        if detail["type"] == "too_short" and any(
+            len(other["loc"]) > len(detail["loc"]) and other["loc"][: len(detail["loc"])] == detail["loc"]
+            for other in details
+        ):
             continue  # pydantic counts only the valid entries: the invalid ones are the problem
         key = f"{namespace}:{_path(loc)}"
         kind, context, value = detail["type"], detail.get("ctx") or {}, detail["input"]
@@ -130,8 +138,9 @@ def unique(values: list[tuple[str, str]], what: str, namespace: str) -> list[Pro
     problems = []
     for key, value in values:
         if value in seen:
-            problems.append(Problem(f"{namespace}:{key}", f"a {what} not used before (already used at {seen[value]})",
-                                    value))
+            problems.append(
+                Problem(f"{namespace}:{key}", f"a {what} not used before (already used at {seen[value]})", value)
+            )
         else:
             seen[value] = key
     return problems

@@ -32,20 +32,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-PIPELINES_VARIABLES = ("AZURESUBSCRIPTION_CLIENT_ID", "AZURESUBSCRIPTION_TENANT_ID",
-                       "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "SYSTEM_ACCESSTOKEN", "SYSTEM_OIDCREQUESTURI")
+PIPELINES_VARIABLES = (
+    "AZURESUBSCRIPTION_CLIENT_ID",
+    "AZURESUBSCRIPTION_TENANT_ID",
+    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+    "SYSTEM_ACCESSTOKEN",
+    "SYSTEM_OIDCREQUESTURI",
+)
 GITHUB_VARIABLES = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 
 
-def _first(environ: Mapping[str, str], *names: str) -> Optional[str]:
+def _first(environ: Mapping[str, str], *names: str) -> str | None:
     return next((environ[name] for name in names if environ.get(name)), None)
 
 
-def _github_identity(environ: Mapping[str, str]) -> tuple[Optional[str], Optional[str]]:
+def _github_identity(environ: Mapping[str, str]) -> tuple[str | None, str | None]:
     return _first(environ, "AZURE_CLIENT_ID", "ARM_CLIENT_ID"), _first(environ, "AZURE_TENANT_ID", "ARM_TENANT_ID")
 
 
@@ -69,13 +74,17 @@ def azure_credential(environ: Mapping[str, str] = os.environ, transport: Any = N
     kind = credential_kind(environ)
     if kind == "azure-pipelines":
         return identity.AzurePipelinesCredential(
-            tenant_id=environ["AZURESUBSCRIPTION_TENANT_ID"], client_id=environ["AZURESUBSCRIPTION_CLIENT_ID"],
+            tenant_id=environ["AZURESUBSCRIPTION_TENANT_ID"],
+            client_id=environ["AZURESUBSCRIPTION_CLIENT_ID"],
             service_connection_id=environ["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"],
-            system_access_token=environ["SYSTEM_ACCESSTOKEN"], **options)
+            system_access_token=environ["SYSTEM_ACCESSTOKEN"],
+            **options,
+        )
     if kind == "github-actions":
         client_id, tenant_id = _github_identity(environ)
-        fetch = github_id_token(environ["ACTIONS_ID_TOKEN_REQUEST_URL"], environ["ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
-                                transport)
+        fetch = github_id_token(
+            environ["ACTIONS_ID_TOKEN_REQUEST_URL"], environ["ACTIONS_ID_TOKEN_REQUEST_TOKEN"], transport
+        )
         return identity.ClientAssertionCredential(tenant_id, client_id, fetch, **options)
     if kind == "workload-identity":
         return identity.WorkloadIdentityCredential(**options)
@@ -97,13 +106,15 @@ def github_id_token(request_url: str, request_token: str, transport: Any = None)
     pipeline = Pipeline(transport or RequestsTransport(), policies=[RetryPolicy()])
 
     def fetch() -> str:
-        request = HttpRequest("GET", url, headers={"Authorization": f"Bearer {request_token}",
-                                                   "Accept": "application/json"})
+        request = HttpRequest(
+            "GET", url, headers={"Authorization": f"Bearer {request_token}", "Accept": "application/json"}
+        )
         response = pipeline.run(request).http_response
         if response.status_code != 200:
             raise ClientAuthenticationError(
                 message=f"GitHub's OIDC token endpoint answered HTTP {response.status_code}: does the job have "
-                        "`permissions: id-token: write`?")
+                "`permissions: id-token: write`?"
+            )
         try:
             token = response.json().get("value")
         except ValueError:

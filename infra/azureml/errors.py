@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from azure.core.exceptions import HttpResponseError
 
 
@@ -15,8 +13,15 @@ class AzureMLError(Exception):
     was not JSON), code (the service's error code, if any), service_message, attempts (calls made).
     """
 
-    def __init__(self, operation: str, resource: str, status: Optional[int], service_message: str,
-                 code: Optional[str] = None, attempts: int = 1):
+    def __init__(
+        self,
+        operation: str,
+        resource: str,
+        status: int | None,
+        service_message: str,
+        code: str | None = None,
+        attempts: int = 1,
+    ):
         self.operation = operation
         self.resource = resource
         self.status = status
@@ -26,15 +31,16 @@ class AzureMLError(Exception):
         status_text = f"HTTP {status}" if status is not None else "no HTTP status"
         code_text = f" {code}" if code else ""
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        super().__init__(f"Azure ML {operation} on {resource} failed{tries}: {status_text}{code_text}: "
-                         f"{service_message}")
+        super().__init__(
+            f"Azure ML {operation} on {resource} failed{tries}: {status_text}{code_text}: {service_message}"
+        )
 
 
 class NotFound(AzureMLError):
     """The resource does not exist (HTTP 404)."""
 
 
-def status_of(err: BaseException) -> Optional[int]:
+def status_of(err: BaseException) -> int | None:
     if isinstance(err, HttpResponseError):
         return err.status_code
     return None
@@ -43,7 +49,7 @@ def status_of(err: BaseException) -> Optional[int]:
 def translate(err: BaseException, operation: str, resource: str, attempts: int) -> AzureMLError:
     """Turn an azure-core or azure-ai-ml exception into an AzureMLError with the service's own words."""
     status = status_of(err)
-    code: Optional[str] = None
+    code: str | None = None
     message: str
     if isinstance(err, HttpResponseError):
         odata = getattr(err, "error", None)
@@ -55,12 +61,12 @@ def translate(err: BaseException, operation: str, resource: str, attempts: int) 
     return cls(operation, resource, status, message, code=code, attempts=attempts)
 
 
-def _compact(text: Optional[str], limit: int = 1000) -> str:
+def _compact(text: str | None, limit: int = 1000) -> str:
     words = " ".join(line.strip() for line in (text or "").splitlines() if line.strip())
     return words if len(words) <= limit else words[: limit - 3] + "..."
 
 
-def _first_line(text: Optional[str]) -> str:
+def _first_line(text: str | None) -> str:
     text = (text or "").strip()
     for line in text.splitlines():
         line = line.strip()

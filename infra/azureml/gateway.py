@@ -90,19 +90,20 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Optional
+from typing import Any
 
 from infra.azureml.errors import AzureMLError, NotFound
 from infra.azureml.jobs import Job, JobSpec, command_job, compute_name, job_from_entities
-from infra.facts import MAX_MIRROR_PERCENT
 from infra.azureml.retry import RetryPolicy, call_with_retries
 from infra.azureml.values import is_remote
 from infra.azureml.values import require_text as _require_text
 from infra.azureml.values import state_text as _state
 from infra.azureml.values import string_map as _string_map
 from infra.azureml.values import version_text as _version_text
+from infra.facts import MAX_MIRROR_PERCENT
 
 __all__ = [
     "AzureMLError",
@@ -148,7 +149,7 @@ class ModelVersion:
     properties: dict = field(default_factory=dict)
     archived: bool = False
     description: str = ""
-    job_name: Optional[str] = None  # the job whose output it was registered from (its lineage)
+    job_name: str | None = None  # the job whose output it was registered from (its lineage)
 
 
 @dataclass(frozen=True)
@@ -168,10 +169,10 @@ class Endpoint:
     traffic: dict
     mirror_traffic: dict
     provisioning_state: str
-    scoring_uri: Optional[str]
+    scoring_uri: str | None
     deployments: tuple = ()
-    auth_mode: Optional[str] = None
-    public_network_access: Optional[str] = None
+    auth_mode: str | None = None
+    public_network_access: str | None = None
     description: str = ""
     tags: dict = field(default_factory=dict)
 
@@ -180,6 +181,7 @@ class Endpoint:
 class EndpointSettings:
     """What an endpoint is, apart from its traffic: azure-ai-ml's spellings (auth_mode key, aad_token or
     aml_token; public_network_access enabled or disabled)."""
+
     auth_mode: str
     public_network_access: str
     description: str = ""
@@ -198,6 +200,7 @@ class Probe:
 @dataclass(frozen=True)
 class DeploymentSpec:
     """Everything a managed deployment serves and runs on, written in one PUT (seconds for durations)."""
+
     model_id: str
     code_id: str
     scoring_script: str
@@ -210,7 +213,7 @@ class DeploymentSpec:
     liveness_probe: Probe
     readiness_probe: Probe
     app_insights_enabled: bool = True
-    egress_public_network_access: Optional[str] = None  # None: not sent (workspaces with a managed network)
+    egress_public_network_access: str | None = None  # None: not sent (workspaces with a managed network)
     tags: dict = field(default_factory=dict)
 
 
@@ -218,12 +221,12 @@ class DeploymentSpec:
 class Deployment:
     name: str
     endpoint: str
-    model_id: Optional[str]
+    model_id: str | None
     provisioning_state: str
-    instance_type: Optional[str]
-    instance_count: Optional[int]
-    code_id: Optional[str] = None
-    environment_id: Optional[str] = None
+    instance_type: str | None
+    instance_count: int | None
+    code_id: str | None = None
+    environment_id: str | None = None
     tags: dict = field(default_factory=dict)
 
 
@@ -242,9 +245,16 @@ def _import_azure_ml() -> None:
 
 
 class AzureMLGateway:
-    def __init__(self, workspace: WorkspaceRef, credential=None, transport=None,
-                 retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
-                 uploader: Optional[Uploader] = None, downloader: Optional[Downloader] = None):
+    def __init__(
+        self,
+        workspace: WorkspaceRef,
+        credential=None,
+        transport=None,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        uploader: Uploader | None = None,
+        downloader: Downloader | None = None,
+    ):
         if not isinstance(workspace, WorkspaceRef):
             raise TypeError(f"workspace is {type(workspace).__name__}; accepted: WorkspaceRef")
         if not isinstance(retry, RetryPolicy):
@@ -272,8 +282,13 @@ class AzureMLGateway:
             kwargs: dict[str, Any] = {"retry_total": 0}  # the gateway owns retries and their bound
             if self._transport is not None:
                 kwargs["transport"] = self._transport
-            self._ml_client = MLClient(self._credential_or_default(), self.workspace.subscription_id,
-                                       self.workspace.resource_group, self.workspace.workspace_name, **kwargs)
+            self._ml_client = MLClient(
+                self._credential_or_default(),
+                self.workspace.subscription_id,
+                self.workspace.resource_group,
+                self.workspace.workspace_name,
+                **kwargs,
+            )
         return self._ml_client
 
     def _credential_or_default(self):
@@ -290,12 +305,17 @@ class AzureMLGateway:
         return self._ml.models._model_versions_operation
 
     def _scope(self) -> dict:
-        return {"resource_group_name": self.workspace.resource_group,
-                "workspace_name": self.workspace.workspace_name}
+        return {"resource_group_name": self.workspace.resource_group, "workspace_name": self.workspace.workspace_name}
 
     def _call(self, operation: str, resource: str, fn: Callable[[], Any], busy_conflicts: bool = False):
-        return call_with_retries(fn, operation=operation, resource=resource, policy=self._retry,
-                                 sleep=self._sleep, conflict_means_busy=busy_conflicts)
+        return call_with_retries(
+            fn,
+            operation=operation,
+            resource=resource,
+            policy=self._retry,
+            sleep=self._sleep,
+            conflict_means_busy=busy_conflicts,
+        )
 
     def _maybe(self, operation: str, resource: str, fn: Callable[[], Any]):
         try:
@@ -304,15 +324,19 @@ class AzureMLGateway:
             return None
 
     # ------------------------------------------------------------------ model registry
-    def get_model_version(self, name: str, version: str) -> Optional[ModelVersion]:
+    def get_model_version(self, name: str, version: str) -> ModelVersion | None:
         _require_text("name", name)
         version = _version_text(version)
-        rest = self._maybe("get_model_version", f"model {name}:{version}",
-                           lambda: self._versions().get(name=name, version=version, **self._scope()))
+        rest = self._maybe(
+            "get_model_version",
+            f"model {name}:{version}",
+            lambda: self._versions().get(name=name, version=version, **self._scope()),
+        )
         return None if rest is None else _model_from_rest(name, rest)
 
-    def register_model_version(self, name: str, version: str, path: str, tags: dict, description: str = "",
-                               properties: Optional[dict] = None) -> ModelVersion:
+    def register_model_version(
+        self, name: str, version: str, path: str, tags: dict, description: str = "", properties: dict | None = None
+    ) -> ModelVersion:
         _require_text("name", name)
         version = _version_text(version)
         _require_text("path", path)
@@ -328,8 +352,15 @@ class AzureMLGateway:
         def register():
             from azure.ai.ml.entities import Model
 
-            model = Model(name=name, version=version, path=path, type="custom_model", tags=dict(tags),
-                          properties=dict(properties), description=description or None)
+            model = Model(
+                name=name,
+                version=version,
+                path=path,
+                type="custom_model",
+                tags=dict(tags),
+                properties=dict(properties),
+                description=description or None,
+            )
             self._ml.models.create_or_update(model)
             return self._versions().get(name=name, version=version, **self._scope())
 
@@ -351,8 +382,9 @@ class AzureMLGateway:
         _require_text("name", name)
         version = _version_text(version)
         resource = f"model {name}:{version}"
-        rest = self._call("archive_model_version", resource,
-                          lambda: self._versions().get(name=name, version=version, **self._scope()))
+        rest = self._call(
+            "archive_model_version", resource, lambda: self._versions().get(name=name, version=version, **self._scope())
+        )
         if rest.properties.is_archived:
             return
         self._call("archive_model_version", resource, lambda: self._ml.models.archive(name=name, version=version))
@@ -375,8 +407,11 @@ class AzureMLGateway:
                 os.makedirs(files)
                 self._call("download_model_version", resource, lambda: self._downloader(model.path, files))
             else:
-                self._call("download_model_version", resource,
-                           lambda: self._ml.models.download(name=name, version=version, download_path=staging))
+                self._call(
+                    "download_model_version",
+                    resource,
+                    lambda: self._ml.models.download(name=name, version=version, download_path=staging),
+                )
                 files = _single_download(os.path.join(staging, name))
             if os.path.lexists(target):  # moved into staging, so it is removed with it
                 os.replace(target, os.path.join(staging, "previous"))
@@ -386,19 +421,23 @@ class AzureMLGateway:
     # ------------------------------------------------------------------ code and environment versions
     def _code_entity(self, name: str, version: str):
         # MLClient keeps its CodeOperations private (`_code`)
-        return self._maybe("get_code_version", f"code {name}:{version}",
-                           lambda: self._ml._code.get(name=name, version=version))
+        return self._maybe(
+            "get_code_version", f"code {name}:{version}", lambda: self._ml._code.get(name=name, version=version)
+        )
 
     def _environment_entity(self, name: str, version: str):
-        return self._maybe("get_environment_version", f"environment {name}:{version}",
-                           lambda: self._ml.environments.get(name=name, version=version))
+        return self._maybe(
+            "get_environment_version",
+            f"environment {name}:{version}",
+            lambda: self._ml.environments.get(name=name, version=version),
+        )
 
-    def get_code_version(self, name: str, version: str) -> Optional[str]:
+    def get_code_version(self, name: str, version: str) -> str | None:
         """The ARM id of code version name:version, None when it is not registered."""
         entity = self._code_entity(name, _version_text(version))
         return None if entity is None else str(entity.id)
 
-    def get_environment_version(self, name: str, version: str) -> Optional[str]:
+    def get_environment_version(self, name: str, version: str) -> str | None:
         entity = self._environment_entity(name, _version_text(version))
         return None if entity is None else str(entity.id)
 
@@ -412,12 +451,19 @@ class AzureMLGateway:
         _require_text("code_uri", code_uri)
         resource = f"code {name}:{version}"
         existing = self._code_entity(name, version)
-        if existing is None:   # a URI path is registered as it is, not uploaded
-            existing = self._call("register_code_version", resource, lambda: self._ml._code.create_or_update(
-                Code(name=name, version=version, path=code_uri)))
+        if existing is None:  # a URI path is registered as it is, not uploaded
+            existing = self._call(
+                "register_code_version",
+                resource,
+                lambda: self._ml._code.create_or_update(Code(name=name, version=version, path=code_uri)),
+            )
         elif str(existing.path).rstrip("/") != code_uri.rstrip("/"):
-            raise AzureMLError("register_code_version", resource, 409,
-                               f"registered at {existing.path}, not {code_uri}; a version is never overwritten")
+            raise AzureMLError(
+                "register_code_version",
+                resource,
+                409,
+                f"registered at {existing.path}, not {code_uri}; a version is never overwritten",
+            )
         return str(existing.id)
 
     def ensure_environment_version(self, name: str, version: str, image: str, conda_file: str) -> str:
@@ -433,33 +479,51 @@ class AzureMLGateway:
         resource = f"environment {name}:{version}"
         existing = self._environment_entity(name, version)
         if existing is None:
-            existing = self._call("register_environment_version", resource,
-                                  lambda: self._ml.environments.create_or_update(
-                                      Environment(name=name, version=version, image=image, conda_file=conda,
-                                                  os_type="Linux")))
+            existing = self._call(
+                "register_environment_version",
+                resource,
+                lambda: self._ml.environments.create_or_update(
+                    Environment(name=name, version=version, image=image, conda_file=conda, os_type="Linux")
+                ),
+            )
         elif existing.image != image or _conda_of(existing) != conda:
-            raise AzureMLError("register_environment_version", resource, 409,
-                               "registered with another image or conda file; a version is never overwritten")
+            raise AzureMLError(
+                "register_environment_version",
+                resource,
+                409,
+                "registered with another image or conda file; a version is never overwritten",
+            )
         return str(existing.id)
 
     def list_model_versions(self, name: str) -> list[ModelVersion]:
         from azure.ai.ml.constants import ListViewType
 
         _require_text("name", name)
-        items = self._maybe("list_model_versions", f"model {name}", lambda: list(self._versions().list(
-            name=name, list_view_type=ListViewType.ALL, **self._scope())))
+        items = self._maybe(
+            "list_model_versions",
+            f"model {name}",
+            lambda: list(self._versions().list(name=name, list_view_type=ListViewType.ALL, **self._scope())),
+        )
         return [_model_from_rest(name, rest) for rest in items or []]
 
     # ------------------------------------------------------------------ data assets
-    def get_data_asset(self, name: str, version: str) -> Optional[DataAsset]:
+    def get_data_asset(self, name: str, version: str) -> DataAsset | None:
         _require_text("name", name)
         version = _version_text(version)
-        entity = self._maybe("get_data_asset", f"data {name}:{version}",
-                             lambda: self._ml.data.get(name=name, version=version))
+        entity = self._maybe(
+            "get_data_asset", f"data {name}:{version}", lambda: self._ml.data.get(name=name, version=version)
+        )
         return None if entity is None else _data_from_entity(entity)
 
-    def register_data_asset(self, name: str, version: str, path: str, description: str = "",
-                            tags: Optional[dict] = None, data_type: str = "uri_file") -> DataAsset:
+    def register_data_asset(
+        self,
+        name: str,
+        version: str,
+        path: str,
+        description: str = "",
+        tags: dict | None = None,
+        data_type: str = "uri_file",
+    ) -> DataAsset:
         _require_text("name", name)
         version = _version_text(version)
         _require_text("path", path)
@@ -470,8 +534,10 @@ class AzureMLGateway:
         if not is_remote(path):
             wanted = os.path.isfile if data_type == "uri_file" else os.path.isdir
             if not wanted(path):
-                raise ValueError(f"path {path!r} is neither a remote URI nor an existing local "
-                                 f"{'file' if data_type == 'uri_file' else 'folder'} ({data_type})")
+                raise ValueError(
+                    f"path {path!r} is neither a remote URI nor an existing local "
+                    f"{'file' if data_type == 'uri_file' else 'folder'} ({data_type})"
+                )
             if self._uploader is not None:
                 path = self._call("upload_data", resource, lambda: self._uploader(path, name, version))
                 _require_text("uploader result", path)
@@ -483,12 +549,24 @@ class AzureMLGateway:
                 existing = self._maybe_entity(lambda: self._ml.data.get(name=name, version=version))
                 if existing is not None:
                     if existing.path != path:
-                        raise AzureMLError("register_data_asset", resource, 409,
-                                           f"the version exists with path {existing.path}, not {path}; a data "
-                                           "version's path cannot change: register another version")
+                        raise AzureMLError(
+                            "register_data_asset",
+                            resource,
+                            409,
+                            f"the version exists with path {existing.path}, not {path}; a data "
+                            "version's path cannot change: register another version",
+                        )
                     return existing
-            self._ml.data.create_or_update(Data(name=name, version=version, path=path, type=data_type,
-                                                description=description or None, tags=dict(tags)))
+            self._ml.data.create_or_update(
+                Data(
+                    name=name,
+                    version=version,
+                    path=path,
+                    type=data_type,
+                    description=description or None,
+                    tags=dict(tags),
+                )
+            )
             return self._ml.data.get(name=name, version=version)
 
         return _data_from_entity(self._call("register_data_asset", resource, register))
@@ -503,10 +581,14 @@ class AzureMLGateway:
             existing = self._maybe_entity(lambda: self._ml.jobs.get(spec.name))
             if existing is not None:
                 if (existing.command, compute_name(existing.compute)) != (spec.command, spec.compute):
-                    raise AzureMLError("submit_job", resource, 409,
-                                       f"a job of this name exists with another definition (command "
-                                       f"{existing.command!r} on {existing.compute}); name a job after everything "
-                                       "that defines it")
+                    raise AzureMLError(
+                        "submit_job",
+                        resource,
+                        409,
+                        f"a job of this name exists with another definition (command "
+                        f"{existing.command!r} on {existing.compute}); name a job after everything "
+                        "that defines it",
+                    )
                 return existing
             return self._ml.jobs.create_or_update(command_job(spec, self._job_code(spec)))
 
@@ -528,7 +610,7 @@ class AzureMLGateway:
         # MLClient keeps its CodeOperations private (`_code`); an anonymous Code would get a random name.
         return self._ml._code.create_or_update(Code(name=spec.name, version="1", path=uri)).id
 
-    def get_job(self, name: str) -> Optional[Job]:
+    def get_job(self, name: str) -> Job | None:
         _require_text("name", name)
 
         def read():
@@ -559,17 +641,26 @@ class AzureMLGateway:
         return self.get_job(name) or job
 
     # ------------------------------------------------------------------ registries
-    def get_registry_model_version(self, registry: str, name: str, version: str) -> Optional[ModelVersion]:
+    def get_registry_model_version(self, registry: str, name: str, version: str) -> ModelVersion | None:
         _require_text("registry", registry)
         _require_text("name", name)
         version = _version_text(version)
         client = self._registry(registry)
-        rest = self._maybe("get_registry_model_version", f"registry {registry} model {name}:{version}",
-                           lambda: client.models._get(name=name, version=version))
+        rest = self._maybe(
+            "get_registry_model_version",
+            f"registry {registry} model {name}:{version}",
+            lambda: client.models._get(name=name, version=version),
+        )
         return None if rest is None else _model_from_rest(name, rest)
 
-    def share_model(self, name: str, version: str, registry_name: str, share_with_name: Optional[str] = None,
-                    share_with_version: Optional[str] = None) -> ModelVersion:
+    def share_model(
+        self,
+        name: str,
+        version: str,
+        registry_name: str,
+        share_with_name: str | None = None,
+        share_with_version: str | None = None,
+    ) -> ModelVersion:
         """Copy a workspace model version into a registry (as name:version unless share_with_* say
         otherwise) and return the registry's version, whose id is azureml://registries/<r>/models/<m>/versions/<v>."""
         _require_text("name", name)
@@ -591,20 +682,27 @@ class AzureMLGateway:
                 # What ml_client.models.share does (operations/_model_operations.py: share), with a
                 # registry client that carries this gateway's transport: share() builds its own without it.
                 workspace = self._ml.workspaces.get(self.workspace.workspace_name)
-                asset_id = (f"azureml://locations/{workspace.location}/workspaces/{workspace._workspace_id}"
-                            f"/models/{name}/versions/{version}")
+                asset_id = (
+                    f"azureml://locations/{workspace.location}/workspaces/{workspace._workspace_id}"
+                    f"/models/{name}/versions/{version}"
+                )
                 try:
-                    client.models.create_or_update(WorkspaceAssetReference(
-                        name=target_name, version=target_version, asset_id=asset_id))
+                    client.models.create_or_update(
+                        WorkspaceAssetReference(name=target_name, version=target_version, asset_id=asset_id)
+                    )
                 except Exception as err:
                     raise _lro_failure("share_model", err, resource, "the copy into the registry failed") from err
                 existing = client.models._get(name=target_name, version=target_version)
             shared = _model_from_rest(target_name, existing)
             if shared.properties != source.properties:
-                raise AzureMLError("share_model", resource, 409,
-                                   f"the registry holds this version with other content (properties "
-                                   f"{shared.properties} instead of {source.properties}); registry versions are "
-                                   "immutable and cannot be recreated once deleted: share another version")
+                raise AzureMLError(
+                    "share_model",
+                    resource,
+                    409,
+                    f"the registry holds this version with other content (properties "
+                    f"{shared.properties} instead of {source.properties}); registry versions are "
+                    "immutable and cannot be recreated once deleted: share another version",
+                )
             return shared
 
         return self._call("share_model", resource, share)
@@ -618,17 +716,19 @@ class AzureMLGateway:
             if self._transport is not None:
                 kwargs["transport"] = self._transport
             self._registry_clients[registry] = self._call(
-                "find_registry", f"registry {registry}",
-                lambda: MLClient(self._credential_or_default(), registry_name=registry, **kwargs))
+                "find_registry",
+                f"registry {registry}",
+                lambda: MLClient(self._credential_or_default(), registry_name=registry, **kwargs),
+            )
         return self._registry_clients[registry]
 
     # ------------------------------------------------------------------ endpoints and deployments
-    def get_endpoint(self, name: str) -> Optional[Endpoint]:
+    def get_endpoint(self, name: str) -> Endpoint | None:
         _require_text("name", name)
         entity = self._maybe("get_endpoint", f"online endpoint {name}", lambda: self._ml.online_endpoints.get(name))
         return None if entity is None else _endpoint_from_entity(entity)
 
-    def set_traffic(self, name: str, traffic: dict, mirror_traffic: Optional[dict] = None) -> Endpoint:
+    def set_traffic(self, name: str, traffic: dict, mirror_traffic: dict | None = None) -> Endpoint:
         _require_text("name", name)
         traffic = _traffic_map("traffic", traffic)
         mirror = _traffic_map("mirror_traffic", mirror_traffic or {})
@@ -645,11 +745,14 @@ class AzureMLGateway:
 
         return self._call("set_traffic", f"online endpoint {name}", read_modify_write, busy_conflicts=True)
 
-    def get_deployment(self, endpoint: str, name: str) -> Optional[Deployment]:
+    def get_deployment(self, endpoint: str, name: str) -> Deployment | None:
         _require_text("endpoint", endpoint)
         _require_text("name", name)
-        entity = self._maybe("get_deployment", f"deployment {endpoint}/{name}",
-                             lambda: self._ml.online_deployments.get(name=name, endpoint_name=endpoint))
+        entity = self._maybe(
+            "get_deployment",
+            f"deployment {endpoint}/{name}",
+            lambda: self._ml.online_deployments.get(name=name, endpoint_name=endpoint),
+        )
         return None if entity is None else _deployment_from_entity(entity, endpoint)
 
     def create_endpoint(self, name: str, settings: EndpointSettings) -> Endpoint:
@@ -660,12 +763,20 @@ class AzureMLGateway:
             from azure.ai.ml.entities import IdentityConfiguration, ManagedOnlineEndpoint
 
             if self._maybe_entity(lambda: self._ml.online_endpoints.get(name)) is not None:
-                raise AzureMLError("create_endpoint", resource, 409,
-                                   "the endpoint exists already; update_endpoint changes an existing endpoint")
-            entity = ManagedOnlineEndpoint(name=name, auth_mode=settings.auth_mode, description=settings.description,
-                                           tags=dict(settings.tags),
-                                           public_network_access=settings.public_network_access,
-                                           identity=IdentityConfiguration(type="system_assigned"))
+                raise AzureMLError(
+                    "create_endpoint",
+                    resource,
+                    409,
+                    "the endpoint exists already; update_endpoint changes an existing endpoint",
+                )
+            entity = ManagedOnlineEndpoint(
+                name=name,
+                auth_mode=settings.auth_mode,
+                description=settings.description,
+                tags=dict(settings.tags),
+                public_network_access=settings.public_network_access,
+                identity=IdentityConfiguration(type="system_assigned"),
+            )
             return _endpoint_from_entity(self._ml.online_endpoints.begin_create_or_update(entity).result())
 
         return self._call("create_endpoint", resource, create, busy_conflicts=True)
@@ -687,8 +798,12 @@ class AzureMLGateway:
 
     def delete_endpoint(self, name: str) -> None:
         _require_text("name", name)
-        self._call("delete_endpoint", f"online endpoint {name}",
-                   lambda: self._ml.online_endpoints.begin_delete(name=name).result(), busy_conflicts=True)
+        self._call(
+            "delete_endpoint",
+            f"online endpoint {name}",
+            lambda: self._ml.online_endpoints.begin_delete(name=name).result(),
+            busy_conflicts=True,
+        )
 
     def put_deployment(self, endpoint: str, name: str, spec: DeploymentSpec) -> Deployment:
         _require_text("endpoint", endpoint)
@@ -721,8 +836,9 @@ class AzureMLGateway:
             except Exception as err:
                 raise _lro_failure("set_deployment_capacity", err, f"deployment {endpoint}/{name}") from err
 
-        entity = self._call("set_deployment_capacity", f"deployment {endpoint}/{name}", read_modify_write,
-                            busy_conflicts=True)
+        entity = self._call(
+            "set_deployment_capacity", f"deployment {endpoint}/{name}", read_modify_write, busy_conflicts=True
+        )
         return _deployment_from_entity(entity, endpoint)
 
     def _maybe_entity(self, fn: Callable[[], Any]):
@@ -747,8 +863,7 @@ class AzureMLGateway:
                 request_file = os.path.join(folder, "request.json")
                 with open(request_file, "w", encoding="utf-8") as handle:
                     handle.write(body)
-                return self._ml.online_endpoints.invoke(endpoint, request_file=request_file,
-                                                        deployment_name=deployment)
+                return self._ml.online_endpoints.invoke(endpoint, request_file=request_file, deployment_name=deployment)
 
         try:
             text = self._call("invoke", resource, score)
@@ -801,12 +916,18 @@ def _model_from_rest(name: str, rest: Any) -> ModelVersion:
 
 
 def _data_from_entity(entity: Any) -> DataAsset:
-    return DataAsset(name=entity.name, version=str(entity.version), id=str(entity.id), path=str(entity.path),
-                     type=_state(entity.type), description=str(entity.description or ""),
-                     tags=dict(entity.tags or {}))
+    return DataAsset(
+        name=entity.name,
+        version=str(entity.version),
+        id=str(entity.id),
+        path=str(entity.path),
+        type=_state(entity.type),
+        description=str(entity.description or ""),
+        tags=dict(entity.tags or {}),
+    )
 
 
-def _endpoint_from_entity(entity: Any, deployments: Optional[tuple] = None) -> Endpoint:
+def _endpoint_from_entity(entity: Any, deployments: tuple | None = None) -> Endpoint:
     traffic = {k: int(v) for k, v in (entity.traffic or {}).items() if int(v)}
     mirror = {k: int(v) for k, v in (entity.mirror_traffic or {}).items() if int(v)}
     if deployments is None:
@@ -825,14 +946,14 @@ def _endpoint_from_entity(entity: Any, deployments: Optional[tuple] = None) -> E
     )
 
 
-def _lower_text(value: Any) -> Optional[str]:
+def _lower_text(value: Any) -> str | None:
     """azure-ai-ml hands a REST enum back as its Enum member (str() of it is `Class.MEMBER`, not the value)."""
     if isinstance(value, Enum):
         value = value.value
     return str(value).lower() if value else None
 
 
-def _asset_id(value: Any) -> Optional[str]:
+def _asset_id(value: Any) -> str | None:
     return value if isinstance(value, str) or value is None else getattr(value, "id", None)
 
 
@@ -852,26 +973,46 @@ def _deployment_from_entity(entity: Any, endpoint: str) -> Deployment:
 
 
 def _deployment_entity(endpoint: str, name: str, spec: DeploymentSpec):
-    from azure.ai.ml.entities import (CodeConfiguration, DefaultScaleSettings, ManagedOnlineDeployment,
-                                      OnlineRequestSettings, ProbeSettings)
+    from azure.ai.ml.entities import (
+        CodeConfiguration,
+        DefaultScaleSettings,
+        ManagedOnlineDeployment,
+        OnlineRequestSettings,
+        ProbeSettings,
+    )
 
     def probe(p: Probe) -> ProbeSettings:
-        return ProbeSettings(initial_delay=p.initial_delay, period=p.period, timeout=p.timeout,
-                             failure_threshold=p.failure_threshold, success_threshold=p.success_threshold)
+        return ProbeSettings(
+            initial_delay=p.initial_delay,
+            period=p.period,
+            timeout=p.timeout,
+            failure_threshold=p.failure_threshold,
+            success_threshold=p.success_threshold,
+        )
 
     optional = {}
     if spec.egress_public_network_access is not None:
         optional["egress_public_network_access"] = spec.egress_public_network_access
     return ManagedOnlineDeployment(
-        name=name, endpoint_name=endpoint, model=spec.model_id,
+        name=name,
+        endpoint_name=endpoint,
+        model=spec.model_id,
         code_configuration=CodeConfiguration(code=spec.code_id, scoring_script=spec.scoring_script),
-        environment=spec.environment_id, instance_type=spec.instance_type, instance_count=spec.instance_count,
-        environment_variables=dict(spec.environment_variables), app_insights_enabled=spec.app_insights_enabled,
+        environment=spec.environment_id,
+        instance_type=spec.instance_type,
+        instance_count=spec.instance_count,
+        environment_variables=dict(spec.environment_variables),
+        app_insights_enabled=spec.app_insights_enabled,
         request_settings=OnlineRequestSettings(
             request_timeout_ms=spec.request_timeout_ms,
-            max_concurrent_requests_per_instance=spec.max_concurrent_requests_per_instance),
-        liveness_probe=probe(spec.liveness_probe), readiness_probe=probe(spec.readiness_probe),
-        scale_settings=DefaultScaleSettings(), tags=dict(spec.tags), **optional)
+            max_concurrent_requests_per_instance=spec.max_concurrent_requests_per_instance,
+        ),
+        liveness_probe=probe(spec.liveness_probe),
+        readiness_probe=probe(spec.readiness_probe),
+        scale_settings=DefaultScaleSettings(),
+        tags=dict(spec.tags),
+        **optional,
+    )
 
 
 def _lro_failure(operation: str, err: Exception, resource: str, what: str = "provisioning failed") -> Exception:
@@ -881,15 +1022,18 @@ def _lro_failure(operation: str, err: Exception, resource: str, what: str = "pro
     if isinstance(err, HttpResponseError) and err.status_code in (200, 201, 202, None):
         odata = getattr(err, "error", None)
         message = getattr(odata, "message", None) or str(err.message or err).strip().splitlines()[0]
-        return AzureMLError(operation, resource, err.status_code, f"{what}: {message}", code=getattr(odata, "code", None))
+        return AzureMLError(
+            operation, resource, err.status_code, f"{what}: {message}", code=getattr(odata, "code", None)
+        )
     return err
 
 
 # ---------------------------------------------------------------------- argument checks
 def _traffic_map(field_name: str, value: Any) -> dict:
     if not isinstance(value, dict):
-        raise ValueError(f"{field_name} is {type(value).__name__}; accepted: a dict of deployment name to "
-                         "integer percent")
+        raise ValueError(
+            f"{field_name} is {type(value).__name__}; accepted: a dict of deployment name to integer percent"
+        )
     out = {}
     for key, share in value.items():
         if not isinstance(key, str) or not key:
@@ -911,5 +1055,7 @@ def _check_traffic_rules(traffic: dict, mirror: dict) -> None:
         if share > MAX_MIRROR_PERCENT:
             raise ValueError(f"mirror_traffic[{key!r}] is {share}; accepted: at most {MAX_MIRROR_PERCENT}")
         if traffic.get(key):
-            raise ValueError(f"mirror_traffic[{key!r}] targets a deployment that takes live traffic "
-                             f"({traffic[key]} %); accepted: a deployment with no live traffic")
+            raise ValueError(
+                f"mirror_traffic[{key!r}] targets a deployment that takes live traffic "
+                f"({traffic[key]} %); accepted: a deployment with no live traffic"
+            )

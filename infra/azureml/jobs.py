@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Optional, Union
+from typing import Any
 
 from infra.azureml.values import is_remote, require_text, state_text
 
@@ -23,8 +23,11 @@ TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Canceled", "NotResponding
 INPUT_TYPES = ("uri_file", "uri_folder")
 JOB_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$")
 OUTPUT_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,254}$")
-CODE_ASSET_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices"
-                           r"/workspaces/[^/]+/codes/[^/]+/versions/[^/]+$", re.IGNORECASE)
+CODE_ASSET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices"
+    r"/workspaces/[^/]+/codes/[^/]+/versions/[^/]+$",
+    re.IGNORECASE,
+)
 
 
 def job_output_uri(job: str, output: str) -> str:
@@ -36,8 +39,9 @@ def job_output_uri(job: str, output: str) -> str:
 class EnvironmentSpec:
     """A training environment built from a base image and either a conda file (a local YAML path) or
     pip requirements (installed with pip into `python_version`); an image alone is used as it is."""
+
     image: str
-    conda_file: Optional[str] = None
+    conda_file: str | None = None
     pip_requirements: tuple = ()
     python_version: str = "3.11"
 
@@ -46,25 +50,34 @@ class EnvironmentSpec:
         if self.conda_file is not None and self.pip_requirements:
             raise ValueError("EnvironmentSpec: give conda_file or pip_requirements, not both")
         if self.conda_file is not None and not os.path.isfile(self.conda_file):
-            raise ValueError(f"EnvironmentSpec.conda_file {self.conda_file!r} is not a file; accepted: the path of a "
-                             "conda environment YAML")
+            raise ValueError(
+                f"EnvironmentSpec.conda_file {self.conda_file!r} is not a file; accepted: the path of a "
+                "conda environment YAML"
+            )
         if not isinstance(self.pip_requirements, tuple) or not all(
-                isinstance(r, str) and r.strip() for r in self.pip_requirements):
-            raise ValueError(f"EnvironmentSpec.pip_requirements is {self.pip_requirements!r}; accepted: a tuple of "
-                             "requirement strings")
+            isinstance(r, str) and r.strip() for r in self.pip_requirements
+        ):
+            raise ValueError(
+                f"EnvironmentSpec.pip_requirements is {self.pip_requirements!r}; accepted: a tuple of "
+                "requirement strings"
+            )
 
-    def conda(self) -> Optional[Union[str, dict]]:
+    def conda(self) -> str | dict | None:
         if self.conda_file is not None:
             return self.conda_file
         if self.pip_requirements:
-            return {"name": "training", "channels": ["conda-forge"],
-                    "dependencies": [f"python={self.python_version}", "pip", {"pip": list(self.pip_requirements)}]}
+            return {
+                "name": "training",
+                "channels": ["conda-forge"],
+                "dependencies": [f"python={self.python_version}", "pip", {"pip": list(self.pip_requirements)}],
+            }
         return None
 
 
 @dataclass(frozen=True)
 class JobInput:
     """A job input: a registered data asset (`azureml:<name>:<version>`), an azureml:// URI or a URL."""
+
     path: str
     type: str = "uri_file"
 
@@ -73,8 +86,10 @@ class JobInput:
         if self.type not in INPUT_TYPES:
             raise ValueError(f"JobInput.type is {self.type!r}; accepted: {', '.join(INPUT_TYPES)}")
         if not (self.path.startswith("azureml:") or is_remote(self.path)):
-            raise ValueError(f"JobInput.path {self.path!r} is local; accepted: azureml:<name>:<version> of a data "
-                             "asset (register the file with register_data_asset first), an azureml:// URI or a URL")
+            raise ValueError(
+                f"JobInput.path {self.path!r} is local; accepted: azureml:<name>:<version> of a data "
+                "asset (register the file with register_data_asset first), an azureml:// URI or a URL"
+            )
 
 
 @dataclass(frozen=True)
@@ -84,10 +99,11 @@ class JobSpec:
     or azureml://registries/...) or an EnvironmentSpec. More than one process in all
     (instance_count x process_count_per_instance) runs under PyTorchDistribution.
     `environment_variables` are set for the command (part of what defines the job)."""
+
     name: str
     command: str
     code: str
-    environment: Union[str, EnvironmentSpec]
+    environment: str | EnvironmentSpec
     compute: str
     inputs: dict = field(default_factory=dict)
     outputs: tuple = ()
@@ -100,8 +116,10 @@ class JobSpec:
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not JOB_NAME.match(self.name):
-            raise ValueError(f"JobSpec.name is {self.name!r}; accepted: letters, digits, '-' and '_', starting with a "
-                             "letter or digit, at most 255 characters")
+            raise ValueError(
+                f"JobSpec.name is {self.name!r}; accepted: letters, digits, '-' and '_', starting with a "
+                "letter or digit, at most 255 characters"
+            )
         for name in ("command", "code", "compute", "experiment_name"):
             require_text(f"JobSpec.{name}", getattr(self, name))
         if not os.path.isdir(self.code) and not CODE_ASSET_ID.match(self.code):
@@ -109,22 +127,30 @@ class JobSpec:
         if isinstance(self.environment, str):
             require_text("JobSpec.environment", self.environment)
         elif not isinstance(self.environment, EnvironmentSpec):
-            raise ValueError(f"JobSpec.environment is {type(self.environment).__name__}; accepted: a registered "
-                             "environment id or an EnvironmentSpec")
+            raise ValueError(
+                f"JobSpec.environment is {type(self.environment).__name__}; accepted: a registered "
+                "environment id or an EnvironmentSpec"
+            )
         if not isinstance(self.inputs, dict) or not all(
-                isinstance(k, str) and isinstance(v, JobInput) for k, v in self.inputs.items()):
+            isinstance(k, str) and isinstance(v, JobInput) for k, v in self.inputs.items()
+        ):
             raise ValueError("JobSpec.inputs: accepted: a dict of input name to JobInput")
         if not isinstance(self.outputs, tuple) or not all(
-                isinstance(o, str) and OUTPUT_NAME.match(o) and o != "default" for o in self.outputs):
-            raise ValueError(f"JobSpec.outputs is {self.outputs!r}; accepted: a tuple of output names (letters, "
-                             "digits and '_', not 'default')")
+            isinstance(o, str) and OUTPUT_NAME.match(o) and o != "default" for o in self.outputs
+        ):
+            raise ValueError(
+                f"JobSpec.outputs is {self.outputs!r}; accepted: a tuple of output names (letters, "
+                "digits and '_', not 'default')"
+            )
         for name in ("instance_count", "process_count_per_instance"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"JobSpec.{name} is {value!r}; accepted: an integer >= 1")
         for name in ("tags", "environment_variables"):
             value = getattr(self, name)
-            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
                 raise ValueError(f"JobSpec.{name}: accepted: a dict of str to str")
 
     @property
@@ -136,17 +162,18 @@ class JobSpec:
 class Job:
     """A job as Azure ML reports it: the ARM job (status, outputs, studio link) and its run history
     (start and end times, the error of a failed run)."""
+
     name: str
     status: str
     experiment_name: str
-    compute: Optional[str]
+    compute: str | None
     command: str
-    studio_url: Optional[str]
+    studio_url: str | None
     outputs: dict  # output name -> azureml://jobs/<name>/outputs/<output>
-    created_at: Optional[datetime] = None
-    started_at: Optional[datetime] = None
-    ended_at: Optional[datetime] = None
-    error: Optional[str] = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    error: str | None = None
     tags: dict = field(default_factory=dict)
 
     @property
@@ -172,15 +199,25 @@ def command_job(spec: JobSpec, code: str):
     if isinstance(environment, EnvironmentSpec):
         environment = Environment(image=environment.image, conda_file=environment.conda())
     # None is azure.ai.ml.command()'s default (entities/_builders/command_func.py): one process per node
-    distribution = (PyTorchDistribution(process_count_per_instance=spec.process_count_per_instance)
-                    if spec.processes > 1 else None)
+    distribution = (
+        PyTorchDistribution(process_count_per_instance=spec.process_count_per_instance) if spec.processes > 1 else None
+    )
     return command(
-        name=spec.name, display_name=spec.name, description=spec.description or None, tags=dict(spec.tags),
-        command=spec.command, code=code, environment=environment, compute=spec.compute,
-        experiment_name=spec.experiment_name, instance_count=spec.instance_count,
+        name=spec.name,
+        display_name=spec.name,
+        description=spec.description or None,
+        tags=dict(spec.tags),
+        command=spec.command,
+        code=code,
+        environment=environment,
+        compute=spec.compute,
+        experiment_name=spec.experiment_name,
+        instance_count=spec.instance_count,
         environment_variables=dict(spec.environment_variables) or None,
         inputs={k: Input(type=v.type, path=v.path) for k, v in spec.inputs.items()},
-        outputs={name: Output(type="uri_folder") for name in spec.outputs}, distribution=distribution)
+        outputs={name: Output(type="uri_folder") for name in spec.outputs},
+        distribution=distribution,
+    )
 
 
 def job_from_entities(entity: Any, details: Any) -> Job:
@@ -192,8 +229,11 @@ def job_from_entities(entity: Any, details: Any) -> Job:
     root = getattr(run_error, "error", None) if run_error is not None else None
     if root is not None:
         error = " ".join(part for part in (getattr(root, "code", None), getattr(root, "message", None)) if part) or None
-    outputs = {name: job_output_uri(entity.name, name) for name in (getattr(entity, "outputs", None) or {})
-               if name != "default"}
+    outputs = {
+        name: job_output_uri(entity.name, name)
+        for name in (getattr(entity, "outputs", None) or {})
+        if name != "default"
+    }
     created = getattr(entity, "creation_context", None)
     compute = getattr(entity, "compute", None)
     return Job(

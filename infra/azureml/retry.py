@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional, TypeVar
+from typing import TypeVar
 
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
@@ -29,10 +30,12 @@ class RetryPolicy:
         if not self.initial_delay_s >= 0:
             raise ValueError(f"RetryPolicy.initial_delay_s is {self.initial_delay_s!r}; accepted: a number >= 0")
         if not self.max_delay_s >= self.initial_delay_s:
-            raise ValueError(f"RetryPolicy.max_delay_s is {self.max_delay_s!r}; accepted: a number >= "
-                             f"initial_delay_s ({self.initial_delay_s})")
+            raise ValueError(
+                f"RetryPolicy.max_delay_s is {self.max_delay_s!r}; accepted: a number >= "
+                f"initial_delay_s ({self.initial_delay_s})"
+            )
 
-    def delay(self, retry: int, retry_after: Optional[float] = None) -> float:
+    def delay(self, retry: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number `retry` (1-based)."""
         if retry_after is not None and retry_after >= 0:
             return float(retry_after)
@@ -50,7 +53,7 @@ def is_retryable(err: BaseException, conflict_means_busy: bool) -> bool:
     return status == 429 or 500 <= status <= 599 or (status == 409 and conflict_means_busy)
 
 
-def retry_after_seconds(err: BaseException) -> Optional[float]:
+def retry_after_seconds(err: BaseException) -> float | None:
     response = getattr(err, "response", None) if isinstance(err, HttpResponseError) else None
     headers = getattr(response, "headers", None) or {}
     for name in ("retry-after-ms", "x-ms-retry-after-ms"):
@@ -69,8 +72,15 @@ def retry_after_seconds(err: BaseException) -> Optional[float]:
         return None  # an HTTP date: fall back to backoff
 
 
-def call_with_retries(fn: Callable[[], T], *, operation: str, resource: str, policy: RetryPolicy,
-                      sleep: Callable[[float], None], conflict_means_busy: bool = False) -> T:
+def call_with_retries(
+    fn: Callable[[], T],
+    *,
+    operation: str,
+    resource: str,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+    conflict_means_busy: bool = False,
+) -> T:
     """Run `fn` until it succeeds, a non-retryable error occurs, or `policy.attempts` calls are spent.
     Every failure leaves as an AzureMLError (NotFound for 404) naming operation, resource and status."""
     for attempt in range(1, policy.attempts + 1):
@@ -82,7 +92,14 @@ def call_with_retries(fn: Callable[[], T], *, operation: str, resource: str, pol
             if not is_retryable(err, conflict_means_busy) or attempt == policy.attempts:
                 raise translate(err, operation, resource, attempt) from err
             delay = policy.delay(attempt, retry_after_seconds(err))
-            log.warning("Azure ML %s on %s answered %s; retry %d of %d in %.1f s", operation, resource,
-                        status_of(err) or type(err).__name__, attempt, policy.attempts - 1, delay)
+            log.warning(
+                "Azure ML %s on %s answered %s; retry %d of %d in %.1f s",
+                operation,
+                resource,
+                status_of(err) or type(err).__name__,
+                attempt,
+                policy.attempts - 1,
+                delay,
+            )
             sleep(delay)
     raise AssertionError("unreachable: the loop returns or raises")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-
 REMOTE_SCHEMES = ("azureml://", "https://", "http://", "wasbs://", "abfss://")
 
 
@@ -22,8 +21,10 @@ def require_text(field_name: str, value: Any) -> None:
 
 def version_text(version: Any) -> str:
     if isinstance(version, bool) or not isinstance(version, (str, int)) or not str(version).strip():
-        raise ValueError(f"version is {version!r}; accepted: an explicit non-empty string (or int); "
-                         "versions are never auto-incremented")
+        raise ValueError(
+            f"version is {version!r}; accepted: an explicit non-empty string (or int); "
+            "versions are never auto-incremented"
+        )
     return str(version)
 
 

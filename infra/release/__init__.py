@@ -13,6 +13,7 @@ Below, traffic/: how an endpoint is moved to its declared state (the rollout, it
 the serving spec, the stage tags). Provider classes stay in these modules: a stack's state
 names them by module path.
 """
+
 from .base import WorkspaceCoordinates
 from .champion_selection import ChampionSelection, ChampionSelectionProvider
 from .endpoint_traffic import EndpointTraffic, EndpointTrafficProvider
@@ -20,6 +21,18 @@ from .model_release import ModelRelease, ModelReleaseArgs, register_candidate, r
 from .model_version import ModelVersion, ModelVersionProvider
 from .serving_endpoint import ServingEndpoint, ServingEndpointProvider
 
-__all__ = ["ChampionSelection", "ChampionSelectionProvider", "EndpointTraffic", "EndpointTrafficProvider",
-           "ModelRelease", "ModelReleaseArgs", "ModelVersion", "ModelVersionProvider", "ServingEndpoint",
-           "ServingEndpointProvider", "WorkspaceCoordinates", "register_candidate", "rollout_steps"]
+__all__ = [
+    "ChampionSelection",
+    "ChampionSelectionProvider",
+    "EndpointTraffic",
+    "EndpointTrafficProvider",
+    "ModelRelease",
+    "ModelReleaseArgs",
+    "ModelVersion",
+    "ModelVersionProvider",
+    "ServingEndpoint",
+    "ServingEndpointProvider",
+    "WorkspaceCoordinates",
+    "register_candidate",
+    "rollout_steps",
+]

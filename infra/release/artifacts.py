@@ -6,6 +6,7 @@ properties. If that folder still exists on this machine with the same content, i
 that is testable offline). Otherwise the version is downloaded from the registry into
 `<cache_dir>/<name>/<version>` through the gateway, and its content is checked the same way.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,6 +36,8 @@ def local_artifacts(gateway, model, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path
     if not _matches(target, files_sha):
         target = Path(gateway.download_model_version(model.name, model.version, target))
     if not _matches(target, files_sha):
-        raise ArtifactUnavailable(f"model {model.name} version {model.version}: the downloaded files in "
-                                  f"{target} do not have the registered content {expected}")
+        raise ArtifactUnavailable(
+            f"model {model.name} version {model.version}: the downloaded files in "
+            f"{target} do not have the registered content {expected}"
+        )
     return target

@@ -10,9 +10,10 @@ it: the registry is the audit trail, and an idle or live slot may reference it.
 
 Its id is the version's ARM id, which a slot's deployment references.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
@@ -46,9 +47,11 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
 
 def asset_id(spec: dict) -> str:
     """The ARM id the version has once registered: known at preview, so what a slot will run is too."""
-    return (f"/subscriptions/{spec['subscription_id']}/resourceGroups/{spec['resource_group']}/providers/"
-            f"Microsoft.MachineLearningServices/workspaces/{spec['workspace_name']}/{spec['kind']}s/"
-            f"{spec['name']}/versions/{spec['version']}")
+    return (
+        f"/subscriptions/{spec['subscription_id']}/resourceGroups/{spec['resource_group']}/providers/"
+        f"Microsoft.MachineLearningServices/workspaces/{spec['workspace_name']}/{spec['kind']}s/"
+        f"{spec['name']}/versions/{spec['version']}"
+    )
 
 
 def _register(spec: dict) -> str:
@@ -70,7 +73,7 @@ class AssetVersionProvider(ReleaseProvider):
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         spec = self.spec(props)
-        return dynamic.CreateResult(_register(spec), spec)   # the registered id is asset_id
+        return dynamic.CreateResult(_register(spec), spec)  # the registered id is asset_id
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         """Same version, another definition: the registry refuses it, and so does this."""
@@ -93,9 +96,27 @@ class AssetVersion(dynamic.Resource, module="release", name="AssetVersion"):
 
     asset_id: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, kind: str, name: str, version: str,
-                 code_uri: Optional[pulumi.Input[str]] = None, image: Optional[str] = None,
-                 conda_file: Optional[str] = None, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        props = {**workspace.as_props(), "kind": kind, "name": name, "version": version, "code_uri": code_uri,
-                 "image": image, "conda_file": conda_file, "asset_id": None}
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        workspace: WorkspaceCoordinates,
+        kind: str,
+        name: str,
+        version: str,
+        code_uri: pulumi.Input[str] | None = None,
+        image: str | None = None,
+        conda_file: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            **workspace.as_props(),
+            "kind": kind,
+            "name": name,
+            "version": version,
+            "code_uri": code_uri,
+            "image": image,
+            "conda_file": conda_file,
+            "asset_id": None,
+        }
         super().__init__(AssetVersionProvider(), resource_name, props, opts)

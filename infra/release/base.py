@@ -12,20 +12,28 @@ other methods, and `diff` replaces the resource when a `replace_fields` input ch
 the new one first) and updates it when a `compared_fields` input changes; a resource whose diff
 needs more overrides `changed`.
 """
+
 from __future__ import annotations
 
 import abc
 import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
 
 from infra.azureml.gateway import AzureMLGateway, WorkspaceRef
-from infra.facts import (GUID, ML_WORKSPACE_ACCEPTED, ML_WORKSPACE_NAME, RESOURCE_GROUP_ACCEPTED, RESOURCE_GROUP_NAME,
-                         full)
+from infra.facts import (
+    GUID,
+    ML_WORKSPACE_ACCEPTED,
+    ML_WORKSPACE_NAME,
+    RESOURCE_GROUP_ACCEPTED,
+    RESOURCE_GROUP_NAME,
+    full,
+)
 
 from .fields import FieldReader, InvalidInputs
 from .values import is_unknown, plain, without_engine_keys
@@ -43,24 +51,32 @@ class WorkspaceCoordinates:
 
     def as_props(self) -> dict[str, pulumi.Input[str]]:
         """The resource's own inputs: three plain strings in the state, as every provider reads them."""
-        return {"subscription_id": self.subscription_id, "resource_group": self.resource_group,
-                "workspace_name": self.workspace_name}
+        return {
+            "subscription_id": self.subscription_id,
+            "resource_group": self.resource_group,
+            "workspace_name": self.workspace_name,
+        }
 
 
 def read_workspace(reader: FieldReader) -> dict:
     """Checked workspace fields of a resource's inputs."""
     return {
         "subscription_id": reader.text("subscription_id", pattern=full(GUID), accepted="a subscription GUID"),
-        "resource_group": reader.text("resource_group", pattern=full(RESOURCE_GROUP_NAME),
-                                      accepted=RESOURCE_GROUP_ACCEPTED),
-        "workspace_name": reader.text("workspace_name", pattern=full(ML_WORKSPACE_NAME),
-                                      accepted=ML_WORKSPACE_ACCEPTED),
+        "resource_group": reader.text(
+            "resource_group", pattern=full(RESOURCE_GROUP_NAME), accepted=RESOURCE_GROUP_ACCEPTED
+        ),
+        "workspace_name": reader.text(
+            "workspace_name", pattern=full(ML_WORKSPACE_NAME), accepted=ML_WORKSPACE_ACCEPTED
+        ),
     }
 
 
 def workspace_ref(props: dict) -> WorkspaceRef:
-    return WorkspaceRef(subscription_id=props["subscription_id"], resource_group=props["resource_group"],
-                        workspace_name=props["workspace_name"])
+    return WorkspaceRef(
+        subscription_id=props["subscription_id"],
+        resource_group=props["resource_group"],
+        workspace_name=props["workspace_name"],
+    )
 
 
 # ---------------------------------------------------------------------------------- gateways

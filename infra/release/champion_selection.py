@@ -13,37 +13,46 @@ Why a resource of its own and not part of the traffic resource: the decision is 
 traffic move is an action. Kept apart, a failed rollout is retried without scoring again, prod can
 hold a decision while it waits for approval, and a decision can be previewed and audited on its own.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
 
 from .artifacts import DEFAULT_CACHE_DIR, local_artifacts
+from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 from .content import file_sha256, is_remote
-from .fields import FieldReader, InvalidInputs
+from .fields import FieldReader
 from .traffic.live import read_live
 from .traffic.stages import production_version
 from .values import is_unknown, plain, without_engine_keys
-from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 
 RESOURCE = "ChampionSelection"
-DECISION_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name", "model_name", "challenger_version",
-                   "evaluation_data_sha256", "compare_settings")
+DECISION_FIELDS = (
+    *WORKSPACE_FIELDS,
+    "endpoint_name",
+    "model_name",
+    "challenger_version",
+    "evaluation_data_sha256",
+    "compare_settings",
+)
 CHALLENGER, CHAMPION = "challenger", "champion"
 
 
 def _compare_settings(settings: dict):
     from model.compare import CompareSettings
+
     return CompareSettings(**settings)
 
 
 def _settings_fields() -> dict[str, Any]:
     from model.compare import CompareSettings
+
     return {f.name: f.default for f in dataclasses.fields(CompareSettings)}
 
 
@@ -56,7 +65,7 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     challenger_path = reader.text("challenger_path", accepted="the challenger's local artifact folder")
     if isinstance(challenger_path, str) and not is_unknown(challenger_path):
         if is_remote(challenger_path):
-            challenger_path = challenger_path   # resolved through the registry when the decision is made
+            challenger_path = challenger_path  # resolved through the registry when the decision is made
         elif not Path(challenger_path).expanduser().is_dir():
             reader.fail("challenger_path", challenger_path, "an existing local artifact folder")
         else:
@@ -88,8 +97,6 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     return checked, reader.failures
 
 
-
-
 def _summary(result: dict, champion_version: str | None, challenger_version: str) -> dict:
     winner = result["winner"]
     return {
@@ -99,7 +106,7 @@ def _summary(result: dict, champion_version: str | None, challenger_version: str
         "p_value": result.get("p_value"),
         "reason": result.get("reason"),
         "decision": result,
-        "decided_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "decided_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -107,12 +114,19 @@ def decide(spec: dict) -> dict:
     """Score production against the challenger and return the decision outputs."""
     gateway = gateway_for(workspace_ref(spec))
     model_name, challenger_version = spec["model_name"], spec["challenger_version"]
-    read_live(gateway, spec["endpoint_name"])   # the endpoint must exist
+    read_live(gateway, spec["endpoint_name"])  # the endpoint must exist
     champion_version = production_version(gateway, model_name)
     if champion_version == challenger_version:
-        return _summary({"winner": CHALLENGER, "p_value": None, "compared": False,
-                         "reason": f"version {challenger_version} is already the production model"},
-                        champion_version, challenger_version)
+        return _summary(
+            {
+                "winner": CHALLENGER,
+                "p_value": None,
+                "compared": False,
+                "reason": f"version {challenger_version} is already the production model",
+            },
+            champion_version,
+            challenger_version,
+        )
     challenger_dir = spec["challenger_path"]
     cache = Path(spec["cache_dir"] or DEFAULT_CACHE_DIR)
     if is_remote(challenger_dir):
@@ -121,8 +135,13 @@ def decide(spec: dict) -> dict:
     if champion_version is not None:
         champion_dir = local_artifacts(gateway, _registered(gateway, model_name, champion_version), cache)
     from model.compare import compare
-    result = compare(None if champion_dir is None else str(champion_dir), str(challenger_dir),
-                     spec["evaluation_data"], _compare_settings(spec["compare_settings"]))
+
+    result = compare(
+        None if champion_dir is None else str(champion_dir),
+        str(challenger_dir),
+        spec["evaluation_data"],
+        _compare_settings(spec["compare_settings"]),
+    )
     return _summary({**result, "compared": True}, champion_version, challenger_version)
 
 
@@ -151,8 +170,18 @@ class ChampionSelectionProvider(ReleaseProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         spec = self.spec(news)
         if all(plain(spec[k]) == plain(olds.get(k)) for k in DECISION_FIELDS):
-            kept = {k: olds.get(k) for k in ("champion_version", "winner", "winner_version", "p_value",
-                                             "reason", "decision", "decided_utc")}
+            kept = {
+                k: olds.get(k)
+                for k in (
+                    "champion_version",
+                    "winner",
+                    "winner_version",
+                    "p_value",
+                    "reason",
+                    "decision",
+                    "decided_utc",
+                )
+            }
             return dynamic.UpdateResult({**spec, **kept})
         return dynamic.UpdateResult({**spec, **decide(spec)})
 
@@ -167,26 +196,44 @@ class ChampionSelectionProvider(ReleaseProvider):
 class ChampionSelection(dynamic.Resource, module="release", name="ChampionSelection"):
     """Production (what `endpoint_name` serves) against `challenger_version` on `evaluation_data`."""
 
-    champion_version: pulumi.Output[Optional[str]]
+    champion_version: pulumi.Output[str | None]
     winner: pulumi.Output[str]
-    winner_version: pulumi.Output[Optional[str]]
-    p_value: pulumi.Output[Optional[float]]
+    winner_version: pulumi.Output[str | None]
+    p_value: pulumi.Output[float | None]
     reason: pulumi.Output[str]
     decision: pulumi.Output[dict]
     decided_utc: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, endpoint_name: pulumi.Input[str],
-                 model_name: pulumi.Input[str], challenger_version: pulumi.Input[str],
-                 challenger_path: pulumi.Input[str], evaluation_data: pulumi.Input[str],
-                 compare_settings: Optional[pulumi.Input[dict]] = None,
-                 cache_dir: Optional[pulumi.Input[str]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        workspace: WorkspaceCoordinates,
+        endpoint_name: pulumi.Input[str],
+        model_name: pulumi.Input[str],
+        challenger_version: pulumi.Input[str],
+        challenger_path: pulumi.Input[str],
+        evaluation_data: pulumi.Input[str],
+        compare_settings: pulumi.Input[dict] | None = None,
+        cache_dir: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         props = {
-            **workspace.as_props(), "endpoint_name": endpoint_name, "model_name": model_name,
-            "challenger_version": challenger_version, "challenger_path": challenger_path,
-            "evaluation_data": evaluation_data, "compare_settings": compare_settings or {},
-            "cache_dir": cache_dir, "evaluation_data_sha256": None,
-            "champion_version": None, "winner": None, "winner_version": None, "p_value": None,
-            "reason": None, "decision": None, "decided_utc": None,
+            **workspace.as_props(),
+            "endpoint_name": endpoint_name,
+            "model_name": model_name,
+            "challenger_version": challenger_version,
+            "challenger_path": challenger_path,
+            "evaluation_data": evaluation_data,
+            "compare_settings": compare_settings or {},
+            "cache_dir": cache_dir,
+            "evaluation_data_sha256": None,
+            "champion_version": None,
+            "winner": None,
+            "winner_version": None,
+            "p_value": None,
+            "reason": None,
+            "decision": None,
+            "decided_utc": None,
         }
         super().__init__(ChampionSelectionProvider(), resource_name, props, opts)

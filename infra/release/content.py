@@ -19,11 +19,11 @@ Azure ML takes a model version as a string in the URL (`.../models/{name}/versio
 and azure-ai-ml accepts any string; 12 lowercase hex digits use only URL-safe characters, never
 collide with the reserved label `latest`, and are never produced by the service's auto-increment.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 from infra.facts import VERSION, VERSION_LENGTH, full
@@ -32,16 +32,23 @@ VERSION_PATTERN = full(VERSION)
 AZUREML_SCHEME = "azureml://"
 ARTIFACT_FILE = "artifact.json"
 METRICS_FILE = "metrics.json"
-VERSIONED_FILES = ("model.int8.onnx", "model.onnx", "tokenizer.json", "tokenizer_config.json",
-                   "model.safetensors", "config.json")
+VERSIONED_FILES = (
+    "model.int8.onnx",
+    "model.onnx",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "model.safetensors",
+    "config.json",
+)
 VERSIONED_FIELDS = ("labels", "max_length", "threshold", "name", "version")
 METRIC_TAGS = ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "accuracy", "n")
 METRIC_TAG_PREFIX = "metric."
 _CHUNK = 1 << 20
 
 
-ARTIFACT_ACCEPTED = (f"a model artifact folder holding {ARTIFACT_FILE} (as `python -m model train` writes it), "
-                     "or an azureml:// path")
+ARTIFACT_ACCEPTED = (
+    f"a model artifact folder holding {ARTIFACT_FILE} (as `python -m model train` writes it), or an azureml:// path"
+)
 
 
 def is_remote(path: str) -> bool:
@@ -68,11 +75,13 @@ def _read_json_object(path: Path) -> dict | None:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); accepted: a JSON object, "
-                         "as `python -m model train` writes it") from None
+        raise ValueError(
+            f"{path} is not valid JSON ({error}); accepted: a JSON object, as `python -m model train` writes it"
+        ) from None
     if not isinstance(value, dict):
-        raise ValueError(f"{path} holds a JSON {type(value).__name__}; accepted: a JSON object, "
-                         "as `python -m model train` writes it")
+        raise ValueError(
+            f"{path} holds a JSON {type(value).__name__}; accepted: a JSON object, as `python -m model train` writes it"
+        )
     return value
 
 
@@ -92,8 +101,10 @@ def content_sha256(path: str) -> str:
     files = [folder / name for name in sorted(VERSIONED_FILES) if (folder / name).is_file()]
     artifact = _read_json_object(folder / ARTIFACT_FILE)
     if not files and artifact is None:
-        raise ValueError(f"path is {path!r}; accepted: a folder holding the model artifact files "
-                         f"(it holds none of {ARTIFACT_FILE}, {', '.join(VERSIONED_FILES)})")
+        raise ValueError(
+            f"path is {path!r}; accepted: a folder holding the model artifact files "
+            f"(it holds none of {ARTIFACT_FILE}, {', '.join(VERSIONED_FILES)})"
+        )
     for file in files:
         digest.update(file.name.encode("utf-8") + b"\0" + file_sha256(file).encode("ascii") + b"\n")
     if artifact is not None:
@@ -130,12 +141,20 @@ def artifact_facts(path: str) -> dict:
     if is_remote(path):
         return {"artifact": {}, "metrics": {}}
     folder = Path(path)
-    return {"artifact": _read_json_object(folder / ARTIFACT_FILE) or {},
-            "metrics": _read_json_object(folder / METRICS_FILE) or {}}
+    return {
+        "artifact": _read_json_object(folder / ARTIFACT_FILE) or {},
+        "metrics": _read_json_object(folder / METRICS_FILE) or {},
+    }
 
 
-def release_tags(path: str, commit: str | None, training_run: str | None, data_version: str | None,
-                 metrics: dict | None, extra: dict[str, str]) -> dict[str, str]:
+def release_tags(
+    path: str,
+    commit: str | None,
+    training_run: str | None,
+    data_version: str | None,
+    metrics: dict | None,
+    extra: dict[str, str],
+) -> dict[str, str]:
     """The tags a model version carries: provenance and metrics, explicit inputs winning over the folder's files."""
     facts = artifact_facts(path)
     artifact = facts["artifact"]

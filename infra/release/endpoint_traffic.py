@@ -12,31 +12,51 @@ it. Deleting the resource leaves traffic and deployments exactly as they are.
 
 Its id is `<endpoint ARM id>/traffic`.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
 
-from infra.facts import (DEPLOYMENT_ACCEPTED, DEPLOYMENT_NAME, ENDPOINT_ACCEPTED, ENDPOINT_NAME, MAX_HOLD_SECONDS, SLOTS,
-                         full, matches)
+from infra.facts import (
+    DEPLOYMENT_ACCEPTED,
+    DEPLOYMENT_NAME,
+    ENDPOINT_ACCEPTED,
+    ENDPOINT_NAME,
+    MAX_HOLD_SECONDS,
+    SLOTS,
+    full,
+    matches,
+)
 
-from .fields import FieldReader, InvalidInputs
+from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
+from .fields import FieldReader
 from .traffic.live import EndpointMissing
+from .traffic.release import CHALLENGER, TrafficRelease, declared_state, intent, serving_approved, slots_serving
 from .traffic.rollout import read_rollout
 from .traffic.serving_spec import read_serving, serving_version
 from .traffic.smoke import default_payload
 from .traffic.stages import PRODUCTION, STAGED
-from .traffic.release import CHALLENGER, TrafficRelease, declared_state, intent, serving_approved, slots_serving
 from .values import is_unknown, percentages, plain, without_engine_keys
-from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 
 RESOURCE = "EndpointTraffic"
 REPLACE_FIELDS = (*WORKSPACE_FIELDS, "endpoint_name", "model_name")
-DECLARED_FIELDS = ("slots", "challenger_version", "winner", "champion_version", "require_approval",
-                   "approved_version", "approved_serving_version", "rollout", "hold_seconds", "smoke_payload",
-                   "serving")
+DECLARED_FIELDS = (
+    "slots",
+    "challenger_version",
+    "winner",
+    "champion_version",
+    "require_approval",
+    "approved_version",
+    "approved_serving_version",
+    "rollout",
+    "hold_seconds",
+    "smoke_payload",
+    "serving",
+)
 DEFAULT_SLOTS = SLOTS
 
 
@@ -45,8 +65,12 @@ def _read_slots(reader: FieldReader) -> list[str]:
     if is_unknown(value):
         return value
     accepted = f"{len(SLOTS)} different deployment names {DEPLOYMENT_ACCEPTED.removeprefix('a deployment name ')}"
-    if (not isinstance(value, (list, tuple)) or len(value) != len(SLOTS) or len(set(value)) != len(SLOTS)
-            or not all(isinstance(s, str) and matches(DEPLOYMENT_NAME, s) for s in value)):
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != len(SLOTS)
+        or len(set(value)) != len(SLOTS)
+        or not all(isinstance(s, str) and matches(DEPLOYMENT_NAME, s) for s in value)
+    ):
         reader.fail("slots", value, accepted)
         return list(DEFAULT_SLOTS)
     return list(value)
@@ -57,8 +81,12 @@ def _read_payload(reader: FieldReader) -> dict:
     if is_unknown(value):
         return value
     texts = value.get("texts") if isinstance(value, dict) else None
-    if set(value) != {"texts"} or not isinstance(texts, list) or not texts \
-            or not all(isinstance(t, str) and t for t in texts):
+    if (
+        set(value) != {"texts"}
+        or not isinstance(texts, list)
+        or not texts
+        or not all(isinstance(t, str) and t for t in texts)
+    ):
         reader.fail("smoke_payload", value, 'a scoring request {"texts": ["a text", ...]} (serving/score.py)')
         return default_payload()
     return {"texts": list(texts)}
@@ -68,8 +96,7 @@ def _check_inputs(props: dict, deciding: bool = False) -> tuple[dict, list[tuple
     """`deciding`: a preview may not know the decision yet (an offline plan leaves `winner` empty)."""
     reader = FieldReader(RESOURCE, props)
     checked = read_workspace(reader)
-    checked["endpoint_name"] = reader.text("endpoint_name", pattern=full(ENDPOINT_NAME),
-                                           accepted=ENDPOINT_ACCEPTED)
+    checked["endpoint_name"] = reader.text("endpoint_name", pattern=full(ENDPOINT_NAME), accepted=ENDPOINT_ACCEPTED)
     checked["model_name"] = reader.name("model_name")
     checked["slots"] = _read_slots(reader)
     checked["challenger_version"] = reader.name("challenger_version")
@@ -92,8 +119,6 @@ def _check_inputs(props: dict, deciding: bool = False) -> tuple[dict, list[tuple
     return checked, reader.failures
 
 
-
-
 def drifted(spec: dict, observed: dict) -> list[str]:
     """How the recorded live facts differ from what `spec` declares ([] when they agree)."""
     declared = declared_state(spec)
@@ -101,15 +126,20 @@ def drifted(spec: dict, observed: dict) -> list[str]:
     stages = observed.get("stages") or {}
     traffic, mirror = percentages(observed.get("traffic")), percentages(observed.get("mirror_traffic"))
     slot_serving = observed.get("slot_serving") or {}
-    holding = {version: slots_serving(version, slot_models, spec["model_name"])
-               for version in (declared.live, declared.staged) if version}
+    holding = {
+        version: slots_serving(version, slot_models, spec["model_name"])
+        for version in (declared.live, declared.staged)
+        if version
+    }
     problems = []
     if declared.live is not None:
         if mirror or len(traffic) != 1 or next(iter(traffic)) not in holding[declared.live]:
             problems.append(f"traffic {traffic} mirror {mirror}; declared: {declared.live} alone at 100%")
         elif serving_approved(spec) and slot_serving.get(next(iter(traffic))) != spec["serving_version"]:
-            problems.append(f"the live slot runs serving version {slot_serving.get(next(iter(traffic)))!r}; "
-                            f"declared: {spec['serving_version']}")
+            problems.append(
+                f"the live slot runs serving version {slot_serving.get(next(iter(traffic)))!r}; "
+                f"declared: {spec['serving_version']}"
+            )
         if stages.get(declared.live) != PRODUCTION:
             problems.append(f"{declared.live} is tagged {stages.get(declared.live)!r}; declared: {PRODUCTION}")
     if declared.staged is not None:
@@ -126,8 +156,7 @@ def _run(spec: dict, recorded: dict | None = None) -> dict:
     release = TrafficRelease(gateway_for(workspace_ref(spec)), spec, expected)
     declared = release.converge()
     observed = release.observe(declared)
-    return {**spec, **observed, "declared_live_version": declared.live, "note": declared.note,
-            "last_run": release.log}
+    return {**spec, **observed, "declared_live_version": declared.live, "note": declared.note, "last_run": release.log}
 
 
 class EndpointTrafficProvider(ReleaseProvider):
@@ -167,16 +196,18 @@ class EndpointTrafficProvider(ReleaseProvider):
 
 
 def traffic_id(spec: dict) -> str:
-    return (f"/subscriptions/{spec['subscription_id']}/resourceGroups/{spec['resource_group']}/providers/"
-            f"Microsoft.MachineLearningServices/workspaces/{spec['workspace_name']}/onlineEndpoints/"
-            f"{spec['endpoint_name']}/traffic")
+    return (
+        f"/subscriptions/{spec['subscription_id']}/resourceGroups/{spec['resource_group']}/providers/"
+        f"Microsoft.MachineLearningServices/workspaces/{spec['workspace_name']}/onlineEndpoints/"
+        f"{spec['endpoint_name']}/traffic"
+    )
 
 
 class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"):
     """Traffic of `endpoint_name` between its two slots, moved to the winner of a ChampionSelection."""
 
-    live_version: pulumi.Output[Optional[str]]
-    staged_version: pulumi.Output[Optional[str]]
+    live_version: pulumi.Output[str | None]
+    staged_version: pulumi.Output[str | None]
     traffic: pulumi.Output[dict]
     mirror_traffic: pulumi.Output[dict]
     slot_models: pulumi.Output[dict]
@@ -185,24 +216,52 @@ class EndpointTraffic(dynamic.Resource, module="release", name="EndpointTraffic"
     note: pulumi.Output[str]
     last_run: pulumi.Output[list]
 
-    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, endpoint_name: pulumi.Input[str],
-                 model_name: pulumi.Input[str], challenger_version: pulumi.Input[str],
-                 winner: pulumi.Input[str], champion_version: pulumi.Input[Optional[str]],
-                 serving: pulumi.Input[dict], slots: Sequence[str] = DEFAULT_SLOTS, require_approval: bool = False,
-                 approved_version: Optional[pulumi.Input[str]] = None,
-                 approved_serving_version: Optional[pulumi.Input[str]] = None,
-                 rollout: Optional[Sequence[dict]] = None, hold_seconds: float = 0,
-                 smoke_payload: Optional[dict] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        workspace: WorkspaceCoordinates,
+        endpoint_name: pulumi.Input[str],
+        model_name: pulumi.Input[str],
+        challenger_version: pulumi.Input[str],
+        winner: pulumi.Input[str],
+        champion_version: pulumi.Input[str | None],
+        serving: pulumi.Input[dict],
+        slots: Sequence[str] = DEFAULT_SLOTS,
+        require_approval: bool = False,
+        approved_version: pulumi.Input[str] | None = None,
+        approved_serving_version: pulumi.Input[str] | None = None,
+        rollout: Sequence[dict] | None = None,
+        hold_seconds: float = 0,
+        smoke_payload: dict | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         props = {
-            **workspace.as_props(), "endpoint_name": endpoint_name, "model_name": model_name,
-            "slots": list(slots), "challenger_version": challenger_version, "winner": winner,
-            "champion_version": champion_version, "require_approval": require_approval,
-            "approved_version": approved_version, "approved_serving_version": approved_serving_version,
-            "serving": serving, "serving_version": None, "rollout": list(rollout or []), "hold_seconds": hold_seconds,
+            **workspace.as_props(),
+            "endpoint_name": endpoint_name,
+            "model_name": model_name,
+            "slots": list(slots),
+            "challenger_version": challenger_version,
+            "winner": winner,
+            "champion_version": champion_version,
+            "require_approval": require_approval,
+            "approved_version": approved_version,
+            "approved_serving_version": approved_serving_version,
+            "serving": serving,
+            "serving_version": None,
+            "rollout": list(rollout or []),
+            "hold_seconds": hold_seconds,
             "smoke_payload": smoke_payload or default_payload(),
-            "live_version": None, "staged_version": None, "traffic": None, "mirror_traffic": None,
-            "slot_models": None, "slot_serving": None, "stages": None, "declared_live_version": None, "intent": None, "note": None,
+            "live_version": None,
+            "staged_version": None,
+            "traffic": None,
+            "mirror_traffic": None,
+            "slot_models": None,
+            "slot_serving": None,
+            "stages": None,
+            "declared_live_version": None,
+            "intent": None,
+            "note": None,
             "last_run": None,
         }
         super().__init__(EndpointTrafficProvider(), resource_name, props, opts)

@@ -4,14 +4,16 @@ Providers read their inputs through a `FieldReader`; `check` turns the collected
 Pulumi `CheckFailure`s, the other methods raise `InvalidInputs`. A value the engine does not know
 yet (a preview) is passed through unchecked: it is checked again once it is known.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
-
-from .values import as_int, is_unknown, plain
+from collections.abc import Iterable
+from typing import Any
 
 from infra.facts import ASSET_ACCEPTED, ASSET_NAME, full
+
+from .values import as_int, is_unknown, plain
 
 NAME_PATTERN = full(ASSET_NAME)
 
@@ -41,8 +43,15 @@ class FieldReader:
         if self.failures:
             raise InvalidInputs(self.resource, self.failures)
 
-    def text(self, field: str, *, required: bool = True, pattern: re.Pattern | None = None,
-             accepted: str = "a non-empty string", default: str | None = None) -> str | None:
+    def text(
+        self,
+        field: str,
+        *,
+        required: bool = True,
+        pattern: re.Pattern | None = None,
+        accepted: str = "a non-empty string",
+        default: str | None = None,
+    ) -> str | None:
         value = self.props.get(field, default)
         if is_unknown(value):
             return value
@@ -56,8 +65,7 @@ class FieldReader:
         return value
 
     def name(self, field: str, *, required: bool = True) -> str | None:
-        return self.text(field, required=required, pattern=NAME_PATTERN,
-                         accepted=ASSET_ACCEPTED)
+        return self.text(field, required=required, pattern=NAME_PATTERN, accepted=ASSET_ACCEPTED)
 
     def choice(self, field: str, choices: Iterable[str], default: str | None = None) -> str | None:
         choices = tuple(choices)

@@ -1,4 +1,5 @@
 """Reading the model name and version out of the ids Azure ML uses for a model version."""
+
 from __future__ import annotations
 
 import re

@@ -8,20 +8,20 @@ provenance (commit, training run, data version) and the validation metrics. The 
 to the traffic resource and is never changed here. Deleting the resource archives the version
 (unless it is in use: `production` or `staged`); the registry keeps every version as the audit trail.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
 
-
+from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 from .content import ARTIFACT_ACCEPTED, content_sha256, is_artifact, is_remote, release_tags, version_of
-from .fields import FieldReader, InvalidInputs
+from .fields import FieldReader
 from .traffic.stages import PRODUCTION, STAGE_TAG, STAGED
 from .values import UNKNOWN, is_unknown, plain, without_engine_keys
-from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 
 RESOURCE = "ModelVersion"
 REPLACE_FIELDS = (*WORKSPACE_FIELDS, "model_name", "version")
@@ -67,11 +67,10 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     if any(is_unknown(checked[k]) for k in ("commit", "training_run", "data_version", "metrics", "tags")):
         checked["release_tags"] = UNKNOWN
     else:
-        checked["release_tags"] = release_tags(path, checked["commit"], checked["training_run"],
-                                               checked["data_version"], plain(metrics), extra_tags)
+        checked["release_tags"] = release_tags(
+            path, checked["commit"], checked["training_run"], checked["data_version"], plain(metrics), extra_tags
+        )
     return checked, []
-
-
 
 
 def _own_tags(tags: dict) -> dict:
@@ -79,8 +78,13 @@ def _own_tags(tags: dict) -> dict:
 
 
 def _outputs(spec: dict, model) -> dict:
-    return {**spec, "model_id": model.id, "archived": bool(model.archived),
-            "registry_tags": dict(model.tags), "stage": model.tags.get(STAGE_TAG)}
+    return {
+        **spec,
+        "model_id": model.id,
+        "archived": bool(model.archived),
+        "registry_tags": dict(model.tags),
+        "stage": model.tags.get(STAGE_TAG),
+    }
 
 
 def _ensure_registered(spec: dict):
@@ -89,21 +93,30 @@ def _ensure_registered(spec: dict):
     model = gateway.get_model_version(name, version)
     if model is None:
         return gateway.register_model_version(
-            name, version, spec["path"], wanted,
+            name,
+            version,
+            spec["path"],
+            wanted,
             description=f"{name} {version}, registered from {spec['path']}",
-            properties={"content_sha256": spec["content_sha256"], "source_path": spec["path"],
-                        "registered_by": REGISTERED_BY})
+            properties={
+                "content_sha256": spec["content_sha256"],
+                "source_path": spec["path"],
+                "registered_by": REGISTERED_BY,
+            },
+        )
     recorded = model.properties.get("content_sha256")
     if recorded and recorded != spec["content_sha256"]:
         raise VersionCollision(
             f"model {name} version {version} is already registered with content {recorded}, "
-            f"not {spec['content_sha256']} ({spec['path']}); a version is never overwritten")
+            f"not {spec['content_sha256']} ({spec['path']}); a version is never overwritten"
+        )
     stage = {STAGE_TAG: model.tags[STAGE_TAG]} if STAGE_TAG in model.tags else {}
     if model.archived:
         # Registering the same version again with its registered path, properties and description
         # writes it back active (a model PUT sends isArchived false); nothing is uploaded.
-        return gateway.register_model_version(name, version, model.path, {**wanted, **stage},
-                                              description=model.description, properties=model.properties)
+        return gateway.register_model_version(
+            name, version, model.path, {**wanted, **stage}, description=model.description, properties=model.properties
+        )
     if _own_tags(model.tags) != wanted:
         model = gateway.set_model_tags(name, version, {**wanted, **stage})
     return model
@@ -120,10 +133,15 @@ class ModelVersionProvider(ReleaseProvider):
 
     def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         wanted = news.get("release_tags")
-        return (is_unknown(wanted) or plain(wanted) != _own_tags(plain(olds.get("registry_tags")))
-                or bool(olds.get("archived"))
-                or any(plain(news.get(k)) != plain(olds.get(k))
-                       for k in ("path", "commit", "training_run", "data_version", "metrics", "tags")))
+        return (
+            is_unknown(wanted)
+            or plain(wanted) != _own_tags(plain(olds.get("registry_tags")))
+            or bool(olds.get("archived"))
+            or any(
+                plain(news.get(k)) != plain(olds.get(k))
+                for k in ("path", "commit", "training_run", "data_version", "metrics", "tags")
+            )
+        )
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         spec = self.spec(props)
@@ -153,8 +171,6 @@ class ModelVersionProvider(ReleaseProvider):
             gateway.archive_model_version(state["model_name"], state["version"])
 
 
-
-
 class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):
     """A model artifact registered as version `version` (content-derived) of `model_name`."""
 
@@ -164,19 +180,38 @@ class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):
     content_sha256: pulumi.Output[str]
     release_tags: pulumi.Output[dict]
     registry_tags: pulumi.Output[dict]
-    stage: pulumi.Output[Optional[str]]
+    stage: pulumi.Output[str | None]
     archived: pulumi.Output[bool]
 
-    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, model_name: pulumi.Input[str],
-                 path: pulumi.Input[str],
-                 commit: Optional[pulumi.Input[str]] = None, training_run: Optional[pulumi.Input[str]] = None,
-                 data_version: Optional[pulumi.Input[str]] = None, metrics: Optional[pulumi.Input[dict]] = None,
-                 tags: Optional[pulumi.Input[dict]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        workspace: WorkspaceCoordinates,
+        model_name: pulumi.Input[str],
+        path: pulumi.Input[str],
+        commit: pulumi.Input[str] | None = None,
+        training_run: pulumi.Input[str] | None = None,
+        data_version: pulumi.Input[str] | None = None,
+        metrics: pulumi.Input[dict] | None = None,
+        tags: pulumi.Input[dict] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         props = {
-            **workspace.as_props(), "model_name": model_name, "path": path, "commit": commit,
-            "training_run": training_run, "data_version": data_version, "metrics": metrics, "tags": tags or {},
-            "version": None, "model_id": None, "content_sha256": None, "release_tags": None,
-            "registry_tags": None, "stage": None, "archived": None,
+            **workspace.as_props(),
+            "model_name": model_name,
+            "path": path,
+            "commit": commit,
+            "training_run": training_run,
+            "data_version": data_version,
+            "metrics": metrics,
+            "tags": tags or {},
+            "version": None,
+            "model_id": None,
+            "content_sha256": None,
+            "release_tags": None,
+            "registry_tags": None,
+            "stage": None,
+            "archived": None,
         }
         super().__init__(ModelVersionProvider(), resource_name, props, opts)

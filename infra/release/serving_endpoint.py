@@ -12,9 +12,10 @@ by a stack. Its id is the endpoint's ARM id. A dynamic resource cannot be `pulum
 engine's import Read carries no `__provider` for the host to unpickle, pulumi/pulumi#16175), so
 `create` adopts an endpoint of its name instead.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
@@ -22,9 +23,9 @@ import pulumi.dynamic as dynamic
 from infra.azureml.gateway import EndpointSettings
 from infra.facts import ENDPOINT_ACCEPTED, ENDPOINT_NAME, full
 
-from .fields import FieldReader, InvalidInputs
-from .values import is_unknown, plain, without_engine_keys
 from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
+from .fields import FieldReader
+from .values import without_engine_keys
 
 RESOURCE = "ServingEndpoint"
 AUTH_MODES = ("key", "aad_token")
@@ -48,25 +49,35 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     return checked, reader.failures
 
 
-
-
 def _settings(spec: dict) -> EndpointSettings:
-    return EndpointSettings(auth_mode=spec["auth_mode"], public_network_access=spec["public_network_access"],
-                            description=spec["description"], tags=dict(spec["tags"]))
+    return EndpointSettings(
+        auth_mode=spec["auth_mode"],
+        public_network_access=spec["public_network_access"],
+        description=spec["description"],
+        tags=dict(spec["tags"]),
+    )
 
 
 def endpoint_id(spec: dict) -> str:
-    return (f"/subscriptions/{spec['subscription_id']}/resourceGroups/{spec['resource_group']}/providers/"
-            f"Microsoft.MachineLearningServices/workspaces/{spec['workspace_name']}/onlineEndpoints/"
-            f"{spec['endpoint_name']}")
+    return (
+        f"/subscriptions/{spec['subscription_id']}/resourceGroups/{spec['resource_group']}/providers/"
+        f"Microsoft.MachineLearningServices/workspaces/{spec['workspace_name']}/onlineEndpoints/"
+        f"{spec['endpoint_name']}"
+    )
 
 
 def _state(coordinates: dict, live) -> dict:
     """Inputs and outputs as Azure has them, so a refresh shows drift and an import reads the settings."""
-    return {**{k: coordinates[k] for k in REPLACE_FIELDS},
-            "auth_mode": live.auth_mode, "public_network_access": live.public_network_access,
-            "description": live.description, "tags": dict(live.tags),
-            "scoring_uri": live.scoring_uri, "traffic": dict(live.traffic), "mirror_traffic": dict(live.mirror_traffic)}
+    return {
+        **{k: coordinates[k] for k in REPLACE_FIELDS},
+        "auth_mode": live.auth_mode,
+        "public_network_access": live.public_network_access,
+        "description": live.description,
+        "tags": dict(live.tags),
+        "scoring_uri": live.scoring_uri,
+        "traffic": dict(live.traffic),
+        "mirror_traffic": dict(live.mirror_traffic),
+    }
 
 
 class ServingEndpointProvider(ReleaseProvider):
@@ -103,8 +114,9 @@ class ServingEndpointProvider(ReleaseProvider):
             return dynamic.ReadResult("", {})
         state = _state(state, live)
         # The live settings as inputs too: a refresh then diffs the program against Azure, not the last up.
-        return dynamic.ReadResult(endpoint_id(state), state,
-                                  inputs={k: state[k] for k in (*REPLACE_FIELDS, *SETTING_FIELDS)})
+        return dynamic.ReadResult(
+            endpoint_id(state), state, inputs={k: state[k] for k in (*REPLACE_FIELDS, *SETTING_FIELDS)}
+        )
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         state = without_engine_keys(props)
@@ -116,26 +128,40 @@ class ServingEndpointProvider(ReleaseProvider):
             raise EndpointInUse(
                 f"endpoint {state['endpoint_name']!r} serves traffic {live.traffic} mirror {live.mirror_traffic}; "
                 f"a stack does not delete what serves. Set its traffic to 0 first (`az ml online-endpoint update "
-                f"--name {state['endpoint_name']} --traffic \"<deployment>=0\"`), or keep it and drop it from the "
-                f"stack with `pulumi state delete <urn>`")
+                f'--name {state["endpoint_name"]} --traffic "<deployment>=0"`), or keep it and drop it from the '
+                f"stack with `pulumi state delete <urn>`"
+            )
         gateway.delete_endpoint(state["endpoint_name"])
-
-
 
 
 class ServingEndpoint(dynamic.Resource, module="release", name="ServingEndpoint"):
     """An online endpoint's own settings; what it serves belongs to EndpointTraffic."""
 
     endpoint_name: pulumi.Output[str]
-    scoring_uri: pulumi.Output[Optional[str]]
+    scoring_uri: pulumi.Output[str | None]
     traffic: pulumi.Output[dict]
 
-    def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, endpoint_name: pulumi.Input[str], auth_mode: str,
-                 public_network_access: str, description: str = "", tags: Optional[dict] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        workspace: WorkspaceCoordinates,
+        endpoint_name: pulumi.Input[str],
+        auth_mode: str,
+        public_network_access: str,
+        description: str = "",
+        tags: dict | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         props = {
-            **workspace.as_props(), "endpoint_name": endpoint_name, "auth_mode": auth_mode, "public_network_access": public_network_access,
-            "description": description, "tags": dict(tags or {}),
-            "scoring_uri": None, "traffic": None, "mirror_traffic": None,
+            **workspace.as_props(),
+            "endpoint_name": endpoint_name,
+            "auth_mode": auth_mode,
+            "public_network_access": public_network_access,
+            "description": description,
+            "tags": dict(tags or {}),
+            "scoring_uri": None,
+            "traffic": None,
+            "mirror_traffic": None,
         }
         super().__init__(ServingEndpointProvider(), resource_name, props, opts)

@@ -5,6 +5,7 @@ a None value is dropped, and an input that is not known yet during a preview rea
 `diff` as a `pulumi.output.Unknown` (the wire form is the string `UNKNOWN`). Providers compare and
 store values only after passing them through these helpers.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 ``policy/__main__.py`` builds the PolicyPack from ``pack_arguments()``; tests use the same
 arguments (and the policies directly) without starting the pack's server.
 """
+
 from pulumi_policy import EnforcementLevel
 
 from .compute import COMPUTE_POLICY

@@ -1,4 +1,5 @@
 """Azure ML compute in production: no public node IPs and no SSH from the internet."""
+
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
 from .production import PRODUCTION_CONFIG_SCHEMA, is_production

@@ -5,6 +5,7 @@ release's EndpointTraffic ``serving`` spec, whose ``egress_public_network_access
 (unset: not sent, the workspace's managed network governs outbound). Both are spelled as azure-ai-ml
 spells them (``enabled``/``disabled``), see infra/release/serving_endpoint.py and serving_spec.py.
 """
+
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
 from .production import PRODUCTION_CONFIG_SCHEMA, is_production

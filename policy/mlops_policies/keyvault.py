@@ -1,4 +1,5 @@
 """Key Vaults use Azure RBAC (no access policies), purge protection and soft delete."""
+
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
 from .resource_props import MISSING, lookup, shown

@@ -21,12 +21,13 @@ counts for the service its ``privateLinkServiceConnections`` depend on, and a zo
 is unknown for the zone it depends on, as the engine reports (property dependencies), so the
 policy stays mandatory in previews of new stacks.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pulumi_policy import EnforcementLevel, PolicyResource, StackValidationArgs, StackValidationPolicy, Severity
+from pulumi_policy import EnforcementLevel, PolicyResource, Severity, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.proxy import UnknownValueError
 
 from .resource_props import MISSING, as_list, lookup
@@ -64,18 +65,33 @@ class Closable:
 
 
 CLOSABLE = {
-    "azure-native:keyvault:Vault": Closable("Key Vault", "properties.publicNetworkAccess",
-                                            "Microsoft.KeyVault/vaults", "vaultName", ("vault",)),
-    "azure-native:containerregistry:Registry": Closable("Container registry", "publicNetworkAccess",
-                                                        "Microsoft.ContainerRegistry/registries", "registryName",
-                                                        ("registry",)),
-    "azure-native:storage:StorageAccount": Closable("Storage account", "publicNetworkAccess",
-                                                    "Microsoft.Storage/storageAccounts", "accountName", ("blob",)),
-    WORKSPACE: Closable("ML workspace", "publicNetworkAccess", "Microsoft.MachineLearningServices/workspaces",
-                        "workspaceName", ("amlworkspace",)),
+    "azure-native:keyvault:Vault": Closable(
+        "Key Vault", "properties.publicNetworkAccess", "Microsoft.KeyVault/vaults", "vaultName", ("vault",)
+    ),
+    "azure-native:containerregistry:Registry": Closable(
+        "Container registry",
+        "publicNetworkAccess",
+        "Microsoft.ContainerRegistry/registries",
+        "registryName",
+        ("registry",),
+    ),
+    "azure-native:storage:StorageAccount": Closable(
+        "Storage account", "publicNetworkAccess", "Microsoft.Storage/storageAccounts", "accountName", ("blob",)
+    ),
+    WORKSPACE: Closable(
+        "ML workspace",
+        "publicNetworkAccess",
+        "Microsoft.MachineLearningServices/workspaces",
+        "workspaceName",
+        ("amlworkspace",),
+    ),
     "azure-native:machinelearningservices:Registry": Closable(
-        "ML registry", "publicNetworkAccess", "Microsoft.MachineLearningServices/registries", "registryName",
-        ("amlregistry",)),
+        "ML registry",
+        "publicNetworkAccess",
+        "Microsoft.MachineLearningServices/registries",
+        "registryName",
+        ("amlregistry",),
+    ),
 }
 # A workspace's storage also serves its file share (AVM avm/ptn/ai-platform/baseline gives it both).
 WORKSPACE_STORAGE_GROUP_IDS = ("blob", "file")
@@ -120,8 +136,11 @@ def _by_id(resource: PolicyResource, prop: str, value, services: list[PolicyReso
     if value is UNKNOWN:
         return _depended(resource, prop, services)
     text = _text(value)
-    return [service for service in services
-            if text and (suffix := _arm_suffix(service, CLOSABLE[service.resource_type])) and text.endswith(suffix)]
+    return [
+        service
+        for service in services
+        if text and (suffix := _arm_suffix(service, CLOSABLE[service.resource_type])) and text.endswith(suffix)
+    ]
 
 
 def _connections(endpoint: PolicyResource, services: list[PolicyResource]) -> list[tuple[PolicyResource, str]]:
@@ -129,10 +148,13 @@ def _connections(endpoint: PolicyResource, services: list[PolicyResource]) -> li
     for someone to approve it)."""
     found = []
     for connection in as_list(_known(lambda: lookup(endpoint.props, "privateLinkServiceConnections", None), [])):
-        target = _known(lambda: lookup(connection, "privateLinkServiceId", None))
-        groups = _known(lambda: as_list(lookup(connection, "groupIds", None)), [])
-        found += [(service, str(group)) for service in _by_id(endpoint, "privateLinkServiceConnections", target, services)
-                  for group in groups]
+        target = _known(lambda connection=connection: lookup(connection, "privateLinkServiceId", None))
+        groups = _known(lambda connection=connection: as_list(lookup(connection, "groupIds", None)), [])
+        found += [
+            (service, str(group))
+            for service in _by_id(endpoint, "privateLinkServiceConnections", target, services)
+            for group in groups
+        ]
     return found
 
 
@@ -143,8 +165,11 @@ def _zone_groups_of(endpoints: list[PolicyResource], groups: list[PolicyResource
     found: dict[str, list[PolicyResource]] = {}
     for group in groups:
         name = _known(lambda group=group: lookup(group.props, "privateEndpointName", None))
-        owners = _depended(group, "privateEndpointName", endpoints) if name is UNKNOWN else (
-            [by_name[name]] if name in by_name else [])
+        owners = (
+            _depended(group, "privateEndpointName", endpoints)
+            if name is UNKNOWN
+            else ([by_name[name]] if name in by_name else [])
+        )
         for owner in owners:
             found.setdefault(owner.urn, []).append(group)
     return found
@@ -154,10 +179,12 @@ def _zone_names(group: PolicyResource, zones: list[PolicyResource]) -> set[str]:
     """The zones a zone group writes into: an in-stack zone by its name, a hub zone by its id's last segment."""
     names = set()
     for config in as_list(_known(lambda: lookup(group.props, "privateDnsZoneConfigs", None), [])):
-        zone_id = _known(lambda: lookup(config, "privateDnsZoneId", None))
+        zone_id = _known(lambda config=config: lookup(config, "privateDnsZoneId", None))
         if zone_id is UNKNOWN:
-            names |= {_text(lookup(z.props, "privateZoneName", None)) for z in
-                      _depended(group, "privateDnsZoneConfigs", zones)}
+            names |= {
+                _text(lookup(z.props, "privateZoneName", None))
+                for z in _depended(group, "privateDnsZoneConfigs", zones)
+            }
         elif isinstance(zone_id, str) and "/privatednszones/" in zone_id.lower():
             names.add(zone_id.rsplit("/", 1)[1].lower())
     return names
@@ -166,9 +193,14 @@ def _zone_names(group: PolicyResource, zones: list[PolicyResource]) -> set[str]:
 def _workspace_storage(resources: list[PolicyResource], services: list[PolicyResource]) -> set[str]:
     """The urns of the storage accounts a workspace of the stack uses."""
     accounts = [s for s in services if s.resource_type == "azure-native:storage:StorageAccount"]
-    return {account.urn for workspace in resources if workspace.resource_type == WORKSPACE
-            for account in _by_id(workspace, "storageAccount",
-                                  _known(lambda w=workspace: lookup(w.props, "storageAccount", None)), accounts)}
+    return {
+        account.urn
+        for workspace in resources
+        if workspace.resource_type == WORKSPACE
+        for account in _by_id(
+            workspace, "storageAccount", _known(lambda w=workspace: lookup(w.props, "storageAccount", None)), accounts
+        )
+    }
 
 
 def validate_private_endpoints(args: StackValidationArgs, report_violation) -> None:
@@ -181,8 +213,11 @@ def validate_private_endpoints(args: StackValidationArgs, report_violation) -> N
     workspace_storage = _workspace_storage(resources, services)
     zones = of_type(PRIVATE_ZONE)
     declared = {_text(lookup(z.props, "privateZoneName", None)) for z in zones}
-    linked = {_text(lookup(z.props, "privateZoneName", None)) for link in of_type(ZONE_LINK)
-              for z in _referenced_zone(link, zones)}
+    linked = {
+        _text(lookup(z.props, "privateZoneName", None))
+        for link in of_type(ZONE_LINK)
+        for z in _referenced_zone(link, zones)
+    }
     endpoints = of_type(PRIVATE_ENDPOINT)
     zone_groups = _zone_groups_of(endpoints, of_type(ZONE_GROUP))
     reached: dict[tuple[str, str], list[PolicyResource]] = {}  # (service urn, group id) -> endpoints
@@ -202,21 +237,27 @@ def validate_private_endpoints(args: StackValidationArgs, report_violation) -> N
                 report_violation(
                     f"{where} but no private endpoint with group id '{group_id}' in the stack targets it; nothing "
                     "(CI, people, data-plane calls) can reach it. Declare a private endpoint to it with that "
-                    "group id (infra/private_endpoints.py) or enable public access.", service.urn)
+                    "group id (infra/private_endpoints.py) or enable public access.",
+                    service.urn,
+                )
                 continue
             wanted = set(PRIVATE_DNS_ZONES[group_id])
             if not any(wanted <= _zone_names(group, zones) for e in reaching for group in zone_groups.get(e.urn, [])):
                 report_violation(
                     f"{where}; its '{group_id}' private endpoint has no DNS zone group covering "
                     f"{', '.join(sorted(wanted))}, so its name does not resolve to the endpoint. Add a zone group "
-                    "on the stack's zones or on the hub's zone ids.", service.urn)
+                    "on the stack's zones or on the hub's zone ids.",
+                    service.urn,
+                )
                 continue
             unlinked = sorted(zone for zone in wanted if zone in declared and zone not in linked)
             if unlinked:
                 report_violation(
                     f"{where}; the stack's private DNS zone {', '.join(unlinked)} of its '{group_id}' endpoint is "
                     "linked to no virtual network, so no client resolves the endpoint. Add a VirtualNetworkLink "
-                    "or use the hub's zone.", service.urn)
+                    "or use the hub's zone.",
+                    service.urn,
+                )
 
 
 def _referenced_zone(link: PolicyResource, zones: list[PolicyResource]) -> list[PolicyResource]:
@@ -259,7 +300,8 @@ def validate_managed_network_egress(args: StackValidationArgs, report_violation)
                 f"'{resource.name}' deploys to workspace '{workspace}', which has a managed network, and sets "
                 f"{field} to {egress!r}; leave it unset: Azure ML ignores it with a managed network (the "
                 "workspace's isolation mode governs outbound) and refuses to change it on an existing deployment.",
-                resource.urn)
+                resource.urn,
+            )
 
 
 PRIVATE_ENDPOINT_POLICY = StackValidationPolicy(

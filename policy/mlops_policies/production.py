@@ -8,6 +8,7 @@ A platform that names its production stack differently sets, in a policy config 
 
 and runs ``pulumi preview --policy-pack policy --policy-pack-config that-file.json``.
 """
+
 from collections.abc import Mapping, Sequence
 
 from pulumi_policy import PolicyConfigSchema
@@ -32,7 +33,7 @@ def production_stacks(config: Mapping) -> tuple[str, ...]:
     stacks = config.get("productionStacks", DEFAULT_PRODUCTION_STACKS) if config else DEFAULT_PRODUCTION_STACKS
     if isinstance(stacks, str) or not isinstance(stacks, Sequence) or not all(isinstance(s, str) for s in stacks):
         raise ValueError(
-            f"policy config productionStacks is {stacks!r}; expected a list of stack names such as [\"prod\"]"
+            f'policy config productionStacks is {stacks!r}; expected a list of stack names such as ["prod"]'
         )
     return tuple(stacks)
 

@@ -1,4 +1,5 @@
 """Container registries: no admin user, no anonymous pull; no public network access in production."""
+
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
 from .production import PRODUCTION_CONFIG_SCHEMA, is_production

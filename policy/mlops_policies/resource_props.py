@@ -4,6 +4,7 @@ Pulumi hands a Python policy the resource's inputs under their wire names (camel
 ``properties.enableRbacAuthorization``), wrapped in read-only Mapping/Sequence proxies that raise
 when a value is unknown during preview. Nothing here assumes plain dicts or lists.
 """
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,4 +44,4 @@ def stack_of(urn: str) -> str:
     prefix = "urn:pulumi:"
     if not urn.startswith(prefix) or "::" not in urn:
         raise ValueError(f"urn {urn!r} is not a Pulumi URN; expected 'urn:pulumi:<stack>::<project>::<type>::<name>'")
-    return urn[len(prefix):].split("::", 1)[0]
+    return urn[len(prefix) :].split("::", 1)[0]

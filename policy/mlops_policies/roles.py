@@ -1,4 +1,5 @@
 """Custom roles stay narrow: no `*` action, and neither wildcards nor assignability at subscription scope."""
+
 import re
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity

@@ -1,4 +1,5 @@
 """Storage accounts: TLS 1.2 or later, HTTPS only, no anonymous blob access."""
+
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
 from .resource_props import MISSING, lookup, shown

@@ -14,6 +14,7 @@ engine), any other dynamic resource with a top-level ``traffic`` property, or an
 a ``traffic`` map. Two writers of the same endpoint's traffic would undo each other on every
 ``pulumi up`` (an endpoint PUT replaces the whole body, last writer wins).
 """
+
 from collections.abc import Mapping
 
 from pulumi_policy import (
@@ -30,8 +31,10 @@ from .resource_props import MISSING, lookup, shown
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 SERVING_ENDPOINT_SUFFIX = ":ServingEndpoint"
 RELEASE_TRAFFIC_SUFFIX = ":EndpointTraffic"
-NATIVE_SERVING = ("azure-native:machinelearningservices:OnlineEndpoint",
-                  "azure-native:machinelearningservices:OnlineDeployment")
+NATIVE_SERVING = (
+    "azure-native:machinelearningservices:OnlineEndpoint",
+    "azure-native:machinelearningservices:OnlineDeployment",
+)
 ENDPOINT_TRAFFIC_FIELDS = ("traffic", "mirror_traffic")
 ENDPOINT_KEYS = ("endpointName", "endpoint_name", "endpoint")
 WORKSPACE_KEYS = ("workspaceName", "workspace_name", "workspace")

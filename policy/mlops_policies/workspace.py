@@ -1,4 +1,5 @@
 """Azure ML workspaces have a managed identity everywhere, and network isolation in production."""
+
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
 from .production import PRODUCTION_CONFIG_SCHEMA, is_production

@@ -1,4 +1,5 @@
 """Hands policies their arguments the way the Pulumi engine does, plus secure sample resources."""
+
 import copy
 import sys
 from pathlib import Path
@@ -197,19 +198,29 @@ SECURE_RESOURCES = {
             "hold_seconds": 300.0,
             "serving": {
                 "code_id": f"{RG_SCOPE}/providers/Microsoft.MachineLearningServices/workspaces/mlw-prod/codes/"
-                           "hate-speech-scoring/versions/b06b94750767",
+                "hate-speech-scoring/versions/b06b94750767",
                 "environment_id": f"{RG_SCOPE}/providers/Microsoft.MachineLearningServices/workspaces/mlw-prod/"
-                                  "environments/hate-speech-serving/versions/3f3b1aacee00",
+                "environments/hate-speech-serving/versions/3f3b1aacee00",
                 "scoring_script": "score.py",
                 "instance_type": "Standard_F4s_v2",
                 "instance_count": 2.0,
                 "environment_variables": {"WORKER_COUNT": "2"},
                 "request_timeout_ms": 5000.0,
                 "max_concurrent_requests_per_instance": 2.0,
-                "liveness_probe": {"initial_delay": 30.0, "period": 10.0, "timeout": 2.0,
-                                   "failure_threshold": 3.0, "success_threshold": 1.0},
-                "readiness_probe": {"initial_delay": 10.0, "period": 10.0, "timeout": 2.0,
-                                    "failure_threshold": 3.0, "success_threshold": 1.0},
+                "liveness_probe": {
+                    "initial_delay": 30.0,
+                    "period": 10.0,
+                    "timeout": 2.0,
+                    "failure_threshold": 3.0,
+                    "success_threshold": 1.0,
+                },
+                "readiness_probe": {
+                    "initial_delay": 10.0,
+                    "period": 10.0,
+                    "timeout": 2.0,
+                    "failure_threshold": 3.0,
+                    "success_threshold": 1.0,
+                },
                 "app_insights_enabled": True,
             },
         },
@@ -239,8 +250,11 @@ NATIVE_DEPLOYMENT = {
         "endpointName": "hate-speech-prod",
         "deploymentName": "blue",
         "sku": {"name": "Default", "capacity": 2.0},
-        "properties": {"endpointComputeType": "Managed", "instanceType": "Standard_F4s_v2",
-                       "egressPublicNetworkAccess": "Disabled"},
+        "properties": {
+            "endpointComputeType": "Managed",
+            "instanceType": "Standard_F4s_v2",
+            "egressPublicNetworkAccess": "Disabled",
+        },
     },
     "ignoreChanges": ["properties.model"],
 }

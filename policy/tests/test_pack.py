@@ -1,7 +1,7 @@
 """The pack as the Pulumi engine drives it: the analyzer servicer PolicyPack would serve, fed protobuf
 requests with camelCase properties and resource options (no server, no CLI)."""
+
 import ast
-from pathlib import Path
 
 import pytest
 from google.protobuf import struct_pb2
@@ -18,8 +18,17 @@ from mlops_policies import PACK_NAME, POLICIES, STACK_POLICIES, pack_arguments
 def analyzer():
     args = pack_arguments()
     return _PolicyAnalyzerServicer(
-        args["name"], "1.0.0", args["policies"], args["enforcement_level"], None,
-        args["description"], None, None, args["provider"], None, None,
+        args["name"],
+        "1.0.0",
+        args["policies"],
+        args["enforcement_level"],
+        None,
+        args["description"],
+        None,
+        None,
+        args["provider"],
+        None,
+        None,
     )
 
 
@@ -113,7 +122,8 @@ def test_pack_manifest_and_requirements_match_this_environment():
     manifest = (POLICY_DIR / "PulumiPolicy.yaml").read_text()
     assert "name: python" in manifest and "version:" in manifest
     pins = dict(
-        line.split("==") for line in (POLICY_DIR / "requirements.txt").read_text().splitlines()
+        line.split("==")
+        for line in (POLICY_DIR / "requirements.txt").read_text().splitlines()
         if "==" in line and not line.startswith("#")
     )
     assert pins["pulumi-policy"] == md.version("pulumi-policy")
@@ -126,11 +136,12 @@ def test_the_pack_serves_the_analyzer_protocol_as_pulumi_starts_it():
     import sys
 
     import grpc
-    from pulumi.runtime.proto import analyzer_pb2_grpc
     from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import analyzer_pb2_grpc
 
-    process = subprocess.Popen([sys.executable, "-u", "__main__.py"], cwd=POLICY_DIR,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-u", "__main__.py"], cwd=POLICY_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         port = int(process.stdout.readline().strip())
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -138,8 +149,11 @@ def test_the_pack_serves_the_analyzer_protocol_as_pulumi_starts_it():
             stub = analyzer_pb2_grpc.AnalyzerStub(channel)
             info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
             assert info.name == PACK_NAME and len(info.policies) == len(POLICIES)
-            storage = {"type": "azure-native:storage:StorageAccount", "name": "st",
-                       "inputs": {"minimumTlsVersion": "TLS1_0", "allowBlobPublicAccess": False}}
+            storage = {
+                "type": "azure-native:storage:StorageAccount",
+                "name": "st",
+                "inputs": {"minimumTlsVersion": "TLS1_0", "allowBlobPublicAccess": False},
+            }
             response = stub.Analyze(request(storage, "prod"), timeout=30)
             assert [d.policyName for d in response.diagnostics] == ["storage-account-secure-transport"]
             assert response.diagnostics[0].enforcementLevel == proto.MANDATORY

@@ -1,6 +1,7 @@
 """Every policy over every stack's offline plan (all must pass), and over insecure variants derived
 from those plans (each must be caught). The plans come from `venv/bin/python -m scripts.plan
 --stack <s> --json`, run in the main environment: the policy environment has no azure-native."""
+
 import copy
 import json
 import os
@@ -17,9 +18,9 @@ from mlops_policies import (
     ENDPOINT_PRIVATE_POLICY,
     ENDPOINT_TRAFFIC_POLICY,
     KEY_VAULT_POLICY,
-    REGISTRY_POLICY,
     MANAGED_NETWORK_EGRESS_POLICY,
     PRIVATE_ENDPOINT_POLICY,
+    REGISTRY_POLICY,
     RESOURCE_POLICIES,
     SINGLE_TRAFFIC_OWNER_POLICY,
     STACK_POLICIES,
@@ -38,11 +39,18 @@ TRAFFIC = "pulumi-python:dynamic/release:EndpointTraffic"
 def _run_plans(extra_args: list[str]) -> dict[str, dict]:
     """`scripts.plan --stack <s> --json [extra_args]` for every stack, run side by side."""
     if not MAIN_PYTHON.exists():
-        pytest.fail(f"the main environment's python {MAIN_PYTHON} is missing; run scripts/setup "
-                    "(or point MLOPS_MAIN_PYTHON at it)")
+        pytest.fail(
+            f"the main environment's python {MAIN_PYTHON} is missing; run scripts/setup "
+            "(or point MLOPS_MAIN_PYTHON at it)"
+        )
     running = {
-        stack: subprocess.Popen([str(MAIN_PYTHON), "-m", "scripts.plan", "--stack", stack, "--json", *extra_args],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stack: subprocess.Popen(
+            [str(MAIN_PYTHON), "-m", "scripts.plan", "--stack", stack, "--json", *extra_args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for stack in STACKS
     }
     plans = {}
@@ -67,8 +75,14 @@ def release_plans(tmp_path_factory) -> dict[str, dict]:
     (folder / "model.int8.onnx").write_bytes(b"weights")
     evaluation = folder.parent / "evaluation.csv"
     evaluation.write_text("text,hate\nola,0\nodio,1\n", encoding="utf-8")
-    return _run_plans(["--config", f"workspaces[0].release.candidate={folder}",
-                       "--config", f"workspaces[0].release.evaluationData={evaluation}"])
+    return _run_plans(
+        [
+            "--config",
+            f"workspaces[0].release.candidate={folder}",
+            "--config",
+            f"workspaces[0].release.evaluationData={evaluation}",
+        ]
+    )
 
 
 def violations(policy, resource: dict, stack: str) -> list[str]:
@@ -96,10 +110,15 @@ def test_every_policy_passes_on_the_stack_plan(plans, release_plans, stack):
 
 def test_plans_hold_what_the_policies_check(plans, release_plans):
     """Guards against a vacuous pass: each checked resource type is in every plan."""
-    checked = {"azure-native:keyvault:Vault", "azure-native:containerregistry:Registry",
-               "azure-native:storage:StorageAccount", "azure-native:machinelearningservices:Workspace",
-               "azure-native:machinelearningservices:Compute", "azure-native:authorization:RoleDefinition",
-               ENDPOINT}
+    checked = {
+        "azure-native:keyvault:Vault",
+        "azure-native:containerregistry:Registry",
+        "azure-native:storage:StorageAccount",
+        "azure-native:machinelearningservices:Workspace",
+        "azure-native:machinelearningservices:Compute",
+        "azure-native:authorization:RoleDefinition",
+        ENDPOINT,
+    }
     for stack in STACKS:
         assert checked <= {r["type"] for r in plans[stack]["resources"]}, stack
         assert checked | {TRAFFIC} <= {r["type"] for r in release_plans[stack]["resources"]}, stack
@@ -114,6 +133,7 @@ def _set(path: str, value):
             inputs.pop(last, None)
         else:
             inputs[last] = copy.deepcopy(value)
+
     return mutate
 
 
@@ -121,55 +141,156 @@ _DELETE = object()
 
 # (policy, resource type, mutation of the inputs, stacks where it must be caught, text the message names)
 VARIANTS = [
-    (KEY_VAULT_POLICY, "azure-native:keyvault:Vault", _set("properties.enableRbacAuthorization", False), STACKS,
-     "enableRbacAuthorization is False"),
-    (KEY_VAULT_POLICY, "azure-native:keyvault:Vault", _set("properties.enablePurgeProtection", _DELETE), STACKS,
-     "enablePurgeProtection is not set"),
-    (KEY_VAULT_POLICY, "azure-native:keyvault:Vault", _set("properties.enableSoftDelete", False), STACKS,
-     "enableSoftDelete is False"),
-    (REGISTRY_POLICY, "azure-native:containerregistry:Registry", _set("adminUserEnabled", True), STACKS,
-     "adminUserEnabled is True"),
-    (REGISTRY_POLICY, "azure-native:containerregistry:Registry", _set("anonymousPullEnabled", True), STACKS,
-     "anonymousPullEnabled is True"),
-    (REGISTRY_POLICY, "azure-native:containerregistry:Registry", _set("publicNetworkAccess", "Enabled"), ("prod",),
-     "publicNetworkAccess is 'Enabled'"),
-    (STORAGE_POLICY, "azure-native:storage:StorageAccount", _set("minimumTlsVersion", "TLS1_0"), STACKS,
-     "minimumTlsVersion is 'TLS1_0'"),
-    (STORAGE_POLICY, "azure-native:storage:StorageAccount", _set("enableHttpsTrafficOnly", False), STACKS,
-     "enableHttpsTrafficOnly is False"),
-    (STORAGE_POLICY, "azure-native:storage:StorageAccount", _set("allowBlobPublicAccess", True), STACKS,
-     "allowBlobPublicAccess is True"),
-    (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace", _set("identity", _DELETE), STACKS,
-     "identity.type is not set"),
-    (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace", _set("publicNetworkAccess", "Enabled"),
-     ("prod",), "publicNetworkAccess is 'Enabled'"),
-    (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace",
-     _set("managedNetwork.isolationMode", "Disabled"), ("prod",), "isolationMode is 'Disabled'"),
-    (WORKSPACE_POLICY, "azure-native:machinelearningservices:Workspace",
-     _set("managedNetwork.isolationMode", "AllowInternetOutbound"), ("prod",), "isolationMode is 'AllowInternetOutbound'"),
-    (COMPUTE_POLICY, "azure-native:machinelearningservices:Compute",
-     _set("properties.properties.enableNodePublicIp", True), ("prod",), "enableNodePublicIp is True"),
-    (COMPUTE_POLICY, "azure-native:machinelearningservices:Compute",
-     _set("properties.properties.remoteLoginPortPublicAccess", "Enabled"), ("prod",),
-     "remoteLoginPortPublicAccess is 'Enabled'"),
-    (CUSTOM_ROLE_POLICY, "azure-native:authorization:RoleDefinition",
-     lambda inputs: inputs["permissions"][0]["actions"].append("*"), STACKS, "contains '*'"),
-    (CUSTOM_ROLE_POLICY, "azure-native:authorization:RoleDefinition", _set("assignableScopes", [SUBSCRIPTION]),
-     STACKS, "is a whole subscription or broader"),
+    (
+        KEY_VAULT_POLICY,
+        "azure-native:keyvault:Vault",
+        _set("properties.enableRbacAuthorization", False),
+        STACKS,
+        "enableRbacAuthorization is False",
+    ),
+    (
+        KEY_VAULT_POLICY,
+        "azure-native:keyvault:Vault",
+        _set("properties.enablePurgeProtection", _DELETE),
+        STACKS,
+        "enablePurgeProtection is not set",
+    ),
+    (
+        KEY_VAULT_POLICY,
+        "azure-native:keyvault:Vault",
+        _set("properties.enableSoftDelete", False),
+        STACKS,
+        "enableSoftDelete is False",
+    ),
+    (
+        REGISTRY_POLICY,
+        "azure-native:containerregistry:Registry",
+        _set("adminUserEnabled", True),
+        STACKS,
+        "adminUserEnabled is True",
+    ),
+    (
+        REGISTRY_POLICY,
+        "azure-native:containerregistry:Registry",
+        _set("anonymousPullEnabled", True),
+        STACKS,
+        "anonymousPullEnabled is True",
+    ),
+    (
+        REGISTRY_POLICY,
+        "azure-native:containerregistry:Registry",
+        _set("publicNetworkAccess", "Enabled"),
+        ("prod",),
+        "publicNetworkAccess is 'Enabled'",
+    ),
+    (
+        STORAGE_POLICY,
+        "azure-native:storage:StorageAccount",
+        _set("minimumTlsVersion", "TLS1_0"),
+        STACKS,
+        "minimumTlsVersion is 'TLS1_0'",
+    ),
+    (
+        STORAGE_POLICY,
+        "azure-native:storage:StorageAccount",
+        _set("enableHttpsTrafficOnly", False),
+        STACKS,
+        "enableHttpsTrafficOnly is False",
+    ),
+    (
+        STORAGE_POLICY,
+        "azure-native:storage:StorageAccount",
+        _set("allowBlobPublicAccess", True),
+        STACKS,
+        "allowBlobPublicAccess is True",
+    ),
+    (
+        WORKSPACE_POLICY,
+        "azure-native:machinelearningservices:Workspace",
+        _set("identity", _DELETE),
+        STACKS,
+        "identity.type is not set",
+    ),
+    (
+        WORKSPACE_POLICY,
+        "azure-native:machinelearningservices:Workspace",
+        _set("publicNetworkAccess", "Enabled"),
+        ("prod",),
+        "publicNetworkAccess is 'Enabled'",
+    ),
+    (
+        WORKSPACE_POLICY,
+        "azure-native:machinelearningservices:Workspace",
+        _set("managedNetwork.isolationMode", "Disabled"),
+        ("prod",),
+        "isolationMode is 'Disabled'",
+    ),
+    (
+        WORKSPACE_POLICY,
+        "azure-native:machinelearningservices:Workspace",
+        _set("managedNetwork.isolationMode", "AllowInternetOutbound"),
+        ("prod",),
+        "isolationMode is 'AllowInternetOutbound'",
+    ),
+    (
+        COMPUTE_POLICY,
+        "azure-native:machinelearningservices:Compute",
+        _set("properties.properties.enableNodePublicIp", True),
+        ("prod",),
+        "enableNodePublicIp is True",
+    ),
+    (
+        COMPUTE_POLICY,
+        "azure-native:machinelearningservices:Compute",
+        _set("properties.properties.remoteLoginPortPublicAccess", "Enabled"),
+        ("prod",),
+        "remoteLoginPortPublicAccess is 'Enabled'",
+    ),
+    (
+        CUSTOM_ROLE_POLICY,
+        "azure-native:authorization:RoleDefinition",
+        lambda inputs: inputs["permissions"][0]["actions"].append("*"),
+        STACKS,
+        "contains '*'",
+    ),
+    (
+        CUSTOM_ROLE_POLICY,
+        "azure-native:authorization:RoleDefinition",
+        _set("assignableScopes", [SUBSCRIPTION]),
+        STACKS,
+        "is a whole subscription or broader",
+    ),
     (ENDPOINT_TRAFFIC_POLICY, ENDPOINT, _set("traffic", {"blue": 100}), STACKS, "traffic is {'blue': 100}"),
-    (ENDPOINT_TRAFFIC_POLICY, ENDPOINT, _set("mirror_traffic", {"green": 10}), STACKS,
-     "mirror_traffic is {'green': 10}"),
-    (ENDPOINT_PRIVATE_POLICY, ENDPOINT, _set("public_network_access", "enabled"), ("prod",),
-     "public_network_access is 'enabled'"),
-    (ENDPOINT_PRIVATE_POLICY, TRAFFIC, _set("serving.egress_public_network_access", "enabled"), ("prod",),
-     "serving.egress_public_network_access is 'enabled'"),
+    (
+        ENDPOINT_TRAFFIC_POLICY,
+        ENDPOINT,
+        _set("mirror_traffic", {"green": 10}),
+        STACKS,
+        "mirror_traffic is {'green': 10}",
+    ),
+    (
+        ENDPOINT_PRIVATE_POLICY,
+        ENDPOINT,
+        _set("public_network_access", "enabled"),
+        ("prod",),
+        "public_network_access is 'enabled'",
+    ),
+    (
+        ENDPOINT_PRIVATE_POLICY,
+        TRAFFIC,
+        _set("serving.egress_public_network_access", "enabled"),
+        ("prod",),
+        "serving.egress_public_network_access is 'enabled'",
+    ),
 ]
 
 
-@pytest.mark.parametrize("policy, resource_type, mutate, stacks, expected", VARIANTS,
-                         ids=[f"{v[0].name}-{v[4]}" for v in VARIANTS])
-def test_insecure_variants_of_the_plans_are_caught(plans, release_plans, policy, resource_type, mutate, stacks,
-                                                    expected):
+@pytest.mark.parametrize(
+    "policy, resource_type, mutate, stacks, expected", VARIANTS, ids=[f"{v[0].name}-{v[4]}" for v in VARIANTS]
+)
+def test_insecure_variants_of_the_plans_are_caught(
+    plans, release_plans, policy, resource_type, mutate, stacks, expected
+):
     for stack in stacks:
         plan = release_plans[stack] if resource_type == TRAFFIC else plans[stack]
         targets = [r for r in plan["resources"] if r["type"] == resource_type]
@@ -187,13 +308,17 @@ def test_an_azure_native_endpoint_or_deployment_beside_a_plan_endpoint_is_caught
         endpoint = next(r for r in plan["resources"] if r["type"] == ENDPOINT)
         for native in (NATIVE_ENDPOINT, NATIVE_DEPLOYMENT):
             variant = copy.deepcopy(native)
-            variant["inputs"].update(endpointName=endpoint["inputs"]["endpoint_name"],
-                                     workspaceName=endpoint["inputs"]["workspace_name"])
+            variant["inputs"].update(
+                endpointName=endpoint["inputs"]["endpoint_name"], workspaceName=endpoint["inputs"]["workspace_name"]
+            )
             assert violations(ENDPOINT_TRAFFIC_POLICY, variant, stack), (stack, native["type"])
 
 
 def _target(endpoint: dict) -> dict:
-    return {"endpoint_name": endpoint["inputs"]["endpoint_name"], "workspace_name": endpoint["inputs"]["workspace_name"]}
+    return {
+        "endpoint_name": endpoint["inputs"]["endpoint_name"],
+        "workspace_name": endpoint["inputs"]["workspace_name"],
+    }
 
 
 def test_a_second_traffic_owner_of_a_plan_endpoint_is_caught(plans):
@@ -255,9 +380,11 @@ def test_a_locked_down_plan_without_zone_groups_or_links_is_caught(plans, stack)
 
 
 def test_closing_a_public_plans_service_without_an_endpoint_is_caught(plans):
-    for type_, path in (("azure-native:storage:StorageAccount", "publicNetworkAccess"),
-                        ("azure-native:keyvault:Vault", "properties.publicNetworkAccess"),
-                        ("azure-native:machinelearningservices:Workspace", "publicNetworkAccess")):
+    for type_, path in (
+        ("azure-native:storage:StorageAccount", "publicNetworkAccess"),
+        ("azure-native:keyvault:Vault", "properties.publicNetworkAccess"),
+        ("azure-native:machinelearningservices:Workspace", "publicNetworkAccess"),
+    ):
         resources = copy.deepcopy(plans["dev"]["resources"])
         target = next(r for r in resources if r["type"] == type_)
         _set(path, "Disabled")(target["inputs"])

@@ -1,6 +1,7 @@
 """The private-network stack policies on a small locked-down stack: every closed service reached
 by a private endpoint per group id, with a zone group on linked zones or a hub's zones (also while a
 preview does not know the ids yet), and no egress setting on managed-network deployments."""
+
 import copy
 import sys
 
@@ -14,8 +15,10 @@ from mlops_policies.private_network import PRIVATE_DNS_ZONES
 
 RG = "rg-unit"
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
-HUB = "/subscriptions/9b7e1c2d-0000-4000-8000-0000000000a1/resourceGroups/rg-hub/providers/Microsoft.Network/" \
-      "privateDnsZones/"
+HUB = (
+    "/subscriptions/9b7e1c2d-0000-4000-8000-0000000000a1/resourceGroups/rg-hub/providers/Microsoft.Network/"
+    "privateDnsZones/"
+)
 
 
 def arm(path: str) -> str:
@@ -27,17 +30,31 @@ def zone_id(zone: str) -> str:
 
 
 def endpoint(name: str, target: str, group: str) -> dict:
-    return {"type": "azure-native:network:PrivateEndpoint", "name": name, "inputs": {
-        "resourceGroupName": RG, "privateEndpointName": name, "subnet": {"id": arm("Microsoft.Network/virtualNetworks/"
-                                                                                   "vnet/subnets/snet-pe")},
-        "privateLinkServiceConnections": [{"name": name, "privateLinkServiceId": target, "groupIds": [group]}]}}
+    return {
+        "type": "azure-native:network:PrivateEndpoint",
+        "name": name,
+        "inputs": {
+            "resourceGroupName": RG,
+            "privateEndpointName": name,
+            "subnet": {"id": arm("Microsoft.Network/virtualNetworks/vnet/subnets/snet-pe")},
+            "privateLinkServiceConnections": [{"name": name, "privateLinkServiceId": target, "groupIds": [group]}],
+        },
+    }
 
 
 def zone_group(endpoint_name: str, group: str) -> dict:
-    return {"type": "azure-native:network:PrivateDnsZoneGroup", "name": f"{endpoint_name}-dns", "inputs": {
-        "resourceGroupName": RG, "privateEndpointName": endpoint_name, "privateDnsZoneGroupName": "default",
-        "privateDnsZoneConfigs": [{"name": z.replace(".", "-"), "privateDnsZoneId": zone_id(z)}
-                                  for z in PRIVATE_DNS_ZONES[group]]}}
+    return {
+        "type": "azure-native:network:PrivateDnsZoneGroup",
+        "name": f"{endpoint_name}-dns",
+        "inputs": {
+            "resourceGroupName": RG,
+            "privateEndpointName": endpoint_name,
+            "privateDnsZoneGroupName": "default",
+            "privateDnsZoneConfigs": [
+                {"name": z.replace(".", "-"), "privateDnsZoneId": zone_id(z)} for z in PRIVATE_DNS_ZONES[group]
+            ],
+        },
+    }
 
 
 TARGETS = {  # endpoint name -> (target id, group id)
@@ -50,25 +67,51 @@ TARGETS = {  # endpoint name -> (target id, group id)
 
 def locked_down_stack() -> dict[str, dict]:
     resources = {
-        "key-vault": {"type": "azure-native:keyvault:Vault", "name": "key-vault", "inputs": {
-            "resourceGroupName": RG, "vaultName": "kv-unit", "properties": {"publicNetworkAccess": "Disabled"}}},
-        "storage": {"type": "azure-native:storage:StorageAccount", "name": "storage", "inputs": {
-            "resourceGroupName": RG, "accountName": "stunit", "publicNetworkAccess": "Disabled"}},
-        "workspace": {"type": "azure-native:machinelearningservices:Workspace", "name": "workspace", "inputs": {
-            "resourceGroupName": RG, "workspaceName": "mlw-unit", "publicNetworkAccess": "Disabled",
-            "storageAccount": arm("Microsoft.Storage/storageAccounts/stunit"),
-            "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}},
+        "key-vault": {
+            "type": "azure-native:keyvault:Vault",
+            "name": "key-vault",
+            "inputs": {
+                "resourceGroupName": RG,
+                "vaultName": "kv-unit",
+                "properties": {"publicNetworkAccess": "Disabled"},
+            },
+        },
+        "storage": {
+            "type": "azure-native:storage:StorageAccount",
+            "name": "storage",
+            "inputs": {"resourceGroupName": RG, "accountName": "stunit", "publicNetworkAccess": "Disabled"},
+        },
+        "workspace": {
+            "type": "azure-native:machinelearningservices:Workspace",
+            "name": "workspace",
+            "inputs": {
+                "resourceGroupName": RG,
+                "workspaceName": "mlw-unit",
+                "publicNetworkAccess": "Disabled",
+                "storageAccount": arm("Microsoft.Storage/storageAccounts/stunit"),
+                "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"},
+            },
+        },
     }
     for name, (target, group) in TARGETS.items():
         resources[name] = endpoint(name, target, group)
         resources[f"{name}-dns"] = zone_group(name, group)
     for zone in {z for _, group in TARGETS.values() for z in PRIVATE_DNS_ZONES[group]}:
-        resources[zone] = {"type": "azure-native:privatedns:PrivateZone", "name": zone,
-                           "inputs": {"resourceGroupName": RG, "privateZoneName": zone, "location": "global"}}
-        resources[f"{zone}-link"] = {"type": "azure-native:privatedns:VirtualNetworkLink", "name": f"{zone}-link",
-                                     "inputs": {"resourceGroupName": RG, "privateZoneName": zone,
-                                                "virtualNetwork": {"id": arm("Microsoft.Network/virtualNetworks/vnet")},
-                                                "registrationEnabled": False}}
+        resources[zone] = {
+            "type": "azure-native:privatedns:PrivateZone",
+            "name": zone,
+            "inputs": {"resourceGroupName": RG, "privateZoneName": zone, "location": "global"},
+        }
+        resources[f"{zone}-link"] = {
+            "type": "azure-native:privatedns:VirtualNetworkLink",
+            "name": f"{zone}-link",
+            "inputs": {
+                "resourceGroupName": RG,
+                "privateZoneName": zone,
+                "virtualNetwork": {"id": arm("Microsoft.Network/virtualNetworks/vnet")},
+                "registrationEnabled": False,
+            },
+        }
     return resources
 
 
@@ -98,23 +141,28 @@ def test_a_locked_down_stack_with_endpoints_and_linked_zones_passes():
     assert found(PRIVATE_ENDPOINT_POLICY, locked_down_stack()) == []
 
 
-@pytest.mark.parametrize("missing, service, group", [
-    ("pe-kv-vault", "Key Vault 'key-vault'", "vault"),
-    ("pe-st-file", "Storage account 'storage'", "file"),
-    ("pe-mlw-amlworkspace", "ML workspace 'workspace'", "amlworkspace"),
-])
+@pytest.mark.parametrize(
+    "missing, service, group",
+    [
+        ("pe-kv-vault", "Key Vault 'key-vault'", "vault"),
+        ("pe-st-file", "Storage account 'storage'", "file"),
+        ("pe-mlw-amlworkspace", "ML workspace 'workspace'", "amlworkspace"),
+    ],
+)
 def test_a_closed_service_without_its_endpoint_is_caught(missing, service, group):
     resources = locked_down_stack()
     del resources[missing], resources[f"{missing}-dns"]
     [message] = found(PRIVATE_ENDPOINT_POLICY, resources)
-    assert message.startswith(f"{service} has public network access disabled but no private endpoint with group "
-                              f"id '{group}'")
+    assert message.startswith(
+        f"{service} has public network access disabled but no private endpoint with group id '{group}'"
+    )
 
 
 def test_an_endpoint_to_another_service_or_group_does_not_count():
     resources = locked_down_stack()
     resources["pe-kv-vault"]["inputs"]["privateLinkServiceConnections"][0]["privateLinkServiceId"] = arm(
-        "Microsoft.KeyVault/vaults/kv-other")
+        "Microsoft.KeyVault/vaults/kv-other"
+    )
     resources["pe-st-file"]["inputs"]["privateLinkServiceConnections"][0]["groupIds"] = ["queue"]
     messages = found(PRIVATE_ENDPOINT_POLICY, resources)
     assert len(messages) == 2 and "'vault'" in messages[0] and "'file'" in messages[1]
@@ -198,11 +246,18 @@ def test_in_a_preview_of_a_new_stack_unknown_ids_count_by_their_dependencies():
 
 # --- managed network: no egress setting on its deployments ---------------------------------------
 
+
 def release(workspace="mlw-unit", egress=None) -> dict:
-    serving = {"instance_type": "Standard_F4s_v2", "instance_count": 2.0,
-               **({"egress_public_network_access": egress} if egress else {})}
-    return {"type": "pulumi-python:dynamic/release:EndpointTraffic", "name": "hatespeech-release-traffic",
-            "inputs": {"workspace_name": workspace, "endpoint_name": "ep", "serving": serving}}
+    serving = {
+        "instance_type": "Standard_F4s_v2",
+        "instance_count": 2.0,
+        **({"egress_public_network_access": egress} if egress else {}),
+    }
+    return {
+        "type": "pulumi-python:dynamic/release:EndpointTraffic",
+        "name": "hatespeech-release-traffic",
+        "inputs": {"workspace_name": workspace, "endpoint_name": "ep", "serving": serving},
+    }
 
 
 @pytest.mark.parametrize("egress", ["disabled", "enabled"])
@@ -217,8 +272,9 @@ def test_a_release_setting_egress_on_a_managed_network_workspace_is_caught(egres
 def test_an_azure_native_deployment_of_a_managed_network_workspace_is_caught():
     deployment = copy.deepcopy(NATIVE_DEPLOYMENT)
     deployment["inputs"]["workspaceName"] = "mlw-unit"
-    [message] = found(MANAGED_NETWORK_EGRESS_POLICY, {"workspace": locked_down_stack()["workspace"],
-                                                       "deployment": deployment})
+    [message] = found(
+        MANAGED_NETWORK_EGRESS_POLICY, {"workspace": locked_down_stack()["workspace"], "deployment": deployment}
+    )
     assert "properties.egressPublicNetworkAccess to 'Disabled'" in message
 
 

@@ -1,5 +1,6 @@
 """Each resource policy: the secure resource passes, every insecure variant is caught with a message
 that names the field and the bad value."""
+
 import pytest
 
 from harness import violations_of
@@ -25,6 +26,7 @@ def test_every_secure_resource_passes_every_policy(secure, stack):
 
 
 # --- Key Vault ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "field, value, expected",
@@ -52,6 +54,7 @@ def test_key_vault_soft_delete_may_be_left_to_azures_default(secure):
 
 
 # --- Container registry ------------------------------------------------------------------------
+
 
 def test_registry_admin_user_is_caught_in_every_stack(secure):
     secure["registry"]["inputs"]["adminUserEnabled"] = True
@@ -92,6 +95,7 @@ def test_bad_production_stacks_config_names_the_key(secure):
 
 # --- Storage -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "field, value, expected",
     [
@@ -121,6 +125,7 @@ def test_storage_accepts_tls13_and_default_https(secure):
 
 
 # --- ML workspace ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("identity", [None, {"type": "None"}])
 def test_workspace_without_identity_is_caught_in_every_stack(secure, identity):
@@ -153,6 +158,7 @@ def test_workspace_without_managed_network_is_caught_in_prod(secure):
 
 # --- Compute -----------------------------------------------------------------------------------
 
+
 def test_compute_sdk_defaults_are_caught_in_prod(secure):
     spec = secure["compute"]["inputs"]["properties"]["properties"]
     spec["enableNodePublicIp"] = True  # what the SDK fills in when the program says nothing
@@ -184,6 +190,7 @@ def test_compute_instance_public_ssh_is_caught_in_prod(secure):
 
 
 # --- Custom roles ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "scope, broad",

@@ -1,13 +1,14 @@
 """What an endpoint serves has one owner: the endpoint (a ServingEndpoint) declares no traffic, no
 azure-native endpoint or deployment is declared, only one release resource sets the traffic; in
 production the endpoint is private and its slots have no public egress."""
+
 import copy
 
 import pytest
+from pulumi_policy import StackValidationArgs
 
 from harness import NATIVE_DEPLOYMENT, NATIVE_ENDPOINT, policy_resource, violations_of
 from mlops_policies import ENDPOINT_PRIVATE_POLICY, ENDPOINT_TRAFFIC_POLICY, SINGLE_TRAFFIC_OWNER_POLICY
-from pulumi_policy import StackValidationArgs
 
 
 def traffic_resource(name, endpoint="hate-speech-prod", workspace="mlw-prod", traffic=None):
@@ -29,6 +30,7 @@ def stack_violations(resources, stack="prod"):
 
 # --- the endpoint declares no traffic, nothing azure-native serves ------------------------------
 
+
 def test_serving_endpoint_without_traffic_passes(secure):
     assert violations_of(ENDPOINT_TRAFFIC_POLICY, secure["endpoint"], "prod") == []
 
@@ -47,11 +49,13 @@ def test_serving_endpoint_with_zero_traffic_map_passes(secure):
     assert violations_of(ENDPOINT_TRAFFIC_POLICY, secure["endpoint"]) == []
 
 
-@pytest.mark.parametrize("resource, kind", [(NATIVE_ENDPOINT, "OnlineEndpoint"),
-                                            (NATIVE_DEPLOYMENT, "OnlineDeployment")])
+@pytest.mark.parametrize(
+    "resource, kind", [(NATIVE_ENDPOINT, "OnlineEndpoint"), (NATIVE_DEPLOYMENT, "OnlineDeployment")]
+)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_an_azure_native_endpoint_or_deployment_is_caught_even_when_it_ignores_what_the_release_owns(
-        resource, kind, stack):
+    resource, kind, stack
+):
     found = violations_of(ENDPOINT_TRAFFIC_POLICY, copy.deepcopy(resource), stack)
     assert len(found) == 1
     assert f"{kind} '{resource['name']}'" in found[0] and "whole-body PUT" in found[0]
@@ -64,6 +68,7 @@ def test_other_resources_are_not_the_endpoint_policys_business(secure):
 
 
 # --- one traffic owner per endpoint ---------------------------------------------------------------
+
 
 def test_one_traffic_owner_per_endpoint_passes(secure):
     resources = [secure["endpoint"], traffic_resource("traffic"), traffic_resource("other", endpoint="second")]
@@ -85,8 +90,11 @@ def test_two_traffic_owners_of_one_endpoint_are_caught(secure):
 
 
 def test_a_plain_resource_with_a_traffic_map_is_an_owner_too(secure):
-    other = {"type": "azure-native:resources:Deployment", "name": "arm-template",
-             "inputs": {"endpointName": "hate-speech-prod", "workspaceName": "mlw-prod", "traffic": {"blue": 100}}}
+    other = {
+        "type": "azure-native:resources:Deployment",
+        "name": "arm-template",
+        "inputs": {"endpointName": "hate-speech-prod", "workspaceName": "mlw-prod", "traffic": {"blue": 100}},
+    }
     found = stack_violations([secure["endpoint"], traffic_resource("traffic"), other])
     assert len(found) == 2
 
@@ -102,6 +110,7 @@ def test_same_endpoint_name_in_two_workspaces_is_two_endpoints():
 
 
 # --- production: private endpoint, no public egress -----------------------------------------------
+
 
 @pytest.mark.parametrize("stack", ["dev", "test", "prod"])
 def test_private_endpoint_and_slots_pass(secure, stack):

@@ -4,6 +4,7 @@ print without a recursion, memory or conversion error; whatever fails is named b
 
 Pulumi writes its JSON with Go's encoding/json: UTF-8, no NaN or Infinity, numbers that fit a
 float64 or int64 (`pulumi stack export` state nests a few levels, a secret adds one)."""
+
 from __future__ import annotations
 
 import codecs
@@ -34,7 +35,7 @@ def json_path(root: str, segments: tuple | list, limit: int = 160) -> str:
         else:
             parts.append(f"[{json.dumps(segment)}]")
     path = "".join(parts)
-    return path if len(path) <= limit else f"{path[:limit // 2]}…{path[-limit // 2:]}"
+    return path if len(path) <= limit else f"{path[: limit // 2]}…{path[-limit // 2 :]}"
 
 
 class _Rejected:
@@ -46,7 +47,11 @@ class _Rejected:
 
 def _integer(literal: str) -> int | _Rejected:
     digits = len(literal.lstrip("-"))
-    return int(literal) if digits <= MAX_DIGITS else _Rejected(f"a {digits}-digit number; accepted: at most {MAX_DIGITS} digits")
+    return (
+        int(literal)
+        if digits <= MAX_DIGITS
+        else _Rejected(f"a {digits}-digit number; accepted: at most {MAX_DIGITS} digits")
+    )
 
 
 def _float(literal: str) -> float | _Rejected:
@@ -60,13 +65,17 @@ def _constant(name: str) -> _Rejected:
 
 def _decode(data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise JsonInputError("UTF-16 text; expected UTF-8 as the Pulumi CLI prints it "
-                             "(in PowerShell: `pulumi ... | Out-File -Encoding utf8`)")
+        raise JsonInputError(
+            "UTF-16 text; expected UTF-8 as the Pulumi CLI prints it "
+            "(in PowerShell: `pulumi ... | Out-File -Encoding utf8`)"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise JsonInputError(f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
-                             "expected JSON as the Pulumi CLI prints it") from None
+        raise JsonInputError(
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
+            "expected JSON as the Pulumi CLI prints it"
+        ) from None
 
 
 def _first_problem(value: Any) -> tuple[list, str] | None:

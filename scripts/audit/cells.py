@@ -1,5 +1,6 @@
 """How the report writes the values an auditor reads: times, durations, results, change counts,
 pending operations and traffic splits, the same way in every table."""
+
 from __future__ import annotations
 
 import re
@@ -12,18 +13,34 @@ from .shapes import parse_time
 
 # `resourceChanges` keys are the engine's step operations (pkg/engine display.StepOp), in this order.
 CHANGES = {
-    "create": "created", "update": "updated", "replace": "replaced", "delete": "deleted",
-    "create-replacement": "created as replacements", "delete-replaced": "deleted after replacement",
-    "read": "read", "read-replacement": "read as replacements", "refresh": "refreshed", "import": "imported",
-    "import-replacement": "imported as replacements", "discard": "discarded", "discard-replaced": "discarded after replacement",
-    "read-discard": "discarded after read", "remove-pending-replace": "pending replacements removed", "same": "unchanged",
+    "create": "created",
+    "update": "updated",
+    "replace": "replaced",
+    "delete": "deleted",
+    "create-replacement": "created as replacements",
+    "delete-replaced": "deleted after replacement",
+    "read": "read",
+    "read-replacement": "read as replacements",
+    "refresh": "refreshed",
+    "import": "imported",
+    "import-replacement": "imported as replacements",
+    "discard": "discarded",
+    "discard-replaced": "discarded after replacement",
+    "read-discard": "discarded after read",
+    "remove-pending-replace": "pending replacements removed",
+    "same": "unchanged",
 }
 # A pending operation's `type` (sdk/go/common/apitype OperationType): an operation the engine began and
 # did not finish, such as an update that was interrupted.
-PENDING = {"creating": "pending create", "updating": "pending update", "deleting": "pending delete",
-           "reading": "pending read", "importing": "pending import"}
+PENDING = {
+    "creating": "pending create",
+    "updating": "pending update",
+    "deleting": "pending delete",
+    "reading": "pending read",
+    "importing": "pending import",
+}
 _SHARE = r"'([^'{}]*)': (\d+(?:\.\d+)?)"
-_LOGGED_SPLIT = re.compile(r"\{(?:" + _SHARE + "(?:, " + _SHARE + r")*)?\}")   # repr() of a dict of slot: percent
+_LOGGED_SPLIT = re.compile(r"\{(?:" + _SHARE + "(?:, " + _SHARE + r")*)?\}")  # repr() of a dict of slot: percent
 _LOGGED_SHARE = re.compile(_SHARE)
 
 
@@ -73,8 +90,9 @@ def traffic(split: Any) -> str:
 
 
 def _logged_split(match: re.Match) -> str:
-    return traffic({slot: float(share) if "." in share else int(share)
-                    for slot, share in _LOGGED_SHARE.findall(match.group())})
+    return traffic(
+        {slot: float(share) if "." in share else int(share) for slot, share in _LOGGED_SHARE.findall(match.group())}
+    )
 
 
 def release_step(step: Any) -> str:

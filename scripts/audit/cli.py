@@ -1,11 +1,12 @@
 """Command line: python -m scripts.audit --stack prod [--history F --export F] [--out DIR]."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .build import build_report
@@ -30,11 +31,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cwd", help="the Pulumi project directory, when reading from the CLI")
     parser.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI to run (default: pulumi)")
     parser.add_argument("--out", default="out/audit", help="directory for the reports (default: out/audit)")
-    parser.add_argument("--step-summary", metavar="FILE",
-                        help="also append the Markdown to FILE (e.g. $GITHUB_STEP_SUMMARY), cut to its summary "
-                             "and a link to the full report when it would pass GitHub's 1 MiB limit")
-    parser.add_argument("--report-url", metavar="URL",
-                        help="where the full report can be found (the CI run's artifacts), linked from a cut summary")
+    parser.add_argument(
+        "--step-summary",
+        metavar="FILE",
+        help="also append the Markdown to FILE (e.g. $GITHUB_STEP_SUMMARY), cut to its summary "
+        "and a link to the full report when it would pass GitHub's 1 MiB limit",
+    )
+    parser.add_argument(
+        "--report-url",
+        metavar="URL",
+        help="where the full report can be found (the CI run's artifacts), linked from a cut summary",
+    )
     args = parser.parse_args(argv)
     if not STACK_NAME.match(args.stack):
         parser.error(f"--stack {args.stack!r} is not a stack name; expected letters, digits, '-', '_', '.' or '/'")
@@ -86,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as error:
         print(f"audit: error: {error}", file=sys.stderr)
         return 2
-    document = build_report(args.stack, updates, export, inputs, previous, generated=datetime.now(timezone.utc))
+    document = build_report(args.stack, updates, export, inputs, previous, generated=datetime.now(UTC))
     markdown_text = render_markdown(document)
     out = Path(args.out)
     safe = args.stack.replace("/", "_")
@@ -95,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         write_files({markdown: markdown_text, html: render_html(document)})
         if args.step_summary:
-            append_step_summary(Path(args.step_summary), document, markdown_text,
-                                f"{markdown.name} and {html.name}", args.report_url)
+            append_step_summary(
+                Path(args.step_summary), document, markdown_text, f"{markdown.name} and {html.name}", args.report_url
+            )
     except OSError as error:
         print(f"audit: error: cannot write the reports ({error.filename or out}): {error.strerror}", file=sys.stderr)
         return 2

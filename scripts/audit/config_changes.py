@@ -1,4 +1,5 @@
 """Configuration changes between consecutive updates, one row per changed leaf value."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ ABSENT = "(absent)"
 
 @dataclass(frozen=True)
 class ConfigChange:
-    update: Update      # the update that ran with the changed value
+    update: Update  # the update that ran with the changed value
     key: str
     before: Any
     after: Any

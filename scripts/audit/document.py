@@ -1,8 +1,9 @@
 """A report as plain sections, paragraphs and tables, rendered to Markdown and HTML alike."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,10 +15,11 @@ class Link:
 @dataclass(frozen=True)
 class Strong:
     """Text the reader must not miss (a failed update, a destroy); its table row is marked too."""
+
     text: str
 
 
-Cell = Union[str, Link, Strong]
+Cell = str | Link | Strong
 
 
 @dataclass
@@ -30,9 +32,9 @@ class Table:
 @dataclass
 class Section:
     title: str
-    blocks: list[Union[str, Table, "Section"]] = field(default_factory=list)
+    blocks: list[str | Table | Section] = field(default_factory=list)
 
-    def add(self, block: Union[str, Table, "Section"]) -> "Section":
+    def add(self, block: str | Table | Section) -> Section:
         self.blocks.append(block)
         return self
 

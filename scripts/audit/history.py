@@ -1,4 +1,5 @@
 """Updates of a stack, from `pulumi stack history --json` (newest first, as the CLI prints them)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ class Update:
     result: str
     resource_changes: dict[str, int]
     environment: dict[str, str]
-    config: dict[str, Any] = field(default_factory=dict)      # shown values: secrets are [secret]
+    config: dict[str, Any] = field(default_factory=dict)  # shown values: secrets are [secret]
     secret_keys: frozenset[str] = frozenset()
 
     @property
@@ -96,4 +97,3 @@ def parse_update(entry: HistoryEntry) -> Update:
 def parse_history(entries: Any) -> list[Update]:
     """All updates, oldest first; ShapeError names the first entry field that is not as the CLI prints it."""
     return sorted((parse_update(entry) for entry in check_history(entries)), key=lambda u: u.version)
-

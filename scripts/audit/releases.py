@@ -6,6 +6,7 @@ traffic owner (EndpointTraffic) carries `traffic` and `slot_models`, a champion/
 `content_sha256` and `version`. Traffic before an update is the traffic the same resource recorded
 in an older export (--previous-export); each run's steps are in the traffic resource's `last_run`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ class Decision:
     decided_utc: str | None
     evaluation_data_sha256: str | None
     primary_metric: str | None
-    metrics: dict[str, dict]                    # "champion"/"challenger" -> metric -> value
+    metrics: dict[str, dict]  # "champion"/"challenger" -> metric -> value
     guardrails: dict[str, dict]
     mcnemar: dict
 
@@ -79,6 +80,7 @@ class TrafficRecord:
 @dataclass(frozen=True)
 class ReleaseRequest:
     """Release settings of one workspace, as an update ran with them (from the history's config)."""
+
     update: Update
     workspace: str
     model_name: Any
@@ -92,9 +94,17 @@ class ReleaseRequest:
 
 
 def state_resources(export: StackExport) -> list[StateResource]:
-    return [StateResource(urn=item.urn, type=item.type, name=item.urn.rsplit("::", 1)[-1],
-                          inputs=redact(item.inputs or {}), outputs=redact(item.outputs or {}), parent=item.parent)
-            for item in export.deployment.resources or []]
+    return [
+        StateResource(
+            urn=item.urn,
+            type=item.type,
+            name=item.urn.rsplit("::", 1)[-1],
+            inputs=redact(item.inputs or {}),
+            outputs=redact(item.outputs or {}),
+            parent=item.parent,
+        )
+        for item in export.deployment.resources or []
+    ]
 
 
 def _metrics(decision: dict) -> dict[str, dict]:
@@ -150,17 +160,26 @@ def _traffic(resource: StateResource) -> TrafficRecord:
     out = resource.outputs
     steps = out.get("last_run")
     return TrafficRecord(
-        name=resource.name, urn=resource.urn, workspace=out.get("workspace_name"),
-        model_name=out.get("model_name"), endpoint=out.get("endpoint_name"),
-        traffic=out.get("traffic"), mirror_traffic=out.get("mirror_traffic"),
-        live_version=out.get("live_version"), staged_version=out.get("staged_version"),
-        winner=out.get("winner"), require_approval=out.get("require_approval"),
-        approved_version=out.get("approved_version"), note=out.get("note"),
+        name=resource.name,
+        urn=resource.urn,
+        workspace=out.get("workspace_name"),
+        model_name=out.get("model_name"),
+        endpoint=out.get("endpoint_name"),
+        traffic=out.get("traffic"),
+        mirror_traffic=out.get("mirror_traffic"),
+        live_version=out.get("live_version"),
+        staged_version=out.get("staged_version"),
+        winner=out.get("winner"),
+        require_approval=out.get("require_approval"),
+        approved_version=out.get("approved_version"),
+        note=out.get("note"),
         steps=list(steps) if isinstance(steps, list) else [],
     )
 
 
-def release_state(resources: list[StateResource]) -> tuple[list[Decision], list[ModelVersionRecord], list[TrafficRecord]]:
+def release_state(
+    resources: list[StateResource],
+) -> tuple[list[Decision], list[ModelVersionRecord], list[TrafficRecord]]:
     decisions, versions, traffic = [], [], []
     for resource in resources:
         if not resource.type.startswith(DYNAMIC_PREFIX):
@@ -192,8 +211,11 @@ def release_requests(updates: list[Update]) -> list[ReleaseRequest]:
             if not isinstance(release, dict):
                 continue
             request = ReleaseRequest(
-                update=update, workspace=str(workspace.get("name", "?")), model_name=release.get("modelName"),
-                candidate=release.get("candidate"), require_approval=release.get("requireApproval"),
+                update=update,
+                workspace=str(workspace.get("name", "?")),
+                model_name=release.get("modelName"),
+                candidate=release.get("candidate"),
+                require_approval=release.get("requireApproval"),
                 approved_version=release.get("approvedVersion"),
             )
             if last.get(request.workspace) != request.settings:

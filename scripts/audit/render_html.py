@@ -1,6 +1,7 @@
 """HTML rendering: one self-contained page; every text and attribute is escaped, and the page's
 Content-Security-Policy allows its own inline style and nothing else (no script, image or request),
 so even a value that escaped the escaping could not run."""
+
 from __future__ import annotations
 
 from html import escape
@@ -64,8 +65,8 @@ def _section(section: Section, depth: int) -> str:
 def render_html(document: Document) -> str:
     sections = "\n".join(_section(s, 2) for s in document.sections)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
         f"<title>{escape(document.title)}</title><style>{STYLE}</style></head>\n"
         f"<body><h1>{escape(document.title)}</h1>\n{sections}\n</body></html>\n"
     )

@@ -1,4 +1,5 @@
 """Markdown rendering. Every text is escaped, so nothing from the stack's state becomes markup."""
+
 from __future__ import annotations
 
 import re

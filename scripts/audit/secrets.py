@@ -4,6 +4,7 @@ Pulumi marks a secret in state as an object carrying the signature key below wit
 signature as its value (then "ciphertext", or "plaintext" under --show-secrets). History config
 entries carry "secret": true. Dynamic resources carry their pickled provider in `__provider`.
 """
+
 from typing import Any
 
 SIG_KEY = "4dabf18193072939515e22adc298c5c1"

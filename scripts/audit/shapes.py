@@ -10,11 +10,12 @@ object `inputs`/`outputs`, string `parent`, boolean `delete`). Unknown fields ar
 newer CLI's additions do not break the report; a known field of the wrong type is refused with
 its JSON path, as `history[3].resourceChanges: expected an object, got "x"`.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError
@@ -46,11 +47,13 @@ def parse_time(text: str) -> datetime:
             if not match:
                 raise
             day, clock, fraction, offset = match.groups()
-            value = datetime.strptime(f"{day} {clock}{(fraction or '')[:7]} {offset}",
-                                      "%Y-%m-%d %H:%M:%S" + (".%f" if fraction else "") + " %z")
+            value = datetime.strptime(
+                f"{day} {clock}{(fraction or '')[:7]} {offset}",
+                "%Y-%m-%d %H:%M:%S" + (".%f" if fraction else "") + " %z",
+            )
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
     except (ValueError, OverflowError):  # bad layout, an offset of 24 h or more, a year out of range in UTC
         raise ValueError(f"expected {_TIME_EXAMPLE}, got {_shown(text)}") from None
 
@@ -81,7 +84,7 @@ class HistoryEntry(_Shape):
     startTime: Time
     endTime: Time | None = None
     message: str | None = None
-    result: Result | None = None   # absent while the update runs
+    result: Result | None = None  # absent while the update runs
     resourceChanges: dict[str, Count] | None = None
     environment: dict[str, str] | None = None
     config: dict[str, ConfigEntry] | None = None
@@ -140,8 +143,13 @@ def _shown(value: Any) -> str:
 
 
 _EXPECTED = {
-    "model_type": "an object", "model_attributes_type": "an object", "dict_type": "an object",
-    "list_type": "an array", "string_type": "a string", "int_type": "an integer", "bool_type": "true or false",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "dict_type": "an object",
+    "list_type": "an array",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
 }
 
 
@@ -181,6 +189,7 @@ def check(shape: type[S], value: Any, root: str = "") -> S:
 def check_history(entries: Any) -> list[HistoryEntry]:
     """Entries of `pulumi stack history --json`, with paths as `history[3].kind`."""
     if not isinstance(entries, list):
-        raise ShapeError("history: expected the JSON array `pulumi stack history --json` prints, "
-                         f"got {_shown(entries)}")
+        raise ShapeError(
+            f"history: expected the JSON array `pulumi stack history --json` prints, got {_shown(entries)}"
+        )
     return [check(HistoryEntry, entry, f"history[{index}]") for index, entry in enumerate(entries)]

@@ -1,12 +1,14 @@
 """Where the audit reads from: the Pulumi CLI, or JSON files recorded from it. Everything read goes
 through bounded_json (encoding, nesting, numbers) and then shapes (the CLI's JSON shapes)."""
+
 from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .bounded_json import MAX_BYTES, JsonInputError, loads
 from .shapes import ShapeError, StackExport, check
@@ -25,8 +27,9 @@ class SourceError(RuntimeError):
 class Input:
     """One input of the report as read: the option or CLI command it came from, its size and sha256,
     so an auditor can tell the files the report was made from."""
-    given_as: str      # --history, --export, --previous-export, or "Pulumi CLI"
-    name: str          # the path as given, or the command run
+
+    given_as: str  # --history, --export, --previous-export, or "Pulumi CLI"
+    name: str  # the path as given, or the command run
     size: int
     sha256: str
 
@@ -37,7 +40,7 @@ class Input:
 
 def _one_line(text: str, limit: int = 500) -> str:
     joined = " ".join(text.split())
-    return joined if len(joined) <= limit else joined[:limit - 3] + "..."
+    return joined if len(joined) <= limit else joined[: limit - 3] + "..."
 
 
 def run_pulumi(arguments: list[str], cwd: str | None, pulumi: str = "pulumi", root: str = "") -> tuple[Any, Input]:
@@ -47,12 +50,16 @@ def run_pulumi(arguments: list[str], cwd: str | None, pulumi: str = "pulumi", ro
     try:
         completed = subprocess.run(command, capture_output=True, check=False)
     except (FileNotFoundError, PermissionError):
-        raise SourceError(f"the Pulumi CLI ({pulumi!r}) is not installed or not on PATH; install it, or pass "
-                          "--history FILE --export FILE recorded with `pulumi stack history --json "
-                          "--show-secrets=false` and `pulumi stack export`") from None
+        raise SourceError(
+            f"the Pulumi CLI ({pulumi!r}) is not installed or not on PATH; install it, or pass "
+            "--history FILE --export FILE recorded with `pulumi stack history --json "
+            "--show-secrets=false` and `pulumi stack export`"
+        ) from None
     if completed.returncode != 0:
-        raise SourceError(f"`{shown}` failed (exit {completed.returncode}): "
-                          f"{_one_line(completed.stderr.decode('utf-8', errors='replace'))}")
+        raise SourceError(
+            f"`{shown}` failed (exit {completed.returncode}): "
+            f"{_one_line(completed.stderr.decode('utf-8', errors='replace'))}"
+        )
     try:
         value = loads(completed.stdout, root) if completed.stdout.strip() else None
     except JsonInputError as error:
@@ -67,21 +74,39 @@ def history_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> tup
     entries: list = []
     pages: list[Input] = []
     for page in range(1, MAX_HISTORY_PAGES + 1):
-        batch, record = run_pulumi(["stack", "history", "--json", "--show-secrets=false", "--stack", stack,
-                                    "--page-size", str(HISTORY_PAGE_SIZE), "--page", str(page)], cwd, pulumi, "history")
+        batch, record = run_pulumi(
+            [
+                "stack",
+                "history",
+                "--json",
+                "--show-secrets=false",
+                "--stack",
+                stack,
+                "--page-size",
+                str(HISTORY_PAGE_SIZE),
+                "--page",
+                str(page),
+            ],
+            cwd,
+            pulumi,
+            "history",
+        )
         batch = batch or []
         if not isinstance(batch, list):
-            raise SourceError(f"pulumi stack history (page {page}) printed {type(batch).__name__}; "
-                              "expected a JSON array")
+            raise SourceError(
+                f"pulumi stack history (page {page}) printed {type(batch).__name__}; expected a JSON array"
+            )
         if not batch or any(record.sha256 == seen.sha256 for seen in pages):
             return entries, pages
         pages.append(record)
         entries += batch
         if len(batch) < HISTORY_PAGE_SIZE:
             return entries, pages
-    raise SourceError(f"pulumi stack history has more than {MAX_HISTORY_PAGES} pages of {HISTORY_PAGE_SIZE} "
-                      "updates; record it with `pulumi stack history --json --show-secrets=false` and pass "
-                      "--history FILE --export FILE")
+    raise SourceError(
+        f"pulumi stack history has more than {MAX_HISTORY_PAGES} pages of {HISTORY_PAGE_SIZE} "
+        "updates; record it with `pulumi stack history --json --show-secrets=false` and pass "
+        "--history FILE --export FILE"
+    )
 
 
 def export_from_cli(stack: str, cwd: str | None, pulumi: str = "pulumi") -> tuple[StackExport, Input]:

@@ -4,6 +4,7 @@ A URN is `urn:pulumi:<stack>::<project>::<qualified type>::<name>` (the Pulumi S
 pulumi/runtime/mocks.py, builds them as "urn:pulumi:" + "::".join([stack, project, type, name]), as
 the engine does). Its stack is the stack's short name, also when --stack is `org/project/stack`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

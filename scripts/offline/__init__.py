@@ -6,6 +6,7 @@ benchmarks and the tests run stacks with it, and nothing under `infra/` imports 
   program  runs a program function under those mocks and returns its Plan
   stack    runs a stack's real program with its `Pulumi.<stack>.yaml` config
 """
+
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

@@ -100,37 +100,65 @@ ARM_PATH: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
     "azure-native:keyvault:Vault": ("Microsoft.KeyVault", [("vaults", "vaultName")]),
     "azure-native:containerregistry:Registry": ("Microsoft.ContainerRegistry", [("registries", "registryName")]),
     "azure-native:storage:StorageAccount": ("Microsoft.Storage", [("storageAccounts", "accountName")]),
-    "azure-native:storage:BlobContainer": ("Microsoft.Storage", [
-        ("storageAccounts", "accountName"), ("blobServices", None), ("containers", "containerName")]),
-    "azure-native:storage:Blob": ("Microsoft.Storage", [
-        ("storageAccounts", "accountName"), ("blobServices", None), ("containers", "containerName"),
-        ("blobs", "blobName")]),
-    "azure-native:machinelearningservices:Workspace": ("Microsoft.MachineLearningServices", [
-        ("workspaces", "workspaceName")]),
-    "azure-native:machinelearningservices:Compute": ("Microsoft.MachineLearningServices", [
-        ("workspaces", "workspaceName"), ("computes", "computeName")]),
-    "azure-native:machinelearningservices:OnlineEndpoint": ("Microsoft.MachineLearningServices", [
-        ("workspaces", "workspaceName"), ("onlineEndpoints", "endpointName")]),
-    "azure-native:machinelearningservices:OnlineDeployment": ("Microsoft.MachineLearningServices", [
-        ("workspaces", "workspaceName"), ("onlineEndpoints", "endpointName"), ("deployments", "deploymentName")]),
-    "azure-native:machinelearningservices:EnvironmentVersion": ("Microsoft.MachineLearningServices", [
-        ("workspaces", "workspaceName"), ("environments", "name"), ("versions", "version")]),
-    "azure-native:machinelearningservices:CodeVersion": ("Microsoft.MachineLearningServices", [
-        ("workspaces", "workspaceName"), ("codes", "name"), ("versions", "version")]),
+    "azure-native:storage:BlobContainer": (
+        "Microsoft.Storage",
+        [("storageAccounts", "accountName"), ("blobServices", None), ("containers", "containerName")],
+    ),
+    "azure-native:storage:Blob": (
+        "Microsoft.Storage",
+        [
+            ("storageAccounts", "accountName"),
+            ("blobServices", None),
+            ("containers", "containerName"),
+            ("blobs", "blobName"),
+        ],
+    ),
+    "azure-native:machinelearningservices:Workspace": (
+        "Microsoft.MachineLearningServices",
+        [("workspaces", "workspaceName")],
+    ),
+    "azure-native:machinelearningservices:Compute": (
+        "Microsoft.MachineLearningServices",
+        [("workspaces", "workspaceName"), ("computes", "computeName")],
+    ),
+    "azure-native:machinelearningservices:OnlineEndpoint": (
+        "Microsoft.MachineLearningServices",
+        [("workspaces", "workspaceName"), ("onlineEndpoints", "endpointName")],
+    ),
+    "azure-native:machinelearningservices:OnlineDeployment": (
+        "Microsoft.MachineLearningServices",
+        [("workspaces", "workspaceName"), ("onlineEndpoints", "endpointName"), ("deployments", "deploymentName")],
+    ),
+    "azure-native:machinelearningservices:EnvironmentVersion": (
+        "Microsoft.MachineLearningServices",
+        [("workspaces", "workspaceName"), ("environments", "name"), ("versions", "version")],
+    ),
+    "azure-native:machinelearningservices:CodeVersion": (
+        "Microsoft.MachineLearningServices",
+        [("workspaces", "workspaceName"), ("codes", "name"), ("versions", "version")],
+    ),
     "azure-native:network:VirtualNetwork": ("Microsoft.Network", [("virtualNetworks", "virtualNetworkName")]),
-    "azure-native:network:Subnet": ("Microsoft.Network", [
-        ("virtualNetworks", "virtualNetworkName"), ("subnets", "subnetName")]),
-    "azure-native:network:NetworkSecurityGroup": ("Microsoft.Network", [
-        ("networkSecurityGroups", "networkSecurityGroupName")]),
+    "azure-native:network:Subnet": (
+        "Microsoft.Network",
+        [("virtualNetworks", "virtualNetworkName"), ("subnets", "subnetName")],
+    ),
+    "azure-native:network:NetworkSecurityGroup": (
+        "Microsoft.Network",
+        [("networkSecurityGroups", "networkSecurityGroupName")],
+    ),
     "azure-native:network:NatGateway": ("Microsoft.Network", [("natGateways", "natGatewayName")]),
     "azure-native:network:PublicIPAddress": ("Microsoft.Network", [("publicIPAddresses", "publicIpAddressName")]),
     "azure-native:network:BastionHost": ("Microsoft.Network", [("bastionHosts", "bastionHostName")]),
     "azure-native:network:PrivateEndpoint": ("Microsoft.Network", [("privateEndpoints", "privateEndpointName")]),
-    "azure-native:network:PrivateDnsZoneGroup": ("Microsoft.Network", [
-        ("privateEndpoints", "privateEndpointName"), ("privateDnsZoneGroups", "privateDnsZoneGroupName")]),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "Microsoft.Network",
+        [("privateEndpoints", "privateEndpointName"), ("privateDnsZoneGroups", "privateDnsZoneGroupName")],
+    ),
     "azure-native:privatedns:PrivateZone": ("Microsoft.Network", [("privateDnsZones", "privateZoneName")]),
-    "azure-native:privatedns:VirtualNetworkLink": ("Microsoft.Network", [
-        ("privateDnsZones", "privateZoneName"), ("virtualNetworkLinks", "virtualNetworkLinkName")]),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "Microsoft.Network",
+        [("privateDnsZones", "privateZoneName"), ("virtualNetworkLinks", "virtualNetworkLinkName")],
+    ),
 }
 
 
@@ -143,8 +171,9 @@ def _azure_id(args: runtime_mocks.MockResourceArgs, name: str) -> str:
         kind = "roleDefinitions" if args.typ.endswith("RoleDefinition") else "roleAssignments"
         return f"{inputs.get('scope', base)}/providers/Microsoft.Authorization/{kind}/{name}"
     provider, levels = ARM_PATH.get(args.typ, (args.typ.split(":")[1], [(args.typ.split(":")[2], None)]))
-    segments = "".join(f"/{collection}/{inputs.get(key, 'default') if key else 'default'}"
-                       for collection, key in levels[:-1])
+    segments = "".join(
+        f"/{collection}/{inputs.get(key, 'default') if key else 'default'}" for collection, key in levels[:-1]
+    )
     collection, key = levels[-1]
     return f"{base}/providers/{provider}{segments}/{collection}/{inputs.get(key) or name}"
 
@@ -156,14 +185,19 @@ def _computed_outputs(args: runtime_mocks.MockResourceArgs, name: str) -> dict[s
         return {"properties": {**args.inputs.get("properties", {}), "vaultUri": f"https://{name}.vault.azure.net/"}}
     if typ == "azure-native:containerregistry:Registry":
         return {"loginServer": f"{name}.azurecr.io"}
-    if typ in ("azure-native:machinelearningservices:Workspace", "azure-native:machinelearningservices:Compute",
-               "azure-native:machinelearningservices:OnlineEndpoint"):
+    if typ in (
+        "azure-native:machinelearningservices:Workspace",
+        "azure-native:machinelearningservices:Compute",
+        "azure-native:machinelearningservices:OnlineEndpoint",
+    ):
         identity = args.inputs.get("identity") or {}
         outputs: dict[str, Any] = {"identity": {**identity, "principalId": f"principal-{name}", "tenantId": TENANT_ID}}
         if typ.endswith("OnlineEndpoint"):
             region = args.inputs.get("location", "westeurope")
-            outputs["properties"] = {**args.inputs.get("properties", {}),
-                                     "scoringUri": f"https://{name}.{region}.inference.ml.azure.com/score"}
+            outputs["properties"] = {
+                **args.inputs.get("properties", {}),
+                "scoringUri": f"https://{name}.{region}.inference.ml.azure.com/score",
+            }
         return outputs
     return {}
 
@@ -218,8 +252,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: runtime_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         if args.token == "azure-native:authorization:getClientConfig":
             # no check failures: [], as pulumi's MockMonitor.Invoke iterates them (runtime/mocks.py) though typed Optional
-            return {"clientId": "mock-client", "objectId": CLIENT_OBJECT_ID,
-                    "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}, []
+            return {
+                "clientId": "mock-client",
+                "objectId": CLIENT_OBJECT_ID,
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }, []
         raise NotImplementedError(f"the offline engine has no answer for invoke {args.token}")
 
 
@@ -241,21 +279,23 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         if request.type.startswith(DYNAMIC_TYPE):
             returned = _redact(json_format.MessageToDict(response.object))
             checked = {key: value for key, value in returned.items() if inputs.get(key) != value}
-        self.declared.append(DeclaredResource(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            parent=self._names.get(request.parent),
-            custom=bool(request.custom),
-            inputs=inputs,
-            ignore_changes=tuple(request.ignoreChanges),
-            protect=bool(request.protect),
-            retain_on_delete=bool(request.retainOnDelete),
-            additional_secret_outputs=tuple(request.additionalSecretOutputs),
-            dependencies=tuple(self._names.get(urn, urn) for urn in request.dependencies),
-            aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases),
-            checked=checked,
-        ))
+        self.declared.append(
+            DeclaredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=self._names.get(request.parent),
+                custom=bool(request.custom),
+                inputs=inputs,
+                ignore_changes=tuple(request.ignoreChanges),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                dependencies=tuple(self._names.get(urn, urn) for urn in request.dependencies),
+                aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases),
+                checked=checked,
+            )
+        )
         return response
 
 

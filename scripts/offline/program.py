@@ -37,8 +37,14 @@ class Plan:
         return {
             "stack": self.stack,
             "resources": [
-                {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs,
-                 "ignoreChanges": list(r.ignore_changes), **({"checked": r.checked} if r.checked else {})}
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "inputs": r.inputs,
+                    "ignoreChanges": list(r.ignore_changes),
+                    **({"checked": r.checked} if r.checked else {}),
+                }
                 for r in self.resources
             ],
             "outputs": self.outputs,
@@ -50,8 +56,9 @@ def _as_engine_config(config: Mapping[str, Any]) -> dict[str, str]:
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
 
 
-def run_program(stack: str, program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any],
-                project: str = "mlops-platform") -> Plan:
+def run_program(
+    stack: str, program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any], project: str = "mlops-platform"
+) -> Plan:
     """Run `program` as the stack's Pulumi program under mocks, with `config` as its stack config."""
     pulumi.runtime.reset_options(project=project, stack=stack)
     pulumi.runtime.set_all_config(_as_engine_config(config))
@@ -74,8 +81,10 @@ def run_program(stack: str, program: Callable[[], Mapping[str, Any]], config: Ma
     names = [resource.name for resource in monitor.declared]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise ValueError(f"logical resource names must be unique in a stack so that plans and parents are "
-                         f"unambiguous; repeated: {', '.join(repeated)}")
+        raise ValueError(
+            f"logical resource names must be unique in a stack so that plans and parents are "
+            f"unambiguous; repeated: {', '.join(repeated)}"
+        )
     return Plan(stack=stack, resources=list(monitor.declared), outputs=_redact(_plain(outputs_holder)))
 
 

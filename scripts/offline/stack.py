@@ -40,7 +40,7 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """The `config:` map of `Pulumi.<stack>.yaml`, keys as written (`project:key`)."""
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise FileNotFoundError(f"no stack '{stack}': {path} does not exist; known stacks: {', '.join(known)}")
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -52,8 +52,9 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
         raise StackFileError(stack, f"{path}: not UTF-8 text (byte {error.start})") from None
     config = (document or {}).get("config") if isinstance(document, Mapping | None) else document
     if not isinstance(config, Mapping | None):
-        raise StackFileError(stack, f"{path}: accepted: a mapping with a `config:` mapping of settings "
-                                    "(`<namespace>:<key>: value`)")
+        raise StackFileError(
+            stack, f"{path}: accepted: a mapping with a `config:` mapping of settings (`<namespace>:<key>: value`)"
+        )
     return dict(config or {})
 
 

@@ -32,8 +32,9 @@ def planned_config(stack: str, project_dir: Path = PROJECT_DIR, assignments: Seq
     return with_assignments(stack_config(stack, project_dir), list(assignments))
 
 
-def plan_json(stack: str, project_dir: Path = PROJECT_DIR, assignments: Sequence[str] = (),
-              config: dict | None = None) -> dict:
+def plan_json(
+    stack: str, project_dir: Path = PROJECT_DIR, assignments: Sequence[str] = (), config: dict | None = None
+) -> dict:
     if config is None and assignments:
         config = planned_config(stack, project_dir, assignments)
     plan = run_stack(stack, project_dir, config=config).to_json()
@@ -53,7 +54,7 @@ def release_markdown(preview: Preview) -> str:
 
 
 def known_stacks(project_dir: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
 def diff_base(stack: str, target: str, project_dir: Path) -> tuple[Callable[[], dict], str]:
@@ -64,7 +65,9 @@ def diff_base(stack: str, target: str, project_dir: Path) -> tuple[Callable[[], 
         return (lambda: plan_json(target, project_dir)), f"Plan diff: stack `{target}` → `{stack}`"
     commit = resolve_commit(target, project_dir, [s for s in stacks if s != stack])
     shown = target.replace("`", "'")
-    return (lambda: plan_at_commit(stack, commit, project_dir)), f"Plan diff for stack `{stack}`: `{shown}` → working tree"
+    return (
+        lambda: plan_at_commit(stack, commit, project_dir)
+    ), f"Plan diff for stack `{stack}`: `{shown}` → working tree"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,19 +82,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="stack name: the Pulumi.<stack>.yaml to read")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the plan as JSON")
-    output.add_argument("--diff", metavar="STACK_OR_REF",
-                        help="print a Markdown diff from another stack, or from this stack at a git ref")
-    parser.add_argument("--config", action="append", default=[], metavar="PATH=VALUE",
-                        help="set a setting of the planned stack for this plan only, with the path syntax of "
-                             "`pulumi config set --path` (e.g. 'workspaces[0].release.candidate=model-out'); "
-                             "repeatable")
-    parser.add_argument("--champion", metavar="DIR",
-                        help="the local artifact folder of the model in production: decide the release "
-                             "offline against it (model.compare, as the ChampionSelection does at `up`)")
+    output.add_argument(
+        "--diff",
+        metavar="STACK_OR_REF",
+        help="print a Markdown diff from another stack, or from this stack at a git ref",
+    )
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="set a setting of the planned stack for this plan only, with the path syntax of "
+        "`pulumi config set --path` (e.g. 'workspaces[0].release.candidate=model-out'); "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--champion",
+        metavar="DIR",
+        help="the local artifact folder of the model in production: decide the release "
+        "offline against it (model.compare, as the ChampionSelection does at `up`)",
+    )
     args = parser.parse_args(argv)
     if args.json and args.champion is not None:
-        parser.error("--champion previews a release in the tree or the --diff output; --json prints the "
-                     "declared resources only")
+        parser.error(
+            "--champion previews a release in the tree or the --diff output; --json prints the declared resources only"
+        )
     project_dir = PROJECT_DIR
     try:
         base = diff_base(args.stack, args.diff, project_dir) if args.diff is not None else None
@@ -106,8 +121,14 @@ def main(argv: list[str] | None = None) -> int:
             print(render_markdown(diff_plans(base_plan(), head), title) + release_markdown(preview), end="")
         else:
             print("\n".join([render_tree(head, preview.notes), *preview.decisions]))
-    except (SettingsError, FileNotFoundError, ConfigPathError, DynamicCheckFailed, RefError,
-            ReleasePreviewError) as error:
+    except (
+        SettingsError,
+        FileNotFoundError,
+        ConfigPathError,
+        DynamicCheckFailed,
+        RefError,
+        ReleasePreviewError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

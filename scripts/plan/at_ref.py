@@ -30,7 +30,7 @@ def _one_line(text: str, limit: int = 500) -> str:
     if not lines:
         return "no message"
     joined = lines[-1] if lines[0].startswith("Traceback") else " ".join(lines)
-    return joined if len(joined) <= limit else joined[:limit - 3] + "..."
+    return joined if len(joined) <= limit else joined[: limit - 3] + "..."
 
 
 def resolve_commit(ref: str, project_dir: Path, stacks: list[str]) -> str:
@@ -40,11 +40,24 @@ def resolve_commit(ref: str, project_dir: Path, stacks: list[str]) -> str:
         raise RefError(f"--diff is empty; {accepted}")
     try:
         resolved = subprocess.run(
-            ["git", "-C", str(project_dir), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
-            capture_output=True, text=True, check=False)
+            [
+                "git",
+                "-C",
+                str(project_dir),
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                f"{ref}^{{commit}}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     except FileNotFoundError:
-        raise RefError(f"--diff {ref!r} is not a stack ({', '.join(stacks)}) and git, needed for a ref, "
-                       "is not installed") from None
+        raise RefError(
+            f"--diff {ref!r} is not a stack ({', '.join(stacks)}) and git, needed for a ref, is not installed"
+        ) from None
     commit = resolved.stdout.strip()
     if resolved.returncode != 0 or not _COMMIT_ID.fullmatch(commit):
         detail = f" ({_one_line(resolved.stderr)})" if resolved.stderr.strip() else ""
@@ -55,10 +68,13 @@ def resolve_commit(ref: str, project_dir: Path, stacks: list[str]) -> str:
 def plan_at_commit(stack: str, commit: str, project_dir: Path) -> dict:
     """The stack's plan at `commit` (an empty plan if the stack did not exist there), from the
     program's own `scripts.plan --json` run in a copy of that commit's files."""
-    archive = subprocess.run(["git", "-C", str(project_dir), "archive", "--format=tar", commit],
-                             capture_output=True, check=False)
+    archive = subprocess.run(
+        ["git", "-C", str(project_dir), "archive", "--format=tar", commit], capture_output=True, check=False
+    )
     if archive.returncode != 0:
-        raise RefError(f"--diff: git archive of commit {commit[:12]} failed: {_one_line(archive.stderr.decode(errors='replace'))}")
+        raise RefError(
+            f"--diff: git archive of commit {commit[:12]} failed: {_one_line(archive.stderr.decode(errors='replace'))}"
+        )
     with tempfile.TemporaryDirectory(prefix="plan-base-") as tmp:
         try:
             with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
@@ -67,14 +83,21 @@ def plan_at_commit(stack: str, commit: str, project_dir: Path) -> dict:
             raise RefError(f"--diff: the files of commit {commit[:12]} could not be unpacked: {error}") from None
         if not (Path(tmp) / f"Pulumi.{stack}.yaml").is_file():
             return {"stack": stack, "resources": [], "outputs": {}}
-        result = subprocess.run([sys.executable, "-m", "scripts.plan", "--stack", stack, "--json"],
-                                cwd=tmp, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "scripts.plan", "--stack", stack, "--json"],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if result.returncode != 0:
         raise RefError(f"--diff: the plan of {stack!r} at commit {commit[:12]} failed: {_one_line(result.stderr)}")
     try:
         plan = json.loads(result.stdout)
     except json.JSONDecodeError as error:
-        raise RefError(f"--diff: the plan of {stack!r} at commit {commit[:12]} printed no JSON plan ({error})") from None
+        raise RefError(
+            f"--diff: the plan of {stack!r} at commit {commit[:12]} printed no JSON plan ({error})"
+        ) from None
     if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list):
         raise RefError(f"--diff: the plan of {stack!r} at commit {commit[:12]} has no resource list")
     return plan

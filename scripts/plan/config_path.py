@@ -45,8 +45,10 @@ def parse_assignment(text: str) -> tuple[list[str | int], Any]:
     while position < len(key_path):
         match = _SEGMENT.match(key_path, position)
         if match is None or (position == 0 and match.group(2) is not None):
-            raise ConfigPathError(f"--config {text!r}: {key_path!r} is not a config path; accepted: "
-                                  "key, key.sub or key[0].sub, as in `pulumi config set --path`")
+            raise ConfigPathError(
+                f"--config {text!r}: {key_path!r} is not a config path; accepted: "
+                "key, key.sub or key[0].sub, as in `pulumi config set --path`"
+            )
         segments.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
         position = match.end()
     segments[0] = f"{namespace or 'mlops-platform'}:{segments[0]}"
@@ -64,7 +66,7 @@ def with_assignments(config: dict[str, Any], assignments: list[str]) -> dict[str
     for text in assignments:
         segments, value = parse_assignment(text)
         node: Any = config
-        for segment, following in zip(segments, segments[1:]):
+        for segment, following in zip(segments, segments[1:], strict=False):
             if isinstance(segment, int):
                 if not isinstance(node, list) or segment >= len(node):
                     raise ConfigPathError(f"--config {text!r}: there is no item [{segment}] in the stack's config")

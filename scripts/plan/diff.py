@@ -53,7 +53,7 @@ class Change:
     path: str
     before: Any
     after: Any
-    ignored: bool = False   # in the resource's ignoreChanges: `up` keeps the stored value
+    ignored: bool = False  # in the resource's ignoreChanges: `up` keeps the stored value
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class PlanDiff:
     added: list[dict[str, Any]]
     removed: list[dict[str, Any]]
     changed: Sequence[tuple[dict[str, Any], list[Change]]]
-    ignored_only: Sequence[tuple[dict[str, Any], list[Change]]] = ()   # every change ignored: not an update
+    ignored_only: Sequence[tuple[dict[str, Any], list[Change]]] = ()  # every change ignored: not an update
 
     @property
     def empty(self) -> bool:
@@ -70,8 +70,11 @@ class PlanDiff:
 
 def _changed_paths(before: dict[str, Any], after: dict[str, Any]) -> dict[Path, tuple[Any, Any]]:
     old, new = leaves(before), leaves(after)
-    return {path: (old.get(path), new.get(path)) for path in sorted(old.keys() | new.keys(), key=path_text)
-            if old.get(path) != new.get(path)}
+    return {
+        path: (old.get(path), new.get(path))
+        for path in sorted(old.keys() | new.keys(), key=path_text)
+        if old.get(path) != new.get(path)
+    }
 
 
 def resource_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
@@ -79,8 +82,11 @@ def resource_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Chan
     which of them the engine ignores (it reads the option from the new registration)."""
     changed = _changed_paths(before["inputs"], after["inputs"])
     ignore = list(after.get("ignoreChanges") or [])
-    sent = _changed_paths(before["inputs"], effective_inputs(before["inputs"], after["inputs"], ignore)) \
-        if ignore and changed else changed
+    sent = (
+        _changed_paths(before["inputs"], effective_inputs(before["inputs"], after["inputs"], ignore))
+        if ignore and changed
+        else changed
+    )
     return [Change(path_text(path), old, new, ignored=path not in sent) for path, (old, new) in changed.items()]
 
 
@@ -102,9 +108,9 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
 
 
 ELIDED = "…"
-_BREAKS = ("/", ".:", " =,;", "-_")   # stronger breaks first: a path segment, a dotted name, a word
-_ELIDE_FROM = 60   # characters: shorter values read whole
-_MIN_ELIDED = 16   # a shared start shorter than this is shown: eliding it would hide more than it saves
+_BREAKS = ("/", ".:", " =,;", "-_")  # stronger breaks first: a path segment, a dotted name, a word
+_ELIDE_FROM = 60  # characters: shorter values read whole
+_MIN_ELIDED = 16  # a shared start shorter than this is shown: eliding it would hide more than it saves
 
 
 def elide_shared_start(before: str, after: str) -> tuple[str, str]:
@@ -184,8 +190,10 @@ def render_markdown(diff: PlanDiff, title: str) -> str:
             lines += ["", f"#### {heading}", "", *body]
     notes = []
     if any(c.ignored for _, changes in (*diff.changed, *diff.ignored_only) for c in changes):
-        notes.append("_(ignored)_: the input is in the resource's `ignoreChanges`; `up` keeps the value it "
-                     "stored and sends no change for it.")
+        notes.append(
+            "_(ignored)_: the input is in the resource's `ignoreChanges`; `up` keeps the value it "
+            "stored and sends no change for it."
+        )
     if elided:
         notes.append(f"`{ELIDED}` stands for the start the before and after values share.")
     if notes:

@@ -43,16 +43,16 @@ def parse_path(text: str) -> Path | None:
                     if rest[i] == '"':
                         i += 1
                         break
-                    if rest[i] == "\\" and rest[i + 1:i + 2] == '"':
+                    if rest[i] == "\\" and rest[i + 1 : i + 2] == '"':
                         key.append('"')
                         i += 2
                     else:
                         key.append(rest[i])
                         i += 1
-                if rest[i:i + 1] != "]":
+                if rest[i : i + 1] != "]":
                     return None
                 elements.append("".join(key))
-                rest = rest[i + 1:]
+                rest = rest[i + 1 :]
             else:
                 close = rest.find("]")
                 if close == -1:
@@ -64,7 +64,7 @@ def parse_path(text: str) -> Path | None:
                     elements.append(int(segment, 10))
                 else:
                     return None
-                rest = rest[close + 1:]
+                rest = rest[close + 1 :]
         else:
             end = min((i for i in (rest.find("."), rest.find("[")) if i != -1), default=len(rest))
             elements.append(rest[:end])
@@ -122,7 +122,7 @@ def _reset(path: Path, old: Any, new: Any) -> bool:
         if isinstance(old, dict) and isinstance(new, dict):
             return all(name in new and _reset(rest, old[name], new[name]) for name in list(old))
         if isinstance(old, list) and isinstance(new, list):
-            return (all(_reset(rest, o, n) for o, n in zip(old, new))) and len(old) == len(new)
+            return (all(_reset(rest, o, n) for o, n in zip(old, new, strict=False))) and len(old) == len(new)
         return False
     if not rest:
         if isinstance(old, dict) and key in old:

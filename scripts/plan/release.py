@@ -38,12 +38,12 @@ class ReleasePreviewError(ValueError):
 
 @dataclass(frozen=True)
 class Release:
-    workspace: str          # the workspace's name in the stack config
-    config_path: str        # `workspaces[N].release`, as `pulumi config set --path` takes it
+    workspace: str  # the workspace's name in the stack config
+    config_path: str  # `workspaces[N].release`, as `pulumi config set --path` takes it
     selection_name: str
     traffic_name: str
-    selection: dict[str, Any]   # the ChampionSelection's inputs as its provider's check reads them
-    traffic: dict[str, Any]     # the EndpointTraffic's, with the serving version and checked rollout
+    selection: dict[str, Any]  # the ChampionSelection's inputs as its provider's check reads them
+    traffic: dict[str, Any]  # the EndpointTraffic's, with the serving version and checked rollout
 
     @property
     def candidate(self) -> str:
@@ -60,7 +60,7 @@ class Release:
 
 def _checked(provider, resource: dict[str, Any], **options) -> dict[str, Any]:
     checked, failures = provider.check_inputs({**resource["inputs"], **resource.get("checked", {})}, **options)
-    if failures:   # the plan ran the same check, so this is a plan that was edited by hand
+    if failures:  # the plan ran the same check, so this is a plan that was edited by hand
         raise ReleasePreviewError(f"{resource['name']}: " + "; ".join(reason for _, reason in failures))
     return checked
 
@@ -72,8 +72,10 @@ def releases_in(plan: dict[str, Any], config: dict[str, Any]) -> list[Release]:
         if resource["type"] in (SELECTION, TRAFFIC):
             by_parent.setdefault(resource["parent"], {})[resource["type"]] = resource
     names = [w.get("name") for w in config.get(f"{PROJECT}:workspaces") or [] if isinstance(w, dict)]
-    azure_names = {outputs.get("workspace_name"): name
-                   for name, outputs in (plan.get("outputs", {}).get("workspaces") or {}).items()}
+    azure_names = {
+        outputs.get("workspace_name"): name
+        for name, outputs in (plan.get("outputs", {}).get("workspaces") or {}).items()
+    }
     releases = []
     for pair in by_parent.values():
         if set(pair) != {SELECTION, TRAFFIC}:
@@ -82,8 +84,16 @@ def releases_in(plan: dict[str, Any], config: dict[str, Any]) -> list[Release]:
         traffic = _checked(EndpointTrafficProvider(), pair[TRAFFIC], previewing=True)
         workspace = azure_names.get(traffic["workspace_name"], traffic["workspace_name"])
         index = names.index(workspace) if workspace in names else None
-        releases.append(Release(workspace, f"workspaces[{index}].release", pair[SELECTION]["name"],
-                                pair[TRAFFIC]["name"], selection, traffic))
+        releases.append(
+            Release(
+                workspace,
+                f"workspaces[{index}].release",
+                pair[SELECTION]["name"],
+                pair[TRAFFIC]["name"],
+                selection,
+                traffic,
+            )
+        )
     return sorted(releases, key=lambda r: r.workspace)
 
 
@@ -106,7 +116,8 @@ def check_release(release: Release) -> Evaluation:
             f"{release.key('approvedVersion')} is {approved!r}, but the candidate is version {release.version}: "
             f"this stack requires approval, so `up` would ignore the approval and only stage {release.version}; "
             f"accepted: {release.version} (`python -m scripts.release_version {release.candidate}`), or no "
-            "approvedVersion to stage the candidate until it is approved")
+            "approvedVersion to stage the candidate until it is approved"
+        )
     if not is_remote(release.candidate):
         problem = _artifact_problem(release.candidate, release.selection["compare_settings"].get("precision", "int8"))
         if problem:
@@ -118,8 +129,9 @@ def check_release(release: Release) -> Evaluation:
     except DataError as error:
         problems.append(f"{release.key('evaluationData')}: {error}")
     if problems:
-        raise ReleasePreviewError(f"the release in workspace {release.workspace} would fail at `up`: "
-                                  + "; ".join(problems))
+        raise ReleasePreviewError(
+            f"the release in workspace {release.workspace} would fail at `up`: " + "; ".join(problems)
+        )
     assert evaluation is not None  # it is None only after a DataError, which is one of the problems
     return evaluation
 
@@ -133,12 +145,14 @@ def _artifact_problem(folder: str, precision: str) -> str | None:
 
     try:
         load_classifier(folder, precision)
-    except ValueError as error:   # serving's ArtifactError: names the file, mostly what is accepted too
+    except ValueError as error:  # serving's ArtifactError: names the file, mostly what is accepted too
         message = " ".join(str(error).split())
         return message if "accepted:" in message else f"{message}; accepted: {_ARTIFACT}"
-    except Exception as error:   # a file its reader refuses that load_classifier could not name
-        return (f"{folder} does not load as a model ({type(error).__name__}: {' '.join(str(error).split())[:300]}); "
-                f"accepted: {_ARTIFACT}")
+    except Exception as error:  # a file its reader refuses that load_classifier could not name
+        return (
+            f"{folder} does not load as a model ({type(error).__name__}: {' '.join(str(error).split())[:300]}); "
+            f"accepted: {_ARTIFACT}"
+        )
     return None
 
 
@@ -149,21 +163,33 @@ def decide_offline(release: Release, champion_dir: str) -> dict[str, Any]:
 
     champion = Path(champion_dir).expanduser()
     if not champion.is_dir():
-        raise ReleasePreviewError(f"--champion {champion_dir}: no such folder; accepted: the local artifact folder "
-                                  "of the model in production")
+        raise ReleasePreviewError(
+            f"--champion {champion_dir}: no such folder; accepted: the local artifact folder of the model in production"
+        )
     if is_remote(release.candidate):
-        raise ReleasePreviewError(f"--champion: the candidate {release.candidate} is in Azure ML, so it cannot be "
-                                  "scored offline; accepted: a local candidate folder")
+        raise ReleasePreviewError(
+            f"--champion: the candidate {release.candidate} is in Azure ML, so it cannot be "
+            "scored offline; accepted: a local candidate folder"
+        )
     problem = _artifact_problem(str(champion), release.selection["compare_settings"].get("precision", "int8"))
     if problem:
         raise ReleasePreviewError(f"--champion: {problem}")
     champion_version = version_of(content_sha256(str(champion.resolve())))
     base = {"champion_version": champion_version, "champion_dir": str(champion.resolve())}
-    if champion_version == release.version:   # as the provider: nothing to compare with itself
-        return {**base, "winner": CHALLENGER, "p_value": None, "compared": False,
-                "reason": f"version {release.version} is already the production model"}
-    result = compare(str(champion.resolve()), release.candidate, release.selection["evaluation_data"],
-                     CompareSettings(**release.selection["compare_settings"]))
+    if champion_version == release.version:  # as the provider: nothing to compare with itself
+        return {
+            **base,
+            "winner": CHALLENGER,
+            "p_value": None,
+            "compared": False,
+            "reason": f"version {release.version} is already the production model",
+        }
+    result = compare(
+        str(champion.resolve()),
+        release.candidate,
+        release.selection["evaluation_data"],
+        CompareSettings(**release.selection["compare_settings"]),
+    )
     return {**base, **result, "compared": True}
 
 
@@ -202,8 +228,10 @@ def _approval_words(release: Release, stack: str) -> str:
         commands.append(f"`{set_path}.approvedVersion' {release.version}`")
     serving_command = f"`python -m scripts.release_version --serving {stack} {release.workspace}`"
     if traffic["approved_serving_version"] != traffic["serving_version"]:
-        commands.append(f"`{set_path}.approvedServingVersion' {traffic['serving_version']}` "
-                        f"(the serving version, as {serving_command} prints it)")
+        commands.append(
+            f"`{set_path}.approvedServingVersion' {traffic['serving_version']}` "
+            f"(the serving version, as {serving_command} prints it)"
+        )
     return "staged until approved: approve with " + " and ".join(commands)
 
 
@@ -211,9 +239,11 @@ def traffic_words(release: Release, stack: str, decision: dict[str, Any] | None 
     """What the traffic resource's `up` would do, in words."""
     if decision is None:
         if_won = declared_state({**release.traffic, "winner": CHALLENGER, "champion_version": None})
-        outcome = (_approval_words(release, stack) if if_won.staged else rollout_words(release.traffic, None))
-        return (f"if {release.version} wins the comparison at `up` (--champion DIR runs it now): {outcome}; "
-                "if it loses, traffic stays as it is")
+        outcome = _approval_words(release, stack) if if_won.staged else rollout_words(release.traffic, None)
+        return (
+            f"if {release.version} wins the comparison at `up` (--champion DIR runs it now): {outcome}; "
+            "if it loses, traffic stays as it is"
+        )
     champion = decision["champion_version"]
     state = declared_state({**release.traffic, "winner": decision["winner"], "champion_version": champion})
     if state.staged:
@@ -229,9 +259,11 @@ def selection_words(release: Release, evaluation: Evaluation, decision: dict[str
         return f"compares {release.version} with the model in production at `up`, on {data}"
     if not decision["compared"]:
         return decision["reason"]
-    outcome = (f"{release.version} wins against champion {decision['champion_version']}"
-               if decision["winner"] == CHALLENGER else f"champion {decision['champion_version']} stays, "
-               f"{release.version} loses")
+    outcome = (
+        f"{release.version} wins against champion {decision['champion_version']}"
+        if decision["winner"] == CHALLENGER
+        else f"champion {decision['champion_version']} stays, {release.version} loses"
+    )
     return f"{outcome} (McNemar p {decision['p_value']:.4g}), on {data}"
 
 
@@ -239,30 +271,41 @@ def decision_lines(release: Release, decision: dict[str, Any]) -> list[str]:
     """The decision as a release reviewer reads it: who wins and why, metrics, guardrails."""
     from model.compare_settings import METRIC_NAMES
 
-    lines = [f"release decision for workspace {release.workspace} (offline: model.compare with the stack's "
-             "settings, as the ChampionSelection runs it at `up`)",
-             f"  champion    {decision['champion_version']}  {decision['champion_dir']}",
-             f"  challenger  {release.version}  {release.candidate}",
-             f"  winner      {decision['winner']}"]
+    lines = [
+        f"release decision for workspace {release.workspace} (offline: model.compare with the stack's "
+        "settings, as the ChampionSelection runs it at `up`)",
+        f"  champion    {decision['champion_version']}  {decision['champion_dir']}",
+        f"  challenger  {release.version}  {release.candidate}",
+        f"  winner      {decision['winner']}",
+    ]
     if not decision["compared"]:
         return lines + [f"  reason      {decision['reason']}"]
     test = decision["mcnemar"]
-    lines[-1] += (f"  (McNemar p {decision['p_value']:.4g}, {test['method']}: champion alone right on {test['b']} rows, "
-                  f"challenger alone right on {test['c']})")
-    lines += [f"  reason      {decision['reason']}",
-              f"  data        {decision['data']}  {decision['n']} rows  sha256 {decision['data_sha256'][:12]}",
-              f"  {'metric':<16}{'champion':>10}{'challenger':>12}"]
+    lines[-1] += (
+        f"  (McNemar p {decision['p_value']:.4g}, {test['method']}: champion alone right on {test['b']} rows, "
+        f"challenger alone right on {test['c']})"
+    )
+    lines += [
+        f"  reason      {decision['reason']}",
+        f"  data        {decision['data']}  {decision['n']} rows  sha256 {decision['data_sha256'][:12]}",
+        f"  {'metric':<16}{'champion':>10}{'challenger':>12}",
+    ]
 
     def number(value, digits=4):
         return "n/a" if value is None else f"{value:.{digits}f}"
 
     for name in (*METRIC_NAMES, "latency_ms"):
         digits = 2 if name == "latency_ms" else 4
-        lines.append(f"  {name:<16}{number(decision['champion'].get(name), digits):>10}"
-                     f"{number(decision['challenger'].get(name), digits):>12}")
+        lines.append(
+            f"  {name:<16}{number(decision['champion'].get(name), digits):>10}"
+            f"{number(decision['challenger'].get(name), digits):>12}"
+        )
     for name, check in decision["guardrails"].items():
-        evidence = ", ".join(f"{key} {number(value) if isinstance(value, float) else value}"
-                             for key, value in check.items() if key != "passed")
+        evidence = ", ".join(
+            f"{key} {number(value) if isinstance(value, float) else value}"
+            for key, value in check.items()
+            if key != "passed"
+        )
         lines.append(f"  guardrail {name}: {'passed' if check['passed'] else 'FAILED'} ({evidence})")
     return lines
 
@@ -270,20 +313,21 @@ def decision_lines(release: Release, decision: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------------------------- the preview
 @dataclass(frozen=True)
 class Preview:
-    notes: dict[str, str]        # resource name -> what its `up` would do
-    decisions: list[str]         # lines of each offline decision
+    notes: dict[str, str]  # resource name -> what its `up` would do
+    decisions: list[str]  # lines of each offline decision
 
 
-def preview_releases(plan: dict[str, Any], config: dict[str, Any], stack: str,
-                     champion: str | None = None) -> Preview:
+def preview_releases(plan: dict[str, Any], config: dict[str, Any], stack: str, champion: str | None = None) -> Preview:
     """Check every release of `plan` (ReleasePreviewError on the first that would fail) and say what
     its `up` would do; with `champion`, decide the (one) release offline."""
     releases = releases_in(plan, config)
     if champion is not None and len(releases) != 1:
         found = ", ".join(r.workspace for r in releases) or "none"
-        raise ReleasePreviewError(f"--champion needs exactly one release in the plan (found: {found}); set "
-                                  "--config 'workspaces[N].release.candidate=DIR' and "
-                                  "--config 'workspaces[N].release.evaluationData=CSV' for one workspace")
+        raise ReleasePreviewError(
+            f"--champion needs exactly one release in the plan (found: {found}); set "
+            "--config 'workspaces[N].release.candidate=DIR' and "
+            "--config 'workspaces[N].release.evaluationData=CSV' for one workspace"
+        )
     notes, decisions = {}, []
     for release in releases:
         evaluation = check_release(release)

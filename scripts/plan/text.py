@@ -25,8 +25,9 @@ _PlanDumper.add_representer(float, _number)
 
 
 def _dump(value: Any, flow: bool) -> str:
-    return yaml.dump(value, Dumper=_PlanDumper, default_flow_style=flow, sort_keys=False, allow_unicode=True,
-                     width=float("inf")).strip()
+    return yaml.dump(
+        value, Dumper=_PlanDumper, default_flow_style=flow, sort_keys=False, allow_unicode=True, width=float("inf")
+    ).strip()
 
 
 def inline(value: Any) -> str:

@@ -16,31 +16,55 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "azure-native:resources:ResourceGroup": ("resourceGroupName", "location"),
     "azure-native:operationalinsights:Workspace": ("workspaceName", "retentionInDays"),
     "azure-native:applicationinsights:Component": ("resourceName", "ingestionMode", "disableLocalAuth"),
-    "azure-native:keyvault:Vault": ("vaultName", "properties.enableRbacAuthorization",
-                                    "properties.enablePurgeProtection", "properties.softDeleteRetentionInDays",
-                                    "properties.publicNetworkAccess"),
-    "azure-native:containerregistry:Registry": ("registryName", "sku.name", "adminUserEnabled",
-                                                "publicNetworkAccess"),
-    "azure-native:storage:StorageAccount": ("accountName", "minimumTlsVersion", "enableHttpsTrafficOnly",
-                                            "allowBlobPublicAccess", "publicNetworkAccess"),
+    "azure-native:keyvault:Vault": (
+        "vaultName",
+        "properties.enableRbacAuthorization",
+        "properties.enablePurgeProtection",
+        "properties.softDeleteRetentionInDays",
+        "properties.publicNetworkAccess",
+    ),
+    "azure-native:containerregistry:Registry": ("registryName", "sku.name", "adminUserEnabled", "publicNetworkAccess"),
+    "azure-native:storage:StorageAccount": (
+        "accountName",
+        "minimumTlsVersion",
+        "enableHttpsTrafficOnly",
+        "allowBlobPublicAccess",
+        "publicNetworkAccess",
+    ),
     "azure-native:storage:BlobContainer": ("containerName", "publicAccess"),
     "azure-native:storage:Blob": ("blobName",),
-    "azure-native:machinelearningservices:Workspace": ("workspaceName", "identity.type", "publicNetworkAccess",
-                                                       "managedNetwork.isolationMode", "hbiWorkspace"),
-    "azure-native:machinelearningservices:Compute": ("computeName", "properties.properties.vmSize",
-                                                     "properties.properties.vmPriority",
-                                                     "properties.properties.scaleSettings.minNodeCount",
-                                                     "properties.properties.scaleSettings.maxNodeCount",
-                                                     "properties.properties.enableNodePublicIp",
-                                                     "properties.properties.remoteLoginPortPublicAccess"),
+    "azure-native:machinelearningservices:Workspace": (
+        "workspaceName",
+        "identity.type",
+        "publicNetworkAccess",
+        "managedNetwork.isolationMode",
+        "hbiWorkspace",
+    ),
+    "azure-native:machinelearningservices:Compute": (
+        "computeName",
+        "properties.properties.vmSize",
+        "properties.properties.vmPriority",
+        "properties.properties.scaleSettings.minNodeCount",
+        "properties.properties.scaleSettings.maxNodeCount",
+        "properties.properties.enableNodePublicIp",
+        "properties.properties.remoteLoginPortPublicAccess",
+    ),
     "azure-native:machinelearningservices:EnvironmentVersion": ("name", "version", "properties.image"),
     "azure-native:machinelearningservices:CodeVersion": ("name", "version"),
     "azure-native:authorization:RoleDefinition": ("roleName", "roleDefinitionId"),
     "azure-native:authorization:RoleAssignment": ("principalId", "principalType"),
-    "azure-native:network:VirtualNetwork": ("virtualNetworkName", "addressSpace.addressPrefixes",
-                                            "dhcpOptions.dnsServers"),
-    "azure-native:network:Subnet": ("subnetName", "addressPrefix", "privateEndpointNetworkPolicies",
-                                    "defaultOutboundAccess", "delegations.0.serviceName"),
+    "azure-native:network:VirtualNetwork": (
+        "virtualNetworkName",
+        "addressSpace.addressPrefixes",
+        "dhcpOptions.dnsServers",
+    ),
+    "azure-native:network:Subnet": (
+        "subnetName",
+        "addressPrefix",
+        "privateEndpointNetworkPolicies",
+        "defaultOutboundAccess",
+        "delegations.0.serviceName",
+    ),
     "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName", "securityRules"),
     "azure-native:network:NatGateway": ("natGatewayName", "sku.name"),
     "azure-native:network:PublicIPAddress": ("publicIpAddressName", "sku.name"),
@@ -53,9 +77,14 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "pulumi-python:dynamic/release:ChampionSelection": ("challenger_version", "evaluation_data"),
     "pulumi-python:dynamic/release:ServingEndpoint": ("endpoint_name", "auth_mode", "public_network_access"),
     # its rollout and approval read in words in the release preview's note (scripts/plan/release.py)
-    "pulumi-python:dynamic/release:EndpointTraffic": ("serving.instance_type", "serving.instance_count",
-                                                       "serving_version", "require_approval",
-                                                       "approved_version", "approved_serving_version"),
+    "pulumi-python:dynamic/release:EndpointTraffic": (
+        "serving.instance_type",
+        "serving.instance_count",
+        "serving_version",
+        "require_approval",
+        "approved_version",
+        "approved_serving_version",
+    ),
 }
 
 
@@ -99,8 +128,10 @@ def render_tree(plan: dict[str, Any], notes: Mapping[str, str] | None = None) ->
     children: dict[str | None, list[dict[str, Any]]] = {}
     for resource in resources:
         children.setdefault(resource["parent"], []).append(resource)
-    lines = [f"stack {plan['stack']}: {len(resources)} resources "
-             f"({sum(1 for r in resources if not r['type'].startswith('mlops:'))} in Azure)"]
+    lines = [
+        f"stack {plan['stack']}: {len(resources)} resources "
+        f"({sum(1 for r in resources if not r['type'].startswith('mlops:'))} in Azure)"
+    ]
 
     def walk(parent: str | None, indent: str) -> None:
         items = children.get(parent, [])
@@ -109,8 +140,11 @@ def render_tree(plan: dict[str, Any], notes: Mapping[str, str] | None = None) ->
             branch = "└─ " if last else "├─ "
             settings = key_settings(resource)
             note = notes.get(resource["name"])
-            lines.append(f"{indent}{branch}{resource['type']}  {resource['name']}" + (f"  [{settings}]" if settings else "")
-                         + (f"  → {note}" if note else ""))
+            lines.append(
+                f"{indent}{branch}{resource['type']}  {resource['name']}"
+                + (f"  [{settings}]" if settings else "")
+                + (f"  → {note}" if note else "")
+            )
             walk(resource["name"], indent + ("   " if last else "│  "))
 
     walk(None, "")

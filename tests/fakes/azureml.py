@@ -202,15 +202,15 @@ import re
 import secrets
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tests.fakes.azureml_arm import Clock, datastore_resource, model_version_properties, workspace_resource
 from tests.fakes.azureml_data import DataAssets
-from tests.fakes.azureml_jobs import TERMINAL as JOB_TERMINAL_STATUSES
 from tests.fakes.azureml_jobs import Jobs, output_datastore_path
 from tests.fakes.azureml_lro import Operations
 from tests.fakes.azureml_registry import DISCOVERY_HOST, MFE_PREFIX, REGISTRY_API_VERSION, Registry, mfe_host
@@ -279,12 +279,23 @@ LRO_OPERATIONS = ("online_endpoints.put", "online_deployments.put", "jobs.cancel
 JOB_OUTPUT_URI = re.compile(r"^azureml://jobs/(?P<job>[^/]+)/outputs/(?P<output>[^/]+)/?$")
 WORKSPACE_ASSET_ID = re.compile(
     r"^azureml://locations/(?P<loc>[^/]+)/workspaces/(?P<guid>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)"
-    r"/versions/(?P<version>[^/]+)$")
+    r"/versions/(?P<version>[^/]+)$"
+)
 
 READ_ONLY_ACTIONS = frozenset({"listKeys", "token", "listSecrets"})
 __all__ = [
-    "ASSET_NAME", "ASSET_VERSION", "DATASTORE_URI", "DEPLOYMENT_NAME", "ENDPOINT_NAME", "OPERATIONS",
-    "Call", "FakeAzureML", "FakeCredential", "ServiceError", "error_body", "gateway_for",
+    "ASSET_NAME",
+    "ASSET_VERSION",
+    "DATASTORE_URI",
+    "DEPLOYMENT_NAME",
+    "ENDPOINT_NAME",
+    "OPERATIONS",
+    "Call",
+    "FakeAzureML",
+    "FakeCredential",
+    "ServiceError",
+    "error_body",
+    "gateway_for",
 ]
 
 
@@ -301,7 +312,7 @@ class FakeCredential:
         from azure.core.credentials import AccessToken
 
         self.scopes.append(tuple(scopes))
-        return AccessToken(self.token_for(scopes), int(datetime.now(timezone.utc).timestamp()) + 3600)
+        return AccessToken(self.token_for(scopes), int(datetime.now(UTC).timestamp()) + 3600)
 
     @staticmethod
     def token_for(scopes) -> str:
@@ -314,22 +325,22 @@ class Call:
     operation: str
     method: str
     path: str
-    api_version: Optional[str]
+    api_version: str | None
     query: dict
     body: Any
-    status: Optional[int] = 0  # None: the connection was dropped before the request reached the service
+    status: int | None = 0  # None: the connection was dropped before the request reached the service
     response_lost: bool = False  # the service handled it, the answer was lost
 
 
 @dataclass
 class _Fault:
     operation: str
-    status: Optional[int]
-    remaining: Optional[int]
-    message: Optional[str]
-    code: Optional[str]
-    retry_after: Optional[float]
-    path_contains: Optional[str]
+    status: int | None
+    remaining: int | None
+    message: str | None
+    code: str | None
+    retry_after: float | None
+    path_contains: str | None
 
     def matches(self, operation: str, path: str) -> bool:
         if self.operation != operation or self.remaining == 0:
@@ -367,7 +378,7 @@ class FakeAzureML:
         self.gateway_sleeps: list[float] = []
         self._random = random.Random(seed)
         self._clock = Clock()
-        self._api_version: Optional[str] = None
+        self._api_version: str | None = None
         self._workspace_guid = str(uuid.UUID(int=random.Random(workspace_name).getrandbits(128)))
         self._faults: list[_Fault] = []
         self._lro_faults: list[_Fault] = []
@@ -380,12 +391,13 @@ class FakeAzureML:
         self._tokens: dict[str, str] = {}
         self._scorers: dict[tuple[str, str], Callable[[Any], Any]] = {}
         # scorer_factory(endpoint, deployment) -> scorer: for deployments the code under test creates
-        self.scorer_factory: Optional[Callable[[str, str], Callable[[Any], Any]]] = None
+        self.scorer_factory: Callable[[str, str], Callable[[Any], Any]] | None = None
         self._health: dict[tuple[str, str], _Health] = {}
         self._busy_writes: dict[str, int] = {}
         self._datastores = {
             name: datastore_resource(self.workspace_id, workspace_name, self._workspace_guid, name, default)
-            for name, default in (("workspaceblobstore", True), ("workspacefilestore", False))}
+            for name, default in (("workspaceblobstore", True), ("workspacefilestore", False))
+        }
         self._files = DatastoreFiles(self.datastore_uri, self._datastores)
         self._operations = Operations(f"https://{ARM_HOST}", subscription_id, region, self._clock.tick)
         self._computes: dict[str, dict] = {}
@@ -424,8 +436,9 @@ class FakeAzureML:
         )
 
     # ------------------------------------------------------------------ test setup API
-    def add_model_version(self, name, version, path=None, tags=None, properties=None, description="",
-                          archived=False, folder=None) -> dict:
+    def add_model_version(
+        self, name, version, path=None, tags=None, properties=None, description="", archived=False, folder=None
+    ) -> dict:
         if folder is not None:
             path = self.upload_folder(folder, name, str(version))
         body = {
@@ -452,26 +465,30 @@ class FakeAzureML:
         return self._add_asset(self.code_version_id(name, str(version)), {"codeUri": code_uri})
 
     def add_environment_version(self, name, version, image="", conda_file="") -> dict:
-        return self._add_asset(self.environment_version_id(name, str(version)),
-                               {"image": image, "condaFile": conda_file})
+        return self._add_asset(
+            self.environment_version_id(name, str(version)), {"image": image, "condaFile": conda_file}
+        )
 
     def remove_asset_version(self, asset_id: str) -> None:
         """An out-of-band delete of a code or environment version (what an ARM DELETE of it does)."""
         self._assets.pop(asset_id.lower(), None)
 
-    def asset_version(self, asset_id: str) -> Optional[dict]:
+    def asset_version(self, asset_id: str) -> dict | None:
         return self._assets.get(asset_id.lower())
 
     def _add_asset(self, asset_id: str, properties: dict) -> dict:
         kind = "Code" if asset_id.split("/")[-4].lower() == "codes" else "Environment"
         check_asset_name_and_version(asset_id.split("/")[-3], asset_id.split("/")[-1], kind, LONG_ASSET_VERSION)
-        resource = {"id": asset_id, "name": asset_id.split("/")[-1], "properties": dict(properties),
-                    "systemData": self._clock.system_data(None)}
+        resource = {
+            "id": asset_id,
+            "name": asset_id.split("/")[-1],
+            "properties": dict(properties),
+            "systemData": self._clock.system_data(None),
+        }
         self._assets[asset_id.lower()] = resource
         return resource
 
-    def add_endpoint(self, name, traffic=None, mirror_traffic=None, auth_mode="Key", description="",
-                     tags=None) -> dict:
+    def add_endpoint(self, name, traffic=None, mirror_traffic=None, auth_mode="Key", description="", tags=None) -> dict:
         body = {
             "location": self.region,
             "kind": "Managed",
@@ -490,11 +507,12 @@ class FakeAzureML:
         resource["properties"]["provisioningState"] = "Succeeded"
         return resource
 
-    def add_deployment(self, endpoint, name, model_id=None, instance_type="Standard_DS3_v2", instance_count=1,
-                       scorer=None) -> dict:
+    def add_deployment(
+        self, endpoint, name, model_id=None, instance_type="Standard_DS3_v2", instance_count=1, scorer=None
+    ) -> dict:
         body = self._deployment_body(model_id, instance_type, instance_count)
         for asset in (self.code_version_id("score", "1"), self.environment_version_id("onnx-serving", "1")):
-            if self.asset_version(asset) is None:   # a hand-made deployment's own code and environment
+            if self.asset_version(asset) is None:  # a hand-made deployment's own code and environment
                 self._add_asset(asset, {})
         self._validate_deployment(endpoint, name, body)
         resource = self._store_deployment(endpoint, name, body)
@@ -531,10 +549,16 @@ class FakeAzureML:
         self._require_deployment(endpoint, deployment)
         self._scorers[(endpoint, deployment)] = scorer
 
-    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: Optional[dict] = None) -> None:
+    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None) -> None:
         resource = self._require_endpoint(endpoint)
-        body = {**resource, "properties": {**resource["properties"], "traffic": dict(traffic),
-                                           "mirrorTraffic": dict(mirror_traffic or {})}}
+        body = {
+            **resource,
+            "properties": {
+                **resource["properties"],
+                "traffic": dict(traffic),
+                "mirrorTraffic": dict(mirror_traffic or {}),
+            },
+        }
         self._validate_endpoint(endpoint, body)
         resource["properties"]["traffic"] = dict(traffic)
         resource["properties"]["mirrorTraffic"] = dict(mirror_traffic or {})
@@ -551,8 +575,9 @@ class FakeAzureML:
         self._scorers.pop((endpoint, name), None)
         self._health.pop((endpoint, name), None)
 
-    def mark_unhealthy(self, endpoint: str, deployment: str, scoring_status: int = 503,
-                       provisioning_state: str = "Failed") -> None:
+    def mark_unhealthy(
+        self, endpoint: str, deployment: str, scoring_status: int = 503, provisioning_state: str = "Failed"
+    ) -> None:
         resource = self._require_deployment(endpoint, deployment)
         self._health[(endpoint, deployment)] = _Health(scoring_status, provisioning_state)
         resource["properties"]["provisioningState"] = provisioning_state
@@ -573,11 +598,17 @@ class FakeAzureML:
 
     def add_compute(self, name: str, vm_size: str = "Standard_NC6s_v3", max_nodes: int = 4) -> dict:
         """An AmlCompute cluster jobs may run on (what azure-native declares)."""
-        resource = {"id": self.compute_id(name), "name": name, "type": f"{PROVIDER}/workspaces/computes",
-                    "location": self.region,
-                    "properties": {"computeType": "AmlCompute", "provisioningState": "Succeeded",
-                                   "properties": {"vmSize": vm_size,
-                                                  "scaleSettings": {"minNodeCount": 0, "maxNodeCount": max_nodes}}}}
+        resource = {
+            "id": self.compute_id(name),
+            "name": name,
+            "type": f"{PROVIDER}/workspaces/computes",
+            "location": self.region,
+            "properties": {
+                "computeType": "AmlCompute",
+                "provisioningState": "Succeeded",
+                "properties": {"vmSize": vm_size, "scaleSettings": {"minNodeCount": 0, "maxNodeCount": max_nodes}},
+            },
+        }
         self._computes[name] = resource
         return resource
 
@@ -589,14 +620,15 @@ class FakeAzureML:
     def auto_advance_jobs(self, value: bool) -> None:
         self._jobs.auto_advance = bool(value)
 
-    def plan_job(self, name: str, status: str = "Completed", error: Optional[str] = None) -> None:
+    def plan_job(self, name: str, status: str = "Completed", error: str | None = None) -> None:
         self._jobs.plan(name, status, error)
 
     def advance_job(self, name: str, steps: int = 1) -> str:
         return self._jobs.advance(name, steps)
 
-    def finish_job(self, name: str, status: str = "Completed", error: Optional[str] = None,
-                   outputs: Optional[dict] = None) -> None:
+    def finish_job(
+        self, name: str, status: str = "Completed", error: str | None = None, outputs: dict | None = None
+    ) -> None:
         """End a job now; outputs={output name: local folder} stores the files the job wrote there."""
         for output, folder in (outputs or {}).items():
             if output not in self._jobs.declared_outputs(name):
@@ -610,32 +642,64 @@ class FakeAzureML:
     def data_version_id(self, name: str, version: str) -> str:
         return self._data.version_id(name, str(version))
 
-    def add_data_version(self, name: str, version, path: str, data_type: str = "uri_file", description: str = "",
-                         tags: Optional[dict] = None) -> dict:
-        body = {"properties": {"dataType": data_type, "dataUri": path, "description": description,
-                               "tags": dict(tags or {})}}
+    def add_data_version(
+        self,
+        name: str,
+        version,
+        path: str,
+        data_type: str = "uri_file",
+        description: str = "",
+        tags: dict | None = None,
+    ) -> dict:
+        body = {
+            "properties": {"dataType": data_type, "dataUri": path, "description": description, "tags": dict(tags or {})}
+        }
         return self._data.put_version(name, str(version), body)[0]
 
-    def add_registry(self, name: str, regions: Optional[tuple] = None, resource_group: Optional[str] = None,
-                     subscription_id: Optional[str] = None) -> dict:
+    def add_registry(
+        self,
+        name: str,
+        regions: tuple | None = None,
+        resource_group: str | None = None,
+        subscription_id: str | None = None,
+    ) -> dict:
         """An Azure ML registry (what azure-native's machinelearningservices.Registry declares); its
         discovery document is returned."""
-        registry = Registry(name, subscription_id or self.subscription_id, resource_group or self.resource_group,
-                            tuple(regions or (self.region,)), self._clock.system_data)
+        registry = Registry(
+            name,
+            subscription_id or self.subscription_id,
+            resource_group or self.resource_group,
+            tuple(regions or (self.region,)),
+            self._clock.system_data,
+        )
         self._registries[name] = registry
         host = mfe_host(registry.regions[0])
         if host not in self._registry_operations:
-            self._registry_operations[host] = Operations(f"https://{host}{MFE_PREFIX}", registry.subscription_id,
-                                                         registry.regions[0], self._clock.tick)
+            self._registry_operations[host] = Operations(
+                f"https://{host}{MFE_PREFIX}", registry.subscription_id, registry.regions[0], self._clock.tick
+            )
         return registry.discovery()
 
-    def add_registry_model_version(self, registry: str, name: str, version, path: Optional[str] = None,
-                                   tags: Optional[dict] = None, properties: Optional[dict] = None,
-                                   description: str = "") -> dict:
+    def add_registry_model_version(
+        self,
+        registry: str,
+        name: str,
+        version,
+        path: str | None = None,
+        tags: dict | None = None,
+        properties: dict | None = None,
+        description: str = "",
+    ) -> dict:
         reg = self._require_registry_known(registry)
-        body = {"properties": {"modelUri": path or reg.storage_uri(name, str(version)), "tags": dict(tags or {}),
-                               "properties": dict(properties or {}), "description": description,
-                               "modelType": "custom_model"}}
+        body = {
+            "properties": {
+                "modelUri": path or reg.storage_uri(name, str(version)),
+                "tags": dict(tags or {}),
+                "properties": dict(properties or {}),
+                "description": description,
+                "modelType": "custom_model",
+            }
+        }
         return reg.put_version(name, str(version), body)[0]
 
     def delete_registry_model_version(self, registry: str, name: str, version) -> None:
@@ -645,21 +709,30 @@ class FakeAzureML:
     def registry_model_id(self, registry: str, name: str, version) -> str:
         return self._require_registry_known(registry).model_id(name, str(version))
 
-    def fail(self, operation: str, status: Optional[int], times: Optional[int] = 1, message: Optional[str] = None,
-             code: Optional[str] = None, retry_after: Optional[float] = None,
-             path_contains: Optional[str] = None) -> None:
+    def fail(
+        self,
+        operation: str,
+        status: int | None,
+        times: int | None = 1,
+        message: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        path_contains: str | None = None,
+    ) -> None:
         self._check_operation_name(operation)
         self._faults.append(_Fault(operation, status, times, message, code, retry_after, path_contains))
 
-    def lose_response(self, operation: str, times: Optional[int] = 1, path_contains: Optional[str] = None) -> None:
+    def lose_response(self, operation: str, times: int | None = 1, path_contains: str | None = None) -> None:
         self._check_operation_name(operation)
         self._lost_responses.append(_Fault(operation, 0, times, None, None, None, path_contains))
 
-    def fail_lro(self, operation: str, times: Optional[int] = 1, message: Optional[str] = None,
-                 path_contains: Optional[str] = None) -> None:
+    def fail_lro(
+        self, operation: str, times: int | None = 1, message: str | None = None, path_contains: str | None = None
+    ) -> None:
         if operation not in LRO_OPERATIONS:
-            raise ValueError(f"fail_lro: operation {operation!r} is not long-running; accepted: "
-                             f"{', '.join(LRO_OPERATIONS)}")
+            raise ValueError(
+                f"fail_lro: operation {operation!r} is not long-running; accepted: {', '.join(LRO_OPERATIONS)}"
+            )
         self._lro_faults.append(_Fault(operation, 0, times, message, None, None, path_contains))
 
     def complete_operations(self) -> None:
@@ -698,22 +771,22 @@ class FakeAzureML:
     def calls_to(self, operation: str) -> list[Call]:
         return [c for c in self.calls if c.operation == operation]
 
-    def endpoint(self, name: str) -> Optional[dict]:
+    def endpoint(self, name: str) -> dict | None:
         return self._endpoints.get(name)
 
-    def deployment(self, endpoint: str, name: str) -> Optional[dict]:
+    def deployment(self, endpoint: str, name: str) -> dict | None:
         return self._deployments.get((endpoint, name))
 
-    def model_version(self, name: str, version: str) -> Optional[dict]:
+    def model_version(self, name: str, version: str) -> dict | None:
         return self._models.get(name, {}).get("versions", {}).get(str(version))
 
-    def job(self, name: str) -> Optional[dict]:
+    def job(self, name: str) -> dict | None:
         return self._jobs.job(name)
 
-    def data_version(self, name: str, version) -> Optional[dict]:
+    def data_version(self, name: str, version) -> dict | None:
         return self._data.version(name, str(version))
 
-    def registry_model_version(self, registry: str, name: str, version) -> Optional[dict]:
+    def registry_model_version(self, registry: str, name: str, version) -> dict | None:
         return self._require_registry_known(registry).version(name, str(version))
 
     def keys(self, endpoint: str) -> dict:
@@ -767,18 +840,24 @@ class FakeAzureML:
                 return fault
         return None
 
-    def _check_api_version(self, operation: str, api_version: Optional[str]) -> None:
+    def _check_api_version(self, operation: str, api_version: str | None) -> None:
         supported = API_VERSIONS.get(operation, SUPPORTED_API_VERSIONS)
         if operation in ("score", "unknown") or supported is None:
             return
         if not api_version:
-            refuse(400, "MissingApiVersionParameter",
-                   "The api-version query parameter (?api-version=) is required for all requests.")
+            refuse(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
         if api_version not in supported:
-            refuse(400, "NoRegisteredProviderFound",
-                   f"No registered resource provider found for location '{self.region}' and API version "
-                   f"'{api_version}' for {operation}. The supported api-versions are "
-                   f"'{', '.join(sorted(supported))}'.")
+            refuse(
+                400,
+                "NoRegisteredProviderFound",
+                f"No registered resource provider found for location '{self.region}' and API version "
+                f"'{api_version}' for {operation}. The supported api-versions are "
+                f"'{', '.join(sorted(supported))}'.",
+            )
 
     def _inject_fault(self, operation: str, path: str) -> None:
         for fault in self._faults:
@@ -802,77 +881,178 @@ class FakeAzureML:
         op_match = re.match(
             rf"^/subscriptions/[^/]+/providers/{PROVIDER}/locations/[^/]+"
             r"/(?P<kind>mfeOperationsStatus|mfeOperationResults)/(?P<op>[^/]+)$",
-            path, re.IGNORECASE)
+            path,
+            re.IGNORECASE,
+        )
         if op_match and method == "GET":
             results = op_match.group("kind").lower() == "mfeoperationresults"
             return "operations.get", lambda: self._operations.answer(op_match.group("op"), results=results)
         prefix = re.match(
             rf"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/{PROVIDER}/workspaces/([^/]+)(/.*)?$",
-            path, re.IGNORECASE)
+            path,
+            re.IGNORECASE,
+        )
         if not prefix or (prefix.group(1).lower(), prefix.group(2).lower(), prefix.group(3).lower()) != (
-            self.subscription_id.lower(), self.resource_group.lower(), self.workspace_name.lower()
+            self.subscription_id.lower(),
+            self.resource_group.lower(),
+            self.workspace_name.lower(),
         ):
             return "unknown", lambda: refuse(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
         rest = [p for p in (prefix.group(4) or "").split("/") if p]
         body = request.body if isinstance(request.body, dict) else {}
         lowered = [p.lower() for p in rest]
         table: list[tuple[list[str], str, str, Callable]] = [
-            ([], "GET", "workspaces.get", lambda: Response(200, workspace_resource(
-                self.workspace_id, self.subscription_id, self.resource_group, self.workspace_name, self.region,
-                self._workspace_guid))),
+            (
+                [],
+                "GET",
+                "workspaces.get",
+                lambda: Response(
+                    200,
+                    workspace_resource(
+                        self.workspace_id,
+                        self.subscription_id,
+                        self.resource_group,
+                        self.workspace_name,
+                        self.region,
+                        self._workspace_guid,
+                    ),
+                ),
+            ),
             (["datastores"], "GET", "datastores.list", lambda: self._list_datastores(request)),
             (["datastores", "*"], "GET", "datastores.get", lambda: self._get_datastore(rest[1])),
-            (["datastores", "*", "listsecrets"], "POST", "datastores.list_secrets",
-             lambda: self._datastore_secrets(rest[1])),
+            (
+                ["datastores", "*", "listsecrets"],
+                "POST",
+                "datastores.list_secrets",
+                lambda: self._datastore_secrets(rest[1]),
+            ),
             (["models"], "GET", "model_containers.list", lambda: self._list_model_containers(request)),
             (["models", "*"], "GET", "model_containers.get", lambda: self._get_model_container(rest[1])),
             (["models", "*"], "PUT", "model_containers.put", lambda: self._put_model_container(rest[1], body)),
-            (["models", "*", "versions"], "GET", "model_versions.list",
-             lambda: self._list_model_versions(rest[1], request)),
-            (["models", "*", "versions", "*"], "GET", "model_versions.get",
-             lambda: self._get_model_version(rest[1], rest[3])),
-            (["models", "*", "versions", "*"], "PUT", "model_versions.put",
-             lambda: self._http_put_model_version(rest[1], rest[3], body)),
-            (["models", "*", "versions", "*"], "DELETE", "model_versions.delete",
-             lambda: self._delete_model_version(rest[1], rest[3])),
+            (
+                ["models", "*", "versions"],
+                "GET",
+                "model_versions.list",
+                lambda: self._list_model_versions(rest[1], request),
+            ),
+            (
+                ["models", "*", "versions", "*"],
+                "GET",
+                "model_versions.get",
+                lambda: self._get_model_version(rest[1], rest[3]),
+            ),
+            (
+                ["models", "*", "versions", "*"],
+                "PUT",
+                "model_versions.put",
+                lambda: self._http_put_model_version(rest[1], rest[3], body),
+            ),
+            (
+                ["models", "*", "versions", "*"],
+                "DELETE",
+                "model_versions.delete",
+                lambda: self._delete_model_version(rest[1], rest[3]),
+            ),
             (["onlineendpoints"], "GET", "online_endpoints.list", lambda: self._list_endpoints()),
             (["onlineendpoints", "*"], "GET", "online_endpoints.get", lambda: self._get_endpoint(rest[1])),
             (["onlineendpoints", "*"], "PUT", "online_endpoints.put", lambda: self._put_endpoint(rest[1], body)),
-            (["onlineendpoints", "*"], "DELETE", "online_endpoints.delete",
-             lambda: self._delete_endpoint(rest[1])),
-            (["onlineendpoints", "*", "listkeys"], "POST", "online_endpoints.list_keys",
-             lambda: self._list_keys(rest[1])),
-            (["onlineendpoints", "*", "token"], "POST", "online_endpoints.get_token",
-             lambda: self._get_token(rest[1])),
-            (["onlineendpoints", "*", "deployments"], "GET", "online_deployments.list",
-             lambda: self._list_deployments(rest[1])),
-            (["onlineendpoints", "*", "deployments", "*"], "GET", "online_deployments.get",
-             lambda: self._get_deployment(rest[1], rest[3])),
-            (["onlineendpoints", "*", "deployments", "*"], "PUT", "online_deployments.put",
-             lambda: self._put_deployment(rest[1], rest[3], body)),
-            (["onlineendpoints", "*", "deployments", "*"], "DELETE", "online_deployments.delete",
-             lambda: self._delete_deployment(rest[1], rest[3])),
-            (["jobs"], "GET", "jobs.list",
-             lambda: Response(200, {"value": self._jobs.list(request.query.get("listViewType")), "nextLink": None})),
+            (["onlineendpoints", "*"], "DELETE", "online_endpoints.delete", lambda: self._delete_endpoint(rest[1])),
+            (
+                ["onlineendpoints", "*", "listkeys"],
+                "POST",
+                "online_endpoints.list_keys",
+                lambda: self._list_keys(rest[1]),
+            ),
+            (["onlineendpoints", "*", "token"], "POST", "online_endpoints.get_token", lambda: self._get_token(rest[1])),
+            (
+                ["onlineendpoints", "*", "deployments"],
+                "GET",
+                "online_deployments.list",
+                lambda: self._list_deployments(rest[1]),
+            ),
+            (
+                ["onlineendpoints", "*", "deployments", "*"],
+                "GET",
+                "online_deployments.get",
+                lambda: self._get_deployment(rest[1], rest[3]),
+            ),
+            (
+                ["onlineendpoints", "*", "deployments", "*"],
+                "PUT",
+                "online_deployments.put",
+                lambda: self._put_deployment(rest[1], rest[3], body),
+            ),
+            (
+                ["onlineendpoints", "*", "deployments", "*"],
+                "DELETE",
+                "online_deployments.delete",
+                lambda: self._delete_deployment(rest[1], rest[3]),
+            ),
+            (
+                ["jobs"],
+                "GET",
+                "jobs.list",
+                lambda: Response(200, {"value": self._jobs.list(request.query.get("listViewType")), "nextLink": None}),
+            ),
             (["jobs", "*"], "GET", "jobs.get", lambda: Response(200, self._jobs.get(rest[1]))),
             (["jobs", "*"], "PUT", "jobs.put", lambda: self._put_job(rest[1], body)),
             (["jobs", "*", "cancel"], "POST", "jobs.cancel", lambda: self._cancel_job(rest[1])),
-            (["environments", "*", "versions", "*"], "GET", "environment_versions.get",
-             lambda: self._get_asset(self.environment_version_id(rest[1], rest[3]))),
-            (["environments", "*", "versions", "*"], "PUT", "environment_versions.put",
-             lambda: self._put_asset(self.environment_version_id(rest[1], rest[3]), body, ("image", "condaFile", "build"))),
-            (["codes", "*", "versions", "*"], "GET", "code_versions.get",
-             lambda: self._get_asset(self.code_version_id(rest[1], rest[3]))),
-            (["codes", "*", "versions", "*"], "PUT", "code_versions.put",
-             lambda: self._put_asset(self.code_version_id(rest[1], rest[3]), body, ("codeUri",))),
-            (["data"], "GET", "data_containers.list", lambda: Response(200, {
-                "value": self._data.list_containers(request.query.get("listViewType")), "nextLink": None})),
+            (
+                ["environments", "*", "versions", "*"],
+                "GET",
+                "environment_versions.get",
+                lambda: self._get_asset(self.environment_version_id(rest[1], rest[3])),
+            ),
+            (
+                ["environments", "*", "versions", "*"],
+                "PUT",
+                "environment_versions.put",
+                lambda: self._put_asset(
+                    self.environment_version_id(rest[1], rest[3]), body, ("image", "condaFile", "build")
+                ),
+            ),
+            (
+                ["codes", "*", "versions", "*"],
+                "GET",
+                "code_versions.get",
+                lambda: self._get_asset(self.code_version_id(rest[1], rest[3])),
+            ),
+            (
+                ["codes", "*", "versions", "*"],
+                "PUT",
+                "code_versions.put",
+                lambda: self._put_asset(self.code_version_id(rest[1], rest[3]), body, ("codeUri",)),
+            ),
+            (
+                ["data"],
+                "GET",
+                "data_containers.list",
+                lambda: Response(
+                    200, {"value": self._data.list_containers(request.query.get("listViewType")), "nextLink": None}
+                ),
+            ),
             (["data", "*"], "GET", "data_containers.get", lambda: Response(200, self._data.get_container(rest[1]))),
-            (["data", "*", "versions"], "GET", "data_versions.list", lambda: Response(200, {
-                "value": self._data.list_versions(rest[1], request.query.get("listViewType")), "nextLink": None})),
-            (["data", "*", "versions", "*"], "GET", "data_versions.get",
-             lambda: Response(200, self._data.get_version(rest[1], rest[3]))),
-            (["data", "*", "versions", "*"], "PUT", "data_versions.put", lambda: self._put_data_version(rest[1], rest[3], body)),
+            (
+                ["data", "*", "versions"],
+                "GET",
+                "data_versions.list",
+                lambda: Response(
+                    200,
+                    {"value": self._data.list_versions(rest[1], request.query.get("listViewType")), "nextLink": None},
+                ),
+            ),
+            (
+                ["data", "*", "versions", "*"],
+                "GET",
+                "data_versions.get",
+                lambda: Response(200, self._data.get_version(rest[1], rest[3])),
+            ),
+            (
+                ["data", "*", "versions", "*"],
+                "PUT",
+                "data_versions.put",
+                lambda: self._put_data_version(rest[1], rest[3], body),
+            ),
         ]
         return _match(table, method, lowered, path)
 
@@ -886,8 +1066,9 @@ class FakeAzureML:
         if request.host == f"{self.region}.api.azureml.ms":
             if path == "/discovery" and method == "GET":
                 return "workspaces.discovery", lambda: Response(200, self._discovery_document())
-            found = re.match(rf"^/history/v1\.0{re.escape(self.workspace_id)}/runs/([^/]+)/details$", path,
-                             re.IGNORECASE)
+            found = re.match(
+                rf"^/history/v1\.0{re.escape(self.workspace_id)}/runs/([^/]+)/details$", path, re.IGNORECASE
+            )
             if found and method == "GET":
                 return "run_history.get_details", lambda: Response(200, self._jobs.run_details(found.group(1)))
         return "unknown", lambda: refuse(404, "NoRoute", f"fake: no route for {method} {request.host}{path}")
@@ -895,34 +1076,70 @@ class FakeAzureML:
     def _route_registry(self, request: Request):
         """A registry's data-plane (MFE) endpoint: its model versions, imports and their operations."""
         method = request.method
-        path = request.path[len(MFE_PREFIX):] if request.path.startswith(MFE_PREFIX) else ""
+        path = request.path[len(MFE_PREFIX) :] if request.path.startswith(MFE_PREFIX) else ""
         operations = self._registry_operations[request.host]
-        op_match = re.match(rf"^/subscriptions/[^/]+/providers/{PROVIDER}/locations/[^/]+"
-                            r"/(?P<kind>mfeOperationsStatus|mfeOperationResults)/(?P<op>[^/]+)$", path, re.IGNORECASE)
+        op_match = re.match(
+            rf"^/subscriptions/[^/]+/providers/{PROVIDER}/locations/[^/]+"
+            r"/(?P<kind>mfeOperationsStatus|mfeOperationResults)/(?P<op>[^/]+)$",
+            path,
+            re.IGNORECASE,
+        )
         if op_match and method == "GET":
             results = op_match.group("kind").lower() == "mfeoperationresults"
             return "operations.get", lambda: operations.answer(op_match.group("op"), results=results)
-        prefix = re.match(rf"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/{PROVIDER}/registries/([^/]+)(/.*)?$",
-                          path, re.IGNORECASE)
+        prefix = re.match(
+            rf"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/{PROVIDER}/registries/([^/]+)(/.*)?$",
+            path,
+            re.IGNORECASE,
+        )
         registry = self._registries.get(prefix.group(3)) if prefix else None
         if registry is None or (prefix.group(1).lower(), prefix.group(2).lower()) != (
-                registry.subscription_id.lower(), registry.resource_group.lower()):
+            registry.subscription_id.lower(),
+            registry.resource_group.lower(),
+        ):
             return "unknown", lambda: refuse(404, "ResourceNotFound", f"The Resource '{request.path}' was not found.")
         rest = [p for p in (prefix.group(4) or "").split("/") if p]
         body = request.body if isinstance(request.body, dict) else {}
         top = request.query.get("$top")
         table = [
-            (["models", "*", "versions"], "GET", "registry_model_versions.list", lambda: Response(200, {
-                "value": registry.list_versions(rest[1], request.query.get("$orderBy", ""),
-                                                int(top) if top else None), "nextLink": None})),
-            (["models", "*", "versions", "*"], "GET", "registry_model_versions.get",
-             lambda: Response(200, registry.get_version(rest[1], rest[3]))),
-            (["models", "*", "versions", "*"], "PUT", "registry_model_versions.put",
-             lambda: self._put_registry_model_version(registry, rest[1], rest[3], body, operations)),
-            (["tempdatarefs", "*", "versions", "*"], "PUT", "registry_temp_data_refs.put",
-             lambda: Response(200, registry.temporary_reference(rest[1], rest[3]))),
-            (["import"], "POST", "registry_assets.import",
-             lambda: self._import_to_registry(registry, body, operations, request.path)),
+            (
+                ["models", "*", "versions"],
+                "GET",
+                "registry_model_versions.list",
+                lambda: Response(
+                    200,
+                    {
+                        "value": registry.list_versions(
+                            rest[1], request.query.get("$orderBy", ""), int(top) if top else None
+                        ),
+                        "nextLink": None,
+                    },
+                ),
+            ),
+            (
+                ["models", "*", "versions", "*"],
+                "GET",
+                "registry_model_versions.get",
+                lambda: Response(200, registry.get_version(rest[1], rest[3])),
+            ),
+            (
+                ["models", "*", "versions", "*"],
+                "PUT",
+                "registry_model_versions.put",
+                lambda: self._put_registry_model_version(registry, rest[1], rest[3], body, operations),
+            ),
+            (
+                ["tempdatarefs", "*", "versions", "*"],
+                "PUT",
+                "registry_temp_data_refs.put",
+                lambda: Response(200, registry.temporary_reference(rest[1], rest[3])),
+            ),
+            (
+                ["import"],
+                "POST",
+                "registry_assets.import",
+                lambda: self._import_to_registry(registry, body, operations, request.path),
+            ),
         ]
         return _match(table, method, [p.lower() for p in rest], request.path)
 
@@ -954,8 +1171,11 @@ class FakeAzureML:
     def _model_container(self, name: str) -> dict:
         entry = self._models.get(name)
         if entry is None:
-            refuse(404, "ResourceNotFound",
-                   f"Could not find asset with name '{name}' in workspace '{self.workspace_name}'.")
+            refuse(
+                404,
+                "ResourceNotFound",
+                f"Could not find asset with name '{name}' in workspace '{self.workspace_name}'.",
+            )
         return entry
 
     def _get_model_container(self, name: str) -> Response:
@@ -969,8 +1189,11 @@ class FakeAzureML:
             entry = self._models[name] = {"container": self._new_container(name), "versions": {}}
         container = entry["container"]
         container["properties"].update(
-            description=props.get("description"), tags=dict(props.get("tags") or {}),
-            properties=dict(props.get("properties") or {}), isArchived=bool(props.get("isArchived", False)))
+            description=props.get("description"),
+            tags=dict(props.get("tags") or {}),
+            properties=dict(props.get("properties") or {}),
+            isArchived=bool(props.get("isArchived", False)),
+        )
         container["systemData"] = self._clock.system_data(container.get("systemData"))
         return Response(201 if created else 200, container)
 
@@ -979,8 +1202,15 @@ class FakeAzureML:
             "id": f"{self.workspace_id}/models/{name}",
             "name": name,
             "type": f"{PROVIDER}/workspaces/models",
-            "properties": {"description": None, "tags": {}, "properties": {}, "isArchived": False,
-                           "latestVersion": None, "nextVersion": "1", "provisioningState": "Succeeded"},
+            "properties": {
+                "description": None,
+                "tags": {},
+                "properties": {},
+                "isArchived": False,
+                "latestVersion": None,
+                "nextVersion": "1",
+                "provisioningState": "Succeeded",
+            },
             "systemData": self._clock.system_data(),
         }
 
@@ -992,9 +1222,12 @@ class FakeAzureML:
     def _get_model_version(self, name: str, version: str) -> Response:
         resource = self.model_version(name, version)
         if resource is None:
-            refuse(404, "ResourceNotFound",
-                   f"Could not find asset with ID: azureml://locations/{self.region}/workspaces/"
-                   f"{self._workspace_guid}/models/{name}/versions/{version}")
+            refuse(
+                404,
+                "ResourceNotFound",
+                f"Could not find asset with ID: azureml://locations/{self.region}/workspaces/"
+                f"{self._workspace_guid}/models/{name}/versions/{version}",
+            )
         return Response(200, resource)
 
     def _list_model_versions(self, name: str, request: Request) -> Response:
@@ -1006,8 +1239,9 @@ class FakeAzureML:
         if "tags" in request.query:
             items = [i for i in items if tags_match(i["properties"]["tags"], request.query["tags"])]
         if request.query.get("$orderBy", "").lower().startswith("createdtime"):
-            items.sort(key=lambda i: i["systemData"]["createdAt"],
-                       reverse=request.query["$orderBy"].lower().endswith("desc"))
+            items.sort(
+                key=lambda i: i["systemData"]["createdAt"], reverse=request.query["$orderBy"].lower().endswith("desc")
+            )
         skip = int(request.query.get("$skip", "0") or 0)
         top = int(request.query["$top"]) if "$top" in request.query else None
         page_size = 100
@@ -1032,8 +1266,10 @@ class FakeAzureML:
         uri = props.get("modelUri")
         check_asset_uri(uri, "modelUri", "Model", self._datastores)
         job_output = JOB_OUTPUT_URI.match(uri)
-        if job_output and (not self._jobs.exists(job_output.group("job"))
-                           or job_output.group("output") not in self._jobs.declared_outputs(job_output.group("job"))):
+        if job_output and (
+            not self._jobs.exists(job_output.group("job"))
+            or job_output.group("output") not in self._jobs.declared_outputs(job_output.group("job"))
+        ):
             refuse(400, "UserError", f"modelUri '{uri}' names no output of an existing job.")
         entry = self._models.get(name)
         if entry is None:
@@ -1045,8 +1281,9 @@ class FakeAzureML:
             "id": self.model_version_id(name, version),
             "name": version,
             "type": f"{PROVIDER}/workspaces/models/versions",
-            "properties": model_version_properties(props, uri, job_output.group("job") if job_output else
-                                                   props.get("jobName")),
+            "properties": model_version_properties(
+                props, uri, job_output.group("job") if job_output else props.get("jobName")
+            ),
             "systemData": self._clock.system_data(previous["systemData"] if previous else None),
         }
         entry["versions"][version] = resource
@@ -1067,8 +1304,7 @@ class FakeAzureML:
     def _require_endpoint(self, name: str) -> dict:
         resource = self._endpoints.get(name)
         if resource is None:
-            refuse(404, "ResourceNotFound", f"Online endpoint '{name}' not found in workspace "
-                                            f"'{self.workspace_name}'.")
+            refuse(404, "ResourceNotFound", f"Online endpoint '{name}' not found in workspace '{self.workspace_name}'.")
         return resource
 
     def _require_deployment(self, endpoint: str, name: str) -> dict:
@@ -1084,7 +1320,7 @@ class FakeAzureML:
     def _list_endpoints(self) -> Response:
         return Response(200, {"value": list(self._endpoints.values()), "nextLink": None})
 
-    def _refuse_if_busy(self, endpoint: str, deployment: Optional[str] = None) -> None:
+    def _refuse_if_busy(self, endpoint: str, deployment: str | None = None) -> None:
         resource = self._endpoints.get(endpoint)
         if resource is None:
             return
@@ -1187,9 +1423,11 @@ class FakeAzureML:
         if resource["properties"]["authMode"] != "AMLToken":
             refuse(400, "UserError", f"Endpoint '{name}' does not use AMLToken authentication.")
         token = self._tokens.setdefault(name, secrets.token_urlsafe(24))
-        expiry = int(datetime.now(timezone.utc).timestamp()) + 3600
-        return Response(200, {"accessToken": token, "expiryTimeUtc": expiry, "refreshAfterTimeUtc": expiry - 600,
-                              "tokenType": "Bearer"})
+        expiry = int(datetime.now(UTC).timestamp()) + 3600
+        return Response(
+            200,
+            {"accessToken": token, "expiryTimeUtc": expiry, "refreshAfterTimeUtc": expiry - 600, "tokenType": "Bearer"},
+        )
 
     # ------------------------------------------------------------------ deployments
     def _get_deployment(self, endpoint: str, name: str) -> Response:
@@ -1205,16 +1443,25 @@ class FakeAzureML:
         check_deployment_name(name)
         props = require_properties(body)
         if props.get("endpointComputeType") not in ("Managed", "Kubernetes"):
-            refuse(400, "UserError", f"endpointComputeType '{props.get('endpointComputeType')}' is invalid; "
-                                     "accepted: Managed, Kubernetes.")
+            refuse(
+                400,
+                "UserError",
+                f"endpointComputeType '{props.get('endpointComputeType')}' is invalid; accepted: Managed, Kubernetes.",
+            )
         model = props.get("model")
         if model and model.lower().startswith(self.workspace_id.lower() + "/models/"):
             parts = model.split("/")
             if self.model_version(parts[-3], parts[-1]) is None:
                 refuse(400, "UserError", f"Model '{model}' referenced by deployment '{name}' does not exist.")
-        for field_name, asset in (("codeConfiguration.codeId", (props.get("codeConfiguration") or {}).get("codeId")),
-                                  ("environmentId", props.get("environmentId"))):
-            if asset and asset.lower().startswith(self.workspace_id.lower() + "/") and asset.lower() not in self._assets:
+        for field_name, asset in (
+            ("codeConfiguration.codeId", (props.get("codeConfiguration") or {}).get("codeId")),
+            ("environmentId", props.get("environmentId")),
+        ):
+            if (
+                asset
+                and asset.lower().startswith(self.workspace_id.lower() + "/")
+                and asset.lower() not in self._assets
+            ):
                 refuse(400, "UserError", f"{field_name} '{asset}' of deployment '{name}' does not exist.")
         capacity = (body.get("sku") or {}).get("capacity", 1)
         if not isinstance(capacity, int) or capacity < 1:
@@ -1243,8 +1490,12 @@ class FakeAzureML:
         self._refuse_if_busy(endpoint, deployment=name)
         previous = self._deployments.get((endpoint, name))
         if previous is not None and previous["properties"].get("provisioningState") in BUSY_STATES:
-            refuse(409, "Conflict", f"Conflicting operation: deployment '{name}' is in provisioning state "
-                                    f"'{previous['properties']['provisioningState']}'.")
+            refuse(
+                409,
+                "Conflict",
+                f"Conflicting operation: deployment '{name}' is in provisioning state "
+                f"'{previous['properties']['provisioningState']}'.",
+            )
         self._validate_deployment(endpoint, name, body)
         resource_id = f"{self.endpoint_id(endpoint)}/deployments/{name}"
         lro_fault = self._take_lro_fault("online_deployments.put", resource_id)
@@ -1269,9 +1520,13 @@ class FakeAzureML:
         self._refuse_if_busy(endpoint)
         props = self._endpoints[endpoint]["properties"]
         if props["traffic"].get(name) or props["mirrorTraffic"].get(name):
-            refuse(400, "UserError", f"Deployment '{name}' cannot be deleted while it receives traffic "
-                                     f"(traffic {props['traffic']}, mirrorTraffic {props['mirrorTraffic']}). "
-                                     "Set its traffic to 0 first.")
+            refuse(
+                400,
+                "UserError",
+                f"Deployment '{name}' cannot be deleted while it receives traffic "
+                f"(traffic {props['traffic']}, mirrorTraffic {props['mirrorTraffic']}). "
+                "Set its traffic to 0 first.",
+            )
         self._deployments[(endpoint, name)]["properties"]["provisioningState"] = "Deleting"
 
         def finish(succeeded: bool) -> None:
@@ -1293,29 +1548,43 @@ class FakeAzureML:
             if asset and asset.lower().startswith(prefix) and asset.lower() not in self._assets:
                 refuse(400, "UserError", f"{field_name} '{asset}' of job '{name}' does not exist.")
         compute_id = props["computeId"]
-        compute = self._computes.get(compute_id.rsplit("/", 1)[-1]) if compute_id.lower().startswith(
-            prefix + "computes/") else None
+        compute = (
+            self._computes.get(compute_id.rsplit("/", 1)[-1])
+            if compute_id.lower().startswith(prefix + "computes/")
+            else None
+        )
         if compute is None:
-            refuse(400, "UserError", f"Compute '{compute_id}' of job '{name}' was not found in workspace "
-                                     f"'{self.workspace_name}'.")
+            refuse(
+                400,
+                "UserError",
+                f"Compute '{compute_id}' of job '{name}' was not found in workspace '{self.workspace_name}'.",
+            )
         nodes = (props.get("resources") or {}).get("instanceCount", 1)
         max_nodes = compute["properties"]["properties"]["scaleSettings"]["maxNodeCount"]
         if not isinstance(nodes, int) or nodes < 1 or nodes > max_nodes:
-            refuse(400, "UserError", f"Job '{name}' asks for {nodes!r} nodes; compute '{compute['name']}' has "
-                                     f"1 to {max_nodes}.")
+            refuse(
+                400,
+                "UserError",
+                f"Job '{name}' asks for {nodes!r} nodes; compute '{compute['name']}' has 1 to {max_nodes}.",
+            )
         distribution = props.get("distribution")
         if distribution is not None:
             per_node = distribution.get("processCountPerInstance")
             if distribution.get("distributionType") != "PyTorch" or not isinstance(per_node, int) or per_node < 1:
-                refuse(400, "UserError", f"Job '{name}': distribution {distribution} is invalid; accepted here: "
-                                         "PyTorch with an integer processCountPerInstance >= 1.")
+                refuse(
+                    400,
+                    "UserError",
+                    f"Job '{name}': distribution {distribution} is invalid; accepted here: "
+                    "PyTorch with an integer processCountPerInstance >= 1.",
+                )
         for input_name, job_input in (props.get("inputs") or {}).items():
             uri = (job_input or {}).get("uri") or ""
             if uri.lower().startswith(prefix + "data/"):
                 parts = uri.split("/")
                 if self._data.version(parts[-3], parts[-1]) is None:
-                    refuse(400, "UserError", f"Input '{input_name}' of job '{name}': data asset '{uri}' does not "
-                                             "exist.")
+                    refuse(
+                        400, "UserError", f"Input '{input_name}' of job '{name}': data asset '{uri}' does not exist."
+                    )
 
     def _cancel_job(self, name: str) -> Response:
         finish = self._jobs.request_cancel(name)
@@ -1326,9 +1595,19 @@ class FakeAzureML:
     def _discovery_document(self) -> dict:
         """The workspace's discovery URL (GET https://<region>.api.azureml.ms/discovery)."""
         api = f"https://{self.region}.api.azureml.ms"
-        return {"api": api, "catalog": api, "experimentation": api, "gallery": api, "history": api,
-                "hyperdrive": api, "labeling": api, "modelmanagement": api, "pipelines": api,
-                "studiotrace": api, "studio": "https://ml.azure.com"}
+        return {
+            "api": api,
+            "catalog": api,
+            "experimentation": api,
+            "gallery": api,
+            "history": api,
+            "hyperdrive": api,
+            "labeling": api,
+            "modelmanagement": api,
+            "pipelines": api,
+            "studiotrace": api,
+            "studio": "https://ml.azure.com",
+        }
 
     # ------------------------------------------------------------------ code, environment and data versions
     def _get_asset(self, asset_id: str) -> Response:
@@ -1341,13 +1620,21 @@ class FakeAzureML:
         """A code or environment version; what defines it (its path, image, conda file) cannot change."""
         props = require_properties(body)
         if not any(props.get(key) for key in defining):
-            refuse(400, "UserError", f"{asset_id.split('/')[-4][:-1].capitalize()} version requires one of "
-                                     f"{', '.join(defining)}.")
+            refuse(
+                400,
+                "UserError",
+                f"{asset_id.split('/')[-4][:-1].capitalize()} version requires one of {', '.join(defining)}.",
+            )
         previous = self._assets.get(asset_id.lower())
         if previous is not None and any(previous["properties"].get(k) != props.get(k) for k in defining):
-            refuse(400, "UserError", "Asset paths cannot be updated." if "codeUri" in defining else
-                   f"Environment version '{asset_id}' exists with another definition; environment versions "
-                   "are immutable.")
+            refuse(
+                400,
+                "UserError",
+                "Asset paths cannot be updated."
+                if "codeUri" in defining
+                else f"Environment version '{asset_id}' exists with another definition; environment versions "
+                "are immutable.",
+            )
         resource = self._add_asset(asset_id, {k: v for k, v in props.items() if v is not None})
         return Response(201 if previous is None else 200, resource)
 
@@ -1367,12 +1654,12 @@ class FakeAzureML:
             raise KeyError(f"no registry named {name!r}; added: {sorted(self._registries)}")
         return self._registries[name]
 
-    def _put_registry_model_version(self, registry: Registry, name: str, version: str, body: dict,
-                                    operations: Operations) -> Response:
+    def _put_registry_model_version(
+        self, registry: Registry, name: str, version: str, body: dict, operations: Operations
+    ) -> Response:
         resource, created = registry.put_version(name, version, body)
         op = operations.start(self.lro_polls, lambda succeeded: None, None, REGISTRY_API_VERSION)
-        return Response(201 if created else 200, _copy(resource),
-                        {"Azure-AsyncOperation": operations.status_url(op)})
+        return Response(201 if created else 200, _copy(resource), {"Azure-AsyncOperation": operations.status_url(op)})
 
     def _import_to_registry(self, registry: Registry, body: dict, operations: Operations, path: str) -> Response:
         """POST .../registries/{r}/import: copy a workspace model version into the registry (models.share)."""
@@ -1381,8 +1668,12 @@ class FakeAzureML:
             refuse(400, "UserError", f"referenceType '{props.get('referenceType')}' is invalid; accepted: Id.")
         source = WORKSPACE_ASSET_ID.match(props.get("sourceAssetId") or "")
         if not source:
-            refuse(400, "UserError", f"sourceAssetId '{props.get('sourceAssetId')}' is not an asset id of the form "
-                                     "azureml://locations/<region>/workspaces/<workspace id>/<type>/<name>/versions/<v>.")
+            refuse(
+                400,
+                "UserError",
+                f"sourceAssetId '{props.get('sourceAssetId')}' is not an asset id of the form "
+                "azureml://locations/<region>/workspaces/<workspace id>/<type>/<name>/versions/<v>.",
+            )
         if source.group("kind") != "models":
             refuse(400, "UserError", f"fake: imports of '{source.group('kind')}' are not served (models only).")
         if (source.group("loc"), source.group("guid")) != (self.region, self._workspace_guid):
@@ -1402,18 +1693,19 @@ class FakeAzureML:
 
         failure = None if fault is None else (fault.message or "fake: the import failed")
         op = operations.start(self.lro_polls, finish, failure, REGISTRY_API_VERSION)
-        return Response(202, None, {"Azure-AsyncOperation": operations.status_url(op),
-                                    "Location": operations.results_url(op)})
+        return Response(
+            202, None, {"Azure-AsyncOperation": operations.status_url(op), "Location": operations.results_url(op)}
+        )
 
     # ------------------------------------------------------------------ long-running operations
-    def _take_lro_fault(self, operation: str, path: str) -> Optional[_Fault]:
+    def _take_lro_fault(self, operation: str, path: str) -> _Fault | None:
         return self._take(self._lro_faults, operation, path)
 
     def _stamp_endpoint_properties(self, resource: dict) -> None:
         """The service records these in the endpoint's own properties bag (and clients send them back)."""
         resource["properties"]["properties"]["azureml.onlineendpointid"] = resource["id"].lower()
 
-    def _start_operation(self, finish: Callable[[bool], None], fault: Optional[_Fault]):
+    def _start_operation(self, finish: Callable[[bool], None], fault: _Fault | None):
         failure = None if fault is None else (fault.message or "fake: the operation failed")
         return self._operations.start(self.lro_polls, finish, failure, self._api_version)
 
@@ -1428,9 +1720,15 @@ class FakeAzureML:
 
     def _accepted_delete(self, finish) -> Response:
         op = self._start_operation(finish, None)
-        return Response(202, None, {"Azure-AsyncOperation": self._operations.status_url(op),
-                                    "Location": self._operations.results_url(op),
-                                    "x-ms-async-operation-timeout": "PT1H"})
+        return Response(
+            202,
+            None,
+            {
+                "Azure-AsyncOperation": self._operations.status_url(op),
+                "Location": self._operations.results_url(op),
+                "x-ms-async-operation-timeout": "PT1H",
+            },
+        )
 
     # ------------------------------------------------------------------ scoring (data plane)
     def _score(self, request: Request) -> Response:
@@ -1446,7 +1744,7 @@ class FakeAzureML:
             valid = {FakeCredential.token_for((ENTRA_ML_SCOPE,))}
         else:
             valid = {self._tokens.get(endpoint)}
-        if not auth.startswith("Bearer ") or auth[len("Bearer "):] not in valid:
+        if not auth.startswith("Bearer ") or auth[len("Bearer ") :] not in valid:
             return Response(401, "Unauthorized: invalid or missing key")
         props = resource["properties"]
         chosen = request.headers.get("azureml-model-deployment")
@@ -1469,16 +1767,20 @@ class FakeAzureML:
                             pass
         if not self._healthy(endpoint, chosen):
             health = self._health.get((endpoint, chosen))
-            return Response(health.scoring_status if health else 503,
-                            f"Deployment '{chosen}' is not healthy.", {"azureml-model-deployment": chosen})
+            return Response(
+                health.scoring_status if health else 503,
+                f"Deployment '{chosen}' is not healthy.",
+                {"azureml-model-deployment": chosen},
+            )
         scorer = self._scorer_for(endpoint, chosen)
         if scorer is None:
             return Response(500, f"fake: no scorer was set for deployment '{chosen}'.")
         try:
             result = scorer(request.body)
         except Exception as exc:  # the inference server answers 500 with the exception text
-            return Response(500, f"An unexpected error occurred in scoring script: {exc}",
-                            {"azureml-model-deployment": chosen})
+            return Response(
+                500, f"An unexpected error occurred in scoring script: {exc}", {"azureml-model-deployment": chosen}
+            )
         self.scored.append((endpoint, chosen, request.body))
         return Response(200, result, {"azureml-model-deployment": chosen})
 
@@ -1489,24 +1791,61 @@ class FakeAzureML:
 
     def _healthy(self, endpoint: str, deployment: str) -> bool:
         resource = self._deployments.get((endpoint, deployment))
-        return (resource is not None and (endpoint, deployment) not in self._health
-                and resource["properties"].get("provisioningState") in ("Succeeded", "Updating"))
+        return (
+            resource is not None
+            and (endpoint, deployment) not in self._health
+            and resource["properties"].get("provisioningState") in ("Succeeded", "Updating")
+        )
 
 
-OPERATIONS = frozenset({
-    "workspaces.get", "datastores.list", "datastores.get", "datastores.list_secrets",
-    "model_containers.list", "model_containers.get", "model_containers.put",
-    "model_versions.list", "model_versions.get", "model_versions.put", "model_versions.delete",
-    "online_endpoints.list", "online_endpoints.get", "online_endpoints.put", "online_endpoints.delete",
-    "online_endpoints.list_keys", "online_endpoints.get_token",
-    "online_deployments.list", "online_deployments.get", "online_deployments.put", "online_deployments.delete",
-    "jobs.list", "jobs.get", "jobs.put", "jobs.cancel", "run_history.get_details", "workspaces.discovery",
-    "environment_versions.get", "environment_versions.put", "code_versions.get", "code_versions.put",
-    "data_containers.list", "data_containers.get", "data_versions.list", "data_versions.get", "data_versions.put",
-    "registries.discovery", "registry_model_versions.list", "registry_model_versions.get",
-    "registry_model_versions.put", "registry_temp_data_refs.put", "registry_assets.import",
-    "operations.get", "score",
-})
+OPERATIONS = frozenset(
+    {
+        "workspaces.get",
+        "datastores.list",
+        "datastores.get",
+        "datastores.list_secrets",
+        "model_containers.list",
+        "model_containers.get",
+        "model_containers.put",
+        "model_versions.list",
+        "model_versions.get",
+        "model_versions.put",
+        "model_versions.delete",
+        "online_endpoints.list",
+        "online_endpoints.get",
+        "online_endpoints.put",
+        "online_endpoints.delete",
+        "online_endpoints.list_keys",
+        "online_endpoints.get_token",
+        "online_deployments.list",
+        "online_deployments.get",
+        "online_deployments.put",
+        "online_deployments.delete",
+        "jobs.list",
+        "jobs.get",
+        "jobs.put",
+        "jobs.cancel",
+        "run_history.get_details",
+        "workspaces.discovery",
+        "environment_versions.get",
+        "environment_versions.put",
+        "code_versions.get",
+        "code_versions.put",
+        "data_containers.list",
+        "data_containers.get",
+        "data_versions.list",
+        "data_versions.get",
+        "data_versions.put",
+        "registries.discovery",
+        "registry_model_versions.list",
+        "registry_model_versions.get",
+        "registry_model_versions.put",
+        "registry_temp_data_refs.put",
+        "registry_assets.import",
+        "operations.get",
+        "score",
+    }
+)
 
 
 _DEFAULT = object()
@@ -1515,7 +1854,7 @@ _DEFAULT = object()
 def gateway_for(fake: FakeAzureML, retry=None, sleep=None, uploader=_DEFAULT, downloader=_DEFAULT):
     """An AzureMLGateway on the fake's workspace, credential and transport; sleeps are recorded in
     fake.gateway_sleeps, not slept; model files go to and come from the fake's blob store."""
-    from infra.azureml.gateway import AzureMLGateway, RetryPolicy, WorkspaceRef
+    from infra.azureml.gateway import AzureMLGateway, RetryPolicy
 
     return AzureMLGateway(
         fake.workspace_ref(),
@@ -1531,13 +1870,15 @@ def gateway_for(fake: FakeAzureML, retry=None, sleep=None, uploader=_DEFAULT, do
 def _match(table: list, method: str, lowered: list, path: str):
     """The (operation, action) of the first route whose pattern ('*' matches one segment) and verb fit."""
     for pattern, verb, operation, action in table:
-        if verb == method and len(pattern) == len(lowered) and all(
-            p == "*" or p == seg for p, seg in zip(pattern, lowered)
+        if (
+            verb == method
+            and len(pattern) == len(lowered)
+            and all(p == "*" or p == seg for p, seg in zip(pattern, lowered, strict=False))
         ):
             return operation, action
     return "unknown", lambda: refuse(
-        405 if any(len(p) == len(lowered) for p, *_ in table) else 404,
-        "NoRoute", f"fake: no route for {method} {path}")
+        405 if any(len(p) == len(lowered) for p, *_ in table) else 404, "NoRoute", f"fake: no route for {method} {path}"
+    )
 
 
 def _is_write(method: str, path: str) -> bool:

@@ -4,35 +4,45 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
 
 PROVIDER = "Microsoft.MachineLearningServices"
-CREATED = {"createdAt": "2026-01-01T00:00:00.000Z", "createdBy": "fake@example.com", "createdByType": "User",
-           "lastModifiedAt": "2026-01-01T00:00:00.000Z", "lastModifiedBy": "fake@example.com",
-           "lastModifiedByType": "User"}
+CREATED = {
+    "createdAt": "2026-01-01T00:00:00.000Z",
+    "createdBy": "fake@example.com",
+    "createdByType": "User",
+    "lastModifiedAt": "2026-01-01T00:00:00.000Z",
+    "lastModifiedBy": "fake@example.com",
+    "lastModifiedByType": "User",
+}
 
 
 class Clock:
     """A logical clock: one second per tick, so creation order is stable and timestamps are exact."""
 
-    def __init__(self, start: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc)):
+    def __init__(self, start: datetime = datetime(2026, 1, 1, tzinfo=UTC)):
         self._now = start
 
     def tick(self) -> str:
         self._now += timedelta(seconds=1)
         return self._now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
-    def system_data(self, previous: Optional[dict] = None) -> dict:
+    def system_data(self, previous: dict | None = None) -> dict:
         now = self.tick()
         created = previous or {"createdAt": now, "createdBy": "fake@example.com", "createdByType": "User"}
-        return {"createdAt": created["createdAt"], "createdBy": created["createdBy"],
-                "createdByType": created["createdByType"], "lastModifiedAt": now,
-                "lastModifiedBy": "fake@example.com", "lastModifiedByType": "User"}
+        return {
+            "createdAt": created["createdAt"],
+            "createdBy": created["createdBy"],
+            "createdByType": created["createdByType"],
+            "lastModifiedAt": now,
+            "lastModifiedBy": "fake@example.com",
+            "lastModifiedByType": "User",
+        }
 
 
-def workspace_resource(workspace_id: str, subscription_id: str, resource_group: str, workspace_name: str,
-                       region: str, workspace_guid: str) -> dict:
+def workspace_resource(
+    workspace_id: str, subscription_id: str, resource_group: str, workspace_name: str, region: str, workspace_guid: str
+) -> dict:
     rg_id = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers"
     compact = workspace_name.replace("-", "")
     return {
@@ -62,8 +72,7 @@ def workspace_resource(workspace_id: str, subscription_id: str, resource_group: 
     }
 
 
-def datastore_resource(workspace_id: str, workspace_name: str, workspace_guid: str, name: str,
-                       default: bool) -> dict:
+def datastore_resource(workspace_id: str, workspace_name: str, workspace_guid: str, name: str, default: bool) -> dict:
     blob = name == "workspaceblobstore"
     properties = {
         "datastoreType": "AzureBlob" if blob else "AzureFile",
@@ -81,11 +90,16 @@ def datastore_resource(workspace_id: str, workspace_name: str, workspace_guid: s
         properties["containerName"] = f"azureml-blobstore-{workspace_guid}"
     else:
         properties["fileShareName"] = f"code-{workspace_guid}"
-    return {"id": f"{workspace_id}/datastores/{name}", "name": name, "type": f"{PROVIDER}/workspaces/datastores",
-            "properties": properties, "systemData": dict(CREATED)}
+    return {
+        "id": f"{workspace_id}/datastores/{name}",
+        "name": name,
+        "type": f"{PROVIDER}/workspaces/datastores",
+        "properties": properties,
+        "systemData": dict(CREATED),
+    }
 
 
-def model_version_properties(props: dict, model_uri: str, job_name: Optional[str]) -> dict:
+def model_version_properties(props: dict, model_uri: str, job_name: str | None) -> dict:
     """The properties of a stored model version (a workspace's or a registry's), from a PUT's properties."""
     return {
         "description": props.get("description"),

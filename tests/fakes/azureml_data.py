@@ -10,7 +10,7 @@ the version's description, tags and properties.
 from __future__ import annotations
 
 import copy
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from tests.fakes.azureml_rules import check_asset_name_and_version, check_asset_uri, filter_archived, refuse
 
@@ -33,21 +33,27 @@ class DataAssets:
     def get_container(self, name: str) -> dict:
         entry = self._assets.get(name)
         if entry is None:
-            refuse(404, "ResourceNotFound", f"Could not find data asset with name '{name}' in workspace "
-                                            f"'{self._workspace_name}'.")
+            refuse(
+                404,
+                "ResourceNotFound",
+                f"Could not find data asset with name '{name}' in workspace '{self._workspace_name}'.",
+            )
         return entry["container"]
 
-    def list_containers(self, view: Optional[str]) -> list[dict]:
+    def list_containers(self, view: str | None) -> list[dict]:
         return filter_archived([e["container"] for e in self._assets.values()], view)
 
     def get_version(self, name: str, version: str) -> dict:
         resource = self.version(name, version)
         if resource is None:
-            refuse(404, "ResourceNotFound", f"Could not find data asset {name}:{version} in workspace "
-                                            f"'{self._workspace_name}'.")
+            refuse(
+                404,
+                "ResourceNotFound",
+                f"Could not find data asset {name}:{version} in workspace '{self._workspace_name}'.",
+            )
         return resource
 
-    def list_versions(self, name: str, view: Optional[str]) -> list[dict]:
+    def list_versions(self, name: str, view: str | None) -> list[dict]:
         entry = self._assets.get(name)
         return filter_archived(list(entry["versions"].values()) if entry else [], view)
 
@@ -66,8 +72,11 @@ class DataAssets:
         if previous is not None and previous["properties"]["dataUri"] != uri:
             refuse(400, "UserError", "Asset paths cannot be updated.")
         if previous is not None and previous["properties"]["dataType"] != data_type:
-            refuse(400, "UserError", f"dataType of {name}:{version} is {previous['properties']['dataType']}; it "
-                                     "cannot be changed.")
+            refuse(
+                400,
+                "UserError",
+                f"dataType of {name}:{version} is {previous['properties']['dataType']}; it cannot be changed.",
+            )
         resource = {
             "id": self.version_id(name, version),
             "name": version,
@@ -92,7 +101,7 @@ class DataAssets:
         container["nextVersion"] = str(max(numeric) + 1) if numeric else "1"
         return copy.deepcopy(resource), previous is None
 
-    def version(self, name: str, version: str) -> Optional[dict]:
+    def version(self, name: str, version: str) -> dict | None:
         return self._assets.get(name, {}).get("versions", {}).get(str(version))
 
     def _new_container(self, name: str) -> dict:
@@ -100,7 +109,14 @@ class DataAssets:
             "id": f"{self._workspace_id}/data/{name}",
             "name": name,
             "type": f"{PROVIDER}/workspaces/data",
-            "properties": {"description": None, "tags": {}, "properties": {}, "isArchived": False,
-                           "dataType": None, "latestVersion": None, "nextVersion": "1"},
+            "properties": {
+                "description": None,
+                "tags": {},
+                "properties": {},
+                "isArchived": False,
+                "dataType": None,
+                "latestVersion": None,
+                "nextVersion": "1",
+            },
             "systemData": self._system_data(None),
         }

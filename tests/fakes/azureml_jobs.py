@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 from tests.fakes.azureml_rules import refuse
 
@@ -24,8 +24,19 @@ TERMINAL = frozenset({"Completed", "Failed", "Canceled", "NotResponding"})
 OUTCOMES = ("Completed", "Failed", "NotResponding")  # how a job may end by itself
 JOB_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$")
 # What defines a job: a PUT on an existing job may change tags, description and display name only.
-DEFINITION = ("jobType", "command", "codeId", "environmentId", "computeId", "inputs", "outputs",
-              "distribution", "resources", "environmentVariables", "experimentName")
+DEFINITION = (
+    "jobType",
+    "command",
+    "codeId",
+    "environmentId",
+    "computeId",
+    "inputs",
+    "outputs",
+    "distribution",
+    "resources",
+    "environmentVariables",
+    "experimentName",
+)
 
 
 def output_datastore_path(job: str, output: str) -> str:
@@ -38,10 +49,10 @@ def output_datastore_path(job: str, output: str) -> str:
 class _Job:
     resource: dict
     outcome: str = "Completed"
-    error: Optional[str] = None
+    error: str | None = None
     created: str = ""
-    started: Optional[str] = None
-    ended: Optional[str] = None
+    started: str | None = None
+    ended: str | None = None
     run_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
@@ -50,15 +61,21 @@ class _Job:
 
 
 class Jobs:
-    def __init__(self, workspace_id: str, workspace_name: str, region: str, tick: Callable[[], str],
-                 system_data: Callable[[Optional[dict]], dict]):
+    def __init__(
+        self,
+        workspace_id: str,
+        workspace_name: str,
+        region: str,
+        tick: Callable[[], str],
+        system_data: Callable[[dict | None], dict],
+    ):
         self._workspace_id = workspace_id
         self._workspace_name = workspace_name
         self._region = region
         self._tick = tick
         self._system_data = system_data
         self._jobs: dict[str, _Job] = {}
-        self._plans: dict[str, tuple[str, Optional[str]]] = {}
+        self._plans: dict[str, tuple[str, str | None]] = {}
         self.auto_advance = True
 
     # ------------------------------------------------------------------ service side
@@ -66,12 +83,19 @@ class Jobs:
         """Create a job (NotStarted) or update an existing one's tags, description and display name.
         `check(name, properties)` applies the workspace's references rules before anything is stored."""
         if not JOB_NAME.match(name):
-            refuse(400, "UserError", f"Job name '{name}' is invalid: letters, digits, '-' and '_', starting with a "
-                                     "letter or digit, at most 255 characters.")
+            refuse(
+                400,
+                "UserError",
+                f"Job name '{name}' is invalid: letters, digits, '-' and '_', starting with a "
+                "letter or digit, at most 255 characters.",
+            )
         props = body.get("properties")
         if not isinstance(props, dict) or props.get("jobType") != "Command":
-            refuse(400, "UserError", f"Job '{name}': properties.jobType must be 'Command' (the fake serves command "
-                                     "jobs only).")
+            refuse(
+                400,
+                "UserError",
+                f"Job '{name}': properties.jobType must be 'Command' (the fake serves command jobs only).",
+            )
         for required in ("command", "environmentId", "computeId"):
             if not props.get(required):
                 refuse(400, "UserError", f"Job '{name}': properties.{required} is required.")
@@ -79,11 +103,18 @@ class Jobs:
         if existing is not None:
             changed = [k for k in DEFINITION if _normal(props, k) != _normal(existing.resource["properties"], k)]
             if changed:
-                refuse(409, "Conflict", f"Job '{name}' already exists; {', '.join(changed)} cannot be changed. "
-                                        "Submit a job with another name.")
+                refuse(
+                    409,
+                    "Conflict",
+                    f"Job '{name}' already exists; {', '.join(changed)} cannot be changed. "
+                    "Submit a job with another name.",
+                )
             live = existing.resource
-            live["properties"].update(tags=dict(props.get("tags") or {}), description=props.get("description"),
-                                      displayName=props.get("displayName") or live["properties"]["displayName"])
+            live["properties"].update(
+                tags=dict(props.get("tags") or {}),
+                description=props.get("description"),
+                displayName=props.get("displayName") or live["properties"]["displayName"],
+            )
             live["systemData"] = self._system_data(live["systemData"])
             return _copy(live), False
         check(name, props)
@@ -91,15 +122,25 @@ class Jobs:
         stored["status"] = LIFECYCLE[0]
         stored.setdefault("displayName", name)
         stored["experimentName"] = props.get("experimentName") or "Default"
-        stored["outputs"] = {**(stored.get("outputs") or {}), "default": {
-            "jobOutputType": "uri_folder", "mode": "ReadWriteMount",
-            "uri": f"azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.{name}"}}
+        stored["outputs"] = {
+            **(stored.get("outputs") or {}),
+            "default": {
+                "jobOutputType": "uri_folder",
+                "mode": "ReadWriteMount",
+                "uri": f"azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.{name}",
+            },
+        }
         stored["services"] = self._services(name)
         stored.setdefault("properties", {})
         stored.setdefault("tags", {})
         stored.setdefault("isArchived", False)
-        resource = {"id": f"{self._workspace_id}/jobs/{name}", "name": name, "type": f"{PROVIDER}/workspaces/jobs",
-                    "properties": stored, "systemData": self._system_data(None)}
+        resource = {
+            "id": f"{self._workspace_id}/jobs/{name}",
+            "name": name,
+            "type": f"{PROVIDER}/workspaces/jobs",
+            "properties": stored,
+            "systemData": self._system_data(None),
+        }
         outcome, error = self._plans.pop(name, ("Completed", None))
         self._jobs[name] = _Job(resource, outcome, error, created=resource["systemData"]["createdAt"])
         return _copy(resource), True
@@ -107,7 +148,7 @@ class Jobs:
     def get(self, name: str) -> dict:
         return _copy(self._require(name).resource)
 
-    def list(self, view: Optional[str]) -> list[dict]:
+    def list(self, view: str | None) -> list[dict]:
         want = (view or "ActiveOnly").lower()
         items = [j.resource for j in self._jobs.values()]
         if want != "all":
@@ -130,11 +171,22 @@ class Jobs:
         """The run-history document (GET .../history/v1.0/.../runs/{name}/details)."""
         job = self._require(name)
         props = job.resource["properties"]
-        details = {"runId": name, "runUuid": job.run_uuid, "status": job.status,
-                   "target": props["computeId"].rsplit("/", 1)[-1], "createdTimeUtc": job.created,
-                   "startTimeUtc": job.started, "endTimeUtc": job.ended, "tags": dict(props.get("tags") or {}),
-                   "properties": dict(props.get("properties") or {}), "warnings": [], "logFiles": {},
-                   "services": {}, "inputDatasets": [], "outputDatasets": []}
+        details = {
+            "runId": name,
+            "runUuid": job.run_uuid,
+            "status": job.status,
+            "target": props["computeId"].rsplit("/", 1)[-1],
+            "createdTimeUtc": job.created,
+            "startTimeUtc": job.started,
+            "endTimeUtc": job.ended,
+            "tags": dict(props.get("tags") or {}),
+            "properties": dict(props.get("properties") or {}),
+            "warnings": [],
+            "logFiles": {},
+            "services": {},
+            "inputDatasets": [],
+            "outputDatasets": [],
+        }
         if job.error is not None and job.status in ("Failed", "NotResponding"):
             details["error"] = {"error": {"code": "UserError", "message": job.error, "details": []}}
         return details
@@ -143,7 +195,7 @@ class Jobs:
         return name in self._jobs
 
     def declared_outputs(self, name: str) -> set:
-        return set((self._require(name).resource["properties"].get("outputs") or {}))
+        return set(self._require(name).resource["properties"].get("outputs") or {})
 
     # ------------------------------------------------------------------ time
     def tick(self) -> None:
@@ -153,7 +205,7 @@ class Jobs:
                 self._step(job)
 
     # ------------------------------------------------------------------ test-facing
-    def plan(self, name: str, status: str, error: Optional[str]) -> None:
+    def plan(self, name: str, status: str, error: str | None) -> None:
         if status not in OUTCOMES:
             raise ValueError(f"plan_job: status {status!r}; accepted: {', '.join(OUTCOMES)}")
         job = self._jobs.get(name)
@@ -170,7 +222,7 @@ class Jobs:
             self._step(job)
         return job.status
 
-    def finish(self, name: str, status: str, error: Optional[str]) -> None:
+    def finish(self, name: str, status: str, error: str | None) -> None:
         job = self._require_known(name)
         if status not in TERMINAL:
             raise ValueError(f"finish_job: status {status!r}; accepted: {', '.join(sorted(TERMINAL))}")
@@ -180,7 +232,7 @@ class Jobs:
             job.started = self._tick()
         self._end(job, status, error)
 
-    def job(self, name: str) -> Optional[dict]:
+    def job(self, name: str) -> dict | None:
         job = self._jobs.get(name)
         return None if job is None else job.resource
 
@@ -200,7 +252,7 @@ class Jobs:
     def _set(self, job: _Job, status: str) -> None:
         job.resource["properties"]["status"] = status
 
-    def _end(self, job: _Job, status: str, error: Optional[str]) -> None:
+    def _end(self, job: _Job, status: str, error: str | None) -> None:
         job.error = error if status in ("Failed", "NotResponding") else None
         if status in ("Failed", "NotResponding") and job.error is None:
             job.error = f"fake: the job ended {status}"
@@ -221,10 +273,14 @@ class Jobs:
 
     def _services(self, name: str) -> dict:
         return {
-            "Studio": {"jobServiceType": "Studio",
-                       "endpoint": f"https://ml.azure.com/runs/{name}?wsid={self._workspace_id}"},
-            "Tracking": {"jobServiceType": "Tracking",
-                         "endpoint": f"azureml://{self._region}.api.azureml.ms/mlflow/v1.0{self._workspace_id}"},
+            "Studio": {
+                "jobServiceType": "Studio",
+                "endpoint": f"https://ml.azure.com/runs/{name}?wsid={self._workspace_id}",
+            },
+            "Tracking": {
+                "jobServiceType": "Tracking",
+                "endpoint": f"azureml://{self._region}.api.azureml.ms/mlflow/v1.0{self._workspace_id}",
+            },
         }
 
 

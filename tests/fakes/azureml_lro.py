@@ -9,8 +9,8 @@ applies its `finish(succeeded)` to the resource.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from tests.fakes.azureml_rules import refuse
 from tests.fakes.http import Response
@@ -28,7 +28,7 @@ class Operation:
     api_version: str
     started: str
     status: str = "InProgress"
-    ended: Optional[str] = None
+    ended: str | None = None
 
 
 class Operations:
@@ -38,12 +38,19 @@ class Operations:
         self._tick = tick
         self._operations: dict[str, Operation] = {}
 
-    def start(self, polls: int, finish: Callable[[bool], None], failure: Optional[str],
-              api_version: Optional[str]) -> Operation:
+    def start(
+        self, polls: int, finish: Callable[[bool], None], failure: str | None, api_version: str | None
+    ) -> Operation:
         """failure: None to succeed, else the message the operation fails with."""
-        op = Operation(op_id=f"oe:{uuid.uuid4()}:{uuid.uuid4()}", remaining_polls=polls, finish=finish,
-                       fails=failure is not None, message=failure or "",
-                       api_version=api_version or "2022-02-01-preview", started=self._tick())
+        op = Operation(
+            op_id=f"oe:{uuid.uuid4()}:{uuid.uuid4()}",
+            remaining_polls=polls,
+            finish=finish,
+            fails=failure is not None,
+            message=failure or "",
+            api_version=api_version or "2022-02-01-preview",
+            started=self._tick(),
+        )
         self._operations[op.op_id] = op
         return op
 
@@ -79,8 +86,12 @@ class Operations:
             if op.status == "Failed":  # the final Location GET of a failed operation answers its error
                 refuse(400, "OperationFailed", op.message)
             return Response(202 if op.status == "InProgress" else 200, None)
-        body = {"id": f"{self._location}/mfeOperationsStatus/{op.op_id}", "name": op.op_id, "status": op.status,
-                "startTime": op.started}
+        body = {
+            "id": f"{self._location}/mfeOperationsStatus/{op.op_id}",
+            "name": op.op_id,
+            "status": op.status,
+            "startTime": op.started,
+        }
         if op.ended:
             body["endTime"] = op.ended
         if op.status == "Failed":

@@ -14,7 +14,7 @@ a version's path cannot change (400), and a version that was deleted cannot be c
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from tests.fakes.azureml_arm import model_version_properties
 from tests.fakes.azureml_rules import check_asset_name_and_version, refuse
@@ -30,8 +30,14 @@ def mfe_host(region: str) -> str:
 
 
 class Registry:
-    def __init__(self, name: str, subscription_id: str, resource_group: str, regions: tuple,
-                 system_data: Callable[[Optional[dict]], dict]):
+    def __init__(
+        self,
+        name: str,
+        subscription_id: str,
+        resource_group: str,
+        regions: tuple,
+        system_data: Callable[[dict | None], dict],
+    ):
         self.name = name
         self.subscription_id = subscription_id
         self.resource_group = resource_group
@@ -44,11 +50,17 @@ class Registry:
     # ------------------------------------------------------------------ documents
     def discovery(self) -> dict:
         primary = self.regions[0]
-        return {"registryName": self.name, "tenantId": "00000000-0000-0000-0000-000000000002",
-                "primaryRegion": primary, "regions": list(self.regions), "subscriptionId": self.subscription_id,
-                "resourceGroup": self.resource_group, "workspaceName": None,
-                "primaryRegionResourceProviderUri": f"https://{mfe_host(primary)}/",
-                "registryFqdns": {r: {"api": f"https://{r}.api.azureml.ms"} for r in self.regions}}
+        return {
+            "registryName": self.name,
+            "tenantId": "00000000-0000-0000-0000-000000000002",
+            "primaryRegion": primary,
+            "regions": list(self.regions),
+            "subscriptionId": self.subscription_id,
+            "resourceGroup": self.resource_group,
+            "workspaceName": None,
+            "primaryRegionResourceProviderUri": f"https://{mfe_host(primary)}/",
+            "registryFqdns": {r: {"api": f"https://{r}.api.azureml.ms"} for r in self.regions},
+        }
 
     def model_id(self, name: str, version: str) -> str:
         return f"azureml://registries/{self.name}/models/{name}/versions/{version}"
@@ -64,7 +76,7 @@ class Registry:
             refuse(404, "ResourceNotFound", f"Could not find asset with ID: {self.model_id(name, version)}")
         return resource
 
-    def list_versions(self, name: str, order_by: str, top: Optional[int]) -> list[dict]:
+    def list_versions(self, name: str, order_by: str, top: int | None) -> list[dict]:
         items = list(self._models.get(name, {}).values())
         if order_by.lower().startswith("createdtime"):
             items.sort(key=lambda i: i["systemData"]["createdAt"], reverse=order_by.lower().endswith("desc"))
@@ -90,17 +102,25 @@ class Registry:
         if self.version(name, version) is not None:
             refuse(409, "Conflict", f"Asset {self.model_id(name, version)} already exists.")
         uri = self.storage_uri(name, version)
-        return {"blobReferenceForConsumption": {"blobUri": uri, "storageAccountArmId": None,
-                                                "credential": {"credentialType": "SAS",
-                                                               "sasUri": uri + "?sv=fake&sig=fake"}}}
+        return {
+            "blobReferenceForConsumption": {
+                "blobUri": uri,
+                "storageAccountArmId": None,
+                "credential": {"credentialType": "SAS", "sasUri": uri + "?sv=fake&sig=fake"},
+            }
+        }
 
     def check_import(self, name: str, version: str) -> None:
         """Refusals of an import (POST .../registries/{r}/import) before it is accepted."""
         check_asset_name_and_version(name, version)
         self._refuse_deleted(name, version)
         if self.version(name, version) is not None:
-            refuse(409, "Conflict", f"Asset {self.model_id(name, version)} already exists in registry "
-                                    f"'{self.name}'; registry versions are immutable.")
+            refuse(
+                409,
+                "Conflict",
+                f"Asset {self.model_id(name, version)} already exists in registry "
+                f"'{self.name}'; registry versions are immutable.",
+            )
 
     def import_model(self, name: str, version: str, source: dict) -> dict:
         """Copy a workspace model version (its ARM resource) into the registry: same description, tags,
@@ -116,16 +136,20 @@ class Registry:
         del self._models[name][version]
         self._deleted.add((name, version))
 
-    def version(self, name: str, version: str) -> Optional[dict]:
+    def version(self, name: str, version: str) -> dict | None:
         return self._models.get(name, {}).get(str(version))
 
     # ------------------------------------------------------------------ helpers
     def _refuse_deleted(self, name: str, version: str) -> None:
         if (name, version) in self._deleted:
-            refuse(409, "Conflict", f"Model {name}:{version} was deleted from registry '{self.name}'; a deleted "
-                                    "registry version cannot be created again. Use another version.")
+            refuse(
+                409,
+                "Conflict",
+                f"Model {name}:{version} was deleted from registry '{self.name}'; a deleted "
+                "registry version cannot be created again. Use another version.",
+            )
 
-    def _store(self, name: str, version: str, props: dict, previous: Optional[dict]) -> dict:
+    def _store(self, name: str, version: str, props: dict, previous: dict | None) -> dict:
         resource = {
             "id": self.model_id(name, version),
             "name": version,

@@ -6,7 +6,6 @@ Pure functions: each raises ServiceError (status, code, message) the way the ser
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 BUSY_STATES = frozenset({"Creating", "Updating", "Deleting"})
 DEPLOYMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
@@ -25,7 +24,7 @@ AUTH_MODES = ("Key", "AMLToken", "AADToken")
 class ServiceError(Exception):
     """A refusal the fake answers with the service's error body."""
 
-    def __init__(self, status: int, code: str, message: str, headers: Optional[dict] = None):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
@@ -44,9 +43,18 @@ def refuse(status: int, code: str, message: str):
 
 
 def default_code(status: int) -> str:
-    return {400: "UserError", 401: "AuthenticationFailed", 403: "AuthorizationFailed", 404: "ResourceNotFound",
-            409: "Conflict", 429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",
-            503: "ServiceUnavailable", 504: "GatewayTimeout"}.get(status, "ServiceError")
+    return {
+        400: "UserError",
+        401: "AuthenticationFailed",
+        403: "AuthorizationFailed",
+        404: "ResourceNotFound",
+        409: "Conflict",
+        429: "TooManyRequests",
+        500: "InternalServerError",
+        502: "BadGateway",
+        503: "ServiceUnavailable",
+        504: "GatewayTimeout",
+    }.get(status, "ServiceError")
 
 
 def require_properties(body: dict) -> dict:
@@ -58,12 +66,20 @@ def require_properties(body: dict) -> dict:
 
 def check_asset_name_and_version(name: str, version: str, kind: str = "Model", version_pattern=ASSET_VERSION) -> None:
     if not ASSET_NAME.match(name):
-        refuse(400, "UserError", f"{kind} name '{name}' is invalid: use letters, digits, '-', '_' and '.', "
-                                 "starting with a letter or digit, at most 255 characters.")
+        refuse(
+            400,
+            "UserError",
+            f"{kind} name '{name}' is invalid: use letters, digits, '-', '_' and '.', "
+            "starting with a letter or digit, at most 255 characters.",
+        )
     if not version_pattern.match(version):
         longest = version_pattern.pattern.rsplit(",", 1)[-1].split("}")[0]
-        refuse(400, "UserError", f"{kind} version '{version}' is invalid: use letters, digits, '-', '_' and "
-                                 f"'.', starting with a letter or digit, at most {int(longest) + 1} characters.")
+        refuse(
+            400,
+            "UserError",
+            f"{kind} version '{version}' is invalid: use letters, digits, '-', '_' and "
+            f"'.', starting with a letter or digit, at most {int(longest) + 1} characters.",
+        )
 
 
 def check_asset_uri(uri, field_name: str, kind: str, datastores) -> None:
@@ -77,14 +93,22 @@ def check_asset_uri(uri, field_name: str, kind: str, datastores) -> None:
 
 def check_endpoint_name(name: str) -> None:
     if not ENDPOINT_NAME.match(name):
-        refuse(400, "UserError", f"Endpoint name '{name}' is invalid: 3-32 characters, letters, digits and "
-                                 "'-', starting with a letter and ending with a letter or digit.")
+        refuse(
+            400,
+            "UserError",
+            f"Endpoint name '{name}' is invalid: 3-32 characters, letters, digits and "
+            "'-', starting with a letter and ending with a letter or digit.",
+        )
 
 
 def check_deployment_name(name: str) -> None:
     if not DEPLOYMENT_NAME.match(name):
-        refuse(400, "UserError", f"Deployment name '{name}' is invalid: 3-32 characters, lowercase letters, "
-                                 "digits and '-', starting with a letter and ending with a letter or digit.")
+        refuse(
+            400,
+            "UserError",
+            f"Deployment name '{name}' is invalid: 3-32 characters, lowercase letters, "
+            "digits and '-', starting with a letter and ending with a letter or digit.",
+        )
 
 
 def check_auth_mode(mode) -> None:
@@ -98,11 +122,18 @@ def check_traffic(endpoint: str, traffic: dict, mirror: dict, existing: set) -> 
     for label, rules in (("traffic", traffic), ("mirrorTraffic", mirror)):
         for deployment, value in rules.items():
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
-                refuse(400, "UserError", f"{label} for deployment '{deployment}' is {value!r}; it must be an "
-                                         "integer from 0 to 100.")
+                refuse(
+                    400,
+                    "UserError",
+                    f"{label} for deployment '{deployment}' is {value!r}; it must be an integer from 0 to 100.",
+                )
             if deployment not in existing and value:
-                refuse(400, "UserError", f"{label} refers to deployment '{deployment}', which does not exist "
-                                         f"on endpoint '{endpoint}'. Existing: {sorted(existing)}.")
+                refuse(
+                    400,
+                    "UserError",
+                    f"{label} refers to deployment '{deployment}', which does not exist "
+                    f"on endpoint '{endpoint}'. Existing: {sorted(existing)}.",
+                )
     total = sum(traffic.values())
     if total not in (0, 100):
         refuse(400, "UserError", f"Traffic values must sum to 100 (or all be 0); got {total} from {traffic}.")
@@ -113,19 +144,25 @@ def check_traffic(endpoint: str, traffic: dict, mirror: dict, existing: set) -> 
         if value > 50:
             refuse(400, "UserError", f"Mirror traffic to '{deployment}' is {value} %; at most 50 % is allowed.")
         if traffic.get(deployment):
-            refuse(400, "UserError", f"Deployment '{deployment}' cannot receive both live traffic and "
-                                     "mirror traffic.")
+            refuse(400, "UserError", f"Deployment '{deployment}' cannot receive both live traffic and mirror traffic.")
 
 
-def busy_refusal(endpoint: str, state: str, deployment: Optional[str]) -> ServiceError:
+def busy_refusal(endpoint: str, state: str, deployment: str | None) -> ServiceError:
     if deployment is not None:  # the service's wording for deployment writes
-        return ServiceError(409, "Conflict", f"Cannot create a deployment in endpoint {endpoint} because it is in "
-                                             f"{state} provisioning state.")
-    return ServiceError(409, "Conflict", f"Conflicting operation: online endpoint '{endpoint}' is in provisioning "
-                                         f"state '{state}'. Wait for the current operation to complete and retry.")
+        return ServiceError(
+            409,
+            "Conflict",
+            f"Cannot create a deployment in endpoint {endpoint} because it is in {state} provisioning state.",
+        )
+    return ServiceError(
+        409,
+        "Conflict",
+        f"Conflicting operation: online endpoint '{endpoint}' is in provisioning "
+        f"state '{state}'. Wait for the current operation to complete and retry.",
+    )
 
 
-def filter_archived(items: list[dict], view: Optional[str]) -> list[dict]:
+def filter_archived(items: list[dict], view: str | None) -> list[dict]:
     """listViewType: ActiveOnly (the default), ArchivedOnly or All."""
     view = (view or "ActiveOnly").lower()
     if view == "all":

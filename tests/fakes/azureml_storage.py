@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tests.fakes.azureml_rules import DATASTORE_URI
 
@@ -55,7 +55,7 @@ class DatastoreFiles:
         if not match or match.group("ds") not in self._datastores:
             raise FileNotFoundError(f"download_folder: {uri} is not a path on this workspace's datastores")
         prefix = uri.split("/paths/", 1)[1].rstrip("/") + "/"
-        found = {k[len(prefix):]: v for k, v in self.blobs.items() if k.startswith(prefix)}
+        found = {k[len(prefix) :]: v for k, v in self.blobs.items() if k.startswith(prefix)}
         if not found:
             raise FileNotFoundError(f"download_folder: no files under {uri}")
         for rel, data in found.items():

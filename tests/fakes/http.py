@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3 import HTTPResponse
 from urllib3.exceptions import ProtocolError
-
-from azure.core.pipeline.transport import RequestsTransport
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Request:
     body: Any
 
     @classmethod
-    def from_prepared(cls, prepared: requests.PreparedRequest) -> "Request":
+    def from_prepared(cls, prepared: requests.PreparedRequest) -> Request:
         parts = urlsplit(prepared.url)
         raw = prepared.body
         if isinstance(raw, bytes):
@@ -60,7 +60,7 @@ class Request:
 
 @dataclass
 class Response:
-    status: Optional[int]  # None: the connection drops without an answer
+    status: int | None  # None: the connection drops without an answer
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     lost: bool = False  # the server handled the request but the answer never arrives
@@ -89,7 +89,8 @@ class _HandlerAdapter(BaseAdapter):
         response = self._handler(Request.from_prepared(request))
         if response.lost:  # azure-core raises ServiceResponseError: the request may have been applied
             raise requests.exceptions.ConnectionError(
-                ProtocolError("Connection aborted.", ConnectionResetError("reset by the fake")), request=request)
+                ProtocolError("Connection aborted.", ConnectionResetError("reset by the fake")), request=request
+            )
         if response.status is None:  # azure-core raises ServiceRequestError: nothing reached the server
             raise requests.exceptions.ConnectionError("connection refused by the fake", request=request)
         data, headers = response.encoded()

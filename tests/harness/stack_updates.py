@@ -18,13 +18,15 @@ azure-native resources are recorded as the ids that exist in Azure (a create of 
 fails, as azure-native's does); what the release providers do reaches the fake Azure ML control plane.
 Every step is logged per update.
 """
+
 from __future__ import annotations
 
 import base64
 import copy
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import dill
 from pulumi.runtime import mocks as runtime_mocks
@@ -51,6 +53,7 @@ class Stored:
 @dataclass
 class Update:
     """What one `up` did: (logical name, step) in order, and the outputs of the stack."""
+
     steps: list[tuple[str, str]] = field(default_factory=list)
     outputs: dict = field(default_factory=dict)
 
@@ -138,7 +141,7 @@ class AzureControlPlane:
     def __init__(self, fake):
         self.fake = fake
         self.existing: set[str] = set()
-        self.deleted: list[tuple[str, str]] = []   # (type, id) of every real delete
+        self.deleted: list[tuple[str, str]] = []  # (type, id) of every real delete
         self.puts: list[tuple[str, str]] = []
 
     def create(self, type_: str, resource_id: str) -> None:
@@ -156,7 +159,7 @@ class AzureControlPlane:
 
 
 class _Monitor(runtime_mocks.MockMonitor):
-    def __init__(self, harness: "StackUpdates", update: Update):
+    def __init__(self, harness: StackUpdates, update: Update):
         self.mocks_impl = RecordingMocks()
         super().__init__(self.mocks_impl)
         self.harness = harness
@@ -171,39 +174,44 @@ class _Monitor(runtime_mocks.MockMonitor):
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         self.seen.append(urn)
         if not request.custom:
-            return resource_pb2.RegisterResourceResponse(urn=urn, object=runtime_mocks._sync_await(
-                rpc.serialize_properties(inputs, {})))
+            return resource_pb2.RegisterResourceResponse(
+                urn=urn, object=runtime_mocks._sync_await(rpc.serialize_properties(inputs, {}))
+            )
         if request.type.startswith(DYNAMIC_TYPE):
             id_, outputs, step = self.harness._dynamic(urn, request, _plain_inputs(inputs))
         else:
             id_, outputs, step = self.harness._native(urn, request, inputs, self.mocks_impl)
         self.update.steps.append((request.name, step))
         return resource_pb2.RegisterResourceResponse(
-            urn=urn, id=id_, object=runtime_mocks._sync_await(rpc.serialize_properties(outputs, {})))
+            urn=urn, id=id_, object=runtime_mocks._sync_await(rpc.serialize_properties(outputs, {}))
+        )
 
 
 class StackUpdates:
     """One stack's state across successive updates of the real program."""
 
-    def __init__(self, stack: str, program: Callable[[], dict], azure: AzureControlPlane,
-                 project: str = "mlops-platform"):
+    def __init__(
+        self, stack: str, program: Callable[[], dict], azure: AzureControlPlane, project: str = "mlops-platform"
+    ):
         self.stack, self.program, self.azure, self.project = stack, program, azure, project
         self.state: dict[str, Stored] = {}
         self.order: list[str] = []
         self.updates: list[Update] = []
-        self._replaced: list[tuple[str, Stored]] = []   # (name, old record) deleted when the update ends
+        self._replaced: list[tuple[str, Stored]] = []  # (name, old record) deleted when the update ends
 
     # -- one update --------------------------------------------------------------------------
     def up(self, config: dict) -> Update:
         import pulumi
+
         from scripts.offline.program import _as_engine_config
 
         update = Update()
         pulumi.runtime.reset_options(project=self.project, stack=self.stack)
         pulumi.runtime.set_all_config(_as_engine_config(config))
         monitor = _Monitor(self, update)
-        pulumi.runtime.set_mocks(monitor.mocks_impl, project=self.project, stack=self.stack, preview=False,
-                                 monitor=monitor)
+        pulumi.runtime.set_mocks(
+            monitor.mocks_impl, project=self.project, stack=self.stack, preview=False, monitor=monitor
+        )
         holder: dict = {}
 
         def body():
@@ -256,8 +264,7 @@ class StackUpdates:
             for path in request.ignoreChanges:
                 present, value = _get_path(old.inputs, path)
                 _set_path(effective, path, value, present)
-        args = runtime_mocks.MockResourceArgs(typ=request.type, name=request.name, inputs=effective,
-                                              custom=True)
+        args = runtime_mocks.MockResourceArgs(typ=request.type, name=request.name, inputs=effective, custom=True)
         id_, outputs = mocks.new_resource(args)
         if old is None:
             self.azure.create(request.type, id_)
@@ -269,16 +276,17 @@ class StackUpdates:
                 self.azure.delete(old.type, old.id)
             self.azure.create(request.type, id_)
             return self._store(urn, request, id_, effective, outputs, "replace")
-        self.azure.put(request.type, old.id)   # a whole-body PUT of the (effective) inputs
+        self.azure.put(request.type, old.id)  # a whole-body PUT of the (effective) inputs
         return self._store(urn, request, old.id, effective, outputs, "update")
 
     # -- state -------------------------------------------------------------------------------
     def _store(self, urn: str, request, id_: str, inputs: dict, outputs: dict, step: str) -> tuple[str, dict, str]:
-        if "__provider" in inputs:   # the dynamic provider host returns the provider it ran with the outputs
+        if "__provider" in inputs:  # the dynamic provider host returns the provider it ran with the outputs
             outputs = {**outputs, "__provider": inputs["__provider"]}
         stored_outputs = wire(dict(outputs))
-        self.state[urn] = Stored(request.type, id_, inputs, stored_outputs, bool(request.retainOnDelete),
-                                 bool(request.custom))
+        self.state[urn] = Stored(
+            request.type, id_, inputs, stored_outputs, bool(request.retainOnDelete), bool(request.custom)
+        )
         if urn not in self.order:
             self.order.append(urn)
         return id_, stored_outputs, step

@@ -1,5 +1,6 @@
 """Running a command of the project as a user would, in a subprocess with a wall-clock timeout and an
 address-space ceiling, so a hang or a memory bomb fails the test instead of the machine."""
+
 from __future__ import annotations
 
 import resource
@@ -19,8 +20,15 @@ def _limit_memory() -> None:
 
 def run_module(module: str, *args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
     """`python -m module args...`; raises subprocess.TimeoutExpired past TIMEOUT_SECONDS."""
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=TIMEOUT_SECONDS, preexec_fn=_limit_memory, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        preexec_fn=_limit_memory,
+        check=False,
+    )
 
 
 def one_error_line(stderr: str) -> str:

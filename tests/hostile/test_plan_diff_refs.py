@@ -1,6 +1,7 @@
 """Hostile `--diff` values given to the offline plan, in a git copy of the project: each is refused as a
 ref that names no commit, with exit 2 and one `error:` line, and nothing in the project is written
 (`--diff=--output=README.md` used to reach git archive as its --output option and truncate README.md)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,12 @@ from tests.infra.test_plan import copy_project
 
 
 def git(project: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(project), "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(project), "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -33,26 +38,28 @@ def project(tmp_path_factory) -> Path:
 
 def snapshot(project: Path) -> dict[str, str]:
     """Every file of the project but git's own, with the sha256 of its content."""
-    return {str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(project.rglob("*")) if p.is_file() and ".git" not in p.relative_to(project).parts
-            and "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(project).parts and "__pycache__" not in p.parts
+    }
 
 
 HOSTILE_REFS = [
-    "--output=README.md",        # git archive's option: truncated README.md
-    "--list",                    # git archive's option: ended in a CalledProcessError traceback
+    "--output=README.md",  # git archive's option: truncated README.md
+    "--list",  # git archive's option: ended in a CalledProcessError traceback
     "--remote=/nonexistent",
     "--exec=touch pwned",
     "--format=zip",
     "-oREADME.md",
     "--end-of-options",
-    "HEAD:Pulumi.yaml",          # a blob, not a commit
-    "HEAD^{tree}",               # a tree
+    "HEAD:Pulumi.yaml",  # a blob, not a commit
+    "HEAD^{tree}",  # a tree
     "no-such-ref",
     "HEAD~999",
-    "HEAD..HEAD",                # a range
-    "@{-1}",                     # no previous branch
-    "dev",                       # the planned stack itself
+    "HEAD..HEAD",  # a range
+    "@{-1}",  # no previous branch
+    "dev",  # the planned stack itself
     "HEAD\n--output=README.md",
     "r" * 10_000,
 ]
@@ -65,19 +72,29 @@ def test_a_ref_that_names_no_commit_is_one_error_line_and_writes_nothing(project
     assert plan.main(["--stack", "dev", f"--diff={ref}"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert one_error_line(captured.err).startswith(f"error: --diff {ref!r} is neither another stack nor a commit in "
-                                                   f"{project}")
+    assert one_error_line(captured.err).startswith(
+        f"error: --diff {ref!r} is neither another stack nor a commit in {project}"
+    )
     assert "expected another stack (prod, test) or a git commit" in captured.err
     assert snapshot(project) == before and git(project, "status", "--porcelain") == ""
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--diff="], "error: --diff is empty; expected another stack (prod, test) or a git commit such as HEAD~1, "
-                  "a branch or a tag"),
-    (["--diff", "   "], "error: --diff is empty; expected another stack (prod, test) or a git commit such as "
-                        "HEAD~1, a branch or a tag"),
-    (["--diff", "--list"], "error: argument --diff: expected one argument (see python -m scripts.plan --help)"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--diff="],
+            "error: --diff is empty; expected another stack (prod, test) or a git commit such as HEAD~1, "
+            "a branch or a tag",
+        ),
+        (
+            ["--diff", "   "],
+            "error: --diff is empty; expected another stack (prod, test) or a git commit such as "
+            "HEAD~1, a branch or a tag",
+        ),
+        (["--diff", "--list"], "error: argument --diff: expected one argument (see python -m scripts.plan --help)"),
+    ],
+)
 def test_an_empty_or_missing_ref_is_one_error_line(project, monkeypatch, capsys, argv, message):
     monkeypatch.setattr(plan, "PROJECT_DIR", project)
     try:

@@ -43,5 +43,7 @@ def with_candidate(config, candidate, index=0):
 @pytest.fixture(scope="session")
 def released_plans(candidate):
     """Each stack's plan with a release candidate set: the only plans that declare what the slots run."""
-    return {stack: run_stack(stack, config=with_candidate(copy.deepcopy(stack_config(stack)), candidate))
-            for stack in STACKS}
+    return {
+        stack: run_stack(stack, config=with_candidate(copy.deepcopy(stack_config(stack)), candidate))
+        for stack in STACKS
+    }

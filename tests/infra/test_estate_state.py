@@ -9,6 +9,7 @@ root stack left out), `stepGenerator.generateSteps` (the URN first, then each al
 state), `generateAliases` (a parent matched through an alias gives each child an inherited alias),
 `collapseAliasToUrn` and `inheritedChildAlias`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -60,13 +61,17 @@ def engine_matches(plan, olds: set[str]) -> dict[str, str | None]:
             alias_parent = found_via_alias.get(spec["parentUrn"], spec["parentUrn"])
         if spec.get("noParent"):
             alias_parent = ""
-        return urn_of(spec.get("stack") or stack, alias_parent, spec.get("type") or resource.type,
-                      spec.get("name") or resource.name)
+        return urn_of(
+            spec.get("stack") or stack,
+            alias_parent,
+            spec.get("type") or resource.type,
+            spec.get("name") or resource.name,
+        )
 
     def inherited(child_urn: str, parent_name: str, parent_alias: str) -> str:
         child_type, child_name = qualified_type(child_urn).split("$")[-1], child_urn.split("::")[-1]
         if child_name.startswith(parent_name):
-            child_name = parent_alias.split("::")[-1] + child_name[len(parent_name):]
+            child_name = parent_alias.split("::")[-1] + child_name[len(parent_name) :]
         return f"urn:pulumi:{stack}::{PROJECT}::{qualified_type(parent_alias)}${child_type}::{child_name}"
 
     for resource in plan.resources:
@@ -94,10 +99,20 @@ def test_every_resource_of_a_stack_deployed_before_the_estates_is_kept(released_
 def test_without_the_aliases_the_workspace_and_everything_below_it_would_be_replaced(released_plans):
     plan = released_plans["dev"]
     before = state_before_estates(plan)
-    unaliased = dataclasses.replace(plan, resources=[
-        dataclasses.replace(r, aliases=()) if r.parent == "hatespeech-estate" else r for r in plan.resources])
+    unaliased = dataclasses.replace(
+        plan,
+        resources=[
+            dataclasses.replace(r, aliases=()) if r.parent == "hatespeech-estate" else r for r in plan.resources
+        ],
+    )
     matches = engine_matches(unaliased, set(before.values()))
     lost = {name for name, old in matches.items() if old is None}
-    assert {"hatespeech", "hatespeech-workspace", "hatespeech-compute-gpu-cluster", "hatespeech-endpoint-online",
-            "hatespeech-version", "hatespeech-release"} <= lost
+    assert {
+        "hatespeech",
+        "hatespeech-workspace",
+        "hatespeech-compute-gpu-cluster",
+        "hatespeech-endpoint-online",
+        "hatespeech-version",
+        "hatespeech-release",
+    } <= lost
     assert {"shared", "key-vault", "access"}.isdisjoint(lost)

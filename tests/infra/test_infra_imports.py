@@ -2,6 +2,7 @@
 the offline engine or any other tool under scripts/ (DESIGN decision 4: the engine is development
 tooling, used by scripts/plan, the benchmarks and the tests), nor stacks/: data flows one way,
 settings become each component's Args in stacks/, so no component reads the stack settings."""
+
 from __future__ import annotations
 
 import ast
@@ -38,7 +39,7 @@ def imported_modules(source: str, module: str, is_package: bool) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names)
@@ -54,10 +55,12 @@ def is_upstream(name: str) -> bool:
 
 
 def test_the_import_walk_finds_every_way_of_naming_the_engine():
-    source = ("import scripts.offline\n"
-              "from scripts import offline\n"
-              "def later():\n    from scripts.offline.stack import run_stack\n"
-              "from .values import x\n")
+    source = (
+        "import scripts.offline\n"
+        "from scripts import offline\n"
+        "def later():\n    from scripts.offline.stack import run_stack\n"
+        "from .values import x\n"
+    )
     names = imported_modules(source, "infra.release.example", is_package=False)
     assert {"scripts.offline", "scripts", "scripts.offline.stack", "infra.release.values"} <= names
     assert "infra.release.values.x" in names and not is_tooling("infra.release.values")
@@ -77,8 +80,10 @@ def test_no_infra_module_imports_tooling_or_the_stacks():
 
 @pytest.mark.parametrize("module", MODULES)
 def test_each_infra_module_imports_alone_in_a_fresh_interpreter_without_the_layers_above(module):
-    code = (f"import sys\nimport {module}\n"
-            f"print(','.join(sorted(name for name in sys.modules if name.split('.')[0] in {UPSTREAM!r})))")
+    code = (
+        f"import sys\nimport {module}\n"
+        f"print(','.join(sorted(name for name in sys.modules if name.split('.')[0] in {UPSTREAM!r})))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"import {module} alone failed:\n{result.stderr[-3000:]}"
     assert result.stdout.strip() == "", f"import {module} loaded {result.stdout.strip()}"

@@ -17,7 +17,7 @@ PRIVATE_NETWORK = {
     f"{NATIVE}:network:Subnet": 4,
     f"{NATIVE}:network:NetworkSecurityGroup": 4,
     f"{NATIVE}:network:NatGateway": 1,
-    f"{NATIVE}:network:PublicIPAddress": 2,   # the NAT gateway's and Bastion's
+    f"{NATIVE}:network:PublicIPAddress": 2,  # the NAT gateway's and Bastion's
     f"{NATIVE}:network:BastionHost": 1,
     f"{NATIVE}:privatedns:PrivateZone": 6,
     f"{NATIVE}:privatedns:VirtualNetworkLink": 6,
@@ -25,8 +25,11 @@ PRIVATE_NETWORK = {
     f"{NATIVE}:network:PrivateEndpoint": 4,
     f"{NATIVE}:network:PrivateDnsZoneGroup": 4,
 }
-PRIVATE_PER_WORKSPACE = {"mlops:infra:PrivateAccess": 1, f"{NATIVE}:network:PrivateEndpoint": 1,
-                         f"{NATIVE}:network:PrivateDnsZoneGroup": 1}
+PRIVATE_PER_WORKSPACE = {
+    "mlops:infra:PrivateAccess": 1,
+    f"{NATIVE}:network:PrivateEndpoint": 1,
+    f"{NATIVE}:network:PrivateDnsZoneGroup": 1,
+}
 LOCKED_DOWN = {"dev": False, "test": True, "prod": True}
 
 
@@ -43,19 +46,21 @@ def expected_inventory(workspaces: int, groups: int, code_files: int, private: b
         f"{NATIVE}:storage:Blob": code_files,
         SERVING_ENDPOINT: 1,
     }
-    inventory = Counter({
-        "mlops:infra:SharedServices": 1,
-        "mlops:infra:AccessControl": 1,
-        f"{NATIVE}:resources:ResourceGroup": 1,
-        f"{NATIVE}:operationalinsights:Workspace": 1,
-        f"{NATIVE}:applicationinsights:Component": 1,
-        f"{NATIVE}:keyvault:Vault": 1,
-        f"{NATIVE}:containerregistry:Registry": 1,
-        f"{NATIVE}:storage:StorageAccount": 1,
-        f"{NATIVE}:storage:BlobContainer": 1,
-        f"{NATIVE}:authorization:RoleDefinition": 2,
-        f"{NATIVE}:authorization:RoleAssignment": groups,
-    })
+    inventory = Counter(
+        {
+            "mlops:infra:SharedServices": 1,
+            "mlops:infra:AccessControl": 1,
+            f"{NATIVE}:resources:ResourceGroup": 1,
+            f"{NATIVE}:operationalinsights:Workspace": 1,
+            f"{NATIVE}:applicationinsights:Component": 1,
+            f"{NATIVE}:keyvault:Vault": 1,
+            f"{NATIVE}:containerregistry:Registry": 1,
+            f"{NATIVE}:storage:StorageAccount": 1,
+            f"{NATIVE}:storage:BlobContainer": 1,
+            f"{NATIVE}:authorization:RoleDefinition": 2,
+            f"{NATIVE}:authorization:RoleAssignment": groups,
+        }
+    )
     if private:
         inventory.update(PRIVATE_NETWORK)
         per_workspace = dict(Counter(per_workspace) + Counter(PRIVATE_PER_WORKSPACE))
@@ -71,8 +76,9 @@ def test_full_inventory(plans, stack):
     plan = plans[stack]
     code_files = len(ServingSource.read().code_files)
     assert code_files >= 2, "the scoring script and the classifier ship as code"
-    assert Counter(r.type for r in plan.resources) == expected_inventory(workspaces=1, groups=2, code_files=code_files,
-                                                                         private=LOCKED_DOWN[stack])
+    assert Counter(r.type for r in plan.resources) == expected_inventory(
+        workspaces=1, groups=2, code_files=code_files, private=LOCKED_DOWN[stack]
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -95,10 +101,12 @@ def test_names_carry_stack_and_suffix(plans, stack):
 
 
 def test_physical_names_differ_between_stacks(plans):
-    for type_, key in (("azure-native:keyvault:Vault", "vaultName"),
-                       ("azure-native:storage:StorageAccount", "accountName"),
-                       ("azure-native:containerregistry:Registry", "registryName"),
-                       (SERVING_ENDPOINT, "endpoint_name")):
+    for type_, key in (
+        ("azure-native:keyvault:Vault", "vaultName"),
+        ("azure-native:storage:StorageAccount", "accountName"),
+        ("azure-native:containerregistry:Registry", "registryName"),
+        (SERVING_ENDPOINT, "endpoint_name"),
+    ):
         names = {plans[stack].one(type_).inputs[key] for stack in STACKS}
         assert len(names) == len(STACKS), type_
 
@@ -107,7 +115,9 @@ def test_physical_names_differ_between_stacks(plans):
 def test_outputs_tell_the_user_what_comes_next(plans, stack):
     outputs = plans[stack].outputs
     assert outputs["resource_group"] == f"rg-mlops-{stack}"
-    assert outputs["key_vault_uri"].startswith("https://kv-mlops-") and outputs["key_vault_uri"].endswith(".vault.azure.net/")
+    assert outputs["key_vault_uri"].startswith("https://kv-mlops-") and outputs["key_vault_uri"].endswith(
+        ".vault.azure.net/"
+    )
     assert outputs["registry_login_server"].endswith(".azurecr.io")
     workspace = outputs["workspaces"]["hatespeech"]
     assert workspace["workspace_name"].startswith("mlw-mlops-hatespeech-")
@@ -121,7 +131,7 @@ def test_outputs_tell_the_user_what_comes_next(plans, stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_no_secret_in_outputs(plans, stack):
     text = repr(plans[stack].outputs).lower()
-    for word in ("key\":", "password", "connectionstring", "primarykey", "instrumentationkey", "accountkey"):
+    for word in ('key":', "password", "connectionstring", "primarykey", "instrumentationkey", "accountkey"):
         assert word not in text
 
 
@@ -138,7 +148,9 @@ def test_two_workspaces_share_the_stack_services(config_of):
     for key in ("keyVault", "applicationInsights", "containerRegistry", "storageAccount"):
         assert workspaces[0].inputs[key] == workspaces[1].inputs[key] is not None
     endpoints = plan.of_type(SERVING_ENDPOINT)
-    assert sorted(e.inputs["workspace_name"] for e in endpoints) == sorted(w.inputs["workspaceName"] for w in workspaces)
+    assert sorted(e.inputs["workspace_name"] for e in endpoints) == sorted(
+        w.inputs["workspaceName"] for w in workspaces
+    )
     assert len({r.urn for r in plan.resources}) == len(plan.resources), "logical names must not collide"
 
 
@@ -160,12 +172,19 @@ def test_each_workspace_with_its_release_is_one_subtree_under_its_estate(config_
     for workspace in ("hatespeech", "sandbox"):
         subtree = [r for r in plan.resources if top(r.name) == f"{workspace}-estate"]
         assert {r.type for r in subtree} >= {
-            "mlops:infra:MachineLearningWorkspace", "mlops:infra:ComputeClusters", "mlops:infra:ServingAssets",
-            "mlops:infra:OnlineEndpoint", "mlops:release:ModelRelease", f"{NATIVE}:machinelearningservices:Compute",
-            SERVING_ENDPOINT, "pulumi-python:dynamic/release:ModelVersion",
-            "pulumi-python:dynamic/release:EndpointTraffic"}
+            "mlops:infra:MachineLearningWorkspace",
+            "mlops:infra:ComputeClusters",
+            "mlops:infra:ServingAssets",
+            "mlops:infra:OnlineEndpoint",
+            "mlops:release:ModelRelease",
+            f"{NATIVE}:machinelearningservices:Compute",
+            SERVING_ENDPOINT,
+            "pulumi-python:dynamic/release:ModelVersion",
+            "pulumi-python:dynamic/release:EndpointTraffic",
+        }
         azure_name = plan.one(f"{NATIVE}:machinelearningservices:Workspace", f"{workspace}-workspace").inputs[
-            "workspaceName"]
+            "workspaceName"
+        ]
         named = {r.inputs.get("workspaceName", r.inputs.get("workspace_name")) for r in subtree if r.custom}
         assert named - {None} == {azure_name}, "an estate holds only its own workspace's resources"
 
@@ -183,4 +202,6 @@ def test_the_pulumi_entry_point_declares_what_the_plan_shows(plans):
         return {}
 
     entry = run_program("test", entry_point, stack_config("test"))
-    assert sorted((r.type, r.name) for r in entry.resources) == sorted((r.type, r.name) for r in plans["test"].resources)
+    assert sorted((r.type, r.name) for r in entry.resources) == sorted(
+        (r.type, r.name) for r in plans["test"].resources
+    )

@@ -8,7 +8,7 @@ import pytest
 
 from infra.facts import BASTION_SUBNET, PRIVATE_DNS_ZONES
 from scripts.offline.stack import run_stack
-from tests.infra.conftest import P, STACKS
+from tests.infra.conftest import STACKS, P
 
 NET = "azure-native:network"
 VNET, SUBNET, NSG = f"{NET}:VirtualNetwork", f"{NET}:Subnet", f"{NET}:NetworkSecurityGroup"
@@ -18,15 +18,26 @@ LOCKED_DOWN = ("test", "prod")
 # what each closed service is, in the plan, and the group ids its endpoints must have
 SERVICES = {
     "azure-native:keyvault:Vault": ("vaultName", "/providers/Microsoft.KeyVault/vaults/", {"vault"}),
-    "azure-native:containerregistry:Registry": ("registryName", "/providers/Microsoft.ContainerRegistry/registries/",
-                                                {"registry"}),
-    "azure-native:storage:StorageAccount": ("accountName", "/providers/Microsoft.Storage/storageAccounts/",
-                                            {"blob", "file"}),
+    "azure-native:containerregistry:Registry": (
+        "registryName",
+        "/providers/Microsoft.ContainerRegistry/registries/",
+        {"registry"},
+    ),
+    "azure-native:storage:StorageAccount": (
+        "accountName",
+        "/providers/Microsoft.Storage/storageAccounts/",
+        {"blob", "file"},
+    ),
     "azure-native:machinelearningservices:Workspace": (
-        "workspaceName", "/providers/Microsoft.MachineLearningServices/workspaces/", {"amlworkspace"}),
+        "workspaceName",
+        "/providers/Microsoft.MachineLearningServices/workspaces/",
+        {"amlworkspace"},
+    ),
 }
-HUB = "/subscriptions/9b7e1c2d-0000-4000-8000-0000000000a1/resourceGroups/rg-hub-dns/providers/Microsoft.Network/" \
-      "privateDnsZones/"
+HUB = (
+    "/subscriptions/9b7e1c2d-0000-4000-8000-0000000000a1/resourceGroups/rg-hub-dns/providers/Microsoft.Network/"
+    "privateDnsZones/"
+)
 
 
 def subnet_of(plan, name):
@@ -48,7 +59,9 @@ def test_every_closed_service_has_a_private_endpoint_per_group_id_in_the_endpoin
     plan = plans[stack]
     group = f"rg-mlops-{stack}"
     vnet = plan.one(VNET).inputs["virtualNetworkName"]
-    endpoint_subnet = arm_id(group, f"/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/snet-private-endpoints")
+    endpoint_subnet = arm_id(
+        group, f"/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/snet-private-endpoints"
+    )
     endpoints = plan.of_type(ENDPOINT)
     reached = set()
     for endpoint in endpoints:
@@ -60,8 +73,9 @@ def test_every_closed_service_has_a_private_endpoint_per_group_id_in_the_endpoin
     expected = set()
     for type_, (name_key, path, group_ids) in SERVICES.items():
         for service in plan.of_type(type_):
-            assert service.inputs.get("publicNetworkAccess", service.input("properties.publicNetworkAccess")) == \
-                "Disabled", service.name
+            assert (
+                service.inputs.get("publicNetworkAccess", service.input("properties.publicNetworkAccess")) == "Disabled"
+            ), service.name
             expected |= {(arm_id(group, path + service.inputs[name_key]), group_id) for group_id in group_ids}
     assert reached == expected
     assert len(endpoints) == len(expected) == 5, "vault, registry, blob, file, the workspace"
@@ -72,8 +86,9 @@ def test_each_endpoint_writes_its_records_into_the_zones_of_its_group_id_linked_
     plan = plans[stack]
     vnet = plan.one(VNET)
     zones = {z.inputs["privateZoneName"]: z for z in plan.of_type(ZONE)}
-    assert set(zones) == {zone for group in ("vault", "registry", "blob", "file", "amlworkspace")
-                          for zone in PRIVATE_DNS_ZONES[group]}
+    assert set(zones) == {
+        zone for group in ("vault", "registry", "blob", "file", "amlworkspace") for zone in PRIVATE_DNS_ZONES[group]
+    }
     assert zones.keys() >= {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"}
     for zone in zones.values():
         assert zone.inputs["location"] == "global"
@@ -90,9 +105,11 @@ def test_each_endpoint_writes_its_records_into_the_zones_of_its_group_id_linked_
         assert group.inputs["privateDnsZoneGroupName"] == "default"
         assert sorted(c["privateDnsZoneId"] for c in group.inputs["privateDnsZoneConfigs"]) == sorted(
             arm_id(f"rg-mlops-{stack}", f"/providers/Microsoft.Network/privateDnsZones/{zone}")
-            for zone in PRIVATE_DNS_ZONES[group_id])
-        assert {f"{zone}-link" for zone in PRIVATE_DNS_ZONES[group_id]} <= set(group.dependencies), \
+            for zone in PRIVATE_DNS_ZONES[group_id]
+        )
+        assert {f"{zone}-link" for zone in PRIVATE_DNS_ZONES[group_id]} <= set(group.dependencies), (
             "a zone group exists only once its zones resolve in the network"
+        )
 
 
 @pytest.mark.parametrize("stack", LOCKED_DOWN)
@@ -109,8 +126,9 @@ def test_subnets_lie_in_the_address_space_each_with_its_own_security_group(plans
         assert any(ipaddress.ip_network(subnet.inputs["addressPrefix"]).subnet_of(net) for net in space)
         assert subnet.input("networkSecurityGroup.id").rsplit("/", 1)[1] in groups, subnet.name
         assert subnet.inputs["defaultOutboundAccess"] is False, "private subnets: outbound only through the NAT gateway"
-    assert subnet_of(plan, "snet-private-endpoints").inputs["privateEndpointNetworkPolicies"] == "Enabled", \
+    assert subnet_of(plan, "snet-private-endpoints").inputs["privateEndpointNetworkPolicies"] == "Enabled", (
         "without it the security group does not apply to the private endpoints"
+    )
     bastion = subnet_of(plan, BASTION_SUBNET)
     assert ipaddress.ip_network(bastion.inputs["addressPrefix"]).prefixlen <= 26
     nat = plan.one(f"{NET}:NatGateway")
@@ -123,8 +141,12 @@ def test_subnets_lie_in_the_address_space_each_with_its_own_security_group(plans
 
 
 def rules_of(plan, suffix):
-    return {r["name"]: r for r in next(g for g in plan.of_type(NSG)
-                                       if g.inputs["networkSecurityGroupName"].endswith(suffix)).inputs["securityRules"]}
+    return {
+        r["name"]: r
+        for r in next(g for g in plan.of_type(NSG) if g.inputs["networkSecurityGroupName"].endswith(suffix)).inputs[
+            "securityRules"
+        ]
+    }
 
 
 @pytest.mark.parametrize("stack", LOCKED_DOWN)
@@ -132,13 +154,26 @@ def test_only_https_from_the_agents_and_jump_hosts_reaches_the_private_endpoints
     subnets = config_of(stack)[f"{P}network"]["subnets"]
     rules = rules_of(plans[stack], "-private-endpoints")
     allowed = [r for r in rules.values() if r["access"] == "Allow"]
-    assert {(r["sourceAddressPrefix"], r["destinationAddressPrefix"], r["destinationPortRange"], r["protocol"],
-             r["direction"]) for r in allowed} == {
+    assert {
+        (
+            r["sourceAddressPrefix"],
+            r["destinationAddressPrefix"],
+            r["destinationPortRange"],
+            r["protocol"],
+            r["direction"],
+        )
+        for r in allowed
+    } == {
         (subnets["ciAgents"], subnets["privateEndpoints"], "443", "Tcp", "Inbound"),
-        (subnets["jumpHosts"], subnets["privateEndpoints"], "443", "Tcp", "Inbound")}
+        (subnets["jumpHosts"], subnets["privateEndpoints"], "443", "Tcp", "Inbound"),
+    }
     deny = rules["DenyAllInbound"]
     assert (deny["access"], deny["direction"], deny["sourceAddressPrefix"], deny["destinationPortRange"]) == (
-        "Deny", "Inbound", "*", "*")
+        "Deny",
+        "Inbound",
+        "*",
+        "*",
+    )
     assert all(r["priority"] < deny["priority"] for r in allowed)
     for suffix in ("-ci-agents", "-jump-hosts"):
         machine = rules_of(plans[stack], suffix)
@@ -152,21 +187,37 @@ def test_only_https_from_the_agents_and_jump_hosts_reaches_the_private_endpoints
 @pytest.mark.parametrize("stack", LOCKED_DOWN)
 def test_the_bastion_subnet_has_every_rule_azure_bastion_needs(plans, stack):
     rules = rules_of(plans[stack], "-bastion")
-    inbound = {(r["sourceAddressPrefix"], r.get("destinationPortRange") or tuple(r["destinationPortRanges"]))
-               for r in rules.values() if r["direction"] == "Inbound"}
-    outbound = {(r["destinationAddressPrefix"], r.get("destinationPortRange") or tuple(r["destinationPortRanges"]))
-                for r in rules.values() if r["direction"] == "Outbound"}
-    assert inbound == {("Internet", "443"), ("GatewayManager", "443"), ("VirtualNetwork", ("8080", "5701")),
-                       ("AzureLoadBalancer", "443")}
-    assert outbound == {("VirtualNetwork", ("22", "3389")), ("AzureCloud", "443"), ("VirtualNetwork", ("8080", "5701")),
-                        ("Internet", "80")}
+    inbound = {
+        (r["sourceAddressPrefix"], r.get("destinationPortRange") or tuple(r["destinationPortRanges"]))
+        for r in rules.values()
+        if r["direction"] == "Inbound"
+    }
+    outbound = {
+        (r["destinationAddressPrefix"], r.get("destinationPortRange") or tuple(r["destinationPortRanges"]))
+        for r in rules.values()
+        if r["direction"] == "Outbound"
+    }
+    assert inbound == {
+        ("Internet", "443"),
+        ("GatewayManager", "443"),
+        ("VirtualNetwork", ("8080", "5701")),
+        ("AzureLoadBalancer", "443"),
+    }
+    assert outbound == {
+        ("VirtualNetwork", ("22", "3389")),
+        ("AzureCloud", "443"),
+        ("VirtualNetwork", ("8080", "5701")),
+        ("Internet", "80"),
+    }
     for direction in ("Inbound", "Outbound"):
         priorities = [r["priority"] for r in rules.values() if r["direction"] == direction]
         assert len(set(priorities)) == len(priorities) == 4
 
 
-@pytest.mark.parametrize("kind, delegation", [("managedDevOpsPool", "Microsoft.DevOpsInfrastructure/pools"),
-                                              ("githubHosted", "GitHub.Network/networkSettings")])
+@pytest.mark.parametrize(
+    "kind, delegation",
+    [("managedDevOpsPool", "Microsoft.DevOpsInfrastructure/pools"), ("githubHosted", "GitHub.Network/networkSettings")],
+)
 def test_service_hosted_ci_agents_get_their_subnet_delegated(config_of, kind, delegation):
     config = config_of("prod")
     config[f"{P}network"]["ciAgentKind"] = kind
@@ -179,17 +230,21 @@ def test_a_hub_network_brings_its_dns_zones_and_clients(config_of):
     answers the spoke (dnsServers) and its clients reach the private endpoints (hubClientRanges)."""
     config = config_of("prod")
     hub_zones = {zone: HUB + zone for zone in ("privatelink.vaultcore.azure.net", "privatelink.api.azureml.ms")}
-    config[f"{P}network"].update(privateDnsZoneIds=hub_zones, dnsServers=["10.0.0.4"],
-                                 hubClientRanges=["10.100.0.0/16", "192.168.0.0/24"])
+    config[f"{P}network"].update(
+        privateDnsZoneIds=hub_zones, dnsServers=["10.0.0.4"], hubClientRanges=["10.100.0.0/16", "192.168.0.0/24"]
+    )
     plan = run_stack("prod", config=config)
     declared = {z.inputs["privateZoneName"] for z in plan.of_type(ZONE)}
     assert declared.isdisjoint(hub_zones) and "privatelink.azurecr.io" in declared
     assert {link.inputs["privateZoneName"] for link in plan.of_type(LINK)} == declared
-    configs = {c["name"]: c["privateDnsZoneId"] for g in plan.of_type(ZONE_GROUP) for c in g.inputs["privateDnsZoneConfigs"]}
+    configs = {
+        c["name"]: c["privateDnsZoneId"] for g in plan.of_type(ZONE_GROUP) for c in g.inputs["privateDnsZoneConfigs"]
+    }
     assert configs["privatelink-vaultcore-azure-net"] == hub_zones["privatelink.vaultcore.azure.net"]
     assert configs["privatelink-api-azureml-ms"] == hub_zones["privatelink.api.azureml.ms"]
-    assert configs["privatelink-notebooks-azure-net"].endswith("/rg-mlops-prod/providers/Microsoft.Network/"
-                                                               "privateDnsZones/privatelink.notebooks.azure.net")
+    assert configs["privatelink-notebooks-azure-net"].endswith(
+        "/rg-mlops-prod/providers/Microsoft.Network/privateDnsZones/privatelink.notebooks.azure.net"
+    )
     assert plan.one(VNET).input("dhcpOptions.dnsServers") == ["10.0.0.4"]
     hub = rules_of(plan, "-private-endpoints")["AllowHttpsFromHubClients"]
     assert hub["sourceAddressPrefixes"] == ["10.100.0.0/16", "192.168.0.0/24"] and hub["destinationPortRange"] == "443"
@@ -204,7 +259,8 @@ def test_data_plane_calls_wait_for_every_zone_group(released_plans, stack):
     assert len(zone_groups) == 5
     waiting = plan.of_type("azure-native:storage:Blob") + [
         plan.one("pulumi-python:dynamic/release:ModelVersion"),
-        plan.one("pulumi-python:dynamic/release:AssetVersion", "hatespeech-serving-environment")]
+        plan.one("pulumi-python:dynamic/release:AssetVersion", "hatespeech-serving-environment"),
+    ]
     for resource in waiting:
         assert zone_groups <= set(resource.dependencies), resource.name
 

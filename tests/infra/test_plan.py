@@ -37,7 +37,9 @@ def test_json_has_the_documented_shape_and_wire_names(capsys):
     plan = json.loads(out)
     assert set(plan) == {"stack", "resources", "outputs"} and plan["stack"] == "dev"
     for resource in plan["resources"]:
-        derived = {"checked"} if resource["type"].startswith("pulumi-python:dynamic") and "checked" in resource else set()
+        derived = (
+            {"checked"} if resource["type"].startswith("pulumi-python:dynamic") and "checked" in resource else set()
+        )
         assert set(resource) == {"type", "name", "parent", "inputs", "ignoreChanges", *derived}
     vault = next(r for r in plan["resources"] if r["type"] == "azure-native:keyvault:Vault")
     assert vault["parent"] == "shared"
@@ -63,13 +65,13 @@ def test_the_tree_shows_a_locked_down_stacks_network(capsys):
     lines = out.splitlines()
     assert "├─ mlops:infra:PrivateNetwork  network" in lines or "└─ mlops:infra:PrivateNetwork  network" in lines
     vnet = next(line for line in lines if "azure-native:network:VirtualNetwork" in line)
-    assert "virtualNetworkName=vnet-mlops-prod" in vnet and 'addressPrefixes=[10.30.0.0/22]' in vnet
+    assert "virtualNetworkName=vnet-mlops-prod" in vnet and "addressPrefixes=[10.30.0.0/22]" in vnet
     subnet = next(line for line in lines if "snet-private-endpoints" in line and ":Subnet" in line)
     assert "addressPrefix=10.30.0.0/26" in subnet and "privateEndpointNetworkPolicies=Enabled" in subnet
     nsg = next(line for line in lines if "nsg-mlops-prod-private-endpoints" in line)
     assert "securityRules=[AllowHttpsFromCiAgents,AllowHttpsFromJumpHosts,DenyAllInbound]" in nsg
     endpoint = next(line for line in lines if "PrivateEndpoint  pe-mlw-mlops-hatespeech-prod-c1-amlworkspace" in line)
-    assert 'groupIds=[amlworkspace]' in endpoint
+    assert "groupIds=[amlworkspace]" in endpoint
     group = next(line for line in lines if "pe-mlw-mlops-hatespeech-prod-c1-amlworkspace-dns" in line)
     assert "privateDnsZoneConfigs=[privatelink-api-azureml-ms,privatelink-notebooks-azure-net]" in group
     assert any("PrivateZone  privatelink.vaultcore.azure.net" in line for line in lines)
@@ -79,15 +81,17 @@ def test_the_tree_shows_a_locked_down_stacks_network(capsys):
 def test_diff_between_dev_and_prod_shows_the_network_as_added(capsys):
     code, out, _ = run_plan(capsys, "--stack", "prod", "--diff", "dev")
     assert code == 0
-    added = out[out.index("#### Added"):out.index("#### Removed")]
-    for row in ("| `azure-native:network:VirtualNetwork` | `virtual-network` | `network` |",
-                "| `azure-native:network:PrivateEndpoint` | `pe-kv-mlops-prod-c1-vault` | `shared-private-access` |",
-                "| `azure-native:network:PrivateEndpoint` | `pe-mlw-mlops-hatespeech-prod-c1-amlworkspace` | "
-                "`hatespeech-private-access` |",
-                "| `azure-native:privatedns:PrivateZone` | `privatelink.api.azureml.ms` | `network` |",
-                "| `azure-native:network:BastionHost` | `bastion` | `network` |"):
+    added = out[out.index("#### Added") : out.index("#### Removed")]
+    for row in (
+        "| `azure-native:network:VirtualNetwork` | `virtual-network` | `network` |",
+        "| `azure-native:network:PrivateEndpoint` | `pe-kv-mlops-prod-c1-vault` | `shared-private-access` |",
+        "| `azure-native:network:PrivateEndpoint` | `pe-mlw-mlops-hatespeech-prod-c1-amlworkspace` | "
+        "`hatespeech-private-access` |",
+        "| `azure-native:privatedns:PrivateZone` | `privatelink.api.azureml.ms` | `network` |",
+        "| `azure-native:network:BastionHost` | `bastion` | `network` |",
+    ):
         assert row in added, row
-    assert ":network:" not in out[out.index("#### Removed"):], "dev has no network to remove"
+    assert ":network:" not in out[out.index("#### Removed") :], "dev has no network to remove"
 
 
 def test_diff_of_identical_plans_says_so():
@@ -109,8 +113,9 @@ def test_bad_config_is_reported_without_a_traceback(tmp_path, capsys):
     project = copy_project(tmp_path)
     config = (project / "Pulumi.dev.yaml").read_text().replace("maxNodes: 1", "maxNodes: -1")
     (project / "Pulumi.dev.yaml").write_text(config)
-    result = subprocess.run([sys.executable, "-m", "scripts.plan", "--stack", "dev"], cwd=project,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.plan", "--stack", "dev"], cwd=project, capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert "mlops-platform:workspaces[0].gpuCluster.maxNodes: -1 is not valid" in result.stderr
     assert "Traceback" not in result.stderr
@@ -119,8 +124,18 @@ def test_bad_config_is_reported_without_a_traceback(tmp_path, capsys):
 def copy_project(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     project.mkdir()
-    for item in ("stacks", "infra", "model", "scripts", "serving", "__main__.py", "Pulumi.yaml",
-                 "Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.prod.yaml"):
+    for item in (
+        "stacks",
+        "infra",
+        "model",
+        "scripts",
+        "serving",
+        "__main__.py",
+        "Pulumi.yaml",
+        "Pulumi.dev.yaml",
+        "Pulumi.test.yaml",
+        "Pulumi.prod.yaml",
+    ):
         source = PROJECT_DIR / item
         if source.is_dir():
             shutil.copytree(source, project / item, ignore=shutil.ignore_patterns("__pycache__"))
@@ -138,14 +153,22 @@ def test_diff_against_a_git_ref(tmp_path):
     git("-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "base")
     config = (project / "Pulumi.dev.yaml").read_text()
     (project / "Pulumi.dev.yaml").write_text(config.replace("registrySku: Basic", "registrySku: Standard"))
-    result = subprocess.run([sys.executable, "-m", "scripts.plan", "--stack", "dev", "--diff", "HEAD"],
-                            cwd=project, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.plan", "--stack", "dev", "--diff", "HEAD"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("### Plan diff for stack `dev`: `HEAD` → working tree")
     assert "**0 to add, 1 to change, 0 to remove**" in result.stdout
     assert "| `sku.name` | `Basic` | `Standard` |" in result.stdout
 
-    missing = subprocess.run([sys.executable, "-m", "scripts.plan", "--stack", "dev", "--diff", "no-such-ref"],
-                             cwd=project, capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "-m", "scripts.plan", "--stack", "dev", "--diff", "no-such-ref"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: --diff 'no-such-ref' is neither another stack nor a commit")

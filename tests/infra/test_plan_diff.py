@@ -3,6 +3,7 @@ values as YAML text, and `ignoreChanges` as the engine applies it (pulumi/pulumi
 `pkg/resource/deploy/step_generator.go` processIgnoreChanges and `sdk/go/common/resource/properties_path.go`
 PropertyPath.reset: the ignored path of the new inputs is reset to the old stored value, never adding or
 removing list elements)."""
+
 from __future__ import annotations
 
 import copy
@@ -16,8 +17,10 @@ from scripts.plan.ignore_changes import effective_inputs, parse_path, path_text
 from scripts.plan.tree import render_tree
 
 TYPE = "pulumi-python:dynamic/release:EndpointTraffic"
-MODEL = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlops-prod/providers/"
-         "Microsoft.MachineLearningServices/workspaces/mlw-mlops-hatespeech-prod-c1/models/hate-speech-pt/versions/")
+MODEL = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlops-prod/providers/"
+    "Microsoft.MachineLearningServices/workspaces/mlw-mlops-hatespeech-prod-c1/models/hate-speech-pt/versions/"
+)
 
 
 def plan(*resources):
@@ -43,15 +46,17 @@ def test_two_long_model_ids_that_differ_only_at_the_end_print_differently():
     head = plan(resource({"model": MODEL + "7c8e4d1a9b2f"}))
     before, after = rows(render_markdown(diff_plans(base, head), "t"))["`model`"]
     assert len(MODEL) > 120 and before != after
-    assert before == "`…/versions/bootstrap`" and after == "`…/versions/7c8e4d1a9b2f`", \
+    assert before == "`…/versions/bootstrap`" and after == "`…/versions/7c8e4d1a9b2f`", (
         "the shared start is elided at a path break; the differing tail is kept whole"
+    )
 
 
 def test_values_are_never_cut_whatever_their_length():
-    long_a, long_b = "x" * 300 + "a", "x" * 300 + "b"   # no break to elide at: both shown whole
+    long_a, long_b = "x" * 300 + "a", "x" * 300 + "b"  # no break to elide at: both shown whole
     tail_only = "/subscriptions/s/" + "segment/" * 40 + "end"
-    markdown = render_markdown(diff_plans(plan(resource({"v": long_a, "w": None})),
-                                          plan(resource({"v": long_b, "w": tail_only}))), "t")
+    markdown = render_markdown(
+        diff_plans(plan(resource({"v": long_a, "w": None})), plan(resource({"v": long_b, "w": tail_only}))), "t"
+    )
     found = rows(markdown)
     assert found["`v`"] == (f"`{long_a}`", f"`{long_b}`")
     assert found["`w`"] == ("_(unset)_", f"`{tail_only}`"), "a value without a counterpart is shown whole"
@@ -65,8 +70,11 @@ def test_elision_keeps_the_last_shared_segment_and_leaves_short_values_whole():
 
 def test_nested_and_special_values_read_as_yaml_text_not_python_reprs():
     base = plan(resource({"flag": True, "rules": [], "note": None, "pipe": "a|b", "tick": "x`y"}))
-    head = plan(resource({"flag": False, "rules": [{"kind": "mirror", "percent": 10.0}], "pipe": "a|c",
-                          "tick": "x`z", "empty": {}}))
+    head = plan(
+        resource(
+            {"flag": False, "rules": [{"kind": "mirror", "percent": 10.0}], "pipe": "a|c", "tick": "x`z", "empty": {}}
+        )
+    )
     markdown = render_markdown(diff_plans(base, head), "t")
     found = rows(markdown)
     assert found["`flag`"] == ("`true`", "`false`")
@@ -86,8 +94,7 @@ def test_the_tree_shows_outputs_and_nested_settings_as_yaml(plans):
 
 def test_a_resource_whose_only_changes_are_ignored_is_not_counted():
     base = plan(resource({"properties": {"traffic": {"blue": 100.0}}, "name": "ep"}))
-    head = plan(resource({"properties": {"traffic": {"green": 100.0}}, "name": "ep"},
-                         ignore=["properties.traffic"]))
+    head = plan(resource({"properties": {"traffic": {"green": 100.0}}, "name": "ep"}, ignore=["properties.traffic"]))
     markdown = render_markdown(diff_plans(base, head), "t")
     assert "**0 to add, 0 to change, 0 to remove** · 1 with ignored changes only, not updated" in markdown
     assert "#### Changed" not in markdown and "#### Ignored changes only" in markdown
@@ -100,7 +107,9 @@ def test_an_ignored_change_beside_a_real_one_is_marked_and_the_resource_counted(
     head = plan(resource({"tags": {"cost-center": "b", "owner": "y"}}, ignore=['tags["cost-center"]']))
     diff = diff_plans(base, head)
     assert [(c.path, c.ignored) for _, changes in diff.changed for c in changes] == [
-        ("tags.owner", False), ('tags["cost-center"]', True)]
+        ("tags.owner", False),
+        ('tags["cost-center"]', True),
+    ]
     assert "**0 to add, 1 to change, 0 to remove**\n" in render_markdown(diff, "t")
 
 
@@ -111,21 +120,26 @@ def test_ignoring_list_items_does_not_cover_items_the_list_gains():
     head = plan(resource({"rules": [{"x": 2.0}, {"x": 3.0}]}, ignore=["rules[*].x"]))
     diff = diff_plans(base, head)
     assert [(c.path, c.ignored) for _, changes in diff.changed for c in changes] == [
-        ("rules[0].x", True), ("rules[1].x", False)]
+        ("rules[0].x", True),
+        ("rules[1].x", False),
+    ]
 
 
-@pytest.mark.parametrize("path, old, new, effective", [
-    ("a", {"a": 1}, {"a": 2, "b": 3}, {"a": 1, "b": 3}),
-    ("a", {}, {"a": 2}, {}),                                             # absent before: removed from the new inputs
-    ("a.b", {"a": {"b": 1, "c": 1}}, {"a": {"b": 2, "c": 2}}, {"a": {"b": 1, "c": 2}}),
-    ('a["b.c"]', {"a": {"b.c": 1}}, {"a": {"b.c": 2}}, {"a": {"b.c": 1}}),
-    ("a[1]", {"a": [1, 2]}, {"a": [3, 4]}, {"a": [3, 2]}),
-    ("a[2]", {"a": [1]}, {"a": [3, 4, 5]}, {"a": [3, 4, 5]}),           # no such old element: nothing to reset
-    ("a.*", {"a": {"x": 1}}, {"a": {"x": 2, "y": 3}}, {"a": {"x": 1}}),
-    ("*", {"a": 1}, {"a": 2, "b": 2}, {"a": 1}),
-    ("a[", {"a": 1}, {"a": 2}, {"a": 2}),                                # unparseable: skipped, as the engine does
-    ("a[1_0]", {"a": 1}, {"a": 2}, {"a": 2}),
-])
+@pytest.mark.parametrize(
+    "path, old, new, effective",
+    [
+        ("a", {"a": 1}, {"a": 2, "b": 3}, {"a": 1, "b": 3}),
+        ("a", {}, {"a": 2}, {}),  # absent before: removed from the new inputs
+        ("a.b", {"a": {"b": 1, "c": 1}}, {"a": {"b": 2, "c": 2}}, {"a": {"b": 1, "c": 2}}),
+        ('a["b.c"]', {"a": {"b.c": 1}}, {"a": {"b.c": 2}}, {"a": {"b.c": 1}}),
+        ("a[1]", {"a": [1, 2]}, {"a": [3, 4]}, {"a": [3, 2]}),
+        ("a[2]", {"a": [1]}, {"a": [3, 4, 5]}, {"a": [3, 4, 5]}),  # no such old element: nothing to reset
+        ("a.*", {"a": {"x": 1}}, {"a": {"x": 2, "y": 3}}, {"a": {"x": 1}}),
+        ("*", {"a": 1}, {"a": 2, "b": 2}, {"a": 1}),
+        ("a[", {"a": 1}, {"a": 2}, {"a": 2}),  # unparseable: skipped, as the engine does
+        ("a[1_0]", {"a": 1}, {"a": 2}, {"a": 2}),
+    ],
+)
 def test_effective_inputs_follow_the_engine_reset(path, old, new, effective):
     original = copy.deepcopy(new)
     assert effective_inputs(old, new, [path]) == effective
@@ -133,8 +147,12 @@ def test_effective_inputs_follow_the_engine_reset(path, old, new, effective):
 
 
 def test_paths_print_as_the_engine_parses_them():
-    for text, printed in (("a.b[0].c", "a.b[0].c"), ('tags["cost-center"]', 'tags["cost-center"]'),
-                          ('a["q\\"uote"][*]', 'a["q\\"uote"]["*"]'), ("list[*].x", 'list["*"].x')):
+    for text, printed in (
+        ("a.b[0].c", "a.b[0].c"),
+        ('tags["cost-center"]', 'tags["cost-center"]'),
+        ('a["q\\"uote"][*]', 'a["q\\"uote"]["*"]'),
+        ("list[*].x", 'list["*"].x'),
+    ):
         assert path_text(parse_path(text)) == printed
     assert parse_path('a["b.c"][3].d') == ("a", "b.c", 3, "d")
     assert parse_path(".a") is None and parse_path('a["b') is None and parse_path("a[x]") is None

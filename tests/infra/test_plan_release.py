@@ -4,6 +4,7 @@ words, and with `--champion DIR` runs the real champion/challenger decision agai
 
 The models are the tiny ones tests/release trains once per session (`models`: a trained model and two
 copies of it with the decision threshold moved to 0 and 1)."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,12 @@ TRAFFIC, SELECTION = "hatespeech-release-traffic", "hatespeech-release-selection
 
 
 def release_args(candidate, data, *settings: str) -> list[str]:
-    args = ["--config", f"workspaces[0].release.candidate={candidate}",
-            "--config", f"workspaces[0].release.evaluationData={data}"]
+    args = [
+        "--config",
+        f"workspaces[0].release.candidate={candidate}",
+        "--config",
+        f"workspaces[0].release.evaluationData={data}",
+    ]
     for setting in settings:
         args += ["--config", f"workspaces[0].release.{setting}"]
     return args
@@ -47,30 +52,36 @@ def refused(capsys, *argv) -> str:
 
 def decided(capsys, stack: str, candidate: Path, champion: Path, models) -> str:
     """The tree of `stack` with `candidate` released, decided offline against `champion`."""
-    code, out, _ = plan(capsys, "--stack", stack, *release_args(candidate, models.evaluation_data),
-                        "--champion", str(champion))
+    code, out, _ = plan(
+        capsys, "--stack", stack, *release_args(candidate, models.evaluation_data), "--champion", str(champion)
+    )
     assert code == 0
     return out
 
 
 def version_of_folder(folder: Path) -> str:
     from infra.release.content import content_sha256, version_of
+
     return version_of(content_sha256(str(folder)))
 
 
 # ---------------------------------------------------------------------------------- failing early
 @pytest.mark.slow
-@pytest.mark.parametrize("content, reason", [
-    ("text,label\nola,0\n", "missing column(s) ['hate']; found ['text', 'label']"),
-    ("text,hate\nola,0\nodio,2\n", "line 3, column 'hate' has value '2'; accepted values are 0 and 1"),
-    ("", "the file is empty"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("text,label\nola,0\n", "missing column(s) ['hate']; found ['text', 'label']"),
+        ("text,hate\nola,0\nodio,2\n", "line 3, column 'hate' has value '2'; accepted values are 0 and 1"),
+        ("", "the file is empty"),
+    ],
+)
 def test_bad_evaluation_data_fails_the_preview_naming_the_file(models, tmp_path, capsys, content, reason):
     data = tmp_path / "evaluation.csv"
     data.write_text(content, encoding="utf-8")
     error = refused(capsys, "--stack", "dev", *release_args(models.good, data))
-    assert error.startswith(f"error: the release in workspace hatespeech would fail at `up`: "
-                            f"{KEY}.evaluationData: {data}: ")
+    assert error.startswith(
+        f"error: the release in workspace hatespeech would fail at `up`: {KEY}.evaluationData: {data}: "
+    )
     assert reason in error
 
 
@@ -84,12 +95,16 @@ def test_a_candidate_that_is_not_a_model_fails_the_preview(candidate, capsys):
 @pytest.mark.slow
 def test_an_approval_of_another_version_is_an_error_where_approval_is_required(models, capsys):
     version = version_of_folder(models.good)
-    error = refused(capsys, "--stack", "prod", *release_args(models.good, models.evaluation_data,
-                                                            "approvedVersion=0123456789ab"))
-    assert (f"{KEY}.approvedVersion is '0123456789ab', but the candidate is version {version}: this stack requires "
-            f"approval, so `up` would ignore the approval and only stage {version}") in error
-    code, _, err = plan(capsys, "--stack", "dev", *release_args(models.good, models.evaluation_data,
-                                                               "approvedVersion=0123456789ab"))
+    error = refused(
+        capsys, "--stack", "prod", *release_args(models.good, models.evaluation_data, "approvedVersion=0123456789ab")
+    )
+    assert (
+        f"{KEY}.approvedVersion is '0123456789ab', but the candidate is version {version}: this stack requires "
+        f"approval, so `up` would ignore the approval and only stage {version}"
+    ) in error
+    code, _, err = plan(
+        capsys, "--stack", "dev", *release_args(models.good, models.evaluation_data, "approvedVersion=0123456789ab")
+    )
     assert code == 0 and err == "", "dev does not require approval: an approval there changes nothing"
 
 
@@ -104,19 +119,29 @@ def test_prod_says_the_release_is_staged_and_how_to_approve_it(models, capsys):
         f"`pulumi config set --stack prod --path --type string 'workspaces[0].release.approvedVersion' {version}` and "
         f"`pulumi config set --stack prod --path --type string 'workspaces[0].release.approvedServingVersion' {serving}` "
         "(the serving version, as `python -m scripts.release_version --serving prod hatespeech` prints it); "
-        "if it loses, traffic stays as it is")
+        "if it loses, traffic stays as it is"
+    )
     assert line_of(out, SELECTION).endswith(
-        f"→ compares {version} with the model in production at `up`, on 200 rows (50 hate) of {models.evaluation_data}")
+        f"→ compares {version} with the model in production at `up`, on 200 rows (50 hate) of {models.evaluation_data}"
+    )
 
 
 @pytest.mark.slow
 def test_an_approved_prod_release_names_its_rollout_steps(models, capsys):
     version, serving = version_of_folder(models.good), serving_version_of("prod", "hatespeech")
-    code, out, _ = plan(capsys, "--stack", "prod", *release_args(
-        models.good, models.evaluation_data, f"approvedVersion={version}", f"approvedServingVersion={serving}"))
+    code, out, _ = plan(
+        capsys,
+        "--stack",
+        "prod",
+        *release_args(
+            models.good, models.evaluation_data, f"approvedVersion={version}", f"approvedServingVersion={serving}"
+        ),
+    )
     assert code == 0
-    assert ("then mirror 10 % → canary 10 % → 50 % → 100 %, 300 s holds between steps (a first release, with no "
-            "model live, goes to 100 % at once); if it loses, traffic stays as it is") in line_of(out, TRAFFIC)
+    assert (
+        "then mirror 10 % → canary 10 % → 50 % → 100 %, 300 s holds between steps (a first release, with no "
+        "model live, goes to 100 % at once); if it loses, traffic stays as it is"
+    ) in line_of(out, TRAFFIC)
     code, out, _ = plan(capsys, "--stack", "dev", *release_args(models.good, models.evaluation_data))
     assert "smoke-tested, then 100 % at once; if it loses" in line_of(out, TRAFFIC), "dev has no rollout steps"
 
@@ -126,8 +151,12 @@ def test_an_approved_prod_release_names_its_rollout_steps(models, capsys):
 def test_the_decision_against_a_local_champion_is_the_comparison_up_would_run(models, capsys):
     champion, version = version_of_folder(models.never_hate), version_of_folder(models.good)
     out = decided(capsys, "prod", models.good, models.never_hate, models)
-    expected = compare(models.never_hate, models.good, models.evaluation_data,
-                       CompareSettings(alpha=0.05, min_delta=0.01, max_category_recall_drop=0.05, max_latency_factor=1.5))
+    expected = compare(
+        models.never_hate,
+        models.good,
+        models.evaluation_data,
+        CompareSettings(alpha=0.05, min_delta=0.01, max_category_recall_drop=0.05, max_latency_factor=1.5),
+    )
     assert expected["winner"] == "challenger"
     assert f"  winner      challenger  (McNemar p {expected['p_value']:.4g}, {expected['mcnemar']['method']}" in out
     assert f"  reason      {expected['reason']}" in out
@@ -135,9 +164,11 @@ def test_the_decision_against_a_local_champion_is_the_comparison_up_would_run(mo
         row = next(line for line in out.splitlines() if line.startswith(f"  {metric} "))
         assert row.split()[1:] == [f"{expected['champion'][metric]:.4f}", f"{expected['challenger'][metric]:.4f}"]
     assert "  guardrail primary_metric_floor: passed" in out and "  guardrail latency: passed" in out
-    assert line_of(out, SELECTION).endswith(f"→ {version} wins against champion {champion} "
-                                            f"(McNemar p {expected['p_value']:.4g}), on 200 rows (50 hate) of "
-                                            f"{models.evaluation_data}")
+    assert line_of(out, SELECTION).endswith(
+        f"→ {version} wins against champion {champion} "
+        f"(McNemar p {expected['p_value']:.4g}), on 200 rows (50 hate) of "
+        f"{models.evaluation_data}"
+    )
     assert f"→ {version} won: staged until approved: approve with" in line_of(out, TRAFFIC)
 
 
@@ -160,8 +191,16 @@ def test_the_champion_itself_as_candidate_is_not_compared(models, capsys):
 
 @pytest.mark.slow
 def test_the_diff_carries_the_release_preview(models, capsys):
-    code, out, _ = plan(capsys, "--stack", "prod", "--diff", "dev", *release_args(models.good, models.evaluation_data),
-                        "--champion", str(models.never_hate))
+    code, out, _ = plan(
+        capsys,
+        "--stack",
+        "prod",
+        "--diff",
+        "dev",
+        *release_args(models.good, models.evaluation_data),
+        "--champion",
+        str(models.never_hate),
+    )
     assert code == 0
     preview = out.split("#### Release preview\n", 1)[1]
     assert f"- **{TRAFFIC}**: {version_of_folder(models.good)} won: staged until approved" in preview
@@ -170,12 +209,14 @@ def test_the_diff_carries_the_release_preview(models, capsys):
 
 def test_champion_options_that_cannot_work_are_one_error_line(candidate, tmp_path, capsys):
     assert refused(capsys, "--stack", "dev", "--champion", str(tmp_path)).startswith(
-        "error: --champion needs exactly one release in the plan (found: none)")
-    with pytest.raises(SystemExit) as exited:   # a usage error, as argparse reports it
+        "error: --champion needs exactly one release in the plan (found: none)"
+    )
+    with pytest.raises(SystemExit) as exited:  # a usage error, as argparse reports it
         main(["--stack", "dev", "--json", "--champion", str(tmp_path)])
     assert exited.value.code == 2
     assert one_error_line(capsys.readouterr().err).startswith(
-        "error: --champion previews a release in the tree or the --diff output")
+        "error: --champion previews a release in the tree or the --diff output"
+    )
 
 
 @pytest.mark.slow
@@ -183,6 +224,8 @@ def test_a_champion_that_is_no_model_is_one_error_line(models, candidate, tmp_pa
     args = ["--stack", "dev", *release_args(models.good, models.evaluation_data)]
     assert refused(capsys, *args, "--champion", str(tmp_path / "missing")) == (
         f"error: --champion {tmp_path / 'missing'}: no such folder; accepted: the local artifact folder of the "
-        "model in production")
+        "model in production"
+    )
     assert refused(capsys, *args, "--champion", candidate["path"]).startswith(
-        f"error: --champion: {candidate['path']}/artifact.json: 'labels' is None")
+        f"error: --champion: {candidate['path']}/artifact.json: 'labels' is None"
+    )

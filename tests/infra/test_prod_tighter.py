@@ -22,8 +22,11 @@ def exposure(plan, released):
     endpoint = plan.one(SERVING_ENDPOINT)
     serving = released.one(TRAFFIC).input("serving")
     subnets = plan.of_type("azure-native:network:Subnet")
-    endpoint_groups = [g for g in plan.of_type("azure-native:network:NetworkSecurityGroup")
-                       if g.inputs["networkSecurityGroupName"].endswith("-private-endpoints")]
+    endpoint_groups = [
+        g
+        for g in plan.of_type("azure-native:network:NetworkSecurityGroup")
+        if g.inputs["networkSecurityGroupName"].endswith("-private-endpoints")
+    ]
     return {
         "vault public": EXPOSURE[vault.input("properties.publicNetworkAccess")],
         "registry public": EXPOSURE[registry.inputs["publicNetworkAccess"]],
@@ -33,19 +36,23 @@ def exposure(plan, released):
         "not high business impact": int(not workspace.inputs["hbiWorkspace"]),
         "endpoint public": RELEASE_EXPOSURE[endpoint.inputs["public_network_access"]],
         "endpoint key auth": int(endpoint.inputs["auth_mode"] == "key"),
-        "node public ip": sum(int(c.input("properties.properties.enableNodePublicIp"))
-                              for c in plan.of_type(f"{ML}:Compute")),
-        "ssh": sum(int(c.input("properties.properties.remoteLoginPortPublicAccess") == "Enabled")
-                   for c in plan.of_type(f"{ML}:Compute")),
+        "node public ip": sum(
+            int(c.input("properties.properties.enableNodePublicIp")) for c in plan.of_type(f"{ML}:Compute")
+        ),
+        "ssh": sum(
+            int(c.input("properties.properties.remoteLoginPortPublicAccess") == "Enabled")
+            for c in plan.of_type(f"{ML}:Compute")
+        ),
         "short vault retention": 90 - vault.input("properties.softDeleteRetentionInDays"),
         "slot egress public": EGRESS_EXPOSURE[serving["egress_public_network_access"]],
         "no private network": int(not plan.of_type("azure-native:network:VirtualNetwork")),
         "services without a private endpoint": 5 - len(plan.of_type("azure-native:network:PrivateEndpoint")),
         "storage ip rules": len(account.input("networkRuleSet.ipRules") or []),
         "subnets without a security group": sum(int(not s.input("networkSecurityGroup.id")) for s in subnets),
-        "private endpoints open inbound": sum(int(not any(r["name"] == "DenyAllInbound" and r["access"] == "Deny"
-                                                          for r in g.inputs["securityRules"]))
-                                              for g in endpoint_groups),
+        "private endpoints open inbound": sum(
+            int(not any(r["name"] == "DenyAllInbound" and r["access"] == "Deny" for r in g.inputs["securityRules"]))
+            for g in endpoint_groups
+        ),
     }
 
 
@@ -53,7 +60,7 @@ ORDER = ("dev", "test", "prod")  # each at least as strict as the one before
 
 
 def test_no_stack_is_looser_than_the_one_before(plans, released_plans):
-    for looser_stack, stack in zip(ORDER, ORDER[1:]):
+    for looser_stack, stack in zip(ORDER, ORDER[1:], strict=False):
         tighter, looser = (exposure(plans[s], released_plans[s]) for s in (stack, looser_stack))
         for name, value in tighter.items():
             assert value <= looser[name], f"{stack} is looser than {looser_stack} on {name}"
@@ -62,8 +69,16 @@ def test_no_stack_is_looser_than_the_one_before(plans, released_plans):
 def test_test_strictly_tighter_than_dev_where_it_reaches_only_its_network(plans, released_plans):
     test, dev = exposure(plans["test"], released_plans["test"]), exposure(plans["dev"], released_plans["dev"])
     tighter = {name for name in test if test[name] < dev[name]}
-    assert {"vault public", "registry public", "storage public", "workspace public", "endpoint public",
-            "endpoint key auth", "no private network", "services without a private endpoint"} <= tighter
+    assert {
+        "vault public",
+        "registry public",
+        "storage public",
+        "workspace public",
+        "endpoint public",
+        "endpoint key auth",
+        "no private network",
+        "services without a private endpoint",
+    } <= tighter
 
 
 def test_prod_strictly_tighter_than_test(plans, released_plans):
@@ -75,6 +90,15 @@ def test_prod_strictly_tighter_than_test(plans, released_plans):
 def test_prod_strictly_tighter_than_dev(plans, released_plans):
     prod, dev = exposure(plans["prod"], released_plans["prod"]), exposure(plans["dev"], released_plans["dev"])
     tighter = [name for name in prod if prod[name] < dev[name]]
-    assert {"vault public", "registry public", "storage public", "workspace public", "workspace outbound open",
-            "not high business impact", "endpoint public", "endpoint key auth", "short vault retention"} <= set(tighter)
+    assert {
+        "vault public",
+        "registry public",
+        "storage public",
+        "workspace public",
+        "workspace outbound open",
+        "not high business impact",
+        "endpoint public",
+        "endpoint key auth",
+        "short vault retention",
+    } <= set(tighter)
     assert all(value == 0 for name, value in prod.items() if name != "short vault retention")

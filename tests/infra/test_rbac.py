@@ -8,28 +8,56 @@ from tests.infra.conftest import STACKS
 ML = "Microsoft.MachineLearningServices/workspaces"
 
 DATA_SCIENTIST_MAY = [
-    f"{ML}/read", f"{ML}/experiments/runs/submit/action", f"{ML}/experiments/runs/read",
-    f"{ML}/experiments/runs/write", f"{ML}/experiments/write", f"{ML}/jobs/write", f"{ML}/jobs/read",
-    f"{ML}/data/write", f"{ML}/environments/write", f"{ML}/environments/read", f"{ML}/datastores/read",
-    f"{ML}/computes/read", f"{ML}/models/read", f"{ML}/onlineEndpoints/read",
+    f"{ML}/read",
+    f"{ML}/experiments/runs/submit/action",
+    f"{ML}/experiments/runs/read",
+    f"{ML}/experiments/runs/write",
+    f"{ML}/experiments/write",
+    f"{ML}/jobs/write",
+    f"{ML}/jobs/read",
+    f"{ML}/data/write",
+    f"{ML}/environments/write",
+    f"{ML}/environments/read",
+    f"{ML}/datastores/read",
+    f"{ML}/computes/read",
+    f"{ML}/models/read",
+    f"{ML}/onlineEndpoints/read",
     f"{ML}/onlineEndpoints/deployments/read",
 ]
 DATA_SCIENTIST_MAY_NOT = [
-    f"{ML}/write", f"{ML}/delete", f"{ML}/computes/write", f"{ML}/computes/delete", f"{ML}/computes/start/action",
-    f"{ML}/computes/listKeys/action", f"{ML}/onlineEndpoints/write", f"{ML}/onlineEndpoints/delete",
-    f"{ML}/onlineEndpoints/deployments/write", f"{ML}/onlineEndpoints/deployments/delete",
-    f"{ML}/models/write", f"{ML}/listKeys/action", f"{ML}/datastores/write",
-    "Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleDefinitions/write",
+    f"{ML}/write",
+    f"{ML}/delete",
+    f"{ML}/computes/write",
+    f"{ML}/computes/delete",
+    f"{ML}/computes/start/action",
+    f"{ML}/computes/listKeys/action",
+    f"{ML}/onlineEndpoints/write",
+    f"{ML}/onlineEndpoints/delete",
+    f"{ML}/onlineEndpoints/deployments/write",
+    f"{ML}/onlineEndpoints/deployments/delete",
+    f"{ML}/models/write",
+    f"{ML}/listKeys/action",
+    f"{ML}/datastores/write",
+    "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Authorization/roleDefinitions/write",
     "Microsoft.MachineLearningServices/workspaces/write",
 ]
 DEPLOYER_MAY = [
-    f"{ML}/models/write", f"{ML}/models/versions/write", f"{ML}/onlineEndpoints/write",
-    f"{ML}/onlineEndpoints/deployments/write", f"{ML}/onlineEndpoints/deployments/delete",
-    f"{ML}/onlineEndpoints/read", f"{ML}/environments/write",
+    f"{ML}/models/write",
+    f"{ML}/models/versions/write",
+    f"{ML}/onlineEndpoints/write",
+    f"{ML}/onlineEndpoints/deployments/write",
+    f"{ML}/onlineEndpoints/deployments/delete",
+    f"{ML}/onlineEndpoints/read",
+    f"{ML}/environments/write",
 ]
 DEPLOYER_MAY_NOT = [
-    f"{ML}/delete", f"{ML}/write", f"{ML}/computes/write", f"{ML}/computes/delete",
-    "Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete",
+    f"{ML}/delete",
+    f"{ML}/write",
+    f"{ML}/computes/write",
+    f"{ML}/computes/delete",
+    "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Authorization/roleAssignments/delete",
     "Microsoft.Authorization/roleDefinitions/write",
 ]
 
@@ -80,8 +108,9 @@ def test_role_definitions_in_the_plan(plans, stack):
         assert definition.inputs["scope"] == scope
         assert definition.inputs["assignableScopes"] == [scope]
         assert definition.inputs["roleType"] == "CustomRole"
-        assert definition.inputs["permissions"] == [{"actions": list(role.actions), "notActions": [],
-                                                     "dataActions": [], "notDataActions": []}]
+        assert definition.inputs["permissions"] == [
+            {"actions": list(role.actions), "notActions": [], "dataActions": [], "notDataActions": []}
+        ]
         assert uuid.UUID(definition.inputs["roleDefinitionId"]).version == 5
 
 
@@ -89,7 +118,9 @@ def test_role_guids_are_stable_and_distinct_per_stack(plans):
     from scripts.offline.stack import run_stack
 
     again = run_stack("dev")
-    ids = lambda plan: sorted(d.inputs["roleDefinitionId"] for d in plan.of_type("azure-native:authorization:RoleDefinition"))
+    ids = lambda plan: sorted(
+        d.inputs["roleDefinitionId"] for d in plan.of_type("azure-native:authorization:RoleDefinition")
+    )
     assert ids(again) == ids(plans["dev"])
     assert not set(ids(plans["dev"])) & set(ids(plans["prod"]))
 
@@ -102,14 +133,18 @@ def test_assignments_go_to_the_configured_groups(plans, stack):
     plan = plans[stack]
     assignments = plan.of_type("azure-native:authorization:RoleAssignment")
     definitions = {d.name: d for d in plan.of_type("azure-native:authorization:RoleDefinition")}
-    expected = {(g, "data-scientist") for g in access["dataScientistGroupIds"]} | \
-               {(g, "mlops-deployer") for g in access["mlopsDeployerGroupIds"]}
+    expected = {(g, "data-scientist") for g in access["dataScientistGroupIds"]} | {
+        (g, "mlops-deployer") for g in access["mlopsDeployerGroupIds"]
+    }
     seen = set()
     for assignment in assignments:
         assert assignment.inputs["principalType"] == "Group"
         assert assignment.inputs["scope"] == definitions["data-scientist"].inputs["scope"]
-        role = next(name for name, d in definitions.items()
-                    if assignment.inputs["roleDefinitionId"].endswith(d.inputs["roleDefinitionId"]))
+        role = next(
+            name
+            for name, d in definitions.items()
+            if assignment.inputs["roleDefinitionId"].endswith(d.inputs["roleDefinitionId"])
+        )
         seen.add((assignment.inputs["principalId"], role))
         assert uuid.UUID(assignment.inputs["roleAssignmentName"]).version == 5
     assert seen == expected

@@ -4,11 +4,11 @@ declared serving spec; and the offline plan shows what they would do."""
 
 import pytest
 
+from infra.release.content import content_sha256, version_of
 from scripts.offline.stack import run_stack
 from scripts.plan.__main__ import main as plan_main
 from scripts.plan.config_path import ConfigPathError, parse_assignment, with_assignments
 from stacks import parse_settings
-from infra.release.content import content_sha256, version_of
 from tests.infra.conftest import P, with_candidate
 from tests.release.conftest import models  # noqa: F401  (the session fixture)
 
@@ -23,13 +23,16 @@ ML = "azure-native:machinelearningservices"
 def test_release_settings_without_a_candidate_declare_the_endpoint_and_no_deployment(plans, config_of, stack):
     """A new stack deploys with no model: only the endpoint; its first release creates the deployments."""
     config = config_of(stack)
-    release = parse_settings(stack, {k[len(P):]: v for k, v in config.items() if k.startswith(P)}).workspaces[0].release
+    release = (
+        parse_settings(stack, {k[len(P) :]: v for k, v in config.items() if k.startswith(P)}).workspaces[0].release
+    )
     assert release is not None and release.candidate is None, "the stack has release settings, no candidate"
     plan = plans[stack]
     assert [r.name for r in plan.of_type(SERVING_ENDPOINT)] == ["hatespeech-endpoint-online"]
     dynamic = {r.type for r in plan.resources if r.type.startswith("pulumi-python:dynamic")}
-    assert dynamic == {SERVING_ENDPOINT, "pulumi-python:dynamic/release:AssetVersion"}, \
+    assert dynamic == {SERVING_ENDPOINT, "pulumi-python:dynamic/release:AssetVersion"}, (
         "the endpoint and the serving assets; no model version, selection or traffic without a candidate"
+    )
     assert not plan.of_type(f"{ML}:OnlineDeployment") and not plan.of_type(f"{ML}:OnlineEndpoint")
     assert not [r.name for r in plan.resources if "serving" in r.inputs], "no resource runs the serving spec"
     assert all("release" not in ws for ws in plan.outputs["workspaces"].values())
@@ -82,24 +85,41 @@ def test_stack_settings_reach_the_traffic_and_the_comparison(config_of, candidat
 def test_the_plan_command_previews_a_release_with_config(capsys, models):
     """The tree needs a candidate that loads as a model (the release preview checks it, see
     test_plan_release.py), so this one is the tiny trained model of tests/release."""
-    code = plan_main(["--stack", "prod", "--config", f"workspaces[0].release.candidate={models.good}",
-                      "--config", f"workspaces[0].release.evaluationData={models.evaluation_data}"])
+    code = plan_main(
+        [
+            "--stack",
+            "prod",
+            "--config",
+            f"workspaces[0].release.candidate={models.good}",
+            "--config",
+            f"workspaces[0].release.evaluationData={models.evaluation_data}",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     version_line = next(line for line in out.splitlines() if VERSION in line)
     assert f"version={version_of(content_sha256(str(models.good)))}" in version_line
     traffic_line = next(line for line in out.splitlines() if TRAFFIC in line)
     assert "require_approval=true" in traffic_line and "staged until approved" in traffic_line
-    assert "instance_type=Standard_F4s_v2" in traffic_line and "instance_count=2" in traffic_line, \
+    assert "instance_type=Standard_F4s_v2" in traffic_line and "instance_count=2" in traffic_line, (
         "the slots' size is the traffic resource's, not a deployment resource's"
+    )
     assert "serving_version=" in traffic_line, "the plan names the serving version a prod approval must give"
     endpoint_line = next(line for line in out.splitlines() if SERVING_ENDPOINT in line)
     assert "auth_mode=aad_token" in endpoint_line and "public_network_access=disabled" in endpoint_line
 
 
 def test_the_plan_command_reports_a_bad_candidate_by_its_field(capsys, tmp_path, candidate):
-    code = plan_main(["--stack", "dev", "--config", f"workspaces[0].release.candidate={tmp_path}",
-                      "--config", f"workspaces[0].release.evaluationData={candidate['evaluation']}"])
+    code = plan_main(
+        [
+            "--stack",
+            "dev",
+            "--config",
+            f"workspaces[0].release.candidate={tmp_path}",
+            "--config",
+            f"workspaces[0].release.evaluationData={candidate['evaluation']}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "ModelVersion 'hatespeech-version' failed its provider's check: path:" in err
@@ -108,7 +128,9 @@ def test_the_plan_command_reports_a_bad_candidate_by_its_field(capsys, tmp_path,
 
 def test_config_paths_follow_pulumi_config_set_path():
     assert parse_assignment("workspaces[0].release.candidate=out/model") == (
-        [f"{P}workspaces", 0, "release", "candidate"], "out/model")
+        [f"{P}workspaces", 0, "release", "candidate"],
+        "out/model",
+    )
     assert parse_assignment("other:flag=true") == (["other:flag"], True)
     # values as `pulumi config set --path` stores them: base-10 digits are numbers, never octal
     assert parse_assignment("workspaces[0].release.approvedVersion=000000000012")[1] == 12
@@ -120,9 +142,11 @@ def test_config_paths_follow_pulumi_config_set_path():
     changed = with_assignments(config, ["workspaces[0].release.rollout.mirrorPercent=20"])
     assert changed[f"{P}workspaces"][0]["release"] == {"rollout": {"mirrorPercent": 20}}
     assert config == {f"{P}workspaces": [{"name": "a"}]}, "the stack's own config is left as it was"
-    for bad, message in [("workspaces[0].candidate", "expected PATH=VALUE"),
-                         ("[0].x=1", "is not a config path"),
-                         ("workspaces..x=1", "is not a config path"),
-                         ("workspaces[4].release.candidate=x", "there is no item [4]")]:
+    for bad, message in [
+        ("workspaces[0].candidate", "expected PATH=VALUE"),
+        ("[0].x=1", "is not a config path"),
+        ("workspaces..x=1", "is not a config path"),
+        ("workspaces[4].release.candidate=x", "there is no item [4]"),
+    ]:
         with pytest.raises(ConfigPathError, match=message.replace("[", r"\[").replace("]", r"\]")):
             with_assignments(config, [bad])

@@ -25,18 +25,22 @@ def stack_file(stack: str) -> dict:
 
 def errors(document: dict) -> list[str]:
     """Every error, those inside `X | null` (anyOf) included, as an editor lists them."""
+
     def leaves(found):
         for error in found:
             yield from leaves(error.context) if error.context else [error]
 
     validator = jsonschema.Draft202012Validator(committed())
-    return sorted(f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-                  for error in leaves(validator.iter_errors(document)))
+    return sorted(
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in leaves(validator.iter_errors(document))
+    )
 
 
 def test_the_committed_schema_is_the_generated_one():
     assert schema.SCHEMA_FILE.read_text(encoding="utf-8") == schema.render(), (
-        "stacks/stack-config.schema.json is stale: run `venv/bin/python -m stacks.schema --write` and commit it")
+        "stacks/stack-config.schema.json is stale: run `venv/bin/python -m stacks.schema --write` and commit it"
+    )
 
 
 def test_the_schema_is_valid_json_schema_and_its_write_replaces_the_file_whole(tmp_path):
@@ -56,17 +60,28 @@ def test_every_stack_file_names_the_schema_on_its_first_line_and_follows_it(stac
     assert errors(stack_file(stack)) == []
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda c: c.update({"mlops-platfrom:logRetentionDays": 30}), "'mlops-platfrom:logRetentionDays' was unexpected"),
-    (lambda c: c.update({"logRetentionDays": 30}), "'logRetentionDays' was unexpected"),
-    (lambda c: c.update({"mlops-platform:storageSku": "Premium_LRS"}), "'Premium_LRS' is not one of"),
-    (lambda c: c.update({"mlops-platform:keyVaultRetentionDays": 3}), "3 is less than the minimum of 7"),
-    (lambda c: c.pop("mlops-platform:network"), "'mlops-platform:network' is a required property"),
-    (lambda c: c["mlops-platform:workspaces"][0]["gpuCluster"].update(colour="red"), "'colour' was unexpected"),
-    (lambda c: c["mlops-platform:workspaces"][0]["gpuCluster"].update(lowPriority="yes"), "'yes' is not of type 'boolean'"),
-    (lambda c: c["mlops-platform:workspaces"][0]["release"]["rollout"].update(mirrorPercent=60),
-     "60 is greater than the maximum of 50"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda c: c.update({"mlops-platfrom:logRetentionDays": 30}),
+            "'mlops-platfrom:logRetentionDays' was unexpected",
+        ),
+        (lambda c: c.update({"logRetentionDays": 30}), "'logRetentionDays' was unexpected"),
+        (lambda c: c.update({"mlops-platform:storageSku": "Premium_LRS"}), "'Premium_LRS' is not one of"),
+        (lambda c: c.update({"mlops-platform:keyVaultRetentionDays": 3}), "3 is less than the minimum of 7"),
+        (lambda c: c.pop("mlops-platform:network"), "'mlops-platform:network' is a required property"),
+        (lambda c: c["mlops-platform:workspaces"][0]["gpuCluster"].update(colour="red"), "'colour' was unexpected"),
+        (
+            lambda c: c["mlops-platform:workspaces"][0]["gpuCluster"].update(lowPriority="yes"),
+            "'yes' is not of type 'boolean'",
+        ),
+        (
+            lambda c: c["mlops-platform:workspaces"][0]["release"]["rollout"].update(mirrorPercent=60),
+            "60 is greater than the maximum of 50",
+        ),
+    ],
+)
 def test_the_schema_catches_what_an_editor_should_flag(change, expected):
     document = copy.deepcopy(stack_file("prod"))
     change(document["config"])
@@ -79,7 +94,9 @@ def test_the_schema_describes_the_whole_stack_file():
     document = {"secretsprovider": "azurekeyvault://v.vault.azure.net/keys/k", **stack_file("dev")}
     assert errors(document) == []
     assert errors({"conifg": stack_file("dev")["config"]}) == [
-        ": 'config' is a required property", ": Additional properties are not allowed ('conifg' was unexpected)"]
+        ": 'config' is a required property",
+        ": Additional properties are not allowed ('conifg' was unexpected)",
+    ]
 
 
 def test_the_schema_says_what_each_setting_accepts_as_the_errors_do():

@@ -58,13 +58,18 @@ def test_workspace_links_shared_services_with_its_own_identity(plans, stack):
     plan = plans[stack]
     workspace = plan.one(f"{ML}:Workspace")
     assert workspace.input("identity.type") == "SystemAssigned"
-    assert workspace.inputs["keyVault"].endswith("/vaults/" + plan.one("azure-native:keyvault:Vault").inputs["vaultName"])
+    assert workspace.inputs["keyVault"].endswith(
+        "/vaults/" + plan.one("azure-native:keyvault:Vault").inputs["vaultName"]
+    )
     assert workspace.inputs["containerRegistry"].endswith(
-        "/registries/" + plan.one("azure-native:containerregistry:Registry").inputs["registryName"])
+        "/registries/" + plan.one("azure-native:containerregistry:Registry").inputs["registryName"]
+    )
     assert workspace.inputs["storageAccount"].endswith(
-        "/storageAccounts/" + plan.one("azure-native:storage:StorageAccount").inputs["accountName"])
+        "/storageAccounts/" + plan.one("azure-native:storage:StorageAccount").inputs["accountName"]
+    )
     assert workspace.inputs["applicationInsights"].endswith(
-        "/components/" + plan.one("azure-native:applicationinsights:Component").inputs["resourceName"])
+        "/components/" + plan.one("azure-native:applicationinsights:Component").inputs["resourceName"]
+    )
     assert workspace.input("managedNetwork.isolationMode") in ("AllowInternetOutbound", "AllowOnlyApprovedOutbound")
 
 
@@ -125,26 +130,33 @@ def test_the_release_runs_blue_and_green_under_the_declared_serving_spec(release
     code = plan.one("pulumi-python:dynamic/release:AssetVersion", "hatespeech-serving-code")
     serving = traffic.input("serving")
     assert serving["environment_id"].endswith(
-        f"/environments/{environment.inputs['name']}/versions/{environment.inputs['version']}")
+        f"/environments/{environment.inputs['name']}/versions/{environment.inputs['version']}"
+    )
     assert serving["code_id"].endswith(f"/codes/{code.inputs['name']}/versions/{code.inputs['version']}")
-    assert {"hatespeech-serving-code", "hatespeech-serving-environment"} <= set(traffic.dependencies), \
+    assert {"hatespeech-serving-code", "hatespeech-serving-environment"} <= set(traffic.dependencies), (
         "the assets exist before the release deploys a slot onto them"
+    )
     assert serving["scoring_script"] == "score.py"
     assert serving["app_insights_enabled"] is True
     concurrent = serving["max_concurrent_requests_per_instance"]
-    assert concurrent >= 1 and serving["environment_variables"]["WORKER_COUNT"] == str(int(concurrent)), \
+    assert concurrent >= 1 and serving["environment_variables"]["WORKER_COUNT"] == str(int(concurrent)), (
         "the inference server runs one worker per concurrent request"
-    assert serving["environment_variables"]["GUNICORN_CMD_ARGS"] == "--config python:gunicorn_config", \
+    )
+    assert serving["environment_variables"]["GUNICORN_CMD_ARGS"] == "--config python:gunicorn_config", (
         "gunicorn loads serving/gunicorn_config.py (read deadlines for slow clients) in Azure as locally"
+    )
     assert serving["liveness_probe"]["initial_delay"] > serving["readiness_probe"]["initial_delay"]
-    assert traffic.checked["serving_version"] == serving_version(plain(serving)), \
+    assert traffic.checked["serving_version"] == serving_version(plain(serving)), (
         "the plan shows the serving version an approval names"
+    )
 
 
 def test_endpoint_sizes_auth_and_access_follow_settings(plans, released_plans):
-    for stack, auth, public, instance, count in (("dev", "key", "enabled", "Standard_DS3_v2", 1),
-                                                 ("test", "aad_token", "disabled", "Standard_DS3_v2", 1),
-                                                 ("prod", "aad_token", "disabled", "Standard_F4s_v2", 2)):
+    for stack, auth, public, instance, count in (
+        ("dev", "key", "enabled", "Standard_DS3_v2", 1),
+        ("test", "aad_token", "disabled", "Standard_DS3_v2", 1),
+        ("prod", "aad_token", "disabled", "Standard_F4s_v2", 2),
+    ):
         endpoint = plans[stack].one(SERVING_ENDPOINT)
         assert (endpoint.inputs["auth_mode"], endpoint.inputs["public_network_access"]) == (auth, public), stack
         serving = released_plans[stack].one(TRAFFIC).input("serving")

@@ -1,5 +1,6 @@
 """The serving code and environment as Azure ML assets: exactly what the scoring runtime uses is
 uploaded, its content is its version, and no asset version a slot may run is deleted by a stack."""
+
 import ast
 import shutil
 from pathlib import Path
@@ -29,7 +30,7 @@ def _imported_modules(tree: ast.AST) -> set[str]:
             if node.level:
                 base = f"{PACKAGE}.{base}" if base else PACKAGE
             names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)   # `from serving import classifier`
+            names.update(f"{base}.{alias.name}" for alias in node.names)  # `from serving import classifier`
     return names
 
 

@@ -2,6 +2,7 @@
 
 Tiny models train with one torch thread: faster than two on a busy machine, and deterministic.
 """
+
 import os
 import shutil
 

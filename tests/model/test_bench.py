@@ -1,4 +1,5 @@
 """The benchmark script's own plumbing (the benchmark itself runs on the real data, not in tests)."""
+
 import pytest
 
 from scripts.bench_model import main
@@ -46,11 +47,16 @@ def test_decision_benchmark_counts_agreement_and_the_factor_spread():
     from scripts.bench_decision import summary
 
     def decision(winner, passed, factor):
-        return {"winner": winner, "guardrails": {"latency": {"passed": passed, "factor": factor,
-                                                             "champion_ms": 0.2, "challenger_ms": 0.2 * factor}}}
+        return {
+            "winner": winner,
+            "guardrails": {
+                "latency": {"passed": passed, "factor": factor, "champion_ms": 0.2, "challenger_ms": 0.2 * factor}
+            },
+        }
 
-    figures = summary([decision("challenger", True, 1.4), decision("champion", False, 1.6),
-                       decision("challenger", True, 1.45)])
+    figures = summary(
+        [decision("challenger", True, 1.4), decision("champion", False, 1.6), decision("challenger", True, 1.45)]
+    )
     assert figures["winner"] == "2 of 3 agree (challenger 2, champion 1)"
     assert figures["latency_guardrail"] == "2 of 3 agree (passed 2, failed 1)"
     assert figures["factor"] == "median 1.450, range 1.400-1.600"

@@ -1,4 +1,5 @@
 """The command line, and compare end to end on two tiny trained models."""
+
 import json
 
 import numpy as np
@@ -16,7 +17,9 @@ def run_cli(capsys, *argv):
 
 
 def test_evaluate_prints_the_metrics_as_json(capsys, tiny_model_dir, fresh_synthetic_csv):
-    code, out, _ = run_cli(capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(fresh_synthetic_csv), "--json")
+    code, out, _ = run_cli(
+        capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(fresh_synthetic_csv), "--json"
+    )
     assert code == 0
     metrics = json.loads(out)
     for key in ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "n"):
@@ -28,8 +31,19 @@ def test_compare_end_to_end_on_two_trained_models(capsys, tiny_model_dir, weak_m
     from model.data import load_dataset
     from model.evaluate import load_classifier
 
-    code, out, _ = run_cli(capsys, "compare", "--champion", str(weak_model_dir), "--challenger", str(tiny_model_dir),
-                           "--data", str(fresh_synthetic_csv), "--json", "--max-latency-factor", "10")
+    code, out, _ = run_cli(
+        capsys,
+        "compare",
+        "--champion",
+        str(weak_model_dir),
+        "--challenger",
+        str(tiny_model_dir),
+        "--data",
+        str(fresh_synthetic_csv),
+        "--json",
+        "--max-latency-factor",
+        "10",
+    )
     assert code == 0
     decision = json.loads(out)
     for key in ("winner", "p_value", "reason", "champion", "challenger", "guardrails", "mcnemar", "n", "settings"):
@@ -56,15 +70,34 @@ def test_compare_end_to_end_on_two_trained_models(capsys, tiny_model_dir, weak_m
 
 
 def test_compare_without_champion(capsys, tiny_model_dir, fresh_synthetic_csv):
-    code, out, _ = run_cli(capsys, "compare", "--champion", "none", "--challenger", str(tiny_model_dir),
-                           "--data", str(fresh_synthetic_csv), "--json")
+    code, out, _ = run_cli(
+        capsys,
+        "compare",
+        "--champion",
+        "none",
+        "--challenger",
+        str(tiny_model_dir),
+        "--data",
+        str(fresh_synthetic_csv),
+        "--json",
+    )
     decision = json.loads(out)
     assert code == 0 and decision["winner"] == "challenger" and decision["champion"] is None
 
 
 def test_compare_a_model_with_itself_keeps_the_champion(capsys, tiny_model_dir, fresh_synthetic_csv):
-    code, out, _ = run_cli(capsys, "compare", "--champion", str(tiny_model_dir), "--challenger", str(tiny_model_dir),
-                           "--data", str(fresh_synthetic_csv), "--max-latency-factor", "100")
+    code, out, _ = run_cli(
+        capsys,
+        "compare",
+        "--champion",
+        str(tiny_model_dir),
+        "--challenger",
+        str(tiny_model_dir),
+        "--data",
+        str(fresh_synthetic_csv),
+        "--max-latency-factor",
+        "100",
+    )
     assert code == 0
     assert out.startswith("winner: champion  (p_value 1.0)")
     assert "guardrail latency: passed (factor " in out and "; medians of 10 interleaved passes)" in out
@@ -73,8 +106,18 @@ def test_compare_a_model_with_itself_keeps_the_champion(capsys, tiny_model_dir, 
 def test_bad_input_exits_2_with_the_reason(capsys, tmp_path, tiny_model_dir, synthetic_csv):
     code, _, err = run_cli(capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(tmp_path / "missing.csv"))
     assert code == 2 and "missing.csv does not exist" in err
-    code, _, err = run_cli(capsys, "train", "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o"),
-                           "--hidden-size", "30", "--num-heads", "4")
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        "--data",
+        str(tmp_path / "missing.csv"),
+        "--out",
+        str(tmp_path / "o"),
+        "--hidden-size",
+        "30",
+        "--num-heads",
+        "4",
+    )
     assert code == 2 and "hidden_size is 30" in err
     code, _, err = run_cli(capsys, "evaluate", "--model", str(tmp_path), "--data", str(synthetic_csv))
     assert code == 2 and "artifact.json not found" in err
@@ -88,7 +131,9 @@ def test_train_refuses_a_folder_that_is_not_empty(capsys, tmp_path, synthetic_cs
     leftover = tmp_path / "out" / "notes.txt"
     leftover.parent.mkdir()
     leftover.write_text("an earlier run's file", encoding="utf-8")
-    code, _, err = run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(leftover.parent), "--preset", "tiny")
+    code, _, err = run_cli(
+        capsys, "train", "--data", str(synthetic_csv), "--out", str(leftover.parent), "--preset", "tiny"
+    )
     assert code == 2 and "is not empty; accepted: a new or empty folder" in err
     assert sorted(p.name for p in leftover.parent.iterdir()) == ["notes.txt"]
     code, _, err = run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(leftover), "--preset", "tiny")
@@ -103,17 +148,46 @@ def test_train_reports_a_failed_export_check_as_an_error_line(capsys, tmp_path, 
         raise ExportCheckError("fp32 ONNX logits differ from torch by up to 0.3; accepted: at most 0.0001")
 
     monkeypatch.setattr(model.train, "export_and_check", failing_export)
-    code, _, err = run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(tmp_path / "m"), "--preset", "tiny",
-                           "--epochs", "1", "--num-threads", "1", "--quiet")
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        "--data",
+        str(synthetic_csv),
+        "--out",
+        str(tmp_path / "m"),
+        "--preset",
+        "tiny",
+        "--epochs",
+        "1",
+        "--num-threads",
+        "1",
+        "--quiet",
+    )
     assert code == 1
-    assert err.strip().splitlines() == ["error: the exported model failed its check, nothing to release: "
-                                        "fp32 ONNX logits differ from torch by up to 0.3; accepted: at most 0.0001"]
+    assert err.strip().splitlines() == [
+        "error: the exported model failed its check, nothing to release: "
+        "fp32 ONNX logits differ from torch by up to 0.3; accepted: at most 0.0001"
+    ]
     assert list(tmp_path.iterdir()) == []  # no --out, no half-written folder beside it
 
 
 def test_train_command_writes_an_artifact(capsys, tmp_path, synthetic_csv):
-    code, out, _ = run_cli(capsys, "train", "--data", str(synthetic_csv), "--out", str(tmp_path / "m"), "--preset", "tiny",
-                           "--seed", "1", "--num-threads", "1", "--quiet", "--json")
+    code, out, _ = run_cli(
+        capsys,
+        "train",
+        "--data",
+        str(synthetic_csv),
+        "--out",
+        str(tmp_path / "m"),
+        "--preset",
+        "tiny",
+        "--seed",
+        "1",
+        "--num-threads",
+        "1",
+        "--quiet",
+        "--json",
+    )
     assert code == 0
     result = json.loads(out)
     assert result["macro_f1"] >= 0.9
@@ -121,11 +195,30 @@ def test_train_command_writes_an_artifact(capsys, tmp_path, synthetic_csv):
 
 
 def test_split_command_prints_the_parts(capsys, tmp_path, synthetic_csv):
-    code, out, _ = run_cli(capsys, "split", "--data", str(synthetic_csv), "--train-out", str(tmp_path / "t.csv"),
-                           "--evaluation-out", str(tmp_path / "e.csv"), "--fraction", "0.25", "--json")
+    code, out, _ = run_cli(
+        capsys,
+        "split",
+        "--data",
+        str(synthetic_csv),
+        "--train-out",
+        str(tmp_path / "t.csv"),
+        "--evaluation-out",
+        str(tmp_path / "e.csv"),
+        "--fraction",
+        "0.25",
+        "--json",
+    )
     result = json.loads(out)
     assert code == 0 and result["train"]["rows"] + result["evaluation"]["rows"] == 400
     assert result["evaluation"]["rows"] == 100
-    code, _, err = run_cli(capsys, "split", "--data", str(synthetic_csv), "--train-out", str(tmp_path / "t.csv"),
-                           "--evaluation-out", str(tmp_path / "other.csv"))
+    code, _, err = run_cli(
+        capsys,
+        "split",
+        "--data",
+        str(synthetic_csv),
+        "--train-out",
+        str(tmp_path / "t.csv"),
+        "--evaluation-out",
+        str(tmp_path / "other.csv"),
+    )
     assert code == 2 and "--train-out" in err and "exists" in err

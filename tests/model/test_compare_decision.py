@@ -1,4 +1,5 @@
 """Every branch of the champion/challenger decision, on constructed predictions."""
+
 import math
 
 import numpy as np
@@ -26,8 +27,17 @@ def rows(start, count):
 
 
 def run(champion_wrong, challenger_wrong, champion_ms=1.0, challenger_ms=1.0, **settings):
-    return decide(Y, probabilities(challenger_wrong), 0.5, challenger_ms, probabilities(champion_wrong), 0.5,
-                  champion_ms, {"Sexism": SEXISM, "Racism": np.zeros_like(Y)}, CompareSettings(**settings))
+    return decide(
+        Y,
+        probabilities(challenger_wrong),
+        0.5,
+        challenger_ms,
+        probabilities(champion_wrong),
+        0.5,
+        champion_ms,
+        {"Sexism": SEXISM, "Racism": np.zeros_like(Y)},
+        CompareSettings(**settings),
+    )
 
 
 def test_mcnemar_exact_matches_binomial_test():
@@ -110,15 +120,27 @@ def test_category_recall_guardrail_allows_a_small_drop():
 
 def better_challenger(champion_ms, challenger_ms, **settings):
     """A challenger that wins on the labels, so the latency guardrail alone decides."""
-    return run(champion_wrong=rows(60, 30), challenger_wrong=rows(60, 2), champion_ms=champion_ms,
-               challenger_ms=challenger_ms, **settings)
+    return run(
+        champion_wrong=rows(60, 30),
+        challenger_wrong=rows(60, 2),
+        champion_ms=champion_ms,
+        challenger_ms=challenger_ms,
+        **settings,
+    )
 
 
 def test_latency_guardrail_blocks_a_slow_challenger():
     decision = better_challenger(2.0, 3.2)
-    assert decision["guardrails"]["latency"] == {"passed": False, "factor": pytest.approx(1.6), "champion_ms": 2.0,
-                                                 "challenger_ms": 3.2, "slower_by_ms": pytest.approx(1.2),
-                                                 "limit": 1.5, "tolerance_ms": 0.5, "repeats": 10}
+    assert decision["guardrails"]["latency"] == {
+        "passed": False,
+        "factor": pytest.approx(1.6),
+        "champion_ms": 2.0,
+        "challenger_ms": 3.2,
+        "slower_by_ms": pytest.approx(1.2),
+        "limit": 1.5,
+        "tolerance_ms": 0.5,
+        "repeats": 10,
+    }
     assert decision["winner"] == "champion"
     assert "'latency'" in decision["reason"]
     assert better_challenger(2.0, 2.9)["winner"] == "challenger"
@@ -130,10 +152,21 @@ def test_latency_within_the_tolerance_passes_whatever_the_factor():
     assert decision["guardrails"]["latency"]["passed"] is True
     assert decision["winner"] == "challenger"
     assert better_challenger(0.2, 0.6, latency_tolerance_ms=0.3)["winner"] == "champion"
-    assert better_challenger(0.57, 1.07)["guardrails"]["latency"]["passed"] is True  # 0.5 ms slower, 0.5000000000000001 in floats
+    assert (
+        better_challenger(0.57, 1.07)["guardrails"]["latency"]["passed"] is True
+    )  # 0.5 ms slower, 0.5000000000000001 in floats
     assert better_challenger(0.0, 0.3)["guardrails"]["latency"] == pytest.approx(
-        {"passed": True, "factor": math.inf, "champion_ms": 0.0, "challenger_ms": 0.3, "slower_by_ms": 0.3,
-         "limit": 1.5, "tolerance_ms": 0.5, "repeats": 10})
+        {
+            "passed": True,
+            "factor": math.inf,
+            "champion_ms": 0.0,
+            "challenger_ms": 0.3,
+            "slower_by_ms": 0.3,
+            "limit": 1.5,
+            "tolerance_ms": 0.5,
+            "repeats": 10,
+        }
+    )
 
 
 def test_latency_beyond_the_tolerance_is_judged_by_the_factor():
@@ -164,25 +197,38 @@ def test_decision_is_json_serialisable_with_the_contract_keys():
     import json
 
     decision = json.loads(json.dumps(run(champion_wrong=rows(60, 7), challenger_wrong=rows(70, 3))))
-    for key in ("winner", "p_value", "reason", "primary_metric", "champion", "challenger", "guardrails", "mcnemar",
-                "n", "settings"):
+    for key in (
+        "winner",
+        "p_value",
+        "reason",
+        "primary_metric",
+        "champion",
+        "challenger",
+        "guardrails",
+        "mcnemar",
+        "n",
+        "settings",
+    ):
         assert key in decision
     assert decision["settings"]["alpha"] == 0.05
     assert math.isclose(decision["challenger"]["macro_f1"] - decision["champion"]["macro_f1"], decision["delta"])
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("alpha", 0.0, "alpha is 0.0; accepted: a significance level strictly between 0 and 1"),
-    ("alpha", True, "alpha is True; accepted: a significance level"),
-    ("primary_metric", "speed", "primary_metric is 'speed'; accepted: one of"),
-    ("min_delta", 1.0, r"min_delta is 1.0; accepted: a number from 0 up to \(not including\) 1"),
-    ("max_latency_factor", 0.5, "max_latency_factor is 0.5; accepted: a number of at least 1"),
-    ("latency_repeats", 0, "latency_repeats is 0; accepted: a whole number from 1 to 100"),
-    ("latency_repeats", 2.5, "latency_repeats is 2.5; accepted: a whole number from 1 to 100"),
-    ("latency_repeats", 101, "latency_repeats is 101; accepted: a whole number from 1 to 100"),
-    ("latency_tolerance_ms", -0.1, "latency_tolerance_ms is -0.1; accepted: milliseconds from 0 to 1000"),
-    ("precision", "fp16", "precision is 'fp16'; accepted: 'int8' or 'fp32'"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("alpha", 0.0, "alpha is 0.0; accepted: a significance level strictly between 0 and 1"),
+        ("alpha", True, "alpha is True; accepted: a significance level"),
+        ("primary_metric", "speed", "primary_metric is 'speed'; accepted: one of"),
+        ("min_delta", 1.0, r"min_delta is 1.0; accepted: a number from 0 up to \(not including\) 1"),
+        ("max_latency_factor", 0.5, "max_latency_factor is 0.5; accepted: a number of at least 1"),
+        ("latency_repeats", 0, "latency_repeats is 0; accepted: a whole number from 1 to 100"),
+        ("latency_repeats", 2.5, "latency_repeats is 2.5; accepted: a whole number from 1 to 100"),
+        ("latency_repeats", 101, "latency_repeats is 101; accepted: a whole number from 1 to 100"),
+        ("latency_tolerance_ms", -0.1, "latency_tolerance_ms is -0.1; accepted: milliseconds from 0 to 1000"),
+        ("precision", "fp16", "precision is 'fp16'; accepted: 'int8' or 'fp32'"),
+    ],
+)
 def test_bad_compare_settings_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):
         CompareSettings(**{field: value})
@@ -192,11 +238,11 @@ def test_compare_imports_without_torch():
     import subprocess
     import sys
 
-    code = "import sys, model.compare; print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=REPO_ROOT)
+    code = (
+        "import sys, model.compare; print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
     assert result.stdout.strip() == "[]"
-
 
 
 def test_compare_settings_import_without_numpy():
@@ -205,8 +251,9 @@ def test_compare_settings_import_without_numpy():
     import subprocess
     import sys
 
-    code = ("import sys, model.compare_settings; "
-            "print(sorted(m for m in ('numpy', 'torch', 'model.compare', 'model.data') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=REPO_ROOT)
+    code = (
+        "import sys, model.compare_settings; "
+        "print(sorted(m for m in ('numpy', 'torch', 'model.compare', 'model.data') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
     assert result.stdout.strip() == "[]"

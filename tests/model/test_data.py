@@ -120,13 +120,19 @@ def test_write_rows_keeps_the_header_and_the_chosen_rows(tmp_path, synthetic_csv
 def test_split_file_writes_two_disjoint_stratified_parts_that_load(tmp_path):
     from model.data import split_file
 
-    rows = [f"{i},texto numero {i} {'odio' if i % 4 == 0 else 'paz'},{int(i % 4 == 0)},{int(i % 8 == 0)}" for i in range(40)]
+    rows = [
+        f"{i},texto numero {i} {'odio' if i % 4 == 0 else 'paz'},{int(i % 4 == 0)},{int(i % 8 == 0)}" for i in range(40)
+    ]
     source = tmp_path / "all.csv"
     source.write_text(",text,hate,Sexism\n" + "\n\n".join(rows) + "\n", encoding="utf-8")  # blank lines between rows
     result = split_file(source, tmp_path / "train.csv", tmp_path / "evaluation.csv", 0.25, seed=3)
     train, evaluation = load_dataset(tmp_path / "train.csv"), load_dataset(tmp_path / "evaluation.csv")
     assert (result["train"]["rows"], result["evaluation"]["rows"]) == (len(train), len(evaluation)) == (30, 10)
-    assert (result["train"]["hate"], result["evaluation"]["hate"]) == (int(train.labels.sum()), int(evaluation.labels.sum())) == (8, 2)
+    assert (
+        (result["train"]["hate"], result["evaluation"]["hate"])
+        == (int(train.labels.sum()), int(evaluation.labels.sum()))
+        == (8, 2)
+    )
     assert sorted(train.texts + evaluation.texts) == sorted(load_dataset(source).texts)
     assert set(train.categories) == set(evaluation.categories) == {"Sexism"}
     assert result["sha256"] == load_dataset(source).sha256
@@ -137,7 +143,9 @@ def test_split_file_overwrites_nothing(tmp_path, synthetic_csv):
 
     existing = tmp_path / "evaluation.csv"
     existing.write_text("keep me", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"--evaluation-out .*evaluation.csv exists; accepted: a path that does not exist yet"):
+    with pytest.raises(
+        ValueError, match=r"--evaluation-out .*evaluation.csv exists; accepted: a path that does not exist yet"
+    ):
         split_file(synthetic_csv, tmp_path / "train.csv", existing, 0.2, 0)
     assert existing.read_text(encoding="utf-8") == "keep me" and not (tmp_path / "train.csv").exists()
     with pytest.raises(ValueError, match="are both"):
@@ -147,8 +155,11 @@ def test_split_file_overwrites_nothing(tmp_path, synthetic_csv):
 def test_a_field_over_the_csv_limit_names_file_and_line(tmp_path):
     limit = csv.field_size_limit()
     csv_path = write(tmp_path / "d.csv", f',text,hate\n1,abc,0\n2,"{"x" * (limit + 1)}",1\n')
-    with pytest.raises(DataError, match=rf"d\.csv: line 3 is not valid CSV \(field larger than field limit \({limit}\)\); "
-                                        rf"accepted: a CSV file whose fields hold at most {limit} characters"):
+    with pytest.raises(
+        DataError,
+        match=rf"d\.csv: line 3 is not valid CSV \(field larger than field limit \({limit}\)\); "
+        rf"accepted: a CSV file whose fields hold at most {limit} characters",
+    ):
         load_dataset(csv_path)
 
 
@@ -181,7 +192,10 @@ def test_split_file_refuses_data_whose_parts_would_miss_a_class(tmp_path):
     from model.data import split_file
 
     source = write(tmp_path / "d.csv", ",text,hate\n1,a,0\n2,b,0\n3,c,1\n")
-    with pytest.raises(DataError, match=r"the evaluation part would hold 1 rows, 0 of them hate; accepted: data with at "
-                                        r"least 2 rows of each class"):
+    with pytest.raises(
+        DataError,
+        match=r"the evaluation part would hold 1 rows, 0 of them hate; accepted: data with at "
+        r"least 2 rows of each class",
+    ):
         split_file(source, tmp_path / "t.csv", tmp_path / "e.csv", 0.2, 0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]

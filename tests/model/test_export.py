@@ -1,4 +1,5 @@
 """Export checks: a faithful export passes, a mismatching or corrupted one fails loudly."""
+
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -23,8 +24,14 @@ def test_saved_export_passes_the_checks(tiny_model_dir, synthetic_csv):
     from model.export import check_export
 
     model, tokenizer = load(tiny_model_dir)
-    evidence = check_export(model, tiny_model_dir / "model.onnx", tiny_model_dir / "model.int8.onnx",
-                            sequences(tokenizer, synthetic_csv), 0, 0.5)
+    evidence = check_export(
+        model,
+        tiny_model_dir / "model.onnx",
+        tiny_model_dir / "model.int8.onnx",
+        sequences(tokenizer, synthetic_csv),
+        0,
+        0.5,
+    )
     assert evidence["fp32_max_logit_difference"] <= 1e-4
     assert evidence["int8_label_agreement"] >= 0.99
 
@@ -65,8 +72,17 @@ def test_export_of_other_weights_is_caught(model_copy, synthetic_csv):
     with torch.no_grad():
         changed.classifier.bias += 0.01  # a tiny drift between the torch model and the ONNX graph
     export_fp32(changed, model_copy / "model.onnx", 32, exporter="torchscript")
-    with pytest.raises(ExportCheckError, match=r"fp32 ONNX logits differ from torch by up to .*accepted: at most 0.0001"):
-        check_export(model, model_copy / "model.onnx", model_copy / "model.int8.onnx", sequences(tokenizer, synthetic_csv), 0, 0.5)
+    with pytest.raises(
+        ExportCheckError, match=r"fp32 ONNX logits differ from torch by up to .*accepted: at most 0.0001"
+    ):
+        check_export(
+            model,
+            model_copy / "model.onnx",
+            model_copy / "model.int8.onnx",
+            sequences(tokenizer, synthetic_csv),
+            0,
+            0.5,
+        )
 
 
 def test_int8_model_that_disagrees_is_caught(model_copy, tmp_path, synthetic_csv):
@@ -79,9 +95,18 @@ def test_int8_model_that_disagrees_is_caught(model_copy, tmp_path, synthetic_csv
     with torch.no_grad():  # swap the two logits: every label flips
         flipped.classifier.weight.copy_(flipped.classifier.weight.flip(0))
         flipped.classifier.bias.copy_(flipped.classifier.bias.flip(0))
-    quantize_int8(export_fp32(flipped, tmp_path / "flipped.onnx", 32, exporter="torchscript"), model_copy / "model.int8.onnx")
+    quantize_int8(
+        export_fp32(flipped, tmp_path / "flipped.onnx", 32, exporter="torchscript"), model_copy / "model.int8.onnx"
+    )
     with pytest.raises(ExportCheckError, match=r"int8 labels agree with fp32 on .* accepted: at least 99%"):
-        check_export(model, model_copy / "model.onnx", model_copy / "model.int8.onnx", sequences(tokenizer, synthetic_csv), 0, 0.5)
+        check_export(
+            model,
+            model_copy / "model.onnx",
+            model_copy / "model.int8.onnx",
+            sequences(tokenizer, synthetic_csv),
+            0,
+            0.5,
+        )
 
 
 def test_corrupted_file_fails_loudly(model_copy, synthetic_csv):
@@ -90,7 +115,14 @@ def test_corrupted_file_fails_loudly(model_copy, synthetic_csv):
     model, tokenizer = load(model_copy)
     (model_copy / "model.onnx").write_bytes(b"not an onnx graph")
     with pytest.raises(ExportCheckError, match="model.onnx: onnxruntime cannot load it"):
-        check_export(model, model_copy / "model.onnx", model_copy / "model.int8.onnx", sequences(tokenizer, synthetic_csv), 0, 0.5)
+        check_export(
+            model,
+            model_copy / "model.onnx",
+            model_copy / "model.int8.onnx",
+            sequences(tokenizer, synthetic_csv),
+            0,
+            0.5,
+        )
 
 
 def test_weights_that_are_not_finite_fail_the_export_instead_of_crashing_the_quantiser(tmp_path):

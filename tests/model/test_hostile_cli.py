@@ -1,5 +1,6 @@
 """The hostile-input corpus of the model command line (tests/hostile/model_cli.py), and what the
 one writer (model/staging.py) guarantees when a command fails midway or is interrupted."""
+
 import hashlib
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from tests.paths import REPO_ROOT
 
 def snapshot(root):
     """Every path under `root` with the sha256 of each file: what "nothing written" compares."""
-    return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
-            for path in sorted(root.rglob("*"))}
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
+        for path in sorted(root.rglob("*"))
+    }
 
 
 def run(capsys, argv):
@@ -59,8 +62,13 @@ def test_a_real_process_prints_one_line_and_no_traceback(tmp_path):
     """The in-process runs above share the interpreter; this one is `python -m model` as users run it."""
     inputs = Inputs(tmp_path, trained_model=None)
     data = inputs.rows("long.csv", "um texto,0", "a" * 131_073 + ",1")
-    done = subprocess.run([sys.executable, "-m", "model", "train", "--data", data, "--out", str(tmp_path / "out")],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "model", "train", "--data", data, "--out", str(tmp_path / "out")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert_one_error_line(done.stderr, f"{data}: line 3 is not valid CSV (field larger than field limit (131072))")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.csv"]
@@ -75,7 +83,9 @@ def test_an_interrupted_training_leaves_nothing_behind(tmp_path, capsys, synthet
 
     monkeypatch.setattr(model.train, "finetune", interrupted)
     out = tmp_path / "new" / "model"
-    status, _, err = run(capsys, ["train", "--data", str(synthetic_csv), "--out", str(out), "--preset", "tiny", "--quiet"])
+    status, _, err = run(
+        capsys, ["train", "--data", str(synthetic_csv), "--out", str(out), "--preset", "tiny", "--quiet"]
+    )
     assert status == 130
     assert_one_error_line(err, "interrupted; nothing was written")
     assert list(tmp_path.iterdir()) == []  # not even the parent folder made for --out
@@ -85,7 +95,18 @@ def test_an_interrupted_training_leaves_nothing_behind(tmp_path, capsys, synthet
 def test_a_failed_check_leaves_an_empty_out_folder_empty_and_the_rerun_succeeds(tmp_path, capsys, synthetic_csv):
     out = tmp_path / "model"
     out.mkdir()
-    argv = ["train", "--data", str(synthetic_csv), "--out", str(out), "--preset", "tiny", "--quiet", "--num-threads", "1"]
+    argv = [
+        "train",
+        "--data",
+        str(synthetic_csv),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--quiet",
+        "--num-threads",
+        "1",
+    ]
     status, _, err = run(capsys, [*argv, "--epochs", "1"])
     assert status == 1 and "int8 labels agree with fp32" in err
     assert list(tmp_path.iterdir()) == [out] and list(out.iterdir()) == []

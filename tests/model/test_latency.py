@@ -1,6 +1,7 @@
 """The latency measurement behind the guardrail, on fake classifiers whose latency is injected
 through a fake clock (no sleeps): call order, robustness to load, repetitions, and what compare
 records of it."""
+
 import functools
 
 import numpy as np
@@ -56,12 +57,18 @@ def test_turns_alternate_in_order_text_by_text_across_passes():
     warmup, timed = machine.calls[:2], machine.calls[2:]
     assert warmup == [("champion", "texto 0"), ("challenger", "texto 0")]
     assert timed == [
-        ("champion", "texto 0"), ("challenger", "texto 0"),
-        ("challenger", "texto 1"), ("champion", "texto 1"),
-        ("champion", "texto 2"), ("challenger", "texto 2"),
-        ("challenger", "texto 0"), ("champion", "texto 0"),  # the second pass goes on alternating
-        ("champion", "texto 1"), ("challenger", "texto 1"),
-        ("challenger", "texto 2"), ("champion", "texto 2"),
+        ("champion", "texto 0"),
+        ("challenger", "texto 0"),
+        ("challenger", "texto 1"),
+        ("champion", "texto 1"),
+        ("champion", "texto 2"),
+        ("challenger", "texto 2"),
+        ("challenger", "texto 0"),
+        ("champion", "texto 0"),  # the second pass goes on alternating
+        ("champion", "texto 1"),
+        ("challenger", "texto 1"),
+        ("challenger", "texto 2"),
+        ("champion", "texto 2"),
     ]
 
 
@@ -73,8 +80,9 @@ def test_load_arriving_mid_measurement_hits_both_alike():
     timed_calls = 2 * len(TEXTS) * repeats
     machine = Machine(busy_from=2 * warmup + int(timed_calls * 0.55))
     champion, challenger = FakeClassifier("champion", 1.0, machine), FakeClassifier("challenger", 1.2, machine)
-    champion_ms, challenger_ms = single_text_latency_ms([champion, challenger], TEXTS, repeats=repeats, warmup=warmup,
-                                                        clock=machine.clock)
+    champion_ms, challenger_ms = single_text_latency_ms(
+        [champion, challenger], TEXTS, repeats=repeats, warmup=warmup, clock=machine.clock
+    )
     assert champion_ms == pytest.approx(1.0)
     assert challenger_ms == pytest.approx(1.2)
 
@@ -85,8 +93,9 @@ def test_every_pass_is_timed_and_slow_calls_do_not_move_the_median():
     stalls = [500.0 if call % 3 == 0 else 2.0 for call in range(len(TEXTS) * repeats)]  # a third of the calls
     champion = FakeClassifier("champion", 2.0, machine)
     challenger = FakeClassifier("challenger", [2.0] * warmup + stalls, machine)
-    latencies = single_text_latency_ms([champion, challenger], TEXTS, repeats=repeats, warmup=warmup,
-                                       clock=machine.clock)
+    latencies = single_text_latency_ms(
+        [champion, challenger], TEXTS, repeats=repeats, warmup=warmup, clock=machine.clock
+    )
     assert latencies == [pytest.approx(2.0), pytest.approx(2.0)]
     assert [name for name, _ in machine.calls].count("champion") == warmup + len(TEXTS) * repeats
 
@@ -100,21 +109,31 @@ def test_repeats_must_be_a_positive_integer(repeats):
 
 def test_compare_measures_with_the_settings_and_records_them(tmp_path, monkeypatch):
     dataset = load_dataset(write_synthetic_csv(tmp_path / "data.csv", n_rows=60, seed=3))
-    truth = {text: 0.9 if label else 0.1 for text, label in zip(dataset.texts, dataset.labels)}
+    truth = {text: 0.9 if label else 0.1 for text, label in zip(dataset.texts, dataset.labels, strict=False)}
     machine = Machine()
-    fakes = {"champion-dir": FakeClassifier("champion", 0.3, machine, probabilities=truth),
-             "challenger-dir": FakeClassifier("challenger", 0.6, machine, probabilities=truth)}
+    fakes = {
+        "champion-dir": FakeClassifier("champion", 0.3, machine, probabilities=truth),
+        "challenger-dir": FakeClassifier("challenger", 0.6, machine, probabilities=truth),
+    }
     monkeypatch.setattr(model.compare, "load_classifier", lambda folder, precision: fakes[folder])
-    monkeypatch.setattr(model.compare, "single_text_latency_ms",
-                        functools.partial(single_text_latency_ms, clock=machine.clock))
+    monkeypatch.setattr(
+        model.compare, "single_text_latency_ms", functools.partial(single_text_latency_ms, clock=machine.clock)
+    )
     settings = CompareSettings(latency_texts=8, latency_repeats=4, latency_tolerance_ms=0.25)
 
     decision = compare_on("champion-dir", "challenger-dir", dataset, settings)
 
     latency = decision["guardrails"]["latency"]
-    assert latency == {"passed": False, "factor": pytest.approx(2.0), "slower_by_ms": pytest.approx(0.3),
-                       "champion_ms": pytest.approx(0.3), "challenger_ms": pytest.approx(0.6),
-                       "limit": 1.5, "tolerance_ms": 0.25, "repeats": 4}
+    assert latency == {
+        "passed": False,
+        "factor": pytest.approx(2.0),
+        "slower_by_ms": pytest.approx(0.3),
+        "champion_ms": pytest.approx(0.3),
+        "challenger_ms": pytest.approx(0.6),
+        "limit": 1.5,
+        "tolerance_ms": 0.25,
+        "repeats": 4,
+    }
     assert decision["settings"]["latency_repeats"] == 4 and decision["settings"]["latency_tolerance_ms"] == 0.25
     # 3 warmups and 8 latency texts in 4 passes, then the whole data set once for the metrics
     assert [name for name, _ in machine.calls].count("champion") == 3 + 8 * 4 + len(dataset.texts)

@@ -1,4 +1,5 @@
 """Pieces of the training loops that the tiny preset does not exercise (masked-LM pre-training)."""
+
 import numpy as np
 import pytest
 import torch
@@ -39,7 +40,9 @@ def test_masked_lm_pre_training_learns_and_hands_its_encoder_over():
     torch.manual_seed(0)
     language_model = masked_lm(config)
     special = {tokenizer.token_to_id(t) for t in SPECIAL_TOKENS}
-    losses = pretrain_mlm(language_model, sequences, settings, 0, tokenizer.token_to_id(MASK), special, "cpu", quiet=True)
+    losses = pretrain_mlm(
+        language_model, sequences, settings, 0, tokenizer.token_to_id(MASK), special, "cpu", quiet=True
+    )
     assert len(losses) == 6
     assert losses[-1] < losses[0] - 0.5
     network = classifier(config)

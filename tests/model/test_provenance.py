@@ -1,4 +1,5 @@
 """Provenance recorded in artifact.json: the commit (marked dirty when it is not the whole truth) and the run."""
+
 import subprocess
 
 import pytest
@@ -6,18 +7,31 @@ import pytest
 from model import provenance
 
 
-@pytest.mark.parametrize("environ, link", [
-    ({"GITHUB_RUN_ID": "812", "GITHUB_REPOSITORY": "org/mlops-platform", "GITHUB_RUN_ATTEMPT": "2",
-      "GITHUB_SERVER_URL": "https://github.example.com/"},
-     "https://github.example.com/org/mlops-platform/actions/runs/812/attempts/2"),
-    ({"GITHUB_RUN_ID": "812", "GITHUB_REPOSITORY": "org/mlops-platform"},
-     "https://github.com/org/mlops-platform/actions/runs/812/attempts/1"),
-    ({"BUILD_BUILDID": "77", "SYSTEM_COLLECTIONURI": "https://dev.azure.com/org/", "SYSTEM_TEAMPROJECT": "ml"},
-     "https://dev.azure.com/org/ml/_build/results?buildId=77"),
-    ({"AZUREML_RUN_ID": "train_hate_1700000000"}, "azureml-job:train_hate_1700000000"),
-    ({"BUILD_BUILDID": "77"}, None),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "environ, link",
+    [
+        (
+            {
+                "GITHUB_RUN_ID": "812",
+                "GITHUB_REPOSITORY": "org/mlops-platform",
+                "GITHUB_RUN_ATTEMPT": "2",
+                "GITHUB_SERVER_URL": "https://github.example.com/",
+            },
+            "https://github.example.com/org/mlops-platform/actions/runs/812/attempts/2",
+        ),
+        (
+            {"GITHUB_RUN_ID": "812", "GITHUB_REPOSITORY": "org/mlops-platform"},
+            "https://github.com/org/mlops-platform/actions/runs/812/attempts/1",
+        ),
+        (
+            {"BUILD_BUILDID": "77", "SYSTEM_COLLECTIONURI": "https://dev.azure.com/org/", "SYSTEM_TEAMPROJECT": "ml"},
+            "https://dev.azure.com/org/ml/_build/results?buildId=77",
+        ),
+        ({"AZUREML_RUN_ID": "train_hate_1700000000"}, "azureml-job:train_hate_1700000000"),
+        ({"BUILD_BUILDID": "77"}, None),
+        ({}, None),
+    ],
+)
 def test_training_run_links_the_run_that_trained(environ, link):
     assert provenance.training_run(environ) == link
 

@@ -1,6 +1,7 @@
 """The same training gives the same content version (issue 13): retraining is byte-for-byte
 reproducible where a prediction is made, and what a run adds around it (times, timings) stays
 outside the version (the rule: infra/release/content.py)."""
+
 import json
 import os
 import subprocess
@@ -18,14 +19,34 @@ def version(folder) -> str:
     return version_of(content_sha256(str(folder)))
 
 
-def test_retraining_with_the_same_data_settings_and_seed_gives_the_same_version(tmp_path, tiny_model_dir, synthetic_csv):
+def test_retraining_with_the_same_data_settings_and_seed_gives_the_same_version(
+    tmp_path, tiny_model_dir, synthetic_csv
+):
     """The session's tiny model is trained again by the command line in a new process with another
     hash seed, so neither process state nor set and dict order can make the two agree by chance."""
     again = tmp_path / "again"
     result = subprocess.run(
-        [sys.executable, "-m", "model", "train", "--data", str(synthetic_csv), "--out", str(again),
-         "--preset", "tiny", "--num-threads", "1", "--quiet"],
-        cwd=REPO_ROOT, env={**os.environ, "PYTHONHASHSEED": "4242"}, capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "train",
+            "--data",
+            str(synthetic_csv),
+            "--out",
+            str(again),
+            "--preset",
+            "tiny",
+            "--num-threads",
+            "1",
+            "--quiet",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "4242"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     for name in VERSIONED_FILES:
         assert (again / name).read_bytes() == (tiny_model_dir / name).read_bytes(), f"{name} differs between trainings"
@@ -42,8 +63,9 @@ def test_another_seed_gives_another_version(tmp_path, tiny_model_dir, synthetic_
     assert version(other) != version(tiny_model_dir)
 
 
-def test_serving_answers_alike_without_the_artifact_fields_outside_the_version(model_copy, tiny_model_dir,
-                                                                              fresh_synthetic_csv):
+def test_serving_answers_alike_without_the_artifact_fields_outside_the_version(
+    model_copy, tiny_model_dir, fresh_synthetic_csv
+):
     """Evidence that the fields left out of the version (commit, data, settings, time...) do not
     change what the served model predicts."""
     from model.data import load_dataset

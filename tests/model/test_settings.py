@@ -57,18 +57,32 @@ def test_every_number_a_training_setting_takes_is_bounded():
     assert numbers == set(TRAIN_BOUNDS)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"fraction": 0.0}, r"split setting fraction is 0.0; accepted: a finite number in \(0, 1\)"),
-    ({"fraction": float("nan")}, r"split setting fraction is nan; accepted: a finite number in \(0, 1\)"),
-    ({"seed": -3}, r"split setting seed is -3; accepted: an integer in \[0, 4294967295\]"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"fraction": 0.0}, r"split setting fraction is 0.0; accepted: a finite number in \(0, 1\)"),
+        ({"fraction": float("nan")}, r"split setting fraction is nan; accepted: a finite number in \(0, 1\)"),
+        ({"seed": -3}, r"split setting seed is -3; accepted: an integer in \[0, 4294967295\]"),
+    ],
+)
 def test_bad_split_settings_are_named(overrides, message):
     with pytest.raises(ValueError, match=message):
         SplitSettings(**overrides)
 
 
-@pytest.mark.parametrize("text, value", [("true", True), (" Yes", True), ("ON", True), ("1", True),
-                                         ("false", False), ("no", False), ("off", False), ("0", False)])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("true", True),
+        (" Yes", True),
+        ("ON", True),
+        ("1", True),
+        ("false", False),
+        ("no", False),
+        ("off", False),
+        ("0", False),
+    ],
+)
 def test_boolean_settings_read_from_text(text, value):
     assert parse_bool(text) is value
 

@@ -1,4 +1,5 @@
 """The one writer of the model commands: outputs appear whole or not at all (model/staging.py)."""
+
 import os
 
 import pytest
@@ -57,10 +58,19 @@ def test_a_folder_filled_meanwhile_is_not_overwritten(tmp_path):
     assert entries(tmp_path) == ["model", "model/theirs"]
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda root: (root / "f").write_text("x") and root / "f", r"--out .*/f is a file; accepted: a new or empty folder"),
-    (lambda root: (root / "f").write_text("x") and root / "f" / "model", r"--out .*/f/model: .*/f is a file, not a folder"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda root: (root / "f").write_text("x") and root / "f",
+            r"--out .*/f is a file; accepted: a new or empty folder",
+        ),
+        (
+            lambda root: (root / "f").write_text("x") and root / "f" / "model",
+            r"--out .*/f/model: .*/f is a file, not a folder",
+        ),
+    ],
+)
 def test_a_target_that_cannot_be_a_folder_is_refused_before_anything_is_made(tmp_path, make, message):
     target = make(tmp_path)
     with pytest.raises(OutputError, match=message):

@@ -4,6 +4,7 @@ with the fake's transport), for the dev stack's workspace and clusters as its of
 The wait runs on a clock that does not sleep (model.submit.clock); `on_sleep` lets a test act while the
 job runs, as Azure ML would: end it Failed, Canceled, or interrupt the wait.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ from tests.model.test_hostile_cli import run as run_cli
 DEV = {"resource_group": "rg-mlops-dev", "workspace_name": "mlw-mlops-hatespeech-dev-a1"}  # Pulumi.dev.yaml's names
 # The fake stamps its documents with its own clock, one second per request from 2026-01-01T00:00:00Z; the
 # wait's clock starts later, so that times measured against it come out positive.
-STARTED = datetime(2026, 1, 1, 0, 10, tzinfo=timezone.utc)
+STARTED = datetime(2026, 1, 1, 0, 10, tzinfo=UTC)
 
 
 class Clock:
@@ -55,8 +56,9 @@ class Clock:
 
 @pytest.fixture
 def fake():
-    fake = FakeAzureML(subscription_id=SUBSCRIPTION, resource_group=DEV["resource_group"],
-                       workspace_name=DEV["workspace_name"])
+    fake = FakeAzureML(
+        subscription_id=SUBSCRIPTION, resource_group=DEV["resource_group"], workspace_name=DEV["workspace_name"]
+    )
     fake.add_compute("gpu-cluster", vm_size="Standard_NC4as_T4_v3", max_nodes=1)
     fake.add_compute("cpu-cluster", vm_size="Standard_DS3_v2", max_nodes=2)
     return fake
@@ -98,8 +100,9 @@ def error_line(err: str) -> str:
 
 
 # ---------------------------------------------------------------------- submit, wait, succeed
-def test_a_job_is_submitted_with_its_data_code_and_environment_and_waited_for_until_it_completes(azure, clock, data,
-                                                                                                  capsys):
+def test_a_job_is_submitted_with_its_data_code_and_environment_and_waited_for_until_it_completes(
+    azure, clock, data, capsys
+):
     clock.on_sleep = lambda n: azure.advance_job(submitted(azure))  # one status per poll
     status, out, err = run(capsys, "--preset", "tiny", "--epochs", "3", data=data)
 
@@ -110,8 +113,10 @@ def test_a_job_is_submitted_with_its_data_code_and_environment_and_waited_for_un
     assert name.startswith("train-") and f"-{data_version}-" in name
 
     job = azure.calls_to("jobs.put")[0].body["properties"]
-    assert job["command"] == ("python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}} --quiet --json "
-                              "--preset tiny --epochs 3")
+    assert job["command"] == (
+        "python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}} --quiet --json "
+        "--preset tiny --epochs 3"
+    )
     assert job["computeId"].endswith("/computes/gpu-cluster") and job["resources"]["instanceCount"] == 1
     assert "distribution" not in job and job["experimentName"] == "hate-speech-training"
     assert job["inputs"]["data"]["uri"] == azure.data_version_id(DATA_ASSET, data_version)
@@ -129,7 +134,7 @@ def test_a_job_is_submitted_with_its_data_code_and_environment_and_waited_for_un
 
     code_uri = azure.asset_version(job["codeId"])["properties"]["codeUri"]
     prefix = code_uri.split("/paths/", 1)[1]
-    uploaded = {path[len(prefix):] for path in azure.blobs if path.startswith(prefix)}
+    uploaded = {path[len(prefix) :] for path in azure.blobs if path.startswith(prefix)}
     assert {"model/__main__.py", "model/train.py", "model/data.py"} <= uploaded
     assert all(path.startswith("model/") and "__pycache__" not in path for path in uploaded)  # not the repository
 
@@ -143,8 +148,9 @@ def test_a_job_is_submitted_with_its_data_code_and_environment_and_waited_for_un
 
 
 def test_more_than_one_process_runs_under_pytorch_distribution_on_the_cpu_cluster_without_cuda(azure, data, capsys):
-    status, out, err = run(capsys, "--cluster", "cpu", "--instances", "2", "--processes-per-instance", "2",
-                           "--no-wait", data=data)
+    status, out, err = run(
+        capsys, "--cluster", "cpu", "--instances", "2", "--processes-per-instance", "2", "--no-wait", data=data
+    )
     assert status == 0, err
     job = azure.calls_to("jobs.put")[0].body["properties"]
     assert job["distribution"] == {"distributionType": "PyTorch", "processCountPerInstance": 2}
@@ -161,19 +167,26 @@ def test_no_wait_prints_the_job_name_and_leaves_the_job_running(azure, clock, da
 
 
 # ---------------------------------------------------------------------- jobs that do not complete
-@pytest.mark.parametrize("outcome, error, words", [
-    ("Failed", "CUDA out of memory on rank 1", "ended Failed: UserError CUDA out of memory on rank 1"),
-    ("NotResponding", "no heartbeat from node 0", "ended NotResponding: UserError no heartbeat from node 0"),
-    ("Canceled", None, "ended Canceled"),
-])
-def test_a_job_that_does_not_complete_is_one_error_line_with_its_error_and_exit_1(azure, clock, data, capsys,
-                                                                                  outcome, error, words):
+@pytest.mark.parametrize(
+    "outcome, error, words",
+    [
+        ("Failed", "CUDA out of memory on rank 1", "ended Failed: UserError CUDA out of memory on rank 1"),
+        ("NotResponding", "no heartbeat from node 0", "ended NotResponding: UserError no heartbeat from node 0"),
+        ("Canceled", None, "ended Canceled"),
+    ],
+)
+def test_a_job_that_does_not_complete_is_one_error_line_with_its_error_and_exit_1(
+    azure, clock, data, capsys, outcome, error, words
+):
     clock.on_sleep = lambda n: azure.finish_job(submitted(azure), outcome, error=error) if n == 2 else None
     status, out, err = run(capsys, data=data)
 
     assert status == 1 and out == ""
     name = submitted(azure)
-    assert error_line(err) == f"error: job {name} {words}; logs: https://ml.azure.com/runs/{name}?wsid={azure.workspace_id}"
+    assert (
+        error_line(err)
+        == f"error: job {name} {words}; logs: https://ml.azure.com/runs/{name}?wsid={azure.workspace_id}"
+    )
     assert azure.calls_to("model_versions.put") == []
 
 
@@ -182,8 +195,10 @@ def test_past_the_timeout_the_job_is_left_running_and_named(azure, clock, data, 
 
     assert status == 1 and out == ""
     name = submitted(azure)
-    assert error_line(err).startswith(f"error: job {name} is still NotStarted after 45 s (--timeout); it was left "
-                                      f"running: https://ml.azure.com/runs/{name}")
+    assert error_line(err).startswith(
+        f"error: job {name} is still NotStarted after 45 s (--timeout); it was left "
+        f"running: https://ml.azure.com/runs/{name}"
+    )
     assert azure.job(name)["properties"]["status"] == "NotStarted" and azure.calls_to("jobs.cancel") == []
     assert sum(clock.sleeps) == 45 and max(clock.sleeps) <= POLL_SECONDS
     progress = [line for line in err.splitlines() if line.startswith(f"job {name}: ")]
@@ -200,13 +215,19 @@ def test_an_interrupted_wait_says_the_job_keeps_running(azure, clock, data, caps
     clock.on_sleep = interrupt
     status, out, err = run(capsys, data=data)
     assert status == 130
-    assert error_line(err) == (f"error: interrupted; job {submitted(azure)} keeps running in Azure ML: "
-                               f"https://ml.azure.com/runs/{submitted(azure)}?wsid={azure.workspace_id}")
+    assert error_line(err) == (
+        f"error: interrupted; job {submitted(azure)} keeps running in Azure ML: "
+        f"https://ml.azure.com/runs/{submitted(azure)}?wsid={azure.workspace_id}"
+    )
 
 
 def test_a_submission_azure_refuses_is_one_error_line_naming_the_job(azure, data, capsys):
-    azure.fail("jobs.put", 403, message="The client does not have authorization to perform action jobs/write",
-               code="AuthorizationFailed")
+    azure.fail(
+        "jobs.put",
+        403,
+        message="The client does not have authorization to perform action jobs/write",
+        code="AuthorizationFailed",
+    )
     status, out, err = run(capsys, data=data)
     assert status == 1 and out == ""
     line = error_line(err)
@@ -236,8 +257,10 @@ def test_a_lost_submit_answer_is_retried_into_the_same_job(azure, data, capsys):
     assert [c.response_lost for c in azure.calls_to("jobs.put")] == [True]
 
 
-@pytest.mark.parametrize("change", [("--epochs", "3"), ("--seed", "1"), ("--processes-per-instance", "2"),
-                                    ("--attempt", "2"), ("--cluster", "cpu")])
+@pytest.mark.parametrize(
+    "change",
+    [("--epochs", "3"), ("--seed", "1"), ("--processes-per-instance", "2"), ("--attempt", "2"), ("--cluster", "cpu")],
+)
 def test_anything_that_defines_the_job_names_another(azure, data, capsys, change):
     base = run(capsys, "--no-wait", data=data)[1]
     other = run(capsys, "--no-wait", *change, data=data)[1]
@@ -271,10 +294,33 @@ def test_the_subscription_comes_from_the_environment_as_ci_sets_it(azure, data, 
 def test_the_code_snapshot_alone_trains_and_records_the_commit(tmp_path, data):
     """The job runs `python -m model train` from the uploaded snapshot, with no repository beside it."""
     with staged_code() as code:
-        env = {**os.environ, "MODEL_SOURCE_COMMIT": "0a1b2c3d4e5f", "GIT_CEILING_DIRECTORIES": str(Path(code.folder).parent)}
+        env = {
+            **os.environ,
+            "MODEL_SOURCE_COMMIT": "0a1b2c3d4e5f",
+            "GIT_CEILING_DIRECTORIES": str(Path(code.folder).parent),
+        }
         env.pop("PYTHONPATH", None)
-        finished = subprocess.run([sys.executable, "-m", "model", "train", "--data", str(data), "--out",
-                                   str(tmp_path / "artifact"), "--preset", "tiny", "--num-threads", "1", "--quiet"],
-                                  cwd=code.folder, env=env, capture_output=True, text=True, timeout=600)
+        finished = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "model",
+                "train",
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "artifact"),
+                "--preset",
+                "tiny",
+                "--num-threads",
+                "1",
+                "--quiet",
+            ],
+            cwd=code.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     assert finished.returncode == 0, finished.stderr
     assert json.loads((tmp_path / "artifact" / "artifact.json").read_text())["commit"] == "0a1b2c3d4e5f"

@@ -30,7 +30,13 @@ def test_auto_tokenizer_and_tokenizer_json_give_the_same_ids(tmp_path):
 
 def test_special_tokens_and_template(tmp_path):
     auto = AutoTokenizer.from_pretrained(saved(tmp_path))
-    assert [auto.pad_token_id, auto.unk_token_id, auto.cls_token_id, auto.sep_token_id, auto.mask_token_id] == [0, 1, 2, 3, 4]
+    assert [auto.pad_token_id, auto.unk_token_id, auto.cls_token_id, auto.sep_token_id, auto.mask_token_id] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
     ids = auto("Zorvak HOJE")["input_ids"]
     tokens = auto.convert_ids_to_tokens(ids)
     assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]" and "hoje" in tokens
@@ -53,4 +59,10 @@ def test_training_gives_the_same_vocabulary_every_time():
     first = train_tokenizer(TEXTS, vocab_size=300, max_length=32, min_frequency=1)
     for _ in range(3):
         assert train_tokenizer(TEXTS, vocab_size=300, max_length=32, min_frequency=1).get_vocab() == first.get_vocab()
-    assert [token.content for token in first.get_added_tokens_decoder().values()] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    assert [token.content for token in first.get_added_tokens_decoder().values()] == [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+    ]

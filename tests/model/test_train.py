@@ -1,14 +1,34 @@
 """The tiny model trained once per session (conftest): artifact folder, learning, model card."""
+
 import json
 
 import pytest
 
 pytestmark = pytest.mark.slow
 
-ARTIFACT_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "model.onnx",
-                  "model.int8.onnx", "artifact.json", "metrics.json", "evaluation.png", "MODEL_CARD.md")
-METRIC_KEYS = ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "accuracy", "n", "confusion_matrix",
-               "recall_hate_by_category")
+ARTIFACT_FILES = (
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "model.onnx",
+    "model.int8.onnx",
+    "artifact.json",
+    "metrics.json",
+    "evaluation.png",
+    "MODEL_CARD.md",
+)
+METRIC_KEYS = (
+    "macro_f1",
+    "f1_hate",
+    "precision_hate",
+    "recall_hate",
+    "roc_auc",
+    "accuracy",
+    "n",
+    "confusion_matrix",
+    "recall_hate_by_category",
+)
 
 
 def test_artifact_folder_is_complete(tiny_model_dir):
@@ -75,7 +95,9 @@ def test_saved_model_and_tokenizer_load_with_transformers(tiny_model_dir, fresh_
     model = BertForSequenceClassification.from_pretrained(tiny_model_dir).eval()
     batch = tokenizer(texts, padding=True, truncation=True, max_length=32, return_tensors="pt")
     with torch.no_grad():
-        p_hate = torch.softmax(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits, dim=-1)[:, 1]
+        p_hate = torch.softmax(
+            model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits, dim=-1
+        )[:, 1]
     served = load_classifier(tiny_model_dir, precision="fp32").predict_proba(texts)
     assert np.allclose(p_hate.numpy(), served, atol=1e-5)
     assert model.config.id2label == {0: "no-hate", 1: "hate"}

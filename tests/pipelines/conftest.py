@@ -1,4 +1,5 @@
 """Shared helpers for the pipeline tests: where the CI definitions live and YAML loading."""
+
 import json
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def load_yaml(path: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def stacks() -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO_ROOT.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in REPO_ROOT.glob("Pulumi.*.yaml"))
 
 
 def fake_pulumi(bin_dir: Path, calls: Path, answers: dict[str, tuple[int, str]] | None = None) -> None:

@@ -2,6 +2,7 @@
 ./scripts/setup installs when it is missing) opens the page; the test reads the DOM Chromium built
 (`--dump-dom`) and the console messages it logged (`--enable-logging=stderr --v=0` writes each as a
 `:CONSOLE:<line>] "<message>"` line, script errors and Content-Security-Policy refusals alike)."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,11 @@ from scripts.audit.cli import main
 from tests.pipelines.conftest import FIXTURES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed and could not be: ./scripts/setup "
-                                                         "installs Debian's chromium with apt-get when it can")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed and could not be: ./scripts/setup "
+    "installs Debian's chromium with apt-get when it can",
+)
 CONSOLE = re.compile(r':CONSOLE(?:\(\d+\)|:\d+)\] "(.*)", source: ')
 SECTIONS = ["Summary", "Timeline of updates", "Model releases", "Configuration changes", "Destroyed and deleted"]
 
@@ -26,9 +30,22 @@ def open_in_chromium(page: Path, profile: Path) -> tuple[str, list[str]]:
     """The DOM Chromium built from the page, and the console messages it logged while loading it.
     --no-sandbox: Chromium's sandbox refuses to start as root, as tests run in containers."""
     completed = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
-         "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return completed.stdout, CONSOLE.findall(completed.stderr)
 
@@ -85,9 +102,23 @@ class Page(HTMLParser):
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("audit-browser")
-    assert main(["--stack", "prod", "--history", str(FIXTURES / "prod-history.json"),
-                 "--export", str(FIXTURES / "prod-export.json"),
-                 "--previous-export", str(FIXTURES / "prod-export-before-v6.json"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--stack",
+                "prod",
+                "--history",
+                str(FIXTURES / "prod-history.json"),
+                "--export",
+                str(FIXTURES / "prod-export.json"),
+                "--previous-export",
+                str(FIXTURES / "prod-export-before-v6.json"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out / "audit-prod.html"
 
 
@@ -109,12 +140,18 @@ def test_chromium_shows_every_section_and_table(shown, report):
     assert page.headings == SECTIONS
     assert len(page.tables) == report.read_text().count("<table>")
     captions = [t["caption"] for t in page.tables]
-    for caption in ("Current champion per workspace", "Inputs the report was made from", "Champion/challenger decisions",
-                    "Traffic (before", "Registered model versions", "Updates that deleted or replaced resources"):
+    for caption in (
+        "Current champion per workspace",
+        "Inputs the report was made from",
+        "Champion/challenger decisions",
+        "Traffic (before",
+        "Registered model versions",
+        "Updates that deleted or replaced resources",
+    ):
         assert any(c.startswith(caption) for c in captions), caption
     timeline = next(t for t in page.tables if t["headers"][:2] == ["Version", "Kind"])
     assert [row[0] for _, row in timeline["rows"]] == ["7", "6", "5", "4", "3", "2", "1"]
-    assert [row[0] for css, row in timeline["rows"] if css == "attention"] == ["7", "2"]   # the failed ones
+    assert [row[0] for css, row in timeline["rows"] if css == "attention"] == ["7", "2"]  # the failed ones
 
 
 def test_chromium_shows_text_from_the_stack_as_text(shown):
@@ -125,14 +162,19 @@ def test_chromium_shows_text_from_the_stack_as_text(shown):
     assert failed[-1] == "<script>alert('x')</script> | open SSH on the cluster"
 
 
-@pytest.mark.parametrize("body, message", [
-    ("<script>undefinedFunction()</script>", "Uncaught ReferenceError: undefinedFunction is not defined"),
-    ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'"><script>1</script>',
-     "Content Security Policy"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("<script>undefinedFunction()</script>", "Uncaught ReferenceError: undefinedFunction is not defined"),
+        (
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'"><script>1</script>',
+            "Content Security Policy",
+        ),
+    ],
+)
 def test_the_console_check_sees_script_errors_and_policy_refusals(tmp_path, body, message):
     """The check above can fail: on a page with a script error or a refused script, Chromium logs it."""
     page = tmp_path / "page.html"
-    page.write_text(f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{body}</body></html>")
+    page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{body}</body></html>')
     _, console = open_in_chromium(page, tmp_path / "profile")
     assert any(message in line for line in console), console

@@ -1,5 +1,6 @@
 """Azure Pipelines: the YAML parses, every template and parameter resolves, and the stages, their
 order (dev -> test -> prod) and the deployment jobs with their environments are the ones required."""
+
 import re
 import subprocess
 import sys
@@ -59,7 +60,9 @@ def test_templates_exist_and_get_only_declared_parameters(name):
     for template, passed in calls:
         assert template.is_file(), f"{name}: template {template} is missing"
         declared = {p["name"]: p for p in load_yaml(template).get("parameters", [])}
-        assert set(passed) <= set(declared), f"{name}: {template.name} has no parameter(s) {set(passed) - set(declared)}"
+        assert set(passed) <= set(declared), (
+            f"{name}: {template.name} has no parameter(s) {set(passed) - set(declared)}"
+        )
         for parameter in declared.values():
             if "default" not in parameter:
                 assert parameter["name"] in passed, f"{name}: {template.name} needs {parameter['name']}"
@@ -102,7 +105,9 @@ def test_pull_request_runs_tests_plan_diff_and_previews_every_stack(stacks):
     assert document["pr"]["branches"]["include"] == ["main"] and document["trigger"] == "none"
     by_name = stages(document)
     assert set(by_name) == {"Tests", "Plan", "Preview"}
-    plan_script = next(s["script"] for s in by_name["Plan"]["jobs"][0]["steps"] if "scripts.plan" in s.get("script", ""))
+    plan_script = next(
+        s["script"] for s in by_name["Plan"]["jobs"][0]["steps"] if "scripts.plan" in s.get("script", "")
+    )
     assert '-m scripts.plan --stack "$stack" --diff "$base"' in plan_script
     previews = [p for _, p in template_calls(by_name["Preview"], AZURE_PIPELINES)]
     assert sorted(p["stack"] for p in previews) == stacks
@@ -119,6 +124,7 @@ def test_the_stack_template_signs_in_per_stack_and_runs_the_policy_pack():
 
 
 # --- the agent pool of each stack's job ---
+
 
 def pulumi_jobs(document: dict):
     """(stack, job) for every job whose steps run templates/pulumi-stack.yml, in stages or, without, at the top."""
@@ -154,7 +160,7 @@ def test_agent_pools_are_declared_once_for_every_stack(stacks):
     pools = load_yaml(AZURE_PIPELINES / "templates" / "agent-pools.yml")["variables"]
     assert pools == {f"pulumiPool{stack.capitalize()}": "" for stack in stacks}
     text = (AZURE_PIPELINES / "templates" / "agent-pools.yml").read_text()
-    header = text[:text.index("\nvariables:")]
+    header = text[: text.index("\nvariables:")]
     assert "self-hosted" in header and "pulumiPoolProd" in header, "the header must say what to set"
 
 
@@ -173,6 +179,7 @@ def test_each_stack_job_runs_in_its_stacks_agent_pool_or_on_hosted_ubuntu(name, 
 
 
 # --- the stack template's script, run with stand-ins for pulumi, az and curl ---
+
 
 def template_script() -> tuple[str, dict]:
     steps = load_yaml(AZURE_PIPELINES / "templates" / "pulumi-stack.yml")["steps"]
@@ -196,18 +203,32 @@ def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None =
     # these tests, and the repository's code (scripts/ imports infra/, stacks/, serving/ and, through
     # stacks/, model/compare_settings)
     root = AZURE_PIPELINES.parent
-    links = {"venv": Path(sys.executable).parents[1], "infra": root / "infra", "scripts": root / "scripts",
-             **{name: root / name for name in ("stacks", "model", "serving", "Pulumi.prod.yaml")}}
+    links = {
+        "venv": Path(sys.executable).parents[1],
+        "infra": root / "infra",
+        "scripts": root / "scripts",
+        **{name: root / name for name in ("stacks", "model", "serving", "Pulumi.prod.yaml")},
+    }
     for link, target in links.items():
         if not (tmp_path / link).exists():
             (tmp_path / link).symlink_to(target)
-    base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "STACK": "prod", "COMMAND": "preview",
-            "RELEASE_CANDIDATE": "False", "APPROVE": "False", "RELEASE_PATH": "workspaces[0].release",
-            "CANDIDATE_DIR": str(tmp_path / "released" / "model"), "CANDIDATE_RUN": "",
-            "PULUMI_BACKEND_URL": "azblob://state?storage_account=s", "EVALUATION_DATA_URL": "https://e/eval.csv",
-            "PULUMI_VERSION": "3.272.0"}
-    result = subprocess.run(["bash", "-c", script], env={**base, **env}, cwd=tmp_path,
-                            capture_output=True, text=True, check=False)
+    base = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "STACK": "prod",
+        "COMMAND": "preview",
+        "RELEASE_CANDIDATE": "False",
+        "APPROVE": "False",
+        "RELEASE_PATH": "workspaces[0].release",
+        "CANDIDATE_DIR": str(tmp_path / "released" / "model"),
+        "CANDIDATE_RUN": "",
+        "PULUMI_BACKEND_URL": "azblob://state?storage_account=s",
+        "EVALUATION_DATA_URL": "https://e/eval.csv",
+        "PULUMI_VERSION": "3.272.0",
+    }
+    result = subprocess.run(
+        ["bash", "-c", script], env={**base, **env}, cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
     return result, calls
 
@@ -231,34 +252,46 @@ def test_a_stack_that_cannot_be_selected_stops_the_template_with_the_bootstrap_c
 
 
 def test_before_the_first_release_the_released_candidate_is_skipped_not_failed(tmp_path):
-    result, calls = run_template_script(tmp_path, {"RELEASE_CANDIDATE": "True",
-                                                   "CANDIDATE_RUN": "$(resources.pipeline.released.runID)"})
+    result, calls = run_template_script(
+        tmp_path, {"RELEASE_CANDIDATE": "True", "CANDIDATE_RUN": "$(resources.pipeline.released.runID)"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No released model yet" in result.stdout
     assert not any(" config set " in c for c in calls)
     # and the download of a pipeline resource's artifact is skipped when the resource has no run
     steps = load_yaml(AZURE_PIPELINES / "templates" / "pulumi-stack.yml")["steps"]
-    [[download]] = [s["${{ if eq(parameters.releaseCandidate, true) }}"] for s in steps
-                    if "${{ if eq(parameters.releaseCandidate, true) }}" in s]
-    assert download["${{ if ne(parameters.candidateSource, 'current') }}"] == {"condition": (
-        "and(succeeded(), ne(coalesce(variables['resources.pipeline.${{ parameters.candidateSource }}.runID'], ''), ''))")}
+    [[download]] = [
+        s["${{ if eq(parameters.releaseCandidate, true) }}"]
+        for s in steps
+        if "${{ if eq(parameters.releaseCandidate, true) }}" in s
+    ]
+    assert download["${{ if ne(parameters.candidateSource, 'current') }}"] == {
+        "condition": (
+            "and(succeeded(), ne(coalesce(variables['resources.pipeline.${{ parameters.candidateSource }}.runID'], ''), ''))"
+        )
+    }
 
 
 def test_a_released_candidate_is_set_in_the_stack_config(tmp_path):
     model = tmp_path / "released" / "model"
     model.mkdir(parents=True)
     (model / "artifact.json").write_text('{"name": "m"}')
-    result, calls = run_template_script(tmp_path, {"RELEASE_CANDIDATE": "True", "APPROVE": "True", "CANDIDATE_RUN": "77"})
+    result, calls = run_template_script(
+        tmp_path, {"RELEASE_CANDIDATE": "True", "APPROVE": "True", "CANDIDATE_RUN": "77"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"pulumi config set --stack prod --path workspaces[0].release.candidate {model}" in calls
     assert any("--type string workspaces[0].release.approvedVersion" in c for c in calls)
     from scripts.release_version import serving_version_of
 
-    assert (f"pulumi config set --stack prod --path --type string workspaces[0].release.approvedServingVersion "
-            f"{serving_version_of('prod', 'hatespeech')}") in calls
+    assert (
+        f"pulumi config set --stack prod --path --type string workspaces[0].release.approvedServingVersion "
+        f"{serving_version_of('prod', 'hatespeech')}"
+    ) in calls
 
 
 # --- the released model: always kept by the deploy, and by the previews ---
+
 
 def released_resource(document: dict) -> dict:
     [resource] = [p for p in document["resources"]["pipelines"] if p["pipeline"] == "released"]
@@ -302,8 +335,13 @@ def test_the_released_run_is_retained_before_prod_changes():
 def template_steps() -> list[dict]:
     """The stack template's steps, those under conditional insertions (${{ if }}) included."""
     template = load_yaml(AZURE_PIPELINES / "templates" / "pulumi-stack.yml")
-    return [step for item in template["steps"] for step in (next(iter(item.values())) if len(item) == 1 and
-            str(next(iter(item))).startswith("${{") else [item])]
+    return [
+        step
+        for item in template["steps"]
+        for step in (
+            next(iter(item.values())) if len(item) == 1 and str(next(iter(item))).startswith("${{") else [item]
+        )
+    ]
 
 
 def test_the_audit_report_runs_after_a_failed_update_but_only_once_the_stack_was_selected():
@@ -311,8 +349,12 @@ def test_the_audit_report_runs_after_a_failed_update_but_only_once_the_stack_was
     pulumi_step = next(s for s in flattened if "pulumi stack select" in s.get("inputs", {}).get("inlineScript", ""))
     script = pulumi_step["inputs"]["inlineScript"]
     assert script.index("pulumi stack select") < script.index("variable=stackSelected]true") < script.index("pulumi up")
-    audit = [s for s in flattened if "scripts.audit" in s.get("inputs", {}).get("inlineScript", "") or
-             str(s.get("artifact", "")).startswith("audit-")]
+    audit = [
+        s
+        for s in flattened
+        if "scripts.audit" in s.get("inputs", {}).get("inlineScript", "")
+        or str(s.get("artifact", "")).startswith("audit-")
+    ]
     assert len(audit) == 2
     assert all(s["condition"] == "and(always(), eq(variables['stackSelected'], 'true'))" for s in audit)
 
@@ -320,14 +362,26 @@ def test_the_audit_report_runs_after_a_failed_update_but_only_once_the_stack_was
 @pytest.mark.parametrize("message_size", [0, 1_200_000])
 def test_the_audit_step_uploads_a_run_summary_of_at_most_1_mib(tmp_path, message_size):
     [step] = [s for s in template_steps() if "scripts.audit" in s.get("inputs", {}).get("inlineScript", "")]
-    macros = {"Agent.TempDirectory": str(tmp_path / "agent"), "Build.ArtifactStagingDirectory": str(tmp_path / "staging"),
-              "System.CollectionUri": "https://dev.azure.com/acme/", "System.TeamProjectId": "6f1c0a2e", "Build.BuildId": "77"}
+    macros = {
+        "Agent.TempDirectory": str(tmp_path / "agent"),
+        "Build.ArtifactStagingDirectory": str(tmp_path / "staging"),
+        "System.CollectionUri": "https://dev.azure.com/acme/",
+        "System.TeamProjectId": "6f1c0a2e",
+        "Build.BuildId": "77",
+    }
     script = re.sub(r"\$\(([\w.]+)\)", lambda macro: macros[macro.group(1)], step["inputs"]["inlineScript"])
     (tmp_path / "agent").mkdir()
     fake_pulumi(tmp_path / "bin", tmp_path / "calls", audit_answers(message_size))
     for name in ("venv", "scripts"):  # venv/bin/python -m scripts.audit, run in the checkout
-        (tmp_path / name).symlink_to(Path(sys.executable).parents[1] if name == "venv" else AZURE_PIPELINES.parent / name)
-    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "STACK": "prod", "PULUMI_BACKEND_URL": "azblob://s"}
+        (tmp_path / name).symlink_to(
+            Path(sys.executable).parents[1] if name == "venv" else AZURE_PIPELINES.parent / name
+        )
+    env = {
+        "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "STACK": "prod",
+        "PULUMI_BACKEND_URL": "azblob://s",
+    }
     result = subprocess.run(["bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     summary_file = tmp_path / "agent" / "audit-summary-prod.md"
@@ -342,6 +396,7 @@ def test_the_audit_step_uploads_a_run_summary_of_at_most_1_mib(tmp_path, message
 
 # --- drift: a scheduled preview --refresh --expect-no-changes of every stack ---
 
+
 def test_drift_runs_every_day_on_main_even_without_changes_for_every_stack(stacks):
     document = pipeline("drift")
     assert document["trigger"] == "none" and document["pr"] == "none"
@@ -349,7 +404,9 @@ def test_drift_runs_every_day_on_main_even_without_changes_for_every_stack(stack
     assert re.fullmatch(r"\d+ \d+ \* \* \*", schedule["cron"]), "once a day"
     assert schedule["branches"]["include"] == ["main"] and schedule["always"] is True
     assert released_resource(document) == released_resource(pipeline("deploy"))
-    jobs = dict(pulumi_jobs(document))  # each in its stack's agent pool: test_each_stack_job_runs_in_its_stacks_agent_pool
+    jobs = dict(
+        pulumi_jobs(document)
+    )  # each in its stack's agent pool: test_each_stack_job_runs_in_its_stacks_agent_pool
     assert sorted(jobs) == stacks
     deploy = {p["stack"]: p for _, p in template_calls(pipeline("deploy")["stages"], AZURE_PIPELINES) if "stack" in p}
     for stack, job in jobs.items():
@@ -367,7 +424,9 @@ def test_the_template_drift_check_uploads_its_summary_and_fails_on_drift(tmp_pat
     summary = tmp_path / "staging" / "drift-prod.md"
     assert f"##vso[task.uploadsummary]{summary}" in result.stdout.splitlines()
     assert summary.read_text().startswith("## Drift in prod:") and "~ tags: (update)" in summary.read_text()
-    assert "##vso[task.logissue type=error]The drift check of prod failed: the run summary has its output" in result.stdout
+    assert (
+        "##vso[task.logissue type=error]The drift check of prod failed: the run summary has its output" in result.stdout
+    )
     assert calls[-1].startswith("pulumi preview --stack prod --policy-pack policy --refresh --expect-no-changes --diff")
 
 

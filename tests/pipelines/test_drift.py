@@ -8,6 +8,7 @@ backenderr.NoChangesExpectedError, "no changes were expected for preview but cha
 (pkg/backend/backenderr/backenderr.go); refresh steps do not count (engine.HasChanges counts logical steps only,
 and RefreshStep.Logical() is false).
 """
+
 import subprocess
 from pathlib import Path
 
@@ -16,17 +17,25 @@ from tests.pipelines.conftest import fake_pulumi
 
 DRIFT = REPO_ROOT / "scripts" / "drift"
 NO_CHANGES_EXPECTED = "error: no changes were expected for preview but changes were proposed\n"
-DIFF = ("Previewing update (prod):\n"
-        "  pulumi:pulumi:Stack: (same)\n"
-        "    ~ azure-native:storage:StorageAccount: (update)\n"
-        "        ~ allowBlobPublicAccess: true => false\n"
-        "Resources:\n    ~ 1 to update\n    41 unchanged\n")
+DIFF = (
+    "Previewing update (prod):\n"
+    "  pulumi:pulumi:Stack: (same)\n"
+    "    ~ azure-native:storage:StorageAccount: (update)\n"
+    "        ~ allowBlobPublicAccess: true => false\n"
+    "Resources:\n    ~ 1 to update\n    41 unchanged\n"
+)
 
 
 def run_drift(tmp_path: Path, answer: tuple[int, str] | None, *arguments: str, cwd: Path | None = None):
     fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"preview": answer} if answer else None)
-    result = subprocess.run([str(DRIFT), *arguments], cwd=cwd or tmp_path, capture_output=True, text=True,
-                            env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"}, check=False)
+    result = subprocess.run(
+        [str(DRIFT), *arguments],
+        cwd=cwd or tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"},
+        check=False,
+    )
     calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
     return result, calls
 
@@ -34,8 +43,10 @@ def run_drift(tmp_path: Path, answer: tuple[int, str] | None, *arguments: str, c
 def test_without_drift_it_passes_and_says_so_in_the_summary(tmp_path):
     result, calls = run_drift(tmp_path, (0, "Resources:\n    42 unchanged\n"), "prod", str(tmp_path / "s.md"), "m")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert calls == ["pulumi preview --stack prod --policy-pack policy --refresh --expect-no-changes --diff "
-                     "--non-interactive --suppress-progress --color never --message m"]
+    assert calls == [
+        "pulumi preview --stack prod --policy-pack policy --refresh --expect-no-changes --diff "
+        "--non-interactive --suppress-progress --color never --message m"
+    ]
     summary = (tmp_path / "s.md").read_text()
     assert summary.startswith("## No drift in prod\n\n```diff\n") and "42 unchanged" in summary
     assert "42 unchanged" in result.stdout, "the log keeps the preview's output"

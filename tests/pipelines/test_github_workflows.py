@@ -1,4 +1,5 @@
 """GitHub Actions workflows: actionlint finds nothing, and each workflow does what the README says."""
+
 import re
 import shutil
 import subprocess
@@ -23,8 +24,13 @@ def actionlint() -> str:
 
 def run_actionlint(files: list[Path], cwd: Path) -> subprocess.CompletedProcess:
     # shellcheck and pyflakes integrations off: the result must not depend on what else the machine has
-    return subprocess.run([actionlint(), "-oneline", "-no-color", "-shellcheck=", "-pyflakes=", *map(str, files)],
-                          cwd=cwd, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [actionlint(), "-oneline", "-no-color", "-shellcheck=", "-pyflakes=", *map(str, files)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def workflows() -> dict[str, dict]:
@@ -77,7 +83,7 @@ def test_pull_request_runs_tests_plan_diff_comment_and_previews(stacks):
     assert diff["permissions"]["pull-requests"] == "write"
     assert uses(diff, "actions/checkout")[0]["with"]["fetch-depth"] == 0
     script = next(s["run"] for s in steps(diff) if "scripts.plan" in s.get("run", ""))
-    assert 'for file in Pulumi.*.yaml' in script
+    assert "for file in Pulumi.*.yaml" in script
     assert '-m scripts.plan --stack "$stack" --diff "origin/$BASE_REF"' in script
     [comment] = uses(diff, "actions/github-script")
     assert "updateComment" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
@@ -97,8 +103,11 @@ def test_the_stack_workflow_previews_through_the_pulumi_action_with_oidc_and_the
     job = workflow["jobs"]["pulumi"]
     assert job["environment"] == "${{ inputs.environment }}"
     [login] = uses(job, "azure/login")
-    assert login["with"] == {"client-id": "${{ vars.AZURE_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
-                             "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
+    assert login["with"] == {
+        "client-id": "${{ vars.AZURE_CLIENT_ID }}",
+        "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+        "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
+    }
     assert job["env"]["ARM_USE_OIDC"] == "true"
     operation = next(s for s in uses(job, "pulumi/actions") if "command" in s.get("with", {}))
     assert operation["with"]["command"] == "${{ inputs.command }}"
@@ -115,7 +124,7 @@ def test_main_deploys_dev_then_test_then_prod_each_in_its_environment(stacks):
     jobs = workflow["jobs"]
     order = ["dev", "test", "prod"]
     assert sorted(order) == stacks
-    for previous, stage in zip(["tests"] + order, order):
+    for previous, stage in zip(["tests"] + order, order, strict=False):
         job = jobs[stage]
         assert previous in job["needs"], f"{stage} must wait for {previous}"
         assert job["uses"] == "./.github/workflows/pulumi-stack.yml"
@@ -171,14 +180,18 @@ def test_the_release_version_the_stack_workflow_computes_matches_the_providers(t
     module = re.search(r"version=\$\(venv/bin/python -m ([\w.]+) artifacts/candidate\)", script).group(1)
     (tmp_path / "model.onnx").write_bytes(b"onnx bytes")
     (tmp_path / "artifact.json").write_text('{"name": "hate-speech-pt"}')
-    result = subprocess.run([sys.executable, "-m", module, str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", module, str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     from infra.release.content import content_sha256, version_of
+
     assert result.stdout.strip() == version_of(content_sha256(str(tmp_path)))
     assert re.fullmatch(r"[0-9a-f]{12}", result.stdout.strip())
 
 
 # --- the last released model: one reusable workflow, for the deploy and for the previews ---
+
 
 def released_model_script() -> str:
     job = workflows()["released-model"]["jobs"]["find"]
@@ -190,13 +203,20 @@ def fake_gh(tmp_path: Path, runs: str, artifacts: str) -> dict:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     gh = bin_dir / "gh"
-    gh.write_text("#!/bin/sh\n"
-                  f"echo \"$*\" >> '{tmp_path}/gh-calls'\n"
-                  f"case \"$1\" in run) printf '%s\\n' '{runs}' ;; api) printf '%s\\n' '{artifacts}' ;; esac\n")
+    gh.write_text(
+        "#!/bin/sh\n"
+        f"echo \"$*\" >> '{tmp_path}/gh-calls'\n"
+        f"case \"$1\" in run) printf '%s\\n' '{runs}' ;; api) printf '%s\\n' '{artifacts}' ;; esac\n"
+    )
     gh.chmod(0o755)
     (tmp_path / "output").write_text("")
-    return {"PATH": f"{bin_dir}:/usr/bin:/bin", "GH_REPO": "owner/repo", "GH_TOKEN": "t",
-            "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    return {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "GH_REPO": "owner/repo",
+        "GH_TOKEN": "t",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
 
 
 def run_script(script: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
@@ -260,12 +280,13 @@ def test_the_model_artifact_is_kept_as_long_as_github_allows():
 
 # --- where the stack job runs, and how it selects the stack ---
 
+
 def test_the_stack_job_runs_where_the_repository_variable_says_for_that_stack_and_on_a_hosted_runner_otherwise():
     workflow = workflows()["pulumi-stack"]
     job = workflow["jobs"]["pulumi"]
     assert job["runs-on"] == "${{ fromJSON(vars.PULUMI_RUNNERS || '{}')[inputs.stack] || 'ubuntu-24.04' }}"
     text = (WORKFLOWS / "pulumi-stack.yml").read_text()
-    header = text[:text.index("\nname:")]
+    header = text[: text.index("\nname:")]
     assert "PULUMI_RUNNERS" in header and '"prod":' in header, "the header must say how to set the variable"
     # every pulumi up/preview goes through this job: no caller runs Pulumi on a runner of its own
     for name in workflows():
@@ -276,8 +297,9 @@ def test_the_stack_job_runs_where_the_repository_variable_says_for_that_stack_an
 def test_the_stack_is_selected_before_its_config_is_set_and_never_created(tmp_path):
     job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
     names = [s.get("id") for s in steps(job)]
-    assert names.index("login") < names.index("select") < names.index("candidate"), \
+    assert names.index("login") < names.index("select") < names.index("candidate"), (
         "the stack must be selected before its config is set"
+    )
     step = next(s for s in steps(job) if s.get("id") == "select")
     fake_pulumi(tmp_path / "bin", tmp_path / "calls")
     result = run_script(step["run"], {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod"}, tmp_path)
@@ -300,8 +322,11 @@ def test_a_stack_that_cannot_be_selected_stops_the_job_with_the_bootstrap_comman
 def test_updates_of_a_stack_queue_together_and_previews_never_join_their_queue():
     group = workflows()["pulumi-stack"]["jobs"]["pulumi"]["concurrency"]["group"]
     # the expression actionlint checks, read as GitHub evaluates it for each command
-    match = re.fullmatch(r"\$\{\{ inputs\.command == 'up' && format\('(.+?)', inputs\.stack\) \|\| "
-                         r"format\('(.+?)', inputs\.stack, github\.run_id\) \}\}", group)
+    match = re.fullmatch(
+        r"\$\{\{ inputs\.command == 'up' && format\('(.+?)', inputs\.stack\) \|\| "
+        r"format\('(.+?)', inputs\.stack, github\.run_id\) \}\}",
+        group,
+    )
     assert match, group
     up_group = match.group(1).format("prod")
     preview_group = match.group(2).format("prod", "4242")
@@ -322,8 +347,14 @@ def test_the_audit_step_keeps_the_job_summary_within_githubs_1_mib(tmp_path, mes
     fake_pulumi(tmp_path / "bin", tmp_path / "calls", audit_answers(message_size))
     for name in ("venv", "scripts"):  # the step runs venv/bin/python -m scripts.audit in the checkout
         (tmp_path / name).symlink_to(Path(sys.executable).parents[1] if name == "venv" else REPO_ROOT / name)
-    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
-           "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/mlops-platform", "GITHUB_RUN_ID": "4242"}
+    env = {
+        "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
+        "STACK": "prod",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/mlops-platform",
+        "GITHUB_RUN_ID": "4242",
+    }
     result = run_script(step["run"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     report, summary = (tmp_path / "audit" / "audit-prod.md").read_text(), (tmp_path / "summary").read_text()
@@ -332,7 +363,10 @@ def test_the_audit_step_keeps_the_job_summary_within_githubs_1_mib(tmp_path, mes
         return
     assert len(report.encode()) > 1024 * 1024 >= len(summary.encode())
     assert summary.startswith("# Audit of stack prod") and "## Summary" in summary and "## Timeline" not in summary
-    assert "[audit-prod.md and audit-prod.html in the run's artifacts](https://github.com/acme/mlops-platform/actions/runs/4242)" in summary
+    assert (
+        "[audit-prod.md and audit-prod.html in the run's artifacts](https://github.com/acme/mlops-platform/actions/runs/4242)"
+        in summary
+    )
 
 
 def test_a_model_is_released_from_main_only(tmp_path):
@@ -343,6 +377,7 @@ def test_a_model_is_released_from_main_only(tmp_path):
 
 
 # --- drift: a scheduled preview --refresh --expect-no-changes of every stack ---
+
 
 def test_drift_runs_every_day_and_on_demand_for_every_stack_through_the_stack_workflow(stacks):
     workflow = workflows()["drift"]
@@ -378,10 +413,22 @@ def drift_step() -> dict:
 def test_the_drift_step_runs_scripts_drift_into_the_job_summary_and_fails_with_an_error(tmp_path):
     step = drift_step()
     assert './scripts/drift "$STACK" "$GITHUB_STEP_SUMMARY" "$MESSAGE"' in step["run"]
-    fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"preview": (255, "    ~ tags: (update)\nerror: no changes "
-                                                                   "were expected for preview but changes were proposed\n")})
-    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "prod", "MESSAGE": "drift preview at abc",
-           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    fake_pulumi(
+        tmp_path / "bin",
+        tmp_path / "calls",
+        {
+            "preview": (
+                255,
+                "    ~ tags: (update)\nerror: no changes were expected for preview but changes were proposed\n",
+            )
+        },
+    )
+    env = {
+        "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
+        "STACK": "prod",
+        "MESSAGE": "drift preview at abc",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
     result = run_script(step["run"], env, REPO_ROOT)
     assert result.returncode == 1
     assert "::error::The drift check of prod failed: the job summary has its output" in result.stdout
@@ -393,8 +440,12 @@ def test_the_drift_step_runs_scripts_drift_into_the_job_summary_and_fails_with_a
 
 def test_a_stack_without_drift_passes_the_drift_step(tmp_path):
     fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"preview": (0, "Resources:\n    42 unchanged\n")})
-    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "dev", "MESSAGE": "m",
-           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    env = {
+        "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
+        "STACK": "dev",
+        "MESSAGE": "m",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
     result = run_script(drift_step()["run"], env, REPO_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "::error::" not in result.stdout and (tmp_path / "summary").read_text().startswith("## No drift in dev")

@@ -14,8 +14,8 @@ What the Pulumi CLI does (pulumi/pulumi source, read at v3.259.0):
 - `stack select --create --secrets-provider` creates through the same CreateStack: the provider applies only
   then (pkg/cmd/pulumi/stack/stack_select.go), which is why it cannot be CI's way of choosing the manager.
 """
+
 import re
-from pathlib import Path
 
 import pytest
 
@@ -29,7 +29,9 @@ BOOTSTRAP_SECTION = "Creating a stack for CI"
 
 # project commands that run the CLI: scripts/drift (pulumi preview) and scripts.audit (stack history, export)
 RUNS_PULUMI = re.compile(r"(^|[\s;&|(!])pulumi\s|scripts/drift\b|-m scripts\.audit\b")
-CREATES_A_STACK = re.compile(r"\bpulumi\s+(new\b|stack\s+init\b|stack\s+select\b.*\s(--create|-c)\b)|--secrets-provider")
+CREATES_A_STACK = re.compile(
+    r"\bpulumi\s+(new\b|stack\s+init\b|stack\s+select\b.*\s(--create|-c)\b)|--secrets-provider"
+)
 
 
 def command_lines(script: str) -> list[str]:
@@ -50,6 +52,7 @@ def script_problems(where: str, script: str, env: dict) -> list[str]:
 
 
 # --- GitHub Actions ---
+
 
 def github_pulumi_steps(document: dict):
     """(where, step, the environment it runs with) for every step of a workflow that runs the Pulumi CLI."""
@@ -79,18 +82,25 @@ def test_every_workflow_step_that_runs_pulumi_uses_the_states_secrets_manager_an
         found += [(path.stem, step.get("id") or step.get("name")) for _, step, _ in github_pulumi_steps(document)]
     # the rule is checked where pulumi runs: selecting, setting the candidate, the operation, drift, the audit
     names = {name for workflow, name in found if workflow == "pulumi-stack"}
-    assert {"select", "candidate", "Drift check of ${{ inputs.stack }}",
-            "pulumi ${{ inputs.command }} ${{ inputs.stack }}",
-            "Audit report of the stack (also after a failed update)"} <= names, names
+    assert {
+        "select",
+        "candidate",
+        "Drift check of ${{ inputs.stack }}",
+        "pulumi ${{ inputs.command }} ${{ inputs.stack }}",
+        "Audit report of the stack (also after a failed update)",
+    } <= names, names
     assert {workflow for workflow, _ in found} == {"pulumi-stack"}, "pulumi runs only in the reusable workflow"
 
 
-@pytest.mark.parametrize("before, after", [
-    ('pulumi stack select "$STACK"', 'pulumi stack select --create "$STACK"'),
-    ('pulumi stack select "$STACK"', 'pulumi stack init --secrets-provider "$P" "$STACK"'),
-    (f'{FALLBACK}: "true"', f'{FALLBACK}: "false"'),
-    ("          policyPacks: policy\n", "          policyPacks: policy\n          upsert: true\n"),
-])
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ('pulumi stack select "$STACK"', 'pulumi stack select --create "$STACK"'),
+        ('pulumi stack select "$STACK"', 'pulumi stack init --secrets-provider "$P" "$STACK"'),
+        (f'{FALLBACK}: "true"', f'{FALLBACK}: "false"'),
+        ("          policyPacks: policy\n", "          policyPacks: policy\n          upsert: true\n"),
+    ],
+)
 def test_the_workflow_rule_catches_a_created_stack_or_a_missing_fallback(tmp_path, before, after):
     text = (WORKFLOWS / "pulumi-stack.yml").read_text()
     assert before in text
@@ -99,6 +109,7 @@ def test_the_workflow_rule_catches_a_created_stack_or_a_missing_fallback(tmp_pat
 
 
 # --- Azure Pipelines ---
+
 
 def azure_steps(node):
     """Every step under a pipeline or template node, conditional insertions (${{ if }}) included."""
@@ -117,8 +128,12 @@ def azure_script(step: dict) -> str:
 
 
 def azure_problems(document: dict) -> list[str]:
-    return [problem for step in azure_steps(document) if runs_pulumi(azure_script(step))
-            for problem in script_problems(step.get("displayName", "a step"), azure_script(step), step.get("env", {}))]
+    return [
+        problem
+        for step in azure_steps(document)
+        if runs_pulumi(azure_script(step))
+        for problem in script_problems(step.get("displayName", "a step"), azure_script(step), step.get("env", {}))
+    ]
 
 
 def test_every_azure_step_that_runs_pulumi_uses_the_states_secrets_manager_and_creates_no_stack():
@@ -126,16 +141,23 @@ def test_every_azure_step_that_runs_pulumi_uses_the_states_secrets_manager_and_c
     for path in sorted(AZURE_PIPELINES.rglob("*.yml")):
         document = load_yaml(path)
         assert azure_problems(document) == [], path.relative_to(AZURE_PIPELINES)
-        running += [(path.name, step["displayName"]) for step in azure_steps(document) if runs_pulumi(azure_script(step))]
-    assert running == [("pulumi-stack.yml", "pulumi ${{ parameters.command }} ${{ parameters.stack }}"),
-                       ("pulumi-stack.yml", "Audit report of ${{ parameters.stack }}")], "pulumi runs only in the template"
+        running += [
+            (path.name, step["displayName"]) for step in azure_steps(document) if runs_pulumi(azure_script(step))
+        ]
+    assert running == [
+        ("pulumi-stack.yml", "pulumi ${{ parameters.command }} ${{ parameters.stack }}"),
+        ("pulumi-stack.yml", "Audit report of ${{ parameters.stack }}"),
+    ], "pulumi runs only in the template"
 
 
-@pytest.mark.parametrize("before, after", [
-    ('pulumi stack select "$STACK"', 'pulumi stack select --create "$STACK"'),
-    (f'      {FALLBACK}: "true"\n', ""),
-    (f'          {FALLBACK}: "true"\n', ""),
-])
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ('pulumi stack select "$STACK"', 'pulumi stack select --create "$STACK"'),
+        (f'      {FALLBACK}: "true"\n', ""),
+        (f'          {FALLBACK}: "true"\n', ""),
+    ],
+)
 def test_the_azure_rule_catches_a_created_stack_or_a_missing_fallback(tmp_path, before, after):
     text = (AZURE_PIPELINES / "templates" / "pulumi-stack.yml").read_text()
     assert before in text
@@ -144,6 +166,7 @@ def test_the_azure_rule_catches_a_created_stack_or_a_missing_fallback(tmp_path, 
 
 
 # --- the CLI version, the stack files and the bootstrap they point to ---
+
 
 def test_both_ci_systems_install_one_cli_version_that_has_the_fallback():
     workflow = load_yaml(WORKFLOWS / "pulumi-stack.yml")
@@ -167,15 +190,17 @@ def test_no_stack_file_names_a_secrets_manager(stacks):
     for stack in stacks:
         document = load_yaml(REPO_ROOT / f"Pulumi.{stack}.yaml")
         named = sorted(set(document) & set(SECRETS_MANAGER_KEYS))
-        assert named == [], (f"Pulumi.{stack}.yaml names {named}: CI would use it instead of the manager in the "
-                             f"stack's state; drop it (README: {BOOTSTRAP_SECTION})")
+        assert named == [], (
+            f"Pulumi.{stack}.yaml names {named}: CI would use it instead of the manager in the "
+            f"stack's state; drop it (README: {BOOTSTRAP_SECTION})"
+        )
 
 
 def test_the_bootstrap_the_errors_point_to_is_in_the_readme():
     readme = (REPO_ROOT / "README.md").read_text()
-    section = readme[readme.index(f"### {BOOTSTRAP_SECTION}\n"):]
-    section = section[:section.index("\n## ")]
-    commands = section[section.index("```bash\n"):section.index("```\n", section.index("```bash\n") + 1)]
+    section = readme[readme.index(f"### {BOOTSTRAP_SECTION}\n") :]
+    section = section[: section.index("\n## ")]
+    commands = section[section.index("```bash\n") : section.index("```\n", section.index("```bash\n") + 1)]
     assert f"export {FALLBACK}=true" in commands
     assert 'pulumi login "azblob://<container>?storage_account=<account>"' in commands
     assert 'pulumi stack init --secrets-provider "azurekeyvault://<vault>.vault.azure.net/keys/<key>" prod' in commands

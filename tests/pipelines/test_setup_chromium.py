@@ -1,5 +1,6 @@
 """./scripts/setup installs Debian's chromium when it is missing (the HTML audit report's browser test
 needs it), and carries on with a clear line when it cannot."""
+
 from __future__ import annotations
 
 import shutil
@@ -26,12 +27,18 @@ def run_install_chromium(tmp_path: Path, apt_status: int, have_chromium: bool = 
     for name, body in scripts.items():
         (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
         (bin_dir / name).chmod(0o755)
-    function = subprocess.run(["sed", "-n", "/^install_chromium() {/,/^}/p", str(SETUP)], capture_output=True,
-                              text=True, check=True).stdout
+    function = subprocess.run(
+        ["sed", "-n", "/^install_chromium() {/,/^}/p", str(SETUP)], capture_output=True, text=True, check=True
+    ).stdout
     assert function, "scripts/setup defines install_chromium"
-    completed = subprocess.run([shutil.which("bash"), "-euo", "pipefail", "-c", function + "\ninstall_chromium"],
-                               env={"PATH": str(bin_dir), "HOME": str(tmp_path)}, capture_output=True, text=True,
-                               check=False, timeout=30)
+    completed = subprocess.run(
+        [shutil.which("bash"), "-euo", "pipefail", "-c", function + "\ninstall_chromium"],
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
     return completed, calls.read_text().splitlines() if calls.exists() else []
 
 
@@ -46,10 +53,17 @@ def test_setup_leaves_an_installed_chromium_alone(tmp_path):
     assert completed.returncode == 0 and calls == [] and completed.stdout == ""
 
 
-@pytest.mark.parametrize("apt_status, uid, line", [
-    (100, 0, "chromium could not be installed: the audit report's browser test will be skipped"),
-    (0, 1000, "chromium is missing and cannot be installed without root: the audit report's browser test will be skipped"),
-])
+@pytest.mark.parametrize(
+    "apt_status, uid, line",
+    [
+        (100, 0, "chromium could not be installed: the audit report's browser test will be skipped"),
+        (
+            0,
+            1000,
+            "chromium is missing and cannot be installed without root: the audit report's browser test will be skipped",
+        ),
+    ],
+)
 def test_setup_carries_on_when_chromium_cannot_be_installed(tmp_path, apt_status, uid, line):
     completed, _ = run_install_chromium(tmp_path, apt_status=apt_status, uid=uid)
     assert completed.returncode == 0, completed.stderr

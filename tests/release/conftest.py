@@ -7,6 +7,7 @@ come back as floats), `check` gets the old inputs, `diff`/`update`/`read`/`delet
 outputs, a failed create records nothing and a failed update keeps the previous state, and a
 replacement creates the new resource before deleting the old one.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +30,7 @@ from tests.fakes.azureml import FakeAzureML, gateway_for
 
 MODEL_NAME = "hate-speech-pt"
 ENDPOINT = "hate-speech"
-from infra.facts import SLOTS  # noqa: E402
+
 RETRY_ATTEMPTS = 3
 
 
@@ -125,7 +126,6 @@ class Engine:
         self.state[name] = Record(result.id, record.inputs, outputs, record.provider_blob)
         return "changed" if changed else "same"
 
-
     def destroy(self, name: str) -> None:
         record = self.state.pop(name)
         self._provider(record.provider_blob).delete(record.id, record.outputs)
@@ -155,9 +155,9 @@ def _variant(source: Path, target: Path, threshold: float) -> Path:
 
 @dataclass(frozen=True)
 class Models:
-    good: Path          # the trained tiny model
-    always_hate: Path   # same network, threshold 0: calls every text hate (fails the macro-F1 floor)
-    never_hate: Path    # same network, threshold 1: calls nothing hate
+    good: Path  # the trained tiny model
+    always_hate: Path  # same network, threshold 0: calls every text hate (fails the macro-F1 floor)
+    never_hate: Path  # same network, threshold 1: calls nothing hate
     evaluation_data: Path
 
 
@@ -168,16 +168,20 @@ def models(tmp_path_factory) -> Models:
     from model.train import train
 
     root = tmp_path_factory.mktemp("release-models")
-    training = write_synthetic_csv(root / "train.csv", n_rows=400, seed=0)   # as tests/model trains
+    training = write_synthetic_csv(root / "train.csv", n_rows=400, seed=0)  # as tests/model trains
     evaluation = write_synthetic_csv(root / "evaluation.csv", n_rows=200, seed=12)
     good = root / "good"
     train(training, good, TrainSettings(preset="tiny", seed=0, num_threads=1), quiet=True)
-    return Models(good=good, always_hate=_variant(good, root / "always-hate", 0.0),
-                  never_hate=_variant(good, root / "never-hate", 1.0), evaluation_data=Path(evaluation))
+    return Models(
+        good=good,
+        always_hate=_variant(good, root / "always-hate", 0.0),
+        never_hate=_variant(good, root / "never-hate", 1.0),
+        evaluation_data=Path(evaluation),
+    )
 
 
 # ---------------------------------------------------------------------------------- Azure ML fake
-_classifiers: dict[str, object] = {}   # artifact folder -> loaded classifier, shared by the session
+_classifiers: dict[str, object] = {}  # artifact folder -> loaded classifier, shared by the session
 
 
 class ModelScorer:
@@ -211,8 +215,11 @@ class AzureML:
 
     @property
     def coordinates(self) -> dict:
-        return {"subscription_id": self.workspace.subscription_id, "resource_group": self.workspace.resource_group,
-                "workspace_name": self.workspace.workspace_name}
+        return {
+            "subscription_id": self.workspace.subscription_id,
+            "resource_group": self.workspace.resource_group,
+            "workspace_name": self.workspace.workspace_name,
+        }
 
     def traffic(self) -> dict:
         props = self.fake.endpoint(ENDPOINT)["properties"]
@@ -255,11 +262,20 @@ def serving_spec(fake: FakeAzureML, code_version: str = "c0de00000001", instance
     fake.add_code_version("hate-speech-scoring", code_version)
     fake.add_environment_version("hate-speech-serving", "e0e000000001")
     probe = {"initial_delay": 10, "period": 10, "timeout": 2, "failure_threshold": 3, "success_threshold": 1}
-    return {"code_id": code, "environment_id": environment, "scoring_script": "score.py",
-            "instance_type": "Standard_DS3_v2", "instance_count": instance_count,
-            "environment_variables": {"WORKER_COUNT": "2"}, "request_timeout_ms": 5000,
-            "max_concurrent_requests_per_instance": 2, "liveness_probe": probe, "readiness_probe": probe,
-            "app_insights_enabled": True, "egress_public_network_access": "enabled"}
+    return {
+        "code_id": code,
+        "environment_id": environment,
+        "scoring_script": "score.py",
+        "instance_type": "Standard_DS3_v2",
+        "instance_count": instance_count,
+        "environment_variables": {"WORKER_COUNT": "2"},
+        "request_timeout_ms": 5000,
+        "max_concurrent_requests_per_instance": 2,
+        "liveness_probe": probe,
+        "readiness_probe": probe,
+        "app_insights_enabled": True,
+        "egress_public_network_access": "enabled",
+    }
 
 
 @pytest.fixture
@@ -282,9 +298,14 @@ def azureml():
         # construction (about 0.2 s) out of each call. The gateway keeps no Azure ML state of its own.
         assert ref == workspace, f"provider asked for {ref}, the test set up {workspace}"
         if not built:
-            built.append(gateway_for(fake, retry=RetryPolicy(attempts=RETRY_ATTEMPTS, initial_delay_s=0.0,
-                                                             max_delay_s=0.0),
-                                     sleep=lambda seconds: None, uploader=upload))
+            built.append(
+                gateway_for(
+                    fake,
+                    retry=RetryPolicy(attempts=RETRY_ATTEMPTS, initial_delay_s=0.0, max_delay_s=0.0),
+                    sleep=lambda seconds: None,
+                    uploader=upload,
+                )
+            )
         env.gateway_calls += 1
         return built[0]
 
@@ -301,8 +322,11 @@ def versions(models, azureml, engine) -> dict:
     """The three artifacts registered through the ModelVersion provider: {label: version}."""
     found = {}
     for label in (FIRST, SECOND, THIRD):
-        engine.up(f"mv-{label}", ModelVersionProvider(),
-                  {**azureml.coordinates, "model_name": MODEL_NAME, "path": str(getattr(models, label))})
+        engine.up(
+            f"mv-{label}",
+            ModelVersionProvider(),
+            {**azureml.coordinates, "model_name": MODEL_NAME, "path": str(getattr(models, label))},
+        )
         found[label] = engine.outputs(f"mv-{label}")["version"]
     return found
 
@@ -312,10 +336,17 @@ def traffic_inputs(azureml, challenger: str, winner: str = "challenger", champio
     if extra.get("approved_version") and "approved_serving_version" not in extra:
         from infra.release.traffic.serving_spec import serving_version
 
-        extra["approved_serving_version"] = serving_version(serving)   # approving the candidate as declared
-    return {**azureml.coordinates, "endpoint_name": ENDPOINT, "model_name": MODEL_NAME,
-            "challenger_version": challenger, "winner": winner, "champion_version": champion, "serving": serving,
-            **extra}
+        extra["approved_serving_version"] = serving_version(serving)  # approving the candidate as declared
+    return {
+        **azureml.coordinates,
+        "endpoint_name": ENDPOINT,
+        "model_name": MODEL_NAME,
+        "challenger_version": challenger,
+        "winner": winner,
+        "champion_version": champion,
+        "serving": serving,
+        **extra,
+    }
 
 
 def endpoint_puts(azureml) -> list[tuple[dict, dict]]:
@@ -323,8 +354,12 @@ def endpoint_puts(azureml) -> list[tuple[dict, dict]]:
     found = []
     for call in azureml.fake.calls_to("online_endpoints.put"):
         props = call.body["properties"]
-        found.append(({k: v for k, v in props.get("traffic", {}).items() if v},
-                      {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v}))
+        found.append(
+            (
+                {k: v for k, v in props.get("traffic", {}).items() if v},
+                {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v},
+            )
+        )
     return found
 
 

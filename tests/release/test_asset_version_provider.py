@@ -1,4 +1,5 @@
 """AssetVersion through the engine lifecycle against the Azure ML fake: register, adopt, refuse, keep."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,13 +11,24 @@ IMAGE = "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py311-cpu-inference:lates
 
 
 def code_inputs(azureml, version="c0de00000001", uri=None):
-    return {**azureml.coordinates, "kind": "code", "name": "hate-speech-scoring", "version": version,
-            "code_uri": uri or f"https://st.blob.core.windows.net/code/serving/{version}"}
+    return {
+        **azureml.coordinates,
+        "kind": "code",
+        "name": "hate-speech-scoring",
+        "version": version,
+        "code_uri": uri or f"https://st.blob.core.windows.net/code/serving/{version}",
+    }
 
 
 def environment_inputs(azureml, version="e0e000000001", image=IMAGE):
-    return {**azureml.coordinates, "kind": "environment", "name": "hate-speech-serving", "version": version,
-            "image": image, "conda_file": CONDA}
+    return {
+        **azureml.coordinates,
+        "kind": "environment",
+        "name": "hate-speech-serving",
+        "version": version,
+        "image": image,
+        "conda_file": CONDA,
+    }
 
 
 @pytest.mark.parametrize("inputs", [code_inputs, environment_inputs])
@@ -40,10 +52,13 @@ def test_a_version_the_registry_holds_alike_is_adopted_without_a_write(azureml, 
     assert azureml.write_count() == writes
 
 
-@pytest.mark.parametrize("registered, declared", [
-    (code_inputs, lambda azureml: code_inputs(azureml, uri="https://st.blob.core.windows.net/code/other")),
-    (environment_inputs, lambda azureml: environment_inputs(azureml, image="other/image:1")),
-])
+@pytest.mark.parametrize(
+    "registered, declared",
+    [
+        (code_inputs, lambda azureml: code_inputs(azureml, uri="https://st.blob.core.windows.net/code/other")),
+        (environment_inputs, lambda azureml: environment_inputs(azureml, image="other/image:1")),
+    ],
+)
 def test_another_definition_under_a_registered_version_is_refused(azureml, engine, registered, declared):
     engine.up("first", AssetVersionProvider(), registered(azureml))
     with pytest.raises(Exception, match="a version is never overwritten"):

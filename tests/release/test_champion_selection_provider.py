@@ -1,4 +1,5 @@
 """ChampionSelection through the engine lifecycle, with the real model.compare on tiny models."""
+
 from __future__ import annotations
 
 import shutil
@@ -16,14 +17,25 @@ def register(engine, azureml, folder, key: str) -> str:
 
 
 def selection_inputs(azureml, version: str, folder, data, **extra) -> dict:
-    return {**azureml.coordinates, "endpoint_name": ENDPOINT, "model_name": MODEL_NAME,
-            "challenger_version": version, "challenger_path": str(folder), "evaluation_data": str(data), **extra}
+    return {
+        **azureml.coordinates,
+        "endpoint_name": ENDPOINT,
+        "model_name": MODEL_NAME,
+        "challenger_version": version,
+        "challenger_path": str(folder),
+        "evaluation_data": str(data),
+        **extra,
+    }
 
 
 def test_first_release_is_decided_on_the_floor_guardrail_alone(models, azureml, engine):
     good = register(engine, azureml, models.good, "mv")
-    assert engine.up("pick", ChampionSelectionProvider(),
-                     selection_inputs(azureml, good, models.good, models.evaluation_data)) == "create"
+    assert (
+        engine.up(
+            "pick", ChampionSelectionProvider(), selection_inputs(azureml, good, models.good, models.evaluation_data)
+        )
+        == "create"
+    )
     out = engine.outputs("pick")
     assert out["winner"] == "challenger" and out["winner_version"] == good and out.get("champion_version") is None
     assert out.get("p_value") is None and "no champion" in out["reason"]
@@ -36,8 +48,9 @@ def test_challenger_beats_a_worse_production_model_with_evidence(models, azureml
     production = register(engine, azureml, models.always_hate, "mv-prod")
     challenger = register(engine, azureml, models.good, "mv")
     make_champion(azureml.fake, production)
-    engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, challenger, models.good,
-                                                                    models.evaluation_data))
+    engine.up(
+        "pick", ChampionSelectionProvider(), selection_inputs(azureml, challenger, models.good, models.evaluation_data)
+    )
     out = engine.outputs("pick")
     assert out["champion_version"] == production and out["winner"] == "challenger"
     assert out["winner_version"] == challenger
@@ -50,23 +63,28 @@ def test_a_worse_challenger_loses_and_production_stays_the_winner(models, azurem
     production = register(engine, azureml, models.good, "mv-prod")
     challenger = register(engine, azureml, models.never_hate, "mv")
     make_champion(azureml.fake, production)
-    engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, challenger, models.never_hate,
-                                                                    models.evaluation_data))
+    engine.up(
+        "pick",
+        ChampionSelectionProvider(),
+        selection_inputs(azureml, challenger, models.never_hate, models.evaluation_data),
+    )
     out = engine.outputs("pick")
     assert out["winner"] == "champion" and out["winner_version"] == production
     assert out["reason"] == out["decision"]["reason"] and out["reason"].startswith("challenger is")
 
 
-def test_production_artifacts_come_from_the_registry_when_the_source_folder_is_gone(models, azureml, engine,
-                                                                                   tmp_path):
+def test_production_artifacts_come_from_the_registry_when_the_source_folder_is_gone(models, azureml, engine, tmp_path):
     moved = shutil.copytree(models.always_hate, tmp_path / "trained-elsewhere")
     production = register(engine, azureml, moved, "mv-prod")
     shutil.rmtree(moved)
     challenger = register(engine, azureml, models.good, "mv")
     make_champion(azureml.fake, production)
     cache = tmp_path / "cache"
-    engine.up("pick", ChampionSelectionProvider(), selection_inputs(azureml, challenger, models.good,
-                                                                    models.evaluation_data, cache_dir=str(cache)))
+    engine.up(
+        "pick",
+        ChampionSelectionProvider(),
+        selection_inputs(azureml, challenger, models.good, models.evaluation_data, cache_dir=str(cache)),
+    )
     out = engine.outputs("pick")
     assert out["decision"]["champion_dir"] == str(cache / MODEL_NAME / production)
     assert [kind for kind, _ in azureml.fake.blob_calls].count("download") == 1
@@ -123,22 +141,30 @@ def test_two_versions_tagged_production_are_refused_by_name(models, azureml, eng
     make_champion(azureml.fake, good)
     azureml.fake.model_version(MODEL_NAME, other)["properties"]["tags"]["stage"] = "production"
     with pytest.raises(LookupError, match="exactly one may be"):
-        engine.up("pick", ChampionSelectionProvider(),
-                  selection_inputs(azureml, good, models.good, models.evaluation_data))
+        engine.up(
+            "pick", ChampionSelectionProvider(), selection_inputs(azureml, good, models.good, models.evaluation_data)
+        )
     assert "pick" not in engine.state
 
 
-@pytest.mark.parametrize("field, value, fragment", [
-    ("compare_settings", {"alpha": 0.05, "bogus": 1}, "keys among"),
-    ("compare_settings", {"alpha": 2.0}, "compare setting alpha is 2; accepted: a significance level strictly between 0 and 1"),
-    ("evaluation_data", "/no/such/file.csv", "an existing labelled evaluation CSV file"),
-    ("challenger_path", "/no/such/folder", "an existing local artifact folder"),
-])
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("compare_settings", {"alpha": 0.05, "bogus": 1}, "keys among"),
+        (
+            "compare_settings",
+            {"alpha": 2.0},
+            "compare setting alpha is 2; accepted: a significance level strictly between 0 and 1",
+        ),
+        ("evaluation_data", "/no/such/file.csv", "an existing labelled evaluation CSV file"),
+        ("challenger_path", "/no/such/folder", "an existing local artifact folder"),
+    ],
+)
 def test_check_names_the_field_the_value_and_what_is_accepted(models, azureml, engine, field, value, fragment):
     inputs = {**selection_inputs(azureml, "0123456789ab", models.good, models.evaluation_data), field: value}
     with pytest.raises(CheckFailed) as failed:
         engine.up("pick", ChampionSelectionProvider(), inputs)
-    (name, reason), = failed.value.failures
+    ((name, reason),) = failed.value.failures
     assert name == field and fragment in reason
 
 

@@ -8,6 +8,7 @@ client_assertion), GitHub's ID-token endpoint (GET ACTIONS_ID_TOKEN_REQUEST_URL&
 {"value": jwt}) and Azure DevOps' (POST SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=...,
 answered {"oidcToken": jwt}). Entra answers expires_in 0, so every get_token needs a new token.
 """
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs
@@ -21,12 +22,19 @@ from tests.fakes.http import InProcessTransport, Response
 TENANT = "00000000-0000-4000-8000-00000000aaaa"
 CLIENT = "00000000-0000-4000-8000-00000000bbbb"
 ARM_SCOPE = "https://management.azure.com/.default"
-GITHUB = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://pipelines.actions.example/idtoken?api-version=2.0",
-          "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token", "AZURE_CLIENT_ID": CLIENT, "AZURE_TENANT_ID": TENANT}
-PIPELINES = {"AZURESUBSCRIPTION_CLIENT_ID": CLIENT, "AZURESUBSCRIPTION_TENANT_ID": TENANT,
-             "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID": "c0ffee00-0000-4000-8000-000000000001",
-             "SYSTEM_ACCESSTOKEN": "system-access-token",
-             "SYSTEM_OIDCREQUESTURI": "https://dev.example/org/project/_apis/distributedtask/hubs/build/plans/p/jobs/j/oidctoken"}
+GITHUB = {
+    "ACTIONS_ID_TOKEN_REQUEST_URL": "https://pipelines.actions.example/idtoken?api-version=2.0",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+    "AZURE_CLIENT_ID": CLIENT,
+    "AZURE_TENANT_ID": TENANT,
+}
+PIPELINES = {
+    "AZURESUBSCRIPTION_CLIENT_ID": CLIENT,
+    "AZURESUBSCRIPTION_TENANT_ID": TENANT,
+    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID": "c0ffee00-0000-4000-8000-000000000001",
+    "SYSTEM_ACCESSTOKEN": "system-access-token",
+    "SYSTEM_OIDCREQUESTURI": "https://dev.example/org/project/_apis/distributedtask/hubs/build/plans/p/jobs/j/oidctoken",
+}
 
 
 class Identity:
@@ -45,8 +53,9 @@ class Identity:
             assert request.path == f"/{TENANT}/oauth2/v2.0/token" and form["client_id"] == CLIENT
             assert form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
             self.assertions.append(form["client_assertion"])
-            return Response(200, {"access_token": f"access-for-{form['client_assertion']}", "expires_in": 0,
-                                  "token_type": "Bearer"})
+            return Response(
+                200, {"access_token": f"access-for-{form['client_assertion']}", "expires_in": 0, "token_type": "Bearer"}
+            )
         self.oidc_requests.append(request)
         if self.oidc_status != 200:
             return Response(self.oidc_status, {"message": "denied"})
@@ -54,17 +63,26 @@ class Identity:
         return Response(200, {"oidcToken": token} if request.method == "POST" else {"value": token})
 
 
-@pytest.mark.parametrize("environ, kind", [
-    (PIPELINES, "azure-pipelines"),
-    ({**PIPELINES, **GITHUB}, "azure-pipelines"),
-    (GITHUB, "github-actions"),
-    ({**{k: v for k, v in GITHUB.items() if not k.startswith("AZURE_")}, "ARM_CLIENT_ID": CLIENT,
-      "ARM_TENANT_ID": TENANT}, "github-actions"),  # what pulumi-stack.yml sets for azure-native
-    ({k: v for k, v in GITHUB.items() if k != "AZURE_CLIENT_ID"}, "default"),  # no identity named: the CLI session
-    ({k: v for k, v in PIPELINES.items() if k != "SYSTEM_ACCESSTOKEN"}, "default"),  # the token not mapped
-    ({"AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token"}, "workload-identity"),
-    ({}, "default"),
-])
+@pytest.mark.parametrize(
+    "environ, kind",
+    [
+        (PIPELINES, "azure-pipelines"),
+        ({**PIPELINES, **GITHUB}, "azure-pipelines"),
+        (GITHUB, "github-actions"),
+        (
+            {
+                **{k: v for k, v in GITHUB.items() if not k.startswith("AZURE_")},
+                "ARM_CLIENT_ID": CLIENT,
+                "ARM_TENANT_ID": TENANT,
+            },
+            "github-actions",
+        ),  # what pulumi-stack.yml sets for azure-native
+        ({k: v for k, v in GITHUB.items() if k != "AZURE_CLIENT_ID"}, "default"),  # no identity named: the CLI session
+        ({k: v for k, v in PIPELINES.items() if k != "SYSTEM_ACCESSTOKEN"}, "default"),  # the token not mapped
+        ({"AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token"}, "workload-identity"),
+        ({}, "default"),
+    ],
+)
 def test_the_credential_is_chosen_from_the_environment(environ, kind):
     assert credential_kind(environ) == kind
 

@@ -4,16 +4,29 @@ Decisions are injected through the resource's comparison inputs (winner, champio
 models behind the versions are real tiny artifacts, so every smoke test scores through the fake
 endpoint with the serving classifier.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from infra.release import EndpointTrafficProvider
 from infra.release.base import gateway_for
-from infra.release.traffic.serving_spec import deployment_spec
 from infra.release.traffic.release import ForeignChange
-from tests.release.conftest import (ENDPOINT, FIRST, MODEL_NAME, SECOND, THIRD, CheckFailed, assert_never_zero,
-                                    endpoint_puts, release_first, serving_spec, traffic_inputs)
+from infra.release.traffic.serving_spec import deployment_spec
+from tests.release.conftest import (
+    ENDPOINT,
+    FIRST,
+    MODEL_NAME,
+    SECOND,
+    THIRD,
+    CheckFailed,
+    assert_never_zero,
+    endpoint_puts,
+    release_first,
+    serving_spec,
+    traffic_inputs,
+)
+
 
 def test_first_release_to_an_empty_endpoint(azureml, engine, versions):
     good = versions[FIRST]
@@ -40,8 +53,14 @@ def test_challenger_wins_and_moves_in_steps_with_a_smoke_test_after_each(azureml
     champion, challenger = versions[FIRST], versions[SECOND]
     before = len(endpoint_puts(azureml))
     rollout = [{"mirror": 20}, {"canary": 10}, {"canary": 50}]
-    assert engine.up("traffic", EndpointTrafficProvider(),
-                     traffic_inputs(azureml, challenger, champion=champion, rollout=rollout)) == "update"
+    assert (
+        engine.up(
+            "traffic",
+            EndpointTrafficProvider(),
+            traffic_inputs(azureml, challenger, champion=champion, rollout=rollout),
+        )
+        == "update"
+    )
     assert endpoint_puts(azureml)[before:] == [
         ({"blue": 100}, {"green": 20}),
         ({"blue": 90, "green": 10}, {}),
@@ -57,8 +76,11 @@ def test_challenger_wins_and_moves_in_steps_with_a_smoke_test_after_each(azureml
 
 def test_endpoint_changes_are_read_modify_write_of_the_live_endpoint(azureml, engine, versions):
     release_first(engine, azureml, versions)
-    engine.up("traffic", EndpointTrafficProvider(),
-              traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=[{"canary": 10}]))
+    engine.up(
+        "traffic",
+        EndpointTrafficProvider(),
+        traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=[{"canary": 10}]),
+    )
     operations = [c.operation for c in azureml.fake.calls if c.operation.startswith("online_endpoints.")]
     for index, operation in enumerate(operations):
         if operation == "online_endpoints.put":
@@ -69,8 +91,12 @@ def test_a_losing_challenger_leaves_traffic_and_tags_as_they_were(azureml, engin
     release_first(engine, azureml, versions)
     champion, loser = versions[FIRST], versions[SECOND]
     writes = azureml.write_count()
-    assert engine.up("traffic", EndpointTrafficProvider(),
-                     traffic_inputs(azureml, loser, winner="champion", champion=champion)) == "update"
+    assert (
+        engine.up(
+            "traffic", EndpointTrafficProvider(), traffic_inputs(azureml, loser, winner="champion", champion=champion)
+        )
+        == "update"
+    )
     assert azureml.write_count() == writes
     assert azureml.serving() == {champion: 100}
     assert azureml.stage(loser) is None and azureml.stage(champion) == "production"
@@ -101,8 +127,12 @@ def test_prod_waits_for_approval_of_that_exact_version(azureml, engine, versions
     assert azureml.stage(second) == "unstaged"
     assert_never_zero(azureml)
     writes = azureml.write_count()
-    assert engine.up("traffic", provider,
-                     traffic_inputs(azureml, third, champion=champion, approved_version=third, **prod)) == "same"
+    assert (
+        engine.up(
+            "traffic", provider, traffic_inputs(azureml, third, champion=champion, approved_version=third, **prod)
+        )
+        == "same"
+    )
     assert azureml.write_count() == writes
 
 
@@ -115,14 +145,21 @@ def test_a_staged_winner_is_unstaged_when_a_later_candidate_loses(azureml, engin
     engine.up("traffic", provider, traffic_inputs(azureml, second, champion=champion, require_approval=True))
     assert azureml.stage(second) == "staged"
     puts = len(endpoint_puts(azureml))
-    engine.up("traffic", provider, traffic_inputs(azureml, third, winner="champion", champion=champion,
-                                                  require_approval=True))
+    engine.up(
+        "traffic", provider, traffic_inputs(azureml, third, winner="champion", champion=champion, require_approval=True)
+    )
     assert azureml.stage(second) == "unstaged" and azureml.stage(third) is None
     assert azureml.stage(champion) == "production" and azureml.serving() == {champion: 100}
     assert len(endpoint_puts(azureml)) == puts, "un-staging is a registry change only"
     writes = azureml.write_count()
-    assert engine.up("traffic", provider, traffic_inputs(azureml, third, winner="champion", champion=champion,
-                                                         require_approval=True)) == "same"
+    assert (
+        engine.up(
+            "traffic",
+            provider,
+            traffic_inputs(azureml, third, winner="champion", champion=champion, require_approval=True),
+        )
+        == "same"
+    )
     assert azureml.write_count() == writes
 
 
@@ -130,8 +167,11 @@ def test_first_prod_release_without_approval_stages_without_traffic(azureml, eng
     good = versions[FIRST]
     engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, good, require_approval=True))
     assert azureml.traffic() == {} and azureml.stage(good) == "staged"
-    engine.up("traffic", EndpointTrafficProvider(),
-              traffic_inputs(azureml, good, require_approval=True, approved_version=good))
+    engine.up(
+        "traffic",
+        EndpointTrafficProvider(),
+        traffic_inputs(azureml, good, require_approval=True, approved_version=good),
+    )
     assert azureml.serving() == {good: 100} and azureml.stage(good) == "production"
 
 
@@ -177,19 +217,22 @@ def test_endpoint_gone_means_the_resource_is_gone(azureml, engine, versions):
     assert engine.refresh("traffic") == "deleted"
 
 
-@pytest.mark.parametrize("field, value, fragment", [
-    ("rollout", [{"mirror": 60}], "mirror 1-50 %"),
-    ("rollout", [{"canary": 50}, {"canary": 10}], "canary 1-99 % rising"),
-    ("rollout", [{"canary": 10}, {"mirror": 10}], "mirror steps first"),
-    ("winner", "draw", "one of ['challenger', 'champion']"),
-    ("slots", ["blue", "blue"], "2 different deployment names (lowercase letters"),
-    ("smoke_payload", {"data": [1]}, '{"texts": ["a text", ...]}'),
-    ("hold_seconds", -1, "a number from 0 to 3600"),
-])
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("rollout", [{"mirror": 60}], "mirror 1-50 %"),
+        ("rollout", [{"canary": 50}, {"canary": 10}], "canary 1-99 % rising"),
+        ("rollout", [{"canary": 10}, {"mirror": 10}], "mirror steps first"),
+        ("winner", "draw", "one of ['challenger', 'champion']"),
+        ("slots", ["blue", "blue"], "2 different deployment names (lowercase letters"),
+        ("smoke_payload", {"data": [1]}, '{"texts": ["a text", ...]}'),
+        ("hold_seconds", -1, "a number from 0 to 3600"),
+    ],
+)
 def test_check_names_the_field_the_value_and_what_is_accepted(azureml, engine, field, value, fragment):
     with pytest.raises(CheckFailed) as failed:
         engine.up("traffic", EndpointTrafficProvider(), {**traffic_inputs(azureml, "0123456789ab"), field: value})
-    (name, reason), = failed.value.failures
+    ((name, reason),) = failed.value.failures
     assert name == field and repr(value) in reason and fragment in reason
 
 
@@ -199,8 +242,9 @@ def test_a_slot_already_running_the_candidate_under_the_spec_is_not_rewritten(az
     good = versions[FIRST]
     inputs = traffic_inputs(azureml, good)
     gateway = gateway_for(azureml.workspace)
-    gateway.put_deployment(ENDPOINT, "blue", deployment_spec(
-        inputs["serving"], azureml.fake.model_version_id(MODEL_NAME, good), "blue"))
+    gateway.put_deployment(
+        ENDPOINT, "blue", deployment_spec(inputs["serving"], azureml.fake.model_version_id(MODEL_NAME, good), "blue")
+    )
     deploys = len(azureml.fake.calls_to("online_deployments.put"))
     provider = EndpointTrafficProvider()
     assert engine.up("traffic", provider, inputs) == "create"
@@ -218,8 +262,9 @@ def test_a_slot_running_the_candidate_under_another_spec_is_rewritten_whole(azur
 
     good = versions[FIRST]
     old_spec = serving_spec(azureml.fake, code_version="c0de0000000f")
-    gateway_for(azureml.workspace).put_deployment(ENDPOINT, "blue", deployment_spec(
-        old_spec, azureml.fake.model_version_id(MODEL_NAME, good), "blue"))
+    gateway_for(azureml.workspace).put_deployment(
+        ENDPOINT, "blue", deployment_spec(old_spec, azureml.fake.model_version_id(MODEL_NAME, good), "blue")
+    )
     inputs = traffic_inputs(azureml, good)
     puts = len(azureml.fake.calls_to("online_deployments.put"))
     engine.up("traffic", EndpointTrafficProvider(), inputs)
@@ -247,9 +292,17 @@ def test_hold_seconds_waits_after_each_partial_step_only(azureml, engine, versio
     waits = []
     monkeypatch.setattr(traffic_release.time, "sleep", waits.append)
     release_first(engine, azureml, versions)
-    engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(
-        azureml, versions[SECOND], champion=versions[FIRST], rollout=[{"mirror": 10}, {"canary": 25}],
-        hold_seconds=30))
+    engine.up(
+        "traffic",
+        EndpointTrafficProvider(),
+        traffic_inputs(
+            azureml,
+            versions[SECOND],
+            champion=versions[FIRST],
+            rollout=[{"mirror": 10}, {"canary": 25}],
+            hold_seconds=30,
+        ),
+    )
     assert waits == [30, 30] and azureml.serving() == {versions[SECOND]: 100}
 
 
@@ -272,33 +325,49 @@ def test_a_new_model_never_goes_to_a_slot_that_carries_traffic(azureml, engine, 
     writes = azureml.write_count()
     with pytest.raises(ForeignChange, match="pulumi refresh"):
         engine.up("traffic", EndpointTrafficProvider(), inputs)
-    assert azureml.write_count() == writes and azureml.traffic() == {"blue": 80, "green": 20}, \
+    assert azureml.write_count() == writes and azureml.traffic() == {"blue": 80, "green": 20}, (
         "someone else's traffic change is not acted on before a refresh accepts it"
+    )
 
     assert engine.refresh("traffic") == "changed"
     before = len(azureml.fake.calls)
     engine.up("traffic", EndpointTrafficProvider(), inputs)
-    writes = [(c.operation, {k: v for k, v in c.body["properties"]["traffic"].items() if v}
-               if c.operation == "online_endpoints.put" else None)
-              for c in azureml.fake.calls[before:]
-              if c.operation in ("online_endpoints.put", "online_deployments.put")]
+    writes = [
+        (
+            c.operation,
+            {k: v for k, v in c.body["properties"]["traffic"].items() if v}
+            if c.operation == "online_endpoints.put"
+            else None,
+        )
+        for c in azureml.fake.calls[before:]
+        if c.operation in ("online_endpoints.put", "online_deployments.put")
+    ]
     deploy = writes.index(("online_deployments.put", None))
     assert writes[deploy - 1] == ("online_endpoints.put", {"blue": 100}), writes
     assert azureml.serving() == {versions[SECOND]: 100} and azureml.traffic() == {"green": 100}
 
 
-@pytest.mark.parametrize("extra, expected", [
-    ({"winner": "champion"}, "lost: traffic stays on 111111111111"),
-    ({"rollout": [{"mirror": 10}, {"canary": 50}]},
-     "won: it takes all traffic, in steps: mirror 10% -> canary 50% -> full 100%"),
-    ({"require_approval": True}, "waiting for approved_version=222222222222"),
-    ({"require_approval": True, "approved_version": "222222222222"}, "in steps: full 100%"),
-    ({"require_approval": True, "approved_version": "222222222222", "approved_serving_version": "0123456789ab"},
-     "won and is approved; waiting for approved_serving_version="),
-    ({"winner": None}, "decided when the champion/challenger comparison has run"),
-    ({"winner": "champion", "champion_version": None},
-     "challenger 222222222222 lost and no model is live: the endpoint stays as it is"),
-])
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ({"winner": "champion"}, "lost: traffic stays on 111111111111"),
+        (
+            {"rollout": [{"mirror": 10}, {"canary": 50}]},
+            "won: it takes all traffic, in steps: mirror 10% -> canary 50% -> full 100%",
+        ),
+        ({"require_approval": True}, "waiting for approved_version=222222222222"),
+        ({"require_approval": True, "approved_version": "222222222222"}, "in steps: full 100%"),
+        (
+            {"require_approval": True, "approved_version": "222222222222", "approved_serving_version": "0123456789ab"},
+            "won and is approved; waiting for approved_serving_version=",
+        ),
+        ({"winner": None}, "decided when the champion/challenger comparison has run"),
+        (
+            {"winner": "champion", "champion_version": None},
+            "challenger 222222222222 lost and no model is live: the endpoint stays as it is",
+        ),
+    ],
+)
 def test_check_says_what_an_up_will_do(azureml, engine, extra, expected):
     inputs = traffic_inputs(azureml, "222222222222", champion="111111111111", **extra)
     if inputs["winner"] is None:
@@ -319,18 +388,28 @@ def test_an_approval_after_production_changed_is_refused_as_a_stale_decision(azu
     azureml.fake.model_version(MODEL_NAME, other)["properties"]["tags"]["stage"] = "production"
     writes = azureml.write_count()
     with pytest.raises(StaleDecision, match="Decide again"):
-        engine.up("traffic", EndpointTrafficProvider(),
-                  traffic_inputs(azureml, challenger, champion=champion, approved_version=challenger, **prod))
+        engine.up(
+            "traffic",
+            EndpointTrafficProvider(),
+            traffic_inputs(azureml, challenger, champion=champion, approved_version=challenger, **prod),
+        )
     assert azureml.write_count() == writes and azureml.serving() == {other: 100}
 
 
 def test_an_approved_winner_waiting_for_its_serving_approval_stays_staged_and_a_rerun_writes_nothing(
-        azureml, engine, versions):
+    azureml, engine, versions
+):
     """prod: approvedVersion names the winner, approvedServingVersion another spec (serving/ changed after the
     approval): the winner waits on the idle slot tagged `staged`, and the next `up` is a no-op."""
     release_first(engine, azureml, versions)
-    inputs = traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], require_approval=True,
-                            approved_version=versions[SECOND], approved_serving_version="000000000000")
+    inputs = traffic_inputs(
+        azureml,
+        versions[SECOND],
+        champion=versions[FIRST],
+        require_approval=True,
+        approved_version=versions[SECOND],
+        approved_serving_version="000000000000",
+    )
     engine.up("traffic", EndpointTrafficProvider(), inputs)
     assert azureml.slot_version("green") == versions[SECOND] and azureml.serving() == {versions[FIRST]: 100}
     assert azureml.stage(versions[SECOND]) == "staged"

@@ -15,8 +15,10 @@ from azure.core.rest import HttpRequest
 
 from tests.fakes.azureml import OPERATIONS, FakeAzureML
 
-WS_PATH = ("/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-mlops-test/providers/"
-           "Microsoft.MachineLearningServices/workspaces/mlw-test")
+WS_PATH = (
+    "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-mlops-test/providers/"
+    "Microsoft.MachineLearningServices/workspaces/mlw-test"
+)
 
 
 @pytest.fixture
@@ -26,8 +28,14 @@ def fake():
 
 @pytest.fixture
 def ml(fake):
-    return MLClient(fake.credential, fake.subscription_id, fake.resource_group, fake.workspace_name,
-                    transport=fake.transport, retry_total=0)
+    return MLClient(
+        fake.credential,
+        fake.subscription_id,
+        fake.resource_group,
+        fake.workspace_name,
+        transport=fake.transport,
+        retry_total=0,
+    )
 
 
 def raw(fake, method, path, body=None, api_version="2023-08-01-preview", headers=None, host="management.azure.com"):
@@ -47,8 +55,9 @@ def endpoint_with(fake, *deployments, traffic=None, scorers=None):
 
 
 def test_sdk_calls_use_the_documented_paths_and_api_versions(fake, ml):
-    ml.models.create_or_update(Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/m/1",
-                                     type="custom_model"))
+    ml.models.create_or_update(
+        Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/m/1", type="custom_model")
+    )
     endpoint_with(fake, "blue", traffic={"blue": 100})
     entity = ml.online_endpoints.get("ep1")
     ml.online_endpoints.begin_create_or_update(entity).result()
@@ -104,19 +113,22 @@ def test_model_put_replaces_the_whole_version_and_sdk_sends_is_archived_false(fa
 
 
 def test_model_path_cannot_change_once_registered(fake, ml):
-    ml.models.create_or_update(Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/a",
-                                     type="custom_model"))
+    ml.models.create_or_update(
+        Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/a", type="custom_model")
+    )
     with pytest.raises(HttpResponseError) as caught:
-        ml.models.create_or_update(Model(name="m", version="1",
-                                         path="azureml://datastores/workspaceblobstore/paths/b", type="custom_model"))
+        ml.models.create_or_update(
+            Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/b", type="custom_model")
+        )
     assert caught.value.status_code == 400
     assert "Asset paths cannot be updated" in caught.value.error.message
 
 
 def test_model_registration_needs_an_existing_datastore(fake, ml):
     with pytest.raises(HttpResponseError) as caught:
-        ml.models.create_or_update(Model(name="m", version="1", path="azureml://datastores/nostore/paths/a",
-                                         type="custom_model"))
+        ml.models.create_or_update(
+            Model(name="m", version="1", path="azureml://datastores/nostore/paths/a", type="custom_model")
+        )
     assert caught.value.status_code == 400 and "nostore" in caught.value.error.message
 
 
@@ -168,8 +180,11 @@ def test_endpoint_put_sends_and_stores_the_whole_body(fake, ml):
 
 
 def put_endpoint_raw(fake, traffic):
-    body = {"location": "westeurope", "identity": {"type": "SystemAssigned"},
-            "properties": {"authMode": "Key", "traffic": traffic}}
+    body = {
+        "location": "westeurope",
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"authMode": "Key", "traffic": traffic},
+    }
     return raw(fake, "PUT", f"{WS_PATH}/onlineEndpoints/ep1", body, api_version="2022-02-01-preview")
 
 
@@ -238,10 +253,14 @@ def test_a_deployment_with_traffic_cannot_be_deleted(fake, ml):
 
 def test_deployment_names_must_be_lowercase(fake):
     endpoint_with(fake)
-    body = {"location": "westeurope", "sku": {"name": "Default", "capacity": 1},
-            "properties": {"endpointComputeType": "Managed", "instanceType": "Standard_DS3_v2"}}
-    response = raw(fake, "PUT", f"{WS_PATH}/onlineEndpoints/ep1/deployments/Blue", body,
-                   api_version="2023-04-01-preview")
+    body = {
+        "location": "westeurope",
+        "sku": {"name": "Default", "capacity": 1},
+        "properties": {"endpointComputeType": "Managed", "instanceType": "Standard_DS3_v2"},
+    }
+    response = raw(
+        fake, "PUT", f"{WS_PATH}/onlineEndpoints/ep1/deployments/Blue", body, api_version="2023-04-01-preview"
+    )
     assert response.status_code == 400 and "lowercase" in response.json()["error"]["message"]
     assert fake.deployment("ep1", "Blue") is None
 
@@ -309,8 +328,9 @@ def test_failed_deployment_operation_leaves_it_unhealthy(fake, ml):
     endpoint_with(fake, "blue", "green", traffic={"blue": 100})
     fake.fail_lro("online_deployments.put")
     with pytest.raises(HttpResponseError):
-        ml.online_deployments.begin_create_or_update(ml.online_deployments.get(name="green", endpoint_name="ep1")
-                                                     ).result()
+        ml.online_deployments.begin_create_or_update(
+            ml.online_deployments.get(name="green", endpoint_name="ep1")
+        ).result()
     assert fake.deployment("ep1", "green")["properties"]["provisioningState"] == "Failed"
     response = score(fake, "ep1", {"x": 1}, deployment="green")
     assert response.status_code == 503
@@ -320,8 +340,15 @@ def score(fake, endpoint, payload, deployment=None, key=None):
     headers = {"Authorization": f"Bearer {key or fake.keys(endpoint)['primaryKey']}"}
     if deployment:
         headers["azureml-model-deployment"] = deployment
-    return raw(fake, "POST", "/score", payload, api_version=None, headers=headers,
-               host=f"{endpoint}.westeurope.inference.ml.azure.com")
+    return raw(
+        fake,
+        "POST",
+        "/score",
+        payload,
+        api_version=None,
+        headers=headers,
+        host=f"{endpoint}.westeurope.inference.ml.azure.com",
+    )
 
 
 def test_scoring_needs_the_endpoint_key(fake):
@@ -394,8 +421,9 @@ def test_deployment_writes_on_an_updating_endpoint_use_the_service_wording(fake,
     fake.hold_endpoint_updating("ep1")
     with pytest.raises(ResourceExistsError) as caught:
         ml.online_deployments.begin_create_or_update(ml.online_deployments.get(name="blue", endpoint_name="ep1"))
-    assert caught.value.error.message == ("Cannot create a deployment in endpoint ep1 because it is in Updating "
-                                          "provisioning state.")
+    assert caught.value.error.message == (
+        "Cannot create a deployment in endpoint ep1 because it is in Updating provisioning state."
+    )
 
 
 def test_invoke_on_an_aml_token_endpoint_uses_the_token_route(fake, ml):
@@ -458,8 +486,12 @@ def test_operations_nobody_polls_end_as_requests_come_in(fake):
     endpoint_with(fake, "blue", "green", traffic={"blue": 100})
     fake.lro_polls = 2
     put_endpoint_raw(fake, {"green": 100})
-    states = [raw(fake, "GET", f"{WS_PATH}/onlineEndpoints/ep1", api_version="2022-02-01-preview")
-              .json()["properties"]["provisioningState"] for _ in range(4)]
+    states = [
+        raw(fake, "GET", f"{WS_PATH}/onlineEndpoints/ep1", api_version="2022-02-01-preview").json()["properties"][
+            "provisioningState"
+        ]
+        for _ in range(4)
+    ]
     assert states == ["Updating", "Updating", "Succeeded", "Succeeded"]
 
 
@@ -468,8 +500,15 @@ def test_a_lost_response_was_applied_and_surfaces_as_a_service_response_error(fa
 
     fake.lose_response("model_versions.put")
     with pytest.raises(ServiceResponseError):
-        ml.models.create_or_update(Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/a",
-                                         type="custom_model", tags={"t": "1"}))
+        ml.models.create_or_update(
+            Model(
+                name="m",
+                version="1",
+                path="azureml://datastores/workspaceblobstore/paths/a",
+                type="custom_model",
+                tags={"t": "1"},
+            )
+        )
     assert fake.model_version("m", "1")["properties"]["tags"] == {"t": "1"}
     assert fake.calls_to("model_versions.put")[0].response_lost
 
@@ -479,6 +518,7 @@ def test_a_dropped_connection_never_reaches_the_service(fake, ml):
 
     fake.fail("model_versions.put", None)
     with pytest.raises(ServiceRequestError):
-        ml.models.create_or_update(Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/a",
-                                         type="custom_model"))
+        ml.models.create_or_update(
+            Model(name="m", version="1", path="azureml://datastores/workspaceblobstore/paths/a", type="custom_model")
+        )
     assert fake.model_version("m", "1") is None

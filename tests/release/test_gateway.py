@@ -34,11 +34,20 @@ def serving_endpoint(fake, traffic=None):
     fake.add_model_version("hate-speech-pt", "1", tags={"stage": "production"})
     fake.add_model_version("hate-speech-pt", "2")
     fake.add_endpoint("hs-ep", description="hate speech", tags={"owner": "platform"})
-    fake.add_deployment("hs-ep", "blue", model_id=fake.model_version_id("hate-speech-pt", "1"),
-                        instance_type="Standard_F4s_v2", instance_count=2,
-                        scorer=lambda payload: {"deployment": "blue", "n": len(payload["texts"])})
-    fake.add_deployment("hs-ep", "green", model_id=fake.model_version_id("hate-speech-pt", "2"),
-                        scorer=lambda payload: {"deployment": "green", "n": len(payload["texts"])})
+    fake.add_deployment(
+        "hs-ep",
+        "blue",
+        model_id=fake.model_version_id("hate-speech-pt", "1"),
+        instance_type="Standard_F4s_v2",
+        instance_count=2,
+        scorer=lambda payload: {"deployment": "blue", "n": len(payload["texts"])},
+    )
+    fake.add_deployment(
+        "hs-ep",
+        "green",
+        model_id=fake.model_version_id("hate-speech-pt", "2"),
+        scorer=lambda payload: {"deployment": "green", "n": len(payload["texts"])},
+    )
     fake.set_traffic("hs-ep", traffic if traffic is not None else {"blue": 100})
 
 
@@ -73,8 +82,11 @@ def test_default_credential_is_created_lazily_and_never_shown(fake, monkeypatch)
     import azure.identity
 
     monkeypatch.setattr(azure.identity, "DefaultAzureCredential", StandIn)
-    gateway = AzureMLGateway(WorkspaceRef(fake.subscription_id, fake.resource_group, fake.workspace_name),
-                             transport=fake.transport, sleep=fake.gateway_sleeps.append)
+    gateway = AzureMLGateway(
+        WorkspaceRef(fake.subscription_id, fake.resource_group, fake.workspace_name),
+        transport=fake.transport,
+        sleep=fake.gateway_sleeps.append,
+    )
     assert created == []  # nothing is built before the first call
     assert gateway.get_model_version("hate-speech-pt", "1") is None
     assert len(created) == 1
@@ -85,13 +97,24 @@ def test_default_credential_is_created_lazily_and_never_shown(fake, monkeypatch)
 def test_register_then_get_a_model_version_by_azureml_path(fake, gateway):
     assert gateway.get_model_version("hate-speech-pt", "abc123") is None
     path = fake.datastore_uri("models/hate-speech-pt/abc123/")
-    registered = gateway.register_model_version("hate-speech-pt", "abc123", path,
-                                                tags={"commit": "f00d", "macro_f1": 0.81},
-                                                description="run 7", properties={"data_rows": 4534})
+    registered = gateway.register_model_version(
+        "hate-speech-pt",
+        "abc123",
+        path,
+        tags={"commit": "f00d", "macro_f1": 0.81},
+        description="run 7",
+        properties={"data_rows": 4534},
+    )
     assert registered == ModelVersion(
-        name="hate-speech-pt", version="abc123", id=fake.model_version_id("hate-speech-pt", "abc123"), path=path,
-        tags={"commit": "f00d", "macro_f1": "0.81"}, properties={"data_rows": "4534"}, archived=False,
-        description="run 7")
+        name="hate-speech-pt",
+        version="abc123",
+        id=fake.model_version_id("hate-speech-pt", "abc123"),
+        path=path,
+        tags={"commit": "f00d", "macro_f1": "0.81"},
+        properties={"data_rows": "4534"},
+        archived=False,
+        description="run 7",
+    )
     assert gateway.get_model_version("hate-speech-pt", "abc123") == registered
     assert [m for m, _ in fake.writes()] == ["PUT"]
     assert not fake.calls_to("datastores.list_secrets")  # an azureml:// path is never uploaded
@@ -136,8 +159,14 @@ def test_local_folder_goes_through_the_injected_uploader(fake, tmp_path):
 
 
 def test_set_model_tags_replaces_tags_only_and_keeps_the_archive_flag(fake, gateway):
-    fake.add_model_version("m", "1", tags={"stage": "production", "commit": "c1"}, properties={"p": "1"},
-                           description="first", archived=True)
+    fake.add_model_version(
+        "m",
+        "1",
+        tags={"stage": "production", "commit": "c1"},
+        properties={"p": "1"},
+        description="first",
+        archived=True,
+    )
     updated = gateway.set_model_tags("m", "1", {"stage": "surpassed"})
     assert updated.tags == {"stage": "surpassed"}  # "commit" is gone: tags are replaced, not merged
     assert (updated.archived, updated.properties, updated.description) == (True, {"p": "1"}, "first")
@@ -172,10 +201,18 @@ def test_get_endpoint_reports_only_live_shares_and_every_deployment(fake, gatewa
     serving_endpoint(fake)
     endpoint = gateway.get_endpoint("hs-ep")
     # public_network_access is azure-ai-ml's spelling (the REST enum's value, lowercase), as EndpointSettings takes it
-    assert endpoint == Endpoint(name="hs-ep", traffic={"blue": 100}, mirror_traffic={}, provisioning_state="Succeeded",
-                                scoring_uri="https://hs-ep.westeurope.inference.ml.azure.com/score",
-                                deployments=("blue", "green"), auth_mode="key", public_network_access="enabled",
-                                description="hate speech", tags={"owner": "platform"})
+    assert endpoint == Endpoint(
+        name="hs-ep",
+        traffic={"blue": 100},
+        mirror_traffic={},
+        provisioning_state="Succeeded",
+        scoring_uri="https://hs-ep.westeurope.inference.ml.azure.com/score",
+        deployments=("blue", "green"),
+        auth_mode="key",
+        public_network_access="enabled",
+        description="hate speech",
+        tags={"owner": "platform"},
+    )
     assert gateway.get_endpoint("nope") is None
 
 
@@ -184,8 +221,12 @@ def test_update_endpoint_puts_the_live_traffic_and_mirror_back_with_the_new_sett
     serving_endpoint(fake, traffic={"blue": 90, "green": 10})
     gateway.set_traffic("hs-ep", {"blue": 100}, mirror_traffic={"green": 20})
     fake.calls.clear()
-    endpoint = gateway.update_endpoint("hs-ep", EndpointSettings(auth_mode="aad_token", public_network_access="disabled",
-                                                                 description="new", tags={"owner": "ml"}))
+    endpoint = gateway.update_endpoint(
+        "hs-ep",
+        EndpointSettings(
+            auth_mode="aad_token", public_network_access="disabled", description="new", tags={"owner": "ml"}
+        ),
+    )
     [put] = fake.calls_to("online_endpoints.put")
     assert {k: v for k, v in put.body["properties"]["traffic"].items() if v} == {"blue": 100}
     assert put.body["properties"]["mirrorTraffic"] == {"green": 20}
@@ -193,7 +234,11 @@ def test_update_endpoint_puts_the_live_traffic_and_mirror_back_with_the_new_sett
     ops = [c.operation for c in fake.calls]
     assert ops.index("online_endpoints.get") < ops.index("online_endpoints.put")
     assert (endpoint.traffic, endpoint.mirror_traffic) == ({"blue": 100}, {"green": 20})
-    assert (endpoint.auth_mode, endpoint.public_network_access, endpoint.description) == ("aad_token", "disabled", "new")
+    assert (endpoint.auth_mode, endpoint.public_network_access, endpoint.description) == (
+        "aad_token",
+        "disabled",
+        "new",
+    )
     live = fake.endpoint("hs-ep")["properties"]
     assert {k: v for k, v in live["traffic"].items() if v} == {"blue": 100} and live["mirrorTraffic"] == {"green": 20}
 
@@ -210,10 +255,15 @@ def test_a_busy_endpoint_makes_update_endpoint_read_again_so_the_put_never_carri
 
 
 def test_create_endpoint_makes_one_without_traffic_and_refuses_an_existing_one(fake, gateway):
-    created = gateway.create_endpoint("hs-new", EndpointSettings(auth_mode="key", public_network_access="disabled",
-                                                                 tags={"owner": "platform"}))
+    created = gateway.create_endpoint(
+        "hs-new", EndpointSettings(auth_mode="key", public_network_access="disabled", tags={"owner": "platform"})
+    )
     assert (created.traffic, created.mirror_traffic, created.deployments) == ({}, {}, ())
-    assert (created.auth_mode, created.public_network_access, created.tags) == ("key", "disabled", {"owner": "platform"})
+    assert (created.auth_mode, created.public_network_access, created.tags) == (
+        "key",
+        "disabled",
+        {"owner": "platform"},
+    )
     assert fake.endpoint("hs-new")["identity"]["type"] == "SystemAssigned"
     writes = fake.writes()
     with pytest.raises(AzureMLError, match="exists already") as caught:
@@ -305,10 +355,16 @@ def test_a_failed_traffic_operation_is_reported_and_leaves_traffic_as_it_was(fak
 def test_get_deployment(fake, gateway):
     serving_endpoint(fake)
     assert gateway.get_deployment("hs-ep", "blue") == Deployment(
-        name="blue", endpoint="hs-ep", model_id=fake.model_version_id("hate-speech-pt", "1"),
-        provisioning_state="Succeeded", instance_type="Standard_F4s_v2", instance_count=2,
-        code_id=fake.code_version_id("score", "1"), environment_id=fake.environment_version_id("onnx-serving", "1"),
-        tags={})
+        name="blue",
+        endpoint="hs-ep",
+        model_id=fake.model_version_id("hate-speech-pt", "1"),
+        provisioning_state="Succeeded",
+        instance_type="Standard_F4s_v2",
+        instance_count=2,
+        code_id=fake.code_version_id("score", "1"),
+        environment_id=fake.environment_version_id("onnx-serving", "1"),
+        tags={},
+    )
     assert gateway.get_deployment("hs-ep", "nope") is None
     assert gateway.get_deployment("nope", "blue") is None
 
@@ -317,13 +373,21 @@ def new_spec(fake, model_id: str, **changes) -> DeploymentSpec:
     """A serving spec unlike add_deployment's in every field, on code and environment versions that exist."""
     fake.add_code_version("hate-speech-scoring", "c2")
     fake.add_environment_version("hate-speech-serving", "e2")
-    fields = dict(model_id=model_id, code_id=fake.code_version_id("hate-speech-scoring", "c2"),
-                  scoring_script="score.py", environment_id=fake.environment_version_id("hate-speech-serving", "e2"),
-                  instance_type="Standard_DS4_v2", instance_count=3, environment_variables={"WORKER_COUNT": "4"},
-                  request_timeout_ms=7000, max_concurrent_requests_per_instance=4,
-                  liveness_probe=Probe(initial_delay=11, period=12, timeout=3, failure_threshold=4, success_threshold=1),
-                  readiness_probe=Probe(initial_delay=5, period=6, timeout=2, failure_threshold=3, success_threshold=1),
-                  app_insights_enabled=False, tags={"serving-version": "0123456789ab", "slot": "blue"})
+    fields = dict(
+        model_id=model_id,
+        code_id=fake.code_version_id("hate-speech-scoring", "c2"),
+        scoring_script="score.py",
+        environment_id=fake.environment_version_id("hate-speech-serving", "e2"),
+        instance_type="Standard_DS4_v2",
+        instance_count=3,
+        environment_variables={"WORKER_COUNT": "4"},
+        request_timeout_ms=7000,
+        max_concurrent_requests_per_instance=4,
+        liveness_probe=Probe(initial_delay=11, period=12, timeout=3, failure_threshold=4, success_threshold=1),
+        readiness_probe=Probe(initial_delay=5, period=6, timeout=2, failure_threshold=3, success_threshold=1),
+        app_insights_enabled=False,
+        tags={"serving-version": "0123456789ab", "slot": "blue"},
+    )
     return DeploymentSpec(**{**fields, **changes})
 
 
@@ -333,12 +397,20 @@ def test_put_deployment_replaces_everything_a_deployment_serves_in_one_put(fake,
     spec = new_spec(fake, new_model)
     fake.calls.clear()
     deployment = gateway.put_deployment("hs-ep", "blue", spec)
-    assert deployment == Deployment(name="blue", endpoint="hs-ep", model_id=new_model, provisioning_state="Succeeded",
-                                    instance_type="Standard_DS4_v2", instance_count=3, code_id=spec.code_id,
-                                    environment_id=spec.environment_id, tags=spec.tags)
+    assert deployment == Deployment(
+        name="blue",
+        endpoint="hs-ep",
+        model_id=new_model,
+        provisioning_state="Succeeded",
+        instance_type="Standard_DS4_v2",
+        instance_count=3,
+        code_id=spec.code_id,
+        environment_id=spec.environment_id,
+        tags=spec.tags,
+    )
     assert fake.writes() == [("PUT", fake.endpoint_id("hs-ep") + "/deployments/blue")]
     ops = [c.operation for c in fake.calls]
-    assert "online_deployments.get" not in ops[:ops.index("online_deployments.put")]   # no read: a whole PUT
+    assert "online_deployments.get" not in ops[: ops.index("online_deployments.put")]  # no read: a whole PUT
     stored = fake.deployment("hs-ep", "blue")
     props = stored["properties"]
     assert props["model"] == new_model
@@ -346,10 +418,15 @@ def test_put_deployment_replaces_everything_a_deployment_serves_in_one_put(fake,
     assert props["environmentId"] == spec.environment_id and props["instanceType"] == "Standard_DS4_v2"
     assert props["environmentVariables"] == {"WORKER_COUNT": "4"} and props["appInsightsEnabled"] is False
     assert props["requestSettings"] == {"requestTimeout": "PT7S", "maxConcurrentRequestsPerInstance": 4}
-    assert props["livenessProbe"] == {"initialDelay": "PT11S", "period": "PT12S", "timeout": "PT3S",
-                                      "failureThreshold": 4, "successThreshold": 1}
+    assert props["livenessProbe"] == {
+        "initialDelay": "PT11S",
+        "period": "PT12S",
+        "timeout": "PT3S",
+        "failureThreshold": 4,
+        "successThreshold": 1,
+    }
     assert props["readinessProbe"]["initialDelay"] == "PT5S" and props["readinessProbe"]["period"] == "PT6S"
-    assert "egressPublicNetworkAccess" not in props   # None: not sent (a managed network refuses it)
+    assert "egressPublicNetworkAccess" not in props  # None: not sent (a managed network refuses it)
     assert stored["sku"]["capacity"] == 3 and stored["tags"] == spec.tags
 
 
@@ -375,10 +452,12 @@ def test_put_deployment_to_a_missing_model_or_asset_version_is_refused_and_chang
     good = new_spec(fake, fake.model_version_id("hate-speech-pt", "1"))
     missing = {
         "Model": new_spec(fake, fake.model_version_id("hate-speech-pt", "99")),
-        "codeConfiguration.codeId": new_spec(fake, good.model_id,
-                                             code_id=fake.code_version_id("hate-speech-scoring", "gone")),
-        "environmentId": new_spec(fake, good.model_id,
-                                  environment_id=fake.environment_version_id("hate-speech-serving", "gone")),
+        "codeConfiguration.codeId": new_spec(
+            fake, good.model_id, code_id=fake.code_version_id("hate-speech-scoring", "gone")
+        ),
+        "environmentId": new_spec(
+            fake, good.model_id, environment_id=fake.environment_version_id("hate-speech-serving", "gone")
+        ),
     }
     for field_name, spec in missing.items():
         fake.calls.clear()
@@ -386,7 +465,7 @@ def test_put_deployment_to_a_missing_model_or_asset_version_is_refused_and_chang
             gateway.put_deployment("hs-ep", "green", spec)
         assert caught.value.status == 400 and caught.value.attempts == 1, field_name
         assert field_name in caught.value.service_message and "does not exist" in caught.value.service_message
-        assert len(fake.calls_to("online_deployments.put")) == 1   # a 400 is not retried
+        assert len(fake.calls_to("online_deployments.put")) == 1  # a 400 is not retried
     assert fake.deployment("hs-ep", "green") == before
     with pytest.raises(NotFound):
         gateway.put_deployment("nope", "green", good)
@@ -401,12 +480,21 @@ def test_set_deployment_capacity_changes_only_the_instance_count(fake, gateway):
     deployment = gateway.set_deployment_capacity("hs-ep", "blue", 4)
     assert deployment.instance_count == 4 and deployment.provisioning_state == "Succeeded"
     ops = [c.operation for c in fake.calls]
-    assert ops.index("online_deployments.get") < ops.index("online_deployments.put")   # read-modify-write
+    assert ops.index("online_deployments.get") < ops.index("online_deployments.put")  # read-modify-write
     after = fake.deployment("hs-ep", "blue")
     assert after["sku"] == {**before["sku"], "capacity": 4}
     assert after["tags"] == before["tags"]
-    for key in ("model", "environmentId", "codeConfiguration", "instanceType", "requestSettings",
-                "environmentVariables", "livenessProbe", "readinessProbe", "scaleSettings"):
+    for key in (
+        "model",
+        "environmentId",
+        "codeConfiguration",
+        "instanceType",
+        "requestSettings",
+        "environmentVariables",
+        "livenessProbe",
+        "readinessProbe",
+        "scaleSettings",
+    ):
         assert after["properties"].get(key) == before["properties"].get(key), key
     assert fake.writes() == [("PUT", fake.endpoint_id("hs-ep") + "/deployments/blue")]
     for bad in (0, 1.5, True, "2"):
@@ -444,8 +532,12 @@ def test_invoke_reaches_the_named_deployment(fake, gateway):
 def test_invoke_on_an_entra_token_endpoint_as_test_and_prod_use(fake, gateway):
     fake.add_model_version("hate-speech-pt", "1")
     fake.add_endpoint("hs-ep", auth_mode="AADToken")
-    fake.add_deployment("hs-ep", "blue", model_id=fake.model_version_id("hate-speech-pt", "1"),
-                        scorer=lambda payload: {"n": len(payload["texts"])})
+    fake.add_deployment(
+        "hs-ep",
+        "blue",
+        model_id=fake.model_version_id("hate-speech-pt", "1"),
+        scorer=lambda payload: {"n": len(payload["texts"])},
+    )
     assert gateway.invoke("hs-ep", "blue", {"texts": ["a", "b"]}) == {"n": 2}
     assert fake.writes() == []
 
@@ -510,8 +602,9 @@ def test_retries_are_bounded(fake):
         gateway.set_model_tags("m", "1", {"stage": "staged"})
     err = caught.value
     assert (err.status, err.attempts, err.code) == (503, 4, "ServiceUnavailable")
-    assert str(err) == ("Azure ML set_model_tags on model m:1 failed after 4 attempts: HTTP 503 ServiceUnavailable: "
-                        "storage is down")
+    assert str(err) == (
+        "Azure ML set_model_tags on model m:1 failed after 4 attempts: HTTP 503 ServiceUnavailable: storage is down"
+    )
     assert len(fake.calls_to("model_versions.put")) == 4
     assert fake.gateway_sleeps == [1.0, 2.0, 3.0]
 

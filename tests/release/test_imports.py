@@ -6,6 +6,7 @@ the pickled provider in those empty properties (pulumi/pulumi#16175). Creating a
 ServingEndpoint an endpoint of its name, ModelVersion a registered version of the same content.
 If a Pulumi release makes this test fail, imports have become possible: add them.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -37,7 +38,8 @@ def test_the_dynamic_provider_host_cannot_read_a_resource_for_an_import():
 
     request = provider_pb2.ReadRequest(
         id="/subscriptions/0/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/"
-           "onlineEndpoints/hate-speech",
-        urn="urn:pulumi:test::mlops-platform::pulumi-python:dynamic/release:ServingEndpoint::e")
+        "onlineEndpoints/hate-speech",
+        urn="urn:pulumi:test::mlops-platform::pulumi-python:dynamic/release:ServingEndpoint::e",
+    )
     with pytest.raises(_Aborted, match="KeyError: '__provider'"):
         _dynamic_host().Read(request, _Context())

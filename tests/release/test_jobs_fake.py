@@ -31,17 +31,36 @@ def fake():
 
 @pytest.fixture
 def ml(fake):
-    return MLClient(fake.credential, fake.subscription_id, fake.resource_group, fake.workspace_name,
-                    transport=fake.transport, retry_total=0)
+    return MLClient(
+        fake.credential,
+        fake.subscription_id,
+        fake.resource_group,
+        fake.workspace_name,
+        transport=fake.transport,
+        retry_total=0,
+    )
 
 
-def training_job(fake, name="train-1", compute="gpu-cluster", instances=2, data="azureml:tweets:5d41402a",
-                 command_line="python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}}"):
-    return command(name=name, command=command_line, code=fake.code_version_id("train-src", "1"),
-                   environment=Environment(image=IMAGE, conda_file={"dependencies": ["python=3.11"]}),
-                   compute=compute, inputs={"data": Input(type="uri_file", path=data)},
-                   outputs={"artifact": Output(type="uri_folder")}, instance_count=instances,
-                   distribution=PyTorchDistribution(process_count_per_instance=2), experiment_name="hate-speech")
+def training_job(
+    fake,
+    name="train-1",
+    compute="gpu-cluster",
+    instances=2,
+    data="azureml:tweets:5d41402a",
+    command_line="python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}}",
+):
+    return command(
+        name=name,
+        command=command_line,
+        code=fake.code_version_id("train-src", "1"),
+        environment=Environment(image=IMAGE, conda_file={"dependencies": ["python=3.11"]}),
+        compute=compute,
+        inputs={"data": Input(type="uri_file", path=data)},
+        outputs={"artifact": Output(type="uri_folder")},
+        instance_count=instances,
+        distribution=PyTorchDistribution(process_count_per_instance=2),
+        experiment_name="hate-speech",
+    )
 
 
 def test_a_command_job_is_put_with_the_real_paths_and_api_versions(fake, ml):
@@ -115,11 +134,14 @@ def test_a_failed_cancel_leaves_the_job_cancel_requested(fake, ml):
     assert ml.jobs.get("train-1").status == "CancelRequested"
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"compute": "cpu-cluster"}, "Compute"),
-    ({"instances": 3}, "asks for 3 nodes"),
-    ({"data": "azureml:tweets:nope"}, "data asset"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"compute": "cpu-cluster"}, "Compute"),
+        ({"instances": 3}, "asks for 3 nodes"),
+        ({"data": "azureml:tweets:nope"}, "data asset"),
+    ],
+)
 def test_a_job_naming_what_does_not_exist_is_refused_and_nothing_is_stored(fake, ml, change, words):
     with pytest.raises(HttpResponseError) as caught:
         ml.jobs.create_or_update(training_job(fake, **change))
@@ -140,12 +162,14 @@ def test_an_existing_job_keeps_its_definition(fake, ml):
 
 def test_a_model_registered_from_a_job_output_records_the_job_as_lineage(fake, ml):
     ml.jobs.create_or_update(training_job(fake))
-    ml.models.create_or_update(Model(name="hs", version="1", path=fake.job_output_uri("train-1", "artifact"),
-                                     type="custom_model"))
+    ml.models.create_or_update(
+        Model(name="hs", version="1", path=fake.job_output_uri("train-1", "artifact"), type="custom_model")
+    )
     assert fake.model_version("hs", "1")["properties"]["jobName"] == "train-1"
     with pytest.raises(HttpResponseError) as caught:
-        ml.models.create_or_update(Model(name="hs", version="2", path=fake.job_output_uri("train-9", "artifact"),
-                                         type="custom_model"))
+        ml.models.create_or_update(
+            Model(name="hs", version="2", path=fake.job_output_uri("train-9", "artifact"), type="custom_model")
+        )
     assert caught.value.status_code == 400 and fake.model_version("hs", "2") is None
 
 
@@ -158,8 +182,14 @@ def test_data_versions_are_put_with_their_real_path_and_keep_their_path(fake, ml
     got = ml.data.get("tweets", version="9f86d081")
     assert got.path == uri and got.type == "uri_file" and got.tags == {"rows": "10"}
     with pytest.raises(HttpResponseError) as caught:
-        ml.data.create_or_update(Data(name="tweets", version="9f86d081", type="uri_file",
-                                      path=fake.datastore_uri("LocalUpload/ffff/tweets.csv")))
+        ml.data.create_or_update(
+            Data(
+                name="tweets",
+                version="9f86d081",
+                type="uri_file",
+                path=fake.datastore_uri("LocalUpload/ffff/tweets.csv"),
+            )
+        )
     assert caught.value.status_code == 400 and "Asset paths cannot be updated" in caught.value.error.message
     assert fake.data_version("tweets", "9f86d081")["properties"]["dataUri"] == uri
 

@@ -38,11 +38,19 @@ def code(tmp_path):
 
 
 def spec(code_folder, name="train-0a1b2c", **changes) -> JobSpec:
-    fields = dict(name=name, command=COMMAND, code=str(code_folder),
-                  environment=EnvironmentSpec(image=IMAGE, pip_requirements=("torch==2.5.1", "transformers==5.0.0")),
-                  compute="gpu-cluster", inputs={"data": JobInput("azureml:tweets:5d41402a")}, outputs=("artifact",),
-                  instance_count=2, process_count_per_instance=2, experiment_name="hate-speech",
-                  tags={"commit": "0a1b2c"})
+    fields = dict(
+        name=name,
+        command=COMMAND,
+        code=str(code_folder),
+        environment=EnvironmentSpec(image=IMAGE, pip_requirements=("torch==2.5.1", "transformers==5.0.0")),
+        compute="gpu-cluster",
+        inputs={"data": JobInput("azureml:tweets:5d41402a")},
+        outputs=("artifact",),
+        instance_count=2,
+        process_count_per_instance=2,
+        experiment_name="hate-speech",
+        tags={"commit": "0a1b2c"},
+    )
     fields.update(changes)
     return JobSpec(**fields)
 
@@ -102,8 +110,9 @@ def test_a_registered_code_and_environment_are_sent_as_they_are(fake, gateway):
     with_data(fake)
     fake.add_code_version("src", "7", code_uri=fake.datastore_uri("LocalUpload/ab/src/"))
     fake.add_environment_version("training-gpu", "3", image=IMAGE)
-    gateway.submit_job(spec(fake.code_version_id("src", "7"),
-                            environment=fake.environment_version_id("training-gpu", "3")))
+    gateway.submit_job(
+        spec(fake.code_version_id("src", "7"), environment=fake.environment_version_id("training-gpu", "3"))
+    )
     props = fake.calls_to("jobs.put")[0].body["properties"]
     assert props["codeId"] == fake.code_version_id("src", "7")
     assert props["environmentId"] == fake.environment_version_id("training-gpu", "3")
@@ -189,8 +198,9 @@ def test_the_service_refusing_a_job_is_one_clear_error(fake, gateway, code):
 
 
 # ---------------------------------------------------------------------- faults at each call
-@pytest.mark.parametrize("operation", ["jobs.get", "code_versions.put", "environment_versions.put", "jobs.put",
-                                       "run_history.get_details"])
+@pytest.mark.parametrize(
+    "operation", ["jobs.get", "code_versions.put", "environment_versions.put", "jobs.put", "run_history.get_details"]
+)
 def test_throttling_at_each_submit_call_waits_as_told_and_submits_once(fake, gateway, code, operation):
     with_data(fake)
     fake.fail(operation, 429, retry_after=11)
@@ -247,13 +257,16 @@ def test_a_lost_cancel_answer_is_retried(fake, gateway, code):
 
 
 # ---------------------------------------------------------------------- spec checks
-@pytest.mark.parametrize("changes, words", [
-    ({"name": "bad name"}, "JobSpec.name"),
-    ({"code": "/nowhere/at/all"}, "JobSpec.code"),
-    ({"outputs": ("default",)}, "JobSpec.outputs"),
-    ({"instance_count": 0}, "JobSpec.instance_count"),
-    ({"inputs": {"data": "azureml:tweets:1"}}, "JobSpec.inputs"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"name": "bad name"}, "JobSpec.name"),
+        ({"code": "/nowhere/at/all"}, "JobSpec.code"),
+        ({"outputs": ("default",)}, "JobSpec.outputs"),
+        ({"instance_count": 0}, "JobSpec.instance_count"),
+        ({"inputs": {"data": "azureml:tweets:1"}}, "JobSpec.inputs"),
+    ],
+)
 def test_bad_specs_are_refused_before_any_call(fake, code, changes, words):
     with pytest.raises(ValueError, match=words):
         spec(code, **changes)
@@ -273,8 +286,7 @@ def test_local_inputs_and_bad_environments_are_refused(tmp_path):
 def test_a_local_file_is_uploaded_and_registered_under_its_explicit_version(fake, gateway, tmp_path):
     data = tmp_path / "tweets.csv"
     data.write_text("text,label\nola,0\n")
-    asset = gateway.register_data_asset("tweets", "5d41402a", str(data), description="train split",
-                                        tags={"rows": 1})
+    asset = gateway.register_data_asset("tweets", "5d41402a", str(data), description="train split", tags={"rows": 1})
     assert asset.type == "uri_file" and asset.version == "5d41402a" and asset.tags == {"rows": "1"}
     assert asset.path.startswith(fake.datastore_uri("LocalUpload/")) and asset.path.endswith("/tweets.csv")
     assert fake.blobs[asset.path.split("/paths/", 1)[1]] == data.read_bytes()
@@ -326,10 +338,12 @@ def test_the_candidate_is_registered_from_the_job_output_with_the_job_as_lineage
     artifact.mkdir()
     (artifact / "model.int8.onnx").write_bytes(b"int8")
     fake.finish_job(job.name, "Completed", outputs={"artifact": artifact})
-    model = gateway.register_model_version("hate-speech-pt", "c0ffee", job.outputs["artifact"], tags={},
-                                           properties={"content_sha256": "c0ffee00"})
+    model = gateway.register_model_version(
+        "hate-speech-pt", "c0ffee", job.outputs["artifact"], tags={}, properties={"content_sha256": "c0ffee00"}
+    )
     assert model.path == "azureml://jobs/train-0a1b2c/outputs/artifact" and model.job_name == "train-0a1b2c"
-    assert fake.blob_calls == [("upload", fake.asset_version(fake.code_version_id(job.name, "1"))["properties"]
-                                ["codeUri"])]  # the code snapshot only: the model itself is not uploaded
+    assert fake.blob_calls == [
+        ("upload", fake.asset_version(fake.code_version_id(job.name, "1"))["properties"]["codeUri"])
+    ]  # the code snapshot only: the model itself is not uploaded
     gateway.download_model_version("hate-speech-pt", "c0ffee", tmp_path / "copy")
     assert (tmp_path / "copy" / "model.int8.onnx").read_bytes() == b"int8"

@@ -1,4 +1,5 @@
 """ModelVersion through the engine lifecycle against the Azure ML fake."""
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,28 @@ from infra.release.model_version import ModelVersionProvider, VersionCollision
 from tests.fakes.azureml import ASSET_VERSION
 from tests.release.conftest import MODEL_NAME, CheckFailed
 
-ARTIFACT = {"name": MODEL_NAME, "labels": ["no-hate", "hate"], "max_length": 32, "threshold": 0.42,
-            "commit": "0123abcd", "data_sha256": "f" * 64, "data_rows": 300, "settings": {}, "created_utc": "x"}
-METRICS = {"macro_f1": 0.8125, "f1_hate": 0.7, "precision_hate": 0.75, "recall_hate": 0.65625, "roc_auc": 0.9,
-           "accuracy": 0.85, "n": 200, "confusion_matrix": [[1, 2], [3, 4]], "recall_hate_by_category": {}}
+ARTIFACT = {
+    "name": MODEL_NAME,
+    "labels": ["no-hate", "hate"],
+    "max_length": 32,
+    "threshold": 0.42,
+    "commit": "0123abcd",
+    "data_sha256": "f" * 64,
+    "data_rows": 300,
+    "settings": {},
+    "created_utc": "x",
+}
+METRICS = {
+    "macro_f1": 0.8125,
+    "f1_hate": 0.7,
+    "precision_hate": 0.75,
+    "recall_hate": 0.65625,
+    "roc_auc": 0.9,
+    "accuracy": 0.85,
+    "n": 200,
+    "confusion_matrix": [[1, 2], [3, 4]],
+    "recall_hate_by_category": {},
+}
 
 
 def artifact_folder(path, weights: bytes = b"weights-1", artifact=None):
@@ -57,11 +76,20 @@ def test_lifecycle_registers_once_updates_tags_reads_registry_and_archives_on_de
     assert out["version"] == version and out["archived"] is False
     assert out["model_id"].endswith(f"/models/{MODEL_NAME}/versions/{version}")
     stored = azureml.fake.model_version(MODEL_NAME, version)["properties"]
-    assert stored["tags"] == {"commit": "0123abcd", "training_run": "run-1", "data_version": "f" * 12,
-                              "data_rows": "300", "threshold": "0.4200", "metric.macro_f1": "0.8125",
-                              "metric.f1_hate": "0.7000", "metric.precision_hate": "0.7500",
-                              "metric.recall_hate": "0.6562", "metric.roc_auc": "0.9000",
-                              "metric.accuracy": "0.8500", "metric.n": "200"}
+    assert stored["tags"] == {
+        "commit": "0123abcd",
+        "training_run": "run-1",
+        "data_version": "f" * 12,
+        "data_rows": "300",
+        "threshold": "0.4200",
+        "metric.macro_f1": "0.8125",
+        "metric.f1_hate": "0.7000",
+        "metric.precision_hate": "0.7500",
+        "metric.recall_hate": "0.6562",
+        "metric.roc_auc": "0.9000",
+        "metric.accuracy": "0.8500",
+        "metric.n": "200",
+    }
     assert stored["properties"]["content_sha256"] == content_sha256(str(folder))
     assert stored["properties"]["source_path"] == str(folder.resolve())
     assert azureml.uploads == [(str(folder.resolve()), MODEL_NAME, version)]
@@ -174,32 +202,51 @@ def test_a_version_with_other_content_is_never_overwritten(tmp_path, azureml, en
 def test_azureml_path_registers_without_upload_with_metrics_given_as_inputs(azureml, engine):
     path = azureml.fake.datastore_uri("jobs/train-42/outputs/model/")
     provider = ModelVersionProvider()
-    engine.up("mv", provider, inputs(azureml, path, commit="abc123", training_run="train-42",
-                                     data_version="d1", metrics={"macro_f1": 0.75, "n": 100}))
+    engine.up(
+        "mv",
+        provider,
+        inputs(
+            azureml,
+            path,
+            commit="abc123",
+            training_run="train-42",
+            data_version="d1",
+            metrics={"macro_f1": 0.75, "n": 100},
+        ),
+    )
     out = engine.outputs("mv")
     stored = azureml.fake.model_version(MODEL_NAME, out["version"])["properties"]
     assert stored["modelUri"] == path and azureml.uploads == []
-    assert stored["tags"] == {"commit": "abc123", "training_run": "train-42", "data_version": "d1",
-                              "metric.macro_f1": "0.7500", "metric.n": "100"}
+    assert stored["tags"] == {
+        "commit": "abc123",
+        "training_run": "train-42",
+        "data_version": "d1",
+        "metric.macro_f1": "0.7500",
+        "metric.n": "100",
+    }
 
 
-@pytest.mark.parametrize("field, value, fragment", [
-    ("path", "/does/not/exist", "artifact folder holding artifact.json"),
-    ("subscription_id", "not-a-guid", "subscription GUID"),
-    ("model_name", "bad name!", "letters, digits"),
-    ("tags", {"owner": 7}, "strings to strings"),
-])
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("path", "/does/not/exist", "artifact folder holding artifact.json"),
+        ("subscription_id", "not-a-guid", "subscription GUID"),
+        ("model_name", "bad name!", "letters, digits"),
+        ("tags", {"owner": 7}, "strings to strings"),
+    ],
+)
 def test_check_names_the_field_the_value_and_what_is_accepted(tmp_path, azureml, engine, field, value, fragment):
     folder = artifact_folder(tmp_path / "model")
     with pytest.raises(CheckFailed) as failed:
         engine.up("mv", ModelVersionProvider(), {**inputs(azureml, folder), field: value})
-    (name, reason), = failed.value.failures
+    ((name, reason),) = failed.value.failures
     assert name == field and repr(value) in reason and fragment in reason
     assert re.search(r"accepted: ", reason)
 
 
-@pytest.mark.parametrize("stage, archived", [("production", False), ("staged", False), ("surpassed", True),
-                                             ("unstaged", True), (None, True)])
+@pytest.mark.parametrize(
+    "stage, archived", [("production", False), ("staged", False), ("surpassed", True), ("unstaged", True), (None, True)]
+)
 def test_delete_archives_unless_the_version_is_in_use(tmp_path, azureml, engine, stage, archived):
     folder = artifact_folder(tmp_path / "model")
     engine.up("mv", ModelVersionProvider(), inputs(azureml, folder))

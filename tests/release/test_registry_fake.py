@@ -29,15 +29,22 @@ REGISTRY = "mlops-registry"
 def fake():
     fake = FakeAzureML()
     fake.add_registry(REGISTRY, resource_group="rg-registry")
-    fake.add_model_version("hs", "3f2a", tags={"stage": "candidate"}, properties={"content_sha256": "3f2a99"},
-                           description="tiny")
+    fake.add_model_version(
+        "hs", "3f2a", tags={"stage": "candidate"}, properties={"content_sha256": "3f2a99"}, description="tiny"
+    )
     return fake
 
 
 @pytest.fixture
 def workspace(fake):
-    return MLClient(fake.credential, fake.subscription_id, fake.resource_group, fake.workspace_name,
-                    transport=fake.transport, retry_total=0)
+    return MLClient(
+        fake.credential,
+        fake.subscription_id,
+        fake.resource_group,
+        fake.workspace_name,
+        transport=fake.transport,
+        retry_total=0,
+    )
 
 
 @pytest.fixture
@@ -47,9 +54,11 @@ def registry(fake):
 
 def reference(workspace, name="hs", version="3f2a", target_version=None):
     ws = workspace.workspaces.get(workspace.workspace_name)
-    return WorkspaceAssetReference(name=name, version=target_version or version,
-                                   asset_id=f"azureml://locations/{ws.location}/workspaces/{ws._workspace_id}"
-                                            f"/models/{name}/versions/{version}")
+    return WorkspaceAssetReference(
+        name=name,
+        version=target_version or version,
+        asset_id=f"azureml://locations/{ws.location}/workspaces/{ws._workspace_id}/models/{name}/versions/{version}",
+    )
 
 
 def test_registry_discovery_points_the_client_at_the_registry_endpoint(fake, registry):
@@ -59,8 +68,10 @@ def test_registry_discovery_points_the_client_at_the_registry_endpoint(fake, reg
         registry.models.get("hs", "3f2a")
     get = fake.calls_to("registry_model_versions.get")[0]
     assert get.api_version == "2021-10-01-dataplanepreview"
-    assert get.path == (f"/mferp/managementfrontend/subscriptions/{fake.subscription_id}/resourceGroups/rg-registry"
-                        f"/providers/Microsoft.MachineLearningServices/registries/{REGISTRY}/models/hs/versions/3f2a")
+    assert get.path == (
+        f"/mferp/managementfrontend/subscriptions/{fake.subscription_id}/resourceGroups/rg-registry"
+        f"/providers/Microsoft.MachineLearningServices/registries/{REGISTRY}/models/hs/versions/3f2a"
+    )
 
 
 def test_an_unknown_registry_is_not_found_at_discovery(fake):
@@ -92,8 +103,14 @@ def test_a_version_the_registry_holds_is_refused(fake, workspace, registry):
     fake.add_registry_model_version(REGISTRY, "hs", "3f2a")
     with pytest.raises(ValidationException, match="already exists in registry"):  # azure-ai-ml checks first
         registry.models.create_or_update(reference(workspace))
-    body = {"properties": {"referenceType": "Id", "destinationName": "hs", "destinationVersion": "3f2a",
-                           "sourceAssetId": reference(workspace).asset_id}}
+    body = {
+        "properties": {
+            "referenceType": "Id",
+            "destinationName": "hs",
+            "destinationVersion": "3f2a",
+            "sourceAssetId": reference(workspace).asset_id,
+        }
+    }
     with pytest.raises(HttpResponseError) as caught:  # the service refuses too (a share racing another)
         registry.models._registry_service_client.send_request(_import_request(fake, body)).raise_for_status()
     assert caught.value.status_code == 409
@@ -122,22 +139,43 @@ def test_an_import_of_a_missing_workspace_version_is_refused(fake, workspace, re
 
 
 def test_a_registry_model_put_updates_tags_but_never_the_path(fake, registry):
-    created = registry.models.create_or_update(Model(name="direct", version="1", type="custom_model",
-                                                     path="https://example.blob.core.windows.net/c/m/", tags={"a": "1"}))
+    created = registry.models.create_or_update(
+        Model(
+            name="direct",
+            version="1",
+            type="custom_model",
+            path="https://example.blob.core.windows.net/c/m/",
+            tags={"a": "1"},
+        )
+    )
     assert fake.calls_to("registry_temp_data_refs.put")[0].status == 200
     assert fake.calls_to("registry_model_versions.put")[0].api_version == "2021-10-01-dataplanepreview"
     assert created.id == f"azureml://registries/{REGISTRY}/models/direct/versions/1"
-    registry.models.create_or_update(Model(name="direct", version="1", type="custom_model",
-                                           path="https://example.blob.core.windows.net/c/m/", tags={"stage": "prod"}))
+    registry.models.create_or_update(
+        Model(
+            name="direct",
+            version="1",
+            type="custom_model",
+            path="https://example.blob.core.windows.net/c/m/",
+            tags={"stage": "prod"},
+        )
+    )
     assert fake.calls_to("registry_temp_data_refs.put")[-1].status == 409  # the asset exists: no upload
     assert fake.registry_model_version(REGISTRY, "direct", "1")["properties"]["tags"] == {"stage": "prod"}
     with pytest.raises(HttpResponseError) as caught:
-        registry.models.create_or_update(Model(name="direct", version="1", type="custom_model",
-                                               path="https://example.blob.core.windows.net/c/other/"))
+        registry.models.create_or_update(
+            Model(
+                name="direct", version="1", type="custom_model", path="https://example.blob.core.windows.net/c/other/"
+            )
+        )
     assert caught.value.status_code == 400
 
 
 def _import_request(fake, body):
-    return HttpRequest("POST", f"/subscriptions/{fake.subscription_id}/resourceGroups/rg-registry/providers/"
-                               f"Microsoft.MachineLearningServices/registries/{REGISTRY}/import",
-                       params={"api-version": "2021-10-01-dataplanepreview"}, json=body)
+    return HttpRequest(
+        "POST",
+        f"/subscriptions/{fake.subscription_id}/resourceGroups/rg-registry/providers/"
+        f"Microsoft.MachineLearningServices/registries/{REGISTRY}/import",
+        params={"api-version": "2021-10-01-dataplanepreview"},
+        json=body,
+    )

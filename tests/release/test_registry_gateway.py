@@ -103,11 +103,17 @@ def test_a_failed_copy_is_final_and_leaves_nothing(fake, gateway):
     assert fake.registry_model_version(REGISTRY, MODEL, "c0ffee") is None
 
 
-@pytest.mark.parametrize("operation, path_contains", [
-    ("registries.discovery", None), ("registry_model_versions.get", None), ("workspaces.get", None),
-    ("registry_model_versions.list", None), ("registry_assets.import", None),
-    ("operations.get", "/mferp/"),  # polling the import on the registry's endpoint
-])
+@pytest.mark.parametrize(
+    "operation, path_contains",
+    [
+        ("registries.discovery", None),
+        ("registry_model_versions.get", None),
+        ("workspaces.get", None),
+        ("registry_model_versions.list", None),
+        ("registry_assets.import", None),
+        ("operations.get", "/mferp/"),  # polling the import on the registry's endpoint
+    ],
+)
 def test_throttling_at_each_share_call_waits_as_told_and_copies_once(fake, gateway, operation, path_contains):
     fake.fail(operation, 429, retry_after=13, path_contains=path_contains)
     shared = gateway.share_model(MODEL, "c0ffee", REGISTRY)

@@ -6,14 +6,24 @@ and a canary step. Each case arms one fault at the n-th request of one operation
 The slot gaining traffic is smoke-tested before each of the three traffic writes, so the smoke
 tests are the first three scoring requests.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from infra.release import EndpointTrafficProvider
 from infra.release.traffic.release import ForeignChange, ReleaseFailed
-from tests.release.conftest import (ENDPOINT, FIRST, MODEL_NAME, RETRY_ATTEMPTS, SECOND, assert_never_zero,
-                                    endpoint_puts, release_first, traffic_inputs)
+from tests.release.conftest import (
+    ENDPOINT,
+    FIRST,
+    MODEL_NAME,
+    RETRY_ATTEMPTS,
+    SECOND,
+    assert_never_zero,
+    endpoint_puts,
+    release_first,
+    traffic_inputs,
+)
 
 ROLLOUT = [{"mirror": 20}, {"canary": 50}]
 RETRIED_CONFLICTS = ("online_endpoints.put", "online_deployments.put")
@@ -85,12 +95,17 @@ def check_rerun_converges(engine, azureml, versions, inputs) -> None:
 
 @pytest.mark.parametrize("operation, occurrence, status", CASES)
 def test_fault_at_every_step_keeps_the_champion_serving_and_a_rerun_converges(
-        azureml, engine, versions, operation, occurrence, status):
+    azureml, engine, versions, operation, occurrence, status
+):
     release_first(engine, azureml, versions)
     recorded = engine.outputs("traffic")
     inputs = traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=ROLLOUT)
-    at_request(azureml.fake, operation, occurrence,
-               lambda: azureml.fake.fail(operation, status, times=attempts_for(operation, status)))
+    at_request(
+        azureml.fake,
+        operation,
+        occurrence,
+        lambda: azureml.fake.fail(operation, status, times=attempts_for(operation, status)),
+    )
     with pytest.raises(Exception) as failure:
         engine.up("traffic", EndpointTrafficProvider(), inputs)
     assert "ROLLBACK INCOMPLETE" not in str(failure.value)
@@ -99,7 +114,7 @@ def test_fault_at_every_step_keeps_the_champion_serving_and_a_rerun_converges(
     check_rerun_converges(engine, azureml, versions, inputs)
 
 
-UNHEALTHY_AT = {   # each is caught by the check before the next traffic write
+UNHEALTHY_AT = {  # each is caught by the check before the next traffic write
     ("score", 1): "during the smoke test before the mirror step",
     ("online_endpoints.put", 1): "as the mirror step is written",
     ("online_endpoints.put", 2): "as the canary step is written",
@@ -119,8 +134,9 @@ def test_challenger_turning_unhealthy_at_any_step_rolls_back(azureml, engine, ve
     check_rerun_converges(engine, azureml, versions, inputs)
 
 
-@pytest.mark.parametrize("operation, occurrence", [("online_deployments.put", 1), ("online_endpoints.put", 1),
-                                                   ("online_endpoints.put", 3)])
+@pytest.mark.parametrize(
+    "operation, occurrence", [("online_deployments.put", 1), ("online_endpoints.put", 1), ("online_endpoints.put", 3)]
+)
 def test_long_running_operation_ending_failed_rolls_back(azureml, engine, versions, operation, occurrence):
     release_first(engine, azureml, versions)
     inputs = traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=ROLLOUT)
@@ -150,7 +166,7 @@ def test_transient_faults_within_the_retry_budget_do_not_fail_the_release(azurem
     assert azureml.serving() == {versions[SECOND]: 100}
 
 
-FIRST_RELEASE_FAULTS = {   # a first release has one traffic write, smoke-tested before it; then the tag
+FIRST_RELEASE_FAULTS = {  # a first release has one traffic write, smoke-tested before it; then the tag
     ("score", 1): "smoke test before the traffic",
     ("model_versions.put", 2): "tag it production after the traffic moved",
 }
@@ -158,10 +174,10 @@ FIRST_RELEASE_FAULTS = {   # a first release has one traffic write, smoke-tested
 
 @pytest.mark.parametrize("operation, occurrence", [pytest.param(*k, id=v) for k, v in FIRST_RELEASE_FAULTS.items()])
 def test_a_failed_first_release_leaves_the_endpoint_without_traffic_and_a_rerun_converges(
-        azureml, engine, versions, operation, occurrence):
+    azureml, engine, versions, operation, occurrence
+):
     inputs = traffic_inputs(azureml, versions[FIRST])
-    at_request(azureml.fake, operation, occurrence,
-               lambda: azureml.fake.fail(operation, 500, times=RETRY_ATTEMPTS))
+    at_request(azureml.fake, operation, occurrence, lambda: azureml.fake.fail(operation, 500, times=RETRY_ATTEMPTS))
     with pytest.raises(ReleaseFailed) as failure:
         engine.up("traffic", EndpointTrafficProvider(), inputs)
     assert "ROLLBACK INCOMPLETE" not in str(failure.value)
@@ -175,16 +191,21 @@ def test_a_rollback_that_cannot_complete_says_so_and_a_rerun_after_a_refresh_con
     release_first(engine, azureml, versions)
     inputs = traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST], rollout=ROLLOUT)
     # the canary write fails, and so does the rollback's write of the traffic found at the start
-    at_request(azureml.fake, "online_endpoints.put", 2,
-               lambda: azureml.fake.fail("online_endpoints.put", 500, times=2 * RETRY_ATTEMPTS))
+    at_request(
+        azureml.fake,
+        "online_endpoints.put",
+        2,
+        lambda: azureml.fake.fail("online_endpoints.put", 500, times=2 * RETRY_ATTEMPTS),
+    )
     with pytest.raises(ReleaseFailed, match="ROLLBACK INCOMPLETE.*pulumi refresh"):
         engine.up("traffic", EndpointTrafficProvider(), inputs)
-    assert azureml.traffic() == {"blue": 100} and azureml.mirror() == {"green": 20}, \
+    assert azureml.traffic() == {"blue": 100} and azureml.mirror() == {"green": 20}, (
         "the champion keeps all live traffic; only the mirror step stays"
+    )
     assert azureml.stage(versions[FIRST]) == "production"
 
     writes = azureml.write_count()
-    with pytest.raises(ForeignChange):   # the state still records the traffic before the mirror step
+    with pytest.raises(ForeignChange):  # the state still records the traffic before the mirror step
         engine.up("traffic", EndpointTrafficProvider(), inputs)
     assert azureml.write_count() == writes
     assert engine.refresh("traffic") == "changed"
@@ -214,9 +235,10 @@ def test_a_rollback_never_gives_traffic_back_to_a_slot_this_release_rewrote(azur
     fake.add_deployment(ENDPOINT, "green", model_id=fake.model_version_id(MODEL_NAME, versions[FIRST]))
     fake.set_traffic(ENDPOINT, {"blue": 50, "green": 50})
     engine.refresh("traffic")
-    at_request(fake, "score", 2, lambda: fake.fail("score", 500, times=10))   # the smoke test of green
+    at_request(fake, "score", 2, lambda: fake.fail("score", 500, times=10))  # the smoke test of green
     with pytest.raises(ReleaseFailed, match=r"traffic is back to \{'blue': 100\}"):
-        engine.up("traffic", EndpointTrafficProvider(),
-                  traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST]))
+        engine.up(
+            "traffic", EndpointTrafficProvider(), traffic_inputs(azureml, versions[SECOND], champion=versions[FIRST])
+        )
     assert azureml.serving() == {versions[FIRST]: 100} and azureml.traffic() == {"blue": 100}
     assert azureml.stage(versions[FIRST]) == "production"

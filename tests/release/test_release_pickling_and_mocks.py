@@ -1,5 +1,6 @@
 """The providers travel the way Pulumi carries them (dill, by reference, holding nothing), and the
 resources can be declared under the SDK's mocks, as the stacks and the offline plan do."""
+
 from __future__ import annotations
 
 import base64
@@ -8,22 +9,29 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from infra.release import ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider
+from infra.release.base import WorkspaceCoordinates, gateway_for, use_gateway_factory
 from infra.release.content import content_sha256, version_of
-from infra.release import (ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider)
+from infra.release.model_release import ModelRelease, ModelReleaseArgs, register_candidate, rollout_steps
 from infra.release.serving_endpoint import ServingEndpointProvider
 from infra.release.traffic.serving_spec import serving_version
-from infra.release.base import gateway_for, use_gateway_factory
-from infra.release.model_release import ModelRelease, ModelReleaseArgs, register_candidate, rollout_steps
-from infra.release.base import WorkspaceCoordinates
 from model.synthetic import write_synthetic_csv
 from scripts.offline.program import run_program
-from tests.paths import REPO_ROOT
 from tests.fakes.azureml import FakeAzureML
+from tests.paths import REPO_ROOT
 from tests.release.conftest import ENDPOINT, FIRST, MODEL_NAME, serving_spec, traffic_inputs
 
 PROVIDERS = (ModelVersionProvider, ChampionSelectionProvider, EndpointTrafficProvider, ServingEndpointProvider)
-FORBIDDEN = (b"credential", b"Credential", b"transport", b"MLClient", b"AzureMLGateway", b"token", b"Fake",
-             b"scripts")  # the offline engine is tooling: no provider may need it where Pulumi unpickles it
+FORBIDDEN = (
+    b"credential",
+    b"Credential",
+    b"transport",
+    b"MLClient",
+    b"AzureMLGateway",
+    b"token",
+    b"Fake",
+    b"scripts",
+)  # the offline engine is tooling: no provider may need it where Pulumi unpickles it
 
 
 @pytest.mark.parametrize("provider_class", PROVIDERS)
@@ -57,7 +65,9 @@ def test_without_a_registered_factory_the_gateway_is_the_real_one_with_its_own_c
     other = WorkspaceRef("99999999-1111-2222-3333-444444444444", "rg-other", "mlw-other")
     gateway = gateway_for(other)
     assert type(gateway) is AzureMLGateway and gateway.workspace == other
-    assert gateway._credential is None and gateway._transport is None, "the credential (infra.azureml.credentials) is made on first use"
+    assert gateway._credential is None and gateway._transport is None, (
+        "the credential (infra.azureml.credentials) is made on first use"
+    )
     with use_gateway_factory(other, lambda ref: "stand-in"):
         assert gateway_for(other) == "stand-in"
     assert type(gateway_for(other)) is AzureMLGateway
@@ -78,32 +88,49 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
 
     def program():
         workspace = WorkspaceCoordinates("00000000-0000-0000-0000-000000000000", "rg-dev", "mlw-dev")
-        candidate = register_candidate("hate-speech", workspace=workspace, model_name=MODEL_NAME,
-                                       candidate=str(tmp_path / "candidate"))
-        release = ModelRelease("hate-speech", ModelReleaseArgs(
-            workspace=workspace, model_version=candidate, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
-            evaluation_data=str(tmp_path / "evaluation.csv"), serving=serving,
-            rollout=rollout_steps(10, (50,)), require_approval=True, approved_version="0123456789ab",
-            approved_serving_version=serving_version(serving), compare_settings={"alpha": 0.01}))
+        candidate = register_candidate(
+            "hate-speech", workspace=workspace, model_name=MODEL_NAME, candidate=str(tmp_path / "candidate")
+        )
+        release = ModelRelease(
+            "hate-speech",
+            ModelReleaseArgs(
+                workspace=workspace,
+                model_version=candidate,
+                endpoint_name=ENDPOINT,
+                model_name=MODEL_NAME,
+                evaluation_data=str(tmp_path / "evaluation.csv"),
+                serving=serving,
+                rollout=rollout_steps(10, (50,)),
+                require_approval=True,
+                approved_version="0123456789ab",
+                approved_serving_version=serving_version(serving),
+                compare_settings={"alpha": 0.01},
+            ),
+        )
         return {"winner": release.selection.winner}
 
     plan = run_program("dev", program, {})
     by_type = {r.type: r for r in plan.resources}
-    assert set(by_type) == {"mlops:release:ModelRelease", "pulumi-python:dynamic/release:ModelVersion",
-                            "pulumi-python:dynamic/release:ChampionSelection",
-                            "pulumi-python:dynamic/release:EndpointTraffic"}
+    assert set(by_type) == {
+        "mlops:release:ModelRelease",
+        "pulumi-python:dynamic/release:ModelVersion",
+        "pulumi-python:dynamic/release:ChampionSelection",
+        "pulumi-python:dynamic/release:EndpointTraffic",
+    }
     for type_ in ("pulumi-python:dynamic/release:ChampionSelection", "pulumi-python:dynamic/release:EndpointTraffic"):
         assert by_type[type_].parent and by_type[type_].parent.endswith("hate-speech")
     version = by_type["pulumi-python:dynamic/release:ModelVersion"]
-    assert version.checked["version"] == version_of(content_sha256(str(tmp_path / "candidate"))), \
+    assert version.checked["version"] == version_of(content_sha256(str(tmp_path / "candidate"))), (
         "the offline plan runs the provider's check, which derives the content version"
+    )
     traffic = by_type["pulumi-python:dynamic/release:EndpointTraffic"].inputs
     assert traffic["rollout"] == [{"mirror": 10}, {"canary": 50}]
     assert traffic["require_approval"] is True and traffic["approved_version"] == "0123456789ab"
     assert traffic["slots"] == ["blue", "green"] and traffic["endpoint_name"] == ENDPOINT
     assert traffic["serving"] == serving and traffic["approved_serving_version"] == serving_version(serving)
-    assert by_type["pulumi-python:dynamic/release:EndpointTraffic"].checked["serving_version"] == \
-        serving_version(serving), "the provider's check derives the serving version the approval names"
+    assert by_type["pulumi-python:dynamic/release:EndpointTraffic"].checked["serving_version"] == serving_version(
+        serving
+    ), "the provider's check derives the serving version the approval names"
     selection = by_type["pulumi-python:dynamic/release:ChampionSelection"].inputs
     assert selection["compare_settings"] == {"alpha": 0.01}
     assert by_type["pulumi-python:dynamic/release:ModelVersion"].inputs["path"] == str(tmp_path / "candidate")
@@ -114,10 +141,11 @@ def test_the_providers_and_the_comparison_import_without_the_training_stack():
     import subprocess
     import sys
 
-    code = ("import sys, infra.release, infra.release.champion_selection, model.compare; "
-            "print(sorted(m for m in ('torch', 'transformers', 'sklearn', 'matplotlib') if m in sys.modules))")
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           cwd=REPO_ROOT)
+    code = (
+        "import sys, infra.release, infra.release.champion_selection, model.compare; "
+        "print(sorted(m for m in ('torch', 'transformers', 'sklearn', 'matplotlib') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
     assert found.stdout.strip() == "[]"
 
 
@@ -145,17 +173,33 @@ def test_constructing_the_resources_under_set_mocks_pickles_each_provider():
     @pulumi.runtime.test
     def declare():
         version = ModelVersion("mv", workspace=workspace, model_name=MODEL_NAME, path="/models/candidate")
-        selection = ChampionSelection("pick", workspace=workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
-                                      challenger_version="0123456789ab", challenger_path="/models/candidate",
-                                      evaluation_data="/data/evaluation.csv")
-        traffic = EndpointTraffic("traffic", workspace=workspace, endpoint_name=ENDPOINT, model_name=MODEL_NAME,
-                                  challenger_version="0123456789ab", winner="challenger", champion_version=None,
-                                  serving=serving_spec(FakeAzureML()))
+        selection = ChampionSelection(
+            "pick",
+            workspace=workspace,
+            endpoint_name=ENDPOINT,
+            model_name=MODEL_NAME,
+            challenger_version="0123456789ab",
+            challenger_path="/models/candidate",
+            evaluation_data="/data/evaluation.csv",
+        )
+        traffic = EndpointTraffic(
+            "traffic",
+            workspace=workspace,
+            endpoint_name=ENDPOINT,
+            model_name=MODEL_NAME,
+            challenger_version="0123456789ab",
+            winner="challenger",
+            champion_version=None,
+            serving=serving_spec(FakeAzureML()),
+        )
         return pulumi.Output.all(version.urn, selection.urn, traffic.urn)
 
     declare()
-    expected = {"ModelVersion": ModelVersionProvider, "ChampionSelection": ChampionSelectionProvider,
-                "EndpointTraffic": EndpointTrafficProvider}
+    expected = {
+        "ModelVersion": ModelVersionProvider,
+        "ChampionSelection": ChampionSelectionProvider,
+        "EndpointTraffic": EndpointTrafficProvider,
+    }
     assert set(registered) == {f"pulumi-python:dynamic/release:{name}" for name in expected}
     for name, provider_class in expected.items():
         blob = registered[f"pulumi-python:dynamic/release:{name}"]["__provider"]

@@ -1,26 +1,34 @@
 """ServingEndpoint through the engine lifecycle against the Azure ML fake: an endpoint's own settings,
 never what it serves (its traffic belongs to EndpointTraffic)."""
+
 from __future__ import annotations
 
 import pytest
 
-from infra.release.fields import InvalidInputs
 from infra.release.serving_endpoint import EndpointInUse, ServingEndpointProvider, endpoint_id
-from tests.release.conftest import ENDPOINT, MODEL_NAME, CheckFailed
+from tests.release.conftest import MODEL_NAME, CheckFailed
 
 NEW = "hate-speech-new"
 
 
 def endpoint_inputs(azureml, name: str = NEW, **settings) -> dict:
-    return {**azureml.coordinates, "endpoint_name": name, "auth_mode": "aad_token",
-            "public_network_access": "disabled", "description": "hate speech scoring",
-            "tags": {"owner": "platform"}, **settings}
+    return {
+        **azureml.coordinates,
+        "endpoint_name": name,
+        "auth_mode": "aad_token",
+        "public_network_access": "disabled",
+        "description": "hate speech scoring",
+        "tags": {"owner": "platform"},
+        **settings,
+    }
 
 
 def live_traffic(azureml, name: str) -> tuple[dict, dict]:
     props = azureml.fake.endpoint(name)["properties"]
-    return ({k: v for k, v in props["traffic"].items() if v},
-            {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v})
+    return (
+        {k: v for k, v in props["traffic"].items() if v},
+        {k: v for k, v in (props.get("mirrorTraffic") or {}).items() if v},
+    )
 
 
 def serve(azureml, name: str, traffic: dict, mirror: dict | None = None) -> None:
@@ -57,8 +65,13 @@ def test_update_is_a_read_modify_write_that_keeps_the_live_traffic(azureml, engi
     serve(azureml, NEW, {"blue": 90, "green": 10})
     azureml.fake.set_traffic(NEW, {"blue": 100}, mirror_traffic={"green": 20})
     azureml.fake.calls.clear()
-    changed = endpoint_inputs(azureml, auth_mode="key", public_network_access="enabled",
-                              description="moved", tags={"owner": "ml", "cost-center": "42"})
+    changed = endpoint_inputs(
+        azureml,
+        auth_mode="key",
+        public_network_access="enabled",
+        description="moved",
+        tags={"owner": "ml", "cost-center": "42"},
+    )
     assert engine.preview("endpoint", provider, changed) == "update"
     assert engine.up("endpoint", provider, changed) == "update"
     operations = [c.operation for c in azureml.fake.calls if c.operation.startswith("online_endpoints.")]
@@ -81,7 +94,7 @@ def test_another_workspace_or_name_replaces_and_a_bad_setting_is_refused_by_name
     assert engine.preview("endpoint", provider, endpoint_inputs(azureml, name="hate-speech-other")) == "replace"
     with pytest.raises(CheckFailed) as failed:
         engine.up("endpoint", provider, endpoint_inputs(azureml, auth_mode="aml_token"))
-    (field, reason), = failed.value.failures
+    ((field, reason),) = failed.value.failures
     assert field == "auth_mode" and "'aml_token'" in reason and "key" in reason and "aad_token" in reason
 
 
@@ -123,7 +136,7 @@ def test_delete_refuses_while_traffic_is_live(azureml, engine, traffic, mirror):
     assert azureml.write_count() == writes and not azureml.fake.calls_to("online_endpoints.delete")
     assert live_traffic(azureml, NEW) == (traffic, mirror or {})
 
-    azureml.fake.set_traffic(NEW, {slot: 0 for slot in traffic})   # traffic taken off first
+    azureml.fake.set_traffic(NEW, {slot: 0 for slot in traffic})  # traffic taken off first
     engine.state["endpoint"] = record
     engine.destroy("endpoint")
     assert len(azureml.fake.calls_to("online_endpoints.delete")) == 1 and azureml.fake.endpoint(NEW) is None

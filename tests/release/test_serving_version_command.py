@@ -1,4 +1,5 @@
 """`python -m scripts.release_version --serving STACK WORKSPACE` prints what an approval of a serving spec names."""
+
 from __future__ import annotations
 
 import copy
@@ -11,8 +12,9 @@ TRAFFIC = "pulumi-python:dynamic/release:EndpointTraffic"
 
 def test_the_command_prints_the_serving_version_the_release_checks(models, capsys):
     config = copy.deepcopy(stack_config("prod"))
-    config["mlops-platform:workspaces"][0]["release"].update(candidate=str(models.good),
-                                                             evaluationData=str(models.evaluation_data))
+    config["mlops-platform:workspaces"][0]["release"].update(
+        candidate=str(models.good), evaluationData=str(models.evaluation_data)
+    )
     checked = run_stack("prod", config=config).one(TRAFFIC).checked
     assert main(["--serving", "prod", "hatespeech"]) == 0
     assert capsys.readouterr().out.strip() == checked["serving_version"]

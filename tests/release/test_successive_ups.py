@@ -4,6 +4,7 @@ tests/harness/stack_updates.py applies the engine's semantics (ignored propertie
 inputs, azure-native updates are whole-body PUTs, replacements delete first, retain_on_delete,
 removed resources deleted at the end); the release providers run for real, the comparison included.
 """
+
 from __future__ import annotations
 
 import copy
@@ -44,16 +45,25 @@ class Estate:
         plan = run_stack(STACK, config=_config())
         endpoint = plan.one(SERVING_ENDPOINT)
         self.endpoint = endpoint.input("endpoint_name")
-        self.fake = FakeAzureML(subscription_id=SUBSCRIPTION_ID, resource_group=endpoint.input("resource_group"),
-                                workspace_name=endpoint.input("workspace_name"))
+        self.fake = FakeAzureML(
+            subscription_id=SUBSCRIPTION_ID,
+            resource_group=endpoint.input("resource_group"),
+            workspace_name=endpoint.input("workspace_name"),
+        )
         self.fake.scorer_factory = lambda ep, deployment: ModelScorer(self.fake, ep, deployment)
         self.serving_dir = serving_dir
         self.azure = AzureControlPlane(self.fake)
-        self.stack = StackUpdates(STACK, lambda: stacks.build(stacks.selected_settings(),
-                                                              serving=ServingSource.read(self.serving_dir)), self.azure)
-        self.workspace = WorkspaceRef(SUBSCRIPTION_ID, endpoint.input("resource_group"), endpoint.input("workspace_name"))
-        self.gateway = gateway_for(self.fake, retry=RetryPolicy(attempts=2, initial_delay_s=0.0, max_delay_s=0.0),
-                                   sleep=lambda s: None)
+        self.stack = StackUpdates(
+            STACK,
+            lambda: stacks.build(stacks.selected_settings(), serving=ServingSource.read(self.serving_dir)),
+            self.azure,
+        )
+        self.workspace = WorkspaceRef(
+            SUBSCRIPTION_ID, endpoint.input("resource_group"), endpoint.input("workspace_name")
+        )
+        self.gateway = gateway_for(
+            self.fake, retry=RetryPolicy(attempts=2, initial_delay_s=0.0, max_delay_s=0.0), sleep=lambda s: None
+        )
 
     def up(self, **config):
         return self.stack.up(_config(**config))
@@ -81,8 +91,10 @@ class Estate:
         return [c.path.rsplit("/", 1)[-1] for c in self.fake.calls_to("online_deployments.put")]
 
     def endpoint_puts(self) -> list[dict]:
-        return [{k: v for k, v in c.body["properties"].get("traffic", {}).items() if v}
-                for c in self.fake.calls_to("online_endpoints.put")]
+        return [
+            {k: v for k, v in c.body["properties"].get("traffic", {}).items() if v}
+            for c in self.fake.calls_to("online_endpoints.put")
+        ]
 
     def outputs(self, type_: str) -> dict:
         (stored,) = self.stack.resources(type_).values()
@@ -93,7 +105,7 @@ class Estate:
 def estate(tmp_path, monkeypatch):
     from infra.release.traffic import release as traffic_release
 
-    monkeypatch.setattr(traffic_release.time, "sleep", lambda seconds: None)   # the stack's holds
+    monkeypatch.setattr(traffic_release.time, "sleep", lambda seconds: None)  # the stack's holds
     serving_dir = tmp_path / "serving"
     shutil.copytree(SERVING_DIR, serving_dir, ignore=shutil.ignore_patterns("__pycache__"))
     estate = Estate(serving_dir)
@@ -143,10 +155,12 @@ def test_b_a_scoring_code_change_goes_out_through_the_idle_slot(estate, models):
     puts_before, traffic_before = len(estate.deployment_puts()), len(estate.endpoint_puts())
 
     estate.up(**release)
-    assert estate.deployment_puts()[puts_before:] == ["green" if live_slot == "blue" else "blue"], \
+    assert estate.deployment_puts()[puts_before:] == ["green" if live_slot == "blue" else "blue"], (
         "only the idle slot is written"
-    assert estate.slot_code(live_slot) == old_code and estate.slot_version(live_slot) == good, \
+    )
+    assert estate.slot_code(live_slot) == old_code and estate.slot_version(live_slot) == good, (
         "the live slot keeps serving v1 with the old code until traffic leaves it"
+    )
     steps = estate.endpoint_puts()[traffic_before:]
     assert len(steps) == 3, f"the test stack's rollout: mirror 20, canary 50, full: {steps}"
     assert estate.serving() == {(good, new_code): 100}
@@ -189,8 +203,9 @@ def test_d_a_serving_change_never_deletes_an_asset_a_slot_references(estate, mod
     _edit_scoring_code(estate)
     update = estate.up(**release)
     assert ("hatespeech-serving-code", "replace") in update.steps
-    assert [d for d in estate.azure.deleted if d[0] == "azure-native:storage:Blob"] == [], \
+    assert [d for d in estate.azure.deleted if d[0] == "azure-native:storage:Blob"] == [], (
         "retain_on_delete: the old code blobs stay in Azure"
+    )
     for slot, assets in _slot_assets(estate).items():
         for asset in assets:
             assert estate.fake.asset_version(asset) is not None, f"{slot} references a deleted asset {asset}"
@@ -222,8 +237,9 @@ def test_f_the_idle_slot_fails_during_a_hold_and_no_traffic_reaches_it(estate, m
     (live_slot,) = estate.traffic()
     idle = "green" if live_slot == "blue" else "blue"
     _edit_scoring_code(estate)
-    monkeypatch.setattr(traffic_release.time, "sleep",
-                        lambda seconds: estate.fake.mark_unhealthy(estate.endpoint, idle))
+    monkeypatch.setattr(
+        traffic_release.time, "sleep", lambda seconds: estate.fake.mark_unhealthy(estate.endpoint, idle)
+    )
     traffic_before = len(estate.endpoint_puts())
     with pytest.raises(Exception, match="not Succeeded"):
         estate.up(candidate=models.good, evaluation=models.evaluation_data)
@@ -244,7 +260,7 @@ def test_g_a_rollback_restores_a_champion_serving_from_a_hand_made_deployment(es
     estate.fake.set_traffic(estate.endpoint, {"handmade": 100})
     assert "hatespeech-release-traffic" in estate.stack.refresh()
     _edit_scoring_code(estate)
-    estate.fake.fail("score", 500, times=None, path_contains="")   # every smoke test of the new slot fails
+    estate.fake.fail("score", 500, times=None, path_contains="")  # every smoke test of the new slot fails
     with pytest.raises(Exception, match="smoke test"):
         estate.up(**release)
     assert estate.traffic() == {"handmade": 100}, "the traffic found at the start, exactly"
@@ -259,8 +275,11 @@ def test_h_a_traffic_change_between_two_steps_stops_the_release_without_writing(
     (live_slot,) = estate.traffic()
     idle = "green" if live_slot == "blue" else "blue"
     _edit_scoring_code(estate)
-    monkeypatch.setattr(traffic_release.time, "sleep",
-                        lambda seconds: estate.fake.set_traffic(estate.endpoint, {live_slot: 70, idle: 30}))
+    monkeypatch.setattr(
+        traffic_release.time,
+        "sleep",
+        lambda seconds: estate.fake.set_traffic(estate.endpoint, {live_slot: 70, idle: 30}),
+    )
     puts = len(estate.endpoint_puts())
     with pytest.raises(ForeignChange, match="someone else changed it"):
         estate.up(candidate=models.good, evaluation=models.evaluation_data)
@@ -291,7 +310,7 @@ def test_a_hand_made_even_split_converges_to_the_production_version_not_a_slot_n
 
     estate.up(candidate=models.good, evaluation=models.evaluation_data)
     first = estate.outputs(TRAFFIC)["challenger_version"]
-    better = shutil.copytree(models.good, tmp_path / "better")   # same network, a threshold that wins with min_delta 0
+    better = shutil.copytree(models.good, tmp_path / "better")  # same network, a threshold that wins with min_delta 0
     artifact = json.loads((better / "artifact.json").read_text(encoding="utf-8"))
     artifact["threshold"] = round(artifact["threshold"] - 0.01, 4)
     (better / "artifact.json").write_text(json.dumps(artifact), encoding="utf-8")

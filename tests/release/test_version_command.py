@@ -1,5 +1,6 @@
 """`python -m scripts.release_version PATH`: the version CI prints and approves is the one the provider registers,
 and what that version covers (the rule: infra/release/content.py)."""
+
 import json
 import shutil
 import subprocess
@@ -37,23 +38,39 @@ def test_an_azureml_path_gets_the_version_of_its_text(capsys):
 def test_a_folder_without_an_artifact_is_refused_by_name(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("not a model")
     assert main([str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == (f"error: {tmp_path} holds no artifact.json; accepted: a model artifact folder "
-                                               "holding artifact.json (as `python -m model train` writes it), or an azureml:// path")
+    assert capsys.readouterr().err.strip() == (
+        f"error: {tmp_path} holds no artifact.json; accepted: a model artifact folder "
+        "holding artifact.json (as `python -m model train` writes it), or an azureml:// path"
+    )
     assert main([]) == 2 and "usage:" in capsys.readouterr().err
 
 
 def test_runs_as_a_module_without_warnings(tmp_path):
     folder = artifact(tmp_path / "model")
-    result = subprocess.run([sys.executable, "-m", "scripts.release_version", str(folder)], cwd=REPO_ROOT,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.release_version", str(folder)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.strip() == version_of(content_sha256(str(folder)))
 
 
-TRAINED_ARTIFACT = {"name": "hate-speech-pt", "labels": ["no-hate", "hate"], "max_length": 32, "threshold": 0.42,
-                    "commit": "0123abcd", "training_run": None, "data_sha256": "f" * 64, "data_rows": 400,
-                    "data_source": "/data/train.csv", "settings": {"seed": 0, "num_threads": 1},
-                    "created_utc": "2026-01-01T00:00:00Z"}
+TRAINED_ARTIFACT = {
+    "name": "hate-speech-pt",
+    "labels": ["no-hate", "hate"],
+    "max_length": 32,
+    "threshold": 0.42,
+    "commit": "0123abcd",
+    "training_run": None,
+    "data_sha256": "f" * 64,
+    "data_rows": 400,
+    "data_source": "/data/train.csv",
+    "settings": {"seed": 0, "num_threads": 1},
+    "created_utc": "2026-01-01T00:00:00Z",
+}
 
 
 def trained_folder(folder):
@@ -63,7 +80,9 @@ def trained_folder(folder):
         (folder / name).write_bytes(f"{name} bytes".encode())
     (folder / "artifact.json").write_text(json.dumps(TRAINED_ARTIFACT, indent=2), encoding="utf-8")
     (folder / "metrics.json").write_text(json.dumps({"macro_f1": 0.9, "training": {"seconds": 1.61}}), encoding="utf-8")
-    (folder / "MODEL_CARD.md").write_text("- created (UTC): 2026-01-01T00:00:00Z\n- training time: 2 s\n", encoding="utf-8")
+    (folder / "MODEL_CARD.md").write_text(
+        "- created (UTC): 2026-01-01T00:00:00Z\n- training time: 2 s\n", encoding="utf-8"
+    )
     (folder / "evaluation.png").write_bytes(b"png bytes")
     return folder
 
@@ -84,11 +103,20 @@ def rewrite_artifact(folder, **changes):
 def test_what_a_training_run_records_around_the_model_does_not_move_the_version(tmp_path):
     first = trained_folder(tmp_path / "first")
     again = shutil.copytree(first, tmp_path / "elsewhere" / "again")
-    rewrite_artifact(again, created_utc="2026-06-30T12:34:56Z", commit="4567cdef-dirty", training_run="https://ci/run/2",
-                     data_source="/mnt/azureml/data/train.csv", data_rows=401, data_sha256="e" * 64,
-                     settings={"seed": 0, "num_threads": 2})
+    rewrite_artifact(
+        again,
+        created_utc="2026-06-30T12:34:56Z",
+        commit="4567cdef-dirty",
+        training_run="https://ci/run/2",
+        data_source="/mnt/azureml/data/train.csv",
+        data_rows=401,
+        data_sha256="e" * 64,
+        settings={"seed": 0, "num_threads": 2},
+    )
     (again / "metrics.json").write_text(json.dumps({"macro_f1": 0.9, "training": {"seconds": 7.3}}), encoding="utf-8")
-    (again / "MODEL_CARD.md").write_text("- created (UTC): 2026-06-30T12:34:56Z\n- training time: 7 s\n", encoding="utf-8")
+    (again / "MODEL_CARD.md").write_text(
+        "- created (UTC): 2026-06-30T12:34:56Z\n- training time: 7 s\n", encoding="utf-8"
+    )
     (again / "evaluation.png").write_bytes(b"other png bytes")
     (again / "notes.txt").write_text("added after training", encoding="utf-8")
     (again / ".DS_Store").write_bytes(b"finder noise")
@@ -106,8 +134,17 @@ def test_each_file_a_prediction_is_made_from_moves_the_version(tmp_path, name):
     assert len({before, changed, version(folder)}) == 3, f"{name}: changing or removing it must give a new version"
 
 
-@pytest.mark.parametrize("field, value", [("threshold", 0.43), ("labels", ["hate", "no-hate"]), ("max_length", 64),
-                                          ("name", "other-model"), ("version", "v7"), ("threshold", None)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("threshold", 0.43),
+        ("labels", ["hate", "no-hate"]),
+        ("max_length", 64),
+        ("name", "other-model"),
+        ("version", "v7"),
+        ("threshold", None),
+    ],
+)
 def test_each_artifact_field_serving_reads_moves_the_version(tmp_path, field, value):
     assert field in VERSIONED_FIELDS
     folder = trained_folder(tmp_path / "model")

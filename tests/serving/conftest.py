@@ -1,4 +1,5 @@
 """Fixtures of the serving tests: one tiny trained model, score.py driven in venv-serving, a real azmlinfsrv."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,9 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return root / "artifact"
 
 
-def copy_model(model_dir: Path, destination: Path, artifact_changes: dict | None = None,
-               drop: tuple[str, ...] = ()) -> Path:
+def copy_model(
+    model_dir: Path, destination: Path, artifact_changes: dict | None = None, drop: tuple[str, ...] = ()
+) -> Path:
     """A copy of the artifact folder with some artifact.json keys changed and some files left out."""
     shutil.copytree(model_dir, destination, ignore=shutil.ignore_patterns(*drop) if drop else None)
     if artifact_changes:
@@ -55,9 +57,15 @@ class ScoreWorker:
 
     def __init__(self, log_path: Path):
         self._log = log_path.open("w")
-        self.process = subprocess.Popen([str(SERVING_PYTHON), str(WORKER_PATH), str(SCORE_PATH)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-                                        text=True, encoding="utf-8", cwd=REPO_ROOT)
+        self.process = subprocess.Popen(
+            [str(SERVING_PYTHON), str(WORKER_PATH), str(SCORE_PATH)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            encoding="utf-8",
+            cwd=REPO_ROOT,
+        )
         self._log_path = log_path
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.process.stdout, selectors.EVENT_READ)
@@ -66,8 +74,10 @@ class ScoreWorker:
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         if not self._selector.select(ANSWER_TIMEOUT_SECONDS):
-            raise TimeoutError(f"score worker did not answer {request['op']} within {ANSWER_TIMEOUT_SECONDS}s; "
-                               f"log: {self._log_path.read_text()[-2000:]}")
+            raise TimeoutError(
+                f"score worker did not answer {request['op']} within {ANSWER_TIMEOUT_SECONDS}s; "
+                f"log: {self._log_path.read_text()[-2000:]}"
+            )
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError(f"score worker exited ({self.process.poll()}): {self._log_path.read_text()[-2000:]}")
@@ -129,8 +139,12 @@ def server(tiny_model_dir, tmp_path_factory) -> LocalInferenceServer:
     """The real inference server on the tiny model, default settings, two workers, the model mounted as Azure ML
     mounts a folder registered as version 5 (AZUREML_MODEL_DIR=<root>/azureml-models/hate-speech-pt/5)."""
     _require_serving_venv()
-    running = LocalInferenceServer(tiny_model_dir, tmp_path_factory.mktemp("azmlinfsrv") / "server.log",
-                                   env={"WORKER_COUNT": str(SERVER_WORKERS)}, version=SERVER_MODEL_VERSION)
+    running = LocalInferenceServer(
+        tiny_model_dir,
+        tmp_path_factory.mktemp("azmlinfsrv") / "server.log",
+        env={"WORKER_COUNT": str(SERVER_WORKERS)},
+        version=SERVER_MODEL_VERSION,
+    )
     try:
         running.wait_ready()
         yield running

@@ -7,6 +7,7 @@ so tests drive this worker over stdin/stdout, one JSON object per line:
   {"op": "run", "raw_data": "...", "headers": {}}  call run() and describe what it returned
 Answers: {"ok": true, ...} or {"ok": false, "error": "<type>: <message>"} when the call raised.
 """
+
 import importlib.util
 import json
 import os
@@ -43,8 +44,12 @@ def init(env):
 def run(raw_data, headers):
     result = module.run(raw_data, headers) if headers is not None else module.run(raw_data)
     if isinstance(result, Response):
-        return {"kind": "response", "status": result.status_code, "content_type": result.mimetype,
-                "body": result.get_data(as_text=True)}
+        return {
+            "kind": "response",
+            "status": result.status_code,
+            "content_type": result.mimetype,
+            "body": result.get_data(as_text=True),
+        }
     return {"kind": "value", "value": result, "json": json.dumps(result)}
 
 

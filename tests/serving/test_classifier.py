@@ -1,4 +1,5 @@
 """serving/classifier.py: the ONNX inference path shared by serving, evaluation and releases."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,9 @@ def test_fp32_onnx_matches_the_transformers_model(fp32, tiny_model_dir):
 def test_int8_stays_close_to_fp32(fp32, int8):
     difference = np.abs(int8.predict_proba(TEXTS) - fp32.predict_proba(TEXTS))
     assert difference.max() < 0.1
-    agreement = np.mean([a["label"] == b["label"] for a, b in zip(int8.predict(TEXTS), fp32.predict(TEXTS))])
+    agreement = np.mean(
+        [a["label"] == b["label"] for a, b in zip(int8.predict(TEXTS), fp32.predict(TEXTS), strict=False)]
+    )
     assert agreement >= 0.95
 
 
@@ -86,23 +89,29 @@ def test_non_string_text_is_refused_with_its_index(int8):
         int8.predict(["bom dia", 3])
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"precision": "fp16"}, "precision is 'fp16'; accepted: ['fp32', 'int8']"),
-    ({"intra_op_threads": 0}, "intra_op_threads is 0; accepted"),
-    ({"inter_op_threads": True}, "inter_op_threads is True; accepted"),
-    ({"batch_size": 0}, "batch_size is 0; accepted"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"precision": "fp16"}, "precision is 'fp16'; accepted: ['fp32', 'int8']"),
+        ({"intra_op_threads": 0}, "intra_op_threads is 0; accepted"),
+        ({"inter_op_threads": True}, "inter_op_threads is True; accepted"),
+        ({"batch_size": 0}, "batch_size is 0; accepted"),
+    ],
+)
 def test_bad_load_arguments_are_named(tiny_model_dir, arguments, message):
     with pytest.raises(ValueError) as raised:
         HateSpeechClassifier.load(tiny_model_dir, **arguments)
     assert message in str(raised.value)
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"labels": ["hate", "ok"]}, "'labels' is ['hate', 'ok']"),
-    ({"max_length": "64"}, "'max_length' is '64'"),
-    ({"threshold": 1.5}, "'threshold' is 1.5"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"labels": ["hate", "ok"]}, "'labels' is ['hate', 'ok']"),
+        ({"max_length": "64"}, "'max_length' is '64'"),
+        ({"threshold": 1.5}, "'threshold' is 1.5"),
+    ],
+)
 def test_bad_artifact_json_is_named(tiny_model_dir, tmp_path, changes, message):
     broken = copy_model(tiny_model_dir, tmp_path / "broken", changes)
     with pytest.raises(ArtifactError) as raised:

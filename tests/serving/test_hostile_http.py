@@ -4,6 +4,7 @@ request_guard.py in front of azmlinfsrv's app), two workers as on the platform's
 
 Every connection is to 127.0.0.1, every read has a timeout and every loop a fixed count.
 """
+
 from __future__ import annotations
 
 import select
@@ -15,8 +16,7 @@ from scripts.local_server import LocalInferenceServer, peak_rss_mib, read_reply
 from serving.scoring_request import body_byte_limit
 from tests.serving.cases import LIMITS
 from tests.serving.conftest import SERVER_WORKERS
-from tests.serving.hostile_http import (GOOD_BODY, HOSTILE_REQUESTS, SECRET_TEXT, SERVED_REQUESTS, chunked,
-                                        post)
+from tests.serving.hostile_http import GOOD_BODY, HOSTILE_REQUESTS, SECRET_TEXT, SERVED_REQUESTS, chunked, post
 
 pytestmark = pytest.mark.slow
 
@@ -27,9 +27,11 @@ HALF_A_BODY = post(b"Content-Length: 100\r\n", b'{"texts": ["bo')
 
 @pytest.fixture(scope="module")
 def quick_server(tiny_model_dir, tmp_path_factory):
-    running = LocalInferenceServer(tiny_model_dir, tmp_path_factory.mktemp("azmlinfsrv-hostile") / "server.log",
-                                   env={"WORKER_COUNT": str(SERVER_WORKERS),
-                                        "SCORING_READ_TIMEOUT_SECONDS": str(QUICK_READ_TIMEOUT)})
+    running = LocalInferenceServer(
+        tiny_model_dir,
+        tmp_path_factory.mktemp("azmlinfsrv-hostile") / "server.log",
+        env={"WORKER_COUNT": str(SERVER_WORKERS), "SCORING_READ_TIMEOUT_SECONDS": str(QUICK_READ_TIMEOUT)},
+    )
     try:
         running.wait_ready()
         yield running
@@ -174,8 +176,10 @@ def test_streaming_300_mb_leaves_the_workers_peak_memory_bounded(server):
     took 663 MB."""
     before = {pid: peak_rss_mib(pid) for pid in server.worker_pids()}
     block = b"a" * (1 << 20)
-    for head, frame in ((post(b"Content-Length: 300000000\r\n"), lambda data: data),
-                        (post(b"Transfer-Encoding: chunked\r\n"), lambda data: b"%x\r\n%s\r\n" % (len(data), data))):
+    for head, frame in (
+        (post(b"Content-Length: 300000000\r\n"), lambda data: data),
+        (post(b"Transfer-Encoding: chunked\r\n"), lambda data: b"%x\r\n%s\r\n" % (len(data), data)),
+    ):
         with server.connect(timeout=10) as sock:
             sock.sendall(head)
             try:
@@ -195,8 +199,10 @@ def test_get_on_score_is_refused_without_scoring_or_logging_the_texts(server):
     assert reply.status == 405
     assert reply.headers["Allow"] == "POST, OPTIONS"
     assert "x-ms-run-fn-exec-ms" not in reply.headers, "run() was not called"
-    assert reply.json() == {"message": 'GET /score is not accepted; accepted: POST /score with a JSON body '
-                                       '{"texts": [...]}', "field": None}
+    assert reply.json() == {
+        "message": 'GET /score is not accepted; accepted: POST /score with a JSON body {"texts": [...]}',
+        "field": None,
+    }
     log = _log_since(server, offset)
     assert SECRET_TEXT not in log
     assert '"GET /score HTTP/1.1" 405' in log, "the access log records the method and path only"
@@ -231,4 +237,3 @@ def test_a_trickling_body_is_cut_at_the_read_timeout_not_per_read(quick_server):
         reply = read_reply(sock)
         assert reply.status == 408
         assert time.monotonic() - started < QUICK_READ_TIMEOUT + 1
-

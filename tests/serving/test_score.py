@@ -1,4 +1,5 @@
 """serving/score.py: init() and run() called directly, in venv-serving where the script runs for real."""
+
 from __future__ import annotations
 
 import json
@@ -45,12 +46,12 @@ def test_predictions_are_right_on_held_out_synthetic_texts(scorer, tiny_model_di
     texts = [row["text"] for row in rows]
     predictions = []
     for start in range(0, len(texts), LIMITS.max_texts):
-        answer = scorer.run(json.dumps({"texts": texts[start:start + LIMITS.max_texts]}))
+        answer = scorer.run(json.dumps({"texts": texts[start : start + LIMITS.max_texts]}))
         assert answer["kind"] == "value"
         predictions += answer["value"]["predictions"]
     assert len(predictions) == len(rows)
     expected = ["hate" if row["hate"] else "no-hate" for row in rows]
-    accuracy = sum(p["label"] == e for p, e in zip(predictions, expected)) / len(rows)
+    accuracy = sum(p["label"] == e for p, e in zip(predictions, expected, strict=False)) / len(rows)
     assert accuracy >= 0.9, f"accuracy {accuracy:.2f} on separable synthetic data"
     assert {"hate", "no-hate"} == {p["label"] for p in predictions}
 
@@ -90,16 +91,18 @@ def test_json_or_missing_content_type_is_scored(scorer, content_type):
 
 
 def _random_json(rng: random.Random, depth: int = 0):
-    choices = [None, True, 3, -1.5, "", " ", "bom dia", "\u00e7\u00e3o \U0001F600", "a" * rng.randint(1, 3000)]
+    choices = [None, True, 3, -1.5, "", " ", "bom dia", "\u00e7\u00e3o \U0001f600", "a" * rng.randint(1, 3000)]
     if depth < 3:
-        choices += [[_random_json(rng, depth + 1) for _ in range(rng.choice((0, 1, 2, 3, 5, LIMITS.max_texts + 1)))],
-                    {rng.choice(["texts", "text", "x", ""]): _random_json(rng, depth + 1) for _ in range(rng.randint(0, 2))}]
+        choices += [
+            [_random_json(rng, depth + 1) for _ in range(rng.choice((0, 1, 2, 3, 5, LIMITS.max_texts + 1)))],
+            {rng.choice(["texts", "text", "x", ""]): _random_json(rng, depth + 1) for _ in range(rng.randint(0, 2))},
+        ]
     return rng.choice(choices)
 
 
 def test_no_generated_input_makes_run_raise_or_answer_5xx(scorer):
     rng = random.Random(4)
-    text_pool = ["bom dia", "\u00e7\u00e3o \U0001F600", " ", "", "a" * (LIMITS.max_text_chars + 1), "ol\u00e1 " * 50]
+    text_pool = ["bom dia", "\u00e7\u00e3o \U0001f600", " ", "", "a" * (LIMITS.max_text_chars + 1), "ol\u00e1 " * 50]
     bodies = []
     for _ in range(200):
         shape = rng.randrange(3)
@@ -112,7 +115,7 @@ def test_no_generated_input_makes_run_raise_or_answer_5xx(scorer):
         text = json.dumps(value)
         if rng.random() < 0.2:  # damage it
             cut = rng.randrange(len(text) + 1)
-            text = text[:cut] + rng.choice(["", "}", "\\", '"', "\x00", "\ud83d"]) + text[cut + 1:]
+            text = text[:cut] + rng.choice(["", "}", "\\", '"', "\x00", "\ud83d"]) + text[cut + 1 :]
         bodies.append(text)
     statuses = set()
     for body in bodies:
@@ -163,8 +166,9 @@ def test_init_with_missing_onnx_file_names_it(spare_worker, tiny_model_dir, tmp_
     assert "model.int8.onnx not found" in error
 
 
-@pytest.mark.parametrize("name, value", [("SCORING_PRECISION", "fp16"), ("SCORING_MAX_TEXTS", "many"),
-                                         ("SCORING_INTRA_OP_THREADS", "0")])
+@pytest.mark.parametrize(
+    "name, value", [("SCORING_PRECISION", "fp16"), ("SCORING_MAX_TEXTS", "many"), ("SCORING_INTRA_OP_THREADS", "0")]
+)
 def test_init_with_a_bad_setting_names_the_variable(spare_worker, tiny_model_dir, name, value):
     error = _init_error(spare_worker, {**default_scoring_env(tiny_model_dir), name: value})
     assert name in error and value in error
@@ -180,9 +184,15 @@ def test_azure_ml_mount_layout_is_found_and_gives_the_version(spare_worker, tiny
 
 
 def test_fp32_and_settings_are_applied(spare_worker, tiny_model_dir):
-    spare_worker.start({**default_scoring_env(tiny_model_dir), "SCORING_PRECISION": "fp32",
-                        "SCORING_MAX_TEXTS": "2", "SCORING_MODEL_VERSION": "2026-11-23.1",
-                        "SCORING_INTRA_OP_THREADS": "2"})
+    spare_worker.start(
+        {
+            **default_scoring_env(tiny_model_dir),
+            "SCORING_PRECISION": "fp32",
+            "SCORING_MAX_TEXTS": "2",
+            "SCORING_MODEL_VERSION": "2026-11-23.1",
+            "SCORING_INTRA_OP_THREADS": "2",
+        }
+    )
     answer = spare_worker.run('{"texts": ["bom dia", "vamos ao jogo"]}')
     assert answer["value"]["model"] == {"name": "hate-speech-pt", "version": "2026-11-23.1", "precision": "fp32"}
     fp32 = HateSpeechClassifier.load(tiny_model_dir, precision="fp32").predict_proba(["bom dia", "vamos ao jogo"])

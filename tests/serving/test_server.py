@@ -1,4 +1,5 @@
 """The real Azure ML inference server (azmlinfsrv from venv-serving) serving serving/score.py over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,7 @@ def test_scores_texts_over_http(server):
     assert body["model"] == {"name": "hate-speech-pt", "version": SERVER_MODEL_VERSION, "precision": "int8"}
     labels = [p["label"] for p in body["predictions"]]
     expected = ["hate" if row["hate"] else "no-hate" for row in rows]
-    assert sum(a == b for a, b in zip(labels, expected)) >= 27
+    assert sum(a == b for a, b in zip(labels, expected, strict=False)) >= 27
     assert all(0.0 <= p["hate_probability"] <= 1.0 for p in body["predictions"])
 
 
@@ -52,8 +53,10 @@ def test_huge_body_is_refused_and_the_server_keeps_serving(server):
     huge = json.dumps({"texts": ["a" * 1000] * (HUGE_BODY_BYTES // 1000)}).encode()
     reply = server.score(huge)
     assert reply.status == 413
-    assert (f"is {len(huge)} bytes; accepted: at most {body_byte_limit(LIMITS.max_body_chars)} bytes "
-            f"({LIMITS.max_body_chars} characters)") in reply.json()["message"]
+    assert (
+        f"is {len(huge)} bytes; accepted: at most {body_byte_limit(LIMITS.max_body_chars)} bytes "
+        f"({LIMITS.max_body_chars} characters)"
+    ) in reply.json()["message"]
     assert server.score('{"texts": ["bom dia"]}').status == 200
 
 
@@ -111,7 +114,7 @@ def test_server_refuses_to_start_with_a_bad_server_setting(tiny_model_dir, tmp_p
 def test_concurrent_requests_get_the_answers_of_sequential_ones(server):
     """Each worker scores several requests at once on threads sharing one tokenizer and onnxruntime session."""
     texts = [row["text"] for row in synthetic_rows(n_rows=24, seed=77)]
-    bodies = [json.dumps({"texts": texts[i:i + 3]}) for i in range(0, len(texts), 3)] * 4
+    bodies = [json.dumps({"texts": texts[i : i + 3]}) for i in range(0, len(texts), 3)] * 4
     sequential = {body: server.score(body).json() for body in set(bodies)}
     with ThreadPoolExecutor(max_workers=8) as pool:
         concurrent = list(pool.map(server.score, bodies))

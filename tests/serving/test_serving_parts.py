@@ -1,4 +1,5 @@
 """The model-free parts of serving/: settings, artifact discovery, request checks, OpenAPI files, environment."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,7 @@ from infra.release.content import content_sha256, version_of
 from scripts import openapi_document
 from scripts.local_server import azure_ml_mount, served_model_dir
 from serving.artifact_location import ArtifactNotFound, find_artifact_dir, model_version
-from serving.scoring_request import (RequestError, body_byte_limit, check_body_bytes, check_content_type,
-                                     parse_texts)
+from serving.scoring_request import RequestError, body_byte_limit, check_body_bytes, check_content_type, parse_texts
 from serving.scoring_settings import ScoringSettings, SettingsError
 from tests.paths import REPO_ROOT
 from tests.serving.conftest import SERVING_DIR, SERVING_PYTHON
@@ -23,31 +23,55 @@ LIMITS = dict(max_texts=3, max_text_chars=10, max_body_chars=200)
 
 # settings ------------------------------------------------------------------------------------------------
 
+
 def test_settings_default_without_variables():
     assert ScoringSettings.from_env({}) == ScoringSettings()
     assert ScoringSettings().precision == "int8"
 
 
 def test_settings_read_every_variable():
-    settings = ScoringSettings.from_env({
-        "SCORING_PRECISION": "fp32", "SCORING_INTRA_OP_THREADS": "2", "SCORING_INTER_OP_THREADS": "1",
-        "SCORING_MAX_TEXTS": "8", "SCORING_MAX_TEXT_CHARS": "300", "SCORING_MAX_BODY_CHARS": "5000",
-        "SCORING_MODEL_VERSION": " 4 ", "SCORING_READ_TIMEOUT_SECONDS": "9", "SCORING_THREADS_PER_WORKER": "6"})
-    assert settings == ScoringSettings(precision="fp32", intra_op_threads=2, inter_op_threads=1, max_texts=8,
-                                       max_text_chars=300, max_body_chars=5000, model_version="4",
-                                       read_timeout_seconds=9, threads_per_worker=6)
+    settings = ScoringSettings.from_env(
+        {
+            "SCORING_PRECISION": "fp32",
+            "SCORING_INTRA_OP_THREADS": "2",
+            "SCORING_INTER_OP_THREADS": "1",
+            "SCORING_MAX_TEXTS": "8",
+            "SCORING_MAX_TEXT_CHARS": "300",
+            "SCORING_MAX_BODY_CHARS": "5000",
+            "SCORING_MODEL_VERSION": " 4 ",
+            "SCORING_READ_TIMEOUT_SECONDS": "9",
+            "SCORING_THREADS_PER_WORKER": "6",
+        }
+    )
+    assert settings == ScoringSettings(
+        precision="fp32",
+        intra_op_threads=2,
+        inter_op_threads=1,
+        max_texts=8,
+        max_text_chars=300,
+        max_body_chars=5000,
+        model_version="4",
+        read_timeout_seconds=9,
+        threads_per_worker=6,
+    )
 
 
-@pytest.mark.parametrize("environ, message", [
-    ({"SCORING_PRECISION": "fp16"}, "SCORING_PRECISION is 'fp16'; accepted: one of ['int8', 'fp32']"),
-    ({"SCORING_MAX_TEXTS": "ten"}, "SCORING_MAX_TEXTS is 'ten'; accepted: an integer from 1 to 10000"),
-    ({"SCORING_MAX_TEXTS": "0"}, "SCORING_MAX_TEXTS is 0; accepted: an integer from 1 to 10000"),
-    ({"SCORING_INTRA_OP_THREADS": "-1"}, "SCORING_INTRA_OP_THREADS is -1"),
-    ({"SCORING_MAX_TEXT_CHARS": "500", "SCORING_MAX_BODY_CHARS": "400"}, "SCORING_MAX_BODY_CHARS (400) is below"),
-    ({"SCORING_READ_TIMEOUT_SECONDS": "0"}, "SCORING_READ_TIMEOUT_SECONDS is 0; accepted: an integer from 1 to 300"),
-    ({"SCORING_READ_TIMEOUT_SECONDS": "2.5"}, "SCORING_READ_TIMEOUT_SECONDS is '2.5'; accepted: an integer"),
-    ({"SCORING_THREADS_PER_WORKER": "65"}, "SCORING_THREADS_PER_WORKER is 65; accepted: an integer from 1 to 64"),
-])
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({"SCORING_PRECISION": "fp16"}, "SCORING_PRECISION is 'fp16'; accepted: one of ['int8', 'fp32']"),
+        ({"SCORING_MAX_TEXTS": "ten"}, "SCORING_MAX_TEXTS is 'ten'; accepted: an integer from 1 to 10000"),
+        ({"SCORING_MAX_TEXTS": "0"}, "SCORING_MAX_TEXTS is 0; accepted: an integer from 1 to 10000"),
+        ({"SCORING_INTRA_OP_THREADS": "-1"}, "SCORING_INTRA_OP_THREADS is -1"),
+        ({"SCORING_MAX_TEXT_CHARS": "500", "SCORING_MAX_BODY_CHARS": "400"}, "SCORING_MAX_BODY_CHARS (400) is below"),
+        (
+            {"SCORING_READ_TIMEOUT_SECONDS": "0"},
+            "SCORING_READ_TIMEOUT_SECONDS is 0; accepted: an integer from 1 to 300",
+        ),
+        ({"SCORING_READ_TIMEOUT_SECONDS": "2.5"}, "SCORING_READ_TIMEOUT_SECONDS is '2.5'; accepted: an integer"),
+        ({"SCORING_THREADS_PER_WORKER": "65"}, "SCORING_THREADS_PER_WORKER is 65; accepted: an integer from 1 to 64"),
+    ],
+)
 def test_bad_settings_name_the_variable(environ, message):
     with pytest.raises(SettingsError) as raised:
         ScoringSettings.from_env(environ)
@@ -55,6 +79,7 @@ def test_bad_settings_name_the_variable(environ, message):
 
 
 # artifact discovery ----------------------------------------------------------------------------------------
+
 
 def _artifact(folder):
     folder.mkdir(parents=True)
@@ -114,10 +139,16 @@ def test_local_server_passes_other_folders_as_they_are(tmp_path):
         served_model_dir(tmp_path, tmp_path / "mount", version="5")
 
 
-@pytest.mark.parametrize("artifact_json, version, message", [
-    ("{}", "5", "no model name"), ("[1]", "5", "no model name"), ("{not json", "5", "no model name"),
-    ('{"name": "m"}', "a/b", "accepted: a model version, one folder name"),
-    ('{"name": "m"}', "", "accepted: a model version, one folder name")])
+@pytest.mark.parametrize(
+    "artifact_json, version, message",
+    [
+        ("{}", "5", "no model name"),
+        ("[1]", "5", "no model name"),
+        ("{not json", "5", "no model name"),
+        ('{"name": "m"}', "a/b", "accepted: a model version, one folder name"),
+        ('{"name": "m"}', "", "accepted: a model version, one folder name"),
+    ],
+)
 def test_local_mount_refuses_what_it_cannot_lay_out(tmp_path, artifact_json, version, message):
     (tmp_path / "artifact").mkdir()
     (tmp_path / "artifact" / "artifact.json").write_text(artifact_json)
@@ -134,6 +165,7 @@ def test_version_prefers_setting_then_artifact_then_folder(tmp_path):
 
 
 # request checks not reachable through the inference server -----------------------------------------------
+
 
 def test_bytes_body_is_decoded():
     assert parse_texts(b'{"texts": ["ol\xc3\xa1"]}', **LIMITS) == ["olá"]
@@ -163,11 +195,16 @@ def test_body_byte_limit_is_four_bytes_per_character():
 
 def test_limits_come_from_the_arguments():
     assert parse_texts('{"texts": ["0123456789", "a", "b"]}', **LIMITS) == ["0123456789", "a", "b"]
-    for body, status, message in [('{"texts": ["a", "b", "c", "d"]}', 400, "at most 3"),
-                                  ('{"texts": ["0123456789x"]}', 400, "at most 10 characters"),
-                                  (json.dumps({"texts": ["a"] * 60}), 413, "at most 200 characters"),
-                                  (json.dumps({"texts": ["a"] * 200}).encode(), 413,
-                                   "is 1011 bytes; accepted: at most 800 bytes (200 characters)")]:
+    for body, status, message in [
+        ('{"texts": ["a", "b", "c", "d"]}', 400, "at most 3"),
+        ('{"texts": ["0123456789x"]}', 400, "at most 10 characters"),
+        (json.dumps({"texts": ["a"] * 60}), 413, "at most 200 characters"),
+        (
+            json.dumps({"texts": ["a"] * 200}).encode(),
+            413,
+            "is 1011 bytes; accepted: at most 800 bytes (200 characters)",
+        ),
+    ]:
         with pytest.raises(RequestError) as raised:
             parse_texts(body, **LIMITS)
         assert (raised.value.status, message in raised.value.message) == (status, True)
@@ -183,6 +220,7 @@ def test_content_type_checks():
 
 # OpenAPI files ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("version, name", sorted(openapi_document.FILES.items()))
 def test_committed_openapi_files_are_up_to_date(version, name):
     committed = json.loads((SERVING_DIR / name).read_text(encoding="utf-8"))
@@ -193,12 +231,17 @@ def test_openapi_example_request_is_accepted_and_limits_match_the_settings():
     document = openapi_document.build("3")
     request = document["components"]["schemas"]["ScoreRequest"]
     limits = ScoringSettings()
-    assert parse_texts(json.dumps(request["example"]), max_texts=limits.max_texts,
-                       max_text_chars=limits.max_text_chars, max_body_chars=limits.max_body_chars)
+    assert parse_texts(
+        json.dumps(request["example"]),
+        max_texts=limits.max_texts,
+        max_text_chars=limits.max_text_chars,
+        max_body_chars=limits.max_body_chars,
+    )
     assert request["properties"]["texts"]["maxItems"] == limits.max_texts
     assert request["properties"]["texts"]["items"]["maxLength"] == limits.max_text_chars
     assert document["paths"]["/score"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ScoreRequest"}
+        "$ref": "#/components/schemas/ScoreRequest"
+    }
     assert set(document["paths"]["/score"]["post"]["responses"]) == {"200", "400", "408", "413", "415", "503"}
 
 
@@ -244,6 +287,7 @@ def test_openapi_version_is_checked():
 
 # environment ---------------------------------------------------------------------------------------------
 
+
 def _pins(lines):
     pins = {}
     for line in lines:
@@ -278,14 +322,16 @@ def test_venv_serving_has_the_pinned_versions():
     if not SERVING_PYTHON.exists():
         pytest.fail(f"{SERVING_PYTHON} is missing: create venv-serving from requirements/serving.txt")
     pins = _pins((SERVING_DIR / "environment" / "requirements.txt").read_text().splitlines())
-    script = ("import json, sys, importlib.metadata as m; "
-              "print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))")
-    installed = json.loads(subprocess.run([str(SERVING_PYTHON), "-c", script, *pins], check=True,
-                                          capture_output=True, text=True).stdout)
+    script = "import json, sys, importlib.metadata as m; print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))"
+    installed = json.loads(
+        subprocess.run([str(SERVING_PYTHON), "-c", script, *pins], check=True, capture_output=True, text=True).stdout
+    )
     assert installed == pins
 
 
 def test_classifier_imports_without_torch_or_transformers():
-    script = ("import sys; sys.path.insert(0, 'serving'); import classifier; "
-              "bad = {'torch', 'transformers'} & set(sys.modules); assert not bad, bad")
+    script = (
+        "import sys; sys.path.insert(0, 'serving'); import classifier; "
+        "bad = {'torch', 'transformers'} & set(sys.modules); assert not bad, bad"
+    )
     subprocess.run([str(SERVING_PYTHON), "-c", script], check=True, cwd=REPO_ROOT)

@@ -1,4 +1,5 @@
 """The live state of an online endpoint, as the release sees it: traffic, mirror and what each slot serves."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ class LiveEndpoint:
     name: str
     traffic: dict[str, int]
     mirror: dict[str, int]
-    deployments: dict = field(default_factory=dict)   # slot -> gateway Deployment | None
+    deployments: dict = field(default_factory=dict)  # slot -> gateway Deployment | None
 
     def model_id(self, slot: str | None) -> str | None:
         deployment = self.deployments.get(slot) if slot else None
@@ -38,8 +39,13 @@ class LiveEndpoint:
         """The slot serves `version` of `model_name` under the serving spec `serving`, and is healthy."""
         from .serving_spec import runs_spec
 
-        return (slot is not None and version is not None and self.version(slot, model_name) == version
-                and runs_spec(self.deployments.get(slot), serving) and self.healthy(slot))
+        return (
+            slot is not None
+            and version is not None
+            and self.version(slot, model_name) == version
+            and runs_spec(self.deployments.get(slot), serving)
+            and self.healthy(slot)
+        )
 
     def carries_traffic(self, slot: str) -> bool:
         return bool(self.traffic.get(slot) or self.mirror.get(slot))
@@ -53,8 +59,10 @@ def read_live(gateway, endpoint_name: str, slots=()) -> LiveEndpoint:
     """GET the endpoint and the deployments that hold traffic or are named in `slots`."""
     endpoint = gateway.get_endpoint(endpoint_name)
     if endpoint is None:
-        raise EndpointMissing(f"online endpoint {endpoint_name!r} does not exist in the workspace; "
-                              f"the endpoint component creates it before any release")
+        raise EndpointMissing(
+            f"online endpoint {endpoint_name!r} does not exist in the workspace; "
+            f"the endpoint component creates it before any release"
+        )
     traffic = percentages(endpoint.traffic)
     mirror = percentages(endpoint.mirror_traffic)
     names = sorted(set(slots) | set(traffic) | set(mirror))

@@ -24,18 +24,19 @@ Safety rules, each enforced here:
     error is raised: a re-run starts over from the live state and converges, because every step
     first checks whether it is already done.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from .live import LiveEndpoint, read_live
 from ..model_ref import version_in
+from ..values import is_unknown, percentages
+from .live import LiveEndpoint, read_live
 from .rollout import describe, plan_steps, traffic_for
 from .serving_spec import SERVING_VERSION_TAG, deployment_spec
 from .smoke import smoke_test
 from .stages import production_version, set_stages, stages_of
-from ..values import is_unknown, percentages
 
 CHALLENGER = "challenger"
 
@@ -68,19 +69,27 @@ def declared_state(spec: dict) -> Declared:
     challenger, champion = spec["challenger_version"], spec["champion_version"]
     if spec["winner"] != CHALLENGER:
         if champion is None:
-            return Declared(None, None, f"challenger {challenger} lost and no model is live: the endpoint stays as it is")
+            return Declared(
+                None, None, f"challenger {challenger} lost and no model is live: the endpoint stays as it is"
+            )
         return Declared(champion, None, f"challenger {challenger} lost: traffic stays on {champion}")
     if challenger == champion:
         return Declared(challenger, None, f"{challenger} is already the production model")
     if spec["require_approval"] and spec.get("approved_version") != challenger:
-        return Declared(champion, challenger,
-                        f"challenger {challenger} won; waiting for approved_version={challenger} "
-                        f"(approved_version is {spec.get('approved_version')!r})")
+        return Declared(
+            champion,
+            challenger,
+            f"challenger {challenger} won; waiting for approved_version={challenger} "
+            f"(approved_version is {spec.get('approved_version')!r})",
+        )
     if not serving_approved(spec):
-        return Declared(champion, challenger,
-                        f"challenger {challenger} won and is approved; waiting for approved_serving_version="
-                        f"{spec['serving_version']} (approved_serving_version is "
-                        f"{spec.get('approved_serving_version')!r})")
+        return Declared(
+            champion,
+            challenger,
+            f"challenger {challenger} won and is approved; waiting for approved_serving_version="
+            f"{spec['serving_version']} (approved_serving_version is "
+            f"{spec.get('approved_serving_version')!r})",
+        )
     return Declared(challenger, None, f"challenger {challenger} won: it takes all traffic")
 
 
@@ -89,14 +98,17 @@ def serving_approved(spec: dict) -> bool:
 
 
 def approval_hint(spec: dict) -> str:
-    return (f"approve with approved_version={spec['challenger_version']} and "
-            f"approved_serving_version={spec['serving_version']}")
+    return (
+        f"approve with approved_version={spec['challenger_version']} and "
+        f"approved_serving_version={spec['serving_version']}"
+    )
 
 
 def intent(spec: dict) -> str:
     """One line for a preview or an offline plan: what an `up` with these inputs will do."""
-    if spec.get("winner") is None or any(is_unknown(spec.get(k)) for k in
-                                         ("winner", "challenger_version", "champion_version", "approved_version")):
+    if spec.get("winner") is None or any(
+        is_unknown(spec.get(k)) for k in ("winner", "challenger_version", "champion_version", "approved_version")
+    ):
         return "decided when the champion/challenger comparison has run"
     declared = declared_state(spec)
     if declared.live == spec["challenger_version"] and declared.live != spec["champion_version"]:
@@ -127,7 +139,7 @@ class TrafficRelease:
         self.slots = list(spec["slots"])
         self.serving = spec["serving"]
         self.expected = None if expected is None else (percentages(expected[0]), percentages(expected[1]))
-        self.rewritten: set[str] = set()   # slots this run put another deployment on
+        self.rewritten: set[str] = set()  # slots this run put another deployment on
         self.log: list[str] = []
 
     # -- reading -------------------------------------------------------------------------------
@@ -145,14 +157,17 @@ class TrafficRelease:
                 f"endpoint {self.endpoint!r} carries traffic {live.traffic} mirror {live.mirror}, but this release "
                 f"last left traffic {self.expected[0]} mirror {self.expected[1]}: someone else changed it. Nothing "
                 f"was written and traffic is left as it is. To release from the endpoint as it is now, accept the "
-                f"change with `pulumi refresh`, then run `pulumi up` again")
+                f"change with `pulumi refresh`, then run `pulumi up` again"
+            )
         return live
 
     def _model_id(self, version: str) -> str:
         model = self.gateway.get_model_version(self.model_name, version)
         if model is None:
-            raise LookupError(f"model {self.model_name} version {version} is not in the registry; "
-                              f"the ModelVersion resource registers it")
+            raise LookupError(
+                f"model {self.model_name} version {version} is not in the registry; "
+                f"the ModelVersion resource registers it"
+            )
         return model.id
 
     # -- guarded writes ------------------------------------------------------------------------
@@ -164,14 +179,17 @@ class TrafficRelease:
             raise UnsafeTrafficChange(f"deployment {slot!r} of endpoint {self.endpoint!r} does not exist")
         live = LiveEndpoint(self.endpoint, {}, {}, {slot: deployment})
         if not live.healthy(slot):
-            raise UnsafeTrafficChange(f"deployment {slot!r} of endpoint {self.endpoint!r} is "
-                                      f"{deployment.provisioning_state}, not Succeeded")
+            raise UnsafeTrafficChange(
+                f"deployment {slot!r} of endpoint {self.endpoint!r} is {deployment.provisioning_state}, not Succeeded"
+            )
         if live.version(slot, self.model_name) != version or (
-                spec_too and not live.runs(slot, version, self.model_name, self.serving)):
+            spec_too and not live.runs(slot, version, self.model_name, self.serving)
+        ):
             raise UnsafeTrafficChange(
                 f"deployment {slot!r} serves {deployment.model_id} with serving version "
                 f"{deployment.tags.get(SERVING_VERSION_TAG)!r}, not {self.model_name} version {version} with serving "
-                f"version {self.spec['serving_version']}")
+                f"version {self.spec['serving_version']}"
+            )
         smoke_test(self.gateway, self.endpoint, slot, self.spec["smoke_payload"])
 
     def _write_traffic(self, traffic: dict[str, int], mirror: dict[str, int], why: str) -> None:
@@ -179,8 +197,9 @@ class TrafficRelease:
         self.expected = (percentages(traffic), percentages(mirror))
         self.log.append(f"traffic {traffic} mirror {mirror}: {why}")
 
-    def _move_traffic(self, traffic: dict[str, int], mirror: dict[str, int], onto: str, version: str,
-                      why: str, spec_too: bool = True) -> None:
+    def _move_traffic(
+        self, traffic: dict[str, int], mirror: dict[str, int], onto: str, version: str, why: str, spec_too: bool = True
+    ) -> None:
         """Re-read the endpoint and check the slot that gains traffic, then write."""
         if sum(traffic.values()) != 100:
             raise UnsafeTrafficChange(f"refusing traffic {traffic}: live traffic must sum to 100")
@@ -222,31 +241,40 @@ class TrafficRelease:
         the only deployment with the most traffic."""
         if not live.traffic:
             return None
-        serving_champion = [d for d in live.traffic if champion is not None and live.version(d, self.model_name) == champion]
+        serving_champion = [
+            d for d in live.traffic if champion is not None and live.version(d, self.model_name) == champion
+        ]
         candidates = serving_champion or list(live.traffic)
         top = max(live.traffic[d] for d in candidates)
         leaders = sorted(d for d in candidates if live.traffic[d] == top)
         if len(leaders) > 1 and not serving_champion:
             raise UnsafeTrafficChange(
                 f"traffic {live.traffic} is split evenly between {leaders} and none serves the production version "
-                f"{champion}; put the traffic on the deployment that should serve, then run `pulumi up` again")
+                f"{champion}; put the traffic on the deployment that should serve, then run `pulumi up` again"
+            )
         return leaders[0]
 
-    def _make_room(self, live: LiveEndpoint, version: str, keep: str | None, keep_version: str | None) -> tuple[LiveEndpoint, str, bool]:
+    def _make_room(
+        self, live: LiveEndpoint, version: str, keep: str | None, keep_version: str | None
+    ) -> tuple[LiveEndpoint, str, bool]:
         """An idle slot for `version`, first moving all traffic onto `keep` if both named slots carry some."""
         slot = self._idle_slot(live, version, keep)
         if slot is not None:
             return live, slot, False
         if keep is None or keep_version is None:
-            raise UnsafeTrafficChange(f"every slot of {self.slots} carries traffic {live.traffic} mirror {live.mirror} "
-                                      f"and no production model serves; refusing to take one")
+            raise UnsafeTrafficChange(
+                f"every slot of {self.slots} carries traffic {live.traffic} mirror {live.mirror} "
+                f"and no production model serves; refusing to take one"
+            )
         target = {s: (100 if s == keep else 0) for s in sorted(set(self.slots) | set(live.traffic))}
         self._move_traffic(target, {}, keep, keep_version, f"clear a slot for {version}", spec_too=False)
         live = self.read()
         slot = self._idle_slot(live, version, keep)
         if slot is None:
-            raise UnsafeTrafficChange(f"all traffic is on {keep!r}, yet no other slot of {self.slots} is free "
-                                      f"(traffic {live.traffic} mirror {live.mirror}); refusing to take one")
+            raise UnsafeTrafficChange(
+                f"all traffic is on {keep!r}, yet no other slot of {self.slots} is free "
+                f"(traffic {live.traffic} mirror {live.mirror}); refusing to take one"
+            )
         return live, slot, True
 
     # -- the two declared roles ----------------------------------------------------------------
@@ -255,8 +283,12 @@ class TrafficRelease:
         champion = production_version(self.gateway, self.model_name)
         self._refuse_stale_decision(version, champion)
         serving = self._champion_slot(live, champion)
-        if serving is not None and live.traffic == {serving: 100} and not live.mirror \
-                and live.runs(serving, version, self.model_name, self.serving):
+        if (
+            serving is not None
+            and live.traffic == {serving: 100}
+            and not live.mirror
+            and live.runs(serving, version, self.model_name, self.serving)
+        ):
             self._ensure_capacity(serving, live)
             set_stages(self.gateway, self.model_name, production=version, staged=None)
             return
@@ -269,11 +301,13 @@ class TrafficRelease:
             self._ensure_capacity(serving, self.read())
             set_stages(self.gateway, self.model_name, production=version, staged=None)
             return
-        if not serving_approved(self.spec):   # the live model under a new spec (a new model waits as `staged`)
+        if not serving_approved(self.spec):  # the live model under a new spec (a new model waits as `staged`)
             if staged is None:
                 self._stage(live, version, keep=serving, keep_version=champion)
-                self.log.append(f"{self.model_name}:{version} with serving version {self.spec['serving_version']} "
-                                f"waits for approval: {approval_hint(self.spec)}")
+                self.log.append(
+                    f"{self.model_name}:{version} with serving version {self.spec['serving_version']} "
+                    f"waits for approval: {approval_hint(self.spec)}"
+                )
             return
         self._promote(live, version, serving, champion)
 
@@ -285,7 +319,8 @@ class TrafficRelease:
         raise StaleDecision(
             f"the decision compared {version} with champion {champion}, but the registry now tags "
             f"{self.model_name}:{production} production on endpoint {self.endpoint!r}; traffic is left as it is. "
-            f"Decide again with `pulumi up --replace <ChampionSelection urn>`")
+            f"Decide again with `pulumi up --replace <ChampionSelection urn>`"
+        )
 
     def _promote(self, live: LiveEndpoint, version: str, old_slot: str | None, old_version: str | None) -> None:
         original = (dict(live.traffic), dict(live.mirror))
@@ -300,18 +335,20 @@ class TrafficRelease:
                 self._move_traffic(traffic, mirror, new_slot, version, f"{describe(step)} to {version}")
                 if self.spec["hold_seconds"] and step["kind"] != "full":
                     self.sleep(self.spec["hold_seconds"])
-            self._verify_slot(new_slot, version)   # once more at 100 %: a failure now still rolls back
+            self._verify_slot(new_slot, version)  # once more at 100 %: a failure now still rolls back
             self._ensure_capacity(new_slot, self.read())
             set_stages(self.gateway, self.model_name, production=version, staged=None)
         except ForeignChange:
             raise
         except Exception as error:
             restored = self._roll_back(original, old_slot, old_version, version)
-            raise ReleaseFailed(f"releasing {self.model_name}:{version} on {self.endpoint!r} failed: {error}. "
-                                f"{restored}") from error
+            raise ReleaseFailed(
+                f"releasing {self.model_name}:{version} on {self.endpoint!r} failed: {error}. {restored}"
+            ) from error
 
-    def _roll_back(self, original: tuple[dict, dict], old_slot: str | None, old_version: str | None,
-                   version: str) -> str:
+    def _roll_back(
+        self, original: tuple[dict, dict], old_slot: str | None, old_version: str | None, version: str
+    ) -> str:
         """The traffic and mirror maps found at the start, exactly, except that a share of a slot this run
         rewrote goes to the champion's slot (that slot no longer serves what it served); the stage tags as
         they were."""
@@ -322,13 +359,17 @@ class TrafficRelease:
             else:
                 live = self.read()
                 if (live.traffic, live.mirror) != self.expected:
-                    notes.append(f"traffic was changed by someone else during the release ({live.traffic} mirror "
-                                 f"{live.mirror}) and is left as it is")
+                    notes.append(
+                        f"traffic was changed by someone else during the release ({live.traffic} mirror "
+                        f"{live.mirror}) and is left as it is"
+                    )
                 else:
                     traffic, mirror = self._restorable(original, old_slot, live.traffic)
                     self._write_traffic(traffic, mirror, "roll back")
-                    notes.append(f"traffic is back to {percentages(traffic) or 'none'} mirror "
-                                 f"{percentages(mirror) or 'none'}, as before")
+                    notes.append(
+                        f"traffic is back to {percentages(traffic) or 'none'} mirror "
+                        f"{percentages(mirror) or 'none'}, as before"
+                    )
             if version != old_version:
                 set_stages(self.gateway, self.model_name, production=old_version, staged=version)
                 notes.append(f"stage tags: {old_version} production, {version} staged")
@@ -341,8 +382,9 @@ class TrafficRelease:
         moved_share = sum(traffic.pop(slot, 0) for slot in self.rewritten if slot != old_slot)
         if moved_share:
             if old_slot is None or old_slot in self.rewritten:
-                raise UnsafeTrafficChange(f"the slots that carried traffic {original[0]} were rewritten; "
-                                          f"no slot serves the previous traffic")
+                raise UnsafeTrafficChange(
+                    f"the slots that carried traffic {original[0]} were rewritten; no slot serves the previous traffic"
+                )
             traffic[old_slot] = traffic.get(old_slot, 0) + moved_share
         mirror = {slot: pct for slot, pct in original[1].items() if slot not in self.rewritten}
         names = set(traffic) | set(current) | set(self.slots)
@@ -370,7 +412,9 @@ class TrafficRelease:
             self.ensure_staged(declared.staged, declared.live)
         else:
             unstaged = set_stages(self.gateway, self.model_name, production=None, staged=None, nothing_staged=True)
-            self.log.extend(f"stage tags: {version} {stage} (no release waits now)" for version, stage in unstaged.items())
+            self.log.extend(
+                f"stage tags: {version} {stage} (no release waits now)" for version, stage in unstaged.items()
+            )
         return declared
 
     def observe(self, declared: Declared) -> dict:
@@ -385,7 +429,8 @@ class TrafficRelease:
             "traffic": live.traffic,
             "mirror_traffic": live.mirror,
             "slot_models": {slot: live.model_id(slot) for slot in names},
-            "slot_serving": {slot: (d.tags.get(SERVING_VERSION_TAG) if (d := live.deployments.get(slot)) else None)
-                             for slot in names},
+            "slot_serving": {
+                slot: (d.tags.get(SERVING_VERSION_TAG) if (d := live.deployments.get(slot)) else None) for slot in names
+            },
             "stages": stages_of(self.gateway, self.model_name, versions),
         }

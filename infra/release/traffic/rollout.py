@@ -6,6 +6,7 @@ while the old one answers all of them; canary steps send it a share of live requ
 Azure ML limits mirror traffic to 50 % and to a deployment without live traffic, so mirror steps
 come before canary steps.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,9 +18,11 @@ from ..values import as_int, is_unknown
 
 MIRROR, CANARY, FULL = "mirror", "canary", "full"
 MAX_MIRROR = MAX_MIRROR_PERCENT
-ACCEPTED = ('a list of steps like [{"mirror": 10}, {"canary": 10}, {"canary": 50}]: '
-            f'mirror 1-{MAX_MIRROR_PERCENT} %, '
-            'canary 1-99 % rising, mirror steps first; the final 100 % step is implied')
+ACCEPTED = (
+    'a list of steps like [{"mirror": 10}, {"canary": 10}, {"canary": 50}]: '
+    f"mirror 1-{MAX_MIRROR_PERCENT} %, "
+    "canary 1-99 % rising, mirror steps first; the final 100 % step is implied"
+)
 
 
 def read_rollout(reader: FieldReader, field: str = "rollout") -> list[dict] | Any:

@@ -10,6 +10,7 @@ content versions), not by ARM id: the same spec has the same version in every wo
 `python -m scripts.release_version --serving STACK WORKSPACE` computes it offline for an approval. Each deployment the release writes carries it as the tag
 `serving-version`, so what a slot runs is read back from Azure, not remembered.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,15 +28,21 @@ SERVING_VERSION_TAG = "serving-version"
 CAPACITY_FIELD = "instance_count"
 PROBE_FIELDS = ("initial_delay", "period", "timeout", "failure_threshold", "success_threshold")
 EGRESS = ("enabled", "disabled")
-_ASSET_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/"
-                       r"workspaces/[^/]+/(?P<kind>codes|environments)/[^/]+/versions/[^/]+$", re.IGNORECASE)
+_ASSET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/"
+    r"workspaces/[^/]+/(?P<kind>codes|environments)/[^/]+/versions/[^/]+$",
+    re.IGNORECASE,
+)
 _INSTANCE_TYPE = re.compile(r"^Standard_[A-Za-z0-9_]{2,40}$")
 _SCRIPT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}\.py$")
-ACCEPTED = ("an object with code_id and environment_id (ARM ids of a code and an environment version), "
-            "scoring_script, instance_type, instance_count >= 1, environment_variables, request_timeout_ms, "
-            "max_concurrent_requests_per_instance, liveness_probe and readiness_probe ({"
-            + ", ".join(PROBE_FIELDS) + "} in seconds), app_insights_enabled and egress_public_network_access "
-            "(enabled, disabled or null)")
+ACCEPTED = (
+    "an object with code_id and environment_id (ARM ids of a code and an environment version), "
+    "scoring_script, instance_type, instance_count >= 1, environment_variables, request_timeout_ms, "
+    "max_concurrent_requests_per_instance, liveness_probe and readiness_probe ({"
+    + ", ".join(PROBE_FIELDS)
+    + "} in seconds), app_insights_enabled and egress_public_network_access "
+    "(enabled, disabled or null)"
+)
 
 
 def _positive_int(value: Any) -> bool:
@@ -44,8 +51,11 @@ def _positive_int(value: Any) -> bool:
 
 
 def _probe_ok(value: Any) -> bool:
-    return (isinstance(value, dict) and set(value) == set(PROBE_FIELDS)
-            and all(_positive_int(value[key]) for key in PROBE_FIELDS))
+    return (
+        isinstance(value, dict)
+        and set(value) == set(PROBE_FIELDS)
+        and all(_positive_int(value[key]) for key in PROBE_FIELDS)
+    )
 
 
 def read_serving(reader: FieldReader, field: str = "serving") -> dict | Any:
@@ -54,25 +64,45 @@ def read_serving(reader: FieldReader, field: str = "serving") -> dict | Any:
     if is_unknown(value):
         return value
     value = plain(value) if isinstance(value, dict) else value
-    if isinstance(value, dict):   # the SDK drops None values at every depth: an unset egress arrives missing
+    if isinstance(value, dict):  # the SDK drops None values at every depth: an unset egress arrives missing
         value = {"egress_public_network_access": None, **value}
-    fields = {"code_id", "environment_id", "scoring_script", "instance_type", CAPACITY_FIELD, "environment_variables",
-              "request_timeout_ms", "max_concurrent_requests_per_instance", "liveness_probe", "readiness_probe",
-              "app_insights_enabled", "egress_public_network_access"}
-    ok = isinstance(value, dict) and set(value) == fields and all([
-        all(isinstance(value[k], str) and (m := _ASSET_ID.match(value[k])) and m.group("kind") == kind
-            for k, kind in (("code_id", "codes"), ("environment_id", "environments"))),
-        isinstance(value["scoring_script"], str) and bool(_SCRIPT.match(value["scoring_script"])),
-        isinstance(value["instance_type"], str) and bool(_INSTANCE_TYPE.match(value["instance_type"])),
-        _positive_int(value[CAPACITY_FIELD]),
-        isinstance(value["environment_variables"], dict)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in value["environment_variables"].items()),
-        _positive_int(value["request_timeout_ms"]),
-        _positive_int(value["max_concurrent_requests_per_instance"]),
-        _probe_ok(value["liveness_probe"]), _probe_ok(value["readiness_probe"]),
-        isinstance(value["app_insights_enabled"], bool),
-        value["egress_public_network_access"] in (*EGRESS, None),
-    ])
+    fields = {
+        "code_id",
+        "environment_id",
+        "scoring_script",
+        "instance_type",
+        CAPACITY_FIELD,
+        "environment_variables",
+        "request_timeout_ms",
+        "max_concurrent_requests_per_instance",
+        "liveness_probe",
+        "readiness_probe",
+        "app_insights_enabled",
+        "egress_public_network_access",
+    }
+    ok = (
+        isinstance(value, dict)
+        and set(value) == fields
+        and all(
+            [
+                all(
+                    isinstance(value[k], str) and (m := _ASSET_ID.match(value[k])) and m.group("kind") == kind
+                    for k, kind in (("code_id", "codes"), ("environment_id", "environments"))
+                ),
+                isinstance(value["scoring_script"], str) and bool(_SCRIPT.match(value["scoring_script"])),
+                isinstance(value["instance_type"], str) and bool(_INSTANCE_TYPE.match(value["instance_type"])),
+                _positive_int(value[CAPACITY_FIELD]),
+                isinstance(value["environment_variables"], dict)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in value["environment_variables"].items()),
+                _positive_int(value["request_timeout_ms"]),
+                _positive_int(value["max_concurrent_requests_per_instance"]),
+                _probe_ok(value["liveness_probe"]),
+                _probe_ok(value["readiness_probe"]),
+                isinstance(value["app_insights_enabled"], bool),
+                value["egress_public_network_access"] in (*EGRESS, None),
+            ]
+        )
+    )
     if not ok:
         reader.fail(field, value, ACCEPTED)
         return None
@@ -112,10 +142,12 @@ def runs_spec(deployment: Deployment | None, serving: dict) -> bool:
     """The deployment runs this spec (its tag, and the code, environment and size it reports)."""
     if deployment is None:
         return False
-    return (deployment.tags.get(SERVING_VERSION_TAG) == serving_version(serving)
-            and _same_id(deployment.code_id, serving["code_id"])
-            and _same_id(deployment.environment_id, serving["environment_id"])
-            and deployment.instance_type == serving["instance_type"])
+    return (
+        deployment.tags.get(SERVING_VERSION_TAG) == serving_version(serving)
+        and _same_id(deployment.code_id, serving["code_id"])
+        and _same_id(deployment.environment_id, serving["environment_id"])
+        and deployment.instance_type == serving["instance_type"]
+    )
 
 
 def _same_id(live: str | None, declared: str) -> bool:

@@ -3,6 +3,7 @@
 Request  {"texts": [...]}
 Response {"predictions": [{"label": "hate"|"no-hate", "hate_probability": p}, ...], "model": {...}}
 """
+
 from __future__ import annotations
 
 LABELS = ("hate", "no-hate")
@@ -37,8 +38,9 @@ def smoke_test(gateway, endpoint_name: str, deployment: str, payload: dict) -> d
     try:
         response = gateway.invoke(endpoint_name, deployment, payload)
     except Exception as error:  # any failure to score is a failed smoke test, with its cause
-        raise SmokeTestFailed(f"smoke test of deployment {deployment!r} on endpoint {endpoint_name!r} "
-                              f"failed: {error}") from error
+        raise SmokeTestFailed(
+            f"smoke test of deployment {deployment!r} on endpoint {endpoint_name!r} failed: {error}"
+        ) from error
     problem = _problem(payload, response)
     if problem:
         raise SmokeTestFailed(f"smoke test of deployment {deployment!r} on endpoint {endpoint_name!r}: {problem}")

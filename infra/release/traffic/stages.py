@@ -7,6 +7,7 @@
 Every change is a read of the version's tags and a write of all of them with only `stage` changed
 (a model PUT replaces the tags), and only for versions whose stage actually changes.
 """
+
 from __future__ import annotations
 
 STAGE_TAG = "stage"
@@ -17,8 +18,9 @@ SURPASSED = "surpassed"
 STAGES = (STAGED, UNSTAGED, PRODUCTION, SURPASSED)
 
 
-def _wanted_stage(version: str, current: str | None, production: str | None, staged: str | None,
-                  nothing_staged: bool) -> str | None:
+def _wanted_stage(
+    version: str, current: str | None, production: str | None, staged: str | None, nothing_staged: bool
+) -> str | None:
     if version == production:
         return PRODUCTION
     if version == staged:
@@ -30,8 +32,9 @@ def _wanted_stage(version: str, current: str | None, production: str | None, sta
     return current
 
 
-def set_stages(gateway, model_name: str, production: str | None, staged: str | None, *,
-               nothing_staged: bool = False) -> dict[str, str]:
+def set_stages(
+    gateway, model_name: str, production: str | None, staged: str | None, *, nothing_staged: bool = False
+) -> dict[str, str]:
     """Tag `production` and `staged` (either may be None: that stage is left alone, unless
     `nothing_staged` says no version may stay `staged`); returns {version: stage} written."""
     versions = {v.version: v for v in gateway.list_model_versions(model_name)}
@@ -39,8 +42,10 @@ def set_stages(gateway, model_name: str, production: str | None, staged: str | N
         if wanted is not None and wanted not in versions:
             found = gateway.get_model_version(model_name, wanted)
             if found is None:
-                raise LookupError(f"model {model_name} version {wanted} is not in the registry; "
-                                  f"register it (ModelVersion resource) before releasing it")
+                raise LookupError(
+                    f"model {model_name} version {wanted} is not in the registry; "
+                    f"register it (ModelVersion resource) before releasing it"
+                )
             versions[wanted] = found
     written: dict[str, str] = {}
     for version, model in sorted(versions.items()):
@@ -56,8 +61,10 @@ def production_version(gateway, model_name: str) -> str | None:
     """The version the registry tags `production` (the champion), None before the first release."""
     tagged = sorted(v.version for v in gateway.list_model_versions(model_name) if v.tags.get(STAGE_TAG) == PRODUCTION)
     if len(tagged) > 1:
-        raise LookupError(f"model {model_name}: versions {tagged} are all tagged {STAGE_TAG}={PRODUCTION}; "
-                          f"exactly one may be. Tag all but the live one {SURPASSED} and run `pulumi up` again")
+        raise LookupError(
+            f"model {model_name}: versions {tagged} are all tagged {STAGE_TAG}={PRODUCTION}; "
+            f"exactly one may be. Tag all but the live one {SURPASSED} and run `pulumi up` again"
+        )
     return tagged[0] if tagged else None
 
 

@@ -6,11 +6,18 @@ GROUP = "0a1b2c3d-0000-4000-8000-0000000000aa"
 
 
 def test_each_role_is_defined_at_the_scope_and_assigned_to_its_groups(declare):
-    args = AccessControlArgs(scope=SCOPE, roles=(
-        CustomRole(DATA_SCIENTIST, definition_name="guid-ds", role_name="unit Data Scientist",
-                   assignments=(GroupAssignment(GROUP, "guid-ds-aa"),)),
-        CustomRole(MLOPS_DEPLOYER, definition_name="guid-md", role_name="unit MLOps Deployer"),
-    ))
+    args = AccessControlArgs(
+        scope=SCOPE,
+        roles=(
+            CustomRole(
+                DATA_SCIENTIST,
+                definition_name="guid-ds",
+                role_name="unit Data Scientist",
+                assignments=(GroupAssignment(GROUP, "guid-ds-aa"),),
+            ),
+            CustomRole(MLOPS_DEPLOYER, definition_name="guid-md", role_name="unit MLOps Deployer"),
+        ),
+    )
     plan = declare(lambda: AccessControl("roles", args).role_definition_ids)
     definitions = {r.name: r for r in plan.of_type("azure-native:authorization:RoleDefinition")}
     assert set(definitions) == {"data-scientist", "mlops-deployer"}

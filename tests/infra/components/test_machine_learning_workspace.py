@@ -5,9 +5,19 @@ WORKSPACE = "azure-native:machinelearningservices:Workspace"
 
 
 def workspace_args(**changes) -> MachineLearningWorkspaceArgs:
-    values = dict(workspace_name="mlw-unit", friendly_name="unit (tests)", description="a unit workspace",
-                  location="northeurope", tags=TAGS, resource_group_name="rg-unit", key_vault_id="/kv",
-                  app_insights_id="/appi", registry_id="/cr", storage_account_id="/st", high_business_impact=True)
+    values = dict(
+        workspace_name="mlw-unit",
+        friendly_name="unit (tests)",
+        description="a unit workspace",
+        location="northeurope",
+        tags=TAGS,
+        resource_group_name="rg-unit",
+        key_vault_id="/kv",
+        app_insights_id="/appi",
+        registry_id="/cr",
+        storage_account_id="/st",
+        high_business_impact=True,
+    )
     return MachineLearningWorkspaceArgs(**{**values, **changes})
 
 
@@ -15,12 +25,32 @@ def test_the_workspace_links_the_services_its_args_name(declare):
     plan = declare(lambda: {"name": MachineLearningWorkspace("ws", workspace_args()).name})
     resource = plan.one(WORKSPACE)
     assert resource.name == "ws-workspace" and resource.parent == "ws"
-    assert {key: resource.inputs[key] for key in ("workspaceName", "resourceGroupName", "friendlyName", "description",
-                                                   "keyVault", "applicationInsights", "containerRegistry",
-                                                   "storageAccount", "hbiWorkspace", "tags")} == {
-        "workspaceName": "mlw-unit", "resourceGroupName": "rg-unit", "friendlyName": "unit (tests)",
-        "description": "a unit workspace", "keyVault": "/kv", "applicationInsights": "/appi",
-        "containerRegistry": "/cr", "storageAccount": "/st", "hbiWorkspace": True, "tags": TAGS}
+    assert {
+        key: resource.inputs[key]
+        for key in (
+            "workspaceName",
+            "resourceGroupName",
+            "friendlyName",
+            "description",
+            "keyVault",
+            "applicationInsights",
+            "containerRegistry",
+            "storageAccount",
+            "hbiWorkspace",
+            "tags",
+        )
+    } == {
+        "workspaceName": "mlw-unit",
+        "resourceGroupName": "rg-unit",
+        "friendlyName": "unit (tests)",
+        "description": "a unit workspace",
+        "keyVault": "/kv",
+        "applicationInsights": "/appi",
+        "containerRegistry": "/cr",
+        "storageAccount": "/st",
+        "hbiWorkspace": True,
+        "tags": TAGS,
+    }
     assert resource.inputs["identity"] == {"type": "SystemAssigned"}
     assert plan.outputs == {"name": "mlw-unit"}
 
@@ -31,8 +61,14 @@ def test_a_private_workspace_is_isolated_and_builds_images_on_its_cluster(declar
     assert private.input("managedNetwork.isolationMode") == "AllowOnlyApprovedOutbound"
     assert private.inputs["imageBuildCompute"] == CPU_CLUSTER_NAME
 
-    public = declare(lambda: MachineLearningWorkspace("ws", workspace_args(
-        public_network_access=True, isolation_mode="AllowInternetOutbound")) and None).one(WORKSPACE)
+    public = declare(
+        lambda: (
+            MachineLearningWorkspace(
+                "ws", workspace_args(public_network_access=True, isolation_mode="AllowInternetOutbound")
+            )
+            and None
+        )
+    ).one(WORKSPACE)
     assert public.inputs["publicNetworkAccess"] == "Enabled"
     assert public.input("managedNetwork.isolationMode") == "AllowInternetOutbound"
     assert "imageBuildCompute" not in public.inputs

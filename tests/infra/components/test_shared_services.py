@@ -3,10 +3,21 @@ from tests.infra.components.conftest import TAGS
 
 
 def shared_args(**changes) -> SharedServicesArgs:
-    values = dict(location="northeurope", tags=TAGS, resource_group_name="rg-unit", log_analytics_name="log-unit",
-                  app_insights_name="appi-unit", key_vault_name="kv-unit", registry_name="crunit",
-                  storage_account_name="stunit", registry_sku="Premium", storage_sku="Standard_ZRS",
-                  key_vault_retention_days=30, log_retention_days=60, allowed_ip_ranges=("203.0.113.0/24",))
+    values = dict(
+        location="northeurope",
+        tags=TAGS,
+        resource_group_name="rg-unit",
+        log_analytics_name="log-unit",
+        app_insights_name="appi-unit",
+        key_vault_name="kv-unit",
+        registry_name="crunit",
+        storage_account_name="stunit",
+        registry_sku="Premium",
+        storage_sku="Standard_ZRS",
+        key_vault_retention_days=30,
+        log_retention_days=60,
+        allowed_ip_ranges=("203.0.113.0/24",),
+    )
     return SharedServicesArgs(**{**values, **changes})
 
 
@@ -14,7 +25,10 @@ def test_the_shared_services_are_declared_from_their_args_alone(declare):
     plan = declare(lambda: {"uri": SharedServices("core", shared_args()).key_vault_uri})
     assert {r.parent for r in plan.resources if r.custom} == {"core"}
     assert plan.one("azure-native:resources:ResourceGroup").inputs == {
-        "resourceGroupName": "rg-unit", "location": "northeurope", "tags": TAGS}
+        "resourceGroupName": "rg-unit",
+        "location": "northeurope",
+        "tags": TAGS,
+    }
     logs = plan.one("azure-native:operationalinsights:Workspace")
     assert (logs.inputs["workspaceName"], logs.inputs["retentionInDays"]) == ("log-unit", 60)
     assert plan.one("azure-native:applicationinsights:Component").inputs["resourceName"] == "appi-unit"
@@ -36,7 +50,8 @@ def test_the_shared_services_are_closed_unless_the_args_open_them(declare):
     assert plan.one("azure-native:keyvault:Vault").input("properties.publicNetworkAccess") == "Disabled"
     assert plan.one("azure-native:storage:StorageAccount").input("networkRuleSet.defaultAction") == "Deny"
 
-    opened = declare(lambda: SharedServices("core", shared_args(public_network_access=True, allowed_ip_ranges=()))
-                     and None)
+    opened = declare(
+        lambda: SharedServices("core", shared_args(public_network_access=True, allowed_ip_ranges=())) and None
+    )
     assert opened.one("azure-native:storage:StorageAccount").input("networkRuleSet.defaultAction") == "Allow"
     assert opened.one("azure-native:keyvault:Vault").input("properties.publicNetworkAccess") == "Enabled"
