@@ -15,8 +15,9 @@ a hub holds (given by id): those are only referenced by the endpoints' zone grou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import pulumi
 from pulumi_azure_native import network, privatedns
@@ -70,34 +71,55 @@ class PrivateNetworkArgs:
     hub_dns_zone_ids: Mapping[str, str] = field(default_factory=dict)  # zones a hub holds, by name
 
 
-def _rule(name: str, priority: int, direction: str, access: str, source, destination, ports, protocol="Tcp") -> dict:
+Prefixes = str | Sequence[str]
+
+
+def _values(value: Prefixes) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _rule(
+    name: str,
+    priority: int,
+    direction: str,
+    access: str,
+    source: Prefixes,
+    destination: Prefixes,
+    ports: Prefixes,
+    protocol: str = "Tcp",
+) -> network.SecurityRuleArgsDict:
     """A security rule; `source`, `destination` and `ports` are one value or a sequence."""
-
-    def one_or_many(prefix: str, value) -> dict:
-        values = [value] if isinstance(value, str) else list(value)
-        return {prefix: values[0]} if len(values) == 1 else {prefix + "es": values}
-
-    ports = [ports] if isinstance(ports, str) else list(ports)
-    return {
+    rule: network.SecurityRuleArgsDict = {
         "name": name,
         "priority": priority,
         "direction": direction,
         "access": access,
         "protocol": protocol,
         "source_port_range": "*",
-        **one_or_many("source_address_prefix", source),
-        **one_or_many("destination_address_prefix", destination),
-        **({"destination_port_range": ports[0]} if len(ports) == 1 else {"destination_port_ranges": ports}),
     }
+    sources, destinations, port_ranges = _values(source), _values(destination), _values(ports)
+    if len(sources) == 1:
+        rule["source_address_prefix"] = sources[0]
+    else:
+        rule["source_address_prefixes"] = sources
+    if len(destinations) == 1:
+        rule["destination_address_prefix"] = destinations[0]
+    else:
+        rule["destination_address_prefixes"] = destinations
+    if len(port_ranges) == 1:
+        rule["destination_port_range"] = port_ranges[0]
+    else:
+        rule["destination_port_ranges"] = port_ranges
+    return rule
 
 
-def _deny_all_inbound() -> dict:
+def _deny_all_inbound() -> network.SecurityRuleArgsDict:
     return _rule("DenyAllInbound", LAST_PRIORITY, "Inbound", "Deny", "*", "*", "*", "*")
 
 
-def security_rules(args: PrivateNetworkArgs) -> dict[str, list[dict]]:
+def security_rules(args: PrivateNetworkArgs) -> dict[str, list[network.SecurityRuleArgsDict]]:
     """The security rules of each subnet's group, by role."""
-    rules: dict[str, list[dict]] = {}
+    rules: dict[str, list[network.SecurityRuleArgsDict]] = {}
     endpoints = args.private_endpoints
     if endpoints:
         clients = [
@@ -148,6 +170,14 @@ def security_rules(args: PrivateNetworkArgs) -> dict[str, list[dict]]:
     return rules
 
 
+class _Placement(TypedDict):
+    """Where each of the network's resources goes, and its tags."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    tags: dict[str, str]
+
+
 class PrivateNetwork(pulumi.ComponentResource):
     virtual_network_id: pulumi.Output[str]
     subnet_ids: dict[str, pulumi.Output[str]]
@@ -158,7 +188,11 @@ class PrivateNetwork(pulumi.ComponentResource):
     def __init__(self, name: str, args: PrivateNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:PrivateNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        common = {"resource_group_name": args.resource_group_name, "location": args.location, "tags": dict(args.tags)}
+        common: _Placement = {
+            "resource_group_name": args.resource_group_name,
+            "location": args.location,
+            "tags": dict(args.tags),
+        }
 
         vnet = network.VirtualNetwork(
             "virtual-network",
@@ -244,7 +278,9 @@ class PrivateNetwork(pulumi.ComponentResource):
         self.virtual_network_id = vnet.id
         self.register_outputs({"virtual_network_id": self.virtual_network_id, "subnet_ids": self.subnet_ids})
 
-    def _nat_gateway(self, args: PrivateNetworkArgs, common: dict, child: pulumi.ResourceOptions) -> network.NatGateway:
+    def _nat_gateway(
+        self, args: PrivateNetworkArgs, common: _Placement, child: pulumi.ResourceOptions
+    ) -> network.NatGateway:
         address = self._public_ip("nat-gateway", args.public_ip_names[args.nat_gateway_name], common, child)
         return network.NatGateway(
             "nat-gateway",
@@ -256,7 +292,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         )
 
     def _bastion(
-        self, args: PrivateNetworkArgs, common: dict, subnet_id: pulumi.Input[str], child: pulumi.ResourceOptions
+        self, args: PrivateNetworkArgs, common: _Placement, subnet_id: pulumi.Input[str], child: pulumi.ResourceOptions
     ) -> None:
         address = self._public_ip("bastion", args.public_ip_names[args.bastion_name], common, child)
         network.BastionHost(
@@ -271,7 +307,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _public_ip(owner: str, name: str, common: dict, child: pulumi.ResourceOptions) -> network.PublicIPAddress:
+    def _public_ip(owner: str, name: str, common: _Placement, child: pulumi.ResourceOptions) -> network.PublicIPAddress:
         return network.PublicIPAddress(
             f"{owner}-public-ip",
             public_ip_address_name=name,
