@@ -28,7 +28,8 @@ def progress(total: int, description: str, quiet: bool):
 
 
 def _optimizer_and_schedule(model, learning_rate, weight_decay, total_steps, warmup_fraction):
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, parameter in model.named_parameters():
         (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
     optimizer = torch.optim.AdamW(
@@ -129,6 +130,18 @@ class FitResult:
     stopped_by: str  # "patience", "epochs" or "time"
 
 
+@dataclass
+class _BestEpoch:
+    """The best epoch so far; the initial one (epoch 0, no weights) loses to any real epoch."""
+
+    score: float = -1.0
+    loss: float = np.inf
+    epoch: int = 0
+    state: dict[str, torch.Tensor] | None = None
+    threshold: float = 0.5
+    probabilities: np.ndarray | None = None
+
+
 def finetune(
     model, train_seqs, train_labels, val_seqs, val_labels, settings: TrainSettings, pad_id, device, quiet
 ) -> FitResult:
@@ -154,8 +167,9 @@ def finetune(
         settings.warmup_fraction,
     )
     start = time.monotonic()
-    best = {"score": -1.0, "loss": np.inf, "epoch": 0, "state": None, "threshold": 0.5, "probabilities": None}
-    history, stopped_by = [], "epochs"
+    best = _BestEpoch()
+    history: list[dict] = []
+    stopped_by = "epochs"
     with progress(steps_per_epoch * settings.epochs, "fine-tuning", quiet) as bar:
         for epoch in range(1, settings.epochs + 1):
             model.train()
@@ -172,7 +186,7 @@ def finetune(
                 schedule.step()
                 total += loss.item()
                 bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}", val_macro_f1=f"{max(best['score'], 0):.3f}")
+                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}", val_macro_f1=f"{max(best.score, 0):.3f}")
             probabilities = hate_probabilities(model, val_seqs, pad_id, device)
             threshold = best_threshold(val_labels, probabilities, settings.threshold_tolerance)
             score = binary_scores(val_labels, probabilities >= threshold)["macro_f1"]
@@ -186,22 +200,24 @@ def finetune(
                     "threshold": threshold,
                 }
             )
-            if (score, -val_loss) > (best["score"], -best["loss"]):
-                best = {
-                    "score": score,
-                    "loss": val_loss,
-                    "epoch": epoch,
-                    "state": copy.deepcopy(model.state_dict()),
-                    "threshold": threshold,
-                    "probabilities": probabilities,
-                }
+            if (score, -val_loss) > (best.score, -best.loss):
+                best = _BestEpoch(
+                    score=score,
+                    loss=val_loss,
+                    epoch=epoch,
+                    state=copy.deepcopy(model.state_dict()),
+                    threshold=threshold,
+                    probabilities=probabilities,
+                )
             bar.set_postfix(epoch=epoch, loss=f"{total / steps_per_epoch:.3f}", val_macro_f1=f"{score:.3f}")
-            if epoch - best["epoch"] >= settings.patience:
+            if epoch - best.epoch >= settings.patience:
                 stopped_by = "patience"
                 break
             if settings.max_seconds is not None and time.monotonic() - start > settings.max_seconds:
                 stopped_by = "time"
                 break
-    model.load_state_dict(best["state"])
+    if best.state is None or best.probabilities is None:
+        raise ValueError(f"epochs is {settings.epochs}; accepted: at least 1 fine-tuning epoch")
+    model.load_state_dict(best.state)
     model.eval()
-    return FitResult(best["epoch"], len(history), best["threshold"], best["probabilities"], history, stopped_by)
+    return FitResult(best.epoch, len(history), best.threshold, best.probabilities, history, stopped_by)

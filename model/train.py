@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tokenizers import Tokenizer
 
 from model.data import DataError, Dataset, load_dataset, stratified_split
 from model.export import export_and_check
@@ -76,6 +77,14 @@ def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(
         return _train_into(staging, dataset, train_idx, val_idx, settings, quiet, started)
 
 
+def _special_id(tokenizer: Tokenizer, token: str) -> int:
+    """The id of a special token, which `train_tokenizer` always puts in the vocabulary."""
+    token_id = tokenizer.token_to_id(token)
+    if token_id is None:
+        raise ValueError(f"the trained tokenizer has no {token} token; accepted: one trained by train_tokenizer")
+    return token_id
+
+
 def _train_into(
     out_dir: Path, dataset: Dataset, train_idx, val_idx, settings: TrainSettings, quiet: bool, started: float
 ) -> dict:
@@ -92,7 +101,7 @@ def _train_into(
     raw_tokenizer = train_tokenizer(
         train_set.texts, settings.vocab_size, settings.max_length, settings.min_frequency, settings.strip_accents
     )
-    pad_id, mask_id = raw_tokenizer.token_to_id(PAD), raw_tokenizer.token_to_id(MASK)
+    pad_id, mask_id = _special_id(raw_tokenizer, PAD), _special_id(raw_tokenizer, MASK)
     special_ids = {raw_tokenizer.token_to_id(token) for token in SPECIAL_TOKENS}
     train_seqs = [e.ids for e in raw_tokenizer.encode_batch(train_set.texts)]
     val_seqs = [e.ids for e in raw_tokenizer.encode_batch(val_set.texts)]
@@ -101,15 +110,17 @@ def _train_into(
     network = classifier(config)
     mlm_losses = []
     if settings.mlm_epochs:
-        language_model = masked_lm(config).to(device)
+        # transformers wraps PreTrainedModel.to in functools.wraps(torch.nn.Module.to); typeshed's _Wrapped
+        # then takes the device for `self`. The call is the ordinary Module.to.
+        language_model = masked_lm(config).to(device)  # type: ignore[arg-type]
         mlm_losses = pretrain_mlm(language_model, train_seqs, settings, pad_id, mask_id, special_ids, device, quiet)
         copy_encoder(language_model, network)
         del language_model
-    network.to(device)
+    network.to(device)  # type: ignore[arg-type]  # same functools.wraps typing as above
     fit = finetune(network, train_seqs, train_set.labels, val_seqs, val_set.labels, settings, pad_id, device, quiet)
     metrics = classification_metrics(val_set.labels, fit.validation_probabilities, fit.threshold, val_set.categories)
 
-    network.to("cpu")
+    network.to("cpu")  # type: ignore[arg-type]  # same functools.wraps typing as above
     network.save_pretrained(out_dir)
     as_transformers_tokenizer(raw_tokenizer, settings.max_length).save_pretrained(out_dir)
     export = export_and_check(
