@@ -82,6 +82,8 @@ def azure_credential(environ: Mapping[str, str] = os.environ, transport: Any = N
         )
     if kind == "github-actions":
         client_id, tenant_id = _github_identity(environ)
+        if client_id is None or tenant_id is None:  # credential_kind saw both; kept for the type checker
+            raise ValueError("AZURE_CLIENT_ID/ARM_CLIENT_ID and AZURE_TENANT_ID/ARM_TENANT_ID must both be set")
         fetch = github_id_token(
             environ["ACTIONS_ID_TOKEN_REQUEST_URL"], environ["ACTIONS_ID_TOKEN_REQUEST_TOKEN"], transport
         )

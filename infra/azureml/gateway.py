@@ -93,7 +93,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.azureml.errors import AzureMLError, NotFound
 from infra.azureml.jobs import Job, JobSpec, command_job, compute_name, job_from_entities
@@ -104,6 +104,9 @@ from infra.azureml.values import state_text as _state
 from infra.azureml.values import string_map as _string_map
 from infra.azureml.values import version_text as _version_text
 from infra.facts import MAX_MIRROR_PERCENT
+
+if TYPE_CHECKING:
+    from azure.ai.ml import MLClient
 
 __all__ = [
     "AzureMLError",
@@ -267,7 +270,7 @@ class AzureMLGateway:
         self._sleep = sleep
         self._uploader = uploader
         self._downloader = downloader
-        self._ml_client = None
+        self._ml_client: MLClient | None = None
         self._registry_clients: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -275,7 +278,7 @@ class AzureMLGateway:
 
     # ------------------------------------------------------------------ client
     @property
-    def _ml(self):
+    def _ml(self) -> MLClient:
         if self._ml_client is None:
             from azure.ai.ml import MLClient
 
@@ -343,10 +346,11 @@ class AzureMLGateway:
         tags = _string_map("tags", tags)
         properties = _string_map("properties", properties or {})
         resource = f"model {name}:{version}"
-        if not path.startswith("azureml://") and self._uploader is not None:
+        uploader = self._uploader
+        if not path.startswith("azureml://") and uploader is not None:
             if not os.path.isdir(path):
                 raise ValueError(f"path {path!r} is neither an azureml:// URI nor an existing local folder")
-            path = self._call("upload_model", resource, lambda: self._uploader(path, name, version))
+            path = self._call("upload_model", resource, lambda: uploader(path, name, version))
             _require_text("uploader result", path)
 
         def register():
@@ -403,9 +407,10 @@ class AzureMLGateway:
         os.makedirs(parent, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".download-", dir=parent) as staging:
             files = os.path.join(staging, "files")
-            if self._downloader is not None:
+            downloader = self._downloader
+            if downloader is not None:
                 os.makedirs(files)
-                self._call("download_model_version", resource, lambda: self._downloader(model.path, files))
+                self._call("download_model_version", resource, lambda: downloader(model.path, files))
             else:
                 self._call(
                     "download_model_version",
@@ -538,8 +543,9 @@ class AzureMLGateway:
                     f"path {path!r} is neither a remote URI nor an existing local "
                     f"{'file' if data_type == 'uri_file' else 'folder'} ({data_type})"
                 )
-            if self._uploader is not None:
-                path = self._call("upload_data", resource, lambda: self._uploader(path, name, version))
+            uploader = self._uploader
+            if uploader is not None:
+                path = self._call("upload_data", resource, lambda: uploader(path, name, version))
                 _require_text("uploader result", path)
 
         def register():
@@ -990,9 +996,6 @@ def _deployment_entity(endpoint: str, name: str, spec: DeploymentSpec):
             success_threshold=p.success_threshold,
         )
 
-    optional = {}
-    if spec.egress_public_network_access is not None:
-        optional["egress_public_network_access"] = spec.egress_public_network_access
     return ManagedOnlineDeployment(
         name=name,
         endpoint_name=endpoint,
@@ -1011,7 +1014,9 @@ def _deployment_entity(endpoint: str, name: str, spec: DeploymentSpec):
         readiness_probe=probe(spec.readiness_probe),
         scale_settings=DefaultScaleSettings(),
         tags=dict(spec.tags),
-        **optional,
+        # None is the constructor's default and is left out of the request body
+        # (azure/ai/ml/entities/_deployment/online_deployment.py: _to_rest_object sends it only when truthy).
+        egress_public_network_access=spec.egress_public_network_access,
     )
 
 
