@@ -89,25 +89,26 @@ class SharedServices(pulumi.ComponentResource):
             opts=child,
         )
 
+        vault_properties: keyvault.VaultPropertiesArgsDict = {
+            "tenant_id": client.tenant_id,
+            "sku": {"family": "A", "name": keyvault.SkuName.STANDARD},
+            "enable_rbac_authorization": True,
+            "enable_soft_delete": True,
+            "soft_delete_retention_in_days": args.key_vault_retention_days,
+            "enable_purge_protection": True,
+            "public_network_access": "Enabled" if public else "Disabled",
+            "network_acls": {
+                "default_action": "Deny",
+                "bypass": "AzureServices",
+                "ip_rules": [{"value": cidr} for cidr in args.allowed_ip_ranges],
+            },
+        }
         vault = keyvault.Vault(
             "key-vault",
             vault_name=args.key_vault_name,
             resource_group_name=group.name,
             location=location,
-            properties={
-                "tenant_id": client.tenant_id,
-                "sku": {"family": "A", "name": "standard"},
-                "enable_rbac_authorization": True,
-                "enable_soft_delete": True,
-                "soft_delete_retention_in_days": args.key_vault_retention_days,
-                "enable_purge_protection": True,
-                "public_network_access": "Enabled" if public else "Disabled",
-                "network_acls": {
-                    "default_action": "Deny",
-                    "bypass": "AzureServices",
-                    "ip_rules": [{"value": cidr} for cidr in args.allowed_ip_ranges],
-                },
-            },
+            properties=vault_properties,
             tags=tags,
             opts=child,
         )
@@ -125,6 +126,15 @@ class SharedServices(pulumi.ComponentResource):
             opts=child,
         )
 
+        storage_network_rules: storage.NetworkRuleSetArgsDict = {
+            "default_action": storage.DefaultAction.ALLOW
+            if public and not args.allowed_ip_ranges
+            else storage.DefaultAction.DENY,
+            "bypass": "AzureServices",
+            "ip_rules": [
+                {"i_p_address_or_range": cidr, "action": storage.Action.ALLOW} for cidr in args.allowed_ip_ranges
+            ],
+        }
         account = storage.StorageAccount(
             "storage",
             account_name=args.storage_account_name,
@@ -137,11 +147,7 @@ class SharedServices(pulumi.ComponentResource):
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
             public_network_access="Enabled" if public else "Disabled",
-            network_rule_set={
-                "default_action": "Allow" if public and not args.allowed_ip_ranges else "Deny",
-                "bypass": "AzureServices",
-                "ip_rules": [{"i_p_address_or_range": cidr, "action": "Allow"} for cidr in args.allowed_ip_ranges],
-            },
+            network_rule_set=storage_network_rules,
             tags=tags,
             opts=child,
         )
@@ -151,7 +157,7 @@ class SharedServices(pulumi.ComponentResource):
             container_name="serving-code",
             account_name=account.name,
             resource_group_name=group.name,
-            public_access="None",
+            public_access=storage.PublicAccess.NONE,
             opts=child,
         )
 
