@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -68,7 +68,10 @@ StorageSku = Literal[
 ]
 ZONE_REDUNDANT_STORAGE = ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS")
 AuthMode = Literal["key", "aad_token"]
-CiAgentKind = Literal[tuple(CI_AGENT_DELEGATIONS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a Literal built from CI_AGENT_DELEGATIONS' keys at run time is one mypy cannot read
+    CiAgentKind = str
+else:
+    CiAgentKind = Literal[tuple(CI_AGENT_DELEGATIONS)]
 TIERS, ISOLATION_MODES, REGISTRY_SKUS, STORAGE_SKUS, AUTH_MODES, CI_AGENT_KINDS = (
     get_args(t) for t in (Tier, IsolationMode, RegistrySku, StorageSku, AuthMode, CiAgentKind)
 )
@@ -113,6 +116,12 @@ MODEL_CONFIG = ConfigDict(
 )
 
 
+def _unset_section() -> Any:
+    """The default of a section left out: an empty mapping, which `validate_default` validates into the
+    section's model with the validation context (the production rules), as a section in the YAML is."""
+    return {}
+
+
 class Settings(BaseModel):
     model_config = MODEL_CONFIG
 
@@ -149,7 +158,7 @@ class NetworkSettings(Settings):
     )
     # the stack's virtual network: none without an address space
     address_space: tuple[Cidr, ...] = described(f"a list of IPv4 CIDR ranges ({CIDR_ACCEPTED})", ())
-    subnets: SubnetSettings = Field(default_factory=dict)  # type: ignore[arg-type]  # validated into the model
+    subnets: SubnetSettings = Field(default_factory=_unset_section)
     ci_agent_kind: CiAgentKind = one_of(CI_AGENT_KINDS, "selfHosted")
     # ranges of other networks (a hub, on-premises) whose clients may reach the private endpoints
     hub_client_ranges: tuple[Cidr, ...] = described(f"a list of IPv4 CIDR ranges ({CIDR_ACCEPTED})", ())
@@ -248,7 +257,7 @@ class ReleaseSettings(Settings):
     model_name: str = text(ASSET_NAME, "an Azure ML model name")
     candidate: str | None = described("a model artifact folder (path) or an azureml:// path", None)
     evaluation_data: str | None = described(EVALUATION_DATA_ACCEPTED, None)  # required with a candidate
-    rollout: RolloutSettings = Field(default_factory=dict)  # type: ignore[arg-type]  # validated into the model
+    rollout: RolloutSettings = Field(default_factory=_unset_section)
     require_approval: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
     approved_version: Version | None = described("a model version string", None)
     # the serving spec a require-approval stack may put live (the plan shows it)
@@ -323,8 +332,8 @@ class StackSettings(Settings):
     key_vault_retention_days: Whole = whole_number(7, 90, 90)
     log_retention_days: Whole = whole_number(30, 730, 30)
     high_business_impact: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
-    compute_access: ComputeAccessSettings = Field(default_factory=dict)  # type: ignore[arg-type]
-    access: AccessSettings = Field(default_factory=dict)  # type: ignore[arg-type]
+    compute_access: ComputeAccessSettings = Field(default_factory=_unset_section)
+    access: AccessSettings = Field(default_factory=_unset_section)
     workspaces: tuple[WorkspaceSettings, ...] = described("a list of workspaces", min_length=1)
 
     _project: str = PrivateAttr("")
