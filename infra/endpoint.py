@@ -58,7 +58,7 @@ class SlotServingArgs:
 
 class OnlineEndpoint(pulumi.ComponentResource):
     name: pulumi.Output[str]
-    scoring_uri: pulumi.Output[str]
+    scoring_uri: pulumi.Output[str | None]  # None until Azure reports the endpoint's URI
     endpoint: ServingEndpoint
 
     def __init__(self, name: str, args: OnlineEndpointArgs, opts: pulumi.ResourceOptions | None = None):

@@ -135,7 +135,7 @@ class ServingAssets(pulumi.ComponentResource):
                 container_name=args.code_container_name,
                 account_name=args.storage_account_name,
                 resource_group_name=args.workspace.resource_group,
-                type="Block",
+                type=storage.BlobType.BLOCK,
                 source=pulumi.FileAsset(str(path)),
                 opts=child,
             )

@@ -34,7 +34,7 @@ class MachineLearningWorkspaceArgs:
 class MachineLearningWorkspace(pulumi.ComponentResource):
     name: pulumi.Output[str]
     id: pulumi.Output[str]
-    principal_id: pulumi.Output[str]
+    principal_id: pulumi.Output[str | None]  # None when Azure returns no identity
 
     def __init__(self, name: str, args: MachineLearningWorkspaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:MachineLearningWorkspace", name, None, opts)
@@ -46,7 +46,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             location=args.location,
             friendly_name=args.friendly_name,
             description=args.description,
-            sku={"name": "Basic", "tier": "Basic"},
+            sku={"name": "Basic", "tier": ml.SkuTier.BASIC},
             identity={"type": "SystemAssigned"},
             key_vault=args.key_vault_id,
             application_insights=args.app_insights_id,
