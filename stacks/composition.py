@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pulumi
 from pulumi_azure_native import authorization
+from pulumi_azure_native.network import PrivateDnsZoneGroup
 
 from infra.compute import ComputeClusters
 from infra.endpoint import OnlineEndpoint, slot_serving
@@ -88,14 +89,16 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
             pulumi.ResourceOptions.merge(inside, after_private_access),
         )
         endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates), inside)
-        release = workspace.release if workspace.release and workspace.release.candidate else None
-        outputs = {
+        release = workspace.release
+        outputs: dict[str, pulumi.Input] = {
             "workspace_name": ml_workspace.name,
             "workspace_id": ml_workspace.id,
             "endpoint_name": endpoint.name,
             "scoring_uri": endpoint.scoring_uri,
         }
-        if release:
+        if release and release.candidate:
+            # parse_settings requires evaluation data with a candidate (ReleaseSettings._needed_with_a_candidate)
+            assert release.evaluation_data is not None
             candidate = register_candidate(
                 workspace.name,
                 workspace=coordinates,
@@ -142,7 +145,7 @@ def _private_access(
     shared: SharedServices,
     services: list,
     opts: pulumi.ResourceOptions | None = None,
-) -> list[pulumi.Resource]:
+) -> list[PrivateDnsZoneGroup]:
     """The private endpoints of `services` when the stack's public access is off, as what a
     data-plane call (a blob upload, a model registration, the smoke test's scoring) must wait for:
     their DNS zone groups, after which the services' names resolve to the endpoints in the network."""
