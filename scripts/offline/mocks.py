@@ -258,7 +258,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
             }, []
-        raise NotImplementedError(f"the offline engine has no answer for invoke {args.token}")
+        raise LookupError(
+            f"the offline engine has no answer for invoke {args.token}; accepted: "
+            "azure-native:authorization:getClientConfig (add the invoke's answer here when the "
+            "program starts calling another)"
+        )
 
 
 class RecordingMonitor(runtime_mocks.MockMonitor):
