@@ -58,6 +58,25 @@ class WorkspaceCoordinates:
         }
 
 
+@dataclass(frozen=True)
+class RegistryCoordinates:
+    """Which Azure ML registry the estate promotes models through, as the program knows it (outputs allowed).
+
+    Declared by the `registry` stack and read by the environment stacks (stacks.registry_reference).
+    """
+
+    subscription_id: pulumi.Input[str]
+    resource_group: pulumi.Input[str]
+    registry_name: pulumi.Input[str]
+
+    def as_props(self) -> dict[str, pulumi.Input[str]]:
+        return {
+            "registry_subscription_id": self.subscription_id,
+            "registry_resource_group": self.resource_group,
+            "registry_name": self.registry_name,
+        }
+
+
 def read_workspace(reader: FieldReader) -> dict:
     """Checked workspace fields of a resource's inputs."""
     return {
