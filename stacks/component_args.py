@@ -94,10 +94,8 @@ def _cluster_size(cluster: ClusterSettings) -> ClusterSize:
                        idle_seconds=cluster.idle_seconds, low_priority=cluster.low_priority)
 
 
-def serving_assets_args(source: ServingSource, workspace: WorkspaceCoordinates,
-                        shared: SharedServices) -> ServingAssetsArgs:
-    return ServingAssetsArgs(source=source, workspace=workspace, storage_account_name=shared.storage_account_name,
-                             code_container_name=shared.code_container_name)
+def serving_assets_args(source: ServingSource, workspace: WorkspaceCoordinates) -> ServingAssetsArgs:
+    return ServingAssetsArgs(source=source, workspace=workspace)
 
 
 def endpoint_args(settings: StackSettings, workspace: WorkspaceSettings,

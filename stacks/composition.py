@@ -60,7 +60,7 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         ComputeClusters(f"{workspace.name}-compute",
                         compute_args(settings, workspace, ml_workspace.name, shared.resource_group_name), inside)
         coordinates = WorkspaceCoordinates(_subscription_id(), shared.resource_group_name, ml_workspace.name)
-        assets = ServingAssets(f"{workspace.name}-serving", serving_assets_args(serving, coordinates, shared), inside)
+        assets = ServingAssets(f"{workspace.name}-serving", serving_assets_args(serving, coordinates), inside)
         endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates), inside)
         release = workspace.release if workspace.release and workspace.release.candidate else None
         outputs = {
