@@ -55,6 +55,7 @@ class SlotServingArgs:
 class OnlineEndpoint(pulumi.ComponentResource):
     name: pulumi.Output[str]
     scoring_uri: pulumi.Output[str]
+    principal_id: pulumi.Output[str]  # the endpoint identity the slots' deployments run as
     endpoint: ServingEndpoint
 
     def __init__(self, name: str, args: OnlineEndpointArgs, opts: pulumi.ResourceOptions | None = None):
@@ -71,6 +72,7 @@ class OnlineEndpoint(pulumi.ComponentResource):
         )
         self.name = self.endpoint.endpoint_name
         self.scoring_uri = self.endpoint.scoring_uri
+        self.principal_id = self.endpoint.principal_id
         self.register_outputs({"name": self.name, "scoring_uri": self.scoring_uri})
 
 

@@ -180,6 +180,7 @@ class Endpoint:
     public_network_access: Optional[str] = None
     description: str = ""
     tags: dict = field(default_factory=dict)
+    principal_id: Optional[str] = None  # the endpoint's system-assigned identity, which its deployments run as
 
 
 @dataclass(frozen=True)
@@ -863,6 +864,7 @@ def _endpoint_from_entity(entity: Any, deployments: Optional[tuple] = None) -> E
         public_network_access=_lower_text(getattr(entity, "public_network_access", None)),
         description=str(getattr(entity, "description", None) or ""),
         tags=dict(getattr(entity, "tags", None) or {}),
+        principal_id=getattr(getattr(entity, "identity", None), "principal_id", None) or None,
     )
 
 

@@ -175,7 +175,9 @@ def test_get_endpoint_reports_only_live_shares_and_every_deployment(fake, gatewa
     assert endpoint == Endpoint(name="hs-ep", traffic={"blue": 100}, mirror_traffic={}, provisioning_state="Succeeded",
                                 scoring_uri="https://hs-ep.westeurope.inference.ml.azure.com/score",
                                 deployments=("blue", "green"), auth_mode="key", public_network_access="enabled",
-                                description="hate speech", tags={"owner": "platform"})
+                                description="hate speech", tags={"owner": "platform"},
+                                principal_id=fake.endpoint("hs-ep")["identity"]["principalId"])
+    assert endpoint.principal_id, "the system-assigned identity's principal, as the service gave it"
     assert gateway.get_endpoint("nope") is None
 
 
