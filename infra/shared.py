@@ -3,6 +3,11 @@
 Log Analytics, workspace-based Application Insights, Key Vault, Container Registry and Storage
 are created once per stack and shared by all its Azure ML workspaces. Secure settings are the
 defaults; a stack loosens network exposure only through its `network` settings.
+
+Storage takes Entra ID only: shared key access is off in every stack (nothing the platform runs
+signs with the account key: the workspaces' datastores authenticate by identity, the serving code
+goes up with its code version through azure-ai-ml, infra/serving_assets.py), and the portal
+defaults to Entra ID too. Who may read or write its data is infra/data_access.py.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ class SharedServices(pulumi.ComponentResource):
     registry_login_server: pulumi.Output[str]
     storage_account_id: pulumi.Output[str]
     storage_account_name: pulumi.Output[str]
-    code_container_name: pulumi.Output[str]
+    code_container_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: SharedServicesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:SharedServices", name, None, opts)
@@ -136,6 +141,8 @@ class SharedServices(pulumi.ComponentResource):
             enable_https_traffic_only=True,
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
+            allow_shared_key_access=False,
+            default_to_o_auth_authentication=True,
             public_network_access="Enabled" if public else "Disabled",
             network_rule_set={
                 "default_action": "Allow" if public and not args.allowed_ip_ranges else "Deny",
@@ -147,6 +154,8 @@ class SharedServices(pulumi.ComponentResource):
             opts=child,
         )
 
+        # Where code versions were uploaded before they went up with their registration: a slot may still
+        # run one of them, so the container stays (a control-plane resource: no shared key involved).
         code_container = storage.BlobContainer(
             "serving-code",
             container_name="serving-code",
@@ -165,7 +174,7 @@ class SharedServices(pulumi.ComponentResource):
         self.registry_login_server = registry.login_server
         self.storage_account_id = account.id
         self.storage_account_name = account.name
-        self.code_container_name = code_container.name
+        self.code_container_id = code_container.id
         self.register_outputs({
             "resource_group_name": self.resource_group_name,
             "key_vault_uri": self.key_vault_uri,

@@ -1,4 +1,9 @@
-"""An Azure ML workspace linked to the stack's shared services, with its own identity."""
+"""An Azure ML workspace linked to the stack's shared services, with its own identity.
+
+Its system datastores (the default blob store, the file store) authenticate by identity, the
+workspace's own or the caller's Entra ID, never by the storage account key, which the stack turns
+off (Azure ML "Disable shared key access for your workspace's storage account").
+"""
 
 from __future__ import annotations
 
@@ -52,6 +57,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             application_insights=args.app_insights_id,
             container_registry=args.registry_id,
             storage_account=args.storage_account_id,
+            system_datastores_auth_mode=ml.SystemDatastoresAuthMode.IDENTITY,
             public_network_access="Enabled" if public else "Disabled",
             managed_network={"isolation_mode": args.isolation_mode},
             hbi_workspace=args.high_business_impact,

@@ -22,6 +22,7 @@ def test_the_workspace_links_the_services_its_args_name(declare):
         "description": "a unit workspace", "keyVault": "/kv", "applicationInsights": "/appi",
         "containerRegistry": "/cr", "storageAccount": "/st", "hbiWorkspace": True, "tags": TAGS}
     assert resource.inputs["identity"] == {"type": "SystemAssigned"}
+    assert resource.inputs["systemDatastoresAuthMode"] == "Identity", "datastores by identity, never the account key"
     assert plan.outputs == {"name": "mlw-unit"}
 
 
