@@ -29,6 +29,15 @@ from pulumi_azure_native import (
 
 
 @dataclass(frozen=True)
+class PrivateLinkTarget:
+    """A shared service's private-link sub-resource (group id), as a private endpoint names it."""
+
+    name: str  # e.g. storage-blob: unique per stack
+    resource_id: pulumi.Input[str]
+    subresource: str  # vault, registry, blob, file
+
+
+@dataclass(frozen=True)
 class SharedServicesArgs:
     """What the shared services read: their Azure names, SKUs, retention and network exposure."""
 
@@ -59,6 +68,10 @@ class SharedServices(pulumi.ComponentResource):
     storage_account_id: pulumi.Output[str]
     storage_account_name: pulumi.Output[str]
     code_container_id: pulumi.Output[str]
+    # Services whose public endpoint is on but denies by default: reachable from a workspace's managed
+    # network only through a private endpoint it is given (Azure adds one by itself only where public access
+    # is off or outbound is approved-only: infra/workspace.py).
+    firewalled_targets: tuple[PrivateLinkTarget, ...]
 
     def __init__(self, name: str, args: SharedServicesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:SharedServices", name, None, opts)
@@ -175,6 +188,10 @@ class SharedServices(pulumi.ComponentResource):
         self.storage_account_id = account.id
         self.storage_account_name = account.name
         self.code_container_id = code_container.id
+        vault_targets = (PrivateLinkTarget("key-vault", vault.id, "vault"),)  # its network ACLs always deny
+        storage_targets = tuple(PrivateLinkTarget(f"storage-{sub}", account.id, sub) for sub in ("blob", "file"))
+        self.firewalled_targets = (vault_targets + (storage_targets if args.allowed_ip_ranges else ())
+                                   if public else ())
         self.register_outputs({
             "resource_group_name": self.resource_group_name,
             "key_vault_uri": self.key_vault_uri,

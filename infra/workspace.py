@@ -3,6 +3,19 @@
 Its system datastores (the default blob store, the file store) authenticate by identity, the
 workspace's own or the caller's Entra ID, never by the storage account key, which the stack turns
 off (Azure ML "Disable shared key access for your workspace's storage account").
+
+Its managed network gets the outbound rules what the platform itself does needs (Azure ML
+"Workspace managed network isolation", list of required rules):
+- AllowOnlyApprovedOutbound: Azure adds private-endpoint rules to the workspace's storage (blob,
+  file), Key Vault and registry whatever their public access, and service-tag rules for Azure ML,
+  Entra ID, ARM, Azure Monitor and MCR (the base images). A user-defined rule to the same target is
+  refused as a duplicate (Azure/azureml-examples#2990), so none is declared. The image builds of
+  the serving and training environments install from conda-forge and PyPI: PACKAGE_FEEDS are FQDN
+  rules, which make Azure deploy a managed Azure Firewall of FIREWALL_SKU, billed by the hour while
+  the managed network is provisioned (README, "Workspace outbound").
+- AllowInternetOutbound: the internet is open (FQDN rules are refused in this mode); Azure adds
+  private-endpoint rules only to associated resources whose public access is off, so a shared
+  service whose public endpoint denies by default (`private_link_targets`) gets one here.
 """
 
 from __future__ import annotations
@@ -13,8 +26,22 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
+from infra.shared import PrivateLinkTarget
+
 CPU_CLUSTER_NAME = "cpu-cluster"
 GPU_CLUSTER_NAME = "gpu-cluster"
+APPROVED_ONLY = "AllowOnlyApprovedOutbound"
+# Where environment image builds download packages (serving/environment/conda.yaml, infra/azureml/jobs.py):
+# the conda-forge channel, Anaconda's default channel (conda consults it unless an environment names
+# `nodefaults`), the PyPI index and its file host.
+PACKAGE_FEEDS = {
+    "conda-forge": "conda.anaconda.org",
+    "anaconda-defaults": "repo.anaconda.com",
+    "pypi-index": "pypi.org",
+    "pypi-files": "files.pythonhosted.org",
+}
+# Basic is enough for package downloads during image builds and costs about a third of Standard.
+FIREWALL_SKU = "Basic"
 
 
 @dataclass(frozen=True)
@@ -33,7 +60,9 @@ class MachineLearningWorkspaceArgs:
     storage_account_id: pulumi.Input[str]
     high_business_impact: bool
     public_network_access: bool = False
-    isolation_mode: str = "AllowOnlyApprovedOutbound"
+    isolation_mode: str = APPROVED_ONLY
+    # shared services whose public endpoint denies by default (SharedServices.firewalled_targets)
+    private_link_targets: tuple[PrivateLinkTarget, ...] = ()
 
 
 class MachineLearningWorkspace(pulumi.ComponentResource):
@@ -59,7 +88,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             storage_account=args.storage_account_id,
             system_datastores_auth_mode=ml.SystemDatastoresAuthMode.IDENTITY,
             public_network_access="Enabled" if public else "Disabled",
-            managed_network={"isolation_mode": args.isolation_mode},
+            managed_network=managed_network(args),
             hbi_workspace=args.high_business_impact,
             # With the registry closed to the internet, images are built on the workspace's cluster.
             image_build_compute=None if public else CPU_CLUSTER_NAME,
@@ -70,3 +99,17 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         self.id = resource.id
         self.principal_id = resource.identity.apply(lambda identity: identity.principal_id if identity else None)
         self.register_outputs({"name": self.name, "id": self.id})
+
+
+def managed_network(args: MachineLearningWorkspaceArgs) -> dict:
+    """The managed network settings: the isolation mode and the user-defined outbound rules it needs."""
+    if args.isolation_mode == APPROVED_ONLY:
+        rules = {f"allow-{name}": ml.FqdnOutboundRuleArgs(type="FQDN", category="UserDefined", destination=host)
+                 for name, host in PACKAGE_FEEDS.items()}
+        return {"isolation_mode": args.isolation_mode, "outbound_rules": rules, "firewall_sku": FIREWALL_SKU}
+    # A union-typed input: only the Args classes give the engine its wire (camelCase) names.
+    rules = {f"private-{target.name}": ml.PrivateEndpointOutboundRuleArgs(
+        type="PrivateEndpoint", category="UserDefined", destination=ml.PrivateEndpointDestinationArgs(
+            service_resource_id=target.resource_id, subresource_target=target.subresource, spark_enabled=False))
+        for target in args.private_link_targets}
+    return {"isolation_mode": args.isolation_mode, **({"outbound_rules": rules} if rules else {})}

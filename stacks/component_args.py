@@ -72,6 +72,7 @@ def workspace_args(settings: StackSettings, workspace: WorkspaceSettings,
         high_business_impact=settings.high_business_impact,
         public_network_access=settings.network.public_network_access,
         isolation_mode=settings.network.isolation_mode,
+        private_link_targets=shared.firewalled_targets,
     )
 
 
