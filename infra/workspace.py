@@ -42,6 +42,9 @@ PACKAGE_FEEDS = {
 }
 # Basic is enough for package downloads during image builds and costs about a third of Standard.
 FIREWALL_SKU = "Basic"
+# The blob container of a workspace's default datastore (workspaceblobstore), named after the workspace's
+# immutable id; models and code versions uploaded from local files land there.
+DEFAULT_DATASTORE_CONTAINER = "azureml-blobstore-"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
     name: pulumi.Output[str]
     id: pulumi.Output[str]
     principal_id: pulumi.Output[str]
+    default_datastore_id: pulumi.Output[str]  # ARM id of its default datastore's blob container
 
     def __init__(self, name: str, args: MachineLearningWorkspaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:MachineLearningWorkspace", name, None, opts)
@@ -98,6 +102,9 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         self.name = resource.name
         self.id = resource.id
         self.principal_id = resource.identity.apply(lambda identity: identity.principal_id if identity else None)
+        self.default_datastore_id = pulumi.Output.concat(
+            args.storage_account_id, "/blobServices/default/containers/", DEFAULT_DATASTORE_CONTAINER,
+            resource.workspace_id)
         self.register_outputs({"name": self.name, "id": self.id})
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import pulumi
 
 from infra.compute import ClusterSize, ComputeClustersArgs
+from infra.data_access import (DATA_SCIENTISTS, DEFAULT_DATASTORE, DEPLOYERS, ENDPOINT, GRANTS, KEY_VAULT, REGISTRY,
+                               SERVING_CODE, STORAGE_ACCOUNT, WORKSPACE, DataAccessArgs, DataRoleAssignment, slug)
 from infra.endpoint import OnlineEndpointArgs, SlotServingArgs
 from infra.rbac import AccessControlArgs, CustomRole, GroupAssignment
 from infra.release.base import WorkspaceCoordinates
 from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER
 from infra.serving_assets import ServingAssetsArgs, ServingSource
 from infra.shared import SharedServices, SharedServicesArgs
-from infra.workspace import MachineLearningWorkspaceArgs
+from infra.workspace import MachineLearningWorkspace, MachineLearningWorkspaceArgs
 from stacks.settings import ClusterSettings, StackSettings, WorkspaceSettings
 
 
@@ -74,6 +76,28 @@ def workspace_args(settings: StackSettings, workspace: WorkspaceSettings,
         isolation_mode=settings.network.isolation_mode,
         private_link_targets=shared.firewalled_targets,
     )
+
+
+def data_access_args(settings: StackSettings, workspace: WorkspaceSettings, subscription_id: pulumi.Input[str],
+                     shared: SharedServices, ml_workspace: MachineLearningWorkspace,
+                     endpoint_principal_id: pulumi.Input[str]) -> DataAccessArgs:
+    """The data roles of one workspace's identities and of the configured groups (infra/data_access.py GRANTS)."""
+    scopes = {STORAGE_ACCOUNT: shared.storage_account_id, DEFAULT_DATASTORE: ml_workspace.default_datastore_id,
+              SERVING_CODE: shared.code_container_id, KEY_VAULT: shared.key_vault_id, REGISTRY: shared.registry_id}
+    access = settings.access
+    principals = [(WORKSPACE, WORKSPACE, ml_workspace.principal_id, "ServicePrincipal"),
+                  (ENDPOINT, ENDPOINT, endpoint_principal_id, "ServicePrincipal"),
+                  *((DEPLOYERS, group, group, "Group") for group in access.mlops_deployer_group_ids),
+                  *((DATA_SCIENTISTS, group, group, "Group") for group in access.data_scientist_group_ids)]
+    return DataAccessArgs(subscription_id=subscription_id, assignments=tuple(
+        DataRoleAssignment(
+            resource_name=f"{workspace.name}-{slug(key)}-{slug(role)}-{slug(scope)}",
+            assignment_name=settings.names.guid("data", workspace.name, key, role, scope),
+            role=role, scope=scopes[scope], principal_id=principal_id, principal_type=principal_type,
+            description=f"{role} on the {scope} of workspace {workspace.name}, for the {kind}"
+                        + (f" group {key}" if principal_type == "Group" else " identity"))
+        for kind, key, principal_id, principal_type in principals
+        for role, scope in GRANTS[kind]))
 
 
 def compute_args(settings: StackSettings, workspace: WorkspaceSettings, workspace_name: pulumi.Input[str],

@@ -11,6 +11,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from infra.compute import ComputeClusters
+from infra.data_access import DataAccess
 from infra.endpoint import OnlineEndpoint, slot_serving
 from infra.facts import SLOTS
 from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
@@ -21,6 +22,7 @@ from infra.workspace import MachineLearningWorkspace
 from stacks.component_args import (
     access_control_args,
     compute_args,
+    data_access_args,
     endpoint_args,
     serving_assets_args,
     shared_services_args,
@@ -62,6 +64,9 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         coordinates = WorkspaceCoordinates(_subscription_id(), shared.resource_group_name, ml_workspace.name)
         assets = ServingAssets(f"{workspace.name}-serving", serving_assets_args(serving, coordinates), inside)
         endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates), inside)
+        DataAccess(f"{workspace.name}-data-access",
+                   data_access_args(settings, workspace, coordinates.subscription_id, shared, ml_workspace,
+                                    endpoint.principal_id), pulumi.ResourceOptions(parent=estate))
         release = workspace.release if workspace.release and workspace.release.candidate else None
         outputs = {
             "workspace_name": ml_workspace.name,

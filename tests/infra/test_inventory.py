@@ -9,7 +9,12 @@ NATIVE = "azure-native"
 SERVING_ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
 
 
-def expected_inventory(workspaces: int, groups: int) -> Counter:
+def expected_inventory(workspaces: int, scientist_groups: int, deployer_groups: int) -> Counter:
+    """The group counts are how many Entra ID groups the stack's access settings name for each role."""
+    from infra.data_access import DATA_SCIENTISTS, DEPLOYERS, ENDPOINT, GRANTS, WORKSPACE
+
+    data_roles = (len(GRANTS[WORKSPACE]) + len(GRANTS[ENDPOINT]) + scientist_groups * len(GRANTS[DATA_SCIENTISTS])
+                  + deployer_groups * len(GRANTS[DEPLOYERS]))
     per_workspace = {
         "mlops:stacks:WorkspaceEstate": 1,
         "mlops:infra:MachineLearningWorkspace": 1,
@@ -20,6 +25,8 @@ def expected_inventory(workspaces: int, groups: int) -> Counter:
         f"{NATIVE}:machinelearningservices:Compute": 2,
         "pulumi-python:dynamic/release:AssetVersion": 2,
         SERVING_ENDPOINT: 1,
+        "mlops:infra:DataAccess": 1,
+        f"{NATIVE}:authorization:RoleAssignment": data_roles,
     }
     inventory = Counter({
         "mlops:infra:SharedServices": 1,
@@ -32,7 +39,7 @@ def expected_inventory(workspaces: int, groups: int) -> Counter:
         f"{NATIVE}:storage:StorageAccount": 1,
         f"{NATIVE}:storage:BlobContainer": 1,
         f"{NATIVE}:authorization:RoleDefinition": 2,
-        f"{NATIVE}:authorization:RoleAssignment": groups,
+        f"{NATIVE}:authorization:RoleAssignment": scientist_groups + deployer_groups,
     })
     for type_, count in per_workspace.items():
         inventory[type_] += count * workspaces
@@ -42,7 +49,7 @@ def expected_inventory(workspaces: int, groups: int) -> Counter:
 @pytest.mark.parametrize("stack", STACKS)
 def test_full_inventory(plans, stack):
     plan = plans[stack]
-    assert Counter(r.type for r in plan.resources) == expected_inventory(workspaces=1, groups=2)
+    assert Counter(r.type for r in plan.resources) == expected_inventory(workspaces=1, scientist_groups=1, deployer_groups=1)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -100,7 +100,7 @@ def test_assignments_go_to_the_configured_groups(plans, stack):
 
     access = stack_config(stack)["mlops-platform:access"]
     plan = plans[stack]
-    assignments = plan.of_type("azure-native:authorization:RoleAssignment")
+    assignments = [a for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.parent == "access"]
     definitions = {d.name: d for d in plan.of_type("azure-native:authorization:RoleDefinition")}
     expected = {(g, "data-scientist") for g in access["dataScientistGroupIds"]} | \
                {(g, "mlops-deployer") for g in access["mlopsDeployerGroupIds"]}

@@ -133,6 +133,21 @@ def test_a_empty_stack_deploys_then_a_first_release(estate, models):
     _assert_no_op(estate, candidate=models.good, evaluation=models.evaluation_data)
 
 
+def test_a2_the_endpoint_identity_gets_read_access_to_what_the_slots_load(estate):
+    """The endpoint's role assignments name the principal Azure gave the endpoint's system-assigned identity
+    (unknown until the ServingEndpoint creates it), as ServicePrincipal, on the containers it reads from."""
+    estate.up()
+    principal = estate.fake.endpoint(estate.endpoint)["identity"]["principalId"]
+    grants = {name: stored.inputs for name, stored in estate.stack.resources(
+        "azure-native:authorization:RoleAssignment").items() if "-endpoint-" in name}
+    assert len(grants) == 2
+    for inputs in grants.values():
+        assert (inputs["principalId"], inputs["principalType"]) == (principal, "ServicePrincipal")
+    assert sorted(inputs["scope"].rsplit("/", 1)[-1].split("-")[0] for inputs in grants.values()) == \
+        ["azureml", "serving"], "the default datastore's container and the old code container"
+    _assert_no_op(estate)
+
+
 def test_b_a_scoring_code_change_goes_out_through_the_idle_slot(estate, models):
     release = {"candidate": models.good, "evaluation": models.evaluation_data}
     estate.up(**release)
