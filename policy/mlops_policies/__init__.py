@@ -10,7 +10,7 @@ from .endpoint import ENDPOINT_PRIVATE_POLICY
 from .keyvault import KEY_VAULT_POLICY
 from .registry import REGISTRY_POLICY
 from .roles import CUSTOM_ROLE_POLICY
-from .storage import STORAGE_POLICY
+from .storage import SHARED_KEY_POLICY, STORAGE_POLICY
 from .traffic import ENDPOINT_TRAFFIC_POLICY, SINGLE_TRAFFIC_OWNER_POLICY
 from .workspace import WORKSPACE_POLICY
 
@@ -20,6 +20,7 @@ RESOURCE_POLICIES = [
     KEY_VAULT_POLICY,
     REGISTRY_POLICY,
     STORAGE_POLICY,
+    SHARED_KEY_POLICY,
     WORKSPACE_POLICY,
     COMPUTE_POLICY,
     CUSTOM_ROLE_POLICY,

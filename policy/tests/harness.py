@@ -113,6 +113,7 @@ SECURE_RESOURCES = {
             "minimumTlsVersion": "TLS1_2",
             "enableHttpsTrafficOnly": True,
             "allowBlobPublicAccess": False,
+            "allowSharedKeyAccess": False,
         },
     },
     "workspace": {
@@ -123,6 +124,7 @@ SECURE_RESOURCES = {
             "identity": {"type": "SystemAssigned"},
             "publicNetworkAccess": "Disabled",
             "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound", "enableNetworkMonitor": False},
+            "systemDatastoresAuthMode": "Identity",
             "hbiWorkspace": True,
         },
     },
