@@ -1,5 +1,5 @@
-"""Prod is at least as strict as dev on every setting that exposes or loosens something, and
-strictly tighter where the settings allow it."""
+"""Each stack is at least as strict as the one before it (dev, then test, then prod) on every setting
+that exposes or loosens something, and strictly tighter where the settings allow it."""
 
 ML = "azure-native:machinelearningservices"
 SERVING_ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
@@ -21,7 +21,15 @@ def exposure(plan, released):
     workspace = plan.one(f"{ML}:Workspace")
     endpoint = plan.one(SERVING_ENDPOINT)
     serving = released.one(TRAFFIC).input("serving")
+    group_grants = [a for a in plan.of_type("azure-native:authorization:RoleAssignment")
+                    if a.parent.endswith("-data-access") and a.inputs["principalType"] == "Group"]
     return {
+        "storage shared key": int(account.inputs.get("allowSharedKeyAccess") is not False),
+        "datastores by key": int(str(workspace.inputs.get("systemDatastoresAuthMode", "")).lower() != "identity"),
+        "storage open to every network": int(account.inputs["publicNetworkAccess"] == "Enabled"
+                                             and account.input("networkRuleSet.defaultAction") == "Allow"),
+        "group data access beyond the datastore": sum(
+            int("/containers/azureml-blobstore-" not in a.inputs["scope"]) for a in group_grants),
         "vault public": EXPOSURE[vault.input("properties.publicNetworkAccess")],
         "registry public": EXPOSURE[registry.inputs["publicNetworkAccess"]],
         "storage public": EXPOSURE[account.inputs["publicNetworkAccess"]],
@@ -53,3 +61,23 @@ def test_prod_strictly_tighter_than_dev(plans, released_plans):
     assert {"vault public", "registry public", "storage public", "workspace public", "workspace outbound open",
             "not high business impact", "endpoint public", "endpoint key auth", "short vault retention"} <= set(tighter)
     assert all(value == 0 for name, value in prod.items() if name != "short vault retention")
+
+
+ORDER = ("dev", "test", "prod")
+
+
+def test_each_stack_is_never_looser_than_the_one_before(plans, released_plans):
+    for looser, tighter in zip(ORDER, ORDER[1:]):
+        before, after = (exposure(plans[s], released_plans[s]) for s in (looser, tighter))
+        for name, value in after.items():
+            assert value <= before[name], f"{tighter} is looser than {looser} on {name}"
+
+
+def test_prod_strictly_tighter_than_test_and_test_than_dev(plans, released_plans):
+    dev, test, prod = (exposure(plans[s], released_plans[s]) for s in ORDER)
+    assert {name for name in prod if prod[name] < test[name]} >= {
+        "vault public", "registry public", "storage public", "workspace public", "workspace outbound open",
+        "not high business impact", "endpoint public", "short vault retention"}
+    assert {name for name in test if test[name] < dev[name]} >= {
+        "storage open to every network", "endpoint key auth", "short vault retention"}
+    assert dev["storage shared key"] == dev["datastores by key"] == 0, "Entra ID only, in every stack"
