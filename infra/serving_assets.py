@@ -96,7 +96,8 @@ class ServingAssets(pulumi.ComponentResource):
             opts=child)
         code = AssetVersion(
             f"{name}-code", workspace=args.workspace, kind="code", name=CODE_ASSET, version=args.source.code_version,
-            code_files={file_name: str(path) for file_name, path in args.source.code_files}, opts=child)
+            code_files={file_name: pulumi.FileAsset(str(path)) for file_name, path in args.source.code_files},
+            opts=child)
         self.environment_id = environment.asset_id
         self.code_id = code.asset_id
         self.register_outputs({"environment_id": self.environment_id, "code_id": self.code_id})

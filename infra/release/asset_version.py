@@ -7,11 +7,13 @@ refuses a resource that exists, and reverting a change under `serving/` declares
 create registers the version when it is absent and adopts it when it is registered already, and
 delete keeps it: the registry is the audit trail, and an idle or live slot may reference it.
 
-A code version is defined by its files (`code_files`, {name inside the asset: local file}): create
-checks that they have the declared content version, then the gateway uploads them with the
+A code version is defined by its files (`code_files`, {name inside the asset: pulumi.FileAsset}):
+create checks that they have the declared content version, then the gateway uploads them with the
 deploying identity and registers them (AzureMLGateway.ensure_code_version). The files are read
 only then: a refresh or a destroy on a machine without them works from the version alone, and the
-paths, which differ between checkouts, are not compared (the version names the content). An
+paths, which differ between checkouts, are not compared (the version names the content). As
+assets they are what Pulumi hands a resource files as: the engine records each one's hash, and the
+offline plan shows their paths relative to the project. An
 environment version is defined by its image and conda file; another definition under a
 registered version is refused (versions are never overwritten).
 
@@ -35,8 +37,8 @@ from .values import UNKNOWN, is_unknown, without_engine_keys
 RESOURCE = "AssetVersion"
 KINDS = ("code", "environment")
 ENVIRONMENT_FIELDS = ("image", "conda_file")
-CODE_FILES_ACCEPTED = ("a non-empty mapping of relative file names (inside the code asset) to local file paths, "
-                       "e.g. {'score.py': '/path/to/serving/score.py'}")
+CODE_FILES_ACCEPTED = ("a non-empty mapping of relative file names (inside the code asset) to file assets, "
+                       "e.g. {'score.py': pulumi.FileAsset('serving/score.py')}")
 
 
 def _is_relative_name(name: Any) -> bool:
@@ -48,8 +50,10 @@ def _code_files(reader: FieldReader, required: bool) -> Optional[dict]:
     files = reader.mapping("code_files", required=required)
     if files is None or is_unknown(files):
         return files
-    if not files or not all(_is_relative_name(k) and isinstance(v, str) and v for k, v in files.items()):
-        reader.fail("code_files", files, CODE_FILES_ACCEPTED)
+    if not files or not all(_is_relative_name(k) and isinstance(v, pulumi.FileAsset) and isinstance(v.path, str)
+                            and v.path for k, v in files.items()):
+        shown = {k: f"FileAsset({v.path!r})" if isinstance(v, pulumi.FileAsset) else v for k, v in files.items()}
+        reader.fail("code_files", shown, CODE_FILES_ACCEPTED)
         return None
     return dict(files)
 
@@ -78,8 +82,8 @@ def asset_id(spec: dict) -> str:
 
 
 def _checked_files(spec: dict) -> Mapping[str, str]:
-    """The code files, once they are known to exist and to have the declared content version."""
-    files = spec["code_files"]
+    """The code files' paths, once they are known to exist and to have the declared content version."""
+    files = {name: asset.path for name, asset in spec["code_files"].items()}
     missing = sorted(name for name, path in files.items() if not Path(path).is_file())
     if missing:
         raise InvalidInputs(RESOURCE, [("code_files", f"code_files names files that do not exist on this machine: "
@@ -137,7 +141,7 @@ class AssetVersion(dynamic.Resource, module="release", name="AssetVersion"):
     asset_id: pulumi.Output[str]
 
     def __init__(self, resource_name: str, *, workspace: WorkspaceCoordinates, kind: str, name: str, version: str,
-                 code_files: Optional[Mapping[str, str]] = None, image: Optional[str] = None,
+                 code_files: Optional[Mapping[str, pulumi.FileAsset]] = None, image: Optional[str] = None,
                  conda_file: Optional[str] = None, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props = {**workspace.as_props(), "kind": kind, "name": name, "version": version,
                  "code_files": dict(code_files) if code_files is not None else None,

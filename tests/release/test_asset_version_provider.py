@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 
+import pulumi
 import pytest
 
 from infra.release.asset_version import AssetVersionProvider
@@ -29,7 +30,8 @@ def scoring(tmp_path):
 
 def code_inputs(azureml, files, version=None):
     return {**azureml.coordinates, "kind": "code", "name": "hate-speech-scoring",
-            "version": version or files_version(files), "code_files": dict(files)}
+            "version": version or files_version(files),
+            "code_files": {name: pulumi.FileAsset(path) for name, path in files.items()}}
 
 
 def environment_inputs(azureml, version="e0e000000001", image=IMAGE):
@@ -123,7 +125,8 @@ def test_a_state_from_before_identity_uploads_refreshes_and_stays_the_same(azure
     assert azureml.write_count() == writes
 
 
-@pytest.mark.parametrize("files", [None, {}, {"../score.py": "/tmp/x"}, {"/abs.py": "/tmp/x"}, {"score.py": 3}])
+@pytest.mark.parametrize("files", [None, {}, {"../score.py": pulumi.FileAsset("/tmp/x")},
+                                   {"/abs.py": pulumi.FileAsset("/tmp/x")}, {"score.py": "/tmp/score.py"}])
 def test_check_names_a_bad_code_files_mapping(azureml, engine, files):
     from tests.release.conftest import CheckFailed
 

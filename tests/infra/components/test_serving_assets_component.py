@@ -1,6 +1,7 @@
 from infra.release.base import WorkspaceCoordinates
 from infra.release.content import files_version
-from infra.serving_assets import CODE_ASSET, ENVIRONMENT_ASSET, SCORING_FILES, ServingAssets, ServingAssetsArgs, ServingSource
+from infra.serving_assets import (CODE_ASSET, ENVIRONMENT_ASSET, SCORING_FILES, SERVING_DIR, ServingAssets,
+                                  ServingAssetsArgs, ServingSource)
 
 ASSET = "pulumi-python:dynamic/release:AssetVersion"
 
@@ -16,9 +17,11 @@ def test_the_assets_are_content_versions_of_the_source_and_nothing_else_is_decla
     assert environment.inputs["conda_file"] == source.conda_file
     assert (code.inputs["name"], code.inputs["version"], code.inputs["kind"]) == (CODE_ASSET, source.code_version,
                                                                                  "code")
-    files = code.inputs["code_files"]
-    assert sorted(files) == sorted(SCORING_FILES), "exactly the scoring runtime goes into the code asset"
-    assert files_version(files) == source.code_version, "the version names the content of the files it ships"
+    files = code.inputs["code_files"]   # file assets, shown by their project-relative paths
+    assert files == {name: {"asset": f"serving/{name}"} for name in SCORING_FILES}, \
+        "exactly the scoring runtime goes into the code asset"
+    assert files_version({name: SERVING_DIR / name for name in files}) == source.code_version, \
+        "the version names the content of the files it ships"
     assert "code_uri" not in code.inputs
     # no storage resource: the files reach Azure with the version's registration, by identity (no shared key)
     assert [r.type for r in plan.resources if r.custom] == [ASSET, ASSET]
