@@ -129,3 +129,37 @@ def test_each_workspace_gets_its_own_datastore_grants(config_of):
     assert set(per_workspace) == {"hatespeech-data-access", "sandbox-data-access"}
     (first,), (second,) = per_workspace.values()
     assert first != second, "each workspace's default datastore is its own container"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_uploads_wait_for_the_uploaders_roles_and_the_release_for_the_endpoints(released_plans, stack):
+    """With the account key off, a write to storage before its role assignment is refused (403), so the
+    uploads (the serving code version, the candidate) wait for the workspace's and the deployer groups'
+    assignments, which need only the workspace; the release, whose slots load the files as the endpoint's
+    identity, waits for the endpoint's readers as well (stacks/composition.py)."""
+    plan = released_plans[stack]
+    workspace = plan.one("azure-native:machinelearningservices:Workspace").inputs["workspaceName"]
+    access = stack_config(stack)["mlops-platform:access"]
+    by_principal: dict[str, set[str]] = {"workspace": set(), "endpoint": set(), "deployers": set(), "scientists": set()}
+    for assignment in data_assignments(plan):
+        principal = assignment.inputs.get("principalId")
+        if principal == f"principal-{workspace}":
+            by_principal["workspace"].add(assignment.name)
+        elif principal is None:
+            by_principal["endpoint"].add(assignment.name)
+        elif principal in access["mlopsDeployerGroupIds"]:
+            by_principal["deployers"].add(assignment.name)
+        else:
+            by_principal["scientists"].add(assignment.name)
+    assert all(by_principal.values()), by_principal
+    uploads = by_principal["workspace"] | by_principal["deployers"]
+    release = "pulumi-python:dynamic/release"
+    for resource in (
+        plan.one(f"{release}:ModelVersion"),
+        plan.one(f"{release}:AssetVersion", "hatespeech-serving-code"),
+        plan.one(f"{release}:AssetVersion", "hatespeech-serving-environment"),
+    ):
+        assert uploads <= set(resource.dependencies), resource.name
+        assert not by_principal["endpoint"] & set(resource.dependencies), "an upload need not wait for the endpoint"
+    for resource in (plan.one(f"{release}:ChampionSelection"), plan.one(f"{release}:EndpointTraffic")):
+        assert uploads | by_principal["endpoint"] <= set(resource.dependencies), resource.name
