@@ -7,15 +7,21 @@ each service whose public access is off (all of them in test); a shared service 
 is on but denies by default (dev's vault) gets a user-defined one, the others are reached over the
 internet (Azure ML docs, "Workspace managed virtual network isolation", list of required rules)."""
 
+import re
+
 import pytest
 import yaml
 
 from infra.serving_assets import SERVING_DIR
 from infra.workspace import FIREWALL_SKU, PACKAGE_FEEDS
-from tests.infra.conftest import STACKS
+from scripts.offline.stack import run_stack, stack_config
+from tests.infra.conftest import STACKS, P
+from tests.paths import REPO_ROOT
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 CONDA_CHANNEL_HOST = "conda.anaconda.org"  # conda resolves a channel name X to https://conda.anaconda.org/X
+# The REST API's ruleName pattern (Managed Network Settings Rule - Create Or Update, URI parameters).
+RULE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}")
 
 
 def rules(plan, type_: str) -> dict:
@@ -99,3 +105,47 @@ def test_every_outbound_rule_is_user_defined_and_its_name_says_what_it_reaches(p
         assert rule["category"] == "UserDefined"
         prefix = {"FQDN": "allow-", "PrivateEndpoint": "private-"}[rule["type"]]
         assert name.startswith(prefix), name
+        assert RULE_NAME.fullmatch(name), f"{name}: Azure accepts 3-33 letters, digits, '_' or '-'"
+
+
+def test_a_public_stack_whose_storage_admits_only_ip_ranges_reaches_it_through_private_endpoints(config_of):
+    """IP rules deny the managed network (it has no address of those ranges), and Azure adds no rule to a
+    service whose public access is on: blob and file get user-defined private-endpoint rules, as the vault."""
+    config = config_of("dev")
+    config[f"{P}network"]["allowedIpRanges"] = ["203.0.113.0/24"]
+    plan = run_stack("dev", config=config)
+    shared = ids(plan)
+    assert plan.one("azure-native:storage:StorageAccount").input("networkRuleSet.defaultAction") == "Deny"
+    assert private_endpoints(plan) == {
+        (shared["vault"], "vault"),
+        (shared["storage"], "blob"),
+        (shared["storage"], "file"),
+    }
+    assert rules(plan, "FQDN") == {}
+
+
+def _readme_section(title: str) -> str:
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"### {title}\n")
+    return text[start : text.index("\n## ", start)]
+
+
+def test_the_readme_table_of_workspace_outbound_says_what_each_stack_declares():
+    """Each row of README "Workspace outbound" names a mode and the stacks in it, as their YAML sets it;
+    the approved-only row lists exactly the package feeds and the firewall SKU the program declares."""
+    section = _readme_section("Workspace outbound")
+    rows = [line for line in section.splitlines() if line.startswith("| `Allow")]
+    stacks_of = {}
+    for row in rows:
+        first, declared = row.split("|")[1:3]
+        mode = re.search(r"`(\w+)`", first).group(1)
+        stacks_of.update(
+            {stack: (mode, declared) for stack in re.search(r"\(([\w, ]+)\)\s*$", first).group(1).split(", ")}
+        )
+    assert set(stacks_of) == set(STACKS)
+    for stack, (mode, declared) in stacks_of.items():
+        assert stack_config(stack)[f"{P}network"]["isolationMode"] == mode, stack
+        hosts = set(re.findall(r"`([a-z0-9.-]+\.(?:org|com))`", declared))
+        assert hosts == (set(PACKAGE_FEEDS.values()) if mode == "AllowOnlyApprovedOutbound" else set()), stack
+    approved = next(row for row in rows if row.startswith("| `AllowOnlyApprovedOutbound`"))
+    assert f"SKU `{FIREWALL_SKU.value}`" in approved
