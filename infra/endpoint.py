@@ -59,6 +59,7 @@ class SlotServingArgs:
 class OnlineEndpoint(pulumi.ComponentResource):
     name: pulumi.Output[str]
     scoring_uri: pulumi.Output[str | None]  # None until Azure reports the endpoint's URI
+    principal_id: pulumi.Output[str | None]  # the endpoint identity the slots' deployments run as
     endpoint: ServingEndpoint
 
     def __init__(self, name: str, args: OnlineEndpointArgs, opts: pulumi.ResourceOptions | None = None):
@@ -75,6 +76,7 @@ class OnlineEndpoint(pulumi.ComponentResource):
         )
         self.name = self.endpoint.endpoint_name
         self.scoring_uri = self.endpoint.scoring_uri
+        self.principal_id = self.endpoint.principal_id
         self.register_outputs({"name": self.name, "scoring_uri": self.scoring_uri})
 
 

@@ -1,9 +1,12 @@
 """What each custom role may do, as explicit allow-lists, and Azure's rule for matching them.
 
 Kept free of Pulumi so that tests, the policy pack and reviewers can read and check it alone.
-Writes are listed one by one; only reads use a wildcard (`workspaces/*/read`), which grants no
-write, delete or action. Data scientists get no write on workspaces, compute, online endpoints or
-deployments, models, role assignments; deployers get no workspace deletion and no role assignment.
+Writes are listed one by one. Reads use a wildcard (`workspaces/*/read`), which grants no write,
+delete or action; the only other wildcards are the two Microsoft's role table names for
+"Submitting any type of run (V2)" (V2_JOB_SUBMISSION: `jobs/*`, `metadata/codes/*/write`), each
+confined to one resource type. Data scientists get no write on workspaces, compute, online endpoints
+or deployments, models, role assignments; deployers get no workspace deletion and no role assignment.
+Reading and writing the data itself is a data role on the storage (infra/data_access.py).
 """
 
 from __future__ import annotations
@@ -22,28 +25,37 @@ class RolePermissions:
     not_actions: tuple[str, ...] = ()
 
 
+# What Microsoft's role table ("Manage access to Azure Machine Learning workspaces", common scenarios)
+# lists for "Submitting any type of run (V2)", verbatim; `workspaces/*/read` is in every role already.
+V2_JOB_SUBMISSION = (
+    f"{ML}/environments/write",
+    f"{ML}/jobs/*",
+    f"{ML}/metadata/artifacts/write",
+    f"{ML}/metadata/codes/*/write",
+    f"{ML}/environments/build/action",
+    f"{ML}/environments/readSecrets/action",
+)
+
 DATA_SCIENTIST = RolePermissions(
     purpose="Data Scientist",
-    description="Runs jobs and experiments, manages data and environments, reads everything in the "
-    "workspace; cannot create or change workspaces, compute, endpoints, deployments or roles.",
+    description="Runs jobs and experiments, writes data, code, environment and component versions, reads "
+    "everything in the workspace; cannot create or change workspaces, compute, endpoints, "
+    "deployments, models or roles.",
     actions=(
         f"{ML}/read",
         f"{ML}/*/read",
+        *V2_JOB_SUBMISSION,
         f"{ML}/experiments/write",
         f"{ML}/experiments/runs/submit/action",
         f"{ML}/experiments/runs/write",
-        f"{ML}/jobs/write",
-        f"{ML}/jobs/cancel/action",
         f"{ML}/data/write",
         f"{ML}/data/versions/write",
         f"{ML}/datasets/registered/write",
-        f"{ML}/environments/write",
-        f"{ML}/environments/build/action",
+        f"{ML}/environments/versions/write",
         f"{ML}/codes/write",
         f"{ML}/codes/versions/write",
         f"{ML}/components/write",
         f"{ML}/components/versions/write",
-        f"{ML}/metadata/artifacts/write",
         f"{ML}/metadata/snapshots/write",
         f"{ML}/onlineEndpoints/score/action",
         "Microsoft.Resources/subscriptions/resourceGroups/read",

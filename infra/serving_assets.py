@@ -7,25 +7,25 @@ import, the OpenAPI documents the inference server answers with): editing anythi
 `serving/` changes nothing in Azure.
 
 The code and environment versions are AssetVersion resources (infra/release/asset_version.py):
-registered when absent, adopted when registered alike (a revert under `serving/` declares an
+registered when absent, adopted when registered already (a revert under `serving/` declares an
 older version again), never deleted, so the assets a live or idle slot references stay (the
-registry is the audit trail). The code blobs, whose names carry the version, are
-`retain_on_delete` for the same reason (azure-native writes a blob over an existing one on create).
+registry is the audit trail). The code files reach Azure with the version's registration: the
+gateway uploads them to the workspace's default datastore with the deploying identity (Entra ID,
+never the storage account's shared key, which the stacks turn off), then registers them.
 Both exist before the release that moves a slot onto them runs: their ids are its inputs.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 import yaml
-from pulumi_azure_native import storage
 
 from infra.release.asset_version import AssetVersion
 from infra.release.base import WorkspaceCoordinates
+from infra.release.content import files_version, named_sha256, version_of
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 ENVIRONMENT_SPEC_NAME = "environment.yaml"
@@ -83,28 +83,21 @@ class ServingSource:
         files = tuple(sorted((name, serving_dir / name) for name in SCORING_FILES))
         return cls(
             code_files=files,
-            code_version=_digest((name, path.read_bytes()) for name, path in files),
+            code_version=files_version(dict(files)),
             image=spec["image"],
             conda_file=conda_text,
-            environment_version=_digest([("image", spec["image"].encode()), ("conda", conda_text.encode())]),
+            environment_version=version_of(
+                named_sha256([("image", spec["image"].encode()), ("conda", conda_text.encode())])
+            ),
         )
-
-
-def _digest(named_contents) -> str:
-    digest = hashlib.sha256()
-    for name, content in named_contents:
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-    return digest.hexdigest()[:12]
 
 
 @dataclass(frozen=True)
 class ServingAssetsArgs:
-    """What `serving/` holds, the workspace the assets are versions in, and the container the code goes to."""
+    """What `serving/` holds, and the workspace the assets are versions in."""
 
     source: ServingSource
     workspace: WorkspaceCoordinates
-    storage_account_name: pulumi.Input[str]
-    code_container_name: pulumi.Input[str]
 
 
 class ServingAssets(pulumi.ComponentResource):
@@ -113,10 +106,10 @@ class ServingAssets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServingAssetsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:ServingAssets", name, None, opts)
-        # The component's own `depends_on` (e.g. the private endpoints its uploads go through) does
+        # The component's own `depends_on` (the private endpoints and data roles its uploads need) does
         # not reach its children, which the engine orders by their own dependencies only: pass it on.
         after = opts.depends_on if opts else None
-        child = pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=after)
+        child = pulumi.ResourceOptions(parent=self, depends_on=after)
         environment = AssetVersion(
             f"{name}-environment",
             workspace=args.workspace,
@@ -125,32 +118,16 @@ class ServingAssets(pulumi.ComponentResource):
             version=args.source.environment_version,
             image=args.source.image,
             conda_file=args.source.conda_file,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+            opts=child,
         )
-        prefix = f"{name}/{args.source.code_version}"
-        blobs = [
-            storage.Blob(
-                f"{name}-code-{file_name}",
-                blob_name=f"{prefix}/{file_name}",
-                container_name=args.code_container_name,
-                account_name=args.storage_account_name,
-                resource_group_name=args.workspace.resource_group,
-                type=storage.BlobType.BLOCK,
-                source=pulumi.FileAsset(str(path)),
-                opts=child,
-            )
-            for file_name, path in args.source.code_files
-        ]
         code = AssetVersion(
             f"{name}-code",
             workspace=args.workspace,
             kind="code",
             name=CODE_ASSET,
             version=args.source.code_version,
-            code_uri=pulumi.Output.concat(
-                "https://", args.storage_account_name, ".blob.core.windows.net/", args.code_container_name, "/", prefix
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=blobs),
+            code_files={file_name: pulumi.FileAsset(str(path)) for file_name, path in args.source.code_files},
+            opts=child,
         )
         self.environment_id = environment.asset_id
         self.code_id = code.asset_id

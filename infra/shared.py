@@ -3,6 +3,11 @@
 Log Analytics, workspace-based Application Insights, Key Vault, Container Registry and Storage
 are created once per stack and shared by all its Azure ML workspaces. Secure settings are the
 defaults; a stack loosens network exposure only through its `network` settings.
+
+Storage takes Entra ID only: shared key access is off in every stack (nothing the platform runs
+signs with the account key: the workspaces' datastores authenticate by identity, the serving code
+goes up with its code version through azure-ai-ml, infra/serving_assets.py), and the portal
+defaults to Entra ID too. Who may read or write its data is infra/data_access.py.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from pulumi_azure_native import (
     resources,
     storage,
 )
+
+from infra.facts import SERVICE_GROUP_IDS
+from infra.private_endpoints import PrivateLinkTarget
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,11 @@ class SharedServices(pulumi.ComponentResource):
     registry_login_server: pulumi.Output[str]
     storage_account_id: pulumi.Output[str]
     storage_account_name: pulumi.Output[str]
-    code_container_name: pulumi.Output[str]
+    code_container_id: pulumi.Output[str]
+    # Services whose public endpoint is on but denies by default: reachable from a workspace's managed
+    # network only through a private endpoint it is given (Azure adds one by itself only where public access
+    # is off or outbound is approved-only: infra/workspace.py).
+    firewalled_targets: tuple[PrivateLinkTarget, ...]
 
     def __init__(self, name: str, args: SharedServicesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:infra:SharedServices", name, None, opts)
@@ -146,12 +158,16 @@ class SharedServices(pulumi.ComponentResource):
             enable_https_traffic_only=True,
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
+            allow_shared_key_access=False,
+            default_to_o_auth_authentication=True,
             public_network_access="Enabled" if public else "Disabled",
             network_rule_set=storage_network_rules,
             tags=tags,
             opts=child,
         )
 
+        # Where code versions were uploaded before they went up with their registration: a slot may still
+        # run one of them, so the container stays (a control-plane resource: no shared key involved).
         code_container = storage.BlobContainer(
             "serving-code",
             container_name="serving-code",
@@ -170,7 +186,8 @@ class SharedServices(pulumi.ComponentResource):
         self.registry_login_server = registry.login_server
         self.storage_account_id = account.id
         self.storage_account_name = account.name
-        self.code_container_name = code_container.name
+        self.code_container_id = code_container.id
+        self.firewalled_targets = _firewalled_targets(args, vault.id, account.id)
         self.register_outputs(
             {
                 "resource_group_name": self.resource_group_name,
@@ -178,3 +195,16 @@ class SharedServices(pulumi.ComponentResource):
                 "registry_login_server": self.registry_login_server,
             }
         )
+
+
+def _firewalled_targets(
+    args: SharedServicesArgs, vault_id: pulumi.Input[str], account_id: pulumi.Input[str]
+) -> tuple[PrivateLinkTarget, ...]:
+    """The private-link targets of the services whose public endpoint is on but denies by default, named
+    as the managed-network rules that reach them: the vault, whose network ACLs always deny, and the
+    storage where IP rules narrow it. None when public access is off (Azure adds those rules itself)."""
+    if not args.public_network_access:
+        return ()
+    vault = tuple(PrivateLinkTarget("private-key-vault", vault_id, group) for group in SERVICE_GROUP_IDS["key vault"])
+    storage_groups = SERVICE_GROUP_IDS["storage account"] if args.allowed_ip_ranges else ()
+    return vault + tuple(PrivateLinkTarget(f"private-storage-{group}", account_id, group) for group in storage_groups)

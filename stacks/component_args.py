@@ -10,6 +10,21 @@ from __future__ import annotations
 import pulumi
 
 from infra.compute import ClusterSize, ComputeClustersArgs
+from infra.data_access import (
+    DATA_SCIENTISTS,
+    DEFAULT_DATASTORE,
+    DEPLOYERS,
+    ENDPOINT,
+    GRANTS,
+    KEY_VAULT,
+    REGISTRY,
+    SERVING_CODE,
+    STORAGE_ACCOUNT,
+    WORKSPACE,
+    DataAccessArgs,
+    DataRoleAssignment,
+    slug,
+)
 from infra.endpoint import OnlineEndpointArgs, SlotServingArgs
 from infra.facts import CI_AGENT_DELEGATIONS, SERVICE_GROUP_IDS
 from infra.network import PrivateNetwork, PrivateNetworkArgs, SubnetArgs
@@ -19,7 +34,7 @@ from infra.release.base import WorkspaceCoordinates
 from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER
 from infra.serving_assets import ServingAssetsArgs, ServingSource
 from infra.shared import SharedServices, SharedServicesArgs
-from infra.workspace import MachineLearningWorkspaceArgs
+from infra.workspace import MachineLearningWorkspace, MachineLearningWorkspaceArgs
 from stacks.naming import SUBNET_NAMES
 from stacks.network_rules import USED_ZONES
 from stacks.settings import ClusterSettings, StackSettings, WorkspaceSettings
@@ -83,6 +98,50 @@ def workspace_args(
         high_business_impact=settings.high_business_impact,
         public_network_access=settings.network.public_network_access,
         isolation_mode=settings.network.isolation_mode,
+        private_link_targets=shared.firewalled_targets,
+    )
+
+
+def data_access_args(
+    settings: StackSettings,
+    workspace: WorkspaceSettings,
+    subscription_id: pulumi.Input[str],
+    shared: SharedServices,
+    ml_workspace: MachineLearningWorkspace,
+    endpoint_principal_id: pulumi.Input[str | None],
+) -> DataAccessArgs:
+    """The data roles of one workspace's identities and of the configured groups (infra/data_access.py GRANTS)."""
+    scopes = {
+        STORAGE_ACCOUNT: shared.storage_account_id,
+        DEFAULT_DATASTORE: ml_workspace.default_datastore_id,
+        SERVING_CODE: shared.code_container_id,
+        KEY_VAULT: shared.key_vault_id,
+        REGISTRY: shared.registry_id,
+    }
+    access = settings.access
+    principals = [
+        (WORKSPACE, WORKSPACE, ml_workspace.principal_id, "ServicePrincipal"),
+        (ENDPOINT, ENDPOINT, endpoint_principal_id, "ServicePrincipal"),
+        *((DEPLOYERS, group, group, "Group") for group in access.mlops_deployer_group_ids),
+        *((DATA_SCIENTISTS, group, group, "Group") for group in access.data_scientist_group_ids),
+    ]
+    return DataAccessArgs(
+        subscription_id=subscription_id,
+        assignments=tuple(
+            DataRoleAssignment(
+                resource_name=f"{workspace.name}-{slug(key)}-{slug(role)}-{slug(scope)}",
+                principal=kind,
+                assignment_name=settings.names.guid("data", workspace.name, key, role, scope),
+                role=role,
+                scope=scopes[scope],
+                principal_id=principal_id,
+                principal_type=principal_type,
+                description=f"{role} on the {scope} of workspace {workspace.name}, for the {kind}"
+                + (f" group {key}" if principal_type == "Group" else " identity"),
+            )
+            for kind, key, principal_id, principal_type in principals
+            for role, scope in GRANTS[kind]
+        ),
     )
 
 
@@ -114,15 +173,8 @@ def _cluster_size(cluster: ClusterSettings) -> ClusterSize:
     )
 
 
-def serving_assets_args(
-    source: ServingSource, workspace: WorkspaceCoordinates, shared: SharedServices
-) -> ServingAssetsArgs:
-    return ServingAssetsArgs(
-        source=source,
-        workspace=workspace,
-        storage_account_name=shared.storage_account_name,
-        code_container_name=shared.code_container_name,
-    )
+def serving_assets_args(source: ServingSource, workspace: WorkspaceCoordinates) -> ServingAssetsArgs:
+    return ServingAssetsArgs(source=source, workspace=workspace)
 
 
 def endpoint_args(

@@ -12,6 +12,7 @@ from pulumi_azure_native import authorization
 from pulumi_azure_native.network import PrivateDnsZoneGroup
 
 from infra.compute import ComputeClusters
+from infra.data_access import DEPLOYERS, ENDPOINT, WORKSPACE, DataAccess
 from infra.endpoint import OnlineEndpoint, slot_serving
 from infra.facts import SLOTS
 from infra.network import PrivateNetwork
@@ -24,6 +25,7 @@ from infra.workspace import MachineLearningWorkspace
 from stacks.component_args import (
     access_control_args,
     compute_args,
+    data_access_args,
     endpoint_args,
     network_args,
     private_access_args,
@@ -76,19 +78,30 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
             [("machine learning workspace", settings.names.workspace(workspace.name), ml_workspace.id)],
             inside,
         )
-        after_private_access = pulumi.ResourceOptions(depends_on=workspace_reachable)
         ComputeClusters(
             f"{workspace.name}-compute",
             compute_args(settings, workspace, ml_workspace.name, shared.resource_group_name),
             inside,
         )
         coordinates = WorkspaceCoordinates(_subscription_id(), shared.resource_group_name, ml_workspace.name)
+        endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates), inside)
+        data_access = DataAccess(
+            f"{workspace.name}-data-access",
+            data_access_args(
+                settings, workspace, coordinates.subscription_id, shared, ml_workspace, endpoint.principal_id
+            ),
+            pulumi.ResourceOptions(parent=estate),
+        )
+        # With the account key off, an upload (the serving code, the candidate's files) needs the private
+        # endpoints and the deploying identity's data role (it is in a deployer group); the release's slots
+        # then load what was uploaded as the endpoint's identity, which needs its reader role too.
+        uploads_after = [*workspace_reachable, *data_access.of(WORKSPACE, DEPLOYERS)]
+        release_after = [*uploads_after, *data_access.of(ENDPOINT)]
         assets = ServingAssets(
             f"{workspace.name}-serving",
-            serving_assets_args(serving, coordinates, shared),
-            pulumi.ResourceOptions.merge(inside, after_private_access),
+            serving_assets_args(serving, coordinates),
+            pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=uploads_after)),
         )
-        endpoint = OnlineEndpoint(f"{workspace.name}-endpoint", endpoint_args(settings, workspace, coordinates), inside)
         release = workspace.release
         outputs: dict[str, pulumi.Input] = {
             "workspace_name": ml_workspace.name,
@@ -104,7 +117,7 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
                 workspace=coordinates,
                 model_name=release.model_name,
                 candidate=release.candidate,
-                opts=pulumi.ResourceOptions(parent=ml_workspace, depends_on=workspace_reachable),
+                opts=pulumi.ResourceOptions(parent=ml_workspace, depends_on=uploads_after),
             )
             released = ModelRelease(
                 f"{workspace.name}-release",
@@ -118,7 +131,7 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
                     serving=slot_serving(slot_serving_args(settings, workspace), assets.code_id, assets.environment_id),
                     **_release_options(release),
                 ),
-                opts=inside,
+                opts=pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=release_after)),
             )
             outputs["release"] = {
                 "candidate_version": released.model_version.version,

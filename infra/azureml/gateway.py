@@ -62,6 +62,11 @@ Semantics callers rely on:
   (real storage only). It reads the version first: one that exists with the same path is returned
   unchanged (no write: its tags and description stay), one with another path is refused (AzureMLError
   409, nothing written: a data version's path never changes).
+- ensure_code_version(name, version, files) returns a registered version as it is (the caller derives
+  versions from the files' content); otherwise it stages exactly `files` in a folder of their own,
+  uploads it by `uploader` when given, else leaves the upload to azure-ai-ml (the MLClient's Entra
+  credential on an identity-based datastore: no shared key), and registers it.
+  ensure_environment_version refuses another image or conda file under a registered version (409).
 - submit_job(JobSpec) GETs the job first and PUTs only when it is absent, so a retried submit (after
   a lost answer, a 5xx, or a rerun of the same command) reuses the job of that name whatever its
   status, instead of starting another: name jobs after everything that defines them. A job of that
@@ -87,10 +92,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -178,6 +184,7 @@ class Endpoint:
     public_network_access: str | None = None
     description: str = ""
     tags: dict = field(default_factory=dict)
+    principal_id: str | None = None  # the endpoint's system-assigned identity, which its deployments run as
 
 
 @dataclass(frozen=True)
@@ -446,30 +453,49 @@ class AzureMLGateway:
         entity = self._environment_entity(name, _version_text(version))
         return None if entity is None else str(entity.id)
 
-    def ensure_code_version(self, name: str, version: str, code_uri: str) -> str:
-        """The ARM id of code version name:version at `code_uri`: registered when absent, kept as it is
-        when registered at the same URI; another URI is refused (a version is never overwritten)."""
+    def ensure_code_version(self, name: str, version: str, files: Mapping[str, str]) -> str:
+        """The ARM id of code version name:version holding `files` ({name inside the code asset: local
+        file}): kept as it is when registered (the caller derives the version from the files' content, so
+        a registered version holds them already), else the files are uploaded and the version registered."""
         from azure.ai.ml.entities._assets._artifacts.code import Code  # not re-exported by azure.ai.ml.entities
 
         _require_text("name", name)
         version = _version_text(version)
-        _require_text("code_uri", code_uri)
+        files = _code_file_map(files)
         resource = f"code {name}:{version}"
         existing = self._code_entity(name, version)
-        if existing is None:  # a URI path is registered as it is, not uploaded
-            existing = self._call(
+        if existing is not None:
+            return str(existing.id)
+        with tempfile.TemporaryDirectory(prefix="aml-code-") as staging:
+            folder = _stage_files(os.path.join(staging, name), files)
+            path = self._code_path(folder, name, version)
+            registered = self._call(
                 "register_code_version",
                 resource,
-                lambda: self._ml._code.create_or_update(Code(name=name, version=version, path=code_uri)),
+                lambda: self._ml._code.create_or_update(Code(name=name, version=version, path=path)),
             )
-        elif str(existing.path).rstrip("/") != code_uri.rstrip("/"):
+        if (registered.name, str(registered.version)) != (name, version):
+            # azure-ai-ml's create_or_update returns a version that holds the same upload hash instead of
+            # creating one (operations/_code_operations.py): a slot would then reference a missing version.
             raise AzureMLError(
                 "register_code_version",
                 resource,
                 409,
-                f"registered at {existing.path}, not {code_uri}; a version is never overwritten",
+                f"azure-ai-ml reused code version {registered.name}:{registered.version}, which holds "
+                "the same files, instead of registering this one; register the files under that version",
             )
-        return str(existing.id)
+        return str(registered.id)
+
+    def _code_path(self, folder: str, name: str, version: str) -> str:
+        """What a local code folder is registered from: its copy by `uploader`, or the folder itself, which
+        azure-ai-ml's Code upload writes to the workspace's default datastore, with the MLClient's Entra
+        credential when the datastore is identity-based (_artifacts/_artifact_utilities.py:
+        get_datastore_info skips listSecrets for it), never with the storage account's shared key."""
+        if self._uploader is None:
+            return folder
+        uri = self._uploader(folder, name, version)
+        _require_text("uploader result", uri)
+        return uri
 
     def ensure_environment_version(self, name: str, version: str, image: str, conda_file: str) -> str:
         """The ARM id of environment version name:version built from `image` and the conda YAML text
@@ -611,8 +637,7 @@ class AzureMLGateway:
             return spec.code
         from azure.ai.ml.entities._assets._artifacts.code import Code  # not re-exported by azure.ai.ml.entities
 
-        uri = self._uploader(spec.code, spec.name, "1")
-        _require_text("uploader result", uri)
+        uri = self._code_path(spec.code, spec.name, "1")
         # MLClient keeps its CodeOperations private (`_code`); an anonymous Code would get a random name.
         return self._ml._code.create_or_update(Code(name=spec.name, version="1", path=uri)).id
 
@@ -897,6 +922,27 @@ def _forget_invoke_headers() -> None:
     EndpointInvokeFields.DEFAULT_HEADER.pop(EndpointInvokeFields.MODEL_DEPLOYMENT, None)
 
 
+def _code_file_map(files: Any) -> dict[str, str]:
+    if (
+        not isinstance(files, Mapping)
+        or not files
+        or not all(isinstance(k, str) and k and isinstance(v, str) and os.path.isfile(v) for k, v in files.items())
+    ):
+        raise ValueError(
+            f"files is {files!r}; accepted: a non-empty mapping of names inside the code asset to existing local files"
+        )
+    return dict(files)
+
+
+def _stage_files(folder: str, files: dict[str, str]) -> str:
+    """A folder holding exactly `files` under their names: what a code version uploads."""
+    for name, source in files.items():
+        target = os.path.join(folder, *name.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(source, target)
+    return folder
+
+
 def _single_download(folder: str) -> str:
     """azure-ai-ml downloads a folder URI into <download_path>/<name>/<last path segment>/."""
     entries = os.listdir(folder) if os.path.isdir(folder) else []
@@ -949,6 +995,7 @@ def _endpoint_from_entity(entity: Any, deployments: tuple | None = None) -> Endp
         public_network_access=_lower_text(getattr(entity, "public_network_access", None)),
         description=str(getattr(entity, "description", None) or ""),
         tags=dict(getattr(entity, "tags", None) or {}),
+        principal_id=getattr(getattr(entity, "identity", None), "principal_id", None) or None,
     )
 
 

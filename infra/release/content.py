@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from infra.facts import VERSION, VERSION_LENGTH, full
@@ -114,6 +115,20 @@ def content_sha256(path: str) -> str:
 
 def version_of(sha256: str) -> str:
     return sha256[:VERSION_LENGTH]
+
+
+def named_sha256(named_contents: Iterable[tuple[str, bytes]]) -> str:
+    """SHA-256 over (name, content) pairs in the order given, each as `<name>\\0<sha256 of content>`: the
+    rule serving asset versions are derived by (infra/serving_assets.py)."""
+    digest = hashlib.sha256()
+    for name, content in named_contents:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def files_version(files: Mapping[str, str | Path]) -> str:
+    """The content version of named files ({name: path}), in name order: a code asset's version."""
+    return version_of(named_sha256((name, Path(files[name]).read_bytes()) for name in sorted(files)))
 
 
 def _format_metric(value) -> str | None:

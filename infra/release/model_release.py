@@ -76,7 +76,9 @@ class ModelRelease(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:release:ModelRelease", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # The component's own `depends_on` (the private endpoints and data roles the slots' loads and the
+        # smoke test need) does not reach its children, which the engine orders by their own dependencies.
+        child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         self.model_version = args.model_version
         self.selection = ChampionSelection(
             f"{name}-selection",

@@ -7,7 +7,9 @@ the REST API documents no default for an omitted `traffic` in a PUT, so an azure
 whose update is a whole-body PUT of its stored inputs, could drop the live traffic; here the
 traffic always travels in the body it was read in.
 
-Deleting it deletes the endpoint only when it carries no traffic: nothing that serves is deleted
+Its outputs carry the principal id of the endpoint's system-assigned identity, which the slots'
+deployments run as (the stack grants it read access to what they load). Deleting it deletes the
+endpoint only when it carries no traffic: nothing that serves is deleted
 by a stack. Its id is the endpoint's ARM id. A dynamic resource cannot be `pulumi import`ed (the
 engine's import Read carries no `__provider` for the host to unpickle, pulumi/pulumi#16175), so
 `create` adopts an endpoint of its name instead.
@@ -77,6 +79,7 @@ def _state(coordinates: dict, live) -> dict:
         "scoring_uri": live.scoring_uri,
         "traffic": dict(live.traffic),
         "mirror_traffic": dict(live.mirror_traffic),
+        "principal_id": live.principal_id,
     }
 
 
@@ -102,9 +105,17 @@ class ServingEndpointProvider(ReleaseProvider):
             live = gateway.update_endpoint(spec["endpoint_name"], _settings(spec))
         return dynamic.CreateResult(endpoint_id(spec), _state(spec, live))
 
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        """Also true for a state written before the principal id was an output: the update records it."""
+        return super().changed(olds, news) or "principal_id" not in olds
+
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         spec = self.spec(news)
-        live = gateway_for(workspace_ref(spec)).update_endpoint(spec["endpoint_name"], _settings(spec))
+        gateway = gateway_for(workspace_ref(spec))
+        # Settings unchanged (the update only records the principal id): a read, not a write.
+        live = None if super().changed(olds, news) else gateway.get_endpoint(spec["endpoint_name"])
+        if live is None:
+            live = gateway.update_endpoint(spec["endpoint_name"], _settings(spec))
         return dynamic.UpdateResult(_state(spec, live))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
@@ -140,6 +151,7 @@ class ServingEndpoint(dynamic.Resource, module="release", name="ServingEndpoint"
     endpoint_name: pulumi.Output[str]
     scoring_uri: pulumi.Output[str | None]
     traffic: pulumi.Output[dict]
+    principal_id: pulumi.Output[str | None]
 
     def __init__(
         self,
@@ -163,5 +175,6 @@ class ServingEndpoint(dynamic.Resource, module="release", name="ServingEndpoint"
             "scoring_uri": None,
             "traffic": None,
             "mirror_traffic": None,
+            "principal_id": None,
         }
         super().__init__(ServingEndpointProvider(), resource_name, props, opts)

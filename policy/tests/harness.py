@@ -116,6 +116,7 @@ SECURE_RESOURCES = {
             "minimumTlsVersion": "TLS1_2",
             "enableHttpsTrafficOnly": True,
             "allowBlobPublicAccess": False,
+            "allowSharedKeyAccess": False,
         },
     },
     "workspace": {
@@ -126,6 +127,7 @@ SECURE_RESOURCES = {
             "identity": {"type": "SystemAssigned"},
             "publicNetworkAccess": "Disabled",
             "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound", "enableNetworkMonitor": False},
+            "systemDatastoresAuthMode": "Identity",
             "hbiWorkspace": True,
         },
     },

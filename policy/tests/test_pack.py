@@ -155,8 +155,12 @@ def test_the_pack_serves_the_analyzer_protocol_as_pulumi_starts_it():
                 "inputs": {"minimumTlsVersion": "TLS1_0", "allowBlobPublicAccess": False},
             }
             response = stub.Analyze(request(storage, "prod"), timeout=30)
-            assert [d.policyName for d in response.diagnostics] == ["storage-account-secure-transport"]
-            assert response.diagnostics[0].enforcementLevel == proto.MANDATORY
+            # TLS 1.0, and in prod an account key left to Azure's default (on)
+            assert sorted(d.policyName for d in response.diagnostics) == [
+                "storage-account-secure-transport",
+                "storage-shared-key-off",
+            ]
+            assert {d.enforcementLevel for d in response.diagnostics} == {proto.MANDATORY}
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -10,6 +10,7 @@ from mlops_policies import (
     KEY_VAULT_POLICY,
     REGISTRY_POLICY,
     RESOURCE_POLICIES,
+    SHARED_KEY_POLICY,
     STORAGE_POLICY,
     WORKSPACE_POLICY,
 )
@@ -115,6 +116,42 @@ def test_storage_insecure_settings_are_caught(secure, field, value, expected):
         storage["inputs"][field] = value
     found = violations_of(STORAGE_POLICY, storage, "dev")
     assert len(found) == 1 and expected in found[0]
+
+
+@pytest.mark.parametrize(
+    "stack, public, caught",
+    [("prod", "Enabled", True), ("prod", "Disabled", True), ("dev", "Disabled", True), ("dev", "Enabled", False)],
+)
+def test_shared_keys_are_refused_where_the_stack_is_locked_down(secure, stack, public, caught):
+    """Locked down: a production stack, or public network access off. A dev account open to the
+    network may keep its key (the platform's stacks turn it off everywhere, which also passes)."""
+    storage = secure["storage"]
+    storage["inputs"].update(publicNetworkAccess=public, allowSharedKeyAccess=True)
+    found = violations_of(SHARED_KEY_POLICY, storage, stack)
+    assert (
+        found
+        == [
+            "Storage account 'st' in a locked-down stack: allowSharedKeyAccess is True; it must be "
+            "false, set explicitly (Azure's default lets the account key in)."
+        ]
+    ) is caught
+    storage["inputs"]["allowSharedKeyAccess"] = False
+    assert violations_of(SHARED_KEY_POLICY, storage, stack) == []
+
+
+@pytest.mark.parametrize(
+    "mode, caught",
+    [("Identity", False), ("identity", False), ("AccessKey", True), ("UserDelegationSAS", True), (None, True)],
+)
+def test_locked_down_workspaces_must_reach_their_datastores_by_identity(secure, mode, caught):
+    workspace = secure["workspace"]
+    if mode is None:
+        del workspace["inputs"]["systemDatastoresAuthMode"]
+    else:
+        workspace["inputs"]["systemDatastoresAuthMode"] = mode
+    assert bool(violations_of(SHARED_KEY_POLICY, workspace, "prod")) is caught
+    workspace["inputs"]["publicNetworkAccess"] = "Enabled"
+    assert violations_of(SHARED_KEY_POLICY, workspace, "dev") == [], "a public dev workspace is not locked down"
 
 
 def test_storage_accepts_tls13_and_default_https(secure):

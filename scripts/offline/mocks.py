@@ -9,6 +9,7 @@ what the engine would see of each registration (type, name, parent, wire inputs,
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 TENANT_ID = "11111111-1111-1111-1111-111111111111"
 CLIENT_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
 SECRET_PLACEHOLDER = "[secret]"
+WORKSPACE_ID_NAMESPACE = uuid.UUID("3b9f6c1e-2a4d-5e8f-9b0c-7d1e2f3a4b5c")
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,8 @@ def _computed_outputs(args: runtime_mocks.MockResourceArgs, name: str) -> dict[s
     ):
         identity = args.inputs.get("identity") or {}
         outputs: dict[str, Any] = {"identity": {**identity, "principalId": f"principal-{name}", "tenantId": TENANT_ID}}
+        if typ.endswith(":Workspace"):
+            outputs["workspaceId"] = str(uuid.uuid5(WORKSPACE_ID_NAMESPACE, name))  # Azure's immutable GUID
         if typ.endswith("OnlineEndpoint"):
             region = args.inputs.get("location", "westeurope")
             outputs["properties"] = {

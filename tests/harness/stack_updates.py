@@ -319,7 +319,7 @@ class StackUpdates:
                 changed.append(name)
                 continue
             outs = wire({**(result.outs or {}), "__provider": stored.outputs["__provider"]})
-            if outs != stored.outputs:
+            if _canonical(outs) != _canonical(stored.outputs):
                 changed.append(name)
             stored.outputs = outs
         return changed

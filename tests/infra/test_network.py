@@ -252,14 +252,19 @@ def test_a_hub_network_brings_its_dns_zones_and_clients(config_of):
 
 @pytest.mark.parametrize("stack", LOCKED_DOWN)
 def test_data_plane_calls_wait_for_every_zone_group(released_plans, stack):
-    """Uploads (serving code blobs, the candidate's files) and the release after them reach storage
-    and the workspace only through the private endpoints, once the zone groups put their names there."""
+    """Uploads (the serving code, which goes up with its code version, the candidate's files), the
+    registrations and the release after them reach storage and the workspace only through the private
+    endpoints, once the zone groups put their names there."""
     plan = released_plans[stack]
     zone_groups = {g.name for g in plan.of_type(ZONE_GROUP)}
     assert len(zone_groups) == 5
-    waiting = plan.of_type("azure-native:storage:Blob") + [
+    assert not plan.of_type("azure-native:storage:Blob"), "no upload outside the asset registrations"
+    waiting = [
         plan.one("pulumi-python:dynamic/release:ModelVersion"),
+        plan.one("pulumi-python:dynamic/release:AssetVersion", "hatespeech-serving-code"),
         plan.one("pulumi-python:dynamic/release:AssetVersion", "hatespeech-serving-environment"),
+        plan.one("pulumi-python:dynamic/release:ChampionSelection"),
+        plan.one("pulumi-python:dynamic/release:EndpointTraffic"),
     ]
     for resource in waiting:
         assert zone_groups <= set(resource.dependencies), resource.name

@@ -27,7 +27,21 @@ def exposure(plan, released):
         for g in plan.of_type("azure-native:network:NetworkSecurityGroup")
         if g.inputs["networkSecurityGroupName"].endswith("-private-endpoints")
     ]
+    group_grants = [
+        a
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.parent.endswith("-data-access") and a.inputs["principalType"] == "Group"
+    ]
     return {
+        "storage shared key": int(account.inputs.get("allowSharedKeyAccess") is not False),
+        "datastores by key": int(str(workspace.inputs.get("systemDatastoresAuthMode", "")).lower() != "identity"),
+        "storage open to every network": int(
+            account.inputs["publicNetworkAccess"] == "Enabled"
+            and account.input("networkRuleSet.defaultAction") == "Allow"
+        ),
+        "group data access beyond the datastore": sum(
+            int("/containers/azureml-blobstore-" not in a.inputs["scope"]) for a in group_grants
+        ),
         "vault public": EXPOSURE[vault.input("properties.publicNetworkAccess")],
         "registry public": EXPOSURE[registry.inputs["publicNetworkAccess"]],
         "storage public": EXPOSURE[account.inputs["publicNetworkAccess"]],
@@ -78,6 +92,8 @@ def test_test_strictly_tighter_than_dev_where_it_reaches_only_its_network(plans,
         "endpoint key auth",
         "no private network",
         "services without a private endpoint",
+        "storage open to every network",
+        "short vault retention",
     } <= tighter
 
 
@@ -102,3 +118,11 @@ def test_prod_strictly_tighter_than_dev(plans, released_plans):
         "short vault retention",
     } <= set(tighter)
     assert all(value == 0 for name, value in prod.items() if name != "short vault retention")
+
+
+def test_every_stack_takes_entra_id_only(plans, released_plans):
+    """Shared keys off and identity datastores are not a prod tightening: no stack has them."""
+    for stack in ORDER:
+        measured = exposure(plans[stack], released_plans[stack])
+        assert measured["storage shared key"] == measured["datastores by key"] == 0, stack
+        assert measured["group data access beyond the datastore"] == 0, stack

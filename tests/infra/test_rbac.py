@@ -2,45 +2,84 @@ import uuid
 
 import pytest
 
-from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER, ROLES, RolePermissions, permits
+from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER, ROLES, V2_JOB_SUBMISSION, RolePermissions, permits
 from tests.infra.conftest import STACKS
 
 ML = "Microsoft.MachineLearningServices/workspaces"
 
-DATA_SCIENTIST_MAY = [
+# What submitting a v2 job takes (Microsoft's role table, "Submitting any type of run (V2)"), as the
+# operations Azure checks: the job itself, its code snapshot, environment and artifacts.
+V2_JOB_OPERATIONS = [
+    f"{ML}/jobs/write",
+    f"{ML}/jobs/read",
+    f"{ML}/jobs/cancel/action",
+    f"{ML}/jobs/delete",
+    f"{ML}/metadata/codes/versions/write",
+    f"{ML}/metadata/artifacts/write",
+    f"{ML}/environments/write",
+    f"{ML}/environments/build/action",
+    f"{ML}/environments/readSecrets/action",
+    f"{ML}/environments/versions/write",
+    f"{ML}/codes/write",
+    f"{ML}/codes/versions/write",
+]
+DATA_SCIENTIST_MAY = V2_JOB_OPERATIONS + [
     f"{ML}/read",
     f"{ML}/experiments/runs/submit/action",
     f"{ML}/experiments/runs/read",
     f"{ML}/experiments/runs/write",
     f"{ML}/experiments/write",
-    f"{ML}/jobs/write",
-    f"{ML}/jobs/read",
     f"{ML}/data/write",
-    f"{ML}/environments/write",
+    f"{ML}/data/versions/write",
     f"{ML}/environments/read",
     f"{ML}/datastores/read",
+    f"{ML}/components/versions/write",
+    f"{ML}/metadata/snapshots/write",
     f"{ML}/computes/read",
     f"{ML}/models/read",
+    f"{ML}/models/versions/read",
     f"{ML}/onlineEndpoints/read",
     f"{ML}/onlineEndpoints/deployments/read",
+    f"{ML}/connections/read",
+    f"{ML}/registries/read",
 ]
+# Every write the role must not have: workspaces, compute, online endpoints and deployments, models,
+# role assignments, and the secrets that would hand out any of them (keys, datastore and connection secrets).
 DATA_SCIENTIST_MAY_NOT = [
     f"{ML}/write",
     f"{ML}/delete",
     f"{ML}/computes/write",
     f"{ML}/computes/delete",
     f"{ML}/computes/start/action",
+    f"{ML}/computes/stop/action",
+    f"{ML}/computes/restart/action",
     f"{ML}/computes/listKeys/action",
     f"{ML}/onlineEndpoints/write",
     f"{ML}/onlineEndpoints/delete",
+    f"{ML}/onlineEndpoints/listKeys/action",
+    f"{ML}/onlineEndpoints/regenerateKeys/action",
+    f"{ML}/onlineEndpoints/token/action",
     f"{ML}/onlineEndpoints/deployments/write",
     f"{ML}/onlineEndpoints/deployments/delete",
     f"{ML}/models/write",
+    f"{ML}/models/delete",
+    f"{ML}/models/versions/write",
+    f"{ML}/models/versions/delete",
     f"{ML}/listKeys/action",
+    f"{ML}/listStorageAccountKeys/action",
     f"{ML}/datastores/write",
+    f"{ML}/datastores/delete",
+    f"{ML}/datastores/listsecrets/action",
+    f"{ML}/connections/write",
+    f"{ML}/connections/listsecrets/action",
+    f"{ML}/outboundRules/write",
+    f"{ML}/privateEndpointConnections/write",
     "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Authorization/roleAssignments/delete",
     "Microsoft.Authorization/roleDefinitions/write",
     "Microsoft.MachineLearningServices/workspaces/write",
+    "Microsoft.Storage/storageAccounts/listKeys/action",
+    "Microsoft.Storage/storageAccounts/write",
 ]
 DEPLOYER_MAY = [
     f"{ML}/models/write",
@@ -89,11 +128,28 @@ def test_matcher_follows_azure_wildcards_and_not_actions():
     assert not permits(role, "Microsoft.Bar/read")
 
 
+def test_the_data_scientist_has_what_microsoft_lists_for_submitting_v2_jobs_verbatim():
+    assert set(V2_JOB_SUBMISSION) <= set(DATA_SCIENTIST.actions)
+    assert f"{ML}/*/read" in DATA_SCIENTIST.actions
+    assert f"{ML}/environments/readSecrets/action" in V2_JOB_SUBMISSION
+
+
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.purpose)
-def test_only_reads_use_wildcards(role):
+def test_only_reads_and_the_v2_submission_entries_use_wildcards(role):
+    """A write wildcard is allowed only where Microsoft's table names one, and each stays within one
+    resource type (jobs, code metadata): none reaches a write the data scientist must not have."""
     for action in role.actions:
-        assert "*" not in action or action.endswith("/*/read"), action
+        assert "*" not in action or action.endswith("/*/read") or action in V2_JOB_SUBMISSION, action
+    for wildcard in (a for a in V2_JOB_SUBMISSION if "*" in a):
+        assert wildcard.split("*")[0] in (f"{ML}/jobs/", f"{ML}/metadata/codes/"), wildcard
+        only = RolePermissions("one entry", "", actions=(wildcard,))
+        assert not any(permits(only, operation) for operation in DATA_SCIENTIST_MAY_NOT), wildcard
     assert not role.not_actions, "explicit allow-lists, not exclusions"
+
+
+def test_each_role_lists_each_action_once():
+    for role in ROLES:
+        assert len(set(role.actions)) == len(role.actions), role.purpose
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -131,7 +187,7 @@ def test_assignments_go_to_the_configured_groups(plans, stack):
 
     access = stack_config(stack)["mlops-platform:access"]
     plan = plans[stack]
-    assignments = plan.of_type("azure-native:authorization:RoleAssignment")
+    assignments = [a for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.parent == "access"]
     definitions = {d.name: d for d in plan.of_type("azure-native:authorization:RoleDefinition")}
     expected = {(g, "data-scientist") for g in access["dataScientistGroupIds"]} | {
         (g, "mlops-deployer") for g in access["mlopsDeployerGroupIds"]

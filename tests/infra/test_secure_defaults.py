@@ -40,6 +40,8 @@ def test_storage_account(plans, stack):
     assert account.inputs["enableHttpsTrafficOnly"] is True
     assert account.inputs["allowBlobPublicAccess"] is False
     assert account.inputs["allowCrossTenantReplication"] is False
+    assert account.inputs["allowSharedKeyAccess"] is False, "Entra ID only: no stack keeps the account key"
+    assert account.inputs["defaultToOAuthAuthentication"] is True
     container = plans[stack].one("azure-native:storage:BlobContainer")
     assert container.inputs["publicAccess"] == "None"
 
@@ -58,6 +60,7 @@ def test_workspace_links_shared_services_with_its_own_identity(plans, stack):
     plan = plans[stack]
     workspace = plan.one(f"{ML}:Workspace")
     assert workspace.input("identity.type") == "SystemAssigned"
+    assert workspace.inputs["systemDatastoresAuthMode"] == "Identity"
     assert workspace.inputs["keyVault"].endswith(
         "/vaults/" + plan.one("azure-native:keyvault:Vault").inputs["vaultName"]
     )

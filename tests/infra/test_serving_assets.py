@@ -11,7 +11,6 @@ from infra.serving_assets import SCORING_FILES, SERVING_DIR, ServingSource
 from tests.infra.conftest import STACKS
 
 ML = "azure-native:machinelearningservices"
-RETAINED = ("azure-native:storage:Blob",)
 # What the inference server loads: the scoring script, and the gunicorn settings module the deployment
 # names in GUNICORN_CMD_ARGS (serving/gunicorn_config.py).
 ENTRY_POINTS = ("score.py", "gunicorn_config.py")
@@ -111,16 +110,15 @@ def test_a_missing_scoring_file_is_named(serving_copy):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_asset_versions_are_retained_when_the_stack_drops_them(plans, stack):
-    """A new content version replaces the asset resource, and azure-native replaces delete-first:
-    `retain_on_delete` makes the engine drop the old code blobs from the stack without deleting them in
-    Azure, so a slot still running their code version keeps it (DESIGN decision 6). The code and
-    environment versions are AssetVersions, which never delete (tests/release/test_asset_version_provider.py),
-    not azure-native resources, whose create refuses a version that a revert declares again."""
+def test_asset_versions_are_dynamic_and_no_code_blob_is_declared(plans, stack):
+    """The code and environment versions are AssetVersions, which never delete
+    (tests/release/test_asset_version_provider.py), not azure-native resources, whose create refuses a
+    version that a revert declares again. No azure-native storage Blob carries the code: its create
+    authenticates with the account's shared key (pulumi-azure-native custom_storage_blob.go,
+    newAccountAuthorizer: listKeys), which the stacks turn off; the AssetVersion uploads the files with
+    the deploying identity instead."""
     plan = plans[stack]
     assert not plan.of_type(f"{ML}:CodeVersion") and not plan.of_type(f"{ML}:EnvironmentVersion")
-    for type_ in RETAINED:
-        resources = plan.of_type(type_)
-        assert resources, f"no {type_} in the {stack} plan"
-        assert [r.name for r in resources if not r.retain_on_delete] == [], type_
-    assert not plan.one(f"{ML}:Workspace").retain_on_delete, "the option is recorded per resource"
+    assert not plan.of_type("azure-native:storage:Blob")
+    code = plan.one("pulumi-python:dynamic/release:AssetVersion", "hatespeech-serving-code")
+    assert sorted(code.inputs["code_files"]) == sorted(SCORING_FILES)

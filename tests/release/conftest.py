@@ -44,6 +44,17 @@ def wire(props: dict) -> dict:
     return rpc.deserialize_properties(struct, keep_unknowns=True)
 
 
+def serialized(props: dict) -> dict:
+    """A property bag as the engine compares it: its wire form (an asset by its path, not its object)."""
+    from google.protobuf import json_format
+
+    loop = asyncio.new_event_loop()
+    try:
+        return json_format.MessageToDict(loop.run_until_complete(rpc.serialize_properties(props, {})))
+    finally:
+        loop.close()
+
+
 class CheckFailed(Exception):
     def __init__(self, failures):
         self.failures = [(f.property, f.reason) for f in failures]
@@ -122,7 +133,7 @@ class Engine:
             del self.state[name]
             return "deleted"
         outputs = wire({**result.outs, "__provider": record.provider_blob})
-        changed = outputs != record.outputs
+        changed = serialized(outputs) != serialized(record.outputs)
         self.state[name] = Record(result.id, record.inputs, outputs, record.provider_blob)
         return "changed" if changed else "same"
 

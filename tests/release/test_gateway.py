@@ -212,7 +212,9 @@ def test_get_endpoint_reports_only_live_shares_and_every_deployment(fake, gatewa
         public_network_access="enabled",
         description="hate speech",
         tags={"owner": "platform"},
+        principal_id=fake.endpoint("hs-ep")["identity"]["principalId"],
     )
+    assert endpoint.principal_id, "the system-assigned identity's principal, as the service gave it"
     assert gateway.get_endpoint("nope") is None
 
 

@@ -59,6 +59,30 @@ def test_create_makes_an_endpoint_with_no_traffic_and_no_deployment(azureml, eng
     assert engine.refresh("endpoint") == "same" and azureml.write_count() == writes
 
 
+def test_the_endpoint_identity_is_an_output(azureml, engine):
+    """The principal id of the endpoint's system-assigned identity, as Azure gave it: the stack grants
+    that identity read access to what the slots load (infra/data_access.py)."""
+    engine.up("endpoint", ServingEndpointProvider(), endpoint_inputs(azureml))
+    principal = azureml.fake.endpoint(NEW)["identity"]["principalId"]
+    assert principal and engine.outputs("endpoint")["principal_id"] == principal
+    assert engine.refresh("endpoint") == "same"
+
+
+def test_a_state_without_the_principal_id_records_it_by_a_read_not_a_write(azureml, engine):
+    """A stack deployed before the principal id was an output: the next up reads it from the live
+    endpoint (an update with unchanged settings), writes nothing, and the up after is a no-op."""
+    provider = ServingEndpointProvider()
+    engine.up("endpoint", provider, endpoint_inputs(azureml))
+    record = engine.state["endpoint"]
+    old = {k: v for k, v in record.outputs.items() if k != "principal_id"}
+    engine.state["endpoint"] = type(record)(record.id, record.inputs, old, record.provider_blob)
+    writes = azureml.write_count()
+    assert engine.up("endpoint", provider, endpoint_inputs(azureml)) == "update"
+    assert azureml.write_count() == writes, "no PUT: the settings did not change"
+    assert engine.outputs("endpoint")["principal_id"] == azureml.fake.endpoint(NEW)["identity"]["principalId"]
+    assert engine.up("endpoint", provider, endpoint_inputs(azureml)) == "same"
+
+
 def test_update_is_a_read_modify_write_that_keeps_the_live_traffic(azureml, engine):
     provider = ServingEndpointProvider()
     engine.up("endpoint", provider, endpoint_inputs(azureml))

@@ -145,6 +145,26 @@ def test_a_empty_stack_deploys_then_a_first_release(estate, models):
     _assert_no_op(estate, candidate=models.good, evaluation=models.evaluation_data)
 
 
+def test_a2_the_endpoint_identity_gets_read_access_to_what_the_slots_load(estate):
+    """The endpoint's role assignments name the principal Azure gave the endpoint's system-assigned identity
+    (unknown until the ServingEndpoint creates it), as ServicePrincipal, on the containers it reads from."""
+    estate.up()
+    principal = estate.fake.endpoint(estate.endpoint)["identity"]["principalId"]
+    grants = {
+        name: stored.inputs
+        for name, stored in estate.stack.resources("azure-native:authorization:RoleAssignment").items()
+        if "-endpoint-" in name
+    }
+    assert len(grants) == 2
+    for inputs in grants.values():
+        assert (inputs["principalId"], inputs["principalType"]) == (principal, "ServicePrincipal")
+    assert sorted(inputs["scope"].rsplit("/", 1)[-1].split("-")[0] for inputs in grants.values()) == [
+        "azureml",
+        "serving",
+    ], "the default datastore's container and the old code container"
+    _assert_no_op(estate)
+
+
 def test_b_a_scoring_code_change_goes_out_through_the_idle_slot(estate, models):
     release = {"candidate": models.good, "evaluation": models.evaluation_data}
     estate.up(**release)
@@ -197,23 +217,32 @@ def _slot_assets(estate) -> dict[str, tuple[str, str]]:
     return found
 
 
+def _code_files_in_datastore(estate, asset_id: str) -> dict[str, bytes]:
+    """The files under a code version's registered path on the workspace's default datastore."""
+    prefix = estate.fake.asset_version(asset_id)["properties"]["codeUri"].split("/paths/", 1)[1]
+    return {path[len(prefix) :]: data for path, data in estate.fake.blobs.items() if path.startswith(prefix)}
+
+
 def test_d_a_serving_change_never_deletes_an_asset_a_slot_references(estate, models):
     release = {"candidate": models.good, "evaluation": models.evaluation_data}
     estate.up(**release)
+    (live_slot,) = estate.traffic()
+    old_code = estate.fake.deployment(estate.endpoint, live_slot)["properties"]["codeConfiguration"]["codeId"]
+    old_files = _code_files_in_datastore(estate, old_code)
+    assert old_files["score.py"] == (SERVING_DIR / "score.py").read_bytes()
     _edit_scoring_code(estate)
     update = estate.up(**release)
     assert ("hatespeech-serving-code", "replace") in update.steps
-    assert [d for d in estate.azure.deleted if d[0] == "azure-native:storage:Blob"] == [], (
-        "retain_on_delete: the old code blobs stay in Azure"
-    )
+    assert not estate.stack.resources("azure-native:storage:Blob"), "the code goes up with its version, by identity"
     for slot, assets in _slot_assets(estate).items():
         for asset in assets:
             assert estate.fake.asset_version(asset) is not None, f"{slot} references a deleted asset {asset}"
+    assert _code_files_in_datastore(estate, old_code) == old_files, "the old version's files stay where it points"
 
 
 def test_d2_reverting_a_serving_change_brings_the_kept_version_back(estate, models):
-    """The version a revert declares again is still registered (nothing deletes it): the release adopts it
-    and moves the endpoint back onto it through the idle slot; the revert's blob creates overwrite."""
+    """The version a revert declares again is still registered (nothing deletes it): the release adopts it,
+    without uploading its files again, and moves the endpoint back onto it through the idle slot."""
     release = {"candidate": models.good, "evaluation": models.evaluation_data}
     estate.up(**release)
     original = ServingSource.read(estate.serving_dir).code_version
@@ -221,11 +250,15 @@ def test_d2_reverting_a_serving_change_brings_the_kept_version_back(estate, mode
     before = score.read_text(encoding="utf-8")
     _edit_scoring_code(estate)
     estate.up(**release)
+    uploads = len(estate.fake.blob_calls)
     score.write_text(before, encoding="utf-8")
     assert ServingSource.read(estate.serving_dir).code_version == original
     estate.up(**release)
     (live_slot,) = estate.traffic()
     assert estate.slot_code(live_slot) == original
+    assert [call for call in estate.fake.blob_calls[uploads:] if call[0] == "upload"] == [], (
+        "the kept version is adopted, its files are not uploaded again"
+    )
     _assert_no_op(estate, **release)
 
 

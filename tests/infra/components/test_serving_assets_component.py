@@ -1,16 +1,22 @@
 from infra.release.base import WorkspaceCoordinates
-from infra.serving_assets import CODE_ASSET, ENVIRONMENT_ASSET, ServingAssets, ServingAssetsArgs, ServingSource
+from infra.release.content import files_version
+from infra.serving_assets import (
+    CODE_ASSET,
+    ENVIRONMENT_ASSET,
+    SCORING_FILES,
+    SERVING_DIR,
+    ServingAssets,
+    ServingAssetsArgs,
+    ServingSource,
+)
 
 ASSET = "pulumi-python:dynamic/release:AssetVersion"
 
 
-def test_the_assets_are_content_versions_of_the_source_and_are_retained(declare):
+def test_the_assets_are_content_versions_of_the_source_and_nothing_else_is_declared(declare):
     source = ServingSource.read()
     workspace = WorkspaceCoordinates("00000000-0000-0000-0000-000000000000", "rg-unit", "mlw-unit")
-    args = ServingAssetsArgs(
-        source=source, workspace=workspace, storage_account_name="stunit", code_container_name="code"
-    )
-    plan = declare(lambda: {"code_id": ServingAssets("ws-serving", args).code_id})
+    plan = declare(lambda: {"code_id": ServingAssets("ws-serving", ServingAssetsArgs(source, workspace)).code_id})
     environment, code = plan.one(ASSET, "ws-serving-environment"), plan.one(ASSET, "ws-serving-code")
     assert (environment.inputs["name"], environment.inputs["version"]) == (
         ENVIRONMENT_ASSET,
@@ -18,18 +24,21 @@ def test_the_assets_are_content_versions_of_the_source_and_are_retained(declare)
     )
     assert (environment.inputs["kind"], environment.inputs["image"]) == ("environment", source.image)
     assert environment.inputs["conda_file"] == source.conda_file
-    assert (code.inputs["name"], code.inputs["version"]) == (CODE_ASSET, source.code_version)
-    assert (
-        code.inputs["kind"] == "code"
-        and code.inputs["code_uri"] == f"https://stunit.blob.core.windows.net/code/ws-serving/{source.code_version}"
+    assert (code.inputs["name"], code.inputs["version"], code.inputs["kind"]) == (
+        CODE_ASSET,
+        source.code_version,
+        "code",
     )
-    blobs = plan.of_type("azure-native:storage:Blob")
-    assert sorted(b.inputs["blobName"] for b in blobs) == sorted(
-        f"ws-serving/{source.code_version}/{name}" for name, _ in source.code_files
+    files = code.inputs["code_files"]  # file assets, shown by their project-relative paths
+    assert files == {name: {"asset": f"serving/{name}"} for name in SCORING_FILES}, (
+        "exactly the scoring runtime goes into the code asset"
     )
-    assert {b.inputs["containerName"] for b in blobs} == {"code"}
-    assert set(code.dependencies) == {b.name for b in blobs}, "the code version exists only once its files do"
-    assert all(b.retain_on_delete for b in blobs), "a blob a slot's code version points at is never deleted"
+    assert files_version({name: SERVING_DIR / name for name in files}) == source.code_version, (
+        "the version names the content of the files it ships"
+    )
+    assert "code_uri" not in code.inputs
+    # no storage resource: the files reach Azure with the version's registration, by identity (no shared key)
+    assert [r.type for r in plan.resources if r.custom] == [ASSET, ASSET]
     assert {r.parent for r in plan.resources if r.custom} == {"ws-serving"}
     assert plan.outputs["code_id"] == (
         f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-unit/"

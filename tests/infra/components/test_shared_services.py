@@ -55,3 +55,15 @@ def test_the_shared_services_are_closed_unless_the_args_open_them(declare):
     )
     assert opened.one("azure-native:storage:StorageAccount").input("networkRuleSet.defaultAction") == "Allow"
     assert opened.one("azure-native:keyvault:Vault").input("properties.publicNetworkAccess") == "Enabled"
+
+
+def test_storage_takes_entra_id_only_whatever_the_network_args(declare):
+    """No shared key in any stack: the datastores authenticate by identity and the serving code goes up
+    with its code version by Entra ID, so nothing needs the account key (an azure-native Blob would:
+    its create signs with listKeys, pulumi-azure-native custom_storage_blob.go)."""
+    for public in (False, True):
+        plan = declare(lambda public=public: SharedServices("core", shared_args(public_network_access=public)) and None)
+        account = plan.one("azure-native:storage:StorageAccount")
+        assert account.inputs["allowSharedKeyAccess"] is False
+        assert account.inputs["defaultToOAuthAuthentication"] is True
+        assert not plan.of_type("azure-native:storage:Blob")
