@@ -6,6 +6,8 @@
   python -m model compare --champion DIR|none --challenger DIR --data CSV [--alpha 0.05 ...] [--json]
 
 DATA may be a CSV file or a folder holding one CSV (a mounted Azure ML data asset).
+`train` also runs under torchrun or Azure ML's PyTorch distribution (model.distributed): every
+process trains its share, and rank 0 alone writes the artifact and prints the result.
 Exit status: 0 on success, 2 on bad input, 1 when an exported model fails its check against torch
 (or on an unforeseen failure), 130 when interrupted. Every error is one `error: ...` line on
 stderr naming the option, file or setting and what is accepted; `main` is the one place that turns
@@ -90,6 +92,8 @@ def run_train(args) -> int:
 
     settings = TrainSettings(**_chosen(args, TrainSettings))
     outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
+    if "rank" in outcome:  # another rank of a distributed training: rank 0 reports and writes
+        return 0
     result = {**outcome["metrics"], "training": outcome["fit"], "out": str(args.out)}
     _print(result, args.json, lambda r: f"validation: {_metrics_line(r)}\nthreshold {r['threshold']:.4f}; "
            f"trained in {r['training']['seconds']:.0f} s; artifact folder {r['out']}")
