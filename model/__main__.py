@@ -8,6 +8,9 @@
                          [--timeout SECONDS] [--no-wait]   (train as an Azure ML job: model/submit.py)
 
 DATA may be a CSV file or a folder holding one CSV (a mounted Azure ML data asset).
+`train` also runs under torchrun or Azure ML's PyTorch distribution (model.distributed): every
+process trains its share, and rank 0 alone writes the artifact and prints the result; `submit`
+starts it that way on an Azure ML cluster (--instances, --processes-per-instance).
 Exit status: 0 on success, 2 on bad input, 1 when an exported model fails its check against torch or
 a submitted training job does not complete (or on an unforeseen failure), 130 when interrupted. Every error is one `error: ...` line on
 stderr naming the option, file or setting and what is accepted; `main` is the one place that turns
@@ -119,6 +122,8 @@ def run_train(args) -> int:
 
     settings = TrainSettings(**_chosen(args, TrainSettings))
     outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
+    if "rank" in outcome:  # another rank of a distributed training: rank 0 reports and writes
+        return 0
     result = {**outcome["metrics"], "training": outcome["fit"], "out": str(args.out)}
     _print(
         result,

@@ -165,6 +165,15 @@ TRAIN_BOUNDS: dict[str, Bounds] = {
 }
 
 
+def cpus_per_process(environ=os.environ) -> int:
+    """The CPUs this process may use, shared with the other training processes torchrun started on
+    this node (its LOCAL_WORLD_SIZE; torch/distributed/run.py): the default of num_threads."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    local = environ.get("LOCAL_WORLD_SIZE", "")
+    processes = int(local) if local.isdecimal() and int(local) > 0 else 1
+    return max(1, cpus // processes)
+
+
 @dataclass(frozen=True)
 class SplitSettings:
     """How `python -m model split` divides a labelled CSV."""
@@ -216,7 +225,7 @@ class TrainSettings:
     label_smoothing: float = FROM_PRESET  # share of each target spread over both classes (torch CrossEntropyLoss)
     threshold_tolerance: float = FROM_PRESET  # macro-F1 given up on validation to keep the threshold nearer 0.5
     max_seconds: float | None = None  # stop fine-tuning after this wall time (None = no limit)
-    num_threads: int = FROM_PRESET  # torch CPU threads; None = every CPU this process may use
+    num_threads: int = FROM_PRESET  # torch CPU threads; None = cpus_per_process()
     onnx_exporter: str = FROM_PRESET  # "dynamo" or "torchscript" (see model.export.export_fp32)
 
     def __post_init__(self):
@@ -226,11 +235,7 @@ class TrainSettings:
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
         if self.num_threads is None:
-            object.__setattr__(
-                self,
-                "num_threads",
-                len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
-            )
+            object.__setattr__(self, "num_threads", cpus_per_process())
         self._check()
 
     def _check(self):

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,20 +46,25 @@ def load_average() -> str:
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
-def train_bert(train_csv: Path, out_dir: Path, overrides: dict) -> dict:
-    """Run `python -m model train` as a child process; its own wall time and peak memory."""
-    command = [
-        sys.executable,
-        "-m",
-        "model",
-        "train",
-        "--data",
-        str(train_csv),
-        "--out",
-        str(out_dir),
-        "--quiet",
-        "--json",
-    ]
+def stop_group(process: subprocess.Popen, grace: float = 30.0) -> None:
+    """SIGTERM to the child's process group (a launcher such as torchrun and the workers it started;
+    `python -m model` cleans up on it), SIGKILL to what is left after `grace` seconds; reaps the child."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:  # already gone
+        process.wait()
+
+
+def train_bert(
+    train_csv: Path, out_dir: Path, overrides: dict, program: Sequence[str] = (sys.executable, "-m", "model")
+) -> dict:
+    """Run `python -m model train` (or `program` train) as a child process; its own wall time and
+    peak memory (with children: the largest process's, which wait4 reports)."""
+    command = [*program, "train", "--data", str(train_csv), "--out", str(out_dir), "--quiet", "--json"]
     for key, value in overrides.items():
         if value is None:  # None = the preset's value
             continue
@@ -67,13 +72,18 @@ def train_bert(train_csv: Path, out_dir: Path, overrides: dict) -> dict:
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as output, tempfile.TemporaryFile("w+") as error_output:
         process = subprocess.Popen(
-            command, cwd=REPO, stdout=output, stderr=error_output, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+            command,
+            cwd=REPO,
+            stdout=output,
+            stderr=error_output,
+            text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            start_new_session=True,
         )
         try:
             _, status, usage = os.wait4(process.pid, 0)
         except BaseException:  # interrupted (Ctrl-C, SIGTERM): no training left running behind
-            process.kill()
-            process.wait()
+            stop_group(process)
             raise
         seconds = time.monotonic() - started
         error_output.seek(0)

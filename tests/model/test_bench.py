@@ -72,3 +72,54 @@ def test_decision_benchmark_wants_the_whole_pair_or_none(tmp_path, capsys):
     with pytest.raises(SystemExit):
         bench_decision(["--champion", str(tmp_path), "--challenger", str(tmp_path), "--data", str(tmp_path / "d.csv")])
     assert "holds no artifact.json" in capsys.readouterr().err
+
+
+def test_ddp_benchmark_runs_are_process_counts_with_optional_threads():
+    import argparse
+
+    from scripts.bench_ddp import parse_run
+
+    assert parse_run("2") == (2, None) and parse_run("1x1") == (1, 1)
+    for text in ("2x0", "0", "two", "1x"):
+        with pytest.raises(argparse.ArgumentTypeError, match="accepted: N"):
+            parse_run(text)
+
+
+def test_ddp_benchmark_starts_several_processes_through_torchrun(tmp_path):
+    from scripts.bench_ddp import PEAK_MEMORY, program
+
+    several, alone = program(2, tmp_path), program(1, tmp_path)
+    assert several[1:6] == ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    assert several[-2:] == alone[-2:] == [str(PEAK_MEMORY), str(tmp_path)]
+    assert "torch.distributed.run" not in alone
+
+
+def test_peak_memory_wrapper_reports_its_process_and_keeps_the_exit_status(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from scripts.bench_ddp import PEAK_MEMORY
+    from tests.paths import REPO_ROOT
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(PEAK_MEMORY),
+            str(tmp_path),
+            "split",
+            "--data",
+            str(tmp_path / "absent.csv"),
+            "--train-out",
+            str(tmp_path / "a.csv"),
+            "--evaluation-out",
+            str(tmp_path / "b.csv"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and "error: data file" in result.stderr
+    report = json.loads((tmp_path / "rank-0.json").read_text())
+    assert report["status"] == 2 and report["rank"] == 0 and report["peak_kib"] > 10_000
