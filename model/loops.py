@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import copy
-import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from model.distributed import Distribution
 from model.metrics import best_threshold, binary_scores
 from model.network import INFERENCE_BATCH, hate_probabilities, pad_batch
+from model.progress import Progress
 from model.settings import TrainSettings
 
 
@@ -21,11 +20,6 @@ def log_loss(y_true, p_hate) -> float:
     p = np.clip(np.asarray(p_hate, dtype=np.float64), 1e-7, 1 - 1e-7)
     y = np.asarray(y_true)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-
-
-def progress(total: int, description: str, quiet: bool):
-    """A tqdm bar, off when quiet or when stderr is not a terminal."""
-    return tqdm(total=total, desc=description, disable=quiet or not sys.stderr.isatty(), leave=False)
 
 
 def _optimizer_and_schedule(model, learning_rate, weight_decay, total_steps, warmup_fraction):
@@ -125,8 +119,8 @@ def pretrain_mlm(
     vocab_size = model.config.vocab_size
     masked_loss = distribution.wrap(MaskedLMLoss(model))
     losses = []
-    with progress(steps_per_epoch * settings.mlm_epochs, "mlm pre-training", quiet) as bar:
-        for epoch in range(settings.mlm_epochs):
+    with Progress(steps_per_epoch * settings.mlm_epochs, settings.mlm_epochs, "mlm pre-training", quiet) as bar:
+        for epoch in range(1, settings.mlm_epochs + 1):
             masked_loss.train()
             total = 0.0
             for batch in _batches([len(q) for q in sequences], settings.batch_size, rng):
@@ -136,7 +130,7 @@ def pretrain_mlm(
                 )
                 masked = int((labels != -100).sum())
                 if masked == 0:
-                    bar.update(1)
+                    bar.step(epoch)
                     continue
                 if distribution.is_distributed:
                     shared, counted = distribution.share(np.arange(len(batch)))
@@ -152,9 +146,9 @@ def pretrain_mlm(
                 optimizer.step()
                 schedule.step()
                 total += loss.item() / distribution.world_size
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+                bar.step(epoch, loss.item())
             losses.append(distribution.sum(total) / steps_per_epoch)
+            bar.epoch_done(epoch, losses[-1])
     return losses
 
 
@@ -244,7 +238,7 @@ def finetune(
     history: list[dict] = []
     stopped_by = "epochs"
     rows_trained = 0
-    with progress(steps_per_epoch * settings.epochs, "fine-tuning", quiet) as bar:
+    with Progress(steps_per_epoch * settings.epochs, settings.epochs, "fine-tuning", quiet) as bar:
         for epoch in range(1, settings.epochs + 1):
             trainable.train()
             total = 0.0
@@ -268,8 +262,7 @@ def finetune(
                 schedule.step()
                 total += loss.item() / distribution.world_size
                 rows_trained += len(rows) if counted else 0
-                bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}", val_macro_f1=f"{max(best.score, 0):.3f}")
+                bar.step(epoch, loss.item())
             total = distribution.sum(total)
             probabilities = validation_probabilities(model, val_seqs, pad_id, device, distribution)
             threshold = best_threshold(val_labels, probabilities, settings.threshold_tolerance)
@@ -303,7 +296,7 @@ def finetune(
                     threshold=threshold,
                     probabilities=probabilities,
                 )
-            bar.set_postfix(epoch=epoch, loss=f"{total / steps_per_epoch:.3f}", val_macro_f1=f"{score:.3f}")
+            bar.epoch_done(epoch, total / steps_per_epoch, val_loss=val_loss, val_macro_f1=score, threshold=threshold)
             if stop:
                 stopped_by = stop
                 break
