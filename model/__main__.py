@@ -155,8 +155,12 @@ def run_split(args) -> int:
 
 def run_evaluate(args) -> int:
     from model.evaluate import evaluate
+    from serving.classifier import read_artifact, smoke_test_warning
 
     result = evaluate(args.model, args.data, precision=args.precision)
+    warning = smoke_test_warning(read_artifact(args.model))  # read once evaluate has found it readable
+    if warning:
+        print(f"warning: {args.model}: {warning}", file=sys.stderr)
     _print(result, args.json, _metrics_line)
     return 0
 

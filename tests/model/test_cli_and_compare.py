@@ -17,14 +17,23 @@ def run_cli(capsys, *argv):
 
 
 def test_evaluate_prints_the_metrics_as_json(capsys, tiny_model_dir, fresh_synthetic_csv):
-    code, out, _ = run_cli(
+    code, out, err = run_cli(
         capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(fresh_synthetic_csv), "--json"
     )
     assert code == 0
+    assert err.splitlines() == [f"warning: {tiny_model_dir}: trained with the tiny preset: smoke tests only"]
     metrics = json.loads(out)
     for key in ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "n"):
         assert key in metrics
     assert metrics["n"] == 300 and metrics["precision"] == "int8"
+
+
+def test_evaluate_warns_only_about_a_model_of_a_smoke_test_preset(capsys, model_copy, fresh_synthetic_csv):
+    artifact = json.loads((model_copy / "artifact.json").read_text())
+    artifact["settings"]["preset"] = "default"
+    (model_copy / "artifact.json").write_text(json.dumps(artifact))
+    code, out, err = run_cli(capsys, "evaluate", "--model", str(model_copy), "--data", str(fresh_synthetic_csv))
+    assert code == 0 and out.startswith("macro_f1 ") and err == ""
 
 
 def test_compare_end_to_end_on_two_trained_models(capsys, tiny_model_dir, weak_model_dir, fresh_synthetic_csv):
