@@ -5,7 +5,7 @@
     venv/bin/python scripts/bench_ddp.py --runs 1 2 4 --data other.csv
 
 A run is N (processes, each with its share of the CPUs as torch threads, the default of
-`model train`) or NxT (N processes of T threads each): 1x1 shows what one process does without
+`model train`, passed as --num-threads) or NxT (N processes of T threads each): 1x1 shows what one process does without
 the intra-op threads that two DDP processes give up.
 
 One stratified 80/20 held-out split of the data (the real dataset when
@@ -85,13 +85,20 @@ def run_name(processes: int, threads: int | None) -> str:
     return f"{processes}" if threads is None else f"{processes}x{threads}"
 
 
+def threads_each(processes: int, threads: int | None) -> int:
+    """The torch threads of each of `processes` processes: `threads`, else what `model train` takes by
+    default under torchrun (its share of this machine's CPUs), passed explicitly all the same."""
+    return threads or cpus_per_process({"LOCAL_WORLD_SIZE": str(processes)})
+
+
 def one_run(train_csv: Path, held, processes: int, threads: int | None, preset: str, scratch: Path) -> dict:
     name = run_name(processes, threads)
     reports = scratch / f"reports-{name}"
     reports.mkdir()
     out = scratch / f"model-{name}"
     loads = [load_average()]
-    bert = train_bert(train_csv, out, {"preset": preset, "num_threads": threads}, program(processes, reports))
+    overrides = {"preset": preset, "num_threads": threads_each(processes, threads)}
+    bert = train_bert(train_csv, out, overrides, program(processes, reports))
     loads.append(load_average())
     peaks = [json.loads(path.read_text()) for path in sorted(reports.glob("rank-*.json"))]
     if len(peaks) != processes:

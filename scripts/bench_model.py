@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from model.data import load_dataset, resolve_csv, stratified_folds, stratified_split, write_rows  # noqa: E402
 from model.evaluate import evaluate_on  # noqa: E402
 from model.metrics import best_threshold, classification_metrics  # noqa: E402
-from model.settings import TrainSettings, parse_bool  # noqa: E402
+from model.settings import TrainSettings, cpus_per_process, parse_bool  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "portuguese-hate-speech" / "train.csv"
 
@@ -63,9 +63,14 @@ def train_bert(
     train_csv: Path, out_dir: Path, overrides: dict, program: Sequence[str] = (sys.executable, "-m", "model")
 ) -> dict:
     """Run `python -m model train` (or `program` train) as a child process; its own wall time and
-    peak memory (with children: the largest process's, which wait4 reports)."""
+    peak memory (with children: the largest process's, which wait4 reports).
+
+    `--num-threads` is always passed, overrides' num_threads or else the default of one process
+    (cpus_per_process()): the figures and the content version can depend on it, so every run says it.
+    """
+    threads = overrides.get("num_threads") or cpus_per_process()
     command = [*program, "train", "--data", str(train_csv), "--out", str(out_dir), "--quiet", "--json"]
-    for key, value in overrides.items():
+    for key, value in {**overrides, "num_threads": threads}.items():
         if value is None:  # None = the preset's value
             continue
         command += [f"--{key.replace('_', '-')}", str(value)]

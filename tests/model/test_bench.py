@@ -41,6 +41,16 @@ def test_an_interrupted_benchmark_leaves_no_training_running(tmp_path, synthetic
         bench.train_bert(synthetic_csv, tmp_path / "model", {"preset": "tiny"})
     [process] = started
     assert process.returncode is not None, "the training child was stopped and reaped"
+    threads = process.args.index("--num-threads")  # given even when the caller leaves it to the default
+    assert process.args[threads + 1] == str(bench.cpus_per_process())
+
+
+def test_ddp_benchmark_passes_each_process_its_share_of_the_cpus_as_threads(monkeypatch):
+    from scripts import bench_ddp
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(4)))  # a 4-CPU machine
+    assert [bench_ddp.threads_each(n, None) for n in (1, 2, 3, 8)] == [4, 2, 1, 1]
+    assert bench_ddp.threads_each(2, 3) == 3
 
 
 def test_decision_benchmark_counts_agreement_and_the_factor_spread():
