@@ -131,10 +131,13 @@ def test_two_processes_train_one_model_and_only_rank_0_writes_it(tmp_path, synth
 
     parent = tmp_path / "outputs"
     out = parent / "model"
-    result = torchrun("--data", str(synthetic_csv), "--out", str(out), "--preset", "tiny", "--quiet", "--json")
+    result = torchrun("--data", str(synthetic_csv), "--out", str(out), "--preset", "tiny", "--json")
     assert result.returncode == 0, result.stderr
     reported = json.loads(result.stdout)  # rank 0 alone prints
     training = reported["training"]
+    # stderr is a pipe: one line per epoch, from rank 0 alone
+    epochs = [line for line in result.stderr.splitlines() if line.startswith("fine-tuning epoch ")]
+    assert [line.split()[2] for line in epochs] == [f"{n}/12:" for n in range(1, training["epochs_run"] + 1)]
 
     # both ranks trained, each on its half of every batch
     for rank in (0, 1):
