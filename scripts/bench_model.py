@@ -179,7 +179,7 @@ def run(data_path: Path, folds: int, overrides: dict, seed: int) -> dict:
         "seed": seed,
         "settings": settings.as_dict(),
         "splits": rows,
-        "cpus": len(os.sched_getaffinity(0)),
+        "cpus": cpus_per_process({}),  # the CPUs this process may use, torchrun or not
         "torch_threads": settings.num_threads,
     }
 
