@@ -8,6 +8,9 @@
                          [--timeout SECONDS] [--no-wait]   (train as an Azure ML job: model/submit.py)
 
 DATA may be a CSV file or a folder holding one CSV (a mounted Azure ML data asset).
+`train` also runs under torchrun or Azure ML's PyTorch distribution (model.distributed): every
+process trains its share, and rank 0 alone writes the artifact and prints the result; `submit`
+starts it that way on an Azure ML cluster (--instances, --processes-per-instance).
 Exit status: 0 on success, 2 on bad input, 1 when an exported model fails its check against torch or
 a submitted training job does not complete (or on an unforeseen failure), 130 when interrupted. Every error is one `error: ...` line on
 stderr naming the option, file or setting and what is accepted; `main` is the one place that turns
@@ -23,6 +26,8 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from model.errors import CheckFailed, JobFailed
 from model.settings import parse_bool, shown
@@ -70,21 +75,68 @@ def _optional_finite(text: str):
     return None if text.strip().lower() in ("none", "null", "") else _finite(text)
 
 
-def _add_settings_arguments(parser, settings_class, skip=()):
-    """One --option per dataclass field (dashes for underscores)."""
-    kinds = {"int": _integer, "float": _finite, "bool": _bool, "str": str}
+_KINDS: dict[str, tuple[Callable[[str], Any], str]] = {  # field type -> (parser, metavar)
+    "int": (_integer, "N"),
+    "float": (_finite, "X"),
+    "bool": (_bool, "true|false"),
+    "str": (str, "NAME"),
+}
+
+
+def _default_text(value) -> str:
+    return "none" if value is None else _option_text(value)
+
+
+def _field_default(field: dataclasses.Field) -> str:
+    return _default_text(field.default)
+
+
+def _train_default(field: dataclasses.Field) -> str:
+    """A TrainSettings default as --help says it: each preset's value for the settings presets give."""
+    from model.settings import PRESETS, cpus_per_process
+
+    if field.name == "num_threads":
+        return f"{cpus_per_process()} on this machine"
+    if not any(field.name in values for values in PRESETS.values()):
+        return _field_default(field)
+    by_preset = {preset: _default_text(values[field.name]) for preset, values in PRESETS.items()}
+    if len(set(by_preset.values())) == 1:
+        return f"{next(iter(by_preset.values()))} in every preset"
+    return ", ".join(f"{text} with preset {preset}" for preset, text in by_preset.items())
+
+
+def _add_settings_arguments(parser, settings_class, skip=(), default_of=_field_default):
+    """One --option per dataclass field (dashes for underscores), its help the field's meaning and default."""
+    from model.settings import meaning
+
     for field in dataclasses.fields(settings_class):
         if field.name in skip:
             continue
         base = str(field.type).split("|")[0].strip()
-        kind = _optional_finite if field.name == "max_seconds" else kinds[base]
+        kind, metavar = _KINDS[base]
+        if field.name == "max_seconds":
+            kind, metavar = _optional_finite, "SECONDS|none"
+        described = meaning(field) or f"{settings_class.__name__}.{field.name}"
         parser.add_argument(
             f"--{field.name.replace('_', '-')}",
             dest=field.name,
             type=kind,
             default=None,
-            help=f"{settings_class.__name__}.{field.name}",
+            metavar=metavar,
+            help=f"{described} (default: {default_of(field)})".replace("%", "%%"),  # argparse formats help with %
         )
+
+
+def _presets_epilog() -> str:
+    from model.settings import PRESET_PURPOSES, PRESETS
+
+    width = max(map(len, PRESETS))
+    return "\n".join(
+        [
+            "presets (--preset NAME): an option left out takes the value of the preset, as its default says",
+            *(f"  {name:<{width}}  {PRESET_PURPOSES[name]}" for name in PRESETS),
+        ]
+    )
 
 
 def _chosen(args, settings_class) -> dict:
@@ -119,6 +171,8 @@ def run_train(args) -> int:
 
     settings = TrainSettings(**_chosen(args, TrainSettings))
     outcome = train_on(load_dataset(args.data), args.out, settings, quiet=args.quiet)
+    if "rank" in outcome:  # another rank of a distributed training: rank 0 reports and writes
+        return 0
     result = {**outcome["metrics"], "training": outcome["fit"], "out": str(args.out)}
     _print(
         result,
@@ -150,8 +204,12 @@ def run_split(args) -> int:
 
 def run_evaluate(args) -> int:
     from model.evaluate import evaluate
+    from serving.classifier import read_artifact, smoke_test_warning
 
     result = evaluate(args.model, args.data, precision=args.precision)
+    warning = smoke_test_warning(read_artifact(args.model))  # read once evaluate has found it readable
+    if warning:
+        print(f"warning: {args.model}: {warning}", file=sys.stderr)
     _print(result, args.json, _metrics_line)
     return 0
 
@@ -244,12 +302,19 @@ def parser() -> argparse.ArgumentParser:
     root = _Parser(prog="python -m model", description=__doc__.split("\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train and export an artifact folder")
+    train = commands.add_parser(
+        "train",
+        help="train and export an artifact folder",
+        description="Train and export an artifact folder. Progress goes to stderr: a bar on a terminal,\n"
+        "elsewhere (a CI log) one line per epoch with its losses, validation figures and elapsed time.",
+        epilog=_presets_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     train.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
     train.add_argument("--out", required=True, help="artifact folder to write")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--quiet", action="store_true", help="no progress output (neither bar nor epoch lines)")
     train.add_argument("--json", action="store_true", help="print the validation metrics as JSON")
-    _add_settings_arguments(train, TrainSettings)
+    _add_settings_arguments(train, TrainSettings, default_of=_train_default)
 
     split = commands.add_parser("split", help="stratified train/evaluation split of a labelled CSV, as two CSV files")
     split.add_argument("--data", required=True, help="CSV file or folder holding one CSV")
@@ -272,7 +337,12 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true")
     _add_settings_arguments(compare, CompareSettings)
 
-    submit = commands.add_parser("submit", help="train as an Azure ML command job on a stack's training cluster")
+    submit = commands.add_parser(
+        "submit",
+        help="train as an Azure ML command job on a stack's training cluster",
+        epilog=_presets_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     submit.add_argument(
         "--stack", required=True, help="the stack whose workspace and cluster train (Pulumi.<stack>.yaml)"
     )
@@ -304,7 +374,7 @@ def parser() -> argparse.ArgumentParser:
         help="seconds to wait (default 18000, 5 hours); the job is left running past it",
     )
     submit.add_argument("--no-wait", action="store_true", help="print the job name once submitted and exit")
-    _add_settings_arguments(submit, TrainSettings)
+    _add_settings_arguments(submit, TrainSettings, default_of=_train_default)
     return root
 
 

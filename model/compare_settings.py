@@ -45,8 +45,12 @@ class Bounds:
         return f"{self.noun} from {low} to {high}"
 
 
-def _bounded(default: Any, bounds: Bounds) -> Any:
-    return field(default=default, metadata={"bounds": bounds})
+def _bounded(default: Any, bounds: Bounds, meaning: str) -> Any:
+    return field(default=default, metadata={"bounds": bounds, "meaning": meaning})
+
+
+def _described(default: Any, meaning: str) -> Any:
+    return field(default=default, metadata={"meaning": meaning})
 
 
 FRACTION = Bounds("a number", 0, 1, high_included=False)
@@ -54,22 +58,48 @@ FRACTION = Bounds("a number", 0, 1, high_included=False)
 
 @dataclass(frozen=True)
 class CompareSettings:
-    alpha: float = _bounded(0.05, Bounds("a significance level", 0, 1, low_included=False, high_included=False))
-    min_delta: float = _bounded(0.01, FRACTION)
-    primary_metric: str = "macro_f1"
-    max_category_recall_drop: float = _bounded(0.05, FRACTION)
-    max_latency_factor: float = _bounded(1.5, Bounds("a number", 1))
-    min_primary_metric: float = _bounded(0.5, Bounds("a number", 0, 1))
-    # hate rows a category needs before its recall is a guardrail
-    min_category_support: int = _bounded(20, Bounds("a whole number", 1, whole=True))
-    # b + c below this uses the exact binomial test
-    exact_test_below: int = _bounded(25, Bounds("a whole number", 0, whole=True))
-    precision: str = "int8"  # which ONNX file of each artifact is compared (the served one)
-    latency_texts: int = _bounded(50, Bounds("a whole number", 1, whole=True))
-    # interleaved passes over the latency texts; a model's figure is the median of all its calls
-    latency_repeats: int = _bounded(10, Bounds("a whole number", 1, 100, whole=True))
-    # a challenger slower per text by at most this passes whatever the factor
-    latency_tolerance_ms: float = _bounded(0.5, Bounds("milliseconds", 0, 1000))
+    """Each field's "meaning" is what `--help` says of it (model/__main__.py)."""
+
+    alpha: float = _bounded(
+        0.05,
+        Bounds("a significance level", 0, 1, low_included=False, high_included=False),
+        "significance level of McNemar's test on the rows where exactly one model is right",
+    )
+    min_delta: float = _bounded(
+        0.01, FRACTION, "gain in the primary metric a challenger needs when the test cannot separate the two"
+    )
+    primary_metric: str = _described("macro_f1", f"the metric that decides, one of {', '.join(METRIC_NAMES)}")
+    max_category_recall_drop: float = _bounded(
+        0.05, FRACTION, "largest drop of hate recall allowed on any category column (guardrail)"
+    )
+    max_latency_factor: float = _bounded(
+        1.5, Bounds("a number", 1), "challenger's single-text latency at most this times the champion's (guardrail)"
+    )
+    min_primary_metric: float = _bounded(
+        0.5, Bounds("a number", 0, 1), "floor of the challenger's primary metric (guardrail, also without a champion)"
+    )
+    min_category_support: int = _bounded(
+        20, Bounds("a whole number", 1, whole=True), "hate rows a category needs before its recall is a guardrail"
+    )
+    exact_test_below: int = _bounded(
+        25,
+        Bounds("a whole number", 0, whole=True),
+        "discordant rows (b + c) below which McNemar is the exact binomial test, not chi-square",
+    )
+    precision: str = _described("int8", "which ONNX file of each artifact is compared (the served one): int8 or fp32")
+    latency_texts: int = _bounded(
+        50, Bounds("a whole number", 1, whole=True), "texts of the data (a seeded sample) timed one at a time"
+    )
+    latency_repeats: int = _bounded(
+        10,
+        Bounds("a whole number", 1, 100, whole=True),
+        "interleaved passes over the latency texts; a model's figure is the median of all its calls",
+    )
+    latency_tolerance_ms: float = _bounded(
+        0.5,
+        Bounds("milliseconds", 0, 1000),
+        "a challenger slower per text by at most this passes whatever the factor",
+    )
 
     def __post_init__(self):
         def require(name: str, condition: bool, accepted: str) -> None:

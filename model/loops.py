@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import copy
-import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from model.distributed import Distribution
 from model.metrics import best_threshold, binary_scores
-from model.network import hate_probabilities, pad_batch
+from model.network import INFERENCE_BATCH, hate_probabilities, pad_batch
+from model.progress import Progress
 from model.settings import TrainSettings
 
 
@@ -20,11 +20,6 @@ def log_loss(y_true, p_hate) -> float:
     p = np.clip(np.asarray(p_hate, dtype=np.float64), 1e-7, 1 - 1e-7)
     y = np.asarray(y_true)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-
-
-def progress(total: int, description: str, quiet: bool):
-    """A tqdm bar, off when quiet or when stderr is not a terminal."""
-    return tqdm(total=total, desc=description, disable=quiet or not sys.stderr.isatty(), leave=False)
 
 
 def _optimizer_and_schedule(model, learning_rate, weight_decay, total_steps, warmup_fraction):
@@ -72,17 +67,45 @@ def mask_tokens(ids, mask, probability, mask_id, vocab_size, special_ids, genera
     return inputs, labels
 
 
-def masked_lm_loss(model, inputs, mask, labels):
+class MaskedLMLoss(torch.nn.Module):
     """Cross-entropy at the masked positions only: the vocabulary projection, the costliest layer,
-    runs on those ~15 % of tokens instead of all of them (BertForMaskedLM's own loss runs it on all)."""
-    hidden = model.bert(input_ids=inputs, attention_mask=mask).last_hidden_state
-    chosen = labels != -100
-    logits = model.cls(hidden[chosen])
-    return torch.nn.functional.cross_entropy(logits, labels[chosen])
+    runs on those ~15 % of tokens instead of all of them (BertForMaskedLM's own loss runs it on all).
+    A module, so that DDP sees the forward pass it must follow with a gradient all-reduce."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs, mask, labels, reduction: str = "mean"):
+        hidden = self.model.bert(input_ids=inputs, attention_mask=mask).last_hidden_state
+        chosen = labels != -100
+        logits = self.model.cls(hidden[chosen])
+        return torch.nn.functional.cross_entropy(logits, labels[chosen], reduction=reduction)
 
 
-def pretrain_mlm(model, sequences, settings: TrainSettings, pad_id, mask_id, special_ids, device, quiet) -> list[float]:
-    """Masked-LM training on the training texts; returns the mean loss of each epoch."""
+def _shared_loss(summed, world_size: int, whole_batch_weight: float):
+    """A rank's loss term: its summed loss over the whole batch's total weight, times the world size,
+    so that DDP's average of the ranks' gradients is the gradient of the whole batch's mean loss."""
+    return summed * (world_size / whole_batch_weight)
+
+
+def pretrain_mlm(
+    model,
+    sequences,
+    settings: TrainSettings,
+    pad_id,
+    mask_id,
+    special_ids,
+    device,
+    quiet,
+    distribution: Distribution | None = None,
+) -> list[float]:
+    """Masked-LM training on the training texts; returns the mean loss of each epoch.
+
+    Distributed, every rank masks the whole batch with the same generator (so all agree on which
+    tokens are masked and how many) and computes the loss on its share of the rows.
+    """
+    distribution = distribution or Distribution()
     rng = np.random.default_rng(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
     steps_per_epoch = -(-len(sequences) // settings.batch_size)
@@ -94,29 +117,38 @@ def pretrain_mlm(model, sequences, settings: TrainSettings, pad_id, mask_id, spe
         settings.warmup_fraction,
     )
     vocab_size = model.config.vocab_size
+    masked_loss = distribution.wrap(MaskedLMLoss(model))
     losses = []
-    with progress(steps_per_epoch * settings.mlm_epochs, "mlm pre-training", quiet) as bar:
-        for epoch in range(settings.mlm_epochs):
-            model.train()
+    with Progress(steps_per_epoch * settings.mlm_epochs, settings.mlm_epochs, "mlm pre-training", quiet) as bar:
+        for epoch in range(1, settings.mlm_epochs + 1):
+            masked_loss.train()
             total = 0.0
             for batch in _batches([len(q) for q in sequences], settings.batch_size, rng):
                 ids, mask = pad_batch([sequences[i] for i in batch], pad_id)
                 inputs, labels = mask_tokens(
                     ids, mask, settings.mlm_probability, mask_id, vocab_size, special_ids, generator
                 )
-                if (labels != -100).sum() == 0:
-                    bar.update(1)
+                masked = int((labels != -100).sum())
+                if masked == 0:
+                    bar.step(epoch)
                     continue
-                loss = masked_lm_loss(model, inputs.to(device), mask.to(device), labels.to(device))
+                if distribution.is_distributed:
+                    shared, counted = distribution.share(np.arange(len(batch)))
+                    rows = torch.from_numpy(shared)
+                    labels_here = labels[rows] if counted else torch.full_like(labels[rows], -100)
+                    summed = masked_loss(inputs[rows].to(device), mask[rows].to(device), labels_here.to(device), "sum")
+                    loss = _shared_loss(summed, distribution.world_size, masked)
+                else:
+                    loss = masked_loss(inputs.to(device), mask.to(device), labels.to(device))
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
                 schedule.step()
-                total += loss.item()
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
-            losses.append(total / steps_per_epoch)
+                total += loss.item() / distribution.world_size
+                bar.step(epoch, loss.item())
+            losses.append(distribution.sum(total) / steps_per_epoch)
+            bar.epoch_done(epoch, losses[-1])
     return losses
 
 
@@ -128,6 +160,7 @@ class FitResult:
     validation_probabilities: np.ndarray
     history: list[dict]
     stopped_by: str  # "patience", "epochs" or "time"
+    rows_per_rank: list[int]  # training rows each rank computed the loss of, over all epochs
 
 
 @dataclass
@@ -142,21 +175,54 @@ class _BestEpoch:
     probabilities: np.ndarray | None = None
 
 
+def validation_probabilities(model, sequences, pad_id, device, distribution: Distribution) -> np.ndarray:
+    """P(hate) of every validation sequence, on every rank.
+
+    Distributed, the ranks take turns at the batches one process would run (INFERENCE_BATCH rows
+    each) and gather the results, so each probability comes from the same batch as in one process.
+    """
+    if not distribution.is_distributed:
+        return hate_probabilities(model, sequences, pad_id, device)
+    starts = range(0, len(sequences), INFERENCE_BATCH)
+    mine = {
+        start: hate_probabilities(model, sequences[start : start + INFERENCE_BATCH], pad_id, device)
+        for start in starts[distribution.rank :: distribution.world_size]
+    }
+    gathered = {start: part for parts in distribution.gather(mine) for start, part in parts.items()}
+    return np.concatenate([gathered[start] for start in starts]) if len(starts) else np.zeros(0)
+
+
 def finetune(
-    model, train_seqs, train_labels, val_seqs, val_labels, settings: TrainSettings, pad_id, device, quiet
+    model,
+    train_seqs,
+    train_labels,
+    val_seqs,
+    val_labels,
+    settings: TrainSettings,
+    pad_id,
+    device,
+    quiet,
+    distribution: Distribution | None = None,
 ) -> FitResult:
     """Train the classifier; keep the weights of the epoch with the best validation macro-F1.
 
     Validation macro-F1 is measured at the threshold that is best for that epoch, the same
     threshold rule that the saved model uses; ties go to the lower validation log-loss, the
-    better separated of the tied models.
+    better separated of the tied models. Distributed, each rank trains on its share of every batch
+    (model.distributed) and rank 0's decisions (a better epoch, stop) are every rank's.
     """
+    distribution = distribution or Distribution()
     rng = np.random.default_rng(settings.seed + 1)
     train_labels = np.asarray(train_labels)
     counts = np.bincount(train_labels, minlength=2).astype(np.float64)
     weights = len(train_labels) / (2.0 * np.maximum(counts, 1.0)) if settings.class_weighted else np.ones(2)
     loss_function = torch.nn.CrossEntropyLoss(
         weight=torch.tensor(weights, dtype=torch.float32, device=device), label_smoothing=settings.label_smoothing
+    )
+    # the same loss summed: its weighted mean divides by the summed weights of the targets (torch's
+    # CrossEntropyLoss "mean" reduction), which a rank knows for the whole batch, not from its share
+    summed_loss = torch.nn.CrossEntropyLoss(
+        weight=loss_function.weight, label_smoothing=settings.label_smoothing, reduction="sum"
     )
     steps_per_epoch = -(-len(train_seqs) // settings.batch_size)
     optimizer, schedule = _optimizer_and_schedule(
@@ -166,28 +232,39 @@ def finetune(
         steps_per_epoch * settings.epochs,
         settings.warmup_fraction,
     )
+    trainable = distribution.wrap(model)
     start = time.monotonic()
     best = _BestEpoch()
     history: list[dict] = []
     stopped_by = "epochs"
-    with progress(steps_per_epoch * settings.epochs, "fine-tuning", quiet) as bar:
+    rows_trained = 0
+    with Progress(steps_per_epoch * settings.epochs, settings.epochs, "fine-tuning", quiet) as bar:
         for epoch in range(1, settings.epochs + 1):
-            model.train()
+            trainable.train()
             total = 0.0
             for batch in _batches([len(q) for q in train_seqs], settings.batch_size, rng):
-                ids, mask = pad_batch([train_seqs[i] for i in batch], pad_id)
-                targets = torch.from_numpy(train_labels[batch]).to(device)
-                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-                loss = loss_function(logits, targets)
+                rows, counted = distribution.share(batch)
+                ids, mask = pad_batch([train_seqs[i] for i in rows], pad_id)
+                targets = torch.from_numpy(train_labels[rows]).to(device)
+                logits = trainable(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+                if distribution.is_distributed:
+                    loss = _shared_loss(
+                        summed_loss(logits, targets) * (1.0 if counted else 0.0),
+                        distribution.world_size,
+                        float(weights[train_labels[batch]].sum()),
+                    )
+                else:
+                    loss = loss_function(logits, targets)
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
                 schedule.step()
-                total += loss.item()
-                bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}", val_macro_f1=f"{max(best.score, 0):.3f}")
-            probabilities = hate_probabilities(model, val_seqs, pad_id, device)
+                total += loss.item() / distribution.world_size
+                rows_trained += len(rows) if counted else 0
+                bar.step(epoch, loss.item())
+            total = distribution.sum(total)
+            probabilities = validation_probabilities(model, val_seqs, pad_id, device, distribution)
             threshold = best_threshold(val_labels, probabilities, settings.threshold_tolerance)
             score = binary_scores(val_labels, probabilities >= threshold)["macro_f1"]
             val_loss = log_loss(val_labels, probabilities)
@@ -200,7 +277,17 @@ def finetune(
                     "threshold": threshold,
                 }
             )
-            if (score, -val_loss) > (best.score, -best.loss):
+            improved = (score, -val_loss) > (best.score, -best.loss)
+            since_best = 0 if improved else epoch - best.epoch
+            stop: str | None
+            if since_best >= settings.patience:
+                stop = "patience"
+            elif settings.max_seconds is not None and time.monotonic() - start > settings.max_seconds:
+                stop = "time"
+            else:
+                stop = None
+            improved, stop = distribution.broadcast((improved, stop))  # rank 0's clock decides "time"
+            if improved:
                 best = _BestEpoch(
                     score=score,
                     loss=val_loss,
@@ -209,15 +296,20 @@ def finetune(
                     threshold=threshold,
                     probabilities=probabilities,
                 )
-            bar.set_postfix(epoch=epoch, loss=f"{total / steps_per_epoch:.3f}", val_macro_f1=f"{score:.3f}")
-            if epoch - best.epoch >= settings.patience:
-                stopped_by = "patience"
-                break
-            if settings.max_seconds is not None and time.monotonic() - start > settings.max_seconds:
-                stopped_by = "time"
+            bar.epoch_done(epoch, total / steps_per_epoch, val_loss=val_loss, val_macro_f1=score, threshold=threshold)
+            if stop:
+                stopped_by = stop
                 break
     if best.state is None or best.probabilities is None:
         raise ValueError(f"epochs is {settings.epochs}; accepted: at least 1 fine-tuning epoch")
     model.load_state_dict(best.state)
     model.eval()
-    return FitResult(best.epoch, len(history), best.threshold, best.probabilities, history, stopped_by)
+    return FitResult(
+        best.epoch,
+        len(history),
+        best.threshold,
+        best.probabilities,
+        history,
+        stopped_by,
+        distribution.gather(rows_trained),
+    )

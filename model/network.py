@@ -9,6 +9,7 @@ from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassificat
 from model.settings import TrainSettings
 
 LABELS = ["no-hate", "hate"]  # logit order; index 1 = hate
+INFERENCE_BATCH = 128  # rows per forward pass when scoring
 
 
 def bert_config(settings: TrainSettings, vocab_size: int, pad_id: int) -> BertConfig:
@@ -68,7 +69,9 @@ class OnlyLogits(torch.nn.Module):
 
 
 @torch.no_grad()
-def hate_probabilities(model, sequences: list[list[int]], pad_id: int, device, batch_size: int = 128) -> np.ndarray:
+def hate_probabilities(
+    model, sequences: list[list[int]], pad_id: int, device, batch_size: int = INFERENCE_BATCH
+) -> np.ndarray:
     """P(hate) from the torch model, shape (n,)."""
     model.eval()
     result = []

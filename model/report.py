@@ -57,6 +57,19 @@ def _number(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def trained_by(distribution: dict) -> str:
+    """artifact.json's `distribution` facts in words, e.g. "2 processes (2 per node, 1 node) on cpu, gloo"."""
+    world, per_node, nodes = distribution["world_size"], distribution["processes_per_node"], distribution["nodes"]
+    processes = (
+        "1 process"
+        if world == 1
+        else f"{world} processes ({per_node} per node, {nodes} node{'s' if nodes != 1 else ''})"
+    )
+    return f"{processes} on {distribution['device']}" + (
+        f", {distribution['backend']}" if distribution.get("backend") else ""
+    )
+
+
 def model_card(artifact: dict, metrics: dict, fit: dict) -> str:
     settings = artifact["settings"]
     categories = {k: v for k, v in metrics["recall_hate_by_category"].items() if v is not None}
@@ -101,6 +114,7 @@ def model_card(artifact: dict, metrics: dict, fit: dict) -> str:
         f"- commit: {artifact['commit'] or 'unknown (not built from a git checkout)'}",
         f"- training run: {artifact.get('training_run') or 'none (trained outside CI and Azure ML)'}",
         f"- created (UTC): {artifact['created_utc']}",
+        f"- trained by: {trained_by(artifact['distribution'])}",
         f"- training time: {fit['seconds']:.0f} s, stopped by {fit['stopped_by']} after {fit['epochs_run']} epochs",
         "",
         "## Limits",

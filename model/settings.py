@@ -18,7 +18,6 @@ from typing import Any
 # Label smoothing 0.1 is the exception: it was picked by the five-fold benchmark itself (held-out
 # macro-F1 0.797 ± 0.009 against 0.789 ± 0.021 without), among four changes tried that way, so that
 # benchmark figure carries the selection.
-# "tiny" trains in seconds on the synthetic data of the tests.
 PRESETS: dict[str, dict] = {
     "default": dict(
         validation_fraction=0.15,
@@ -72,6 +71,12 @@ PRESETS: dict[str, dict] = {
         max_seconds=None,
         onnx_exporter="torchscript",
     ),
+}
+# What each preset is for, as `--help` says it. serving/classifier.py (SMOKE_TEST_PRESETS) warns when
+# a model trained with a "smoke tests only" preset is loaded.
+PRESET_PURPOSES: dict[str, str] = {
+    "default": "tuned for the real dataset (about 4,500 tweets) on CPUs",
+    "tiny": "smoke tests only: trains in seconds on the synthetic data of the tests, not a usable model",
 }
 
 
@@ -165,12 +170,31 @@ TRAIN_BOUNDS: dict[str, Bounds] = {
 }
 
 
+def cpus_per_process(environ=os.environ) -> int:
+    """The CPUs this process may use, shared with the other training processes torchrun started on
+    this node (its LOCAL_WORLD_SIZE; torch/distributed/run.py): the default of num_threads."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    local = environ.get("LOCAL_WORLD_SIZE", "")
+    processes = int(local) if local.isdecimal() and int(local) > 0 else 1
+    return max(1, cpus // processes)
+
+
+def _setting(default: Any, meaning: str) -> Any:
+    """A settings field with what it means: the one description `--help` shows (model/__main__.py)."""
+    return dataclasses.field(default=default, metadata={"meaning": meaning})
+
+
+def meaning(settings_field: dataclasses.Field) -> str:
+    """What a settings field means, as `_setting` recorded it ("" when it has no description)."""
+    return settings_field.metadata.get("meaning", "")
+
+
 @dataclass(frozen=True)
 class SplitSettings:
     """How `python -m model split` divides a labelled CSV."""
 
-    fraction: float = 0.2  # share of each class held out for evaluation
-    seed: int = 0
+    fraction: float = _setting(0.2, "share of each class held out for evaluation")
+    seed: int = _setting(0, "seed of the stratified shuffle")
 
     def __post_init__(self):
         check_numbers(self, {"fraction": FRACTION, "seed": SEED}, "split")
@@ -185,39 +209,54 @@ FROM_PRESET: Any = None
 @dataclass(frozen=True)
 class TrainSettings:
     """How to train. A field left as None takes the value of `preset` (see PRESETS); each field is typed
-    as it holds once __post_init__ has filled it in."""
+    as it holds once __post_init__ has filled it in. Each field's meaning is its `_setting` text."""
 
-    preset: str = "default"
-    seed: int = 0
-    validation_fraction: float = FROM_PRESET  # part of the data held out for early stopping and threshold
+    preset: str = _setting("default", "named defaults of the settings below, one of the presets listed at the end")
+    seed: int = _setting(0, "seed of the validation split, the initial weights, the batch order and the masking")
+    validation_fraction: float = _setting(
+        FROM_PRESET, "share of the data held out (stratified) for early stopping and the decision threshold"
+    )
     # tokenizer
-    vocab_size: int = FROM_PRESET
-    min_frequency: int = FROM_PRESET
-    max_length: int = FROM_PRESET  # ids per text, [CLS] and [SEP] included
-    strip_accents: bool = FROM_PRESET
+    vocab_size: int = _setting(FROM_PRESET, "WordPiece vocabulary size of the tokenizer trained on the training texts")
+    min_frequency: int = _setting(
+        FROM_PRESET, "occurrences a token needs in the training texts to enter the vocabulary"
+    )
+    max_length: int = _setting(FROM_PRESET, "token ids per text, [CLS] and [SEP] included; longer texts are cut")
+    strip_accents: bool = _setting(FROM_PRESET, "strip accents before tokenizing")
     # network (BertConfig)
-    hidden_size: int = FROM_PRESET
-    num_layers: int = FROM_PRESET
-    num_heads: int = FROM_PRESET
-    intermediate_size: int = FROM_PRESET
-    dropout: float = FROM_PRESET
+    hidden_size: int = _setting(FROM_PRESET, "width of the BERT encoder (a multiple of num_heads)")
+    num_layers: int = _setting(FROM_PRESET, "transformer layers of the encoder")
+    num_heads: int = _setting(FROM_PRESET, "attention heads per layer")
+    intermediate_size: int = _setting(FROM_PRESET, "width of each layer's feed-forward block")
+    dropout: float = _setting(FROM_PRESET, "dropout probability of the hidden layers and the attention")
     # masked-language-model pre-training on the training texts (0 epochs = skip)
-    mlm_epochs: int = FROM_PRESET
-    mlm_learning_rate: float = FROM_PRESET
-    mlm_probability: float = FROM_PRESET
+    mlm_epochs: int = _setting(FROM_PRESET, "epochs of masked-LM pre-training on the training texts; 0 skips it")
+    mlm_learning_rate: float = _setting(FROM_PRESET, "peak learning rate of the masked-LM pre-training")
+    mlm_probability: float = _setting(FROM_PRESET, "share of the tokens the masked-LM pre-training masks")
     # classification fine-tuning
-    epochs: int = FROM_PRESET
-    batch_size: int = FROM_PRESET
-    learning_rate: float = FROM_PRESET
-    weight_decay: float = FROM_PRESET
-    warmup_fraction: float = FROM_PRESET
-    patience: int = FROM_PRESET  # epochs without a better validation macro-F1 before stopping
-    class_weighted: bool = FROM_PRESET
-    label_smoothing: float = FROM_PRESET  # share of each target spread over both classes (torch CrossEntropyLoss)
-    threshold_tolerance: float = FROM_PRESET  # macro-F1 given up on validation to keep the threshold nearer 0.5
-    max_seconds: float | None = None  # stop fine-tuning after this wall time (None = no limit)
-    num_threads: int = FROM_PRESET  # torch CPU threads; None = every CPU this process may use
-    onnx_exporter: str = FROM_PRESET  # "dynamo" or "torchscript" (see model.export.export_fp32)
+    epochs: int = _setting(FROM_PRESET, "fine-tuning epochs at most (early stopping may end sooner)")
+    batch_size: int = _setting(FROM_PRESET, "texts per optimiser step (the whole batch of all ranks under DDP)")
+    learning_rate: float = _setting(FROM_PRESET, "peak AdamW learning rate of the fine-tuning")
+    weight_decay: float = _setting(FROM_PRESET, "AdamW weight decay (not on biases and LayerNorm weights)")
+    warmup_fraction: float = _setting(
+        FROM_PRESET, "share of the steps over which the learning rate rises linearly (then falls to 0)"
+    )
+    patience: int = _setting(FROM_PRESET, "epochs without a better validation macro-F1 before stopping")
+    class_weighted: bool = _setting(FROM_PRESET, "weight the loss by inverse class frequency")
+    label_smoothing: float = _setting(
+        FROM_PRESET, "share of each target spread over both classes (torch CrossEntropyLoss)"
+    )
+    threshold_tolerance: float = _setting(
+        FROM_PRESET, "validation macro-F1 given up to keep the decision threshold nearer 0.5"
+    )
+    max_seconds: float | None = _setting(None, "stop fine-tuning after this wall time in seconds (none = no limit)")
+    num_threads: int = _setting(
+        FROM_PRESET,
+        "torch CPU threads; unset, the CPUs this process may use (os.sched_getaffinity) divided among the "
+        "processes torchrun started on this node (LOCAL_WORLD_SIZE). The content version can depend on it "
+        "(float rounding): pass it where a version must be reproducible",
+    )
+    onnx_exporter: str = _setting(FROM_PRESET, "'dynamo' or 'torchscript' (model.export.export_fp32)")
 
     def __post_init__(self):
         if self.preset not in PRESETS:
@@ -226,11 +265,7 @@ class TrainSettings:
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
         if self.num_threads is None:
-            object.__setattr__(
-                self,
-                "num_threads",
-                len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
-            )
+            object.__setattr__(self, "num_threads", cpus_per_process())
         self._check()
 
     def _check(self):

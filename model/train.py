@@ -6,6 +6,7 @@ import json
 import random
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,12 +15,13 @@ import torch
 from tokenizers import Tokenizer
 
 from model.data import DataError, Dataset, load_dataset, stratified_split
+from model.distributed import Distribution, joined
 from model.export import export_and_check
 from model.loops import finetune, pretrain_mlm
 from model.metrics import classification_metrics
 from model.network import LABELS, bert_config, classifier, copy_encoder, masked_lm
 from model.provenance import git_commit, training_run
-from model.report import model_card, write_plot
+from model.report import model_card, trained_by, write_plot
 from model.settings import PRESETS, TrainSettings
 from model.staging import staged_folder
 from model.tokenizer import MASK, PAD, SPECIAL_TOKENS, as_transformers_tokenizer, train_tokenizer
@@ -68,13 +70,18 @@ def train_on(dataset: Dataset, out_dir, settings: TrainSettings = TrainSettings(
     """Like `train`, on an already loaded dataset; returns {"metrics", "fit"} (fit = how it went).
 
     The artifact folder is written beside `out_dir` and becomes `out_dir` only when everything,
-    the export checks included, has passed; otherwise `out_dir` is left as it was.
+    the export checks included, has passed; otherwise `out_dir` is left as it was. Started by
+    torchrun or Azure ML's PyTorch distribution, every process trains its share (model.distributed)
+    and only rank 0 writes `out_dir`; the others return {"metrics", "fit", "rank"} and write nothing.
     """
     started = time.monotonic()
     train_idx, val_idx = stratified_split(dataset.labels, settings.validation_fraction, settings.seed)
     check_sizes(dataset, train_idx, val_idx, settings.validation_fraction)
-    with staged_folder(out_dir, "--out") as staging:
-        return _train_into(staging, dataset, train_idx, val_idx, settings, quiet, started)
+    with joined() as distribution, ExitStack() as publish:
+        if distribution.is_distributed:
+            _say(distribution, f"joined {trained_by(distribution.facts())}")
+        staging = distribution.run_on_main(lambda: publish.enter_context(staged_folder(out_dir, "--out")))
+        return _train_into(staging, dataset, train_idx, val_idx, settings, quiet, started, distribution)
 
 
 def _special_id(tokenizer: Tokenizer, token: str) -> int:
@@ -85,22 +92,48 @@ def _special_id(tokenizer: Tokenizer, token: str) -> int:
     return token_id
 
 
+def _say(distribution: Distribution, message: str) -> None:
+    sys.stderr.write(
+        f"rank {distribution.rank} of {distribution.world_size}: {message}\n"
+    )  # one write: ranks share stderr
+    sys.stderr.flush()
+
+
+def _tokenizer(texts, settings: TrainSettings, distribution: Distribution) -> Tokenizer:
+    """The WordPiece tokenizer, trained by rank 0 and sent to the others, so that all ranks share one vocabulary."""
+
+    def trained() -> Tokenizer:
+        return train_tokenizer(
+            texts, settings.vocab_size, settings.max_length, settings.min_frequency, settings.strip_accents
+        )
+
+    if not distribution.is_distributed:
+        return trained()
+    return Tokenizer.from_str(distribution.run_on_main(lambda: trained().to_str(), share=True))
+
+
 def _train_into(
-    out_dir: Path, dataset: Dataset, train_idx, val_idx, settings: TrainSettings, quiet: bool, started: float
+    out_dir: Path | None,
+    dataset: Dataset,
+    train_idx,
+    val_idx,
+    settings: TrainSettings,
+    quiet: bool,
+    started: float,
+    distribution: Distribution,
 ) -> dict:
-    if quiet or not sys.stderr.isatty():
+    if quiet or not sys.stderr.isatty() or not distribution.is_main:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
+    quiet = quiet or not distribution.is_main  # one set of progress bars
     seed_everything(settings.seed)
     torch.set_num_threads(settings.num_threads)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = distribution.device
 
     train_set, val_set = dataset.subset(train_idx), dataset.subset(val_idx)
 
-    raw_tokenizer = train_tokenizer(
-        train_set.texts, settings.vocab_size, settings.max_length, settings.min_frequency, settings.strip_accents
-    )
+    raw_tokenizer = _tokenizer(train_set.texts, settings, distribution)
     pad_id, mask_id = _special_id(raw_tokenizer, PAD), _special_id(raw_tokenizer, MASK)
     special_ids = {raw_tokenizer.token_to_id(token) for token in SPECIAL_TOKENS}
     train_seqs = [e.ids for e in raw_tokenizer.encode_batch(train_set.texts)]
@@ -108,18 +141,50 @@ def _train_into(
 
     config = bert_config(settings, raw_tokenizer.get_vocab_size(), pad_id)
     network = classifier(config)
+    # transformers wraps PreTrainedModel.to in functools.wraps(torch.nn.Module.to); typeshed's _Wrapped
+    # then takes the device for `self`. The call is the ordinary Module.to.
+    language_model = masked_lm(config).to(device) if settings.mlm_epochs else None  # type: ignore[arg-type]
+    if distribution.is_distributed:
+        torch.manual_seed(
+            settings.seed + distribution.rank
+        )  # each rank its own dropout masks; DDP starts all from rank 0's weights
     mlm_losses = []
-    if settings.mlm_epochs:
-        # transformers wraps PreTrainedModel.to in functools.wraps(torch.nn.Module.to); typeshed's _Wrapped
-        # then takes the device for `self`. The call is the ordinary Module.to.
-        language_model = masked_lm(config).to(device)  # type: ignore[arg-type]
-        mlm_losses = pretrain_mlm(language_model, train_seqs, settings, pad_id, mask_id, special_ids, device, quiet)
+    if language_model is not None:
+        mlm_losses = pretrain_mlm(
+            language_model, train_seqs, settings, pad_id, mask_id, special_ids, device, quiet, distribution
+        )
         copy_encoder(language_model, network)
         del language_model
-    network.to(device)  # type: ignore[arg-type]  # same functools.wraps typing as above
-    fit = finetune(network, train_seqs, train_set.labels, val_seqs, val_set.labels, settings, pad_id, device, quiet)
+    network.to(device)  # type: ignore[arg-type]  # same functools.wraps typing as masked_lm(config).to above
+    fit = finetune(
+        network, train_seqs, train_set.labels, val_seqs, val_set.labels, settings, pad_id, device, quiet, distribution
+    )
     metrics = classification_metrics(val_set.labels, fit.validation_probabilities, fit.threshold, val_set.categories)
+    fit_summary = {
+        "train_rows": len(train_set),
+        "validation_rows": len(val_set),
+        "best_epoch": fit.best_epoch,
+        "epochs_run": fit.epochs_run,
+        "stopped_by": fit.stopped_by,
+        "history": fit.history,
+        "mlm_losses": mlm_losses,
+        "rows_per_rank": fit.rows_per_rank,
+    }
+    if distribution.is_distributed:
+        _say(
+            distribution,
+            f"trained on {fit.rows_per_rank[distribution.rank]} rows, its share of "
+            f"{fit.epochs_run} epoch(s) of {len(train_set)} training rows"
+            + ("; writes the artifact" if distribution.is_main else "; rank 0 writes the artifact"),
+        )
+    if not distribution.is_main:
+        return {
+            "metrics": metrics,
+            "fit": {**fit_summary, "seconds": time.monotonic() - started},
+            "rank": distribution.rank,
+        }
 
+    assert out_dir is not None  # rank 0 staged it (run_on_main)
     network.to("cpu")  # type: ignore[arg-type]  # same functools.wraps typing as above
     network.save_pretrained(out_dir)
     as_transformers_tokenizer(raw_tokenizer, settings.max_length).save_pretrained(out_dir)
@@ -134,23 +199,14 @@ def _train_into(
         "threshold": fit.threshold,
         "commit": git_commit(),
         "training_run": training_run(),
+        "distribution": distribution.facts(),
         "data_sha256": dataset.sha256,
         "data_rows": len(dataset),
         "data_source": dataset.source,
         "settings": settings.as_dict(),
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    fit_summary = {
-        "train_rows": len(train_set),
-        "validation_rows": len(val_set),
-        "best_epoch": fit.best_epoch,
-        "epochs_run": fit.epochs_run,
-        "stopped_by": fit.stopped_by,
-        "history": fit.history,
-        "mlm_losses": mlm_losses,
-        "export": export,
-        "seconds": time.monotonic() - started,
-    }
+    fit_summary = {**fit_summary, "export": export, "seconds": time.monotonic() - started}
     (out_dir / "artifact.json").write_text(json.dumps(artifact, indent=2) + "\n", encoding="utf-8")
     (out_dir / "metrics.json").write_text(
         json.dumps({**metrics, "training": fit_summary}, indent=2) + "\n", encoding="utf-8"

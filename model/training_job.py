@@ -108,10 +108,11 @@ def environment_for(has_gpus: bool) -> EnvironmentSpec:
 
 
 def train_command(training: Training) -> str:
+    """The job's command; not --quiet: the job's log is not a terminal, so it gets one line per epoch (rank 0's)."""
     options = " ".join(f"{option} {shlex.quote(value)}" for option, value in training.options)
     return (
         f"python -m model train --data ${{{{inputs.{DATA_INPUT}}}}} --out ${{{{outputs.{ARTIFACT_OUTPUT}}}}} "
-        f"--quiet --json {options}"
+        f"--json {options}"
     ).strip()
 
 

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from model.data import load_dataset, resolve_csv, stratified_folds, stratified_split, write_rows  # noqa: E402
 from model.evaluate import evaluate_on  # noqa: E402
 from model.metrics import best_threshold, classification_metrics  # noqa: E402
-from model.settings import TrainSettings, parse_bool  # noqa: E402
+from model.settings import TrainSettings, cpus_per_process, parse_bool  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "portuguese-hate-speech" / "train.csv"
 
@@ -46,34 +46,49 @@ def load_average() -> str:
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
-def train_bert(train_csv: Path, out_dir: Path, overrides: dict) -> dict:
-    """Run `python -m model train` as a child process; its own wall time and peak memory."""
-    command = [
-        sys.executable,
-        "-m",
-        "model",
-        "train",
-        "--data",
-        str(train_csv),
-        "--out",
-        str(out_dir),
-        "--quiet",
-        "--json",
-    ]
-    for key, value in overrides.items():
+def stop_group(process: subprocess.Popen, grace: float = 30.0) -> None:
+    """SIGTERM to the child's process group (a launcher such as torchrun and the workers it started;
+    `python -m model` cleans up on it), SIGKILL to what is left after `grace` seconds; reaps the child."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:  # already gone
+        process.wait()
+
+
+def train_bert(
+    train_csv: Path, out_dir: Path, overrides: dict, program: Sequence[str] = (sys.executable, "-m", "model")
+) -> dict:
+    """Run `python -m model train` (or `program` train) as a child process; its own wall time and
+    peak memory (with children: the largest process's, which wait4 reports).
+
+    `--num-threads` is always passed, overrides' num_threads or else the default of one process
+    (cpus_per_process()): the figures and the content version can depend on it, so every run says it.
+    """
+    threads = overrides.get("num_threads") or cpus_per_process()
+    command = [*program, "train", "--data", str(train_csv), "--out", str(out_dir), "--quiet", "--json"]
+    for key, value in {**overrides, "num_threads": threads}.items():
         if value is None:  # None = the preset's value
             continue
         command += [f"--{key.replace('_', '-')}", str(value)]
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as output, tempfile.TemporaryFile("w+") as error_output:
         process = subprocess.Popen(
-            command, cwd=REPO, stdout=output, stderr=error_output, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+            command,
+            cwd=REPO,
+            stdout=output,
+            stderr=error_output,
+            text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            start_new_session=True,
         )
         try:
             _, status, usage = os.wait4(process.pid, 0)
         except BaseException:  # interrupted (Ctrl-C, SIGTERM): no training left running behind
-            process.kill()
-            process.wait()
+            stop_group(process)
             raise
         seconds = time.monotonic() - started
         error_output.seek(0)
@@ -164,7 +179,7 @@ def run(data_path: Path, folds: int, overrides: dict, seed: int) -> dict:
         "seed": seed,
         "settings": settings.as_dict(),
         "splits": rows,
-        "cpus": len(os.sched_getaffinity(0)),
+        "cpus": cpus_per_process({}),  # the CPUs this process may use, torchrun or not
         "torch_threads": settings.num_threads,
     }
 

@@ -23,6 +23,8 @@ NO_HATE_LABEL = "no-hate"
 EXECUTION_PROVIDERS = ["CPUExecutionProvider"]
 DEFAULT_BATCH_SIZE = 32
 _TOKEN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# Training presets whose models exist to test the code, not to answer (model/settings.py, PRESET_PURPOSES)
+SMOKE_TEST_PRESETS = ("tiny",)
 
 
 class ArtifactError(ValueError):
@@ -52,6 +54,17 @@ def read_artifact(model_dir: str | Path) -> dict:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         raise ArtifactError(f"{path}: 'threshold' is {threshold!r}; accepted: a number in [0, 1]")
     return artifact
+
+
+def smoke_test_warning(artifact: dict) -> str | None:
+    """'trained with the tiny preset: smoke tests only' when artifact.json's training settings name a
+    preset of SMOKE_TEST_PRESETS, else None. The settings are outside the content version
+    (infra/release/content.py): an artifact.json without them gives None."""
+    settings = artifact.get("settings")
+    preset = settings.get("preset") if isinstance(settings, dict) else None
+    if preset in SMOKE_TEST_PRESETS:
+        return f"trained with the {preset} preset: smoke tests only"
+    return None
 
 
 def _check_threads(name: str, value: int | None) -> None:

@@ -31,7 +31,7 @@ if _CODE_DIR not in sys.path:
     sys.path.append(_CODE_DIR)
 
 from artifact_location import find_artifact_dir, model_version  # noqa: E402
-from classifier import HateSpeechClassifier  # noqa: E402
+from classifier import HateSpeechClassifier, smoke_test_warning  # noqa: E402
 from scoring_request import RequestError, check_content_type, parse_texts  # noqa: E402
 from scoring_settings import ScoringSettings  # noqa: E402
 
@@ -68,6 +68,9 @@ def init() -> None:
         "precision": classifier.precision,
     }
     _classifier, _settings = classifier, settings
+    warning = smoke_test_warning(classifier.artifact)
+    if warning:
+        logger.warning("%s: %s", artifact_dir, warning)
     logger.info(
         "scoring %s from %s with %s (threads intra=%d inter=%d, limits texts=%d chars=%d body=%d)",
         _model_info,

@@ -10,8 +10,9 @@ of a SHA-256 over, for a local folder:
   a missing field as null): the fields serving reads, i.e. labels, max_length and threshold to
   predict, name and version to answer with.
 Everything else is outside the version: the provenance and timings of artifact.json (commit,
-training run, data, settings, created_utc), metrics.json, MODEL_CARD.md, evaluation.png and any
-other file. They describe a training run, and they reach the registry as tags (release_tags).
+training run, distribution (how many processes on which device trained it), data, settings,
+created_utc), metrics.json, MODEL_CARD.md, evaluation.png and any other file. They describe a
+training run, and they reach the registry as tags (release_tags).
 Where the folder lives and file times never matter; renaming a versioned file does. For an `azureml://` path (a training job's output, immutable once the job ends) the version
 is derived the same way from the path itself.
 

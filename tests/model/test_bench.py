@@ -41,6 +41,16 @@ def test_an_interrupted_benchmark_leaves_no_training_running(tmp_path, synthetic
         bench.train_bert(synthetic_csv, tmp_path / "model", {"preset": "tiny"})
     [process] = started
     assert process.returncode is not None, "the training child was stopped and reaped"
+    threads = process.args.index("--num-threads")  # given even when the caller leaves it to the default
+    assert process.args[threads + 1] == str(bench.cpus_per_process())
+
+
+def test_ddp_benchmark_passes_each_process_its_share_of_the_cpus_as_threads(monkeypatch):
+    from scripts import bench_ddp
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(4)))  # a 4-CPU machine
+    assert [bench_ddp.threads_each(n, None) for n in (1, 2, 3, 8)] == [4, 2, 1, 1]
+    assert bench_ddp.threads_each(2, 3) == 3
 
 
 def test_decision_benchmark_counts_agreement_and_the_factor_spread():
@@ -72,3 +82,54 @@ def test_decision_benchmark_wants_the_whole_pair_or_none(tmp_path, capsys):
     with pytest.raises(SystemExit):
         bench_decision(["--champion", str(tmp_path), "--challenger", str(tmp_path), "--data", str(tmp_path / "d.csv")])
     assert "holds no artifact.json" in capsys.readouterr().err
+
+
+def test_ddp_benchmark_runs_are_process_counts_with_optional_threads():
+    import argparse
+
+    from scripts.bench_ddp import parse_run
+
+    assert parse_run("2") == (2, None) and parse_run("1x1") == (1, 1)
+    for text in ("2x0", "0", "two", "1x"):
+        with pytest.raises(argparse.ArgumentTypeError, match="accepted: N"):
+            parse_run(text)
+
+
+def test_ddp_benchmark_starts_several_processes_through_torchrun(tmp_path):
+    from scripts.bench_ddp import PEAK_MEMORY, program
+
+    several, alone = program(2, tmp_path), program(1, tmp_path)
+    assert several[1:6] == ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    assert several[-2:] == alone[-2:] == [str(PEAK_MEMORY), str(tmp_path)]
+    assert "torch.distributed.run" not in alone
+
+
+def test_peak_memory_wrapper_reports_its_process_and_keeps_the_exit_status(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from scripts.bench_ddp import PEAK_MEMORY
+    from tests.paths import REPO_ROOT
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(PEAK_MEMORY),
+            str(tmp_path),
+            "split",
+            "--data",
+            str(tmp_path / "absent.csv"),
+            "--train-out",
+            str(tmp_path / "a.csv"),
+            "--evaluation-out",
+            str(tmp_path / "b.csv"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and "error: data file" in result.stderr
+    report = json.loads((tmp_path / "rank-0.json").read_text())
+    assert report["status"] == 2 and report["rank"] == 0 and report["peak_kib"] > 10_000

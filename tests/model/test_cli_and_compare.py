@@ -1,6 +1,7 @@
 """The command line, and compare end to end on two tiny trained models."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -17,14 +18,23 @@ def run_cli(capsys, *argv):
 
 
 def test_evaluate_prints_the_metrics_as_json(capsys, tiny_model_dir, fresh_synthetic_csv):
-    code, out, _ = run_cli(
+    code, out, err = run_cli(
         capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(fresh_synthetic_csv), "--json"
     )
     assert code == 0
+    assert err.splitlines() == [f"warning: {tiny_model_dir}: trained with the tiny preset: smoke tests only"]
     metrics = json.loads(out)
     for key in ("macro_f1", "f1_hate", "precision_hate", "recall_hate", "roc_auc", "n"):
         assert key in metrics
     assert metrics["n"] == 300 and metrics["precision"] == "int8"
+
+
+def test_evaluate_warns_only_about_a_model_of_a_smoke_test_preset(capsys, model_copy, fresh_synthetic_csv):
+    artifact = json.loads((model_copy / "artifact.json").read_text())
+    artifact["settings"]["preset"] = "default"
+    (model_copy / "artifact.json").write_text(json.dumps(artifact))
+    code, out, err = run_cli(capsys, "evaluate", "--model", str(model_copy), "--data", str(fresh_synthetic_csv))
+    assert code == 0 and out.startswith("macro_f1 ") and err == ""
 
 
 def test_compare_end_to_end_on_two_trained_models(capsys, tiny_model_dir, weak_model_dir, fresh_synthetic_csv):
@@ -171,8 +181,9 @@ def test_train_reports_a_failed_export_check_as_an_error_line(capsys, tmp_path, 
     assert list(tmp_path.iterdir()) == []  # no --out, no half-written folder beside it
 
 
-def test_train_command_writes_an_artifact(capsys, tmp_path, synthetic_csv):
-    code, out, _ = run_cli(
+def test_train_command_writes_an_artifact_and_logs_each_epoch_off_a_terminal(capsys, tmp_path, synthetic_csv):
+    """capsys' stderr is not a terminal, as in CI: one line per fine-tuning epoch, no bar."""
+    code, out, err = run_cli(
         capsys,
         "train",
         "--data",
@@ -185,12 +196,18 @@ def test_train_command_writes_an_artifact(capsys, tmp_path, synthetic_csv):
         "1",
         "--num-threads",
         "1",
-        "--quiet",
         "--json",
     )
     assert code == 0
     result = json.loads(out)
     assert result["macro_f1"] >= 0.9
+    history = result["training"]["history"]
+    lines = err.splitlines()
+    assert len(lines) == result["training"]["epochs_run"] == len(history) and "\r" not in err
+    for line, epoch in zip(lines, history, strict=True):
+        assert line.startswith(f"fine-tuning epoch {epoch['epoch']}/12: loss {epoch['train_loss']:.4f}, ")
+        assert f"val_loss {epoch['val_loss']:.4f}, val_macro_f1 {epoch['val_macro_f1']:.4f}, " in line
+        assert re.search(r", elapsed \d+\.\d s$", line)
     assert json.loads((tmp_path / "m" / "artifact.json").read_text())["settings"]["seed"] == 1
 
 

@@ -73,7 +73,7 @@ def test_serving_answers_alike_without_the_artifact_fields_outside_the_version(
 
     artifact = json.loads((tiny_model_dir / "artifact.json").read_text(encoding="utf-8"))
     kept = {name: artifact[name] for name in VERSIONED_FIELDS if name in artifact}
-    assert set(artifact) - set(kept) >= {"commit", "data_sha256", "settings", "created_utc"}
+    assert set(artifact) - set(kept) >= {"commit", "data_sha256", "settings", "created_utc", "distribution"}
     (model_copy / "artifact.json").write_text(json.dumps(kept), encoding="utf-8")
     texts = load_dataset(fresh_synthetic_csv).texts[:100]
     for precision in ("int8", "fp32"):

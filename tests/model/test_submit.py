@@ -114,8 +114,7 @@ def test_a_job_is_submitted_with_its_data_code_and_environment_and_waited_for_un
 
     job = azure.calls_to("jobs.put")[0].body["properties"]
     assert job["command"] == (
-        "python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}} --quiet --json "
-        "--preset tiny --epochs 3"
+        "python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}} --json --preset tiny --epochs 3"
     )
     assert job["computeId"].endswith("/computes/gpu-cluster") and job["resources"]["instanceCount"] == 1
     assert "distribution" not in job and job["experimentName"] == "hate-speech-training"

@@ -138,6 +138,8 @@ def test_model_workflow_trains_then_releases_through_the_stacks():
     jobs = workflow["jobs"]
     train = next(s["run"] for s in steps(jobs["train"]) if "-m model train" in s.get("run", ""))
     assert "--data data/train.csv --out artifacts/model" in train
+    assert re.search(r"--num-threads \d+ ", train), "the content version can depend on the thread count"
+    assert "--quiet" not in train, "the log gets one line per epoch"
     [upload] = uses(jobs["train"], "actions/upload-artifact")
     assert upload["with"]["name"] == "model" and upload["with"]["path"] == "artifacts/model"
     assert jobs["dev"]["needs"] == "train" and jobs["test"]["needs"] == "dev" and jobs["prod"]["needs"] == "test"
@@ -160,7 +162,7 @@ def test_training_presets_offered_are_the_models_presets():
 @pytest.mark.parametrize(
     "module, flags",
     [
-        ("model", ["train", "--data", "--out", "--preset", "--quiet", "--json"]),
+        ("model", ["train", "--data", "--out", "--preset", "--num-threads", "--json"]),
         ("scripts.plan", ["--stack", "--diff", "--json"]),
         ("scripts.audit", ["--stack", "--history", "--export", "--out", "--cwd"]),
     ],

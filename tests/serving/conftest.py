@@ -83,6 +83,11 @@ class ScoreWorker:
             raise RuntimeError(f"score worker exited ({self.process.poll()}): {self._log_path.read_text()[-2000:]}")
         return json.loads(line)
 
+    def log(self) -> str:
+        """What score.py wrote on stderr (its logging) since the worker started."""
+        self._log.flush()
+        return self._log_path.read_text()
+
     def load(self) -> dict:
         return self.call({"op": "load"})
 

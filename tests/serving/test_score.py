@@ -183,6 +183,27 @@ def test_azure_ml_mount_layout_is_found_and_gives_the_version(spare_worker, tiny
     assert answer["value"]["model"]["version"] == "3"
 
 
+def test_a_model_of_the_tiny_preset_is_served_with_a_warning_and_another_without(
+    spare_worker, tiny_model_dir, tmp_path
+):
+    """The preset is artifact.json's settings.preset (what model/train.py records); the warning is logged by
+    init() through score.py's logger, which azmlinfsrv sends to the deployment's log."""
+    warning = "trained with the tiny preset: smoke tests only"
+    start = len(spare_worker.log())
+    spare_worker.start(default_scoring_env(tiny_model_dir))
+    logged = spare_worker.log()[start:]
+    assert f"{tiny_model_dir}: {warning}" in logged and logged.count(warning) == 1
+    settings = json.loads((tiny_model_dir / "artifact.json").read_text())["settings"]
+    assert settings["preset"] == "tiny"
+    other = copy_model(
+        tiny_model_dir, tmp_path / "model", artifact_changes={"settings": {**settings, "preset": "default"}}
+    )
+    start = len(spare_worker.log())
+    spare_worker.start(default_scoring_env(other))
+    assert warning not in spare_worker.log()[start:]
+    assert spare_worker.run('{"texts": ["bom dia"]}')["kind"] == "value"
+
+
 def test_fp32_and_settings_are_applied(spare_worker, tiny_model_dir):
     spare_worker.start(
         {

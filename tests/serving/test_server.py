@@ -150,6 +150,17 @@ def test_server_starts_without_an_error_in_the_azure_ml_mount_and_scores(server,
     assert reply.json()["model"]["version"] == SERVER_MODEL_VERSION
 
 
+def test_each_worker_logs_that_a_tiny_preset_model_is_for_smoke_tests_only(server):
+    """score.py's logger is under azmlinfsrv's, whose handler writes `time level [pid] name - message`."""
+    startup = server.startup_log(SERVER_WORKERS)
+    warnings = re.findall(
+        r"^\S+ \S+ W \[(\d+)\] azmlinfsrv\.score - .*: trained with the tiny preset: smoke tests only$",
+        startup,
+        re.MULTILINE,
+    )
+    assert len(set(warnings)) == len(warnings) == SERVER_WORKERS, startup[-3000:]
+
+
 def test_a_version_that_is_not_a_number_gets_an_error_at_start_yet_serves(tiny_model_dir, tmp_path):
     """Why a deployment of this project's content versions (12 hex digits, infra/release/content.py) still logs
     an ERROR: azmlinfsrv 1.5.1 takes a version folder whose name is not all digits for a folder of
