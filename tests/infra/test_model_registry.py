@@ -576,3 +576,17 @@ def test_the_registry_stacks_own_plan_reports_bad_settings_without_a_traceback(t
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("error: invalid configuration for stack 'registry':\n  - mlops-platform:regions: ")
     assert "Traceback" not in result.stderr
+
+
+def test_the_plan_tree_shows_the_registry_and_what_a_stack_reads():
+    from scripts.plan.__main__ import plan_json
+    from scripts.plan.tree import render_tree
+
+    tree = render_tree(plan_json("test")).splitlines()
+    assert f"reads pulumi:pulumi:StackReference  model-registry-stack  [{REGISTRY_REFERENCE}]" in tree
+    registry = render_tree(plan_json(REGISTRY_STACK))
+    assert (
+        "azure-native:machinelearningservices:Registry  registry  [registryName=mlreg-mlops-a1  location=westeurope  "
+        "identity.type=SystemAssigned  publicNetworkAccess=Disabled]"
+    ) in registry
+    assert "reads " not in registry
