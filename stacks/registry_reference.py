@@ -62,8 +62,6 @@ class RegistryReference:
     stack: str  # the registry stack's fully qualified name
     coordinates: RegistryCoordinates
     registry_id: pulumi.Output[str]
-    regions: pulumi.Output[list[str]]
-    public_network_access: pulumi.Output[bool]
 
     def stack_output(self) -> dict[str, pulumi.Input[Any]]:
         """What the environment stack exports of its registry (no secret among it)."""
@@ -102,8 +100,6 @@ def reference_registry(settings: StackSettings, opts: pulumi.ResourceOptions | N
         stack=registry_stack,
         coordinates=RegistryCoordinates(read("subscription_id"), read("resource_group"), read("name")),
         registry_id=read("id"),
-        regions=read("regions"),
-        public_network_access=read("public_network_access"),
     )
 
 
