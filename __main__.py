@@ -1,8 +1,8 @@
-"""Pulumi entry point: the selected stack's settings, its resources, and its outputs."""
+"""Pulumi entry point: the selected stack's settings, the resources of its kind, and its outputs."""
 
 import pulumi
 
 import stacks
 
-for key, value in stacks.build(stacks.selected_settings()).items():
+for key, value in stacks.program().items():
     pulumi.export(key, value)

@@ -29,12 +29,18 @@ ML_WORKSPACE_NAME = "[A-Za-z0-9][A-Za-z0-9_-]{2,32}"
 ENDPOINT_NAME = "[A-Za-z][A-Za-z0-9-]{2,31}"
 DEPLOYMENT_NAME = "[a-z][a-z0-9-]{1,30}[a-z0-9]"
 ASSET_NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,254}"  # model, code and environment names and versions
+# An Azure ML registry: the REST spec's `RegistryNameParameter` allows 3-33 characters
+# (`^[a-zA-Z0-9][a-zA-Z0-9\-_]{2,32}$`, registries.json 2024-10-01), the docs 2-32 ("Manage Azure
+# Machine Learning registries", Choose a name): a name both accept. It is unique in the Entra tenant
+# and cannot be changed, since it is part of every asset id (`azureml://registries/<name>/...`).
+ML_REGISTRY_NAME = "[A-Za-z0-9][A-Za-z0-9_-]{2,31}"
 
 RESOURCE_GROUP_ACCEPTED = "a resource group name (1-90 letters, digits, '-', '_', '.', '(', ')')"
 ML_WORKSPACE_ACCEPTED = "a workspace name (3-33 letters, digits, '-' or '_')"
 ENDPOINT_ACCEPTED = "an endpoint name (3-32 letters, digits or '-', starting with a letter)"
 DEPLOYMENT_ACCEPTED = "a deployment name (lowercase letters, digits, '-'; 3-32 characters)"
 ASSET_ACCEPTED = "letters, digits, '.', '_' or '-', starting with a letter or digit, at most 255 characters"
+ML_REGISTRY_ACCEPTED = "an Azure ML registry name (3-32 letters, digits, '-' or '_', starting with a letter or digit)"
 
 
 def full(pattern: str) -> re.Pattern:
@@ -64,6 +70,7 @@ SERVICE_GROUP_IDS = {
     "container registry": ("registry",),
     "storage account": ("blob", "file"),
     "machine learning workspace": ("amlworkspace",),
+    "machine learning registry": ("amlregistry",),
 }
 
 

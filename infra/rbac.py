@@ -1,4 +1,8 @@
-"""Custom roles of an environment, assignable only at its resource group, and their assignments."""
+"""Custom roles, assignable only at one resource group, and their assignments to groups.
+
+An environment's roles are assigned at its resource group; the registry stack's at the registry
+itself (`assignment_scope`), the narrowest scope that holds what they permit.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ class CustomRole:
 class AccessControlArgs:
     scope: pulumi.Input[str]  # the resource group id: the roles' only assignable scope
     roles: tuple[CustomRole, ...]
+    # where the assignments are made: `scope` itself, or a resource inside it
+    assignment_scope: pulumi.Input[str] | None = None
 
 
 class AccessControl(pulumi.ComponentResource):
@@ -47,7 +53,7 @@ class AccessControl(pulumi.ComponentResource):
                 authorization.RoleAssignment(
                     f"{_slug(purpose)}-{assignment.group_id}",
                     role_assignment_name=assignment.assignment_name,
-                    scope=args.scope,
+                    scope=args.scope if args.assignment_scope is None else args.assignment_scope,
                     role_definition_id=definition.id,
                     principal_id=assignment.group_id,
                     principal_type="Group",

@@ -7,6 +7,7 @@ delete or action; the only other wildcards are the two Microsoft's role table na
 confined to one resource type. Data scientists get no write on workspaces, compute, online endpoints
 or deployments, models, role assignments; deployers get no workspace deletion and no role assignment.
 Reading and writing the data itself is a data role on the storage (infra/data_access.py).
+The registry stack's two roles: publishers write assets, readers only read them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 ML = "Microsoft.MachineLearningServices/workspaces"
+REGISTRIES = "Microsoft.MachineLearningServices/registries"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,35 @@ MLOPS_DEPLOYER = RolePermissions(
 )
 
 ROLES = (DATA_SCIENTIST, MLOPS_DEPLOYER)
+
+# The Azure ML registry's roles (Azure docs, "Manage Azure Machine Learning registries", Add users to
+# the registry): reading is `registries/read` and `registries/assets/read`; creating assets adds
+# `registries/assets/write`. Publishers get no `registries/assets/delete`: a registry version that is
+# deleted can never be created again, and what served stays (archive it instead, which is a write).
+# Neither role may create, change or delete the registry itself (`registries/write|delete`), which the
+# built-in Contributor and Owner would allow.
+REGISTRY_PUBLISHER = RolePermissions(
+    purpose="Registry Publisher",
+    description="Publishes models, environments and components to the estate's Azure ML registry and reads "
+    "it; cannot delete assets or change the registry.",
+    actions=(
+        f"{REGISTRIES}/read",
+        f"{REGISTRIES}/assets/read",
+        f"{REGISTRIES}/assets/write",
+    ),
+)
+
+REGISTRY_READER = RolePermissions(
+    purpose="Registry Reader",
+    description="Browses the estate's Azure ML registry and uses its assets in a workspace; cannot create, "
+    "change or delete them.",
+    actions=(
+        f"{REGISTRIES}/read",
+        f"{REGISTRIES}/assets/read",
+    ),
+)
+
+REGISTRY_ROLES = (REGISTRY_PUBLISHER, REGISTRY_READER)
 
 
 def _pattern(action: str) -> re.Pattern[str]:

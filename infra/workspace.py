@@ -17,6 +17,8 @@ Its managed network gets the outbound rules what the platform itself does needs 
 - AllowInternetOutbound: the internet is open (only private-endpoint rules are accepted in this
   mode); Azure adds private-endpoint rules only to associated resources whose public access is off,
   so a shared service whose public endpoint denies by default (`private_link_targets`) gets one here.
+In either mode a service outside the stack that jobs and deployments use, the estate's model registry
+(`outbound_private_endpoints`), gets a private-endpoint rule: Azure adds none for it.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ class MachineLearningWorkspaceArgs:
     isolation_mode: str = APPROVED_ONLY
     # shared services whose public endpoint denies by default (SharedServices.firewalled_targets)
     private_link_targets: tuple[PrivateLinkTarget, ...] = ()
+    # services outside the stack that its jobs and deployments reach through the managed network in
+    # any isolation mode (the estate's model registry): Azure creates private endpoints only to the
+    # workspace's own storage, vault, registry and itself (how-to-managed-network, required rules)
+    outbound_private_endpoints: tuple[PrivateLinkTarget, ...] = ()
 
 
 class MachineLearningWorkspace(pulumi.ComponentResource):
@@ -117,23 +123,34 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
 
 def managed_network(args: MachineLearningWorkspaceArgs) -> ml.ManagedNetworkSettingsArgs:
     """The managed network settings: the isolation mode and the user-defined outbound rules it needs.
-    The rules are a union-typed input: only the Args classes give the engine their wire (camelCase) names."""
-    if args.isolation_mode == APPROVED_ONLY:
-        feeds: dict[str, pulumi.Input[ml.FqdnOutboundRuleArgs]] = {
-            f"allow-{name}": ml.FqdnOutboundRuleArgs(type="FQDN", category="UserDefined", destination=host)
-            for name, host in PACKAGE_FEEDS.items()
+    The rules are a union-typed input: only the Args classes give the engine their wire (camelCase) names.
+    They sit in the workspace's own body, not in ManagedNetworkSettingsRule resources beside it: azure-native
+    updates a workspace with a whole-body PUT of its inputs, which would drop rules kept elsewhere."""
+    approved_only = args.isolation_mode == APPROVED_ONLY
+    rules: dict[str, pulumi.Input[ml.FqdnOutboundRuleArgs] | pulumi.Input[ml.PrivateEndpointOutboundRuleArgs]] = {}
+    if approved_only:
+        rules.update(
+            {
+                f"allow-{name}": ml.FqdnOutboundRuleArgs(type="FQDN", category="UserDefined", destination=host)
+                for name, host in PACKAGE_FEEDS.items()
+            }
+        )
+    # approved-only: Azure's required rules reach the shared services, and a duplicate is refused (above)
+    targets = args.outbound_private_endpoints + (() if approved_only else args.private_link_targets)
+    rules.update(
+        {
+            target.endpoint_name: ml.PrivateEndpointOutboundRuleArgs(
+                type="PrivateEndpoint",
+                category="UserDefined",
+                destination=ml.PrivateEndpointDestinationArgs(
+                    service_resource_id=target.resource_id, subresource_target=target.group_id, spark_enabled=False
+                ),
+            )
+            for target in targets
         }
-        return ml.ManagedNetworkSettingsArgs(
-            isolation_mode=args.isolation_mode, outbound_rules=feeds, firewall_sku=FIREWALL_SKU
-        )
-    endpoints: dict[str, pulumi.Input[ml.PrivateEndpointOutboundRuleArgs]] = {
-        target.endpoint_name: ml.PrivateEndpointOutboundRuleArgs(
-            type="PrivateEndpoint",
-            category="UserDefined",
-            destination=ml.PrivateEndpointDestinationArgs(
-                service_resource_id=target.resource_id, subresource_target=target.group_id, spark_enabled=False
-            ),
-        )
-        for target in args.private_link_targets
-    }
-    return ml.ManagedNetworkSettingsArgs(isolation_mode=args.isolation_mode, outbound_rules=endpoints or None)
+    )
+    return ml.ManagedNetworkSettingsArgs(
+        isolation_mode=args.isolation_mode,
+        outbound_rules=rules or None,
+        firewall_sku=FIREWALL_SKU if approved_only else None,
+    )

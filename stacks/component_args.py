@@ -7,6 +7,8 @@ see nothing else, so infra/ imports nothing from stacks/.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 
 from infra.compute import ClusterSize, ComputeClustersArgs
@@ -27,17 +29,31 @@ from infra.data_access import (
 )
 from infra.endpoint import OnlineEndpointArgs, SlotServingArgs
 from infra.facts import CI_AGENT_DELEGATIONS, SERVICE_GROUP_IDS
+from infra.ml_registry import ModelRegistryArgs
 from infra.network import PrivateNetwork, PrivateNetworkArgs, SubnetArgs
 from infra.private_endpoints import PrivateAccessArgs, PrivateLinkTarget
 from infra.rbac import AccessControlArgs, CustomRole, GroupAssignment
 from infra.release.base import WorkspaceCoordinates
-from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER
+from infra.role_permissions import (
+    DATA_SCIENTIST,
+    MLOPS_DEPLOYER,
+    REGISTRY_PUBLISHER,
+    REGISTRY_READER,
+    RolePermissions,
+)
 from infra.serving_assets import ServingAssetsArgs, ServingSource
 from infra.shared import SharedServices, SharedServicesArgs
 from infra.workspace import MachineLearningWorkspace, MachineLearningWorkspaceArgs
-from stacks.naming import SUBNET_NAMES
+from stacks.naming import SUBNET_NAMES, StackNames
 from stacks.network_rules import USED_ZONES
+from stacks.registry_reference import RegistryReference
+from stacks.registry_settings import RegistrySettings
 from stacks.settings import ClusterSettings, StackSettings, WorkspaceSettings
+
+# The estate's registry in an environment stack: its private endpoint's and its outbound rule's name.
+MODEL_REGISTRY = "model-registry"
+REGISTRY_OUTBOUND_RULE = f"private-{MODEL_REGISTRY}"  # outbound rules are named after what they reach
+REGISTRY_GROUP_ID = SERVICE_GROUP_IDS["machine learning registry"][0]
 
 
 def shared_services_args(settings: StackSettings) -> SharedServicesArgs:
@@ -62,27 +78,67 @@ def shared_services_args(settings: StackSettings) -> SharedServicesArgs:
 
 def access_control_args(settings: StackSettings, resource_group_id: pulumi.Input[str]) -> AccessControlArgs:
     """The two custom roles, each with its stable GUIDs and the groups the settings give it."""
-    names, access = settings.names, settings.access
-    groups = ((DATA_SCIENTIST, access.data_scientist_group_ids), (MLOPS_DEPLOYER, access.mlops_deployer_group_ids))
+    access = settings.access
     return AccessControlArgs(
         scope=resource_group_id,
-        roles=tuple(
-            CustomRole(
-                permissions=role,
-                definition_name=names.guid("role", role.purpose),
-                role_name=names.role_name(role.purpose),
-                assignments=tuple(
-                    GroupAssignment(group_id, names.guid("assignment", role.purpose, group_id))
-                    for group_id in group_ids
-                ),
-            )
-            for role, group_ids in groups
+        roles=custom_roles(
+            settings.names,
+            ((DATA_SCIENTIST, access.data_scientist_group_ids), (MLOPS_DEPLOYER, access.mlops_deployer_group_ids)),
         ),
     )
 
 
+def registry_access_args(
+    settings: RegistrySettings, resource_group_id: pulumi.Input[str], registry_id: pulumi.Input[str]
+) -> AccessControlArgs:
+    """The registry's publisher and reader roles, assignable at its resource group and assigned at the
+    registry itself to the groups the settings give them."""
+    access = settings.access
+    return AccessControlArgs(
+        scope=resource_group_id,
+        assignment_scope=registry_id,
+        roles=custom_roles(
+            settings.names,
+            (
+                (REGISTRY_PUBLISHER, access.mlops_deployer_group_ids),
+                (REGISTRY_READER, access.data_scientist_group_ids),
+            ),
+        ),
+    )
+
+
+def custom_roles(names: StackNames, groups: Sequence[tuple[RolePermissions, Sequence[str]]]) -> tuple[CustomRole, ...]:
+    """Each role with its stable GUIDs and display name, assigned to its groups."""
+    return tuple(
+        CustomRole(
+            permissions=role,
+            definition_name=names.guid("role", role.purpose),
+            role_name=names.role_name(role.purpose),
+            assignments=tuple(
+                GroupAssignment(group_id, names.guid("assignment", role.purpose, group_id)) for group_id in group_ids
+            ),
+        )
+        for role, group_ids in groups
+    )
+
+
+def model_registry_args(settings: RegistrySettings) -> ModelRegistryArgs:
+    return ModelRegistryArgs(
+        registry_name=settings.registry_name,
+        resource_group_name=settings.names.resource_group,
+        location=settings.location,
+        regions=settings.regions,
+        storage_sku=settings.storage_sku,
+        public_network_access=settings.public_network_access,
+        tags=settings.tags,
+    )
+
+
 def workspace_args(
-    settings: StackSettings, workspace: WorkspaceSettings, shared: SharedServices
+    settings: StackSettings,
+    workspace: WorkspaceSettings,
+    shared: SharedServices,
+    registry: RegistryReference | None = None,
 ) -> MachineLearningWorkspaceArgs:
     return MachineLearningWorkspaceArgs(
         workspace_name=settings.names.workspace(workspace.name),
@@ -99,6 +155,7 @@ def workspace_args(
         public_network_access=settings.network.public_network_access,
         isolation_mode=settings.network.isolation_mode,
         private_link_targets=shared.firewalled_targets,
+        outbound_private_endpoints=registry_outbound_rules(settings, registry),
     )
 
 
@@ -143,6 +200,22 @@ def data_access_args(
             for role, scope in GRANTS[kind]
         ),
     )
+
+
+def registry_outbound_rules(
+    settings: StackSettings, registry: RegistryReference | None
+) -> tuple[PrivateLinkTarget, ...]:
+    """The managed network's private endpoint to the estate's registry, in a stack whose workspaces
+    could not reach it otherwise: a locked-down stack (its registry's public access may be off, and
+    Azure creates private endpoints only to the workspace's own storage, vault, registry and itself:
+    Azure docs, "Workspace Managed Virtual Network Isolation", List of required rules) or one whose
+    managed network allows only approved outbound traffic."""
+    if registry is None:
+        return ()
+    network = settings.network
+    if not (network.private or network.isolation_mode == "AllowOnlyApprovedOutbound"):
+        return ()
+    return (PrivateLinkTarget(REGISTRY_OUTBOUND_RULE, registry.registry_id, REGISTRY_GROUP_ID),)
 
 
 def compute_args(
@@ -229,15 +302,21 @@ def network_args(settings: StackSettings, resource_group_name: pulumi.Input[str]
 
 
 def shared_private_services(
-    settings: StackSettings, shared: SharedServices
+    settings: StackSettings, shared: SharedServices, registry: RegistryReference | None = None
 ) -> list[tuple[str, str, pulumi.Input[str]]]:
-    """The shared services that get private endpoints, as (kind, Azure name, resource id)."""
+    """The shared services that get private endpoints, as (kind, Azure name, resource id); the estate's
+    Azure ML registry among them when the stack uses one (in the subnet of the workspaces' endpoints, as
+    Azure docs, "Network isolation with Azure Machine Learning registries", say), named for its role:
+    its Azure name is an output of the registry stack."""
     names = settings.names
-    return [
+    services: list[tuple[str, str, pulumi.Input[str]]] = [
         ("key vault", names.key_vault, shared.key_vault_id),
         ("container registry", names.container_registry, shared.registry_id),
         ("storage account", names.storage_account, shared.storage_account_id),
     ]
+    if registry is not None:
+        services.append(("machine learning registry", MODEL_REGISTRY, registry.registry_id))
+    return services
 
 
 def private_access_args(

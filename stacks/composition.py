@@ -7,6 +7,8 @@ for any stack, many times in one process.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 from pulumi_azure_native import authorization
 from pulumi_azure_native.network import PrivateDnsZoneGroup
@@ -19,6 +21,7 @@ from infra.network import PrivateNetwork
 from infra.private_endpoints import PrivateAccess
 from infra.rbac import AccessControl
 from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
+from infra.release.base import RegistryCoordinates
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
 from infra.workspace import MachineLearningWorkspace
@@ -36,7 +39,11 @@ from stacks.component_args import (
     workspace_args,
 )
 from stacks.config_source import project_config
-from stacks.settings import ReleaseSettings, StackSettings, parse_settings
+from stacks.registry_reference import reference_registry
+from stacks.registry_settings import RegistrySettings
+from stacks.registry_stack import build_registry
+from stacks.settings import ReleaseSettings, StackSettings
+from stacks.stack_kinds import AnySettings, parse_stack_settings
 
 # Stacks deployed before the estates hold a workspace's components at the root. A URN carries its
 # parents' types, so the alias is what keeps each component, and through it every child, under its
@@ -49,27 +56,37 @@ FORMERLY_AT_THE_ROOT = pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)
 class WorkspaceEstate(pulumi.ComponentResource):
     """One workspace and everything that belongs to it, as one subtree of the plan: the workspace,
     its compute, serving assets and endpoint, and the release of a candidate. `build` declares them
-    under it, then registers the workspace's stack outputs as the estate's."""
+    under it, then registers the workspace's stack outputs as the estate's. `registry` is the Azure ML
+    registry the workspace's releases promote through (None when the stack uses none)."""
 
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        registry: RegistryCoordinates | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("mlops:stacks:WorkspaceEstate", name, None, opts)
+        self.registry = registry
 
 
 def build(settings: StackSettings, serving: ServingSource | None = None) -> dict[str, pulumi.Input]:
     serving = serving or ServingSource.read()
+    registry = reference_registry(settings)
     shared = SharedServices("shared", shared_services_args(settings))
     AccessControl("access", access_control_args(settings, shared.resource_group_id))
     network_settings = network_args(settings, shared.resource_group_name)
     network = PrivateNetwork("network", network_settings) if network_settings else None
     reachable = _private_access(
-        "shared-private-access", settings, network, shared, shared_private_services(settings, shared)
+        "shared-private-access", settings, network, shared, shared_private_services(settings, shared, registry)
     )
 
     workspaces = {}
     for workspace in settings.workspaces:
-        estate = WorkspaceEstate(f"{workspace.name}-estate")
+        estate = WorkspaceEstate(f"{workspace.name}-estate", registry.coordinates if registry else None)
         inside = pulumi.ResourceOptions(parent=estate, aliases=[FORMERLY_AT_THE_ROOT])
-        ml_workspace = MachineLearningWorkspace(workspace.name, workspace_args(settings, workspace, shared), inside)
+        ml_workspace = MachineLearningWorkspace(
+            workspace.name, workspace_args(settings, workspace, shared, registry), inside
+        )
         workspace_reachable = reachable + _private_access(
             f"{workspace.name}-private-access",
             settings,
@@ -148,6 +165,7 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         "key_vault_uri": shared.key_vault_uri,
         "registry_login_server": shared.registry_login_server,
         "workspaces": workspaces,
+        **({"model_registry": registry.stack_output()} if registry else {}),
     }
 
 
@@ -195,12 +213,15 @@ def _release_options(release: ReleaseSettings) -> dict:
     }
 
 
-def selected_settings() -> StackSettings:
-    """The typed settings of the stack Pulumi selected, from its config; raises SettingsError."""
+def selected_settings() -> AnySettings:
+    """The typed settings of the stack Pulumi selected, of its kind, from its config; raises SettingsError."""
     project = pulumi.get_project()
-    return parse_settings(pulumi.get_stack(), project_config(project), project)
+    return parse_stack_settings(pulumi.get_stack(), project_config(project), project)
 
 
-def program() -> dict[str, pulumi.Input]:
-    """The Pulumi program: the selected stack's settings, then its resources; returns the outputs."""
-    return build(selected_settings())
+def program() -> Mapping[str, pulumi.Input]:
+    """The Pulumi program: the selected stack's settings, then the resources of its kind; returns the outputs."""
+    settings = selected_settings()
+    if isinstance(settings, RegistrySettings):
+        return build_registry(settings)
+    return build(settings)

@@ -9,9 +9,9 @@ differences live in the YAML; the production rules apply to any stack whose `tie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -76,6 +76,8 @@ TIERS, ISOLATION_MODES, REGISTRY_SKUS, STORAGE_SKUS, AUTH_MODES, CI_AGENT_KINDS 
     get_args(t) for t in (Tier, IsolationMode, RegistrySku, StorageSku, AuthMode, CiAgentKind)
 )
 
+REGION = r"[a-z]+[a-z0-9]*"
+REGION_ACCEPTED = "an Azure region name such as westeurope"
 VM_SIZE = r"Standard_[A-Z]{1,4}\d{1,3}[a-z]*(_[A-Z]\d{1,4})?(_v\d)?"
 VM_SIZE_ACCEPTED = "an Azure VM size such as Standard_DS3_v2, Standard_F4s_v2 or Standard_NC4as_T4_v3"
 GPU_VM_SIZE = r"Standard_N[A-Z]{0,2}\d{1,3}[a-z]*(_[A-Z]\d{1,4})?(_v\d)?"
@@ -307,17 +309,59 @@ def _plain_mapping(value: Any) -> Any:
     return value
 
 
-class StackSettings(Settings):
-    """The settings of one stack (the `mlops-platform:` keys of its `config:`)."""
+# the stack's standard tags (environment, managed-by, project), then these
+Tags = Annotated[dict[str, str], BeforeValidator(_plain_mapping), AfterValidator(_standard_tags)]
+TAGS_ACCEPTED = "a mapping of string to string"
 
+# A stack of another project (or this one) by its fully qualified name, as `pulumi.StackReference`
+# takes it: `<organization>/<project>/<stack>`, the organization `organization` on a self-managed
+# backend (Pulumi docs, "Stacks": names of alphanumerics, '-', '_' and '.').
+QUALIFIED_STACK = r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*"
+QUALIFIED_STACK_ACCEPTED = (
+    "a fully qualified stack name <organization>/<project>/<stack> (organization/<project>/<stack> "
+    "on a self-managed backend such as azblob://)"
+)
+
+
+class TopLevelSettings(Settings):
+    """What every kind of stack's settings know besides their fields: the stack and project they are of."""
+
+    _project: str = PrivateAttr("")
+    _stack: str = PrivateAttr("")
+
+    def model_post_init(self, context: Any) -> None:
+        self._project, self._stack = (context or {}).get("project", ""), (context or {}).get("stack", "")
+
+    @property
+    def project(self) -> str:
+        return self._project
+
+    @property
+    def stack(self) -> str:
+        return self._stack
+
+
+SettingsModel = TypeVar("SettingsModel", bound=TopLevelSettings)
+
+
+class RegistryReferenceSettings(Settings):
+    """The Azure ML registry an environment stack promotes models through: the stack that declares it
+    (a `registry` stack, stacks/registry_settings.py), read through a StackReference."""
+
+    stack: str = text(QUALIFIED_STACK, QUALIFIED_STACK_ACCEPTED)
+
+
+class StackSettings(TopLevelSettings):
+    """The settings of one environment stack (the `mlops-platform:` keys of its `config:`)."""
+
+    kind: Literal["environment"] = described(
+        "environment (the default) or registry: the stack's program", "environment"
+    )
     tier: Tier = one_of(TIERS)
-    location: str = text(r"[a-z]+[a-z0-9]*", "an Azure region name such as westeurope")
+    location: str = text(REGION, REGION_ACCEPTED)
     name_prefix: NamePrefix
     name_suffix: NameSuffix
-    # the stack's standard tags (environment, managed-by, project), then these
-    tags: Annotated[dict[str, str], BeforeValidator(_plain_mapping), AfterValidator(_standard_tags)] = described(
-        "a mapping of string to string", {}
-    )
+    tags: Tags = described(TAGS_ACCEPTED, {})
     network: NetworkSettings
     registry_sku: Annotated[
         RegistrySku, in_production(lambda v: v == "Premium", f"Premium {PRODUCTION} (private endpoints need it)")
@@ -334,21 +378,9 @@ class StackSettings(Settings):
     high_business_impact: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
     compute_access: ComputeAccessSettings = Field(default_factory=_unset_section)
     access: AccessSettings = Field(default_factory=_unset_section)
+    # none: the stack uses no Azure ML registry (it registers models in its own workspaces only)
+    model_registry: RegistryReferenceSettings | None = None
     workspaces: tuple[WorkspaceSettings, ...] = described("a list of workspaces", min_length=1)
-
-    _project: str = PrivateAttr("")
-    _stack: str = PrivateAttr("")
-
-    def model_post_init(self, context: Any) -> None:
-        self._project, self._stack = (context or {}).get("project", ""), (context or {}).get("stack", "")
-
-    @property
-    def project(self) -> str:
-        return self._project
-
-    @property
-    def stack(self) -> str:
-        return self._stack
 
     @property
     def names(self) -> StackNames:
@@ -366,25 +398,37 @@ def parse_settings(stack: str, config: Mapping[str, Any], project: str = PROJECT
     are checked too, and says which keys are secrets (no problem shows their values).
     Raises `SettingsError` naming every bad key, its value and what is accepted.
     """
+    return validated(StackSettings, stack, config, project, _across_sections)
+
+
+def validated(
+    model: type[SettingsModel],
+    stack: str,
+    config: Mapping[str, Any],
+    project: str,
+    across: Callable[[str, Mapping[str, Any], str], list[Problem]],
+) -> SettingsModel:
+    """`config` as settings of `model`, with the problems of the rules across its fields (`across`),
+    every problem in one `SettingsError`."""
     context = {"stack": stack, "project": project, "tier": config.get("tier")}
     problems: list[Problem] = []
     settings = None
     try:
-        settings = StackSettings.model_validate(dict(config), context=context)
+        settings = model.model_validate(dict(config), context=context)
     except ValidationError as error:
-        problems += problems_of(error, StackSettings, project)
-    problems += _across_sections(stack, config, project)
+        problems += problems_of(error, model, project)
+    problems += across(stack, config, project)
     secret_keys: frozenset[str] = frozenset()
     if isinstance(config, ProjectConfig):
-        problems = misplaced_keys(config.other_keys, project, _top_level_keys()) + problems
+        problems = misplaced_keys(config.other_keys, project, top_level_keys(model)) + problems
         secret_keys = config.secret_keys
     if problems or settings is None:
         raise SettingsError(stack, [problem.line(secret_keys) for problem in problems])
     return settings
 
 
-def _top_level_keys() -> list[str]:
-    return [field.alias or name for name, field in StackSettings.model_fields.items()]
+def top_level_keys(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
 def _across_sections(stack: str, config: Mapping[str, Any], project: str) -> list[Problem]:

@@ -30,8 +30,12 @@ class SettingsError(ValueError):
     def __init__(self, stack: str, problems: list[str]):
         self.stack = stack
         self.problems = list(problems)
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"invalid configuration for stack '{stack}':\n{lines}")
+        super().__init__(settings_message(stack, self.problems))
+
+
+def settings_message(stack: str, problems: list[str]) -> str:
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return f"invalid configuration for stack '{stack}':\n{lines}"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,19 @@ So each needs, in the same stack, a private endpoint per group id it serves (``v
 connection targets it, and a DNS zone group on that endpoint covering the group id's private DNS
 zones: zones declared in the stack (each linked to a virtual network) or a hub's zones, given by id.
 
+The estate's Azure ML registry is declared by a stack of its own and used by others, so its private
+endpoints are in the stacks that use it. A closed registry in a stack without a workspace (the
+registry stack) is left to them; in a stack that uses a registry (a workspace's managed network
+reaches it by a private-endpoint outbound rule, subresource ``amlregistry``, or a private endpoint
+with that group id targets it), the policy asks for both ways in: a closed workspace's stack has a
+private endpoint to the registry with a zone group as above (its CI agents and people reach the
+workspace, and so the registry, only through the stack's network: Azure docs, "Network isolation with
+Azure Machine Learning registries"), and every managed-network workspace of a stack with such an
+endpoint has the outbound rule (Azure creates managed-network endpoints only to the workspace's own
+services: Azure docs, "Workspace Managed Virtual Network Isolation", List of required rules). The
+registry's id comes from another stack's outputs, which a preview knows (a StackReference is read
+during previews); an id still unknown matches any registry.
+
 ``managed-network-deployments-no-egress`` (stack policy): a deployment of a workspace with a managed
 network must not set ``egressPublicNetworkAccess``: Azure ML no longer applies it there and refuses
 to change it on an existing deployment (Azure docs, "Network isolation with managed online
@@ -38,6 +51,8 @@ ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
 PRIVATE_ZONE = "azure-native:privatedns:PrivateZone"
 ZONE_LINK = "azure-native:privatedns:VirtualNetworkLink"
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
+ML_REGISTRY = "azure-native:machinelearningservices:Registry"
+REGISTRY_GROUP_ID = "amlregistry"
 NATIVE_DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
 MANAGED_NETWORK_MODES = ("AllowInternetOutbound", "AllowOnlyApprovedOutbound")
 UNKNOWN = object()
@@ -85,7 +100,7 @@ CLOSABLE = {
         "workspaceName",
         ("amlworkspace",),
     ),
-    "azure-native:machinelearningservices:Registry": Closable(
+    ML_REGISTRY: Closable(
         "ML registry",
         "publicNetworkAccess",
         "Microsoft.MachineLearningServices/registries",
@@ -225,9 +240,12 @@ def validate_private_endpoints(args: StackValidationArgs, report_violation) -> N
         for service, group_id in _connections(endpoint, services):
             reached.setdefault((service.urn, group_id), []).append(endpoint)
 
+    has_workspace = any(r.resource_type == WORKSPACE for r in resources)
     for service in services:
         if not _closed(service):
             continue
+        if service.resource_type == ML_REGISTRY and not has_workspace:
+            continue  # the registry stack: the stacks that use the registry hold its endpoints (_registry_reach)
         closable = CLOSABLE[service.resource_type]
         needed = WORKSPACE_STORAGE_GROUP_IDS if service.urn in workspace_storage else closable.group_ids
         where = f"{closable.kind} '{service.name}' has public network access disabled"
@@ -241,22 +259,120 @@ def validate_private_endpoints(args: StackValidationArgs, report_violation) -> N
                     service.urn,
                 )
                 continue
-            wanted = set(PRIVATE_DNS_ZONES[group_id])
-            if not any(wanted <= _zone_names(group, zones) for e in reaching for group in zone_groups.get(e.urn, [])):
+            problem = _zone_problem(reaching, group_id, zone_groups, zones, declared, linked)
+            if problem:
+                report_violation(f"{where}; {problem}", service.urn)
+    _registry_reach(resources, endpoints, zone_groups, zones, declared, linked, report_violation)
+
+
+def _zone_problem(
+    reaching: list[PolicyResource],
+    group_id: str,
+    zone_groups: dict[str, list[PolicyResource]],
+    zones: list[PolicyResource],
+    declared: set,
+    linked: set,
+) -> str | None:
+    """What keeps the `group_id` endpoints `reaching` a service from resolving, or None: no zone group
+    covering the group id's zones, or a zone of the stack linked to no network."""
+    wanted = set(PRIVATE_DNS_ZONES[group_id])
+    if not any(wanted <= _zone_names(group, zones) for e in reaching for group in zone_groups.get(e.urn, [])):
+        return (
+            f"its '{group_id}' private endpoint has no DNS zone group covering "
+            f"{', '.join(sorted(wanted))}, so its name does not resolve to the endpoint. Add a zone group "
+            "on the stack's zones or on the hub's zone ids."
+        )
+    unlinked = sorted(zone for zone in wanted if zone in declared and zone not in linked)
+    if unlinked:
+        return (
+            f"the stack's private DNS zone {', '.join(unlinked)} of its '{group_id}' endpoint is "
+            "linked to no virtual network, so no client resolves the endpoint. Add a VirtualNetworkLink "
+            "or use the hub's zone."
+        )
+    return None
+
+
+def _registry_rules(workspace: PolicyResource) -> list:
+    """The registry ids (or UNKNOWN) a workspace's managed network reaches by a private-endpoint rule."""
+    rules = _known(lambda: lookup(workspace.props, "managedNetwork.outboundRules", None), None)
+    if not isinstance(rules, Mapping):
+        return []
+    targets = []
+    for rule in rules.values():
+        kind = _known(lambda rule=rule: lookup(rule, "type", None), None)
+        target = _known(lambda rule=rule: lookup(rule, "destination.subresourceTarget", None), None)
+        if kind == "PrivateEndpoint" and target == REGISTRY_GROUP_ID:
+            targets.append(_known(lambda rule=rule: lookup(rule, "destination.serviceResourceId", None)))
+    return targets
+
+
+def _registry_endpoints(endpoints: list[PolicyResource]) -> list[tuple[PolicyResource, object]]:
+    """(endpoint, registry id or UNKNOWN) of each automatic connection with group id amlregistry."""
+    found = []
+    for endpoint in endpoints:
+        for connection in as_list(
+            _known(lambda e=endpoint: lookup(e.props, "privateLinkServiceConnections", None), [])
+        ):
+            groups = _known(lambda connection=connection: as_list(lookup(connection, "groupIds", None)), [])
+            if REGISTRY_GROUP_ID in groups:
+                found.append(
+                    (endpoint, _known(lambda connection=connection: lookup(connection, "privateLinkServiceId", None)))
+                )
+    return found
+
+
+def _same_registry(one, other) -> bool:
+    return one is UNKNOWN or other is UNKNOWN or _text(one) == _text(other)
+
+
+def _registry_reach(
+    resources: list[PolicyResource],
+    endpoints: list[PolicyResource],
+    zone_groups: dict[str, list[PolicyResource]],
+    zones: list[PolicyResource],
+    declared: set,
+    linked: set,
+    report_violation,
+) -> None:
+    """An Azure ML registry of another stack that this one uses is reached both ways (module docstring)."""
+    workspaces = [r for r in resources if r.resource_type == WORKSPACE]
+    by_endpoint = _registry_endpoints(endpoints)
+    for workspace in workspaces:
+        if not _closed(workspace):
+            continue
+        for registry in _registry_rules(workspace):
+            shown = "an ML registry" if registry is UNKNOWN else f"ML registry '{registry}'"
+            where = (
+                f"ML workspace '{workspace.name}' has public network access disabled and its managed network "
+                f"reaches {shown} by a private endpoint rule"
+            )
+            reaching = [e for e, target in by_endpoint if _same_registry(target, registry)]
+            if not reaching:
                 report_violation(
-                    f"{where}; its '{group_id}' private endpoint has no DNS zone group covering "
-                    f"{', '.join(sorted(wanted))}, so its name does not resolve to the endpoint. Add a zone group "
-                    "on the stack's zones or on the hub's zone ids.",
-                    service.urn,
+                    f"{where}, but no private endpoint with group id '{REGISTRY_GROUP_ID}' in the stack targets the "
+                    "registry; the stack's CI agents and people, who reach the workspace only through its network, "
+                    "cannot reach the registry (a release from it, a share into it). Declare a private endpoint to "
+                    "it in the stack's private-endpoint subnet (stacks/registry_reference.py).",
+                    workspace.urn,
                 )
                 continue
-            unlinked = sorted(zone for zone in wanted if zone in declared and zone not in linked)
-            if unlinked:
+            problem = _zone_problem(reaching, REGISTRY_GROUP_ID, zone_groups, zones, declared, linked)
+            if problem:
+                report_violation(f"{where}; {problem}", workspace.urn)
+    managed_names = _managed_workspaces(resources)
+    managed = [
+        w for w in workspaces if _known(lambda w=w: lookup(w.props, "workspaceName", None), None) in managed_names
+    ]
+    for endpoint, registry in by_endpoint:
+        for workspace in managed:
+            if not any(_same_registry(registry, rule) for rule in _registry_rules(workspace)):
+                shown = "an ML registry" if registry is UNKNOWN else f"ML registry '{registry}'"
                 report_violation(
-                    f"{where}; the stack's private DNS zone {', '.join(unlinked)} of its '{group_id}' endpoint is "
-                    "linked to no virtual network, so no client resolves the endpoint. Add a VirtualNetworkLink "
-                    "or use the hub's zone.",
-                    service.urn,
+                    f"Private endpoint '{endpoint.name}' reaches {shown} from the stack's network, but the managed network of ML workspace '{workspace.name}' has no "
+                    f"private endpoint outbound rule to it (subresource '{REGISTRY_GROUP_ID}'); its deployments and "
+                    "jobs, which run there, cannot read the registry's models. Add the rule to the workspace's "
+                    "managedNetwork.outboundRules.",
+                    workspace.urn,
                 )
 
 
@@ -308,7 +424,8 @@ PRIVATE_ENDPOINT_POLICY = StackValidationPolicy(
     name="private-endpoint-for-closed-services",
     description="A Key Vault, registry, storage account, ML workspace or ML registry with public network access "
     "disabled has, in the same stack, a private endpoint per group id it serves and a DNS zone group on "
-    "linked zones or the hub's zones.",
+    "linked zones or the hub's zones; an ML registry of another stack that a stack uses is reached from both "
+    "its network (a private endpoint, in a stack of closed workspaces) and its workspaces' managed networks.",
     validate=validate_private_endpoints,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,

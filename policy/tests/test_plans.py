@@ -30,15 +30,19 @@ from mlops_policies import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "test", "prod")
+STACKS = ("dev", "test", "prod")  # the environment stacks, which release models
+REGISTRY_STACK = "registry"  # the stack of the estate's Azure ML registry (no workspace, no release)
+ALL_STACKS = (*STACKS, REGISTRY_STACK)
 MAIN_PYTHON = Path(os.environ.get("MLOPS_MAIN_PYTHON", ROOT / "venv" / "bin" / "python"))
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
 ENDPOINT = "pulumi-python:dynamic/release:ServingEndpoint"
 TRAFFIC = "pulumi-python:dynamic/release:EndpointTraffic"
+ML_REGISTRY = "azure-native:machinelearningservices:Registry"
+WORKSPACE = "azure-native:machinelearningservices:Workspace"
 
 
-def _run_plans(extra_args: list[str]) -> dict[str, dict]:
-    """`scripts.plan --stack <s> --json [extra_args]` for every stack, run side by side."""
+def _run_plans(extra_args: list[str], stacks=STACKS) -> dict[str, dict]:
+    """`scripts.plan --stack <s> --json [extra_args]` for every stack of `stacks`, run side by side."""
     if not MAIN_PYTHON.exists():
         pytest.fail(
             f"the main environment's python {MAIN_PYTHON} is missing; run scripts/setup "
@@ -52,7 +56,7 @@ def _run_plans(extra_args: list[str]) -> dict[str, dict]:
             stderr=subprocess.PIPE,
             text=True,
         )
-        for stack in STACKS
+        for stack in stacks
     }
     plans = {}
     for stack, process in running.items():
@@ -64,7 +68,7 @@ def _run_plans(extra_args: list[str]) -> dict[str, dict]:
 
 @pytest.fixture(scope="session")
 def plans() -> dict[str, dict]:
-    return _run_plans([])
+    return _run_plans([], ALL_STACKS)
 
 
 @pytest.fixture(scope="session")
@@ -100,9 +104,9 @@ def stack_violations(resources: list[dict], stack: str, policies=(SINGLE_TRAFFIC
     return found
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ALL_STACKS)
 def test_every_policy_passes_on_the_stack_plan(plans, release_plans, stack):
-    for plan in (plans[stack], release_plans[stack]):
+    for plan in (plans[stack], release_plans[stack]) if stack in release_plans else (plans[stack],):
         resources = plan["resources"]
         found = [(p.name, r["name"], m) for r in resources for p in RESOURCE_POLICIES for m in violations(p, r, stack)]
         assert found == []
@@ -123,6 +127,9 @@ def test_plans_hold_what_the_policies_check(plans, release_plans):
     for stack in STACKS:
         assert checked <= {r["type"] for r in plans[stack]["resources"]}, stack
         assert checked | {TRAFFIC} <= {r["type"] for r in release_plans[stack]["resources"]}, stack
+    assert {ML_REGISTRY, "azure-native:authorization:RoleDefinition"} <= {
+        r["type"] for r in plans[REGISTRY_STACK]["resources"]
+    }
 
 
 def _set(path: str, value):
@@ -287,14 +294,14 @@ VARIANTS = [
         CUSTOM_ROLE_POLICY,
         "azure-native:authorization:RoleDefinition",
         lambda inputs: inputs["permissions"][0]["actions"].append("*"),
-        STACKS,
+        ALL_STACKS,
         "contains '*'",
     ),
     (
         CUSTOM_ROLE_POLICY,
         "azure-native:authorization:RoleDefinition",
         _set("assignableScopes", [SUBSCRIPTION]),
-        STACKS,
+        ALL_STACKS,
         "is a whole subscription or broader",
     ),
     (ENDPOINT_TRAFFIC_POLICY, ENDPOINT, _set("traffic", {"blue": 100}), STACKS, "traffic is {'blue': 100}"),
@@ -341,7 +348,7 @@ def test_insecure_variants_of_the_plans_are_caught(
 
 def test_an_azure_native_endpoint_or_deployment_beside_a_plan_endpoint_is_caught(plans):
     """The shape the platform declared before the release owned the deployments is refused."""
-    for stack, plan in plans.items():
+    for stack, plan in ((s, plans[s]) for s in STACKS):
         endpoint = next(r for r in plan["resources"] if r["type"] == ENDPOINT)
         for native in (NATIVE_ENDPOINT, NATIVE_DEPLOYMENT):
             variant = copy.deepcopy(native)
@@ -359,7 +366,7 @@ def _target(endpoint: dict) -> dict:
 
 
 def test_a_second_traffic_owner_of_a_plan_endpoint_is_caught(plans):
-    for stack, plan in plans.items():
+    for stack, plan in ((s, plans[s]) for s in STACKS):
         resources = copy.deepcopy(plan["resources"])
         endpoint = next(r for r in resources if r["type"] == ENDPOINT)
         assert not [r for r in resources if r["type"] == TRAFFIC], "a stack without a candidate has no EndpointTraffic"
@@ -397,7 +404,7 @@ def test_each_private_endpoint_of_a_locked_down_plan_is_needed(plans, stack):
     """Dropping any one endpoint (with its zone group) of the plan leaves its service unreachable."""
     resources = plans[stack]["resources"]
     endpoints = [r for r in resources if r["type"] == PRIVATE_ENDPOINT]
-    assert len(endpoints) == 5
+    assert len(endpoints) == 6, "vault, registry, blob, file, the workspace and the estate's ML registry"
     for endpoint in endpoints:
         [group_id] = endpoint["inputs"]["privateLinkServiceConnections"][0]["groupIds"]
         name = endpoint["inputs"]["privateEndpointName"]
@@ -410,10 +417,36 @@ def test_each_private_endpoint_of_a_locked_down_plan_is_needed(plans, stack):
 def test_a_locked_down_plan_without_zone_groups_or_links_is_caught(plans, stack):
     resources = plans[stack]["resources"]
     without_groups = [r for r in resources if r["type"] != ZONE_GROUP]
-    assert len(private_violations(without_groups, stack)) == 5
+    assert len(private_violations(without_groups, stack)) == 6
     without_links = [r for r in resources if r["type"] != LINK]
     messages = private_violations(without_links, stack)
-    assert len(messages) == 5 and all("linked to no virtual network" in m for m in messages)
+    assert len(messages) == 6 and all("linked to no virtual network" in m for m in messages)
+
+
+@pytest.mark.parametrize("stack", LOCKED_DOWN)
+def test_a_locked_down_plan_whose_workspace_cannot_reach_the_registry_is_caught(plans, stack):
+    """The registry's private endpoint serves the stack's network; the workspace's managed network,
+    where deployments run, needs its own rule to the registry."""
+    resources = copy.deepcopy(plans[stack]["resources"])
+    workspace = next(r for r in resources if r["type"] == WORKSPACE)
+    rules = workspace["inputs"]["managedNetwork"]["outboundRules"]
+    assert {name for name, rule in rules.items() if rule["type"] == "PrivateEndpoint"} == {"private-model-registry"}
+    del rules["private-model-registry"]
+    [message] = private_violations(resources, stack)
+    assert message.startswith("Private endpoint 'pe-model-registry-amlregistry' reaches ML registry '/subscriptions/")
+    assert f"the managed network of ML workspace '{workspace['name']}' has no private endpoint outbound rule" in message
+
+
+def test_the_registry_stack_leaves_the_registrys_endpoints_to_the_stacks_that_use_it(plans):
+    resources = plans[REGISTRY_STACK]["resources"]
+    [registry] = [r for r in resources if r["type"] == ML_REGISTRY]
+    assert registry["inputs"]["publicNetworkAccess"] == "Disabled"
+    assert not [r for r in resources if r["type"] in (PRIVATE_ENDPOINT, WORKSPACE)]
+    assert private_violations(resources, REGISTRY_STACK) == []
+    # a stack that declares a workspace beside a closed registry must reach it itself
+    workspace = next(r for r in plans["dev"]["resources"] if r["type"] == WORKSPACE)
+    [message] = private_violations([*resources, workspace], REGISTRY_STACK)
+    assert "ML registry 'registry' has public network access disabled but no private endpoint with group id" in message
 
 
 def test_closing_a_public_plans_service_without_an_endpoint_is_caught(plans):

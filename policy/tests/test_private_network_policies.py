@@ -244,6 +244,114 @@ def test_in_a_preview_of_a_new_stack_unknown_ids_count_by_their_dependencies():
     assert "Storage account 'storage'" in message and "'file'" in message
 
 
+# --- the estate's Azure ML registry, declared by another stack ------------------------------------
+
+# the registry stack's registry: another resource group (and, in general, another subscription)
+ESTATE_REGISTRY = (
+    "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg-registry/providers/"
+    "Microsoft.MachineLearningServices/registries/mlreg-unit"
+)
+
+
+def registry_rule(target=ESTATE_REGISTRY) -> dict:
+    return {
+        "type": "PrivateEndpoint",
+        "category": "UserDefined",
+        "destination": {"serviceResourceId": target, "subresourceTarget": "amlregistry", "sparkEnabled": False},
+    }
+
+
+def using_the_registry() -> dict[str, dict]:
+    """The locked-down stack, its workspace's managed network reaching the estate's registry, with the
+    registry's private endpoint and zone group in the stack's network."""
+    resources = locked_down_stack()
+    resources["workspace"]["inputs"]["managedNetwork"]["outboundRules"] = {"model-registry": registry_rule()}
+    resources["pe-model-registry-amlregistry"] = endpoint(
+        "pe-model-registry-amlregistry", ESTATE_REGISTRY, "amlregistry"
+    )
+    resources["pe-model-registry-amlregistry-dns"] = zone_group("pe-model-registry-amlregistry", "amlregistry")
+    return resources
+
+
+def test_a_stack_reaching_the_estates_registry_both_ways_passes():
+    assert found(PRIVATE_ENDPOINT_POLICY, using_the_registry()) == []
+
+
+def test_a_closed_workspace_reaching_a_registry_without_the_stacks_endpoint_to_it_is_caught():
+    resources = using_the_registry()
+    del resources["pe-model-registry-amlregistry"], resources["pe-model-registry-amlregistry-dns"]
+    [message] = found(PRIVATE_ENDPOINT_POLICY, resources)
+    assert message.startswith(
+        f"ML workspace 'workspace' has public network access disabled and its managed network reaches ML registry "
+        f"'{ESTATE_REGISTRY}' by a private endpoint rule, but no private endpoint with group id 'amlregistry'"
+    )
+
+
+def test_an_endpoint_to_another_registry_does_not_count():
+    resources = using_the_registry()
+    other = ESTATE_REGISTRY.replace("mlreg-unit", "mlreg-other")
+    resources["pe-model-registry-amlregistry"]["inputs"]["privateLinkServiceConnections"][0]["privateLinkServiceId"] = (
+        other
+    )
+    messages = found(PRIVATE_ENDPOINT_POLICY, resources)
+    assert len(messages) == 2
+    assert "no private endpoint with group id 'amlregistry'" in messages[0]
+    assert messages[1].startswith(f"Private endpoint 'pe-model-registry-amlregistry' reaches ML registry '{other}'")
+
+
+def test_the_registry_endpoint_needs_its_zone_group_on_a_linked_zone():
+    resources = using_the_registry()
+    del resources["pe-model-registry-amlregistry-dns"]
+    [message] = found(PRIVATE_ENDPOINT_POLICY, resources)
+    assert "'amlregistry' private endpoint has no DNS zone group covering privatelink.api.azureml.ms" in message
+    resources = using_the_registry()
+    del resources["privatelink.api.azureml.ms-link"]
+    messages = found(PRIVATE_ENDPOINT_POLICY, resources)
+    assert any(
+        "privatelink.api.azureml.ms of its 'amlregistry' endpoint is linked to no virtual network" in m
+        for m in messages
+    )
+
+
+def test_a_registry_endpoint_without_the_managed_networks_rule_is_caught():
+    resources = using_the_registry()
+    del resources["workspace"]["inputs"]["managedNetwork"]["outboundRules"]
+    [message] = found(PRIVATE_ENDPOINT_POLICY, resources)
+    assert "the managed network of ML workspace 'workspace' has no private endpoint outbound rule to it" in message
+
+
+def test_a_public_workspace_without_a_registry_endpoint_passes():
+    """A public stack reaches an open registry over the internet; its rule alone asks for no endpoint."""
+    resources = using_the_registry()
+    resources["workspace"]["inputs"]["publicNetworkAccess"] = "Enabled"
+    del resources["pe-model-registry-amlregistry"], resources["pe-model-registry-amlregistry-dns"]
+    del resources["pe-mlw-amlworkspace"], resources["pe-mlw-amlworkspace-dns"]
+    assert found(PRIVATE_ENDPOINT_POLICY, resources) == []
+
+
+def test_a_registry_id_a_preview_does_not_know_matches_any_registry():
+    resources = using_the_registry()
+    resources["pe-model-registry-amlregistry"]["inputs"]["privateLinkServiceConnections"][0]["privateLinkServiceId"] = (
+        UNKNOWN_STRING_VALUE
+    )
+    resources["workspace"]["inputs"]["managedNetwork"]["outboundRules"] = {
+        "model-registry": registry_rule(UNKNOWN_STRING_VALUE)
+    }
+    assert found(PRIVATE_ENDPOINT_POLICY, resources) == []
+
+
+def test_a_closed_registry_in_a_stack_without_a_workspace_is_left_to_the_stacks_that_use_it():
+    registry = {
+        "type": "azure-native:machinelearningservices:Registry",
+        "name": "registry",
+        "inputs": {"resourceGroupName": "rg-registry", "registryName": "mlreg-unit", "publicNetworkAccess": "Disabled"},
+    }
+    assert found(PRIVATE_ENDPOINT_POLICY, {"registry": registry}) == []
+    resources = {**locked_down_stack(), "registry": registry}
+    [message] = found(PRIVATE_ENDPOINT_POLICY, resources)
+    assert message.startswith("ML registry 'registry' has public network access disabled but no private endpoint")
+
+
 # --- managed network: no egress setting on its deployments ---------------------------------------
 
 

@@ -1,14 +1,18 @@
 """What the offline engine answers and records for each resource registration.
 
 `RecordingMocks` answers every registration with plausible Azure ids, names and the outputs Azure
-computes (a dynamic resource gets what its provider's `check` returns); `RecordingMonitor` keeps
-what the engine would see of each registration (type, name, parent, wire inputs, options) as a
-`DeclaredResource`, secrets redacted.
+computes (a dynamic resource gets what its provider's `check` returns), and every StackReference
+read with the outputs of the referenced stack it was given (its own offline plan's); `RecordingMonitor`
+keeps what the engine would see of each registration (type, name, parent, wire inputs, options) as a
+`DeclaredResource`, secrets redacted, and each read apart (`ReadResource`): the engine keeps reads
+out of the stack's resources (pulumi/pulumi pkg/resource/deploy/step_executor.go records a read in
+`deployment.reads`, not `news`), so no policy sees them.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -71,6 +75,7 @@ NAME_INPUT = {
     "azure-native:storage:BlobContainer": "containerName",
     "azure-native:storage:Blob": "blobName",
     "azure-native:machinelearningservices:Workspace": "workspaceName",
+    "azure-native:machinelearningservices:Registry": "registryName",
     "azure-native:machinelearningservices:Compute": "computeName",
     "azure-native:machinelearningservices:OnlineEndpoint": "endpointName",
     "azure-native:machinelearningservices:OnlineDeployment": "deploymentName",
@@ -118,6 +123,10 @@ ARM_PATH: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
     "azure-native:machinelearningservices:Workspace": (
         "Microsoft.MachineLearningServices",
         [("workspaces", "workspaceName")],
+    ),
+    "azure-native:machinelearningservices:Registry": (
+        "Microsoft.MachineLearningServices",
+        [("registries", "registryName")],
     ),
     "azure-native:machinelearningservices:Compute": (
         "Microsoft.MachineLearningServices",
@@ -187,6 +196,11 @@ def _computed_outputs(args: runtime_mocks.MockResourceArgs, name: str) -> dict[s
         return {"properties": {**args.inputs.get("properties", {}), "vaultUri": f"https://{name}.vault.azure.net/"}}
     if typ == "azure-native:containerregistry:Registry":
         return {"loginServer": f"{name}.azurecr.io"}
+    if typ == "azure-native:machinelearningservices:Registry":
+        # the discovery URL's form (Azure docs, "Network isolation with Azure Machine Learning
+        # registries", How to find the registry's fully qualified domain name)
+        region = args.inputs.get("location", "westeurope")
+        return {"discoveryUrl": f"https://{region}.api.azureml.ms/registrymanagement/v1.0/registries/{name}/discovery"}
     if typ in (
         "azure-native:machinelearningservices:Workspace",
         "azure-native:machinelearningservices:Compute",
@@ -233,14 +247,21 @@ def _dynamic_preview(args: runtime_mocks.MockResourceArgs) -> tuple[str, dict]:
     return f"{args.name}-preview", outputs
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Plausible ids and outputs for every resource; answers the provider's client config."""
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
-    def __init__(self) -> None:
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Plausible ids and outputs for every resource; answers the provider's client config and the
+    StackReference reads of the stacks in `stack_outputs` (fully qualified name -> outputs)."""
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         super().__init__()
         self.check_failures: list[DynamicCheckFailed] = []
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: runtime_mocks.MockResourceArgs) -> tuple[str, dict]:
+        if args.typ == STACK_REFERENCE:
+            return self._stack_reference(args)
         if not args.custom:
             return "", dict(args.inputs)
         if args.typ.startswith(DYNAMIC_TYPE):
@@ -252,6 +273,19 @@ class RecordingMocks(pulumi.runtime.Mocks):
         name = _azure_name(args)
         resource_id = _azure_id(args, name)
         return resource_id, {**args.inputs, "name": name, "id": resource_id, **_computed_outputs(args, name)}
+
+    def _stack_reference(self, args: runtime_mocks.MockResourceArgs) -> tuple[str, dict]:
+        """A StackReference is read (its id is the stack's name) and resolves to the stack's outputs
+        in `outputs`, its secret ones named in `secretOutputNames` (pulumi/stack_reference.py)."""
+        stack = args.resource_id or args.inputs.get("name")
+        if stack not in self.stack_outputs:
+            served = ", ".join(sorted(self.stack_outputs)) or "none"
+            raise LookupError(
+                f"the offline engine has no outputs for stack {stack!r}, which StackReference "
+                f"'{args.name}' reads; it serves the stacks the program's settings reference: {served}"
+            )
+        outputs = copy.deepcopy(dict(self.stack_outputs[stack]))
+        return stack, {"name": stack, "outputs": outputs, "secretOutputNames": []}
 
     def call(self, args: runtime_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         if args.token == "azure-native:authorization:getClientConfig":
@@ -269,13 +303,28 @@ class RecordingMocks(pulumi.runtime.Mocks):
         )
 
 
+@dataclass(frozen=True)
+class ReadResource:
+    """A resource the program reads rather than declares (a StackReference, a `.get`)."""
+
+    type: str
+    name: str
+    id: str
+
+
 class RecordingMonitor(runtime_mocks.MockMonitor):
-    """The SDK's mock monitor, also keeping what the engine would see of each registration."""
+    """The SDK's mock monitor, also keeping what the engine would see of each registration and read."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.declared: list[DeclaredResource] = []
+        self.reads: list[ReadResource] = []
         self._names: dict[str, str] = {}
+
+    def ReadResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().ReadResource(request)
+        self.reads.append(ReadResource(type=request.type, name=request.name, id=request.id))
+        return response
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)

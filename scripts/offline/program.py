@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as runtime_mocks
 
-from scripts.offline.mocks import DeclaredResource, RecordingMocks, RecordingMonitor, _redact
+from scripts.offline.mocks import DeclaredResource, ReadResource, RecordingMocks, RecordingMonitor, _redact
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Plan:
     stack: str
     resources: list[DeclaredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    reads: list[ReadResource] = field(default_factory=list)  # StackReferences: read, not declared
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -48,6 +49,7 @@ class Plan:
                 for r in self.resources
             ],
             "outputs": self.outputs,
+            **({"reads": [{"type": r.type, "name": r.name, "id": r.id} for r in self.reads]} if self.reads else {}),
         }
 
 
@@ -57,12 +59,17 @@ def _as_engine_config(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def run_program(
-    stack: str, program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any], project: str = "mlops-platform"
+    stack: str,
+    program: Callable[[], Mapping[str, Any]],
+    config: Mapping[str, Any],
+    project: str = "mlops-platform",
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Plan:
-    """Run `program` as the stack's Pulumi program under mocks, with `config` as its stack config."""
+    """Run `program` as the stack's Pulumi program under mocks, with `config` as its stack config and
+    `stack_outputs` (fully qualified stack name -> outputs) as what its StackReferences read."""
     pulumi.runtime.reset_options(project=project, stack=stack)
     pulumi.runtime.set_all_config(_as_engine_config(config))
-    mocks = RecordingMocks()
+    mocks = RecordingMocks(stack_outputs)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
 
@@ -85,7 +92,12 @@ def run_program(
             f"logical resource names must be unique in a stack so that plans and parents are "
             f"unambiguous; repeated: {', '.join(repeated)}"
         )
-    return Plan(stack=stack, resources=list(monitor.declared), outputs=_redact(_plain(outputs_holder)))
+    return Plan(
+        stack=stack,
+        resources=list(monitor.declared),
+        outputs=_redact(_plain(outputs_holder)),
+        reads=list(monitor.reads),
+    )
 
 
 def _plain(value: Any) -> Any:

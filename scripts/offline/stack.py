@@ -1,7 +1,16 @@
-"""Runs the real program of a stack offline, with the config of its `Pulumi.<stack>.yaml`."""
+"""Runs the real program of a stack offline, with the config of its `Pulumi.<stack>.yaml`.
+
+A stack whose settings reference other stacks (a StackReference: an environment stack's
+`modelRegistry.stack`) reads their outputs as their own offline plans compute them: each referenced
+stack of this project (`<organization>/<project>/<stack>` with this project's name and a
+`Pulumi.<stack>.yaml` beside it) is planned first, from its YAML, and its outputs are what the
+mocks answer the reference with.
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -58,9 +67,80 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     return dict(config or {})
 
 
+def project_name(project_dir: Path = PROJECT_DIR) -> str:
+    """The `name:` of the project's Pulumi.yaml."""
+    path = project_dir / "Pulumi.yaml"
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
+        raise StackFileError("", f"{path}: the project file cannot be read ({type(error).__name__})") from None
+    name = document.get("name") if isinstance(document, Mapping) else None
+    if not isinstance(name, str) or not name:
+        raise StackFileError("", f"{path}: accepted: a project file with a `name:`")
+    return name
+
+
 def run_stack(stack: str, project_dir: Path = PROJECT_DIR, config: Mapping[str, Any] | None = None) -> Plan:
-    """Run the real program of `stack` with its YAML config (or `config`, keys `project:key`)."""
+    """Run the real program of `stack` with its YAML config (or `config`, keys `project:key`), its
+    StackReferences answered with the referenced stacks' offline outputs."""
     import stacks
 
     config = stack_config(stack, project_dir) if config is None else config
-    return run_program(stack, stacks.program, config)
+    project = project_name(project_dir)
+    return run_program(
+        stack, stacks.program, config, project, stack_outputs=referenced_outputs(stack, config, project_dir)
+    )
+
+
+def referenced_outputs(
+    stack: str, config: Mapping[str, Any], project_dir: Path = PROJECT_DIR, planning: tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
+    """Fully qualified name -> outputs of each stack that `stack`'s settings reference, from the
+    referenced stack's own offline plan. Raises `StackFileError` for a reference this project cannot
+    plan (another project's stack, a stack without a file, a cycle). Settings that do not parse
+    reference nothing here: the program reports their problems itself, with the secret keys the
+    engine hands it."""
+    import stacks
+
+    project = project_name(project_dir)
+    try:
+        names = stacks.referenced_stacks(stack, config, project)
+    except SettingsError:
+        names = []
+    outputs = {}
+    for name in names:
+        _, referenced_project, referenced = name.split("/")
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        if referenced_project != project or referenced not in known:
+            raise StackFileError(
+                stack,
+                f"stack {stack!r} references {name!r}, which the offline engine cannot plan; accepted: a stack of "
+                f"this project, <organization>/{project}/<stack> with <stack> one of {', '.join(known)}",
+            )
+        if referenced in (*planning, stack):
+            raise StackFileError(stack, f"stack references form a cycle: {' -> '.join((*planning, stack, referenced))}")
+        outputs[name] = _planned_outputs(referenced, project_dir, (*planning, stack))
+    return outputs
+
+
+def _planned_outputs(stack: str, project_dir: Path, planning: tuple[str, ...]) -> dict[str, Any]:
+    """The outputs of `stack`'s offline plan from its YAML (its own references planned first); the
+    same file gives the same plan, so a plan is reused while its file is unchanged."""
+    text = (project_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
+    return copy.deepcopy(_outputs_of(stack, str(project_dir), text, planning))
+
+
+@functools.lru_cache(maxsize=16)
+def _outputs_of(stack: str, project_dir: str, text: str, planning: tuple[str, ...]) -> dict[str, Any]:
+    directory = Path(project_dir)
+    config = stack_config(stack, directory)
+    import stacks
+
+    plan = run_program(
+        stack,
+        stacks.program,
+        config,
+        project_name(directory),
+        stack_outputs=referenced_outputs(stack, config, directory, planning),
+    )
+    return plan.outputs

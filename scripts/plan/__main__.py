@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pulumi
+
 from scripts.offline import PROJECT_DIR
 from scripts.offline.mocks import DynamicCheckFailed
 from scripts.offline.stack import run_stack, stack_config
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join([render_tree(head, preview.notes), *preview.decisions]))
     except (
         SettingsError,
+        pulumi.RunError,  # a program's own clean error (e.g. stacks.registry_reference's)
         FileNotFoundError,
         ConfigPathError,
         DynamicCheckFailed,

@@ -40,6 +40,12 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "managedNetwork.isolationMode",
         "hbiWorkspace",
     ),
+    "azure-native:machinelearningservices:Registry": (
+        "registryName",
+        "location",
+        "identity.type",
+        "publicNetworkAccess",
+    ),
     "azure-native:machinelearningservices:Compute": (
         "computeName",
         "properties.properties.vmSize",
@@ -148,6 +154,8 @@ def render_tree(plan: dict[str, Any], notes: Mapping[str, str] | None = None) ->
             walk(resource["name"], indent + ("   " if last else "│  "))
 
     walk(None, "")
+    for read in plan.get("reads", []):  # e.g. a StackReference: read from another stack, not declared
+        lines.append(f"reads {read['type']}  {read['name']}  [{read['id']}]")
     if plan.get("outputs"):
         lines.append("outputs:")
         lines.extend(block(plan["outputs"]))

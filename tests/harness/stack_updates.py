@@ -159,8 +159,9 @@ class AzureControlPlane:
 
 
 class _Monitor(runtime_mocks.MockMonitor):
-    def __init__(self, harness: StackUpdates, update: Update):
-        self.mocks_impl = RecordingMocks()
+    def __init__(self, harness: StackUpdates, update: Update, stack_outputs: dict | None = None):
+        # a StackReference (the registry stack of test and prod) reads what the offline engine serves
+        self.mocks_impl = RecordingMocks(stack_outputs)
         super().__init__(self.mocks_impl)
         self.harness = harness
         self.update = update
@@ -204,11 +205,13 @@ class StackUpdates:
         import pulumi
 
         from scripts.offline.program import _as_engine_config
+        from scripts.offline.stack import referenced_outputs
 
         update = Update()
+        stack_outputs = referenced_outputs(self.stack, config)
         pulumi.runtime.reset_options(project=self.project, stack=self.stack)
         pulumi.runtime.set_all_config(_as_engine_config(config))
-        monitor = _Monitor(self, update)
+        monitor = _Monitor(self, update, stack_outputs)
         pulumi.runtime.set_mocks(
             monitor.mocks_impl, project=self.project, stack=self.stack, preview=False, monitor=monitor
         )

@@ -75,7 +75,7 @@ def test_a_ref_that_names_no_commit_is_one_error_line_and_writes_nothing(project
     assert one_error_line(captured.err).startswith(
         f"error: --diff {ref!r} is neither another stack nor a commit in {project}"
     )
-    assert "expected another stack (prod, test) or a git commit" in captured.err
+    assert "expected another stack (prod, registry, test) or a git commit" in captured.err
     assert snapshot(project) == before and git(project, "status", "--porcelain") == ""
 
 
@@ -84,12 +84,12 @@ def test_a_ref_that_names_no_commit_is_one_error_line_and_writes_nothing(project
     [
         (
             ["--diff="],
-            "error: --diff is empty; expected another stack (prod, test) or a git commit such as HEAD~1, "
+            "error: --diff is empty; expected another stack (prod, registry, test) or a git commit such as HEAD~1, "
             "a branch or a tag",
         ),
         (
             ["--diff", "   "],
-            "error: --diff is empty; expected another stack (prod, test) or a git commit such as "
+            "error: --diff is empty; expected another stack (prod, registry, test) or a git commit such as "
             "HEAD~1, a branch or a tag",
         ),
         (["--diff", "--list"], "error: argument --diff: expected one argument (see python -m scripts.plan --help)"),

@@ -7,14 +7,22 @@ from infra.release.content import content_sha256, version_of
 from model.synthetic import write_synthetic_csv
 from scripts.offline.stack import run_stack, stack_config
 
-STACKS = ("dev", "test", "prod")
+STACKS = ("dev", "test", "prod")  # the environment stacks
+REGISTRY_STACK = "registry"  # the stack of the estate's Azure ML registry (kind: registry)
+REGISTRY_REFERENCE = "organization/mlops-platform/registry"  # how test and prod name it
 P = "mlops-platform:"
 
 
 @pytest.fixture(scope="session")
 def plans():
-    """Each stack's real program, run once under the mock runtime with its real YAML config."""
+    """Each environment stack's real program, run once under the mock runtime with its real YAML config."""
     return {stack: run_stack(stack) for stack in STACKS}
+
+
+@pytest.fixture(scope="session")
+def registry_plan():
+    """The registry stack's real program, run once under the mock runtime with its real YAML config."""
+    return run_stack(REGISTRY_STACK)
 
 
 @pytest.fixture

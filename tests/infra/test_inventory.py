@@ -30,10 +30,18 @@ PRIVATE_PER_WORKSPACE = {
     f"{NATIVE}:network:PrivateEndpoint": 1,
     f"{NATIVE}:network:PrivateDnsZoneGroup": 1,
 }
+# The estate's Azure ML registry, in a locked-down stack that uses it: its private endpoint and zone group.
+REGISTRY_ENDPOINT = {
+    f"{NATIVE}:network:PrivateEndpoint": 1,
+    f"{NATIVE}:network:PrivateDnsZoneGroup": 1,
+}
 LOCKED_DOWN = {"dev": False, "test": True, "prod": True}
+USES_REGISTRY = {"dev": False, "test": True, "prod": True}
 
 
-def expected_inventory(workspaces: int, scientist_groups: int, deployer_groups: int, private: bool = False) -> Counter:
+def expected_inventory(
+    workspaces: int, scientist_groups: int, deployer_groups: int, private: bool = False, registry: bool = False
+) -> Counter:
     """The group counts are how many Entra ID groups the stack's access settings name for each role."""
     from infra.data_access import DATA_SCIENTISTS, DEPLOYERS, ENDPOINT, GRANTS, WORKSPACE
 
@@ -73,6 +81,8 @@ def expected_inventory(workspaces: int, scientist_groups: int, deployer_groups: 
     )
     if private:
         inventory.update(PRIVATE_NETWORK)
+        if registry:
+            inventory.update(REGISTRY_ENDPOINT)
         per_workspace = dict(Counter(per_workspace) + Counter(PRIVATE_PER_WORKSPACE))
     for type_, count in per_workspace.items():
         inventory[type_] += count * workspaces
@@ -83,8 +93,32 @@ def expected_inventory(workspaces: int, scientist_groups: int, deployer_groups: 
 def test_full_inventory(plans, stack):
     plan = plans[stack]
     assert Counter(r.type for r in plan.resources) == expected_inventory(
-        workspaces=1, scientist_groups=1, deployer_groups=1, private=LOCKED_DOWN[stack]
+        workspaces=1,
+        scientist_groups=1,
+        deployer_groups=1,
+        private=LOCKED_DOWN[stack],
+        registry=USES_REGISTRY[stack],
     )
+    # the registry is read, never declared, by the stacks that use it
+    assert [(r.type, r.id) for r in plan.reads] == (
+        [("pulumi:pulumi:StackReference", "organization/mlops-platform/registry")] if USES_REGISTRY[stack] else []
+    )
+
+
+def test_the_registry_stack_inventory(registry_plan):
+    """One resource group and one Azure ML registry, two custom roles and one assignment per configured
+    group (two publishers, three readers); no network: the stacks that use it hold its private endpoints."""
+    assert Counter(r.type for r in registry_plan.resources) == Counter(
+        {
+            "mlops:infra:ModelRegistry": 1,
+            "mlops:infra:AccessControl": 1,
+            f"{NATIVE}:resources:ResourceGroup": 1,
+            f"{NATIVE}:machinelearningservices:Registry": 1,
+            f"{NATIVE}:authorization:RoleDefinition": 2,
+            f"{NATIVE}:authorization:RoleAssignment": 5,
+        }
+    )
+    assert registry_plan.reads == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -201,13 +235,14 @@ def test_the_pulumi_entry_point_declares_what_the_plan_shows(plans):
 
     from scripts.offline import PROJECT_DIR
     from scripts.offline.program import run_program
-    from scripts.offline.stack import stack_config
+    from scripts.offline.stack import referenced_outputs, stack_config
 
     def entry_point():
         runpy.run_path(str(PROJECT_DIR / "__main__.py"))
         return {}
 
-    entry = run_program("test", entry_point, stack_config("test"))
+    config = stack_config("test")
+    entry = run_program("test", entry_point, config, stack_outputs=referenced_outputs("test", config))
     assert sorted((r.type, r.name) for r in entry.resources) == sorted(
         (r.type, r.name) for r in plans["test"].resources
     )

@@ -5,7 +5,9 @@ rules; the workspace's storage, Key Vault and registry are reached through the p
 Azure adds itself in that mode. Internet outbound (dev, test): Azure adds a private-endpoint rule to
 each service whose public access is off (all of them in test); a shared service whose public endpoint
 is on but denies by default (dev's vault) gets a user-defined one, the others are reached over the
-internet (Azure ML docs, "Workspace managed virtual network isolation", list of required rules)."""
+internet (Azure ML docs, "Workspace managed virtual network isolation", list of required rules).
+In both modes the estate's ML registry, which is not a service of the workspace, gets a user-defined
+private-endpoint rule in the stacks that use it (test, prod)."""
 
 import re
 
@@ -16,6 +18,7 @@ from infra.serving_assets import SERVING_DIR
 from infra.workspace import FIREWALL_SKU, PACKAGE_FEEDS
 from scripts.offline.stack import run_stack, stack_config
 from tests.infra.conftest import STACKS, P
+from tests.infra.test_model_registry import REGISTRY_ID
 from tests.paths import REPO_ROOT
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
@@ -55,7 +58,9 @@ def test_prod_allows_exactly_the_package_feeds_through_the_managed_firewall(plan
     assert network["isolationMode"] == "AllowOnlyApprovedOutbound"
     assert sorted(rule["destination"] for rule in rules(plan, "FQDN").values()) == sorted(PACKAGE_FEEDS.values())
     assert network["firewallSku"] == FIREWALL_SKU
-    assert private_endpoints(plan) == set(), "Azure adds the storage, vault and registry endpoints in this mode"
+    assert private_endpoints(plan) == {(REGISTRY_ID, "amlregistry")}, (
+        "Azure adds the storage, vault and container registry endpoints in this mode; the estate's ML registry is not its own"
+    )
     assert {plan.one(WORKSPACE).inputs[key] for key in ("storageAccount", "keyVault", "containerRegistry")} == {
         ids(plan)[s] for s in ("storage", "vault", "registry")
     }, "…to the services the workspace is linked to"
@@ -74,7 +79,7 @@ def test_the_package_feeds_cover_every_source_the_environments_install_from():
     assert {"pypi.org", "files.pythonhosted.org"} <= hosts, "pip reads the index and downloads from its file host"
 
 
-def test_test_declares_no_outbound_rule_since_azure_adds_one_to_each_closed_service(plans):
+def test_test_declares_no_outbound_rule_to_its_own_services_since_azure_adds_one_to_each_closed_one(plans):
     """test's storage, vault and registry have public access off: in internet-outbound mode Azure adds a
     private-endpoint rule to each (a user-defined duplicate would be refused), so the stack declares none."""
     plan = plans["test"]
@@ -86,7 +91,8 @@ def test_test_declares_no_outbound_rule_since_azure_adds_one_to_each_closed_serv
         "registry": plan.one("azure-native:containerregistry:Registry").inputs["publicNetworkAccess"],
     }
     assert closed == {"storage": "Disabled", "vault": "Disabled", "registry": "Disabled"}
-    assert "outboundRules" not in network and "firewallSku" not in network
+    assert private_endpoints(plan) == {(REGISTRY_ID, "amlregistry")}, "only the estate's ML registry, not its own"
+    assert rules(plan, "FQDN") == {} and "firewallSku" not in network
 
 
 def test_dev_reaches_only_its_vault_through_a_private_endpoint(plans):

@@ -106,7 +106,7 @@ def test_flatten_names_nested_paths():
 def test_unknown_stack_is_a_clear_error(capsys):
     code, _, err = run_plan(capsys, "--stack", "staging")
     assert code == 2
-    assert "no stack 'staging'" in err and "known stacks: dev, prod, test" in err
+    assert "no stack 'staging'" in err and "known stacks: dev, prod, registry, test" in err
 
 
 def test_bad_config_is_reported_without_a_traceback(tmp_path, capsys):
@@ -135,6 +135,7 @@ def copy_project(tmp_path: Path) -> Path:
         "Pulumi.dev.yaml",
         "Pulumi.test.yaml",
         "Pulumi.prod.yaml",
+        "Pulumi.registry.yaml",
     ):
         source = PROJECT_DIR / item
         if source.is_dir():

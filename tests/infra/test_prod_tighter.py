@@ -60,7 +60,8 @@ def exposure(plan, released):
         "short vault retention": 90 - vault.input("properties.softDeleteRetentionInDays"),
         "slot egress public": EGRESS_EXPOSURE[serving["egress_public_network_access"]],
         "no private network": int(not plan.of_type("azure-native:network:VirtualNetwork")),
-        "services without a private endpoint": 5 - len(plan.of_type("azure-native:network:PrivateEndpoint")),
+        # of the stack's own five (vault, registry, blob, file, workspace); the estate's ML registry is another stack's
+        "services without a private endpoint": 5 - len(own_private_endpoints(plan)),
         "storage ip rules": len(account.input("networkRuleSet.ipRules") or []),
         "subnets without a security group": sum(int(not s.input("networkSecurityGroup.id")) for s in subnets),
         "private endpoints open inbound": sum(
@@ -68,6 +69,15 @@ def exposure(plan, released):
             for g in endpoint_groups
         ),
     }
+
+
+def own_private_endpoints(plan):
+    group = plan.one("azure-native:resources:ResourceGroup").inputs["resourceGroupName"]
+    return [
+        e
+        for e in plan.of_type("azure-native:network:PrivateEndpoint")
+        if f"/resourceGroups/{group}/" in e.inputs["privateLinkServiceConnections"][0]["privateLinkServiceId"]
+    ]
 
 
 ORDER = ("dev", "test", "prod")  # each at least as strict as the one before

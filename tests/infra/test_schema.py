@@ -11,40 +11,47 @@ import yaml
 from scripts.offline import PROJECT_DIR
 from stacks import schema
 
-STACKS = ("dev", "test", "prod")
-REFERENCE = "# yaml-language-server: $schema=./stacks/stack-config.schema.json"
+STACKS = ("dev", "test", "prod", "registry")
+REFERENCE = "# yaml-language-server: $schema=./stacks/{}"
 
 
-def committed() -> dict:
-    return json.loads(schema.SCHEMA_FILE.read_text(encoding="utf-8"))
+def kind_of(stack: str) -> str:
+    return stack_file(stack)["config"].get("mlops-platform:kind", "environment")
+
+
+def committed(kind: str = "environment") -> dict:
+    return json.loads(schema.SCHEMAS[kind][1].read_text(encoding="utf-8"))
 
 
 def stack_file(stack: str) -> dict:
     return yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
 
 
-def errors(document: dict) -> list[str]:
+def errors(document: dict, kind: str = "environment") -> list[str]:
     """Every error, those inside `X | null` (anyOf) included, as an editor lists them."""
 
     def leaves(found):
         for error in found:
             yield from leaves(error.context) if error.context else [error]
 
-    validator = jsonschema.Draft202012Validator(committed())
+    validator = jsonschema.Draft202012Validator(committed(kind))
     return sorted(
         f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
         for error in leaves(validator.iter_errors(document))
     )
 
 
-def test_the_committed_schema_is_the_generated_one():
-    assert schema.SCHEMA_FILE.read_text(encoding="utf-8") == schema.render(), (
-        "stacks/stack-config.schema.json is stale: run `venv/bin/python -m stacks.schema --write` and commit it"
+@pytest.mark.parametrize("kind", sorted(schema.SCHEMAS))
+def test_the_committed_schema_is_the_generated_one(kind):
+    model, path = schema.SCHEMAS[kind]
+    assert path.read_text(encoding="utf-8") == schema.render(model), (
+        f"stacks/{path.name} is stale: run `venv/bin/python -m stacks.schema --write` and commit it"
     )
 
 
 def test_the_schema_is_valid_json_schema_and_its_write_replaces_the_file_whole(tmp_path):
-    jsonschema.Draft202012Validator.check_schema(committed())
+    for kind in schema.SCHEMAS:
+        jsonschema.Draft202012Validator.check_schema(committed(kind))
     target = tmp_path / "schema.json"
     target.write_text("old", encoding="utf-8")
     schema.write(target)
@@ -54,10 +61,30 @@ def test_the_schema_is_valid_json_schema_and_its_write_replaces_the_file_whole(t
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_stack_file_names_the_schema_on_its_first_line_and_follows_it(stack):
+def test_every_stack_file_names_the_schema_of_its_kind_on_its_first_line_and_follows_it(stack):
     text = (PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
-    assert text.splitlines()[0] == REFERENCE
-    assert errors(stack_file(stack)) == []
+    kind = kind_of(stack)
+    assert text.splitlines()[0] == REFERENCE.format(schema.SCHEMAS[kind][1].name)
+    assert errors(stack_file(stack), kind) == []
+    assert errors(stack_file(stack), "registry" if kind == "environment" else "environment") != [], (
+        "the other kind's schema refuses it"
+    )
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda c: c.update({"mlops-platform:regions": []}), "[] should be non-empty"),
+        (lambda c: c.update({"mlops-platform:registryName": "-reg"}), "'-reg' does not match"),
+        (lambda c: c.update({"mlops-platform:publicNetworkAccess": "no"}), "'no' is not of type 'boolean'"),
+        (lambda c: c.update({"mlops-platform:workspaces": []}), "'mlops-platform:workspaces' was unexpected"),
+        (lambda c: c["mlops-platform:access"].update(mlopsDeployerGroupIds=[]), "[] should be non-empty"),
+    ],
+)
+def test_the_registry_schema_catches_what_an_editor_should_flag(change, expected):
+    document = copy.deepcopy(stack_file("registry"))
+    change(document["config"])
+    assert any(expected in line for line in errors(document, "registry")), errors(document, "registry")
 
 
 @pytest.mark.parametrize(

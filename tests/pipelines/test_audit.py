@@ -671,3 +671,78 @@ def test_reports_are_written_whole_or_not_at_all(tmp_path, capsys):
         == 2
     )
     assert [p.name for p in (tmp_path / "out").iterdir()] == [staged_html.name], "no report, no temporary file"
+
+
+def test_the_registry_stack_has_an_audit_report_without_releases(tmp_path):
+    """pulumi-stack.yml writes the report after every `up`, the registry stack's included: a stack with no
+    workspace, no release and no champion, recorded here from its offline plan in the CLI's formats."""
+    from scripts.offline.stack import run_stack, stack_config
+
+    plan = run_stack("registry")
+    prefix = "urn:pulumi:registry::mlops-platform::"
+    stack_urn = f"{prefix}pulumi:pulumi:Stack::mlops-platform-registry"
+    by_name = {r.name: r for r in plan.resources}
+
+    def urn(resource):
+        chain = [resource.type]
+        parent = by_name.get(resource.parent)
+        while parent is not None:
+            chain.insert(0, parent.type)
+            parent = by_name.get(parent.parent)
+        return f"{prefix}{'$'.join(chain)}::{resource.name}"
+
+    export = {
+        "version": 3,
+        "deployment": {
+            "manifest": {"time": "2026-11-02T09:00:00.000Z", "magic": "abc", "version": "v3.272.0"},
+            "resources": [{"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": plan.outputs}]
+            + [
+                {
+                    "urn": urn(r),
+                    "custom": r.custom,
+                    "type": r.type,
+                    "inputs": r.inputs,
+                    "outputs": r.inputs,
+                    "parent": urn(by_name[r.parent]) if r.parent else stack_urn,
+                    **({"protect": True} if r.protect else {}),
+                }
+                for r in plan.resources
+            ],
+        },
+    }
+    config = {
+        key: {"value": value if isinstance(value, str) else json.dumps(value), "secret": False}
+        for key, value in stack_config("registry").items()
+    }
+    history = [
+        {
+            "version": 1,
+            "kind": "update",
+            "startTime": "2026-11-02 08:55:00 +0000 UTC",
+            "endTime": "2026-11-02 09:00:00 +0000 UTC",
+            "message": "deploy up at 1111111",
+            "environment": {"git.head": "1" * 40, "git.author": "Ana Lima", "exec.kind": "cli"},
+            "config": config,
+            "result": "succeeded",
+            "resourceChanges": {"create": len(plan.resources) + 1},
+        }
+    ]
+    (tmp_path / "history.json").write_text(json.dumps(history))
+    (tmp_path / "export.json").write_text(json.dumps(export))
+    code = main(
+        [
+            "--stack",
+            "registry",
+            "--history",
+            str(tmp_path / "history.json"),
+            "--export",
+            str(tmp_path / "export.json"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 0
+    markdown = (tmp_path / "out" / "audit-registry.md").read_text()
+    assert "mlreg-mlops-a1" in markdown, "the stack outputs name the registry"
+    assert "Ana Lima" in markdown and "hatespeech" not in markdown
+    assert (tmp_path / "out" / "audit-registry.html").is_file()

@@ -1,5 +1,5 @@
 """Azure Pipelines: the YAML parses, every template and parameter resolves, and the stages, their
-order (dev -> test -> prod) and the deployment jobs with their environments are the ones required."""
+order (registry -> dev -> test -> prod) and the deployment jobs with their environments are the ones required."""
 
 import re
 import subprocess
@@ -11,7 +11,8 @@ import pytest
 from tests.pipelines.conftest import AZURE_PIPELINES, audit_answers, fake_pulumi, load_yaml
 
 PIPELINES = ("pull-request", "deploy", "model-release", "drift")
-ORDER = ["dev", "test", "prod"]
+ORDER = ["dev", "test", "prod"]  # the environment stacks, which release models
+REGISTRY = "registry"  # the estate's Azure ML registry: deployed first, releases nothing
 
 
 def pipeline(name: str) -> dict:
@@ -70,17 +71,18 @@ def test_templates_exist_and_get_only_declared_parameters(name):
                 assert passed[parameter["name"]] in parameter["values"]
 
 
-def test_deploy_runs_on_main_and_goes_dev_then_test_then_prod_in_deployment_jobs():
+def test_deploy_runs_on_main_and_goes_registry_then_dev_then_test_then_prod_in_deployment_jobs():
     document = pipeline("deploy")
     assert document["trigger"]["branches"]["include"] == ["main"] and document["pr"] == "none"
     by_name = stages(document)
-    assert list(by_name) == ["Tests", "Dev", "Test", "Prod"]
-    assert [by_name[s.capitalize()]["dependsOn"] for s in ORDER] == ["Tests", "Dev", "Test"]
-    for stack in ORDER:
+    assert list(by_name) == ["Tests", "Registry", "Dev", "Test", "Prod"]
+    assert [by_name[s.capitalize()]["dependsOn"] for s in [REGISTRY, *ORDER]] == ["Tests", "Registry", "Dev", "Test"]
+    for stack in [REGISTRY, *ORDER]:
         job = deployment(by_name[stack.capitalize()])
         assert job["environment"] == f"mlops-{stack}"
         parameters = deploy_template_parameters(job)
         assert parameters["stack"] == stack and parameters["command"] == "up"
+    assert deploy_template_parameters(deployment(by_name["Registry"]))["releaseCandidate"] is False
 
 
 def test_model_release_trains_then_releases_through_the_environments():
@@ -171,7 +173,8 @@ def test_each_stack_job_runs_in_its_stacks_agent_pool_or_on_hosted_ubuntu(name, 
     document = pipeline(name)
     assert {"template": "templates/agent-pools.yml"} in document["variables"]
     found = dict(pulumi_jobs(document))
-    assert sorted(found) == stacks
+    # a model release goes through the environment stacks only: the registry stack releases nothing
+    assert sorted(found) == (sorted(ORDER) if name == "model-release" else stacks)
     for stack, job in found.items():
         variable = f"pulumiPool{stack.capitalize()}"
         hosted = {v: "" for v in (f"pulumiPool{s.capitalize()}" for s in stacks)}
@@ -316,7 +319,7 @@ def test_pull_request_previews_keep_the_last_released_model_as_the_deploy_does()
     deploy = {p["stack"]: p for _, p in template_calls(pipeline("deploy")["stages"], AZURE_PIPELINES) if "stack" in p}
     for _, parameters in template_calls(stages(document)["Preview"], AZURE_PIPELINES):
         for key in ("releaseCandidate", "candidateSource", "approveRelease"):
-            assert parameters[key] == deploy[parameters["stack"]][key], (parameters["stack"], key)
+            assert parameters.get(key) == deploy[parameters["stack"]].get(key), (parameters["stack"], key)
 
 
 def test_the_released_run_is_retained_before_prod_changes():
@@ -416,7 +419,7 @@ def test_drift_runs_every_day_on_main_even_without_changes_for_every_stack(stack
         [(_, parameters)] = list(template_calls(job, AZURE_PIPELINES))
         assert parameters["stack"] == stack and parameters["command"] == "drift"
         for key in ("releaseCandidate", "candidateSource", "approveRelease"):
-            assert parameters[key] == deploy[stack][key], (stack, key)
+            assert parameters.get(key) == deploy[stack].get(key), (stack, key)
 
 
 def test_the_template_drift_check_uploads_its_summary_and_fails_on_drift(tmp_path):

@@ -89,13 +89,15 @@ def test_pull_request_runs_tests_plan_diff_comment_and_previews(stacks):
     assert "updateComment" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
     assert "head.repo.full_name == github.repository" in comment["if"]
 
-    preview = jobs["preview"]
-    assert preview["uses"] == "./.github/workflows/pulumi-stack.yml"
-    assert sorted(preview["strategy"]["matrix"]["stack"]) == stacks
-    assert preview["with"]["command"] == "preview"
-    assert "vars.AZURE_CLIENT_ID != ''" in preview["if"]
-    assert preview["permissions"]["id-token"] == "write"
-    assert preview["permissions"]["pull-requests"] == "write"
+    preview, registry = jobs["preview"], jobs["preview-registry"]
+    assert preview["uses"] == registry["uses"] == "./.github/workflows/pulumi-stack.yml"
+    assert sorted([*preview["strategy"]["matrix"]["stack"], registry["with"]["stack"]]) == stacks
+    assert preview["with"]["command"] == registry["with"]["command"] == "preview"
+    assert "model-run-id" not in registry["with"], "the registry stack releases nothing"
+    for job in (preview, registry):
+        assert "vars.AZURE_CLIENT_ID != ''" in job["if"] and job["if"] == preview["if"]
+        assert job["permissions"]["id-token"] == "write"
+        assert job["permissions"]["pull-requests"] == "write"
 
 
 def test_the_stack_workflow_previews_through_the_pulumi_action_with_oidc_and_the_policy_pack():
@@ -118,12 +120,13 @@ def test_the_stack_workflow_previews_through_the_pulumi_action_with_oidc_and_the
     assert workflow["on"]["workflow_call"]["inputs"]["command"]["required"] is True
 
 
-def test_main_deploys_dev_then_test_then_prod_each_in_its_environment(stacks):
+def test_main_deploys_the_registry_then_dev_then_test_then_prod_each_in_its_environment(stacks):
     workflow = workflows()["deploy"]
     assert workflow["on"]["push"]["branches"] == ["main"]
     jobs = workflow["jobs"]
-    order = ["dev", "test", "prod"]
+    order = ["registry", "dev", "test", "prod"]
     assert sorted(order) == stacks
+    assert "model-run-id" not in jobs["registry"]["with"], "the registry stack releases nothing"
     for previous, stage in zip(["tests"] + order, order, strict=False):
         job = jobs[stage]
         assert previous in job["needs"], f"{stage} must wait for {previous}"
@@ -389,10 +392,13 @@ def test_drift_runs_every_day_and_on_demand_for_every_stack_through_the_stack_wo
     jobs = workflow["jobs"]
     assert jobs["released-model"]["uses"] == "./.github/workflows/released-model.yml"
     assert jobs["released-model"]["permissions"] == {"actions": "read"}
-    drift = jobs["drift"]
+    drift, registry = jobs["drift"], jobs["drift-registry"]
     # the stack workflow picks each stack's runner (PULUMI_RUNNERS) and selects it under the secrets rule
-    assert drift["uses"] == "./.github/workflows/pulumi-stack.yml"
-    assert sorted(drift["strategy"]["matrix"]["stack"]) == stacks and drift["strategy"]["fail-fast"] is False
+    assert drift["uses"] == registry["uses"] == "./.github/workflows/pulumi-stack.yml"
+    assert sorted([*drift["strategy"]["matrix"]["stack"], registry["with"]["stack"]]) == stacks
+    assert drift["strategy"]["fail-fast"] is False
+    assert registry["with"] == {"stack": "registry", "command": "drift"}, "no candidate, no environment"
+    assert registry["permissions"] == drift["permissions"] and registry["if"] == drift["if"]
     assert drift["with"]["stack"] == "${{ matrix.stack }}" and drift["with"]["command"] == "drift"
     assert "environment" not in drift["with"], "a scheduled check must not wait for prod's reviewers"
     assert drift["permissions"] == {"contents": "read", "id-token": "write", "actions": "read"}
@@ -400,7 +406,8 @@ def test_drift_runs_every_day_and_on_demand_for_every_stack_through_the_stack_wo
     assert "released-model" in drift["needs"]
     assert drift["with"]["model-run-id"] == "${{ needs.released-model.outputs.run-id }}"
     deploy = workflows()["deploy"]["jobs"]
-    assert all(drift["with"]["approve-release"] == deploy[stack]["with"]["approve-release"] for stack in stacks)
+    environments = drift["strategy"]["matrix"]["stack"]
+    assert all(drift["with"]["approve-release"] == deploy[stack]["with"]["approve-release"] for stack in environments)
     assert jobs["released-model"]["if"] == drift["if"] == "vars.AZURE_CLIENT_ID != ''"
 
 
