@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
+import pulumi
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
@@ -24,8 +25,14 @@ NOT_SHOWN = object()
 SECRET = "[secret]"  # how Pulumi itself prints a secret
 
 
-class SettingsError(ValueError):
-    """The stack configuration is invalid; the message lists every problem found."""
+class SettingsError(pulumi.RunError, ValueError):
+    """The stack configuration is invalid; the message lists every problem found.
+
+    A `pulumi.RunError`, which the Python language host prints as its message alone; any other exception
+    reaches the user as "Program failed with an unhandled exception" and a traceback
+    (pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec). A ValueError too, for the tools that read
+    settings outside Pulumi.
+    """
 
     def __init__(self, stack: str, problems: list[str]):
         self.stack = stack

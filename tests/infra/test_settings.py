@@ -286,6 +286,32 @@ def test_bad_config_declares_nothing(config_of):
     assert seen == []
 
 
+def language_host_report(run) -> str:
+    """What the Python language host prints when the program raises: a `pulumi.RunError`'s message alone,
+    any other exception as an unhandled one with its traceback (pulumi/pulumi
+    sdk/python/cmd/pulumi-language-python-exec, `except pulumi.RunError` before `except Exception`)."""
+    import traceback
+
+    import pulumi
+
+    try:
+        run()
+    except pulumi.RunError as error:
+        return str(error)
+    except Exception:
+        return "Program failed with an unhandled exception:\n" + traceback.format_exc()
+    return ""
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_bad_config_reaches_the_user_as_its_problems_alone_not_a_traceback(config_of, stack):
+    config = config_of(stack)
+    workspace(config)["gpuCluster"]["minNodes"] = 9
+    report = language_host_report(lambda: run_stack(stack, config=config))
+    assert report.startswith(f"invalid configuration for stack '{stack}':\n  - mlops-platform:workspaces[0]")
+    assert "Traceback" not in report and "unhandled exception" not in report
+
+
 def test_engine_strings_are_read_like_yaml_values():
     """The Pulumi engine hands scalars over as strings: 'true' and '30' must read as YAML would."""
     from scripts.offline.program import _as_engine_config
