@@ -14,6 +14,7 @@ import asyncio
 import base64
 import json
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from pulumi.runtime import rpc
 from infra.azureml.gateway import RetryPolicy, WorkspaceRef
 from infra.release import EndpointTrafficProvider, ModelVersionProvider
 from infra.release.base import use_gateway_factory
-from infra.release.model_ref import version_in
+from infra.release.content import content_sha256
+from infra.release.model_ref import registry_path_of, version_in
 from tests.fakes.azureml import FakeAzureML, gateway_for
 
 MODEL_NAME = "hate-speech-pt"
@@ -181,7 +183,34 @@ def models(tmp_path_factory) -> Models:
 
 
 # ---------------------------------------------------------------------------------- Azure ML fake
-_classifiers: dict[str, object] = {}  # artifact folder -> loaded classifier, shared by the session
+_classifiers: dict[str, object] = {}  # model folder (or content digest) -> loaded classifier, shared by the session
+_mounted = tempfile.mkdtemp(prefix="scored-models-")  # the files of models served from Azure ML, by content
+
+
+@pytest.fixture(autouse=True)
+def _model_cache(tmp_path, monkeypatch):
+    """Model files the release downloads (job outputs, registered versions) land in the test's own cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def _served_folder(fake: FakeAzureML, model_id: str) -> str:
+    """The folder a deployment of `model_id` loads, as Azure ML mounts it: the version's files, from the
+    registry for a registry model; a version registered from a folder on this machine is read there."""
+    registry_model = registry_path_of(model_id)
+    if registry_model is not None:
+        uri = registry_model.uri
+    else:
+        props = fake.model_version(MODEL_NAME, version_in(model_id, MODEL_NAME))["properties"]
+        source = props["properties"].get("source_path", "")
+        if source and Path(source).is_dir():
+            return source
+        uri = props["modelUri"]
+    with tempfile.TemporaryDirectory() as scratch:
+        fake.download_folder(uri, scratch)
+        folder = Path(_mounted) / content_sha256(scratch)
+        if not folder.exists():
+            shutil.copytree(scratch, folder)
+    return str(folder)
 
 
 class ModelScorer:
@@ -197,7 +226,7 @@ class ModelScorer:
         version = version_in(model_id, MODEL_NAME)
         if version is None:
             raise RuntimeError(f"deployment {self.slot} serves no {MODEL_NAME} model ({model_id!r})")
-        source = self.fake.model_version(MODEL_NAME, version)["properties"]["properties"]["source_path"]
+        source = _served_folder(self.fake, model_id)
         if source not in _classifiers:
             _classifiers[source] = HateSpeechClassifier.load(source, intra_op_threads=1)
         predictions = _classifiers[source].predict(payload["texts"])
