@@ -3,9 +3,15 @@
 `build(settings)` declares every resource and returns the stack outputs; the Pulumi entry point
 exports them. Nothing is declared at import time, so tests and the offline plan call `build`
 for any stack, many times in one process.
+
+`registries` gives, per workspace (by name), the estate's Azure ML registry its releases go through
+(the registry stack's, infra.release.RegistryCoordinates). A workspace whose candidate is a
+workspace model (test: the dev version to share) or a registry model (test, prod) needs one.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -17,7 +23,15 @@ from infra.facts import SLOTS
 from infra.network import PrivateNetwork
 from infra.private_endpoints import PrivateAccess
 from infra.rbac import AccessControl
-from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
+from infra.release import (
+    ModelRelease,
+    ModelReleaseArgs,
+    RegistryCoordinates,
+    WorkspaceCoordinates,
+    needs_registry,
+    register_candidate,
+    rollout_steps,
+)
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
 from infra.workspace import MachineLearningWorkspace
@@ -34,7 +48,8 @@ from stacks.component_args import (
     workspace_args,
 )
 from stacks.config_source import project_config
-from stacks.settings import ReleaseSettings, StackSettings, parse_settings
+from stacks.settings import PROJECT, ReleaseSettings, StackSettings, parse_settings
+from stacks.validation import SettingsError
 
 # Stacks deployed before the estates hold a workspace's components at the root. A URN carries its
 # parents' types, so the alias is what keeps each component, and through it every child, under its
@@ -53,8 +68,14 @@ class WorkspaceEstate(pulumi.ComponentResource):
         super().__init__("mlops:stacks:WorkspaceEstate", name, None, opts)
 
 
-def build(settings: StackSettings, serving: ServingSource | None = None) -> dict[str, pulumi.Input]:
+def build(
+    settings: StackSettings,
+    serving: ServingSource | None = None,
+    registries: Mapping[str, RegistryCoordinates] | None = None,
+) -> dict[str, pulumi.Input]:
     serving = serving or ServingSource.read()
+    registries = registries or {}
+    _check_registries(settings, registries)
     shared = SharedServices("shared", shared_services_args(settings))
     AccessControl("access", access_control_args(settings, shared.resource_group_id))
     network_settings = network_args(settings, shared.resource_group_name)
@@ -104,13 +125,14 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
                 workspace=coordinates,
                 model_name=release.model_name,
                 candidate=release.candidate,
+                registry=registries.get(workspace.name),
                 opts=pulumi.ResourceOptions(parent=ml_workspace, depends_on=workspace_reachable),
             )
             released = ModelRelease(
                 f"{workspace.name}-release",
                 ModelReleaseArgs(
                     workspace=coordinates,
-                    model_version=candidate,
+                    model_version=candidate.model_version,
                     endpoint_name=endpoint.name,
                     model_name=release.model_name,
                     evaluation_data=release.evaluation_data,
@@ -121,7 +143,9 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
                 opts=inside,
             )
             outputs["release"] = {
+                "candidate": release.candidate,  # what a later run sets again to keep this release
                 "candidate_version": released.model_version.version,
+                "promote_candidate": candidate.promote_candidate,  # the next environment's candidate
                 "winner": released.selection.winner,
                 "reason": released.selection.reason,
                 "live_version": released.traffic.live_version,
@@ -136,6 +160,21 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         "registry_login_server": shared.registry_login_server,
         "workspaces": workspaces,
     }
+
+
+def _check_registries(settings: StackSettings, registries: Mapping[str, RegistryCoordinates]) -> None:
+    """A candidate released through the registry needs the registry: one problem per workspace without it."""
+    problems = []
+    for index, workspace in enumerate(settings.workspaces):
+        release = workspace.release
+        if release and release.candidate and needs_registry(release.candidate) and workspace.name not in registries:
+            problems.append(
+                f"{PROJECT}:workspaces[{index}].release.candidate: {release.candidate} is not valid here; accepted: "
+                "a workspace or registry model only in a stack that has the estate's registry reference (the "
+                "registry stack), which this stack lacks; else a local artifact folder or a job output"
+            )
+    if problems:
+        raise SettingsError(settings.stack, problems)
 
 
 def _private_access(
