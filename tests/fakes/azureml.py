@@ -111,6 +111,7 @@ Faults (checked before the request is applied; a faulted request changes nothing
         spec, shows "Failed" and its scoring route answers 503; a job cancellation (jobs.cancel) leaves
         the job CancelRequested (its Location answers 400 OperationFailed); a registry import
         (registry_assets.import) copies nothing.
+    fake.clear_faults()   # disarm every fault armed with fail, lose_response and fail_lro
 
 A gateway wired to the fake (fake credential, transport and blob store; `sleep` records into
 fake.gateway_sleeps unless given):
@@ -760,6 +761,12 @@ class FakeAzureML:
                 f"fail_lro: operation {operation!r} is not long-running; accepted: {', '.join(LRO_OPERATIONS)}"
             )
         self._lro_faults.append(_Fault(operation, 0, times, message, None, None, path_contains))
+
+    def clear_faults(self) -> None:
+        """Disarm every fault armed with fail, lose_response and fail_lro (the service recovered)."""
+        self._faults.clear()
+        self._lost_responses.clear()
+        self._lro_faults.clear()
 
     def complete_operations(self) -> None:
         for operations in (self._operations, *self._registry_operations.values()):

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import dill
 import pytest
+from azure.ai.ml import Input, MLClient, Output, command
+from azure.ai.ml.entities import Environment
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
@@ -403,3 +405,30 @@ def assert_never_zero(azureml) -> None:
 
 def release_first(engine, azureml, versions) -> None:
     engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, versions[FIRST]))
+
+
+# ---------------------------------------------------------------------------------- training jobs
+TRAINING_JOB = "train-0a1b2c3d-f00dfeed0000-1234abcd"  # as model.training_job names them
+TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:20250303.v1"
+
+
+def submit_training_job(fake: FakeAzureML, name: str = TRAINING_JOB) -> None:
+    """A command job as `python -m model submit` submits it, held where it is until the test ends it."""
+    fake.add_compute("gpu-cluster")
+    fake.add_code_version("train-src", "1", code_uri=fake.datastore_uri("LocalUpload/abc/src/"))
+    fake.add_data_version("hate-speech-training-data", "5d41402a4bc4", fake.datastore_uri("LocalUpload/d/t.csv"))
+    fake.auto_advance_jobs = False
+    ml = MLClient(
+        fake.credential, fake.subscription_id, fake.resource_group, fake.workspace_name, transport=fake.transport
+    )
+    ml.jobs.create_or_update(
+        command(
+            name=name,
+            command="python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}} --quiet --json",
+            code=fake.code_version_id("train-src", "1"),
+            environment=Environment(image=TRAINING_IMAGE, conda_file={"dependencies": ["python=3.11"]}),
+            compute="gpu-cluster",
+            inputs={"data": Input(type="uri_file", path="azureml:hate-speech-training-data:5d41402a4bc4")},
+            outputs={"artifact": Output(type="uri_folder")},
+        )
+    )

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from azure.ai.ml import Input, MLClient, Output, command
-from azure.ai.ml.entities import Environment
 
 from infra.azureml.gateway import RetryPolicy, WorkspaceRef
 from infra.release import (
@@ -24,12 +22,20 @@ from infra.release.content import content_sha256, version_of
 from infra.release.model_ref import registry_model_uri, version_in, workspace_model_uri
 from infra.release.registry_model_version import RegistryVersionConflict
 from tests.fakes.azureml import FakeAzureML, gateway_for
-from tests.release.conftest import ENDPOINT, MODEL_NAME, CheckFailed, ModelScorer, serving_spec
+from tests.release.conftest import (
+    ENDPOINT,
+    MODEL_NAME,
+    CheckFailed,
+    ModelScorer,
+    serving_spec,
+    submit_training_job,
+)
+from tests.release.conftest import (
+    TRAINING_JOB as JOB,
+)
 
 REGISTRY = "mlops-registry"
 REGISTRY_GROUP = "rg-mlops-registry"
-JOB = "train-0a1b2c3d-f00dfeed0000-1234abcd"
-IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:20250303.v1"
 
 
 @dataclass
@@ -101,28 +107,6 @@ def estate():
     with use_gateway_factory(dev.ref, factory), use_gateway_factory(test.ref, factory):
         with use_gateway_factory(prod.ref, factory):
             yield Estate(dev, test, prod)
-
-
-def submit_training_job(fake: FakeAzureML, name: str = JOB) -> None:
-    """A command job as `python -m model submit` submits it, held where it is until the test ends it."""
-    fake.add_compute("gpu-cluster")
-    fake.add_code_version("train-src", "1", code_uri=fake.datastore_uri("LocalUpload/abc/src/"))
-    fake.add_data_version("hate-speech-training-data", "5d41402a4bc4", fake.datastore_uri("LocalUpload/d/t.csv"))
-    fake.auto_advance_jobs = False
-    ml = MLClient(
-        fake.credential, fake.subscription_id, fake.resource_group, fake.workspace_name, transport=fake.transport
-    )
-    ml.jobs.create_or_update(
-        command(
-            name=name,
-            command="python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}} --quiet --json",
-            code=fake.code_version_id("train-src", "1"),
-            environment=Environment(image=IMAGE, conda_file={"dependencies": ["python=3.11"]}),
-            compute="gpu-cluster",
-            inputs={"data": Input(type="uri_file", path="azureml:hate-speech-training-data:5d41402a4bc4")},
-            outputs={"artifact": Output(type="uri_folder")},
-        )
-    )
 
 
 def job_output(name: str = JOB) -> str:
