@@ -48,6 +48,9 @@ class DeclaredResource:
     # A dynamic resource's values derived by its provider's `check` (e.g. a content version, the
     # traffic intent): what a preview knows beyond the inputs.
     checked: dict[str, Any] = field(default_factory=dict)
+    # The dynamic resource's properties not known in this plan (shown as None in `inputs`/`checked`):
+    # an output of a resource not created yet, or what its `check` reads from Azure ML.
+    unknown: tuple[str, ...] = ()
 
     def input(self, path: str, default: Any = None) -> Any:
         """A wire input by dotted path, e.g. `properties.enableRbacAuthorization`."""
@@ -284,9 +287,12 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             return response
         self._names[response.urn] = request.name
         inputs = _redact(json_format.MessageToDict(request.object))
-        checked = {}
+        checked: dict[str, Any] = {}
+        unknown: tuple[str, ...] = ()
         if request.type.startswith(DYNAMIC_TYPE):
-            returned = _redact(json_format.MessageToDict(response.object))
+            wire = json_format.MessageToDict(response.object)
+            unknown = tuple(sorted(key for key, value in wire.items() if value == rpc.UNKNOWN))
+            returned = _redact(wire)
             checked = {key: value for key, value in returned.items() if inputs.get(key) != value}
         self.declared.append(
             DeclaredResource(
@@ -303,6 +309,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 dependencies=tuple(self._names.get(urn, urn) for urn in request.dependencies),
                 aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases),
                 checked=checked,
+                unknown=unknown,
             )
         )
         return response

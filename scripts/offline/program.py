@@ -48,6 +48,7 @@ class Plan:
                     "inputs": r.inputs,
                     "ignoreChanges": list(r.ignore_changes),
                     **({"checked": r.checked} if r.checked else {}),
+                    **({"unknown": list(r.unknown)} if r.unknown else {}),
                 }
                 for r in self.resources
             ],

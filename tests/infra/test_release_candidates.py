@@ -128,3 +128,27 @@ def test_prod_releases_the_registry_path_directly(config_of, tmp_path):
     assert traffic.input("challenger_version") == "0a1b2c3d4e5f" and traffic.input("require_approval") is True
     release = plan.outputs["workspaces"]["hatespeech"]["release"]
     assert release["candidate_version"] == "0a1b2c3d4e5f" and release["promote_candidate"] == REGISTRY_MODEL
+
+
+def test_the_offline_plan_says_a_job_outputs_version_is_read_at_preview(capsys, tmp_path):
+    from scripts.plan.__main__ import main as plan_main
+
+    evaluation = tmp_path / "evaluation.csv"
+    evaluation.write_text("text,hate\na b c,1\nd e f,0\n")
+    code = plan_main(
+        [
+            "--stack",
+            "dev",
+            "--config",
+            f"workspaces[0].release.candidate={JOB_OUTPUT}",
+            "--config",
+            f"workspaces[0].release.evaluationData={evaluation}",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    selection = next(line for line in out.splitlines() if "ChampionSelection" in line)
+    assert (
+        "compares <the version of the job's files, read at `pulumi preview`> with the model in production" in selection
+    )
+    assert f"path={JOB_OUTPUT}" in next(line for line in out.splitlines() if VERSION in line)
