@@ -21,7 +21,6 @@ from infra.facts import JOB_OUTPUT_PATH, REGISTRY_MODEL_PATH, WORKSPACE_MODEL_PA
 
 _PATH_FORM = re.compile(r"/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)/?$", re.IGNORECASE)
 SHORT_REFERENCE = re.compile(r"^azureml:(?P<name>[^:/]+):(?P<version>[^:/]+)$")
-AZUREML_SCHEME = "azureml://"
 _JOB_OUTPUT = full(JOB_OUTPUT_PATH)
 _WORKSPACE_MODEL = full(WORKSPACE_MODEL_PATH)
 _REGISTRY_MODEL = full(REGISTRY_MODEL_PATH)

@@ -3,8 +3,12 @@
 The candidate (`path`, model_ref.py) is
   * an artifact folder on this machine: uploaded and registered under its content version;
   * a training job's output (dev): registered from `azureml://jobs/<job>/outputs/<output>` as it is
-    (nothing is uploaded; the service records the job as the version's lineage, `job_name`), under the
-    content version of the files the job wrote (sources.py reads them; the job must have Completed);
+    (nothing is uploaded), under the content version of the files the job wrote (sources.py reads them;
+    the job must have Completed). The job becomes the version's lineage (`jobName`, read back as
+    `job_name`): azure-ai-ml sends no job name (entities/_assets/_artifacts/model.py, _to_rest_object
+    builds ModelVersionProperties without it), the service takes it from the azureml://jobs path
+    (Azure ML docs, "Work with registered models": that format "establish[es] a lineage between a
+    registered model and the job it was trained from");
   * a version in the stack's registry (test, prod): registered in this workspace from
     `azureml://registries/<r>/models/<m>/versions/<v>` (a registry model is one of the paths a model
     is registered from: Azure ML docs, "Work with registered models", Supported paths), under the
