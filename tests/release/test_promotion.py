@@ -343,6 +343,7 @@ def test_test_and_prod_release_the_registry_version_and_keep_their_own_stage_tag
     assert estate.prod.fake.model_version(MODEL_NAME, dev_version) is None, "nothing in prod yet"
 
     # prod requires approval: the winner is staged in prod while test's stage stays production
+    test_writes = len(estate.test.fake.writes())
     release(engine, estate.prod, estate, dev_version, models, "prod", require_approval=True)
     assert estate.prod.stage(dev_version) == "staged" and estate.test.stage(dev_version) == "production"
     approved = {
@@ -352,6 +353,8 @@ def test_test_and_prod_release_the_registry_version_and_keep_their_own_stage_tag
     }
     release(engine, estate.prod, estate, dev_version, models, "prod", **approved)
     assert estate.prod.serving() == {dev_version: 100} and estate.prod.stage(dev_version) == "production"
+    assert len(estate.test.fake.writes()) == test_writes, "prod's releases wrote nothing in test"
+    assert estate.test.serving() == {dev_version: 100} and estate.test.stage(dev_version) == "production"
     assert estate.registry_version(dev_version)["properties"]["tags"] == shared_tags, (
         "no release writes the registry version: each stage lives in its environment's workspace"
     )
