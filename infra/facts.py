@@ -34,6 +34,32 @@ ASSET_NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,254}"  # model, code and environment n
 # Machine Learning registries", Choose a name): a name both accept. It is unique in the Entra tenant
 # and cannot be changed, since it is part of every asset id (`azureml://registries/<name>/...`).
 ML_REGISTRY_NAME = "[A-Za-z0-9][A-Za-z0-9_-]{2,31}"
+JOB_NAME = "[A-Za-z0-9][A-Za-z0-9_-]{0,254}"
+JOB_OUTPUT_NAME = "[A-Za-z_][A-Za-z0-9_]{0,254}"
+
+# The remote forms of a release candidate (infra/release/model_ref.py reads them; groups named for it).
+# A job's output, a model version in a workspace, and one in a registry (azureml:// asset paths).
+JOB_OUTPUT_PATH = f"azureml://jobs/(?P<job>{JOB_NAME})/outputs/(?P<output>{JOB_OUTPUT_NAME})/?"
+WORKSPACE_MODEL_PATH = (
+    f"azureml://subscriptions/(?P<subscription_id>{GUID})/resourceGroups/(?P<resource_group>{RESOURCE_GROUP_NAME})"
+    f"/workspaces/(?P<workspace_name>{ML_WORKSPACE_NAME})/models/(?P<name>{ASSET_NAME})/versions/(?P<version>{ASSET_NAME})"
+)
+REGISTRY_MODEL_PATH = f"azureml://registries/(?P<registry>{ML_REGISTRY_NAME})/models/(?P<name>{ASSET_NAME})/versions/(?P<version>{ASSET_NAME})"
+JOB_OUTPUT_ACCEPTED = (
+    "a training job's output azureml://jobs/<job>/outputs/<output> (what `python -m model submit` names)"
+)
+WORKSPACE_MODEL_ACCEPTED = (
+    "a workspace's model version azureml://subscriptions/<subscription GUID>/resourceGroups/<group>"
+    "/workspaces/<workspace>/models/<model>/versions/<version> (what the dev stack outputs as promote_candidate)"
+)
+REGISTRY_MODEL_ACCEPTED = (
+    "a registry's model version azureml://registries/<registry>/models/<model>/versions/<version> "
+    "(what the test stack outputs as promote_candidate)"
+)
+LOCAL_ARTIFACT_ACCEPTED = "a local artifact folder holding artifact.json (as `python -m model train` writes it)"
+CANDIDATE_ACCEPTED = (
+    f"{LOCAL_ARTIFACT_ACCEPTED}, {JOB_OUTPUT_ACCEPTED}, {WORKSPACE_MODEL_ACCEPTED}, or {REGISTRY_MODEL_ACCEPTED}"
+)
 
 RESOURCE_GROUP_ACCEPTED = "a resource group name (1-90 letters, digits, '-', '_', '.', '(', ')')"
 ML_WORKSPACE_ACCEPTED = "a workspace name (3-33 letters, digits, '-' or '_')"

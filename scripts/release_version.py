@@ -1,12 +1,15 @@
 """The versions a release is approved by, as CI prints them before setting them in a stack's config.
 
-    python -m scripts.release_version PATH
-        the model version a release of PATH registers (infra/release/content.py): approvedVersion
+    python -m scripts.release_version CANDIDATE
+        the model version a release of CANDIDATE registers: approvedVersion. A local artifact folder's
+        is its content version (infra/release/content.py); a workspace or registry model reference's is
+        the version in it. A job output's is its files' content version, which only Azure ML can read:
+        `pulumi preview` shows it, and the stack's `release.candidate_version` output after `up`
     python -m scripts.release_version --serving STACK WORKSPACE
         the serving version WORKSPACE's slots run in STACK (infra/release/serving_spec.py):
         approvedServingVersion; WORKSPACE is a name or its config path `workspaces[N]`, as CI has it
 
-Exit 2 with the reason when PATH is no artifact or the stack or workspace is unknown.
+Exit 2 with the reason when CANDIDATE is none of these or the stack or workspace is unknown.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import re
 import sys
 from pathlib import Path
 
-from infra.release.content import ARTIFACT_ACCEPTED, ARTIFACT_FILE, content_sha256, is_artifact, is_remote, version_of
+from infra.facts import CANDIDATE_ACCEPTED
+from infra.release.content import ARTIFACT_ACCEPTED, ARTIFACT_FILE, content_sha256, is_artifact, version_of
+from infra.release.model_ref import JobOutput, LocalFolder, candidate_of
 
 USAGE = (
     "usage: python -m scripts.release_version ARTIFACT_FOLDER|azureml://...\n"
@@ -23,13 +28,9 @@ USAGE = (
 )
 
 
-def serving_version_of(stack: str, workspace_name: str) -> str:
-    """What `pulumi up` of STACK deploys on WORKSPACE's slots, by version (no ARM id enters it)."""
-    from infra.endpoint import serving_spec_of
-    from infra.release.traffic.serving_spec import serving_version
-    from infra.serving_assets import CODE_ASSET, ENVIRONMENT_ASSET, ServingSource
+def workspace_settings(stack: str, workspace_name: str):
+    """(settings, workspace settings) of WORKSPACE (a name or `workspaces[N]`) in STACK; LookupError if none."""
     from scripts.offline.stack import stack_config
-    from stacks.component_args import slot_serving_args
     from stacks.settings import parse_settings
 
     project = "mlops-platform"
@@ -46,6 +47,35 @@ def serving_version_of(stack: str, workspace_name: str) -> str:
             f"stack {stack} has no workspace {workspace_name!r}; accepted: "
             f"{', '.join(w.name for w in settings.workspaces)}"
         )
+    return settings, workspace
+
+
+def candidate_version(candidate: str) -> str:
+    """The version a release of `candidate` registers; ValueError saying why when it cannot be told here."""
+    kind = candidate_of(candidate)
+    if kind is None:
+        raise ValueError(f"{candidate} is not a release candidate; accepted: {CANDIDATE_ACCEPTED}")
+    if isinstance(kind, JobOutput):
+        raise ValueError(
+            f"{candidate} is a job's output: its version is the content version of the files the job wrote, "
+            "read through Azure ML at `pulumi preview` and `up` (the stack's release.candidate_version output)"
+        )
+    if isinstance(kind, LocalFolder):
+        path = str(Path(candidate).expanduser())
+        if not is_artifact(path):
+            raise ValueError(f"{path} holds no {ARTIFACT_FILE}; accepted: {ARTIFACT_ACCEPTED}")
+        return version_of(content_sha256(path))  # ValueError for an artifact.json that is no JSON object
+    return kind.version
+
+
+def serving_version_of(stack: str, workspace_name: str) -> str:
+    """What `pulumi up` of STACK deploys on WORKSPACE's slots, by version (no ARM id enters it)."""
+    from infra.endpoint import serving_spec_of
+    from infra.release.traffic.serving_spec import serving_version
+    from infra.serving_assets import CODE_ASSET, ENVIRONMENT_ASSET, ServingSource
+    from stacks.component_args import slot_serving_args
+
+    settings, workspace = workspace_settings(stack, workspace_name)
     source = ServingSource.read()
     spec = serving_spec_of(
         slot_serving_args(settings, workspace),
@@ -70,16 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print(USAGE, file=sys.stderr)
         return 2
-    path = args[0] if is_remote(args[0]) else str(Path(args[0]).expanduser())
-    if not is_artifact(path):
-        print(f"error: {path} holds no {ARTIFACT_FILE}; accepted: {ARTIFACT_ACCEPTED}", file=sys.stderr)
-        return 2
     try:
-        sha256 = content_sha256(path)
-    except ValueError as error:  # e.g. an artifact.json that is not a JSON object
+        print(candidate_version(args[0]))
+    except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(version_of(sha256))
     return 0
 
 

@@ -3,6 +3,11 @@
 `build(settings)` declares every resource and returns the stack outputs; the Pulumi entry point
 exports them. Nothing is declared at import time, so tests and the offline plan call `build`
 for any stack, many times in one process.
+
+A stack whose `modelRegistry` names the registry stack reads the estate's Azure ML registry from it
+(stacks.registry_reference); its workspaces' releases go through that registry. A workspace whose
+candidate is a workspace model (test: the dev version to share) or a registry model (test, prod)
+needs one.
 """
 
 from __future__ import annotations
@@ -20,8 +25,15 @@ from infra.facts import SLOTS
 from infra.network import PrivateNetwork
 from infra.private_endpoints import PrivateAccess
 from infra.rbac import AccessControl
-from infra.release import ModelRelease, ModelReleaseArgs, WorkspaceCoordinates, register_candidate, rollout_steps
-from infra.release.base import RegistryCoordinates
+from infra.release import (
+    ModelRelease,
+    ModelReleaseArgs,
+    RegistryCoordinates,
+    WorkspaceCoordinates,
+    needs_registry,
+    register_candidate,
+    rollout_steps,
+)
 from infra.serving_assets import ServingAssets, ServingSource
 from infra.shared import SharedServices
 from infra.workspace import MachineLearningWorkspace
@@ -42,8 +54,9 @@ from stacks.config_source import project_config
 from stacks.registry_reference import reference_registry
 from stacks.registry_settings import RegistrySettings
 from stacks.registry_stack import build_registry
-from stacks.settings import ReleaseSettings, StackSettings
+from stacks.settings import PROJECT, ReleaseSettings, StackSettings
 from stacks.stack_kinds import AnySettings, parse_stack_settings
+from stacks.validation import SettingsError
 
 # Stacks deployed before the estates hold a workspace's components at the root. A URN carries its
 # parents' types, so the alias is what keeps each component, and through it every child, under its
@@ -72,6 +85,7 @@ class WorkspaceEstate(pulumi.ComponentResource):
 def build(settings: StackSettings, serving: ServingSource | None = None) -> dict[str, pulumi.Input]:
     serving = serving or ServingSource.read()
     registry = reference_registry(settings)
+    _check_registries(settings, registry is not None)
     shared = SharedServices("shared", shared_services_args(settings))
     AccessControl("access", access_control_args(settings, shared.resource_group_id))
     network_settings = network_args(settings, shared.resource_group_name)
@@ -134,13 +148,14 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
                 workspace=coordinates,
                 model_name=release.model_name,
                 candidate=release.candidate,
+                registry=estate.registry,
                 opts=pulumi.ResourceOptions(parent=ml_workspace, depends_on=uploads_after),
             )
             released = ModelRelease(
                 f"{workspace.name}-release",
                 ModelReleaseArgs(
                     workspace=coordinates,
-                    model_version=candidate,
+                    model_version=candidate.model_version,
                     endpoint_name=endpoint.name,
                     model_name=release.model_name,
                     evaluation_data=release.evaluation_data,
@@ -151,7 +166,9 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
                 opts=pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=release_after)),
             )
             outputs["release"] = {
+                "candidate": release.candidate,  # what a later run sets again to keep this release
                 "candidate_version": released.model_version.version,
+                "promote_candidate": candidate.promote_candidate,  # the next environment's candidate
                 "winner": released.selection.winner,
                 "reason": released.selection.reason,
                 "live_version": released.traffic.live_version,
@@ -167,6 +184,21 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
         "workspaces": workspaces,
         **({"model_registry": registry.stack_output()} if registry else {}),
     }
+
+
+def _check_registries(settings: StackSettings, has_registry: bool) -> None:
+    """A candidate released through the registry needs the registry: one problem per workspace without it."""
+    problems = []
+    for index, workspace in enumerate(settings.workspaces):
+        release = workspace.release
+        if release and release.candidate and needs_registry(release.candidate) and not has_registry:
+            problems.append(
+                f"{PROJECT}:workspaces[{index}].release.candidate: {release.candidate} is not valid here; accepted: "
+                "a workspace or registry model only in a stack whose modelRegistry references the registry "
+                "stack, which this stack does not set; else a local artifact folder or a job output"
+            )
+    if problems:
+        raise SettingsError(settings.stack, problems)
 
 
 def _private_access(

@@ -29,7 +29,23 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from infra.facts import ASSET_NAME, CI_AGENT_DELEGATIONS, GUID, MAX_HOLD_SECONDS, MAX_MIRROR_PERCENT, VERSION_LENGTH
+from infra.facts import (
+    ASSET_NAME,
+    CANDIDATE_ACCEPTED,
+    CI_AGENT_DELEGATIONS,
+    GUID,
+    JOB_OUTPUT_ACCEPTED,
+    JOB_OUTPUT_PATH,
+    LOCAL_ARTIFACT_ACCEPTED,
+    MAX_HOLD_SECONDS,
+    MAX_MIRROR_PERCENT,
+    REGISTRY_MODEL_ACCEPTED,
+    REGISTRY_MODEL_PATH,
+    VERSION_LENGTH,
+    WORKSPACE_MODEL_ACCEPTED,
+    WORKSPACE_MODEL_PATH,
+)
+from infra.facts import full as compiled
 from model.compare_settings import BOUNDS, DEFAULTS, Bounds
 from stacks.config_keys import ProjectConfig, misplaced_keys
 from stacks.fields import (
@@ -244,6 +260,32 @@ class RolloutSettings(Settings):
 
 
 EVALUATION_DATA_ACCEPTED = "a labelled CSV (path) to compare champion and challenger on"
+# Each remote form of a candidate, by the prefix that says which one was meant: its own pattern and message.
+CANDIDATE_FORMS = (
+    ("azureml://jobs/", compiled(JOB_OUTPUT_PATH), JOB_OUTPUT_ACCEPTED),
+    ("azureml://subscriptions/", compiled(WORKSPACE_MODEL_PATH), WORKSPACE_MODEL_ACCEPTED),
+    ("azureml://registries/", compiled(REGISTRY_MODEL_PATH), REGISTRY_MODEL_ACCEPTED),
+)
+
+
+def check_candidate(candidate: str, model_name: str | None) -> str:
+    """A candidate in one of its forms (CANDIDATE_ACCEPTED), a model reference naming `model_name`.
+    Whether the folder holds an artifact is the release provider's check (it reads the files); whether
+    the registry a workspace or registry model needs is there, the composition's."""
+    for prefix, pattern, accepted in CANDIDATE_FORMS:
+        if candidate.startswith(prefix):
+            found = pattern.fullmatch(candidate)
+            if found is None:
+                raise invalid(accepted)
+            named = found.groupdict().get("name")
+            if named is not None and model_name is not None and named != model_name:
+                raise invalid(f"{accepted}, of model {model_name} (modelName)")
+            return candidate
+    if "://" in candidate:
+        raise invalid(CANDIDATE_ACCEPTED)
+    if not candidate.strip():
+        raise invalid(LOCAL_ARTIFACT_ACCEPTED)
+    return candidate
 
 
 def compared(name: str) -> Any:
@@ -257,7 +299,7 @@ class ReleaseSettings(Settings):
     and the endpoint keeps what it serves."""
 
     model_name: str = text(ASSET_NAME, "an Azure ML model name")
-    candidate: str | None = described("a model artifact folder (path) or an azureml:// path", None)
+    candidate: str | None = described(CANDIDATE_ACCEPTED, None)
     evaluation_data: str | None = described(EVALUATION_DATA_ACCEPTED, None)  # required with a candidate
     rollout: RolloutSettings = Field(default_factory=_unset_section)
     require_approval: Annotated[Boolean, in_production(bool, f"true {PRODUCTION}")] = flag(False)
@@ -273,6 +315,11 @@ class ReleaseSettings(Settings):
     latency_tolerance_ms: Annotated[Number, within(BOUNDS["latency_tolerance_ms"])] | None = described(
         BOUNDS["latency_tolerance_ms"].accepted, None
     )
+
+    @field_validator("candidate")
+    @classmethod
+    def _a_candidate_form(cls, candidate: str | None, info: ValidationInfo) -> str | None:
+        return None if candidate is None else check_candidate(candidate, info.data.get("model_name"))
 
     @field_validator("evaluation_data")
     @classmethod

@@ -28,7 +28,12 @@ Semantics callers rely on:
   description, properties, path and the archive flag. Tag values are sent as strings.
 - download_model_version(name, version, target) writes the version's files into folder `target`
   (replacing what was there) and returns its path; with `downloader` given to the gateway it calls
-  downloader(azureml_uri, folder), otherwise azure-ai-ml's models.download (real storage only).
+  downloader(azureml_uri, folder), otherwise azure-ai-ml's models.download (real storage only). A
+  version registered from a registry's model (path azureml://registries/<r>/models/<m>/versions/<v>)
+  is downloaded from the registry's storage, by the registry-scoped client.
+- download_job_output(job, output, target) writes the files of a job's named output into folder
+  `target` the same way (downloader(azureml://jobs/<job>/outputs/<output>, folder), else azure-ai-ml's
+  jobs.download(output_name=...)); a job's outputs are read once it has ended.
 - archive_model_version sets isArchived (never deletes); archiving an archived version writes nothing.
 - list_model_versions lists archived versions too (each carries `archived`), in the service's order
   (do not rely on it); an unknown model gives [].
@@ -102,14 +107,14 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from infra.azureml.errors import AzureMLError, NotFound
-from infra.azureml.jobs import Job, JobSpec, command_job, compute_name, job_from_entities
+from infra.azureml.jobs import Job, JobSpec, command_job, compute_name, job_from_entities, job_output_uri
 from infra.azureml.retry import RetryPolicy, call_with_retries
 from infra.azureml.values import is_remote
 from infra.azureml.values import require_text as _require_text
 from infra.azureml.values import state_text as _state
 from infra.azureml.values import string_map as _string_map
 from infra.azureml.values import version_text as _version_text
-from infra.facts import MAX_MIRROR_PERCENT
+from infra.facts import MAX_MIRROR_PERCENT, REGISTRY_MODEL_PATH, full
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
@@ -415,19 +420,53 @@ class AzureMLGateway:
         with tempfile.TemporaryDirectory(prefix=".download-", dir=parent) as staging:
             files = os.path.join(staging, "files")
             downloader = self._downloader
+            registry = registry_of(model.path)
             if downloader is not None:
                 os.makedirs(files)
                 self._call("download_model_version", resource, lambda: downloader(model.path, files))
             else:
+                # A version registered from a registry's model keeps its files in the registry's storage:
+                # the registry client downloads them (operations/_model_operations.py: download, whose
+                # registry branch asks the registry for the storage's SAS).
+                client = self._ml if registry is None else self._registry(registry)
                 self._call(
                     "download_model_version",
                     resource,
-                    lambda: self._ml.models.download(name=name, version=version, download_path=staging),
+                    lambda: client.models.download(name=name, version=version, download_path=staging),
                 )
                 files = _single_download(os.path.join(staging, name))
-            if os.path.lexists(target):  # moved into staging, so it is removed with it
-                os.replace(target, os.path.join(staging, "previous"))
-            os.replace(files, target)
+            _move_into_place(files, target, staging)
+        return target
+
+    def download_job_output(self, job: str, output: str, target) -> str:
+        """Put exactly the files a job wrote to its output `output` in folder `target` (replacing what was
+        there once the download succeeded) and return the folder's path. The job must have ended (azure-ai-ml
+        refuses a running job's download); callers check that it Completed."""
+        _require_text("job", job)
+        _require_text("output", output)
+        target = os.path.abspath(os.fspath(target))
+        resource = f"job {job} output {output}"
+        parent = os.path.dirname(target)
+        os.makedirs(parent, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".download-", dir=parent) as staging:
+            files = os.path.join(staging, "files")
+            downloader = self._downloader
+            if downloader is not None:
+                os.makedirs(files)
+                uri = job_output_uri(job, output)
+                self._call("download_job_output", resource, lambda: downloader(uri, files))
+            else:
+                # azure-ai-ml writes a named output to <download_path>/named-outputs/<output>
+                # (operations/_job_operations.py: download)
+                self._call(
+                    "download_job_output",
+                    resource,
+                    lambda: self._ml.jobs.download(job, download_path=staging, output_name=output),
+                )
+                files = os.path.join(staging, "named-outputs", output)
+                if not os.path.isdir(files):
+                    raise NotFound("download_job_output", resource, 404, "the job wrote nothing to this output")
+            _move_into_place(files, target, staging)
         return target
 
     # ------------------------------------------------------------------ code and environment versions
@@ -941,6 +980,22 @@ def _stage_files(folder: str, files: dict[str, str]) -> str:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copyfile(source, target)
     return folder
+
+
+def _move_into_place(files: str, target: str, staging: str) -> None:
+    """Replace `target` by the folder `files`; the previous content goes into `staging`, removed with it."""
+    if os.path.lexists(target):
+        os.replace(target, os.path.join(staging, "previous"))
+    os.replace(files, target)
+
+
+def registry_of(path: str) -> str | None:
+    """The registry an azureml://registries/<r>/models/<m>/versions/<v> path names, else None."""
+    found = _REGISTRY_MODEL_PATH.fullmatch(path or "")
+    return found.group("registry") if found else None
+
+
+_REGISTRY_MODEL_PATH = full(REGISTRY_MODEL_PATH)
 
 
 def _single_download(folder: str) -> str:

@@ -18,11 +18,13 @@ from datetime import datetime
 from typing import Any
 
 from infra.azureml.values import is_remote, require_text, state_text
+from infra.facts import JOB_NAME as JOB_NAME_PATTERN
+from infra.facts import JOB_OUTPUT_NAME, full
 
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Canceled", "NotResponding"})
 INPUT_TYPES = ("uri_file", "uri_folder")
-JOB_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$")
-OUTPUT_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,254}$")
+JOB_NAME = full(JOB_NAME_PATTERN)
+OUTPUT_NAME = full(JOB_OUTPUT_NAME)
 CODE_ASSET_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices"
     r"/workspaces/[^/]+/codes/[^/]+/versions/[^/]+$",
@@ -115,7 +117,7 @@ class JobSpec:
     environment_variables: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not JOB_NAME.match(self.name):
+        if not isinstance(self.name, str) or not JOB_NAME.fullmatch(self.name):
             raise ValueError(
                 f"JobSpec.name is {self.name!r}; accepted: letters, digits, '-' and '_', starting with a "
                 "letter or digit, at most 255 characters"
@@ -136,7 +138,7 @@ class JobSpec:
         ):
             raise ValueError("JobSpec.inputs: accepted: a dict of input name to JobInput")
         if not isinstance(self.outputs, tuple) or not all(
-            isinstance(o, str) and OUTPUT_NAME.match(o) and o != "default" for o in self.outputs
+            isinstance(o, str) and OUTPUT_NAME.fullmatch(o) and o != "default" for o in self.outputs
         ):
             raise ValueError(
                 f"JobSpec.outputs is {self.outputs!r}; accepted: a tuple of output names (letters, "

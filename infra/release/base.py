@@ -3,8 +3,10 @@
 A provider instance is pickled into the stack state, so it holds no client and no credential:
 each method builds its gateway with `gateway_for(workspace_ref(spec))`, which makes an
 `AzureMLGateway` with the credential infra.azureml.credentials chooses. Tests (and tools that need another transport)
-register a factory for one workspace with `use_gateway_factory`; the registry lives in this
-module, never on a provider, so it is not pickled with it.
+register a factory for one workspace with `use_gateway_factory`, or for every other workspace with
+`use_default_gateway_factory` (the offline engine's raises GatewayUnavailable: it reaches no Azure, so
+what a `check` would read there stays unknown in its plan); the registry lives in this module, never
+on a provider, so it is not pickled with it.
 
 `ReleaseProvider` is the skeleton the resources fill in: `check_inputs(props)` reads and checks the
 inputs (collecting every failure), `check` reports them to the engine, `spec` raises them in the
@@ -102,16 +104,34 @@ def workspace_ref(props: dict) -> WorkspaceRef:
 GatewayFactory = Callable[[WorkspaceRef], AzureMLGateway]
 
 _factories: dict[WorkspaceRef, GatewayFactory] = {}
+_default: list[GatewayFactory] = []  # at most one: the factory for workspaces without their own
 _lock = threading.Lock()
 
 
+class GatewayUnavailable(RuntimeError):
+    """No Azure ML can be reached from here (the offline engine): what only Azure knows is unknown."""
+
+
 def gateway_for(workspace: WorkspaceRef) -> AzureMLGateway:
-    """A gateway to `workspace`: the registered factory's, else the real one (infra.azureml.credentials)."""
+    """A gateway to `workspace`: the registered factory's, else the default factory's, else the real one
+    (infra.azureml.credentials)."""
     with _lock:
-        factory = _factories.get(workspace)
+        factory = _factories.get(workspace) or (_default[-1] if _default else None)
     if factory is not None:
         return factory(workspace)
     return AzureMLGateway(workspace)
+
+
+@contextlib.contextmanager
+def use_default_gateway_factory(factory: GatewayFactory) -> Iterator[None]:
+    """Within the block, providers reach every workspace without a factory of its own through `factory`."""
+    with _lock:
+        _default.append(factory)
+    try:
+        yield
+    finally:
+        with _lock:
+            _default.remove(factory)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dynamic
 
-from .artifacts import DEFAULT_CACHE_DIR, local_artifacts
+from .artifacts import default_cache_dir, local_artifacts
 from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
 from .content import file_sha256, is_remote
 from .fields import FieldReader
@@ -62,7 +62,9 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
     checked["endpoint_name"] = reader.name("endpoint_name")
     checked["model_name"] = reader.name("model_name")
     checked["challenger_version"] = reader.name("challenger_version")
-    challenger_path = reader.text("challenger_path", accepted="the challenger's local artifact folder")
+    challenger_path = reader.text(
+        "challenger_path", accepted="the challenger's local artifact folder, or its azureml:// reference"
+    )
     if isinstance(challenger_path, str) and not is_unknown(challenger_path):
         if is_remote(challenger_path):
             challenger_path = challenger_path  # resolved through the registry when the decision is made
@@ -128,7 +130,7 @@ def decide(spec: dict) -> dict:
             challenger_version,
         )
     challenger_dir = spec["challenger_path"]
-    cache = Path(spec["cache_dir"] or DEFAULT_CACHE_DIR)
+    cache = Path(spec["cache_dir"]) if spec["cache_dir"] else default_cache_dir()
     if is_remote(challenger_dir):
         challenger_dir = local_artifacts(gateway, _registered(gateway, model_name, challenger_version), cache)
     champion_dir = None
@@ -148,7 +150,7 @@ def decide(spec: dict) -> dict:
 def _registered(gateway, model_name: str, version: str):
     model = gateway.get_model_version(model_name, version)
     if model is None:
-        raise LookupError(f"model {model_name} version {version} is not in the registry")
+        raise LookupError(f"model {model_name} version {version} is not in the workspace")
     return model
 
 

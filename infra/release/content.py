@@ -2,7 +2,7 @@
 
 A content version names what a model answers, so the same training (data, settings, seed) gives
 the same version and anything that changes an answer gives another. It is the first 12 hex digits
-of a SHA-256 over, for a local folder:
+of a SHA-256 over, for an artifact folder:
 - each of VERSIONED_FILES the folder holds, in sorted order, as `<name>\\0<sha256 of bytes>\\n`: the
   ONNX graphs and tokenizer files serving predicts with (serving/classifier.py) and the
   transformers weights and config they are exported from;
@@ -13,8 +13,12 @@ Everything else is outside the version: the provenance and timings of artifact.j
 training run, distribution (how many processes on which device trained it), data, settings,
 created_utc), metrics.json, MODEL_CARD.md, evaluation.png and any other file. They describe a
 training run, and they reach the registry as tags (release_tags).
-Where the folder lives and file times never matter; renaming a versioned file does. For an `azureml://` path (a training job's output, immutable once the job ends) the version
-is derived the same way from the path itself.
+Where the folder lives and file times never matter; renaming a versioned file does.
+
+The rule is the same wherever the files are: a training job's output folder gets the version of
+the files the job wrote (sources.py reads them through the gateway), which is the version of the
+same folder trained locally. A model version already registered (in a workspace or a registry) is
+named by its reference, and its version is the version in it: it is never hashed again.
 
 Azure ML takes a model version as a string in the URL (`.../models/{name}/versions/{version}`)
 and azure-ai-ml accepts any string; 12 lowercase hex digits use only URL-safe characters, never
@@ -28,7 +32,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from infra.facts import VERSION, VERSION_LENGTH, full
+from infra.facts import LOCAL_ARTIFACT_ACCEPTED, VERSION, VERSION_LENGTH, full
 
 VERSION_PATTERN = full(VERSION)
 AZUREML_SCHEME = "azureml://"
@@ -48,18 +52,17 @@ METRIC_TAG_PREFIX = "metric."
 _CHUNK = 1 << 20
 
 
-ARTIFACT_ACCEPTED = (
-    f"a model artifact folder holding {ARTIFACT_FILE} (as `python -m model train` writes it), or an azureml:// path"
-)
+ARTIFACT_ACCEPTED = LOCAL_ARTIFACT_ACCEPTED
 
 
 def is_remote(path: str) -> bool:
+    """An azureml:// reference (a job output, a registered model), not a folder on this machine."""
     return path.startswith(AZUREML_SCHEME)
 
 
 def is_artifact(path: str) -> bool:
-    """An azureml:// path, or a local folder holding artifact.json (what a release can register)."""
-    return is_remote(path) or (Path(path).expanduser() / ARTIFACT_FILE).is_file()
+    """A local folder holding artifact.json (what a release can register from this machine)."""
+    return not is_remote(path) and (Path(path).expanduser() / ARTIFACT_FILE).is_file()
 
 
 def file_sha256(path: Path) -> str:
@@ -94,11 +97,13 @@ def versioned_fields(artifact: dict) -> bytes:
 
 
 def content_sha256(path: str) -> str:
-    """The content digest of an artifact folder (the rule above), or of an azureml:// path's text."""
-    digest = hashlib.sha256()
+    """The content digest of an artifact folder on this machine (the rule above)."""
     if is_remote(path):
-        digest.update(b"azureml-path\0" + path.rstrip("/").encode("utf-8"))
-        return digest.hexdigest()
+        raise ValueError(
+            f"path is {path!r}, a reference to files in Azure ML; accepted: a local folder (a job output's "
+            "files are read into one first; a registered version's version is the one in its reference)"
+        )
+    digest = hashlib.sha256()
     folder = Path(path)
     files = [folder / name for name in sorted(VERSIONED_FILES) if (folder / name).is_file()]
     artifact = _read_json_object(folder / ARTIFACT_FILE)
@@ -154,8 +159,6 @@ def metric_tags(metrics: dict) -> dict[str, str]:
 
 def artifact_facts(path: str) -> dict:
     """artifact.json and metrics.json of a local artifact folder ({} for each that is missing)."""
-    if is_remote(path):
-        return {"artifact": {}, "metrics": {}}
     folder = Path(path)
     return {
         "artifact": _read_json_object(folder / ARTIFACT_FILE) or {},
@@ -164,16 +167,16 @@ def artifact_facts(path: str) -> dict:
 
 
 def release_tags(
-    path: str,
+    facts: dict,
     commit: str | None,
     training_run: str | None,
     data_version: str | None,
     metrics: dict | None,
     extra: dict[str, str],
 ) -> dict[str, str]:
-    """The tags a model version carries: provenance and metrics, explicit inputs winning over the folder's files."""
-    facts = artifact_facts(path)
-    artifact = facts["artifact"]
+    """The tags a model version carries: provenance and metrics from the artifact's `facts` (as
+    artifact_facts reads them), explicit inputs winning over them."""
+    artifact = facts.get("artifact") or {}
     data_sha = artifact.get("data_sha256")
     provenance = {
         "commit": commit or artifact.get("commit"),
@@ -183,6 +186,6 @@ def release_tags(
         "threshold": _format_metric(artifact.get("threshold")),
     }
     tags = {k: str(v) for k, v in provenance.items() if v not in (None, "")}
-    tags.update(metric_tags(metrics if metrics is not None else facts["metrics"]))
+    tags.update(metric_tags(metrics if metrics is not None else facts.get("metrics") or {}))
     tags.update(extra)
     return tags

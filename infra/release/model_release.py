@@ -1,10 +1,13 @@
 """ModelRelease: the release of one registered candidate on one endpoint, wired output to input.
 
-    ModelVersion (candidate folder) -> ChampionSelection (vs what the endpoint serves) -> EndpointTraffic
+    ModelVersion (candidate) -> ChampionSelection (vs what the endpoint serves) -> EndpointTraffic
 
 The candidate's ModelVersion is declared on its own (`register_candidate`), parented to its
-workspace. The selection reads the endpoint by name and the traffic deploys the slots under the
-`serving` spec, so both come after the endpoint and the serving assets they take as inputs.
+workspace. A workspace model candidate (test's: the dev workspace's version) is shared into the
+registry first (RegistryModelVersion), and this workspace registers the registry's version; a
+registry candidate (prod's) is registered from the registry directly. The selection reads the
+endpoint by name and the traffic deploys the slots under the `serving` spec, so both come after the
+endpoint and the serving assets they take as inputs.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import pulumi
 
 from infra.facts import SLOTS
 
-from .base import WorkspaceCoordinates
+from .base import RegistryCoordinates, WorkspaceCoordinates
 from .champion_selection import ChampionSelection
 from .endpoint_traffic import EndpointTraffic
+from .model_ref import RegistryModel, WorkspaceModel, candidate_of
 from .model_version import ModelVersion
+from .registry_model_version import RegistryModelVersion
 
 
 def rollout_steps(mirror_percent: int = 0, canary_percents: Sequence[int] = ()) -> list[dict]:
@@ -28,26 +33,59 @@ def rollout_steps(mirror_percent: int = 0, canary_percents: Sequence[int] = ()) 
     return steps + [{"canary": int(p)} for p in canary_percents]
 
 
+@dataclass(frozen=True)
+class RegisteredCandidate:
+    """The candidate registered in this workspace (and shared into the registry on the way, for a
+    workspace model candidate), and what the next environment takes as its candidate."""
+
+    model_version: ModelVersion
+    promote_candidate: pulumi.Output[str]
+    shared: RegistryModelVersion | None = None
+
+
+def needs_registry(candidate: str) -> bool:
+    """A workspace or registry model candidate is released through the stack's registry."""
+    return isinstance(candidate_of(candidate), (WorkspaceModel, RegistryModel))
+
+
 def register_candidate(
     name: str,
     *,
     workspace: WorkspaceCoordinates,
     model_name: str,
     candidate: str,
+    registry: RegistryCoordinates | None = None,
     commit: str | None = None,
     training_run: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
-) -> ModelVersion:
-    """The candidate artifact folder (or azureml:// path) as a registered, content-versioned model."""
-    return ModelVersion(
+) -> RegisteredCandidate:
+    """The candidate (an artifact folder, a job output, a workspace or a registry model) as a registered,
+    content-versioned model of this workspace."""
+    kind = candidate_of(candidate)
+    if needs_registry(candidate) and registry is None:
+        raise ValueError(f"candidate {candidate} is released through a registry, and none was given")
+    registry_name = registry.registry_name if registry is not None else None
+    shared = None
+    path: pulumi.Input[str] = candidate
+    if isinstance(kind, WorkspaceModel):
+        assert registry is not None
+        shared = RegistryModelVersion(
+            f"{name}-registry-version", registry=registry, model_name=model_name, source=candidate, opts=opts
+        )
+        path = shared.registry_model_id
+    version = ModelVersion(
         f"{name}-version",
         workspace=workspace,
         model_name=model_name,
-        path=candidate,
+        path=path,
         commit=commit,
         training_run=training_run,
+        registry_name=registry_name if isinstance(kind, (WorkspaceModel, RegistryModel)) else None,
+        awaiting_share=shared is not None,
         opts=opts,
     )
+    promote = version.path if isinstance(kind, (WorkspaceModel, RegistryModel)) else version.asset_uri
+    return RegisteredCandidate(version, promote, shared)
 
 
 @dataclass(frozen=True)

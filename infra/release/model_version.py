@@ -1,12 +1,39 @@
-"""ModelVersion: registers a model artifact folder as an explicit, content-derived registry version.
+"""ModelVersion: registers a release candidate in a workspace under an explicit, content-derived version.
 
-Its id is the version's ARM id. Registering a version the registry holds already with the same content
-adopts it, which stands in for `pulumi import` (dynamic resources cannot be imported, pulumi/pulumi#16175).
+The candidate (`path`, model_ref.py) is
+  * an artifact folder on this machine: uploaded and registered under its content version;
+  * a training job's output (dev): registered from `azureml://jobs/<job>/outputs/<output>` as it is
+    (nothing is uploaded), under the content version of the files the job wrote (sources.py reads them;
+    the job must have Completed). The job becomes the version's lineage (`jobName`, read back as
+    `job_name`): azure-ai-ml sends no job name (entities/_assets/_artifacts/model.py, _to_rest_object
+    builds ModelVersionProperties without it), the service takes it from the azureml://jobs path
+    (Azure ML docs, "Work with registered models": that format "establish[es] a lineage between a
+    registered model and the job it was trained from");
+  * a version in the stack's registry (test, prod): registered in this workspace from
+    `azureml://registries/<r>/models/<m>/versions/<v>` (a registry model is one of the paths a model
+    is registered from: Azure ML docs, "Work with registered models", Supported paths), under the
+    version in that reference, with the content digest and tags the registry version carries. The
+    files stay in the registry, and the slots deploy the registry's version itself.
+Why a version of its own in each environment's workspace: the `stage` tag (traffic/stages.py) is
+each environment's. A registry version is shared by test and prod, so its tags cannot say that it
+is `production` in test and `staged` in prod; each workspace's version of it carries that
+workspace's stage, written by that environment's traffic resource only, and the registry version
+is read, never written, by test's and prod's releases. (The registry version has the tags the dev
+version had when it was shared, `stage` included, because an import copies every tag: that is
+dev's stage at that moment and nothing reads it.)
 
-Same content, same version: registering again finds the version and writes nothing. Tags carry the
-provenance (commit, training run, data version) and the validation metrics. The `stage` tag belongs
-to the traffic resource and is never changed here. Deleting the resource archives the version
-(unless it is in use: `production` or `staged`); the registry keeps every version as the audit trail.
+Its id is the version's ARM id. Registering a version the workspace holds already with the same
+content adopts it, which stands in for `pulumi import` (dynamic resources cannot be imported,
+pulumi/pulumi#16175). Same content, same version: registering again finds the version and writes
+nothing. Tags carry the provenance (commit, training run, data version) and the validation metrics.
+The `stage` tag belongs to the traffic resource and is never changed here. Deleting the resource
+archives the version (unless it is in use: `production` or `staged`); the registry keeps every
+version as the audit trail, and nothing here touches a registry version.
+
+`check` reads what only Azure knows (a job's files, a registry version's digest) through the gateway:
+a real preview knows the version. Where no Azure can be reached (the offline engine) it stays unknown,
+except a registry reference's version, which is the one in it. A job output's local copy is cached
+(artifacts.py): a job's output never changes once the job has ended.
 """
 
 from __future__ import annotations
@@ -17,9 +44,29 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dynamic
 
-from .base import WORKSPACE_FIELDS, ReleaseProvider, WorkspaceCoordinates, gateway_for, read_workspace, workspace_ref
-from .content import ARTIFACT_ACCEPTED, content_sha256, is_artifact, is_remote, release_tags, version_of
+from infra.azureml.errors import AzureMLError
+from infra.facts import (
+    CANDIDATE_ACCEPTED,
+    JOB_OUTPUT_ACCEPTED,
+    LOCAL_ARTIFACT_ACCEPTED,
+    ML_REGISTRY_NAME,
+    REGISTRY_MODEL_ACCEPTED,
+    full,
+)
+
+from .base import (
+    WORKSPACE_FIELDS,
+    GatewayUnavailable,
+    ReleaseProvider,
+    WorkspaceCoordinates,
+    gateway_for,
+    read_workspace,
+    workspace_ref,
+)
+from .content import is_artifact, release_tags
 from .fields import FieldReader
+from .model_ref import JobOutput, LocalFolder, RegistryModel, WorkspaceModel, candidate_of, workspace_model_uri
+from .sources import SourceFacts, SourceRefused, job_output_facts, local_facts, registered_facts
 from .traffic.stages import PRODUCTION, STAGE_TAG, STAGED
 from .values import UNKNOWN, is_unknown, plain, without_engine_keys
 
@@ -27,17 +74,59 @@ RESOURCE = "ModelVersion"
 REPLACE_FIELDS = (*WORKSPACE_FIELDS, "model_name", "version")
 IN_USE_STAGES = (PRODUCTION, STAGED)
 REGISTERED_BY = "mlops-platform infra.release.ModelVersion"
+RELEASABLE = f"{LOCAL_ARTIFACT_ACCEPTED}, {JOB_OUTPUT_ACCEPTED}, or {REGISTRY_MODEL_ACCEPTED}"
+READ_FIELDS = ("content_sha256", "release_tags", "job_name")  # what check reads from the candidate
 
 
 class VersionCollision(RuntimeError):
     """The registry holds this version with other content: versions are never overwritten."""
 
 
-def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
+def _candidate_problem(candidate, model_name: str | None, registry_name: str | None) -> str | None:
+    """What a candidate must be instead, or None when it is one this resource registers."""
+    if candidate is None:
+        return CANDIDATE_ACCEPTED
+    if isinstance(candidate, WorkspaceModel):
+        return (
+            f"{RELEASABLE}; a workspace's model version is released through the registry (the stack's "
+            "RegistryModelVersion shares it, then its registry version is released)"
+        )
+    if isinstance(candidate, RegistryModel):
+        if model_name is not None and candidate.name != model_name:
+            return f"a version of model {model_name}"
+        if registry_name is None:
+            return "a registry path only with registry_name, the stack's registry, set"
+        if not is_unknown(registry_name) and candidate.registry != registry_name:
+            return (
+                f"a model version in the stack's registry {registry_name} "
+                f"(azureml://registries/{registry_name}/models/{candidate.name}/versions/<version>)"
+            )
+    return None
+
+
+def _read_source(candidate, checked: dict, previewing: bool) -> SourceFacts | None:
+    """The candidate's facts, None when they cannot be known yet (no Azure here, or a registry version this
+    update shares before registering it)."""
+    if isinstance(candidate, LocalFolder):
+        return local_facts(checked["path"])
+    gateway = gateway_for(workspace_ref(checked))
+    if isinstance(candidate, JobOutput):
+        return job_output_facts(gateway, candidate)
+    model = gateway.get_registry_model_version(candidate.registry, candidate.name, candidate.version)
+    if model is None and previewing and checked["awaiting_share"]:
+        return None
+    return registered_facts(model, candidate.uri)
+
+
+def _check_inputs(props: dict, previewing: bool = False) -> tuple[dict, list[tuple[str, str]]]:
     reader = FieldReader(RESOURCE, props)
     checked = read_workspace(reader)
-    checked["model_name"] = reader.name("model_name")
-    path = reader.text("path", accepted="a local artifact folder or an azureml:// path")
+    model_name = checked["model_name"] = reader.name("model_name")
+    path = reader.text("path", accepted=CANDIDATE_ACCEPTED)
+    registry_name = checked["registry_name"] = reader.text(
+        "registry_name", required=False, pattern=full(ML_REGISTRY_NAME), accepted="an Azure ML registry name"
+    )
+    checked["awaiting_share"] = reader.boolean("awaiting_share", False)
     checked["commit"] = reader.text("commit", required=False)
     checked["training_run"] = reader.text("training_run", required=False)
     checked["data_version"] = reader.text("data_version", required=False)
@@ -47,29 +136,52 @@ def _check_inputs(props: dict) -> tuple[dict, list[tuple[str, str]]]:
         reader.fail("tags", extra_tags, f"tags without '{STAGE_TAG}' (the traffic resource owns the stage tag)")
     checked["metrics"] = metrics
     checked["tags"] = extra_tags
-    if isinstance(path, str) and not is_unknown(path) and not is_remote(path):
-        folder = Path(path).expanduser().resolve()
-        if not is_artifact(str(folder)):
-            reader.fail("path", path, ARTIFACT_ACCEPTED)
-            path = None
-        else:
+    candidate = None
+    if isinstance(path, str) and not is_unknown(path):
+        candidate = candidate_of(path)
+        problem = _candidate_problem(candidate, model_name, registry_name)
+        if problem is not None:
+            reader.fail("path", path, problem)
+        elif isinstance(candidate, LocalFolder):
+            folder = Path(path).expanduser().resolve()
+            if not is_artifact(str(folder)):
+                reader.fail("path", path, LOCAL_ARTIFACT_ACCEPTED)
             path = str(folder)
     checked["path"] = path
     if reader.failures:
         return checked, reader.failures
-    assert path is not None  # a required field the reader returns as None is one of its failures
     if is_unknown(path):
-        checked.update(content_sha256=UNKNOWN, version=UNKNOWN, release_tags=UNKNOWN)
+        checked.update(version=UNKNOWN, **dict.fromkeys(READ_FIELDS, UNKNOWN))
         return checked, []
-    sha = content_sha256(path)
-    checked["content_sha256"] = sha
-    checked["version"] = version_of(sha)
+    try:
+        # a preview may not know the registry (a stack reference's output) yet: nothing to read then
+        unknown_registry = isinstance(candidate, RegistryModel) and is_unknown(registry_name)
+        source = None if unknown_registry else _read_source(candidate, checked, previewing)
+    except GatewayUnavailable:
+        source = None
+    except SourceRefused as refused:
+        return checked, [("path", f"path: {refused}")]
+    except AzureMLError as error:
+        return checked, [("path", f"path: {path} cannot be read from Azure ML: {error}")]
+    if source is None:
+        version = candidate.version if isinstance(candidate, RegistryModel) else UNKNOWN
+        checked.update(version=version, **dict.fromkeys(READ_FIELDS, UNKNOWN))
+        return checked, []
+    checked["content_sha256"] = source.content_sha256
+    checked["version"] = candidate.version if isinstance(candidate, RegistryModel) else source.version
+    checked["job_name"] = source.job_name
     if any(is_unknown(checked[k]) for k in ("commit", "training_run", "data_version", "metrics", "tags")):
         checked["release_tags"] = UNKNOWN
     else:
-        checked["release_tags"] = release_tags(
-            path, checked["commit"], checked["training_run"], checked["data_version"], plain(metrics), extra_tags
+        explicit = release_tags(
+            source.facts,
+            checked["commit"],
+            checked["training_run"],
+            checked["data_version"],
+            plain(metrics),
+            extra_tags,
         )
+        checked["release_tags"] = {**source.tags, **explicit}
     return checked, []
 
 
@@ -81,6 +193,8 @@ def _outputs(spec: dict, model) -> dict:
     return {
         **spec,
         "model_id": model.id,
+        "asset_uri": workspace_model_uri(workspace_ref(spec), spec["model_name"], spec["version"]),
+        "job_name": model.job_name or spec.get("job_name"),
         "archived": bool(model.archived),
         "registry_tags": dict(model.tags),
         "stage": model.tags.get(STAGE_TAG),
@@ -129,7 +243,7 @@ class ModelVersionProvider(ReleaseProvider):
     replace_fields = REPLACE_FIELDS
 
     def check_inputs(self, props: dict, *, previewing: bool = False) -> tuple[dict, list[tuple[str, str]]]:
-        return _check_inputs(props)
+        return _check_inputs(props, previewing)
 
     def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         wanted = news.get("release_tags")
@@ -172,10 +286,12 @@ class ModelVersionProvider(ReleaseProvider):
 
 
 class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):
-    """A model artifact registered as version `version` (content-derived) of `model_name`."""
+    """A release candidate registered in a workspace as version `version` of `model_name`."""
 
     version: pulumi.Output[str]
     model_id: pulumi.Output[str]
+    asset_uri: pulumi.Output[str]  # azureml://subscriptions/.../workspaces/<w>/models/<m>/versions/<v>
+    job_name: pulumi.Output[str | None]
     path: pulumi.Output[str]
     content_sha256: pulumi.Output[str]
     release_tags: pulumi.Output[dict]
@@ -195,12 +311,18 @@ class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):
         data_version: pulumi.Input[str] | None = None,
         metrics: pulumi.Input[dict] | None = None,
         tags: pulumi.Input[dict] | None = None,
+        registry_name: pulumi.Input[str] | None = None,
+        awaiting_share: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`registry_name`: the stack's registry, which a registry path must name; `awaiting_share`: the
+        registry version is shared by this same update (a preview may not find it yet)."""
         props = {
             **workspace.as_props(),
             "model_name": model_name,
             "path": path,
+            "registry_name": registry_name,
+            "awaiting_share": awaiting_share,
             "commit": commit,
             "training_run": training_run,
             "data_version": data_version,
@@ -208,6 +330,8 @@ class ModelVersion(dynamic.Resource, module="release", name="ModelVersion"):
             "tags": tags or {},
             "version": None,
             "model_id": None,
+            "asset_uri": None,
+            "job_name": None,
             "content_sha256": None,
             "release_tags": None,
             "registry_tags": None,

@@ -189,6 +189,8 @@ def release_state(
             traffic.append(_traffic(resource))
         elif "decision" in out and "p_value" in out:
             decisions.append(_decision(resource))
+        elif resource.type.endswith(":RegistryModelVersion"):
+            continue  # the registry's copy: the environments' own versions carry the stages
         elif "content_sha256" in out and "version" in out:
             versions.append(_model_version(resource))
     return decisions, versions, traffic

@@ -25,6 +25,7 @@ from google.protobuf import json_format
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
 
 from scripts.offline import PROJECT_DIR
 
@@ -53,6 +54,9 @@ class DeclaredResource:
     # A dynamic resource's values derived by its provider's `check` (e.g. a content version, the
     # traffic intent): what a preview knows beyond the inputs.
     checked: dict[str, Any] = field(default_factory=dict)
+    # The dynamic resource's properties not known in this plan (shown as None in `inputs`/`checked`):
+    # an output of a resource not created yet, or what its `check` reads from Azure ML.
+    unknown: tuple[str, ...] = ()
 
     def input(self, path: str, default: Any = None) -> Any:
         """A wire input by dotted path, e.g. `properties.enableRbacAuthorization`."""
@@ -231,8 +235,9 @@ def _dynamic_preview(args: runtime_mocks.MockResourceArgs) -> tuple[str, dict]:
     """What a preview knows of a dynamic resource: the inputs its provider's `check` returns.
 
     The provider is unpickled from its `__provider` input exactly as the dynamic provider host
-    does; `check` is pure (it validates and derives values such as a content version) and is the
-    only provider method the engine calls before an update, so nothing reaches Azure.
+    does; `check` validates and derives values such as a content version, and is the only provider
+    method the engine calls before an update. What it would read from Azure ML (program.py runs it
+    with a gateway that reaches none) it returns as unknown.
     """
     encoded = args.inputs[PROVIDER_KEY]  # pulumi.dynamic.Resource always sends its pickled provider
     if rpc.is_rpc_secret(encoded):
@@ -327,14 +332,20 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         return response
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        if request.type.startswith(DYNAMIC_TYPE):
+            response = self._register_dynamic(request)
+        else:
+            response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
         self._names[response.urn] = request.name
         inputs = _redact(json_format.MessageToDict(request.object))
-        checked = {}
+        checked: dict[str, Any] = {}
+        unknown: tuple[str, ...] = ()
         if request.type.startswith(DYNAMIC_TYPE):
-            returned = _redact(json_format.MessageToDict(response.object))
+            wire = json_format.MessageToDict(response.object)
+            unknown = tuple(sorted(key for key, value in wire.items() if value == rpc.UNKNOWN))
+            returned = _redact(wire)
             checked = {key: value for key, value in returned.items() if inputs.get(key) != value}
         self.declared.append(
             DeclaredResource(
@@ -351,9 +362,26 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 dependencies=tuple(self._names.get(urn, urn) for urn in request.dependencies),
                 aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases),
                 checked=checked,
+                unknown=unknown,
             )
         )
         return response
+
+    def _register_dynamic(self, request):
+        """MockMonitor.RegisterResource (pulumi/runtime/mocks.py), except that inputs not known yet reach
+        the dynamic provider's `check` as unknown (as the engine hands them over in a preview), not as None:
+        a value a `check` could not read (a job output's files, offline) is unknown to its dependents too."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        runtime_mocks._ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        args = runtime_mocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=inputs, provider=request.provider, custom=True
+        )
+        id_, state = self.mocks.new_resource(args)
+        id_ = id_ or ""  # RecordingMocks names every dynamic resource `<name>-preview`
+        self.resources[urn] = runtime_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        obj = runtime_mocks._sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 
 
 def _redact(value: Any) -> Any:

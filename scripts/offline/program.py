@@ -1,7 +1,9 @@
 """Runs a program function as a stack's Pulumi program under the offline engine's mocks.
 
 The program declares its resources exactly as under `pulumi up`; the result is a `Plan`: every
-resource as the engine saw it and the resolved stack outputs. No Pulumi CLI, credentials or Azure.
+resource as the engine saw it and the resolved stack outputs. No Pulumi CLI, credentials or Azure:
+a release provider's `check` that would read Azure ML (a job output's files, a registry version)
+meets `offline_gateway`, and what it would have read stays unknown in the plan.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as runtime_mocks
 
+from infra.azureml.gateway import WorkspaceRef
+from infra.release.base import GatewayUnavailable, use_default_gateway_factory
 from scripts.offline.mocks import DeclaredResource, ReadResource, RecordingMocks, RecordingMonitor, _redact
 
 
@@ -45,6 +49,7 @@ class Plan:
                     "inputs": r.inputs,
                     "ignoreChanges": list(r.ignore_changes),
                     **({"checked": r.checked} if r.checked else {}),
+                    **({"unknown": list(r.unknown)} if r.unknown else {}),
                 }
                 for r in self.resources
             ],
@@ -76,11 +81,11 @@ def run_program(
     outputs_holder: dict[str, Any] = {}
 
     def body():
-        outputs = program()
-        return pulumi.Output.from_input(outputs).apply(outputs_holder.update)
+        return _resolve_known(program(), outputs_holder)
 
     try:
-        _run(body)
+        with use_default_gateway_factory(offline_gateway):
+            _run(body)
     except Exception:
         if mocks.check_failures:
             raise mocks.check_failures[0] from None
@@ -98,6 +103,31 @@ def run_program(
         outputs=_redact(_plain(outputs_holder)),
         reads=list(monitor.reads),
     )
+
+
+def offline_gateway(workspace: WorkspaceRef):
+    raise GatewayUnavailable(
+        f"the offline engine reaches no Azure ML (workspace {workspace.workspace_name}): known at `pulumi preview`"
+    )
+
+
+def _resolve_known(outputs: Mapping[str, Any], holder: dict[str, Any]) -> pulumi.Output:
+    """Fill `holder` with the outputs' values, leaf by leaf: a leaf not known offline (a version only Azure
+    can tell) stays None, and the others resolve all the same."""
+    waits: list[pulumi.Output] = []
+
+    def walk(value: Any, parent: dict, key: str) -> None:
+        if isinstance(value, Mapping):
+            parent[key] = {}
+            for name, item in value.items():
+                walk(item, parent[key], name)
+            return
+        parent[key] = None
+        waits.append(pulumi.Output.from_input(value).apply(lambda known: parent.__setitem__(key, _plain(known))))
+
+    for name, item in outputs.items():
+        walk(item, holder, name)
+    return pulumi.Output.all(*waits)
 
 
 def _plain(value: Any) -> Any:

@@ -26,8 +26,10 @@ from infra.release.content import content_sha256, is_remote, version_of
 from infra.release.endpoint_traffic import EndpointTrafficProvider
 from infra.release.traffic.release import declared_state
 from infra.release.traffic.rollout import CANARY, FULL, MIRROR, plan_steps
+from infra.release.values import UNKNOWN, is_unknown
 from stacks.settings import PROJECT
 
+UNKNOWN_VERSION = "<the version of the job's files, read at `pulumi preview`>"
 SELECTION = "pulumi-python:dynamic/release:ChampionSelection"
 TRAFFIC = "pulumi-python:dynamic/release:EndpointTraffic"
 
@@ -50,8 +52,13 @@ class Release:
         return self.selection["challenger_path"]
 
     @property
+    def version_known(self) -> bool:
+        """False for a job output's version: the content of the files the job wrote, which only Azure ML has."""
+        return not is_unknown(self.traffic["challenger_version"])
+
+    @property
     def version(self) -> str:
-        return self.traffic["challenger_version"]
+        return self.traffic["challenger_version"] if self.version_known else UNKNOWN_VERSION
 
     def key(self, name: str) -> str:
         """A release setting's full config key, as the settings errors name it."""
@@ -59,7 +66,10 @@ class Release:
 
 
 def _checked(provider, resource: dict[str, Any], **options) -> dict[str, Any]:
-    checked, failures = provider.check_inputs({**resource["inputs"], **resource.get("checked", {})}, **options)
+    known = {**resource["inputs"], **resource.get("checked", {})}
+    checked, failures = provider.check_inputs(
+        {**known, **dict.fromkeys(resource.get("unknown", ()), UNKNOWN)}, **options
+    )
     if failures:  # the plan ran the same check, so this is a plan that was edited by hand
         raise ReleasePreviewError(f"{resource['name']}: " + "; ".join(reason for _, reason in failures))
     return checked
@@ -111,7 +121,12 @@ def check_release(release: Release) -> Evaluation:
 
     problems = []
     approved = release.traffic["approved_version"]
-    if release.traffic["require_approval"] and approved is not None and approved != release.version:
+    if (
+        release.traffic["require_approval"]
+        and approved is not None
+        and release.version_known
+        and approved != release.version
+    ):
         problems.append(
             f"{release.key('approvedVersion')} is {approved!r}, but the candidate is version {release.version}: "
             f"this stack requires approval, so `up` would ignore the approval and only stage {release.version}; "

@@ -79,7 +79,10 @@ Jobs, data assets and registries (test setup; none of these are logged as reques
     fake.add_registry(name, regions=None, resource_group=None, subscription_id=None) -> discovery dict
         regions default to the workspace's; the first is the registry's primary region
     fake.add_registry_model_version(registry, name, version, path=None, tags=None, properties=None,
-                                    description="") -> dict;  fake.registry_model_id(registry, name, version)
+                                    description="", folder=None) -> dict;  fake.registry_model_id(registry, name, version)
+        folder= stores a local folder's files as the version's files in the registry's storage
+    fake.join_registries(other_fake)   # this fake serves other_fake's registries (the same objects): the
+                                       # estate's workspaces (dev, test, prod fakes) reach one registry
     fake.delete_registry_model_version(registry, name, version)   # out of band; never creatable again
 
 Model and data files (the workspace's default datastore, in memory; azure-ai-ml's own blob client
@@ -88,7 +91,8 @@ is not served here, so the gateway takes these as its uploader and downloader):
     fake.upload(local_path, name, version) -> azureml:// URI (LocalUpload/<content hash>/<file or folder>[/]);
         a file or a folder: the gateway's uploader (fake.upload_folder(local_dir, ...) accepts folders only)
     fake.download_folder(azureml_uri, target_dir)  # FileNotFoundError when nothing is stored there;
-                                                   # also reads azureml://jobs/<job>/outputs/<output>
+                                                   # also reads azureml://jobs/<job>/outputs/<output> and
+                                                   # azureml://registries/<r>/models/<m>/versions/<v>
     fake.blobs       -> {datastore path: bytes};  fake.blob_calls -> [("upload"|"download", uri)]
 
 Faults (checked before the request is applied; a faulted request changes nothing):
@@ -107,6 +111,7 @@ Faults (checked before the request is applied; a faulted request changes nothing
         spec, shows "Failed" and its scoring route answers 503; a job cancellation (jobs.cancel) leaves
         the job CancelRequested (its Location answers 400 OperationFailed); a registry import
         (registry_assets.import) copies nothing.
+    fake.clear_faults()   # disarm every fault armed with fail, lose_response and fail_lro
 
 A gateway wired to the fake (fake credential, transport and blob store; `sleep` records into
 fake.gateway_sleeps unless given):
@@ -177,16 +182,19 @@ jobName (lineage). Data and code versions cannot change their path (400 "Asset p
 updated."); environment versions cannot change their image or conda file (400). A registry refuses
 to import a version it holds (409), refuses any version that was deleted (409: registry versions
 cannot be recreated) and a path change (400); an import copies the workspace version's description,
-tags, properties and type, with the files at the registry's own storage (an https:// blob URI) and
-no job lineage.
+tags, properties, type and job lineage, and its files into the registry's own storage (its modelUri an
+https:// blob URI). A workspace model version may be registered from a registry model version
+(modelUri azureml://registries/<r>/models/<m>/versions/<v>, the Azure ML docs' "Supported paths" of
+"Work with registered models"), which must exist (400); so may a deployment's model (400 otherwise).
 
 Not faithful (documented limits): error message texts are close to but not verbatim the service's;
 no RBAC, ETags, throttling by rate, quota or capacity; deployments start at once (no image build);
 the scoring route calls a Python callable, not a container, and answers errors as plain text;
 azure-ai-ml's own blob upload/download (azure-storage-blob with its own transport, after a
 datastores GET and listSecrets) is not served: the gateway's uploader/downloader hooks stand in
-for it; the same holds for a registry's storage (an imported version's files are not copied anywhere
-the fake can read, and tempdatarefs answers a SAS nothing listens on). Jobs run nothing: their
+for it; for a registry's storage the downloader hook reads the files an import copied there
+(tempdatarefs answers a SAS nothing listens on: a version created in a registry from local files has
+no files the fake can serve). Jobs run nothing: their
 status moves by requests or by advance_job/finish_job, run history has no logs or metrics, and
 a canceled job ends Canceled once its cancel operation is polled. Registry discovery answers the
 registry's primary region only (no workspace_location routing); registries serve models only
@@ -238,7 +246,7 @@ from tests.fakes.azureml_rules import (  # the name patterns are re-exported for
     require_properties,
     tags_match,
 )
-from tests.fakes.azureml_storage import DatastoreFiles
+from tests.fakes.azureml_storage import DatastoreFiles, write_files
 from tests.fakes.http import InProcessTransport, Request, Response
 
 ARM_HOST = "management.azure.com"
@@ -277,6 +285,9 @@ API_VERSIONS = {
 }
 LRO_OPERATIONS = ("online_endpoints.put", "online_deployments.put", "jobs.cancel", "registry_assets.import")
 JOB_OUTPUT_URI = re.compile(r"^azureml://jobs/(?P<job>[^/]+)/outputs/(?P<output>[^/]+)/?$")
+REGISTRY_MODEL_URI = re.compile(
+    r"^azureml://registries/(?P<registry>[^/]+)/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$"
+)
 WORKSPACE_ASSET_ID = re.compile(
     r"^azureml://locations/(?P<loc>[^/]+)/workspaces/(?P<guid>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)"
     r"/versions/(?P<version>[^/]+)$"
@@ -689,7 +700,9 @@ class FakeAzureML:
         tags: dict | None = None,
         properties: dict | None = None,
         description: str = "",
+        folder=None,
     ) -> dict:
+        """folder= stores a local folder's files as the version's files in the registry's storage."""
         reg = self._require_registry_known(registry)
         body = {
             "properties": {
@@ -700,7 +713,21 @@ class FakeAzureML:
                 "modelType": "custom_model",
             }
         }
-        return reg.put_version(name, str(version), body)[0]
+        resource = reg.put_version(name, str(version), body)[0]
+        if folder is not None:
+            root = Path(folder)
+            reg.store_files(
+                name,
+                str(version),
+                {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()},
+            )
+        return resource
+
+    def join_registries(self, other: FakeAzureML) -> None:
+        """Serve the registries of `other` (the very same ones): a registry is one service every
+        workspace of the estate reaches, so a version shared from one fake workspace is found by another."""
+        self._registries = other._registries
+        self._registry_operations = other._registry_operations
 
     def delete_registry_model_version(self, registry: str, name: str, version) -> None:
         """An out-of-band delete; the version can never be created again in that registry."""
@@ -735,6 +762,12 @@ class FakeAzureML:
             )
         self._lro_faults.append(_Fault(operation, 0, times, message, None, None, path_contains))
 
+    def clear_faults(self) -> None:
+        """Disarm every fault armed with fail, lose_response and fail_lro (the service recovered)."""
+        self._faults.clear()
+        self._lost_responses.clear()
+        self._lro_faults.clear()
+
     def complete_operations(self) -> None:
         for operations in (self._operations, *self._registry_operations.values()):
             operations.complete_all()
@@ -750,11 +783,25 @@ class FakeAzureML:
         return self._files.upload(local_path, name, version)
 
     def download_folder(self, uri: str, target_dir) -> None:
-        """Also reads a job's output (azureml://jobs/<job>/outputs/<o>) from where the job wrote it."""
+        """Also reads a job's output (azureml://jobs/<job>/outputs/<o>) from where the job wrote it, and a
+        registry's model version (azureml://registries/<r>/models/<m>/versions/<v>) from its storage."""
+        write_files(self._files_at(uri), target_dir)
+        self._files.calls.append(("download", uri))
+
+    def _files_at(self, uri: str) -> dict[str, bytes]:
+        """{relative path: bytes} under a datastore URI, a job output or a registry model version;
+        FileNotFoundError when nothing is stored there."""
+        if REGISTRY_MODEL_URI.match(uri):
+            found = REGISTRY_MODEL_URI.match(uri)
+            registry = self._registries.get(found.group("registry"))
+            files = {} if registry is None else registry.files_of(found.group("name"), found.group("version"))
+            if not files:
+                raise FileNotFoundError(f"download_folder: no files under {uri}")
+            return files
         job_output = JOB_OUTPUT_URI.match(uri)
         if job_output:
             uri = self.datastore_uri(output_datastore_path(job_output.group("job"), job_output.group("output")))
-        self._files.download_folder(uri, target_dir)
+        return self._files.files_under(uri)
 
     @property
     def blobs(self) -> dict[str, bytes]:
@@ -1271,6 +1318,9 @@ class FakeAzureML:
             or job_output.group("output") not in self._jobs.declared_outputs(job_output.group("job"))
         ):
             refuse(400, "UserError", f"modelUri '{uri}' names no output of an existing job.")
+        registry_model = REGISTRY_MODEL_URI.match(uri)
+        if registry_model and self._registry_version_of(uri) is None:
+            refuse(400, "UserError", f"modelUri '{uri}' names no model version of a registry this workspace reaches.")
         entry = self._models.get(name)
         if entry is None:
             entry = self._models[name] = {"container": self._new_container(name), "versions": {}}
@@ -1453,6 +1503,8 @@ class FakeAzureML:
             parts = model.split("/")
             if self.model_version(parts[-3], parts[-1]) is None:
                 refuse(400, "UserError", f"Model '{model}' referenced by deployment '{name}' does not exist.")
+        if model and REGISTRY_MODEL_URI.match(model) and self._registry_version_of(model) is None:
+            refuse(400, "UserError", f"Model '{model}' referenced by deployment '{name}' does not exist.")
         for field_name, asset in (
             ("codeConfiguration.codeId", (props.get("codeConfiguration") or {}).get("codeId")),
             ("environmentId", props.get("environmentId")),
@@ -1649,6 +1701,12 @@ class FakeAzureML:
             refuse(404, "ResourceNotFound", f"Registry '{name}' was not found.")
         return registry
 
+    def _registry_version_of(self, uri: str) -> dict | None:
+        """The registry model version an azureml://registries/... URI names, None when there is none."""
+        found = REGISTRY_MODEL_URI.match(uri or "")
+        registry = self._registries.get(found.group("registry")) if found else None
+        return None if registry is None else registry.version(found.group("name"), found.group("version"))
+
     def _require_registry_known(self, name: str) -> Registry:
         if name not in self._registries:
             raise KeyError(f"no registry named {name!r}; added: {sorted(self._registries)}")
@@ -1685,11 +1743,15 @@ class FakeAzureML:
         version = props.get("destinationVersion") or source.group("version")
         registry.check_import(name, version)
         snapshot = _copy(model)
+        try:
+            files = self._files_at(model["properties"]["modelUri"])
+        except FileNotFoundError:
+            files = {}  # a version registered without files the fake holds: an import copies nothing
         fault = self._take(self._lro_faults, "registry_assets.import", path)
 
         def finish(succeeded: bool) -> None:
             if succeeded:
-                registry.import_model(name, version, snapshot)
+                registry.import_model(name, version, snapshot, files)
 
         failure = None if fault is None else (fault.message or "fake: the import failed")
         op = operations.start(self.lro_polls, finish, failure, REGISTRY_API_VERSION)

@@ -9,6 +9,11 @@ every registry call to `{primaryRegionResourceProviderUri}mferp/managementfronte
 
 A registry refuses what the service refuses: a version that exists cannot be imported again (409),
 a version's path cannot change (400), and a version that was deleted cannot be created again (409).
+An import copies the workspace version's files into the registry's own storage (`files`), where a
+download of `azureml://registries/{r}/models/{m}/versions/{v}` finds them, and keeps the job the
+workspace version was registered from as its lineage (the Azure ML docs, "Share models, components
+and environments across workspaces with registries": a model created from a job output and copied
+to a registry "has a link to the job that trained the model").
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Registry:
         self._system_data = system_data
         self._models: dict[str, dict[str, dict]] = {}  # name -> version -> resource
         self._deleted: set[tuple[str, str]] = set()
+        self._files: dict[tuple[str, str], dict[str, bytes]] = {}  # (name, version) -> {relative path: bytes}
         self._storage = "st" + hashlib.sha256(name.encode()).hexdigest()[:20]
 
     # ------------------------------------------------------------------ documents
@@ -122,18 +128,26 @@ class Registry:
                 f"'{self.name}'; registry versions are immutable.",
             )
 
-    def import_model(self, name: str, version: str, source: dict) -> dict:
+    def import_model(self, name: str, version: str, source: dict, files: dict[str, bytes]) -> dict:
         """Copy a workspace model version (its ARM resource) into the registry: same description, tags,
-        properties, type and flavors; the files move to the registry's storage."""
+        properties, type, flavors and job lineage; its files are copied to the registry's storage."""
         props = dict(source["properties"])
         props["modelUri"] = self.storage_uri(name, version)
-        props["jobName"] = None  # lineage to a workspace job does not cross into a registry
+        self._files[(name, str(version))] = dict(files)
         return self._store(name, version, props, None)
+
+    def store_files(self, name: str, version: str, files: dict[str, bytes]) -> None:
+        self._files[(name, str(version))] = dict(files)
+
+    def files_of(self, name: str, version: str) -> dict[str, bytes]:
+        """The files of a version in the registry's storage ({} when it holds none)."""
+        return dict(self._files.get((name, str(version)), {}))
 
     def delete_version(self, name: str, version: str) -> None:
         if self.version(name, version) is None:
             raise KeyError(f"registry {self.name!r} has no model {name}:{version}")
         del self._models[name][version]
+        self._files.pop((name, version), None)
         self._deleted.add((name, version))
 
     def version(self, name: str, version: str) -> dict | None:

@@ -48,9 +48,9 @@ class DatastoreFiles:
             if path.is_file():
                 self.blobs[prefix.rstrip("/") + "/" + path.relative_to(root).as_posix()] = path.read_bytes()
 
-    def download_folder(self, uri: str, target_dir) -> None:
-        """Write the files under an azureml:// datastore URI into target_dir. Signature of the gateway's
-        `downloader`; raises FileNotFoundError when nothing is stored under the URI."""
+    def files_under(self, uri: str) -> dict[str, bytes]:
+        """{path relative to the URI: bytes} of the files stored under an azureml:// datastore URI;
+        FileNotFoundError when the URI names no datastore of this workspace or nothing is stored there."""
         match = DATASTORE_URI.match(uri)
         if not match or match.group("ds") not in self._datastores:
             raise FileNotFoundError(f"download_folder: {uri} is not a path on this workspace's datastores")
@@ -58,8 +58,18 @@ class DatastoreFiles:
         found = {k[len(prefix) :]: v for k, v in self.blobs.items() if k.startswith(prefix)}
         if not found:
             raise FileNotFoundError(f"download_folder: no files under {uri}")
-        for rel, data in found.items():
-            destination = Path(target_dir) / rel
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(data)
+        return found
+
+    def download_folder(self, uri: str, target_dir) -> None:
+        """Write the files under an azureml:// datastore URI into target_dir. Signature of the gateway's
+        `downloader`; raises FileNotFoundError when nothing is stored under the URI."""
+        write_files(self.files_under(uri), target_dir)
         self.calls.append(("download", uri))
+
+
+def write_files(files: dict[str, bytes], target_dir) -> None:
+    """Write {relative path: bytes} under target_dir."""
+    for rel, data in files.items():
+        destination = Path(target_dir) / rel
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(data)

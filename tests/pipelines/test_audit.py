@@ -746,3 +746,29 @@ def test_the_registry_stack_has_an_audit_report_without_releases(tmp_path):
     assert "mlreg-mlops-a1" in markdown, "the stack outputs name the registry"
     assert "Ana Lima" in markdown and "hatespeech" not in markdown
     assert (tmp_path / "out" / "audit-registry.html").is_file()
+
+
+def test_a_registry_share_is_not_listed_as_one_of_the_stacks_model_versions():
+    """A test stack's state holds the RegistryModelVersion it shared (outputs content_sha256 and version too):
+    the report's model versions are the stack's own, whose stage tags are that environment's."""
+    from scripts.audit.releases import StateResource, release_state
+
+    common = {"content_sha256": "0a" * 32, "version": "0a0a0a0a0a0a", "model_name": "hate-speech-pt"}
+    shared = StateResource(
+        "urn:shared",
+        "pulumi-python:dynamic/release:RegistryModelVersion",
+        "hatespeech-registry-version",
+        {},
+        {**common, "registry_model_id": "azureml://registries/r/models/hate-speech-pt/versions/0a0a0a0a0a0a"},
+        None,
+    )
+    own = StateResource(
+        "urn:own",
+        "pulumi-python:dynamic/release:ModelVersion",
+        "hatespeech-version",
+        {},
+        {**common, "stage": "production", "archived": False},
+        None,
+    )
+    _, versions, _ = release_state([shared, own])
+    assert [(v.name, v.stage) for v in versions] == [("hatespeech-version", "production")]

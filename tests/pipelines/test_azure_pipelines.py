@@ -1,6 +1,7 @@
 """Azure Pipelines: the YAML parses, every template and parameter resolves, and the stages, their
 order (registry -> dev -> test -> prod) and the deployment jobs with their environments are the ones required."""
 
+import json
 import re
 import subprocess
 import sys
@@ -82,26 +83,55 @@ def test_deploy_runs_on_main_and_goes_registry_then_dev_then_test_then_prod_in_d
         assert job["environment"] == f"mlops-{stack}"
         parameters = deploy_template_parameters(job)
         assert parameters["stack"] == stack and parameters["command"] == "up"
-    assert deploy_template_parameters(deployment(by_name["Registry"]))["releaseCandidate"] is False
+    assert "candidate" not in deploy_template_parameters(deployment(by_name["Registry"])), (
+        "the registry releases nothing"
+    )
 
 
-def test_model_release_trains_then_releases_through_the_environments():
+def test_model_release_submits_waits_then_releases_one_version_through_the_environments():
     document = pipeline("model-release")
     assert document["trigger"] == "none"
     by_name = stages(document)
     assert list(by_name) == ["Train", "Dev", "Test", "Prod"]
     assert [by_name[s.capitalize()]["dependsOn"] for s in ORDER] == ["Train", "Dev", "Test"]
-    train_steps = by_name["Train"]["jobs"][0]["steps"]
-    [train] = [s["script"] for s in train_steps if "-m model train --data data/train.csv" in s.get("script", "")]
-    assert re.search(r"--num-threads \d+ ", train), "the content version can depend on the thread count"
-    assert "--quiet" not in train, "the log gets one line per epoch"
-    assert any(s.get("publish") and s.get("artifact") == "model" for s in train_steps)
+    [train] = by_name["Train"]["jobs"]
+    assert train["timeoutInMinutes"] * 60 > 18000, "the job outlives the wait's own timeout"
+    submit, wait = (s for s in train["steps"] if "-m model submit" in s.get("inputs", {}).get("inlineScript", ""))
+    assert submit["name"] == "submit" and "--no-wait" in submit["inputs"]["inlineScript"]
+    assert "--no-wait" not in wait["inputs"]["inlineScript"] and "--timeout 18000" in wait["inputs"]["inlineScript"]
+    assert (
+        wait["env"]["SUBMITTED"] == "$(submit.job)"
+        and 'if [ "$job" != "$SUBMITTED" ]' in wait["inputs"]["inlineScript"]
+    )
+    assert "isOutput=true]azureml://jobs/$job/outputs/artifact" in submit["inputs"]["inlineScript"]
+    assert by_name["Dev"]["variables"]["candidate"] == "$[ stageDependencies.Train.train.outputs['submit.candidate'] ]"
+    for stack, previous in (("test", "dev"), ("prod", "test")):
+        variables = by_name[stack.capitalize()]["variables"]
+        job = f"release_{previous}"
+        assert variables["candidate"] == (
+            f"$[ stageDependencies.{previous.capitalize()}.{job}.outputs['{job}.pulumi.promoteCandidate'] ]"
+        )
+        assert variables["expectedVersion"] == (
+            f"$[ stageDependencies.{previous.capitalize()}.{job}.outputs['{job}.pulumi.modelVersion'] ]"
+        ), f"{stack} releases exactly the version {previous} released"
     for stack in ORDER:
         job = deployment(by_name[stack.capitalize()])
-        assert job["environment"] == f"mlops-{stack}"
+        assert job["environment"] == f"mlops-{stack}" and job["deployment"] == f"release_{stack}"
         parameters = deploy_template_parameters(job)
-        assert parameters["stack"] == stack and parameters["releaseCandidate"] is True
+        assert parameters["stack"] == stack and parameters["command"] == "up"
+        assert parameters["candidate"] == "$(candidate)"
+        assert parameters.get("expectedVersion") == (None if stack == "dev" else "$(expectedVersion)")
         assert parameters.get("approveRelease", False) is (stack == "prod")
+
+
+def test_the_template_step_that_releases_is_the_one_its_outputs_are_read_from():
+    task = next(
+        s for s in template_steps() if s.get("task") == "AzureCLI@2" and "pulumi up" in s["inputs"]["inlineScript"]
+    )
+    assert task["name"] == "pulumi"
+    script = task["inputs"]["inlineScript"]
+    assert "##vso[task.setvariable variable=modelVersion;isOutput=true]$version" in script
+    assert "##vso[task.setvariable variable=promoteCandidate;isOutput=true]$promote" in script
 
 
 def test_pull_request_runs_tests_plan_diff_and_previews_every_stack(stacks):
@@ -197,8 +227,10 @@ def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None =
     returns the result and the pulumi calls."""
     script, _ = template_script()
     script = re.sub(r"\$\(Build\.ArtifactStagingDirectory\)", str(tmp_path / "staging"), script)
+    script = re.sub(r"\$\(Agent\.TempDirectory\)", str(tmp_path / "agent"), script)
     script = re.sub(r"\$\((Build|System)\.[\w.]+\)", "x", script)  # macros the agent expands
     (tmp_path / "staging").mkdir(exist_ok=True)
+    (tmp_path / "agent").mkdir(exist_ok=True)
     bin_dir = tmp_path / "bin"
     fake_pulumi(bin_dir, tmp_path / "calls", pulumi_answers)
     for tool in ("az", "curl"):
@@ -212,7 +244,7 @@ def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None =
         "venv": Path(sys.executable).parents[1],
         "infra": root / "infra",
         "scripts": root / "scripts",
-        **{name: root / name for name in ("stacks", "model", "serving", "Pulumi.prod.yaml")},
+        **{name: root / name for name in ("stacks", "model", "serving", "Pulumi.prod.yaml", "Pulumi.test.yaml")},
     }
     for link, target in links.items():
         if not (tmp_path / link).exists():
@@ -222,11 +254,10 @@ def run_template_script(tmp_path: Path, env: dict, pulumi_answers: dict | None =
         "HOME": str(tmp_path),
         "STACK": "prod",
         "COMMAND": "preview",
-        "RELEASE_CANDIDATE": "False",
+        "CANDIDATE": "",
+        "EXPECTED_VERSION": "",
         "APPROVE": "False",
         "RELEASE_PATH": "workspaces[0].release",
-        "CANDIDATE_DIR": str(tmp_path / "released" / "model"),
-        "CANDIDATE_RUN": "",
         "PULUMI_BACKEND_URL": "azblob://state?storage_account=s",
         "EVALUATION_DATA_URL": "https://e/eval.csv",
         "PULUMI_VERSION": "3.272.0",
@@ -256,37 +287,41 @@ def test_a_stack_that_cannot_be_selected_stops_the_template_with_the_bootstrap_c
     assert "stackSelected" not in result.stdout, "no audit report for a stack that was not selected"
 
 
-def test_before_the_first_release_the_released_candidate_is_skipped_not_failed(tmp_path):
-    result, calls = run_template_script(
-        tmp_path, {"RELEASE_CANDIDATE": "True", "CANDIDATE_RUN": "$(resources.pipeline.released.runID)"}
-    )
+REGISTRY_MODEL = "azureml://registries/mlopsregistry/models/hate-speech-pt/versions/0a1b2c3d4e5f"
+
+
+def test_current_before_a_stacks_first_release_runs_without_a_candidate(tmp_path):
+    result, calls = run_template_script(tmp_path, {"CANDIDATE": "current"}, {"stack output": (0, "{}")})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "No released model yet" in result.stdout
+    assert "has released nothing yet" in result.stdout
     assert not any(" config set " in c for c in calls)
-    # and the download of a pipeline resource's artifact is skipped when the resource has no run
-    steps = load_yaml(AZURE_PIPELINES / "templates" / "pulumi-stack.yml")["steps"]
-    [[download]] = [
-        s["${{ if eq(parameters.releaseCandidate, true) }}"]
-        for s in steps
-        if "${{ if eq(parameters.releaseCandidate, true) }}" in s
-    ]
-    assert download["${{ if ne(parameters.candidateSource, 'current') }}"] == {
-        "condition": (
-            "and(succeeded(), ne(coalesce(variables['resources.pipeline.${{ parameters.candidateSource }}.runID'], ''), ''))"
-        )
+
+
+def test_current_sets_again_what_the_stack_released_last(tmp_path):
+    outputs = {
+        "workspaces": {"hatespeech": {"release": {"candidate": REGISTRY_MODEL, "candidate_version": "0a1b2c3d4e5f"}}}
     }
-
-
-def test_a_released_candidate_is_set_in_the_stack_config(tmp_path):
-    model = tmp_path / "released" / "model"
-    model.mkdir(parents=True)
-    (model / "artifact.json").write_text('{"name": "m"}')
     result, calls = run_template_script(
-        tmp_path, {"RELEASE_CANDIDATE": "True", "APPROVE": "True", "CANDIDATE_RUN": "77"}
+        tmp_path, {"CANDIDATE": "current", "APPROVE": "True"}, {"stack output": (0, json.dumps(outputs))}
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"pulumi config set --stack prod --path workspaces[0].release.candidate {model}" in calls
-    assert any("--type string workspaces[0].release.approvedVersion" in c for c in calls)
+    assert f"pulumi config set --stack prod --path workspaces[0].release.candidate {REGISTRY_MODEL}" in calls
+    assert (
+        "pulumi config set --stack prod --path --type string workspaces[0].release.approvedVersion 0a1b2c3d4e5f"
+        in calls
+    )
+
+
+def test_a_candidate_from_the_chain_is_set_and_approved_as_that_exact_version(tmp_path):
+    result, calls = run_template_script(
+        tmp_path, {"CANDIDATE": REGISTRY_MODEL, "EXPECTED_VERSION": "0a1b2c3d4e5f", "APPROVE": "True"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"pulumi config set --stack prod --path workspaces[0].release.candidate {REGISTRY_MODEL}" in calls
+    assert (
+        "pulumi config set --stack prod --path --type string workspaces[0].release.approvedVersion 0a1b2c3d4e5f"
+        in calls
+    )
     from scripts.release_version import serving_version_of
 
     assert (
@@ -295,46 +330,103 @@ def test_a_released_candidate_is_set_in_the_stack_config(tmp_path):
     ) in calls
 
 
-# --- the released model: always kept by the deploy, and by the previews ---
+def test_a_candidate_of_another_version_than_the_previous_environments_stops_the_stage(tmp_path):
+    result, calls = run_template_script(
+        tmp_path, {"CANDIDATE": REGISTRY_MODEL, "EXPECTED_VERSION": "ffffffffffff", "APPROVE": "True"}
+    )
+    assert result.returncode == 1
+    [error] = [line for line in result.stdout.splitlines() if line.startswith("##vso[task.logissue type=error]")]
+    assert "is version 0a1b2c3d4e5f, but the previous environment released ffffffffffff" in error
+    assert not any(" config set " in c for c in calls) and not any(c.startswith("pulumi up") for c in calls)
 
 
-def released_resource(document: dict) -> dict:
-    [resource] = [p for p in document["resources"]["pipelines"] if p["pipeline"] == "released"]
-    return resource
+def test_a_candidate_the_previous_stage_did_not_set_stops_the_stage(tmp_path):
+    result, calls = run_template_script(tmp_path, {"CANDIDATE": "$(candidate)", "COMMAND": "up"})
+    assert result.returncode == 1 and "was not set by the previous stage" in result.stdout
+    assert not any(c.startswith("pulumi up") for c in calls)
 
 
-def test_deploy_always_keeps_the_last_released_model():
-    document = pipeline("deploy")
-    assert "releasedModel" not in str(document.get("parameters", []))
-    assert released_resource(document) == {"pipeline": "released", "source": "model-release", "branch": "main"}
-    for stack in ORDER:
-        parameters = deploy_template_parameters(deployment(stages(document)[stack.capitalize()]))
-        assert parameters["releaseCandidate"] is True and parameters["candidateSource"] == "released"
-        assert parameters["approveRelease"] is True
+def test_after_an_up_the_stage_outputs_the_version_released_and_the_next_candidate(tmp_path):
+    outputs = {
+        "workspaces": {
+            "hatespeech": {"release": {"candidate_version": "0a1b2c3d4e5f", "promote_candidate": REGISTRY_MODEL}}
+        }
+    }
+    dev_model = (
+        "azureml://subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlops-dev/workspaces/"
+        "mlw-mlops-hatespeech-dev-a1/models/hate-speech-pt/versions/0a1b2c3d4e5f"
+    )
+    result, calls = run_template_script(
+        tmp_path,
+        {"STACK": "test", "COMMAND": "up", "CANDIDATE": dev_model, "EXPECTED_VERSION": "0a1b2c3d4e5f"},
+        {"stack output": (0, json.dumps(outputs))},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert any(c.startswith("pulumi up --stack test --policy-pack policy --yes") for c in calls)
+    lines = result.stdout.splitlines()
+    assert "##vso[task.setvariable variable=modelVersion;isOutput=true]0a1b2c3d4e5f" in lines
+    assert f"##vso[task.setvariable variable=promoteCandidate;isOutput=true]{REGISTRY_MODEL}" in lines
 
 
-def test_pull_request_previews_keep_the_last_released_model_as_the_deploy_does():
-    document = pipeline("pull-request")
-    assert released_resource(document) == released_resource(pipeline("deploy"))
-    deploy = {p["stack"]: p for _, p in template_calls(pipeline("deploy")["stages"], AZURE_PIPELINES) if "stack" in p}
-    for _, parameters in template_calls(stages(document)["Preview"], AZURE_PIPELINES):
-        for key in ("releaseCandidate", "candidateSource", "approveRelease"):
-            assert parameters.get(key) == deploy[parameters["stack"]].get(key), (parameters["stack"], key)
+# --- each stack keeps what it released; no pipeline artifact carries the model ---
 
 
-def test_the_released_run_is_retained_before_prod_changes():
-    by_name = stages(pipeline("model-release"))
-    for stack in ORDER:
-        steps = deployment(by_name[stack.capitalize()])["strategy"]["runOnce"]["deploy"]["steps"]
-        leases = [s for s in steps if "retention/leases" in s.get("script", "")]
-        if stack != "prod":
-            assert leases == [], f"{stack}: only a run that reaches prod is retained"
-            continue
-        [lease] = leases
-        assert steps.index(lease) < next(i for i, s in enumerate(steps) if "template" in s)
-        assert lease["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
-        assert '"runId": $(Build.BuildId)' in lease["script"] and '"daysValid": 36500' in lease["script"]
-        assert '"definitionId": $(System.DefinitionId)' in lease["script"] and "curl -fsS -X POST" in lease["script"]
+def test_deploy_previews_and_drift_keep_what_each_stack_released_last():
+    for name in ("deploy", "pull-request", "drift"):
+        document = pipeline(name)
+        assert "resources" not in document, f"{name}: no pipeline resource, the stacks' own outputs say it"
+        for stack, job in pulumi_jobs(document):
+            [(_, parameters)] = list(template_calls(job, AZURE_PIPELINES))
+            if parameters["stack"] == REGISTRY:
+                assert "candidate" not in parameters and "approveRelease" not in parameters, "it releases nothing"
+                continue
+            assert parameters["candidate"] == "current" and parameters["approveRelease"] is True, (name, stack)
+
+
+def test_no_pipeline_publishes_or_downloads_a_model_artifact():
+    for file in AZURE_PIPELINES.rglob("*.yml"):
+        text = file.read_text()
+        assert "retention/leases" not in text, f"{file.name}: no run is kept for its model any more"
+        for step in re.findall(r"-\s+(publish|download):\s*(\S+)", text):
+            assert step in (("download", "none"), ("publish", "$(Build.ArtifactStagingDirectory)/audit")), (
+                file.name,
+                step,
+            )
+
+
+def test_every_step_that_runs_model_submit_or_pulumi_maps_the_access_token_for_the_ci_credential():
+    """infra/azureml/credentials.py picks AzurePipelinesCredential (a fresh OIDC token for each access token)
+    from the ids AzureCLI@2 sets, the agent's SYSTEM_OIDCREQUESTURI and SYSTEM_ACCESSTOKEN, which a step maps."""
+    from infra.azureml.credentials import PIPELINES_VARIABLES, credential_kind
+
+    found = []
+    for file in AZURE_PIPELINES.rglob("*.yml"):
+        for step in _all_steps(load_yaml(file)):
+            script = step.get("inputs", {}).get("inlineScript", "")
+            if "-m model submit" in script or "pulumi up" in script:
+                found.append(file.name)
+                assert step["task"] == "AzureCLI@2", file.name
+                assert step["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)", file.name
+                # what the step's process sees: its env, the ids AzureCLI@2 sets on a workload-identity
+                # connection, and the agent's OIDC request URI (a predefined variable every step gets)
+                environment = {
+                    **{name: "x" for name in step["env"]},
+                    **{name: "x" for name in PIPELINES_VARIABLES if name.startswith("AZURESUBSCRIPTION_")},
+                    "SYSTEM_OIDCREQUESTURI": "x",
+                }
+                assert credential_kind(environment) == "azure-pipelines", file.name
+    assert sorted(found) == ["model-release.yml", "model-release.yml", "pulumi-stack.yml"]
+
+
+def _all_steps(node):
+    if isinstance(node, dict):
+        if "task" in node or "script" in node:
+            yield node
+        for value in node.values():
+            yield from _all_steps(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _all_steps(item)
 
 
 def template_steps() -> list[dict]:
@@ -408,7 +500,7 @@ def test_drift_runs_every_day_on_main_even_without_changes_for_every_stack(stack
     [schedule] = document["schedules"]
     assert re.fullmatch(r"\d+ \d+ \* \* \*", schedule["cron"]), "once a day"
     assert schedule["branches"]["include"] == ["main"] and schedule["always"] is True
-    assert released_resource(document) == released_resource(pipeline("deploy"))
+    assert "resources" not in document, "each stack keeps what it released: no pipeline resource"
     jobs = dict(
         pulumi_jobs(document)
     )  # each in its stack's agent pool: test_each_stack_job_runs_in_its_stacks_agent_pool
@@ -418,7 +510,7 @@ def test_drift_runs_every_day_on_main_even_without_changes_for_every_stack(stack
         assert "deployment" not in job and "environment" not in job, "a scheduled check must not wait for approvers"
         [(_, parameters)] = list(template_calls(job, AZURE_PIPELINES))
         assert parameters["stack"] == stack and parameters["command"] == "drift"
-        for key in ("releaseCandidate", "candidateSource", "approveRelease"):
+        for key in ("candidate", "approveRelease"):
             assert parameters.get(key) == deploy[stack].get(key), (stack, key)
 
 

@@ -1,5 +1,6 @@
 """GitHub Actions workflows: actionlint finds nothing, and each workflow does what the README says."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -136,21 +137,50 @@ def test_main_deploys_the_registry_then_dev_then_test_then_prod_each_in_its_envi
         assert job["permissions"]["id-token"] == "write"
 
 
-def test_model_workflow_trains_then_releases_through_the_stacks():
-    workflow = workflows()["model-release"]
-    jobs = workflow["jobs"]
-    train = next(s["run"] for s in steps(jobs["train"]) if "-m model train" in s.get("run", ""))
-    assert "--data data/train.csv --out artifacts/model" in train
-    assert re.search(r"--num-threads \d+ ", train), "the content version can depend on the thread count"
-    assert "--quiet" not in train, "the log gets one line per epoch"
-    [upload] = uses(jobs["train"], "actions/upload-artifact")
-    assert upload["with"]["name"] == "model" and upload["with"]["path"] == "artifacts/model"
+def test_model_workflow_submits_waits_then_releases_one_version_through_the_stacks():
+    jobs = workflows()["model-release"]["jobs"]
+    train = jobs["train"]
+    assert train["runs-on"] == "ubuntu-24.04", "a small hosted CPU runner: the GPU cluster trains"
+    submit, wait = (s["run"] for s in steps(train) if "-m model submit" in s.get("run", ""))
+    assert "-m model submit --stack dev --data data/train.csv" in submit and "--no-wait" in submit
+    assert "--no-wait" not in wait and "--timeout 18000" in wait, "the wait polls the job, with a timeout"
+    # the wait is the same command, so it finds the submitted job (named after what defines it)
+    assert submit.split("--no-wait")[0].split("job=$(")[1] == wait.split("--timeout")[0].split("job=$(")[1]
+    assert 'if [ "$job" != "$SUBMITTED" ]' in wait
+    assert train["timeout-minutes"] * 60 > 18000, "the job outlives the wait's own timeout"
+    assert train["outputs"]["candidate"] == "${{ steps.submit.outputs.candidate }}"
+
     assert jobs["dev"]["needs"] == "train" and jobs["test"]["needs"] == "dev" and jobs["prod"]["needs"] == "test"
+    assert jobs["dev"]["with"]["candidate"] == "${{ needs.train.outputs.candidate }}"
+    for stage, previous in (("test", "dev"), ("prod", "test")):
+        assert jobs[stage]["with"]["candidate"] == f"${{{{ needs.{previous}.outputs.promote-candidate }}}}"
+        assert jobs[stage]["with"]["expected-version"] == f"${{{{ needs.{previous}.outputs.model-version }}}}", (
+            f"{stage} releases exactly the version {previous} released"
+        )
     for stage in ("dev", "test", "prod"):
-        assert jobs[stage]["with"]["model-run-id"] == "${{ github.run_id }}"
-        assert jobs[stage]["with"]["environment"] == stage
-    assert jobs["prod"]["with"]["approve-release"] is True
-    assert "approve-release" not in jobs["dev"]["with"]
+        assert jobs[stage]["uses"] == "./.github/workflows/pulumi-stack.yml"
+        assert jobs[stage]["with"]["environment"] == stage and jobs[stage]["with"]["command"] == "up"
+    assert jobs["prod"]["with"]["approve-release"] is True, "prod approves that exact version"
+    assert "approve-release" not in jobs["dev"]["with"] and "approve-release" not in jobs["test"]["with"]
+
+
+def test_the_training_jobs_candidate_is_the_output_model_train_writes():
+    from infra.azureml.jobs import job_output_uri
+    from model.training_job import ARTIFACT_OUTPUT
+
+    submit = next(s["run"] for s in steps(workflows()["model-release"]["jobs"]["train"]) if s.get("id") == "submit")
+    assert f'candidate={job_output_uri("$job", ARTIFACT_OUTPUT)}" >> "$GITHUB_OUTPUT"' in submit
+
+
+def test_no_workflow_carries_the_model_as_an_artifact():
+    """The model lives in Azure ML (the job's output, the registry): no artifact upload, none that expires."""
+    assert "released-model" not in workflows()
+    for name, workflow in workflows().items():
+        for job_name, job in workflow["jobs"].items():
+            for upload in uses(job, "actions/upload-artifact"):
+                assert upload["with"]["name"] in ("plan-diff", "audit-${{ inputs.stack }}"), (name, job_name)
+            assert not uses(job, "actions/download-artifact"), (name, job_name)
+    assert "retention-days" not in (WORKFLOWS / "model-release.yml").read_text()
 
 
 def test_training_presets_offered_are_the_models_presets():
@@ -165,7 +195,8 @@ def test_training_presets_offered_are_the_models_presets():
 @pytest.mark.parametrize(
     "module, flags",
     [
-        ("model", ["train", "--data", "--out", "--preset", "--num-threads", "--json"]),
+        ("model", ["submit", "--stack", "--data", "--preset", "--instances", "--processes-per-instance", "--timeout"]),
+        ("model", ["submit", "--no-wait"]),
         ("scripts.plan", ["--stack", "--diff", "--json"]),
         ("scripts.audit", ["--stack", "--history", "--export", "--out", "--cwd"]),
     ],
@@ -182,105 +213,157 @@ def test_the_commands_the_workflows_run_take_those_flags(module, flags):
 def test_the_release_version_the_stack_workflow_computes_matches_the_providers(tmp_path):
     job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
     script = next(s["run"] for s in steps(job) if s.get("id") == "candidate")
-    module = re.search(r"version=\$\(venv/bin/python -m ([\w.]+) artifacts/candidate\)", script).group(1)
+    module = re.search(r'version=\$\(venv/bin/python -m ([\w.]+) "\$candidate"\)', script).group(1)
     (tmp_path / "model.onnx").write_bytes(b"onnx bytes")
     (tmp_path / "artifact.json").write_text('{"name": "hate-speech-pt"}')
-    result = subprocess.run(
-        [sys.executable, "-m", module, str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
     from infra.release.content import content_sha256, version_of
 
-    assert result.stdout.strip() == version_of(content_sha256(str(tmp_path)))
-    assert re.fullmatch(r"[0-9a-f]{12}", result.stdout.strip())
+    for candidate, expected in (
+        (REGISTRY_MODEL, "0a1b2c3d4e5f"),
+        (str(tmp_path), version_of(content_sha256(str(tmp_path)))),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", module, candidate], cwd=REPO_ROOT, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected
 
 
-# --- the last released model: one reusable workflow, for the deploy and for the previews ---
+# --- what each stack releases: the chain's candidate, or what it released last ---
 
-
-def released_model_script() -> str:
-    job = workflows()["released-model"]["jobs"]["find"]
-    return next(s["run"] for s in steps(job) if s.get("id") == "latest")
-
-
-def fake_gh(tmp_path: Path, runs: str, artifacts: str) -> dict:
-    """A stand-in `gh` on PATH: `gh run list` prints `runs`, `gh api` prints `artifacts` (as after --jq)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    gh = bin_dir / "gh"
-    gh.write_text(
-        "#!/bin/sh\n"
-        f"echo \"$*\" >> '{tmp_path}/gh-calls'\n"
-        f"case \"$1\" in run) printf '%s\\n' '{runs}' ;; api) printf '%s\\n' '{artifacts}' ;; esac\n"
-    )
-    gh.chmod(0o755)
-    (tmp_path / "output").write_text("")
-    return {
-        "PATH": f"{bin_dir}:/usr/bin:/bin",
-        "GH_REPO": "owner/repo",
-        "GH_TOKEN": "t",
-        "GITHUB_OUTPUT": str(tmp_path / "output"),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
-    }
+REGISTRY_MODEL = "azureml://registries/mlopsregistry/models/hate-speech-pt/versions/0a1b2c3d4e5f"
+PROD_OUTPUTS = json.dumps(
+    {"workspaces": {"hatespeech": {"release": {"candidate": REGISTRY_MODEL, "candidate_version": "0a1b2c3d4e5f"}}}}
+)
 
 
 def run_script(script: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-e", "-c", script], env=env, cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def test_deploy_and_pull_request_previews_take_the_released_model_from_the_same_workflow():
+def test_deploy_previews_and_drift_keep_what_each_stack_released_last():
     everything = workflows()
-    finder = everything["released-model"]
-    assert "workflow_call" in finder["on"]
-    assert finder["on"]["workflow_call"]["outputs"]["run-id"]["value"] == "${{ jobs.find.outputs.run-id }}"
-    assert "gh run list --workflow model-release.yml --branch main --status success" in released_model_script()
-    for name in ("deploy", "pull-request"):
-        jobs = everything[name]["jobs"]
-        assert jobs["released-model"]["uses"] == "./.github/workflows/released-model.yml", name
-        assert jobs["released-model"]["permissions"] == {"actions": "read"}, name
-        assert "gh run list" not in (WORKFLOWS / f"{name}.yml").read_text(), f"{name} has its own copy"
     deploy = everything["deploy"]["jobs"]
-    preview = everything["pull-request"]["jobs"]["preview"]
-    assert "released-model" in preview["needs"]
-    assert preview["with"]["model-run-id"] == "${{ needs.released-model.outputs.run-id }}"
     for stage in ("dev", "test", "prod"):
-        assert deploy[stage]["with"]["model-run-id"] == "${{ needs.released-model.outputs.run-id }}"
-        # the preview sets the candidate exactly as the deploy does, approval included
-        assert preview["with"]["approve-release"] == deploy[stage]["with"]["approve-release"]
-    # the finder runs only where the previews run (not for forks, not without Azure)
-    assert everything["pull-request"]["jobs"]["released-model"]["if"] == preview["if"]
+        assert deploy[stage]["with"]["candidate"] == "current", stage
+        assert deploy[stage]["with"]["approve-release"] is True
+    for job in (everything["pull-request"]["jobs"]["preview"], everything["drift"]["jobs"]["drift"]):
+        assert job["with"]["candidate"] == "current" and job["with"]["approve-release"] is True
 
 
-def test_the_released_model_is_the_newest_successful_model_release_run(tmp_path):
-    env = fake_gh(tmp_path, runs="4242", artifacts="1")
-    result = run_script(released_model_script(), env, tmp_path)
+def candidate_step_env(tmp_path: Path, **extra) -> dict:
+    """The candidate step's environment: stand-ins for pulumi (armed by the test) and az, the repository's code."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "az").write_text(f"#!/bin/sh\necho \"az $*\" >> '{tmp_path}/az-calls'\n")
+    (bin_dir / "az").chmod(0o755)
+    for name in ("venv", "scripts", "infra", "stacks", "model", "serving", "Pulumi.prod.yaml", "Pulumi.test.yaml"):
+        target = Path(sys.executable).parents[1] if name == "venv" else REPO_ROOT / name
+        if not (tmp_path / name).exists():
+            (tmp_path / name).symlink_to(target)
+    (tmp_path / "runner").mkdir(exist_ok=True)
+    for name in ("output", "summary", "calls"):
+        (tmp_path / name).write_text("")
+    return {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "STACK": "prod",
+        "CANDIDATE": "",
+        "EXPECTED_VERSION": "",
+        "RELEASE_PATH": "workspaces[0].release",
+        "APPROVE": "false",
+        "EVALUATION_DATA_URL": "https://e/eval.csv",
+        "RUNNER_TEMP": str(tmp_path / "runner"),
+        "GITHUB_WORKSPACE": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        **extra,
+    }
+
+
+def pulumi_step(step_id: str) -> dict:
+    return next(s for s in steps(workflows()["pulumi-stack"]["jobs"]["pulumi"]) if s.get("id") == step_id)
+
+
+def test_current_sets_again_the_candidate_and_version_the_stack_released_last(tmp_path):
+    env = candidate_step_env(tmp_path, CANDIDATE="current", APPROVE="true")
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"stack output": (0, PROD_OUTPUTS)})
+    result = run_script(pulumi_step("candidate")["run"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "output").read_text() == "run-id=4242\n"
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls[0] == "pulumi stack output --stack prod --json"
+    assert f"pulumi config set --stack prod --path workspaces[0].release.candidate {REGISTRY_MODEL}" in calls
+    assert (
+        "pulumi config set --stack prod --path --type string workspaces[0].release.approvedVersion 0a1b2c3d4e5f"
+    ) in calls
+    assert (tmp_path / "output").read_text() == "version=0a1b2c3d4e5f\n"
 
 
-def test_without_a_release_yet_the_run_id_is_empty(tmp_path):
-    env = fake_gh(tmp_path, runs="", artifacts="0")
-    result = run_script(released_model_script(), env, tmp_path)
+def test_current_before_a_stacks_first_release_runs_without_a_candidate(tmp_path):
+    env = candidate_step_env(tmp_path, CANDIDATE="current")
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls", {"stack output": (0, "{}")})
+    result = run_script(pulumi_step("candidate")["run"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "output").read_text() == "run-id=\n"
-    assert "none yet" in (tmp_path / "summary").read_text()
+    assert not [c for c in (tmp_path / "calls").read_text().splitlines() if " config set " in c]
+    assert "released nothing yet" in (tmp_path / "summary").read_text()
 
 
-def test_an_expired_released_model_artifact_stops_the_run_with_an_error_instead_of_withdrawing_the_release(tmp_path):
-    env = fake_gh(tmp_path, runs="4242", artifacts="0")  # no live 'model' artifact in run 4242
-    result = run_script(released_model_script(), env, tmp_path)
-    assert result.returncode != 0
-    assert "::error::" in result.stdout and "4242" in result.stdout and "model-release" in result.stdout
-    assert (tmp_path / "output").read_text() == "", "no run id may reach the stacks"
-    [_, artifacts] = (tmp_path / "gh-calls").read_text().splitlines()
-    assert artifacts.startswith("api repos/owner/repo/actions/runs/4242/artifacts")
-    assert 'select(.name == "model" and (.expired | not))' in artifacts
+def test_the_chain_refuses_a_candidate_of_another_version_than_the_previous_environments(tmp_path):
+    env = candidate_step_env(tmp_path, CANDIDATE=REGISTRY_MODEL, EXPECTED_VERSION="ffffffffffff", APPROVE="true")
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls")
+    result = run_script(pulumi_step("candidate")["run"], env, tmp_path)
+    assert result.returncode == 1
+    [error] = [line for line in result.stdout.splitlines() if line.startswith("::error::")]
+    assert "is version 0a1b2c3d4e5f, but the previous environment released ffffffffffff" in error
+    assert (tmp_path / "calls").read_text() == "", "nothing was set"
 
 
-def test_the_model_artifact_is_kept_as_long_as_github_allows():
-    [upload] = uses(workflows()["model-release"]["jobs"]["train"], "actions/upload-artifact")
-    # 400 days is the most a private repository can keep; a lower repository maximum caps it
-    assert upload["with"]["retention-days"] == 400
+def test_prod_approves_exactly_the_version_test_released(tmp_path):
+    env = candidate_step_env(tmp_path, CANDIDATE=REGISTRY_MODEL, EXPECTED_VERSION="0a1b2c3d4e5f", APPROVE="true")
+    fake_pulumi(tmp_path / "bin", tmp_path / "calls")
+    result = run_script(pulumi_step("candidate")["run"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert (
+        "pulumi config set --stack prod --path --type string workspaces[0].release.approvedVersion 0a1b2c3d4e5f"
+    ) in calls
+    from scripts.release_version import serving_version_of
+
+    assert (
+        "pulumi config set --stack prod --path --type string workspaces[0].release.approvedServingVersion "
+        f"{serving_version_of('prod', 'hatespeech')}"
+    ) in calls
+
+
+def test_after_an_up_the_job_outputs_the_version_released_and_the_next_candidate(tmp_path):
+    job = workflows()["pulumi-stack"]["jobs"]["pulumi"]
+    assert job["outputs"]["promote-candidate"] == "${{ steps.released.outputs.promote-candidate }}"
+    release = {"candidate_version": "0a1b2c3d4e5f", "promote_candidate": REGISTRY_MODEL}
+    env = candidate_step_env(tmp_path, STACK="test")
+    fake_pulumi(
+        tmp_path / "bin",
+        tmp_path / "calls",
+        {"stack output": (0, json.dumps({"workspaces": {"hatespeech": {"release": release}}}))},
+    )
+    result = run_script(pulumi_step("released")["run"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "output").read_text() == f"version=0a1b2c3d4e5f\npromote-candidate={REGISTRY_MODEL}\n"
+
+
+def test_every_job_that_runs_the_release_providers_or_model_submit_gets_the_ci_credential():
+    """credentials.py picks its refreshing CI credential from id-token: write (ACTIONS_ID_TOKEN_REQUEST_*) and
+    the identity's client and tenant ids; without them it would fall back to the hour-long CLI session."""
+    from infra.azureml.credentials import credential_kind
+
+    def environment(job: dict) -> dict:
+        declared = {k: "x" for k, v in (job.get("env") or {}).items() if v}
+        return {**declared, "ACTIONS_ID_TOKEN_REQUEST_URL": "u", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
+
+    assert credential_kind(environment(workflows()["pulumi-stack"]["jobs"]["pulumi"])) == "github-actions"
+    assert credential_kind(environment(workflows()["model-release"]["jobs"]["train"])) == "github-actions"
+    for name, workflow in workflows().items():
+        for job_name, job in workflow["jobs"].items():
+            if job.get("uses") == "./.github/workflows/pulumi-stack.yml" or job_name == "train":
+                assert job["permissions"]["id-token"] == "write", (name, job_name)
 
 
 # --- where the stack job runs, and how it selects the stack ---
@@ -389,10 +472,7 @@ def test_drift_runs_every_day_and_on_demand_for_every_stack_through_the_stack_wo
     [schedule] = workflow["on"]["schedule"]
     assert re.fullmatch(r"\d+ \d+ \* \* \*", schedule["cron"]), "once a day"
     assert "workflow_dispatch" in workflow["on"]
-    jobs = workflow["jobs"]
-    assert jobs["released-model"]["uses"] == "./.github/workflows/released-model.yml"
-    assert jobs["released-model"]["permissions"] == {"actions": "read"}
-    drift, registry = jobs["drift"], jobs["drift-registry"]
+    drift, registry = workflow["jobs"]["drift"], workflow["jobs"]["drift-registry"]
     # the stack workflow picks each stack's runner (PULUMI_RUNNERS) and selects it under the secrets rule
     assert drift["uses"] == registry["uses"] == "./.github/workflows/pulumi-stack.yml"
     assert sorted([*drift["strategy"]["matrix"]["stack"], registry["with"]["stack"]]) == stacks
@@ -401,14 +481,14 @@ def test_drift_runs_every_day_and_on_demand_for_every_stack_through_the_stack_wo
     assert registry["permissions"] == drift["permissions"] and registry["if"] == drift["if"]
     assert drift["with"]["stack"] == "${{ matrix.stack }}" and drift["with"]["command"] == "drift"
     assert "environment" not in drift["with"], "a scheduled check must not wait for prod's reviewers"
-    assert drift["permissions"] == {"contents": "read", "id-token": "write", "actions": "read"}
-    # the released model stays the candidate, exactly as the deploy sets it, or the release would show as drift
-    assert "released-model" in drift["needs"]
-    assert drift["with"]["model-run-id"] == "${{ needs.released-model.outputs.run-id }}"
+    assert drift["permissions"] == {"contents": "read", "id-token": "write"}
+    # each stack keeps what it released, exactly as the deploy sets it, or the release would show as drift
     deploy = workflows()["deploy"]["jobs"]
-    environments = drift["strategy"]["matrix"]["stack"]
-    assert all(drift["with"]["approve-release"] == deploy[stack]["with"]["approve-release"] for stack in environments)
-    assert jobs["released-model"]["if"] == drift["if"] == "vars.AZURE_CLIENT_ID != ''"
+    released = [stack for stack in stacks if stack != "registry"]  # the registry stack releases nothing
+    assert all(drift["with"]["candidate"] == deploy[stack]["with"]["candidate"] for stack in released)
+    assert all(drift["with"]["approve-release"] == deploy[stack]["with"]["approve-release"] for stack in released)
+    assert "candidate" not in deploy["registry"]["with"]
+    assert drift["if"] == "vars.AZURE_CLIENT_ID != ''"
 
 
 def drift_step() -> dict:

@@ -14,18 +14,22 @@ import asyncio
 import base64
 import json
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dill
 import pytest
+from azure.ai.ml import Input, MLClient, Output, command
+from azure.ai.ml.entities import Environment
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from infra.azureml.gateway import RetryPolicy, WorkspaceRef
 from infra.release import EndpointTrafficProvider, ModelVersionProvider
 from infra.release.base import use_gateway_factory
-from infra.release.model_ref import version_in
+from infra.release.content import content_sha256
+from infra.release.model_ref import registry_path_of, version_in
 from tests.fakes.azureml import FakeAzureML, gateway_for
 
 MODEL_NAME = "hate-speech-pt"
@@ -192,7 +196,34 @@ def models(tmp_path_factory) -> Models:
 
 
 # ---------------------------------------------------------------------------------- Azure ML fake
-_classifiers: dict[str, object] = {}  # artifact folder -> loaded classifier, shared by the session
+_classifiers: dict[str, object] = {}  # model folder (or content digest) -> loaded classifier, shared by the session
+_mounted = tempfile.mkdtemp(prefix="scored-models-")  # the files of models served from Azure ML, by content
+
+
+@pytest.fixture(autouse=True)
+def _model_cache(tmp_path, monkeypatch):
+    """Model files the release downloads (job outputs, registered versions) land in the test's own cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def _served_folder(fake: FakeAzureML, model_id: str) -> str:
+    """The folder a deployment of `model_id` loads, as Azure ML mounts it: the version's files, from the
+    registry for a registry model; a version registered from a folder on this machine is read there."""
+    registry_model = registry_path_of(model_id)
+    if registry_model is not None:
+        uri = registry_model.uri
+    else:
+        props = fake.model_version(MODEL_NAME, version_in(model_id, MODEL_NAME))["properties"]
+        source = props["properties"].get("source_path", "")
+        if source and Path(source).is_dir():
+            return source
+        uri = props["modelUri"]
+    with tempfile.TemporaryDirectory() as scratch:
+        fake.download_folder(uri, scratch)
+        folder = Path(_mounted) / content_sha256(scratch)
+        if not folder.exists():
+            shutil.copytree(scratch, folder)
+    return str(folder)
 
 
 class ModelScorer:
@@ -208,7 +239,7 @@ class ModelScorer:
         version = version_in(model_id, MODEL_NAME)
         if version is None:
             raise RuntimeError(f"deployment {self.slot} serves no {MODEL_NAME} model ({model_id!r})")
-        source = self.fake.model_version(MODEL_NAME, version)["properties"]["properties"]["source_path"]
+        source = _served_folder(self.fake, model_id)
         if source not in _classifiers:
             _classifiers[source] = HateSpeechClassifier.load(source, intra_op_threads=1)
         predictions = _classifiers[source].predict(payload["texts"])
@@ -385,3 +416,30 @@ def assert_never_zero(azureml) -> None:
 
 def release_first(engine, azureml, versions) -> None:
     engine.up("traffic", EndpointTrafficProvider(), traffic_inputs(azureml, versions[FIRST]))
+
+
+# ---------------------------------------------------------------------------------- training jobs
+TRAINING_JOB = "train-0a1b2c3d-f00dfeed0000-1234abcd"  # as model.training_job names them
+TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:20250303.v1"
+
+
+def submit_training_job(fake: FakeAzureML, name: str = TRAINING_JOB) -> None:
+    """A command job as `python -m model submit` submits it, held where it is until the test ends it."""
+    fake.add_compute("gpu-cluster")
+    fake.add_code_version("train-src", "1", code_uri=fake.datastore_uri("LocalUpload/abc/src/"))
+    fake.add_data_version("hate-speech-training-data", "5d41402a4bc4", fake.datastore_uri("LocalUpload/d/t.csv"))
+    fake.auto_advance_jobs = False
+    ml = MLClient(
+        fake.credential, fake.subscription_id, fake.resource_group, fake.workspace_name, transport=fake.transport
+    )
+    ml.jobs.create_or_update(
+        command(
+            name=name,
+            command="python -m model train --data ${{inputs.data}} --out ${{outputs.artifact}} --quiet --json",
+            code=fake.code_version_id("train-src", "1"),
+            environment=Environment(image=TRAINING_IMAGE, conda_file={"dependencies": ["python=3.11"]}),
+            compute="gpu-cluster",
+            inputs={"data": Input(type="uri_file", path="azureml:hate-speech-training-data:5d41402a4bc4")},
+            outputs={"artifact": Output(type="uri_folder")},
+        )
+    )

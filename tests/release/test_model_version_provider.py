@@ -62,8 +62,9 @@ def test_content_version_is_stable_explicit_and_accepted_by_azure_ml(tmp_path):
     assert version_of(content_sha256(str(copy))) == version
     (copy / "model.int8.onnx").rename(copy / "model.onnx")
     assert version_of(content_sha256(str(copy))) != version
-    remote = "azureml://jobs/train-123/outputs/model"
-    assert version_of(content_sha256(remote)) == version_of(content_sha256(remote + "/"))
+    # a reference to files in Azure ML is never hashed as text: its version is its files' or the one in it
+    with pytest.raises(ValueError, match="a reference to files in Azure ML"):
+        content_sha256("azureml://jobs/train-123/outputs/model")
 
 
 def test_lifecycle_registers_once_updates_tags_reads_registry_and_archives_on_delete(tmp_path, azureml, engine):
@@ -199,37 +200,12 @@ def test_a_version_with_other_content_is_never_overwritten(tmp_path, azureml, en
     assert azureml.fake.model_version(MODEL_NAME, version)["properties"]["properties"]["content_sha256"] == "0" * 64
 
 
-def test_azureml_path_registers_without_upload_with_metrics_given_as_inputs(azureml, engine):
-    path = azureml.fake.datastore_uri("jobs/train-42/outputs/model/")
-    provider = ModelVersionProvider()
-    engine.up(
-        "mv",
-        provider,
-        inputs(
-            azureml,
-            path,
-            commit="abc123",
-            training_run="train-42",
-            data_version="d1",
-            metrics={"macro_f1": 0.75, "n": 100},
-        ),
-    )
-    out = engine.outputs("mv")
-    stored = azureml.fake.model_version(MODEL_NAME, out["version"])["properties"]
-    assert stored["modelUri"] == path and azureml.uploads == []
-    assert stored["tags"] == {
-        "commit": "abc123",
-        "training_run": "train-42",
-        "data_version": "d1",
-        "metric.macro_f1": "0.7500",
-        "metric.n": "100",
-    }
-
-
 @pytest.mark.parametrize(
     "field, value, fragment",
     [
         ("path", "/does/not/exist", "artifact folder holding artifact.json"),
+        # a datastore path is no candidate: what is released is a job's output or a registered version
+        ("path", "azureml://datastores/workspaceblobstore/paths/model/", "azureml://jobs/<job>/outputs/<output>"),
         ("subscription_id", "not-a-guid", "subscription GUID"),
         ("model_name", "bad name!", "letters, digits"),
         ("tags", {"owner": 7}, "strings to strings"),

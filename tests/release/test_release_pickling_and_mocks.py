@@ -9,7 +9,13 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from infra.release import ChampionSelectionProvider, EndpointTrafficProvider, ModelVersionProvider
+from infra.release import (
+    ChampionSelectionProvider,
+    EndpointTrafficProvider,
+    ModelVersionProvider,
+    RegistryCoordinates,
+    RegistryModelVersionProvider,
+)
 from infra.release.base import WorkspaceCoordinates, gateway_for, use_gateway_factory
 from infra.release.content import content_sha256, version_of
 from infra.release.model_release import ModelRelease, ModelReleaseArgs, register_candidate, rollout_steps
@@ -21,7 +27,13 @@ from tests.fakes.azureml import FakeAzureML
 from tests.paths import REPO_ROOT
 from tests.release.conftest import ENDPOINT, FIRST, MODEL_NAME, serving_spec, traffic_inputs
 
-PROVIDERS = (ModelVersionProvider, ChampionSelectionProvider, EndpointTrafficProvider, ServingEndpointProvider)
+PROVIDERS = (
+    ModelVersionProvider,
+    RegistryModelVersionProvider,
+    ChampionSelectionProvider,
+    EndpointTrafficProvider,
+    ServingEndpointProvider,
+)
 FORBIDDEN = (
     b"credential",
     b"Credential",
@@ -95,7 +107,7 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
             "hate-speech",
             ModelReleaseArgs(
                 workspace=workspace,
-                model_version=candidate,
+                model_version=candidate.model_version,
                 endpoint_name=ENDPOINT,
                 model_name=MODEL_NAME,
                 evaluation_data=str(tmp_path / "evaluation.csv"),
@@ -134,6 +146,62 @@ def test_model_release_declares_the_three_resources_under_mocks(tmp_path):
     selection = by_type["pulumi-python:dynamic/release:ChampionSelection"].inputs
     assert selection["compare_settings"] == {"alpha": 0.01}
     assert by_type["pulumi-python:dynamic/release:ModelVersion"].inputs["path"] == str(tmp_path / "candidate")
+
+
+DEV_MODEL = (
+    "azureml://subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-dev/workspaces/mlw-dev"
+    f"/models/{MODEL_NAME}/versions/0a1b2c3d4e5f"
+)
+
+
+@pytest.mark.parametrize(
+    "candidate, version, promote",
+    [
+        # a job output's version is its files': only Azure ML can read them, so the offline plan leaves it unknown
+        ("azureml://jobs/train-0a1b2c3d-f00dfeed0000-1234abcd/outputs/artifact", None, None),
+        # a workspace model is shared into the registry, whose version the workspace then registers
+        (DEV_MODEL, "0a1b2c3d4e5f", f"azureml://registries/mlops-registry/models/{MODEL_NAME}/versions/0a1b2c3d4e5f"),
+        # a registry reference's version is the one in it, known offline
+        (
+            f"azureml://registries/mlops-registry/models/{MODEL_NAME}/versions/0a1b2c3d4e5f",
+            "0a1b2c3d4e5f",
+            f"azureml://registries/mlops-registry/models/{MODEL_NAME}/versions/0a1b2c3d4e5f",
+        ),
+    ],
+)
+def test_the_offline_plan_knows_a_remote_candidates_version_where_its_reference_names_it(
+    tmp_path, candidate, version, promote
+):
+    write_synthetic_csv(tmp_path / "evaluation.csv", n_rows=20, seed=1)
+    serving = serving_spec(FakeAzureML())
+    registry = RegistryCoordinates("00000000-0000-0000-0000-000000000000", "rg-registry", "mlops-registry")
+    workspace = WorkspaceCoordinates("00000000-0000-0000-0000-000000000000", "rg-test", "mlw-test")
+
+    def program():
+        registered = register_candidate(
+            "hate-speech", workspace=workspace, model_name=MODEL_NAME, candidate=candidate, registry=registry
+        )
+        release = ModelRelease(
+            "hate-speech",
+            ModelReleaseArgs(
+                workspace=workspace,
+                model_version=registered.model_version,
+                endpoint_name=ENDPOINT,
+                model_name=MODEL_NAME,
+                evaluation_data=str(tmp_path / "evaluation.csv"),
+                serving=serving,
+            ),
+        )
+        return {"version": release.model_version.version, "promote": registered.promote_candidate}
+
+    plan = run_program("test", program, {})
+    assert plan.outputs == {"version": version, "promote": promote}
+    traffic = plan.one("pulumi-python:dynamic/release:EndpointTraffic")
+    assert traffic.inputs["challenger_version"] == version
+    if version is None:
+        assert traffic.checked["intent"] == "decided when the champion/challenger comparison has run"
+    shared = plan.of_type("pulumi-python:dynamic/release:RegistryModelVersion")
+    assert [r.inputs["source"] for r in shared] == ([DEV_MODEL] if candidate == DEV_MODEL else [])
 
 
 def test_the_providers_and_the_comparison_import_without_the_training_stack():

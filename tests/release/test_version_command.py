@@ -29,18 +29,40 @@ def test_prints_the_content_version_of_an_artifact_folder(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == version_of(content_sha256(str(folder))), "new content, new version"
 
 
-def test_an_azureml_path_gets_the_version_of_its_text(capsys):
-    path = "azureml://subscriptions/s/resourcegroups/r/workspaces/w/datastores/workspaceblobstore/paths/model/"
-    assert main([path]) == 0
-    assert capsys.readouterr().out.strip() == version_of(content_sha256(path))
+REGISTRY = "azureml://registries/mlops-registry/models/hate-speech-pt/versions/0a1b2c3d4e5f"
+WORKSPACE_MODEL = (
+    "azureml://subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-mlops-dev/workspaces/"
+    "mlw-dev/models/hate-speech-pt/versions/0a1b2c3d4e5f"
+)
+
+
+@pytest.mark.parametrize("reference", [REGISTRY, WORKSPACE_MODEL])
+def test_a_registered_models_reference_gets_the_version_in_it(reference, capsys):
+    """What prod approves for its registry candidate is the version it names: nothing is hashed again."""
+    assert main([reference]) == 0
+    assert capsys.readouterr().out == "0a1b2c3d4e5f\n"
+
+
+def test_a_job_output_is_refused_with_where_its_version_is_read(capsys):
+    assert main(["azureml://jobs/train-0a1b2c3d-f00dfeed0000-1234abcd/outputs/artifact"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: azureml://jobs/train-0a1b2c3d-f00dfeed0000-1234abcd/outputs/artifact is a job's")
+    assert "release.candidate_version" in error and "\n" == error[-1] and error.count("\n") == 1
+
+
+def test_a_url_of_no_known_form_is_refused_with_every_accepted_form(capsys):
+    assert main(["azureml://datastores/workspaceblobstore/paths/model/"]) == 2
+    error = capsys.readouterr().err
+    for form in ("azureml://jobs/<job>/outputs/<output>", "azureml://registries/<registry>/models/"):
+        assert form in error
 
 
 def test_a_folder_without_an_artifact_is_refused_by_name(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("not a model")
     assert main([str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: {tmp_path} holds no artifact.json; accepted: a model artifact folder "
-        "holding artifact.json (as `python -m model train` writes it), or an azureml:// path"
+        f"error: {tmp_path} holds no artifact.json; accepted: a local artifact folder "
+        "holding artifact.json (as `python -m model train` writes it)"
     )
     assert main([]) == 2 and "usage:" in capsys.readouterr().err
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..model_ref import version_in
+from ..model_ref import registry_path_of, version_in
 from ..values import is_unknown, percentages
 from .live import LiveEndpoint, read_live
 from .rollout import describe, plan_steps, traffic_for
@@ -162,13 +162,17 @@ class TrafficRelease:
         return live
 
     def _model_id(self, version: str) -> str:
+        """What a slot deploys for `version`: the registry's version itself when the workspace's version
+        was registered from it (a deployment may use a registry model directly; Azure ML docs, "Share
+        models, components and environments across workspaces with registries"), else the workspace's."""
         model = self.gateway.get_model_version(self.model_name, version)
         if model is None:
             raise LookupError(
-                f"model {self.model_name} version {version} is not in the registry; "
+                f"model {self.model_name} version {version} is not in the workspace; "
                 f"the ModelVersion resource registers it"
             )
-        return model.id
+        registry_model = registry_path_of(model.path)
+        return model.id if registry_model is None else registry_model.uri
 
     # -- guarded writes ------------------------------------------------------------------------
     def _verify_slot(self, slot: str, version: str, *, spec_too: bool = True) -> None:

@@ -1,4 +1,9 @@
-"""Registry stage tags, kept true by the traffic resource.
+"""Stage tags of the model versions in one environment's workspace, kept true by its traffic resource.
+
+They are each environment's own: test and prod release the same registry version, and each tags the
+version of it registered in its own workspace (model_version.py says why), so a release in one never
+changes a stage in the other, and each environment's champion is the version its workspace tags
+`production`.
 
     staged      won its comparison, not live (one at a time; the previous one becomes `unstaged`, as
                 does a staged winner whose release the stack no longer declares)
@@ -43,7 +48,7 @@ def set_stages(
             found = gateway.get_model_version(model_name, wanted)
             if found is None:
                 raise LookupError(
-                    f"model {model_name} version {wanted} is not in the registry; "
+                    f"model {model_name} version {wanted} is not in the workspace; "
                     f"register it (ModelVersion resource) before releasing it"
                 )
             versions[wanted] = found
