@@ -7,7 +7,9 @@ FIELD is one of RELEASE_FIELDS (stacks/composition.py exports them per workspace
     candidate_version  its model version
     promote_candidate  the next environment's candidate: dev's workspace model, test's registry model
 WORKSPACE is a workspace's name or its config path `workspaces[N]`, as CI has it. An empty line when the
-workspace has released nothing yet (a new stack, or one updated before these outputs existed). Exit 2
+workspace has released nothing yet (a new stack). A release without a `candidate` (a stack updated
+before the candidate was an output) is an error for `candidate`: keeping it by running without one
+would withdraw it. Exit 2
 with the reason on outputs that are not JSON, an unknown stack or workspace, or an unknown field.
 """
 
@@ -30,6 +32,13 @@ def release_field(outputs: Any, workspace: str, field: str) -> str:
     workspaces = outputs.get("workspaces") or {}
     release = (workspaces.get(workspace) or {}).get("release") if isinstance(workspaces, dict) else None
     value = (release or {}).get(field) if isinstance(release, dict) else None
+    if field == "candidate" and isinstance(release, dict) and not isinstance(value, str):
+        # a stack updated before the candidate was an output: running it without one would withdraw its release
+        raise ValueError(
+            f"workspace {workspace!r} has a release (live version {release.get('live_version')}) but its outputs name "
+            "no candidate; accepted: outputs of a stack that released with this program (run model-release once, "
+            "or set workspaces[N].release.candidate by hand), so that keeping the release does not withdraw it"
+        )
     return value if isinstance(value, str) else ""
 
 

@@ -51,3 +51,16 @@ def test_a_stack_that_released_nothing_gives_an_empty_line(capsys, text):
 def test_bad_input_is_one_error_line(capsys, args, text, error):
     code, out, err = run(args, text, capsys)
     assert code == 2 and out == "" and err.startswith("error: ") and error in err and err.count("\n") == 1
+
+
+def test_a_release_without_a_candidate_output_is_an_error_not_an_empty_candidate(capsys):
+    """An empty candidate makes CI run the stack without one, which withdraws the release resources."""
+    older = {
+        "workspaces": {"hatespeech": {"release": {"candidate_version": "0a1b2c3d4e5f", "live_version": "0a1b2c3d4e5f"}}}
+    }
+    code, out, err = run(["prod", "hatespeech", "candidate"], json.dumps(older), capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(
+        "error: workspace 'hatespeech' has a release (live version 0a1b2c3d4e5f) but its outputs name no"
+    )
+    assert run(["prod", "hatespeech", "candidate_version"], json.dumps(older), capsys) == (0, "0a1b2c3d4e5f\n", "")
