@@ -16,7 +16,12 @@ GRANTS lists them per principal, each at the narrowest scope that covers what th
   identical to one that exists is refused (RoleAssignmentExists), so AcrPull, whose narrowest scope
   is the registry, is left to Azure, and the stack's readers are scoped to the containers;
 - the deployer groups upload model and code files, the data scientist groups data, code snapshots
-  and job outputs: blob contributor on the default datastore container only.
+  and job outputs: blob contributor on the default datastore container only;
+- the model promoter groups (the identity of the stack that shares this stack's models into the
+  registry) only read: blob reader on the default datastore container, where the job outputs and
+  uploaded models the versions point to are. With the shared key off, no key or key-signed SAS reaches
+  those files, and the docs do not say which identity the registry's copy reads them as; the
+  read-only role at one container keeps the share from depending on it.
 
 Assignment names are stable GUIDs (stacks/naming.py), and every assignment names its principal type,
 so a new identity's assignment does not fail on replication delay.
@@ -53,7 +58,8 @@ WORKSPACE = "workspace"
 ENDPOINT = "endpoint"
 DEPLOYERS = "deployers"
 DATA_SCIENTISTS = "data scientists"
-PRINCIPALS = (WORKSPACE, ENDPOINT, DEPLOYERS, DATA_SCIENTISTS)
+PROMOTERS = "model promoters"
+PRINCIPALS = (WORKSPACE, ENDPOINT, DEPLOYERS, DATA_SCIENTISTS, PROMOTERS)
 
 GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     WORKSPACE: (
@@ -65,6 +71,7 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     ENDPOINT: (("Storage Blob Data Reader", DEFAULT_DATASTORE), ("Storage Blob Data Reader", SERVING_CODE)),
     DEPLOYERS: (("Storage Blob Data Contributor", DEFAULT_DATASTORE),),
     DATA_SCIENTISTS: (("Storage Blob Data Contributor", DEFAULT_DATASTORE),),
+    PROMOTERS: (("Storage Blob Data Reader", DEFAULT_DATASTORE),),
 }
 
 

@@ -1,7 +1,8 @@
 """Custom roles, assignable only at one resource group, and their assignments to groups.
 
-An environment's roles are assigned at its resource group; the registry stack's at the registry
-itself (`assignment_scope`), the narrowest scope that holds what they permit.
+An environment's roles are assigned at its resource group, its Model Promoter at each workspace
+(`GroupAssignment.scope`); the registry stack's at the registry itself (`assignment_scope`): each at
+the narrowest scope that holds what it permits.
 """
 
 from __future__ import annotations
@@ -18,6 +19,19 @@ from infra.role_permissions import RolePermissions
 class GroupAssignment:
     group_id: str  # an Entra ID group object id
     assignment_name: str  # the assignment's stable GUID
+    # where it is made when narrower than the role's other assignments (a workspace), and the name of
+    # that place, which keeps one group's assignments at several such scopes apart
+    scope: pulumi.Input[str] | None = None
+    scope_name: str | None = None
+
+    def __post_init__(self):
+        if (self.scope is None) != (self.scope_name is None):
+            raise ValueError(
+                f"GroupAssignment for group {self.group_id}: scope and scope_name go together; accepted: both or neither"
+            )
+
+    def resource_name(self, purpose: str) -> str:
+        return "-".join((_slug(purpose), self.group_id, *((self.scope_name,) if self.scope_name else ())))
 
 
 @dataclass(frozen=True)
@@ -51,16 +65,23 @@ class AccessControl(pulumi.ComponentResource):
             self.role_definition_ids[purpose] = definition.id
             for assignment in role.assignments:
                 authorization.RoleAssignment(
-                    f"{_slug(purpose)}-{assignment.group_id}",
+                    assignment.resource_name(purpose),
                     role_assignment_name=assignment.assignment_name,
-                    scope=args.scope if args.assignment_scope is None else args.assignment_scope,
+                    scope=_assignment_scope(args, assignment),
                     role_definition_id=definition.id,
                     principal_id=assignment.group_id,
                     principal_type="Group",
-                    description=f"{purpose} for group {assignment.group_id}",
+                    description=f"{purpose} for group {assignment.group_id}"
+                    + (f" on {assignment.scope_name}" if assignment.scope_name else ""),
                     opts=child,
                 )
         self.register_outputs({"role_definition_ids": self.role_definition_ids})
+
+
+def _assignment_scope(args: AccessControlArgs, assignment: GroupAssignment) -> pulumi.Input[str]:
+    if assignment.scope is not None:
+        return assignment.scope
+    return args.scope if args.assignment_scope is None else args.assignment_scope
 
 
 def _slug(purpose: str) -> str:

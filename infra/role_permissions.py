@@ -93,6 +93,27 @@ MLOPS_DEPLOYER = RolePermissions(
 
 ROLES = (DATA_SCIENTIST, MLOPS_DEPLOYER)
 
+# What sharing a workspace model version into a registry reads in the source workspace, as the one
+# granting the caller: azure-ai-ml's `models.share` (operations/_model_operations.py) GETs the workspace
+# for its GUID and region (`workspaces/read`) and imports `azureml://locations/<region>/workspaces/<guid>/
+# models/<m>/versions/<v>` into the registry, whose service copies the version's files; the gateway
+# first GETs that version (`models/versions/read`). The model container and the datastore that the
+# version's path names (`models/read`, `datastores/read`) are what the service resolves the reference
+# through: metadata, no secret (`datastores/listsecrets/action` is not granted). Each read is named: no
+# `workspaces/*/read`, which would also read jobs, connections, endpoints. The files themselves are a
+# blob data role on the default datastore's container (infra/data_access.py PROMOTERS).
+MODEL_PROMOTER = RolePermissions(
+    purpose="Model Promoter",
+    description="Reads the workspace's model versions to share them into the estate's Azure ML registry; "
+    "cannot write, delete or run anything in the workspace.",
+    actions=(
+        f"{ML}/read",
+        f"{ML}/models/read",
+        f"{ML}/models/versions/read",
+        f"{ML}/datastores/read",
+    ),
+)
+
 # The Azure ML registry's roles (Azure docs, "Manage Azure Machine Learning registries", Add users to
 # the registry): reading is `registries/read` and `registries/assets/read`; creating assets adds
 # `registries/assets/write`. Publishers get no `registries/assets/delete`: a registry version that is

@@ -7,7 +7,8 @@ see nothing else, so infra/ imports nothing from stacks/.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pulumi
 
@@ -19,6 +20,7 @@ from infra.data_access import (
     ENDPOINT,
     GRANTS,
     KEY_VAULT,
+    PROMOTERS,
     REGISTRY,
     SERVING_CODE,
     STORAGE_ACCOUNT,
@@ -37,6 +39,7 @@ from infra.release.base import WorkspaceCoordinates
 from infra.role_permissions import (
     DATA_SCIENTIST,
     MLOPS_DEPLOYER,
+    MODEL_PROMOTER,
     REGISTRY_PUBLISHER,
     REGISTRY_READER,
     RolePermissions,
@@ -76,16 +79,41 @@ def shared_services_args(settings: StackSettings) -> SharedServicesArgs:
     )
 
 
-def access_control_args(settings: StackSettings, resource_group_id: pulumi.Input[str]) -> AccessControlArgs:
-    """The two custom roles, each with its stable GUIDs and the groups the settings give it."""
+def access_control_args(
+    settings: StackSettings,
+    resource_group_id: pulumi.Input[str],
+    workspace_ids: Mapping[str, pulumi.Input[str]],
+) -> AccessControlArgs:
+    """The two custom roles, each with its stable GUIDs and the groups the settings give it, and, in a
+    stack whose models are promoted (`access.modelPromoterGroupIds`), the Model Promoter, assigned to
+    those groups at each workspace (`workspace_ids`, by workspace name)."""
     access = settings.access
+    roles = custom_roles(
+        settings.names,
+        ((DATA_SCIENTIST, access.data_scientist_group_ids), (MLOPS_DEPLOYER, access.mlops_deployer_group_ids)),
+    )
     return AccessControlArgs(
         scope=resource_group_id,
-        roles=custom_roles(
-            settings.names,
-            ((DATA_SCIENTIST, access.data_scientist_group_ids), (MLOPS_DEPLOYER, access.mlops_deployer_group_ids)),
-        ),
+        roles=roles + promoter_roles(settings.names, access.model_promoter_group_ids, workspace_ids),
     )
+
+
+def promoter_roles(
+    names: StackNames, group_ids: Sequence[str], workspace_ids: Mapping[str, pulumi.Input[str]]
+) -> tuple[CustomRole, ...]:
+    """The Model Promoter with one assignment per group and workspace, or nothing without groups."""
+    if not group_ids:
+        return ()
+    (role,) = custom_roles(names, ((MODEL_PROMOTER, ()),))
+    purpose = MODEL_PROMOTER.purpose
+    assignments = tuple(
+        GroupAssignment(
+            group_id, names.guid("assignment", purpose, group_id, workspace), scope=workspace_id, scope_name=workspace
+        )
+        for workspace, workspace_id in workspace_ids.items()
+        for group_id in group_ids
+    )
+    return (replace(role, assignments=assignments),)
 
 
 def registry_access_args(
@@ -181,6 +209,7 @@ def data_access_args(
         (ENDPOINT, ENDPOINT, endpoint_principal_id, "ServicePrincipal"),
         *((DEPLOYERS, group, group, "Group") for group in access.mlops_deployer_group_ids),
         *((DATA_SCIENTISTS, group, group, "Group") for group in access.data_scientist_group_ids),
+        *((PROMOTERS, group, group, "Group") for group in access.model_promoter_group_ids),
     ]
     return DataAccessArgs(
         subscription_id=subscription_id,

@@ -87,7 +87,6 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
     registry = reference_registry(settings)
     _check_registries(settings, registry is not None)
     shared = SharedServices("shared", shared_services_args(settings))
-    AccessControl("access", access_control_args(settings, shared.resource_group_id))
     network_settings = network_args(settings, shared.resource_group_name)
     network = PrivateNetwork("network", network_settings) if network_settings else None
     reachable = _private_access(
@@ -95,6 +94,7 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
     )
 
     workspaces = {}
+    workspace_ids: dict[str, pulumi.Output[str]] = {}
     for workspace in settings.workspaces:
         estate = WorkspaceEstate(f"{workspace.name}-estate", registry.coordinates if registry else None)
         inside = pulumi.ResourceOptions(parent=estate, aliases=[FORMERLY_AT_THE_ROOT])
@@ -176,6 +176,10 @@ def build(settings: StackSettings, serving: ServingSource | None = None) -> dict
             }
         estate.register_outputs(outputs)
         workspaces[workspace.name] = outputs
+        workspace_ids[workspace.name] = ml_workspace.id
+
+    # after the workspaces: the Model Promoter is assigned at each of them
+    AccessControl("access", access_control_args(settings, shared.resource_group_id, workspace_ids))
 
     return {
         "resource_group": shared.resource_group_name,

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from infra.facts import GUID, ML_REGISTRY_ACCEPTED, ML_REGISTRY_NAME
+from infra.facts import ML_REGISTRY_ACCEPTED, ML_REGISTRY_NAME
 from stacks.fields import Boolean, described, flag, full, one_of, text
 from stacks.naming import RULES, StackNames
 from stacks.settings import (
@@ -24,6 +24,7 @@ from stacks.settings import (
     REGION_ACCEPTED,
     STORAGE_SKUS,
     TAGS_ACCEPTED,
+    GroupIdList,
     NamePrefix,
     Settings,
     StorageSku,
@@ -37,7 +38,6 @@ from stacks.validation import Problem, invalid
 
 Region = Annotated[str, Field(pattern=full(REGION))]
 REGIONS_ACCEPTED = f"a list of Azure region names ({REGION_ACCEPTED}), each once, the primary location among them"
-GroupIdList = tuple[Annotated[str, Field(pattern=full(GUID))], ...]
 
 
 def _each_once(regions: tuple[str, ...]) -> tuple[str, ...]:

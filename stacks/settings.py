@@ -107,9 +107,10 @@ NameSuffix = Annotated[str, text(r"[a-z0-9]{2,6}", "2-6 lowercase letters and di
 WorkspaceName = Annotated[
     str, text(r"[a-z][a-z0-9]{1,11}", "2-12 lowercase letters and digits, starting with a letter")
 ]
+GroupIdList = tuple[Annotated[str, Field(pattern=full(GUID))], ...]  # Entra ID group object ids
 # Entra ID groups given a role: a prod-tier stack names at least one
 GroupIds = Annotated[
-    tuple[Annotated[str, Field(pattern=full(GUID))], ...],
+    GroupIdList,
     in_production(bool, f"at least one Entra ID group object id {PRODUCTION}", missing=True),
 ]
 GROUP_IDS_ACCEPTED = "a list of Entra ID group object ids (GUIDs)"
@@ -208,6 +209,11 @@ class AccessSettings(Settings):
 
     data_scientist_group_ids: GroupIds = described(GROUP_IDS_ACCEPTED, ())
     mlops_deployer_group_ids: GroupIds = described(GROUP_IDS_ACCEPTED, ())
+    # The groups of the identity that shares this stack's models into the registry (the next stack's
+    # deployers, e.g. test's): read-only, on each workspace. None: nobody promotes from this stack.
+    model_promoter_group_ids: GroupIdList = described(
+        f"{GROUP_IDS_ACCEPTED} that may read this stack's models to share them into the registry", ()
+    )
 
 
 class ClusterSettings(Settings):

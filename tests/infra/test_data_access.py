@@ -3,7 +3,8 @@
 With shared key access off and identity datastores, these are what lets each identity read or write
 data at all: the workspace (its datastores, vault secrets, image pushes), the endpoint the slots run
 as (model and code files), the deployer groups (model and code uploads) and the data scientist
-groups (data, code snapshots, job outputs)."""
+groups (data, code snapshots, job outputs), and the model promoter groups (reading the files of the
+versions they share into the registry)."""
 
 import re
 import uuid
@@ -79,6 +80,11 @@ def test_each_principal_gets_its_data_roles_at_the_narrowest_scope(plans, stack)
         *(
             (group, "Group", "Storage Blob Data Contributor", "default datastore")
             for group in access["mlopsDeployerGroupIds"] + access["dataScientistGroupIds"]
+        ),
+        # the groups that share this stack's models into the registry only read their files (dev: test's deployers)
+        *(
+            (group, "Group", "Storage Blob Data Reader", "default datastore")
+            for group in access.get("modelPromoterGroupIds", [])
         ),
     }
     assert granted(plans[stack]) == expected

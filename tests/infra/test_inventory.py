@@ -36,20 +36,30 @@ REGISTRY_ENDPOINT = {
     f"{NATIVE}:network:PrivateDnsZoneGroup": 1,
 }
 LOCKED_DOWN = {"dev": False, "test": True, "prod": True}
+# dev's models are shared into the registry by test's deployers (access.modelPromoterGroupIds); nobody
+# promotes from test or prod
+PROMOTER_GROUPS = {"dev": 1, "test": 0, "prod": 0}
 USES_REGISTRY = {"dev": False, "test": True, "prod": True}
 
 
 def expected_inventory(
-    workspaces: int, scientist_groups: int, deployer_groups: int, private: bool = False, registry: bool = False
+    workspaces: int,
+    scientist_groups: int,
+    deployer_groups: int,
+    private: bool = False,
+    registry: bool = False,
+    promoter_groups: int = 0,
 ) -> Counter:
-    """The group counts are how many Entra ID groups the stack's access settings name for each role."""
-    from infra.data_access import DATA_SCIENTISTS, DEPLOYERS, ENDPOINT, GRANTS, WORKSPACE
+    """The group counts are how many Entra ID groups the stack's access settings name for each role.
+    The Model Promoter is defined only with promoter groups, and assigned to each at each workspace."""
+    from infra.data_access import DATA_SCIENTISTS, DEPLOYERS, ENDPOINT, GRANTS, PROMOTERS, WORKSPACE
 
     data_roles = (
         len(GRANTS[WORKSPACE])
         + len(GRANTS[ENDPOINT])
         + scientist_groups * len(GRANTS[DATA_SCIENTISTS])
         + deployer_groups * len(GRANTS[DEPLOYERS])
+        + promoter_groups * len(GRANTS[PROMOTERS])
     )
     per_workspace = {
         "mlops:stacks:WorkspaceEstate": 1,
@@ -75,8 +85,8 @@ def expected_inventory(
             f"{NATIVE}:containerregistry:Registry": 1,
             f"{NATIVE}:storage:StorageAccount": 1,
             f"{NATIVE}:storage:BlobContainer": 1,
-            f"{NATIVE}:authorization:RoleDefinition": 2,
-            f"{NATIVE}:authorization:RoleAssignment": scientist_groups + deployer_groups,
+            f"{NATIVE}:authorization:RoleDefinition": 2 + (1 if promoter_groups else 0),
+            f"{NATIVE}:authorization:RoleAssignment": scientist_groups + deployer_groups + promoter_groups * workspaces,
         }
     )
     if private:
@@ -98,6 +108,7 @@ def test_full_inventory(plans, stack):
         deployer_groups=1,
         private=LOCKED_DOWN[stack],
         registry=USES_REGISTRY[stack],
+        promoter_groups=PROMOTER_GROUPS[stack],
     )
     # the registry is read, never declared, by the stacks that use it
     assert [(r.type, r.id) for r in plan.reads] == (

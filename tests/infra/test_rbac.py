@@ -2,7 +2,15 @@ import uuid
 
 import pytest
 
-from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER, ROLES, V2_JOB_SUBMISSION, RolePermissions, permits
+from infra.role_permissions import (
+    DATA_SCIENTIST,
+    MLOPS_DEPLOYER,
+    MODEL_PROMOTER,
+    ROLES,
+    V2_JOB_SUBMISSION,
+    RolePermissions,
+    permits,
+)
 from tests.infra.conftest import STACKS
 
 ML = "Microsoft.MachineLearningServices/workspaces"
@@ -152,14 +160,29 @@ def test_each_role_lists_each_action_once():
         assert len(set(role.actions)) == len(role.actions), role.purpose
 
 
+def promoter_groups(stack: str) -> list[str]:
+    from scripts.offline.stack import stack_config
+
+    return stack_config(stack)["mlops-platform:access"].get("modelPromoterGroupIds", [])
+
+
+def test_only_dev_is_configured_to_be_promoted_from_by_tests_deployers():
+    from scripts.offline.stack import stack_config
+
+    test_deployers = stack_config("test")["mlops-platform:access"]["mlopsDeployerGroupIds"]
+    assert promoter_groups("dev") == test_deployers
+    assert promoter_groups("test") == promoter_groups("prod") == []
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_role_definitions_in_the_plan(plans, stack):
     plan = plans[stack]
     group_id = plan.one("azure-native:resources:ResourceGroup")
     scope = f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{group_id.inputs['resourceGroupName']}"
     definitions = {d.inputs["roleName"]: d for d in plan.of_type("azure-native:authorization:RoleDefinition")}
-    assert set(definitions) == {f"mlops-{stack} Data Scientist", f"mlops-{stack} MLOps Deployer"}
-    for role in ROLES:
+    roles = ROLES + ((MODEL_PROMOTER,) if promoter_groups(stack) else ())
+    assert set(definitions) == {f"mlops-{stack} {role.purpose}" for role in roles}
+    for role in roles:
         definition = definitions[f"mlops-{stack} {role.purpose}"]
         assert definition.inputs["scope"] == scope
         assert definition.inputs["assignableScopes"] == [scope]
@@ -189,18 +212,59 @@ def test_assignments_go_to_the_configured_groups(plans, stack):
     plan = plans[stack]
     assignments = [a for a in plan.of_type("azure-native:authorization:RoleAssignment") if a.parent == "access"]
     definitions = {d.name: d for d in plan.of_type("azure-native:authorization:RoleDefinition")}
-    expected = {(g, "data-scientist") for g in access["dataScientistGroupIds"]} | {
-        (g, "mlops-deployer") for g in access["mlopsDeployerGroupIds"]
-    }
+    workspace = plan.one("azure-native:machinelearningservices:Workspace").inputs["workspaceName"]
+    resource_group = definitions["data-scientist"].inputs["scope"]
+    workspace_id = f"{resource_group}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
+    # the promoter reads one workspace, the other roles hold at the resource group
+    expected = (
+        {(g, "data-scientist", resource_group) for g in access["dataScientistGroupIds"]}
+        | {(g, "mlops-deployer", resource_group) for g in access["mlopsDeployerGroupIds"]}
+        | {(g, "model-promoter", workspace_id) for g in promoter_groups(stack)}
+    )
     seen = set()
     for assignment in assignments:
         assert assignment.inputs["principalType"] == "Group"
-        assert assignment.inputs["scope"] == definitions["data-scientist"].inputs["scope"]
         role = next(
             name
             for name, d in definitions.items()
             if assignment.inputs["roleDefinitionId"].endswith(d.inputs["roleDefinitionId"])
         )
-        seen.add((assignment.inputs["principalId"], role))
+        seen.add((assignment.inputs["principalId"], role, assignment.inputs["scope"]))
         assert uuid.UUID(assignment.inputs["roleAssignmentName"]).version == 5
     assert seen == expected
+    assert len(assignments) == len(expected)
+
+
+def test_the_promoter_is_assigned_at_each_workspace_of_a_promoted_stack(config_of):
+    """Two workspaces, two promoter groups: one assignment per group and workspace, each at its workspace,
+    with distinct stable GUIDs; no promoter groups: no promoter role at all."""
+    from scripts.offline.stack import run_stack
+
+    config = config_of("dev")
+    config["mlops-platform:workspaces"].append(dict(config["mlops-platform:workspaces"][0], name="sandbox"))
+    groups = ["0a1b2c3d-0000-4000-8000-00000000de02", "0a1b2c3d-0000-4000-8000-00000000de03"]
+    config["mlops-platform:access"]["modelPromoterGroupIds"] = groups
+    plan = run_stack("dev", config=config)
+    definition = next(
+        d for d in plan.of_type("azure-native:authorization:RoleDefinition") if d.name == "model-promoter"
+    )
+    promoter = [
+        a
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.inputs["roleDefinitionId"].endswith(definition.inputs["roleDefinitionId"])
+    ]
+    workspace_ids = {
+        w.inputs["workspaceName"]: w for w in plan.of_type("azure-native:machinelearningservices:Workspace")
+    }
+    scopes = {
+        w: f"{definition.inputs['scope']}/providers/Microsoft.MachineLearningServices/workspaces/{w}"
+        for w in workspace_ids
+    }
+    assert sorted((a.inputs["principalId"], a.inputs["scope"]) for a in promoter) == sorted(
+        (g, scope) for g in groups for scope in scopes.values()
+    )
+    assert len({a.inputs["roleAssignmentName"] for a in promoter}) == 4
+
+    del config["mlops-platform:access"]["modelPromoterGroupIds"]
+    plain = run_stack("dev", config=config)
+    assert "model-promoter" not in {d.name for d in plain.of_type("azure-native:authorization:RoleDefinition")}

@@ -484,3 +484,24 @@ def test_every_hub_zone_the_endpoints_use_is_accepted(config_of):
     network(config)["privateDnsZoneIds"] = {zone: HUB_ZONE_ID + zone for zone in USED_ZONES}
     settings = parse_settings("prod", {k[len(P) :]: v for k, v in config.items() if k.startswith(P)})
     assert len(settings.network.private_dns_zone_ids) == 6
+
+
+def test_each_bad_promoter_group_id_is_one_message(config_of):
+    config = config_of("dev")
+    config[f"{P}access"]["modelPromoterGroupIds"] = ["not-a-guid", "0a1b2c3d-0000-4000-8000-00000000de02", 7]
+    lines = [line for line in settings_error(config).splitlines() if "modelPromoterGroupIds" in line]
+    assert lines == [
+        "  - mlops-platform:access.modelPromoterGroupIds[0]: 'not-a-guid' is not valid; accepted: a list of Entra ID "
+        "group object ids (GUIDs) that may read this stack's models to share them into the registry",
+        "  - mlops-platform:access.modelPromoterGroupIds[2]: 7 is not valid; accepted: a list of Entra ID "
+        "group object ids (GUIDs) that may read this stack's models to share them into the registry",
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+def test_promoter_groups_are_optional_on_every_tier(stack):
+    from scripts.offline.stack import stack_config
+
+    config = {k[len(P) :]: v for k, v in stack_config(stack).items() if k.startswith(P)}
+    config["access"] = {k: v for k, v in config["access"].items() if k != "modelPromoterGroupIds"}
+    assert parse_settings(stack, config).access.model_promoter_group_ids == ()

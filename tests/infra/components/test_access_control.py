@@ -1,5 +1,7 @@
+import pytest
+
 from infra.rbac import AccessControl, AccessControlArgs, CustomRole, GroupAssignment
-from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER
+from infra.role_permissions import DATA_SCIENTIST, MLOPS_DEPLOYER, MODEL_PROMOTER
 
 SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-unit"
 GROUP = "0a1b2c3d-0000-4000-8000-0000000000aa"
@@ -31,3 +33,30 @@ def test_each_role_is_defined_at_the_scope_and_assigned_to_its_groups(declare):
     assert (assignment.inputs["principalId"], assignment.inputs["principalType"]) == (GROUP, "Group")
     assert assignment.inputs["roleDefinitionId"] == f"{SCOPE}/providers/Microsoft.Authorization/roleDefinitions/guid-ds"
     assert set(plan.outputs) == {"Data Scientist", "MLOps Deployer"}
+
+
+def test_an_assignment_with_its_own_scope_is_made_there_and_named_after_it(declare):
+    workspace = f"{SCOPE}/providers/Microsoft.MachineLearningServices/workspaces/mlw-unit"
+    args = AccessControlArgs(
+        scope=SCOPE,
+        roles=(
+            CustomRole(
+                MODEL_PROMOTER,
+                definition_name="guid-mp",
+                role_name="unit Model Promoter",
+                assignments=(GroupAssignment(GROUP, "guid-mp-aa", scope=workspace, scope_name="hatespeech"),),
+            ),
+        ),
+    )
+    plan = declare(lambda: AccessControl("roles", args).role_definition_ids)
+    definition = plan.one("azure-native:authorization:RoleDefinition")
+    assert definition.inputs["assignableScopes"] == [SCOPE]
+    assignment = plan.one("azure-native:authorization:RoleAssignment")
+    assert assignment.name == f"model-promoter-{GROUP}-hatespeech"
+    assert assignment.inputs["scope"] == workspace
+    assert assignment.inputs["description"] == f"Model Promoter for group {GROUP} on hatespeech"
+
+
+def test_a_scope_without_its_name_is_refused():
+    with pytest.raises(ValueError, match="scope and scope_name go together"):
+        GroupAssignment(GROUP, "guid", scope="/subscriptions/s/resourceGroups/g")

@@ -70,7 +70,11 @@ def test_each_grant_is_one_built_in_role_assignment_at_its_scope(declare):
         ("role", "Owner", "accepted: one of"),
         ("role", "Storage Blob Data Owner", "accepted: one of"),
         ("principal_type", "User", r"accepted: one of \['ServicePrincipal', 'Group'\]"),
-        ("principal", "users", r"accepted: one of \['workspace', 'endpoint', 'deployers', 'data scientists'\]"),
+        (
+            "principal",
+            "users",
+            r"accepted: one of \['workspace', 'endpoint', 'deployers', 'data scientists', 'model promoters'\]",
+        ),
     ],
 )
 def test_a_role_outside_the_data_roles_or_an_unknown_principal_type_is_refused(field, value, accepted):
