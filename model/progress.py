@@ -3,7 +3,7 @@
 A CI log is a pipe or a file, where a bar is either hidden or a stream of carriage-return redraws;
 there each epoch ends with one line instead, e.g.
     fine-tuning epoch 3/12: loss 0.4121, val_loss 0.3890, val_macro_f1 0.8120, threshold 0.4700, elapsed 12.3 s
-The bar shows a validation figure only once an epoch has been validated (never a placeholder 0).
+The bar shows a validation figure only once an epoch has been validated, never a 0 before it.
 """
 
 from __future__ import annotations
